@@ -1,0 +1,237 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.ts';
+import { getFreePort } from './ports.ts';
+import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+
+/** A running local control plane. */
+export interface ControlPlane {
+  /** Path of a kubeconfig with cluster-admin rights. */
+  readonly kubeconfigPath: string;
+  /** `https://127.0.0.1:<port>` */
+  readonly server: string;
+  /** Name of the kwok fake node that pods are scheduled on. */
+  readonly nodeName: string;
+  /** The temp directory holding data, certs and logs; removed by `stop()`. */
+  readonly dir: string;
+  /** Stops every component and removes `dir`. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartControlPlaneOptions {
+  binaries?: ControlPlaneBinaries;
+  onProgress?: (line: string) => void;
+  /** Per-component readiness timeout; default 90 s (a cold apiserver start on 2 busy cores is slow). */
+  readyTimeoutMs?: number;
+}
+
+const ADMIN_USER = 'allocator-admin';
+const NODE_NAME = 'kwok-node-0';
+
+/**
+ * Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
+ * kwok on free loopback ports, registers one fake node and writes a
+ * kubeconfig. Builds the binaries first if the cache lacks them.
+ */
+export async function startControlPlane(options: StartControlPlaneOptions = {}): Promise<ControlPlane> {
+  const progress = options.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const binaries = options.binaries ?? (await ensureControlPlaneBinaries({ onProgress: progress }));
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+  const dir = mkdtempSync(join(tmpdir(), 'allocator-cp-'));
+  const processes: ManagedProcess[] = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', removeDirOnExit);
+    // Reverse order: clients first, etcd last.
+    for (const child of [...processes].reverse()) await child.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const removeDirOnExit = (): void => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', removeDirOnExit);
+
+  const start = (name: string, command: string, args: string[]): ManagedProcess => {
+    const child = startProcess({ name, command, args, logFile: join(dir, `${name}.log`) });
+    processes.push(child);
+    return child;
+  };
+  const ready = async (child: ManagedProcess, probe: () => Promise<boolean>): Promise<void> => {
+    const startedAt = Date.now();
+    let exitedEarly = false;
+    void child.exited.then(() => (exitedEarly = true));
+    await waitUntil(
+      async () => {
+        if (exitedEarly) throw new Error(`${child.name} exited`);
+        return await probe();
+      },
+      { timeoutMs: readyTimeoutMs, what: `${child.name} to become healthy`, describe: () => `${child.name} log:\n${child.logTail()}` },
+    );
+    progress(`[control plane] ${child.name} ready in ${Date.now() - startedAt} ms`);
+  };
+
+  try {
+    const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, kwokPort] =
+      await Promise.all(Array.from({ length: 6 }, getFreePort));
+
+    const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
+    const etcdPeerUrl = `http://127.0.0.1:${etcdPeerPort}`;
+    const etcd = start('etcd', binaries.etcd, [
+      `--data-dir=${join(dir, 'etcd')}`,
+      '--name=default',
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${etcdPeerUrl}`,
+      `--initial-advertise-peer-urls=${etcdPeerUrl}`,
+      `--initial-cluster=default=${etcdPeerUrl}`,
+      '--unsafe-no-fsync', // throwaway data; fsync only slows the tests
+      '--log-level=warn',
+    ]);
+    await ready(etcd, async () => (await fetch(`${etcdUrl}/health`)).ok);
+
+    const adminToken = randomBytes(24).toString('hex');
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(join(dir, 'tokens.csv'), `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, { mode: 0o600 });
+    const certDir = join(dir, 'apiserver-certs');
+    mkdirSync(certDir);
+    const server = `https://127.0.0.1:${apiserverPort}`;
+    const apiserver = start('kube-apiserver', binaries.kubeApiserver, [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiserverPort}`,
+      `--cert-dir=${certDir}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--endpoint-reconciler-type=none',
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--enable-priority-and-fairness=false',
+      // New nodes get a not-ready taint that only the node-lifecycle controller
+      // lifts; kwok keeps the fake node Ready, so that controller is not run.
+      '--disable-admission-plugins=TaintNodesByCondition',
+    ]);
+    await ready(apiserver, () => httpsOk(`${server}/readyz`));
+
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kubeconfigFor({ server, caPem: readCertBundle(certDir), token: adminToken }), { mode: 0o600 });
+
+    const controllerManager = start('kube-controller-manager', binaries.kubeControllerManager, [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${controllerManagerPort}`,
+      `--cert-dir=${join(dir, 'controller-manager-certs')}`,
+      '--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller',
+      '--use-service-account-credentials=false',
+    ]);
+    const scheduler = start('kube-scheduler', binaries.kubeScheduler, [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${schedulerPort}`,
+      `--cert-dir=${join(dir, 'scheduler-certs')}`,
+    ]);
+    const stageFiles = readdirSync(binaries.kwokStagesDir)
+      .filter((file) => file.endsWith('.yaml'))
+      .map((file) => join(binaries.kwokStagesDir, file));
+    const kwok = start('kwok', binaries.kwok, [
+      `--kubeconfig=${kubeconfigPath}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--server-address=127.0.0.1:${kwokPort}`,
+      '--cidr=10.244.0.0/16',
+      ...stageFiles.map((file) => `--config=${file}`),
+    ]);
+    await Promise.all([
+      ready(controllerManager, () => httpsOk(`https://127.0.0.1:${controllerManagerPort}/healthz`)),
+      ready(scheduler, () => httpsOk(`https://127.0.0.1:${schedulerPort}/healthz`)),
+      ready(kwok, async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok),
+    ]);
+
+    await registerFakeNode(kubeconfigPath, readyTimeoutMs);
+    progress(`[control plane] node ${NODE_NAME} ready; kubeconfig ${kubeconfigPath}`);
+    return { kubeconfigPath, server, nodeName: NODE_NAME, dir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The apiserver writes its self-signed serving certificate followed by its CA. */
+function readCertBundle(certDir: string): string {
+  return readFileSync(join(certDir, 'apiserver.crt'), 'utf8');
+}
+
+function kubeconfigFor(options: { server: string; caPem: string; token: string }): string {
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'local',
+          cluster: { server: options.server, 'certificate-authority-data': Buffer.from(options.caPem).toString('base64') },
+        },
+      ],
+      users: [{ name: ADMIN_USER, user: { token: options.token } }],
+      contexts: [{ name: 'local', context: { cluster: 'local', user: ADMIN_USER, namespace: 'default' } }],
+      'current-context': 'local',
+    },
+    null,
+    2,
+  );
+}
+
+/** GET over TLS without verifying the certificate: only for loopback health probes. */
+async function httpsOk(url: string): Promise<boolean> {
+  return await new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { rejectUnauthorized: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function registerFakeNode(kubeconfigPath: string, timeoutMs: number): Promise<void> {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await core.createNode({
+    body: {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: NODE_NAME,
+        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+        labels: { type: 'kwok', 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
+      },
+      status: {
+        allocatable: { cpu: '64', memory: '256Gi', pods: '10000' },
+        capacity: { cpu: '64', memory: '256Gi', pods: '10000' },
+      },
+    },
+  });
+  await waitUntil(
+    async () => {
+      const node = await core.readNode({ name: NODE_NAME });
+      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    },
+    { timeoutMs, what: `node ${NODE_NAME} to become Ready` },
+  );
+}

@@ -1,0 +1,123 @@
+import { DisksClient, ZoneOperationsClient } from '@google-cloud/compute';
+import { OAuth2Client } from 'google-auth-library';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startDisksEmulator, type DisksEmulator } from '../../harness/disks-emulator.ts';
+
+const project = 'test-project';
+const zone = 'us-central1-a';
+let emulator: DisksEmulator;
+let disks: DisksClient;
+let operations: ZoneOperationsClient;
+
+beforeAll(async () => {
+  emulator = await startDisksEmulator();
+  // The emulator accepts any bearer token; the real client still sends one.
+  const authClient = new OAuth2Client();
+  authClient.setCredentials({ access_token: 'local-test-token' });
+  const clientOptions = { apiEndpoint: emulator.host, port: emulator.port, protocol: 'http', authClient };
+  disks = new DisksClient(clientOptions);
+  operations = new ZoneOperationsClient(clientOptions);
+});
+afterAll(async () => {
+  await Promise.all([disks.close(), operations.close()]);
+  await emulator.stop();
+});
+beforeEach(() => emulator.reset());
+
+async function insertAndWait(name: string, labels: Record<string, string> = {}): Promise<void> {
+  const [operation] = await disks.insert({ project, zone, diskResource: { name, sizeGb: '10', labels } });
+  const [done] = await operations.wait({ project, zone, operation: operation.latestResponse.name });
+  expect(done.status).toBe('DONE');
+  expect(done.error).toBeFalsy();
+}
+
+describe('Compute Engine disks emulator, through @google-cloud/compute', () => {
+  it('creates a disk, waits for its operation and reads it back', async () => {
+    const [operation] = await disks.insert({ project, zone, diskResource: { name: 'disk-a', sizeGb: '20', labels: { owner: 'abc' } } });
+    expect((operation.latestResponse as { status?: string }).status).toBe('RUNNING');
+    const [done] = await operations.wait({ project, zone, operation: operation.latestResponse.name });
+    expect(done.status).toBe('DONE');
+
+    const [disk] = await disks.get({ project, zone, disk: 'disk-a' });
+    expect(disk).toMatchObject({ name: 'disk-a', sizeGb: '20', status: 'READY', labels: { owner: 'abc' } });
+    const [polled] = await operations.get({ project, zone, operation: operation.latestResponse.name });
+    expect(polled.status).toBe('DONE');
+  });
+
+  it('lists disks by label filter', async () => {
+    await insertAndWait('mine-1', { owner: 'me', app: 'x' });
+    await insertAndWait('mine-2', { owner: 'me' });
+    await insertAndWait('theirs', { owner: 'them' });
+    await insertAndWait('unlabelled');
+
+    const [mine] = await disks.list({ project, zone, filter: 'labels.owner = "me"' });
+    expect(mine.map((disk) => disk.name).sort()).toEqual(['mine-1', 'mine-2']);
+    const [both] = await disks.list({ project, zone, filter: '(labels.owner = "me") (labels.app = "x")' });
+    expect(both.map((disk) => disk.name)).toEqual(['mine-1']);
+    const [labelled] = await disks.list({ project, zone, filter: 'labels.owner:*' });
+    expect(labelled).toHaveLength(3);
+  });
+
+  it('pages a list with maxResults and pageToken', async () => {
+    for (const name of ['p-1', 'p-2', 'p-3']) await insertAndWait(name, { set: 'paged' });
+    const names: string[] = [];
+    for await (const disk of disks.listAsync({ project, zone, filter: 'labels.set = "paged"', maxResults: 2 })) names.push(disk.name ?? '');
+    expect(names).toEqual(['p-1', 'p-2', 'p-3']);
+    expect(emulator.calls['disks.list']).toBe(2);
+  });
+
+  it('answers 409 alreadyExists for a duplicate and 404 notFound for a missing disk', async () => {
+    await insertAndWait('dup');
+    const duplicate = await disks.insert({ project, zone, diskResource: { name: 'dup' } }).catch((error: unknown) => error);
+    expect(duplicate).toMatchObject({ code: 6 }); // gRPC ALREADY_EXISTS, mapped from HTTP 409
+    expect(String((duplicate as Error).message)).toMatch(/already exists/);
+
+    const missing = await disks.get({ project, zone, disk: 'nope' }).catch((error: unknown) => error);
+    expect(missing).toMatchObject({ code: 5 }); // NOT_FOUND from 404
+    const missingDelete = await disks.delete({ project, zone, disk: 'nope' }).catch((error: unknown) => error);
+    expect(missingDelete).toMatchObject({ code: 5 });
+  });
+
+  it('refuses to delete a disk in use with resourceInUseByAnotherResource, and deletes it once detached', async () => {
+    await insertAndWait('busy');
+    emulator.attachDisk({ project, zone, name: 'busy' }, 'instances/vm-1');
+    const inUse = await disks.delete({ project, zone, disk: 'busy' }).catch((error: unknown) => error);
+    expect(inUse).toMatchObject({ code: 3 }); // INVALID_ARGUMENT from 400
+    expect(String((inUse as Error).message)).toMatch(/already being used/);
+    // gax keeps only google.rpc.Status fields; the wire body carries the reason.
+    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks/busy`, { method: 'DELETE', headers: { authorization: 'Bearer x' } });
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toMatchObject({ error: { code: 400, errors: [{ reason: 'resourceInUseByAnotherResource', domain: 'global' }] } });
+
+    emulator.detachDisk({ project, zone, name: 'busy' }, 'instances/vm-1');
+    const [operation] = await disks.delete({ project, zone, disk: 'busy' });
+    await operations.wait({ project, zone, operation: operation.latestResponse.name });
+    expect(emulator.disks()).toEqual([]);
+  });
+
+  it('injects HTTP faults, failed operations and latency on demand', async () => {
+    emulator.injectFault({ method: 'disks.get', count: 2, status: 503 });
+    for (let i = 0; i < 2; i += 1) {
+      expect(await disks.get({ project, zone, disk: 'x' }, { retry: null }).catch((error: unknown) => error)).toMatchObject({ code: 14 }); // UNAVAILABLE
+    }
+    expect(await disks.get({ project, zone, disk: 'x' }).catch((error: unknown) => error)).toMatchObject({ code: 5 });
+
+    emulator.injectFault({ method: 'disks.insert', kind: 'operation', reason: 'QUOTA_EXCEEDED' });
+    const [operation] = await disks.insert({ project, zone, diskResource: { name: 'over-quota' } });
+    const [done] = await operations.wait({ project, zone, operation: operation.latestResponse.name });
+    expect(done.status).toBe('DONE');
+    expect(done.error?.errors?.[0]?.code).toBe('QUOTA_EXCEEDED');
+    expect(emulator.disks()).toEqual([]);
+
+    emulator.injectFault({ method: 'disks.list', kind: 'latency', latencyMs: 300 });
+    const started = Date.now();
+    await disks.list({ project, zone });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  it('answers 401 to a request without credentials', async () => {
+    const response = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks`);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: 401, errors: [{ reason: 'required' }] } });
+  });
+});
