@@ -1,0 +1,8 @@
+// Cloud Run function `destroy`: POST or DELETE {"name": "<instance>"} -> 200.
+import { http } from '@google-cloud/functions-framework';
+import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
+import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
+import { loadRuntime } from '../../shared/runtime.ts';
+
+installJsonFrameworkErrors();
+http('destroy', makeDestroyHandler(loadRuntime()));

@@ -1,0 +1,107 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { CallerIdentity } from '../auth/identity.ts';
+import { DeadlineExceededError } from '../errors.ts';
+import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
+import { diskLabels, withInstanceMetadata } from '../instances/metadata.ts';
+import { mountNameOf, newInstanceName, ownerHashOf } from '../instances/naming.ts';
+import type { ClusterClient } from '../kube/cluster.ts';
+import { makeTemplateData } from '../template/template-data.ts';
+import { defaultSleep, type AllocatorDeps } from './deps.ts';
+import { bindSlots, claimSlots, releaseSlots } from './slots.ts';
+import { deleteInstanceDisk, teardownInstance } from './teardown.ts';
+
+export interface CreateOptions {
+  /** Wait until the Deployment is available (default true). */
+  readonly wait: boolean;
+  /** Shorter wait than the configured one, in ms. */
+  readonly waitTimeoutMs?: number;
+  /** Reports what create is doing (for logs). */
+  readonly onStep?: (step: string) => void;
+}
+
+/**
+ * Creates an instance: claims its limit slots, creates its disk, then its
+ * Deployment, and (by default) waits for it to be available. Any failure,
+ * a timed-out wait included, undoes what was done before it answers.
+ */
+export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity, options: CreateOptions): Promise<Instance> {
+  const { config } = deps;
+  const sleep = deps.sleep ?? defaultSleep;
+  const step = options.onStep ?? (() => undefined);
+  const name = newInstanceName(config.serverName, deps.randomSuffix);
+  const ownerHash = ownerHashOf(caller.email);
+  const mountName = mountNameOf(config.mountRoot, name);
+  const accessList = [...new Set([caller.email, ...config.admins])];
+
+  // Render first: a template problem costs nothing to undo.
+  const deployment = withInstanceMetadata(
+    deps.template.render(
+      makeTemplateData({
+        name,
+        ownerEmail: caller.email,
+        admins: config.admins,
+        mountName,
+        ownerHash,
+        version: config.version,
+        creatorInfo: { email: caller.email, mountName, createdAt: new Date().toISOString(), allocator: config.serverName },
+      }),
+    ),
+    { serverName: config.serverName, name, ownerEmail: caller.email, ownerHash, mountName, accessList, version: config.version, diskName: name },
+  );
+
+  const cluster = await deps.cluster();
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    step('claiming a slot');
+    const slots = await claimSlots(cluster, { serverName: config.serverName, ownerHash, instance: name, limits: config.limits });
+    undo.push(() => releaseSlots(cluster, config.serverName, name));
+
+    step('creating the disk');
+    const disks = deps.disks();
+    await disks.createDisk({ name, sizeGb: config.disk.sizeGb, type: config.disk.type, labels: diskLabels({ serverName: config.serverName, ownerHash, name }) });
+    undo.push(() => deleteInstanceDisk(disks, { serverName: config.serverName, name, timeoutMs: config.diskReleaseTimeoutMs, sleep }));
+
+    step('creating the Deployment');
+    const created = await cluster.createDeployment(deployment);
+    undo.length = 0; // from here on, one teardown removes all of it
+    undo.push(() => teardownInstance({ cluster, disks, serverName: config.serverName, sleep }, name, { deploymentMs: config.waitTimeoutMs, diskReleaseMs: config.diskReleaseTimeoutMs }));
+    await bindSlots(cluster, slots, created);
+
+    let latest = created;
+    if (options.wait) {
+      step('waiting for the instance to be available');
+      latest = await waitUntilAvailable(cluster, name, Math.min(options.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs), sleep);
+    }
+    return instanceFromDeployment(latest);
+  } catch (error) {
+    step('undoing a failed create');
+    for (const action of undo.reverse()) {
+      try {
+        await action();
+      } catch (undoError) {
+        // The sweep removes what is left; the caller needs the original error.
+        step(`could not undo part of the create: ${(undoError as Error).message}`);
+      }
+    }
+    throw error;
+  }
+}
+
+/** Whether every wanted replica of the current generation is available. */
+export function isAvailable(deployment: V1Deployment): boolean {
+  const wanted = deployment.spec?.replicas ?? 1;
+  const status = deployment.status;
+  return (status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) && (status?.availableReplicas ?? 0) >= wanted && (status?.updatedReplicas ?? 0) >= wanted;
+}
+
+async function waitUntilAvailable(cluster: ClusterClient, name: string, timeoutMs: number, sleep: (ms: number) => Promise<void>): Promise<V1Deployment> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 100;
+  for (;;) {
+    const current = await cluster.readDeployment(name);
+    if (current && isAvailable(current)) return current;
+    if (Date.now() + delay > deadline) throw new DeadlineExceededError(`instance ${name} was not available within ${Math.round(timeoutMs / 1000)} s, so it was removed`);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 2_000);
+  }
+}

@@ -1,0 +1,39 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { CallerIdentity } from '../auth/identity.ts';
+import { BadRequestError, NotFoundError } from '../errors.ts';
+import { isOwnedBy } from '../instances/instance.ts';
+import { LABELS } from '../instances/metadata.ts';
+import { isInstanceNameOf, ownerHashOf } from '../instances/naming.ts';
+import { defaultSleep, type AllocatorDeps } from './deps.ts';
+import { teardownInstance } from './teardown.ts';
+
+export function isAdmin(admins: readonly string[], caller: CallerIdentity): boolean {
+  return admins.includes(caller.email);
+}
+
+/** Whether `caller` may see and destroy the instance behind `deployment` of allocator `serverName`. */
+export function mayAccess(deployment: V1Deployment, caller: CallerIdentity, options: { serverName: string; admins: readonly string[] }): boolean {
+  if (deployment.metadata?.labels?.[LABELS.allocator] !== options.serverName) return false;
+  return isAdmin(options.admins, caller) || isOwnedBy(deployment, caller.email, ownerHashOf(caller.email));
+}
+
+/**
+ * Destroys one instance: its Deployment (foreground, so its pods go first),
+ * then its disk, retrying while it is attached. A missing instance and one
+ * the caller may not touch get the same 404, so names of other users'
+ * instances are not revealed.
+ */
+export async function destroyInstance(deps: AllocatorDeps, caller: CallerIdentity, name: string): Promise<{ name: string }> {
+  const { config } = deps;
+  if (!isInstanceNameOf(config.serverName, name)) {
+    throw new BadRequestError(`"${name.slice(0, 100)}" is not an instance name of this allocator; they look like ${config.serverName}-1a2b3c4d`);
+  }
+  const cluster = await deps.cluster();
+  const deployment = await cluster.readDeployment(name);
+  if (!deployment || !mayAccess(deployment, caller, config)) throw new NotFoundError(`instance ${name} not found`);
+  await teardownInstance({ cluster, disks: deps.disks(), serverName: config.serverName, sleep: deps.sleep ?? defaultSleep }, name, {
+    deploymentMs: config.waitTimeoutMs,
+    diskReleaseMs: config.diskReleaseTimeoutMs,
+  });
+  return { name };
+}

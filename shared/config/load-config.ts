@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseVkubeConfig, type ClusterTarget } from './cluster-config.ts';
+import { ConfigError } from './config-error.ts';
+import { parseEnvFile } from './env-file.ts';
+import { parseServiceConfig, required, type Env, type ServiceConfig } from './service-config.ts';
+
+/** Where disks live and how to reach the Compute Engine API. */
+export interface ComputeTarget {
+  readonly project: string;
+  readonly zone: string;
+  /** `ALLOCATOR_COMPUTE_ENDPOINT`: another endpoint than Google's (the local emulator), as `http://host:port`. */
+  readonly endpoint?: string;
+}
+
+export interface AllocatorConfig extends ServiceConfig {
+  readonly cluster: ClusterTarget;
+  readonly compute: ComputeTarget;
+}
+
+/**
+ * Loads the configuration once, at cold start: the environment, over the
+ * `KEY=VALUE` file named by `ALLOCATOR_CONFIG_FILE` if any (relative paths in
+ * it are relative to the file), plus the vkube.cfg it names.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): AllocatorConfig {
+  const fileName = env.ALLOCATOR_CONFIG_FILE?.trim();
+  let merged: Record<string, string | undefined> = { ...env };
+  if (fileName) {
+    const path = resolve(cwd, fileName);
+    const fromFile = parseEnvFile(readText(path, 'ALLOCATOR_CONFIG_FILE'), path);
+    merged = { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) };
+    // A path from the file is relative to the file; one from the environment, to the working directory.
+    for (const key of ['ALLOCATOR_TEMPLATE', 'ALLOCATOR_VKUBE_CFG', 'ALLOCATOR_KUBECONFIG']) {
+      const value = fromFile[key];
+      if (value && !env[key] && !isAbsolute(value)) merged[key] = resolve(dirname(path), value);
+    }
+  }
+  const service = parseServiceConfig(merged);
+  return { ...service, templatePath: resolve(cwd, service.templatePath), ...parseTargets(merged, cwd) };
+}
+
+function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute: ComputeTarget } {
+  const vkubePath = env.ALLOCATOR_VKUBE_CFG?.trim();
+  const kubeconfigPath = env.ALLOCATOR_KUBECONFIG?.trim();
+  if (vkubePath && kubeconfigPath) throw new ConfigError('set only one of ALLOCATOR_VKUBE_CFG (a GKE cluster) and ALLOCATOR_KUBECONFIG (any cluster)');
+  const namespaceOverride = env.ALLOCATOR_NAMESPACE?.trim() || undefined;
+  const endpoint = env.ALLOCATOR_COMPUTE_ENDPOINT?.trim() || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+\/?$/.test(endpoint)) throw new ConfigError(`ALLOCATOR_COMPUTE_ENDPOINT must look like http://host:port (got "${endpoint}")`);
+  const withEndpoint = endpoint === undefined ? {} : { endpoint };
+  if (vkubePath) {
+    const path = resolve(cwd, vkubePath);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readText(path, 'ALLOCATOR_VKUBE_CFG'));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`ALLOCATOR_VKUBE_CFG ${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    const vkube = parseVkubeConfig(raw, path);
+    const namespace = namespaceOverride ?? vkube.namespace ?? 'default';
+    return {
+      cluster: { kind: 'gke', project: vkube.project, zone: vkube.zone, cluster: vkube.cluster, namespace },
+      compute: { project: env.ALLOCATOR_GCE_PROJECT?.trim() || vkube.project, zone: env.ALLOCATOR_GCE_ZONE?.trim() || vkube.zone, ...withEndpoint },
+    };
+  }
+  if (kubeconfigPath) {
+    return {
+      cluster: { kind: 'kubeconfig', path: resolve(cwd, kubeconfigPath), namespace: namespaceOverride ?? 'default' },
+      compute: {
+        project: required(env, 'ALLOCATOR_GCE_PROJECT', 'the project of the instances\' disks (with ALLOCATOR_KUBECONFIG it cannot come from a vkube.cfg)'),
+        zone: required(env, 'ALLOCATOR_GCE_ZONE', 'the zone of the instances\' disks, e.g. us-central1-c'),
+        ...withEndpoint,
+      },
+    };
+  }
+  throw new ConfigError('no cluster configured: set ALLOCATOR_VKUBE_CFG to a vkube.cfg (GKE) or ALLOCATOR_KUBECONFIG to a kubeconfig');
+}
+
+function readText(path: string, key: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}

@@ -1,0 +1,97 @@
+import { AUTH_MODES, GOOGLE_CERTS_URL, type AuthMode } from '../auth/token-verifier.ts';
+import { isValidServerName } from '../instances/naming.ts';
+import { ConfigError } from './config-error.ts';
+
+/** Settings, read from `ALLOCATOR_*` environment variables (or the same keys in `ALLOCATOR_CONFIG_FILE`). */
+export interface ServiceConfig {
+  /** Prefix of instance names, the seed's --server-name. `ALLOCATOR_SERVER_NAME`, required. */
+  readonly serverName: string;
+  /** Deployment template path. `ALLOCATOR_TEMPLATE`, required. */
+  readonly templatePath: string;
+  /** Instances publish themselves at `<mountRoot>/<name>`. `ALLOCATOR_MOUNT_ROOT`, default empty. */
+  readonly mountRoot: string;
+  /** `ALLOCATOR_VERSION`, default `latest`. */
+  readonly version: string;
+  /** `ALLOCATOR_DISK_SIZE_GB` (default 10) and `ALLOCATOR_DISK_TYPE` (default `pd-standard`). */
+  readonly disk: { readonly sizeGb: number; readonly type: string };
+  /** `ALLOCATOR_MAX_INSTANCES_PER_USER` (default 1) and `ALLOCATOR_MAX_INSTANCES` (default 10). */
+  readonly limits: { readonly perUser: number; readonly global: number };
+  /** Emails that may list and destroy every instance; on every access list. `ALLOCATOR_ADMINS`, comma-separated. */
+  readonly admins: readonly string[];
+  readonly auth: {
+    /** `ALLOCATOR_AUDIENCES`, comma-separated, required. */
+    readonly audiences: readonly string[];
+    /** `ALLOCATOR_TOKEN_CERTS_URL`, default Google's. */
+    readonly certsUrl: string;
+    /** `ALLOCATOR_AUTH_MODE`: `verify` (default) or `trust-cloud-run-iam`. */
+    readonly mode: AuthMode;
+  };
+  /** How long create waits for the Deployment to be available. `ALLOCATOR_WAIT_TIMEOUT_SECONDS`, default 240. */
+  readonly waitTimeoutMs: number;
+  /** How long destroy retries deleting a disk that is still attached. `ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS`, default 300. */
+  readonly diskReleaseTimeoutMs: number;
+  /** Timeout of each Kubernetes or Compute Engine call. `ALLOCATOR_CALL_TIMEOUT_SECONDS`, default 30. */
+  readonly callTimeoutMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads one setting, trimming it; empty counts as unset. */
+function read(env: Env, key: string): string | undefined {
+  const value = env[key]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function required(env: Env, key: string, what: string): string {
+  const value = read(env, key);
+  if (value === undefined) throw new ConfigError(`${key} is required: set it to ${what}`);
+  return value;
+}
+
+function wholeNumber(env: Env, key: string, fallback: number, min: number): number {
+  const text = read(env, key);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) throw new ConfigError(`${key} must be a whole number >= ${min} (got "${text}")`);
+  return value;
+}
+
+function list(env: Env, key: string): string[] {
+  return (read(env, key) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+export function parseServiceConfig(env: Env): ServiceConfig {
+  const serverName = required(env, 'ALLOCATOR_SERVER_NAME', 'the prefix of instance names, e.g. syncbased');
+  if (!isValidServerName(serverName)) {
+    throw new ConfigError(`ALLOCATOR_SERVER_NAME "${serverName}" must be lowercase letters, digits and dashes, start with a letter and be at most 54 characters`);
+  }
+  const mode = read(env, 'ALLOCATOR_AUTH_MODE') ?? 'verify';
+  if (!(AUTH_MODES as readonly string[]).includes(mode)) throw new ConfigError(`ALLOCATOR_AUTH_MODE must be one of ${AUTH_MODES.join(', ')} (got "${mode}")`);
+  const audiences = list(env, 'ALLOCATOR_AUDIENCES');
+  if (audiences.length === 0) {
+    throw new ConfigError('ALLOCATOR_AUDIENCES is required: set it to the audiences tokens may carry, comma-separated (the functions\' URL or custom audience; add 32555940559.apps.googleusercontent.com to accept `gcloud auth print-identity-token` from people)');
+  }
+  const certsUrl = read(env, 'ALLOCATOR_TOKEN_CERTS_URL') ?? GOOGLE_CERTS_URL;
+  if (!/^https?:\/\//.test(certsUrl)) throw new ConfigError(`ALLOCATOR_TOKEN_CERTS_URL must be an http(s) URL (got "${certsUrl}")`);
+  const admins = list(env, 'ALLOCATOR_ADMINS').map((email) => email.toLowerCase());
+  const badAdmin = admins.find((email) => !/^[^@\s]+@[^@\s]+$/.test(email));
+  if (badAdmin !== undefined) throw new ConfigError(`ALLOCATOR_ADMINS must be comma-separated emails (got "${badAdmin}")`);
+  const perUser = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES_PER_USER', 1, 1);
+  const global = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES', 10, 1);
+  if (perUser > global) throw new ConfigError(`ALLOCATOR_MAX_INSTANCES_PER_USER (${perUser}) cannot exceed ALLOCATOR_MAX_INSTANCES (${global})`);
+  const diskType = read(env, 'ALLOCATOR_DISK_TYPE') ?? 'pd-standard';
+  if (!/^[a-z][-a-z0-9]*$/.test(diskType)) throw new ConfigError(`ALLOCATOR_DISK_TYPE must be a disk type name such as pd-standard or pd-ssd (got "${diskType}")`);
+  return {
+    serverName,
+    templatePath: required(env, 'ALLOCATOR_TEMPLATE', 'the path of the deployment template, e.g. templates/syncbased-deployment.json.hbs'),
+    mountRoot: read(env, 'ALLOCATOR_MOUNT_ROOT') ?? '',
+    version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
+    disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType },
+    limits: { perUser, global },
+    admins,
+    auth: { audiences, certsUrl, mode: mode as AuthMode },
+    waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
+    diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,
+    callTimeoutMs: wholeNumber(env, 'ALLOCATOR_CALL_TIMEOUT_SECONDS', 30, 1) * 1000,
+  };
+}

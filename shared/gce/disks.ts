@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { DisksClient, ZoneOperationsClient } from '@google-cloud/compute';
+import type { AuthClient } from 'google-auth-library';
+import { AllocatorError, ConflictError, DeadlineExceededError, NotFoundError, QuotaExceededError, UnavailableError } from '../errors.ts';
+
+/** A disk is still attached to an instance (GCE answers 400 resourceInUseByAnotherResource). */
+export class DiskInUseError extends AllocatorError {
+  override readonly name = 'DiskInUseError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(409, 'FAILED_PRECONDITION', message, options);
+  }
+}
+
+/** A disk as Allocator reads it. */
+export interface DiskInfo {
+  readonly name: string;
+  readonly sizeGb: string;
+  readonly status: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly users: readonly string[];
+  readonly creationTimestamp: string;
+}
+
+/** The Compute Engine disk calls Allocator makes, in one project and zone. */
+export interface DisksApi {
+  /** Creates a disk and waits for its operation; ConflictError if it exists. */
+  createDisk(disk: { name: string; sizeGb: number; type: string; labels: Record<string, string> }): Promise<void>;
+  /** Deletes a disk and waits for its operation; false if it was already gone; DiskInUseError while attached. */
+  deleteDisk(name: string): Promise<boolean>;
+  getDisk(name: string): Promise<DiskInfo | undefined>;
+  /** One page of disks matching a Compute Engine filter. */
+  listDisks(options: { filter: string; maxResults?: number; pageToken?: string }): Promise<{ items: DiskInfo[]; nextPageToken?: string }>;
+  close(): Promise<void>;
+}
+
+export interface DisksApiOptions {
+  project: string;
+  zone: string;
+  /** Another endpoint than Google's, as `http://host:port` (the local emulator). */
+  endpoint?: string;
+  /** Credentials; default Application Default Credentials. */
+  authClient?: AuthClient;
+  /** Bound on each call, and on waiting for each operation. */
+  timeoutMs: number;
+}
+
+interface Clients {
+  disks: DisksClient;
+  operations: ZoneOperationsClient;
+}
+
+/**
+ * The clients are built on first use: loading @google-cloud/compute costs
+ * about a second and a half of cold start, which only create and destroy pay.
+ */
+export function makeDisksApi(options: DisksApiOptions): DisksApi {
+  const { project, zone, timeoutMs } = options;
+  let clients: Promise<Clients> | undefined;
+  const getClients = (): Promise<Clients> =>
+    (clients ??= (async () => {
+      const { DisksClient, ZoneOperationsClient } = await import('@google-cloud/compute');
+      const endpoint = options.endpoint ? new URL(options.endpoint) : undefined;
+      const clientOptions = {
+        ...(endpoint ? { apiEndpoint: endpoint.hostname, port: Number(endpoint.port || (endpoint.protocol === 'http:' ? 80 : 443)), protocol: endpoint.protocol.replace(':', '') } : {}),
+        ...(options.authClient ? { authClient: options.authClient } : {}),
+      };
+      return { disks: new DisksClient(clientOptions), operations: new ZoneOperationsClient(clientOptions) };
+    })());
+  const callSettings = { timeout: timeoutMs };
+
+  async function waitForOperation(operations: ZoneOperationsClient, operationName: string, action: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [operation] = await operations.wait({ project, zone, operation: operationName }, callSettings);
+      if (operation.status === 'DONE') {
+        const first = operation.error?.errors?.[0];
+        if (!first) return;
+        const message = `${action}: ${first.code ?? 'ERROR'}: ${first.message ?? ''}`.trim();
+        if (/QUOTA/.test(first.code ?? '')) throw new QuotaExceededError(message);
+        throw new UnavailableError(message);
+      }
+      if (Date.now() > deadline) throw new DeadlineExceededError(`${action}: operation ${operationName} did not finish in ${timeoutMs} ms`);
+    }
+  }
+
+  return {
+    async createDisk(disk) {
+      const action = `create disk ${disk.name}`;
+      try {
+        const { disks, operations } = await getClients();
+        const [operation] = await disks.insert(
+          {
+            project,
+            zone,
+            requestId: randomUUID(), // lets GCE drop a duplicate if gax retries the call
+            diskResource: { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}`, labels: disk.labels },
+          },
+          callSettings,
+        );
+        await waitForOperation(operations, operationName(operation), action);
+      } catch (error) {
+        throw computeError(error, action);
+      }
+    },
+    async deleteDisk(name) {
+      const action = `delete disk ${name}`;
+      try {
+        const { disks, operations } = await getClients();
+        const [operation] = await disks.delete({ project, zone, disk: name, requestId: randomUUID() }, callSettings);
+        await waitForOperation(operations, operationName(operation), action);
+        return true;
+      } catch (error) {
+        const mapped = computeError(error, action);
+        if (mapped instanceof NotFoundError) return false;
+        throw mapped;
+      }
+    },
+    async getDisk(name) {
+      try {
+        const { disks } = await getClients();
+        const [disk] = await disks.get({ project, zone, disk: name }, callSettings);
+        return diskInfo(disk);
+      } catch (error) {
+        const mapped = computeError(error, `read disk ${name}`);
+        if (mapped instanceof NotFoundError) return undefined;
+        throw mapped;
+      }
+    },
+    async listDisks({ filter, maxResults = 500, pageToken }) {
+      try {
+        const { disks } = await getClients();
+        const [items, , response] = await disks.list(
+          { project, zone, filter, maxResults, ...(pageToken ? { pageToken } : {}) },
+          { ...callSettings, autoPaginate: false },
+        );
+        const next = (response as { nextPageToken?: string | null } | undefined)?.nextPageToken;
+        return { items: items.map(diskInfo), ...(next ? { nextPageToken: next } : {}) };
+      } catch (error) {
+        throw computeError(error, 'list disks');
+      }
+    },
+    async close() {
+      if (!clients) return;
+      const { disks, operations } = await clients;
+      await Promise.all([disks.close(), operations.close()]);
+    },
+  };
+}
+
+function operationName(operation: { latestResponse?: unknown; name?: string | null }): string {
+  const latest = operation.latestResponse as { name?: string } | undefined;
+  const name = latest?.name ?? operation.name;
+  if (!name) throw new UnavailableError('Compute Engine returned an operation without a name');
+  return name;
+}
+
+function diskInfo(disk: { name?: string | null; sizeGb?: { toString(): string } | string | number | null; status?: string | null; labels?: Record<string, string> | null; users?: string[] | null; creationTimestamp?: string | null }): DiskInfo {
+  return {
+    name: disk.name ?? '',
+    sizeGb: String(disk.sizeGb ?? ''),
+    status: disk.status ?? '',
+    labels: { ...disk.labels },
+    users: [...(disk.users ?? [])],
+    creationTimestamp: disk.creationTimestamp ?? '',
+  };
+}
+
+/** gRPC status codes that gax maps Compute Engine's HTTP statuses to. */
+const GRPC = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAUTHENTICATED: 16 } as const;
+
+/** Maps a gax error to a typed one, keeping the cause. */
+export function computeError(error: unknown, action: string): AllocatorError {
+  if (error instanceof AllocatorError) return error;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = (error as Error | undefined)?.message ?? String(error);
+  const described = `${action}: ${message}`;
+  switch (code) {
+    case GRPC.NOT_FOUND:
+      return new NotFoundError(described, { cause: error });
+    case GRPC.ALREADY_EXISTS:
+      return new ConflictError(described, { cause: error });
+    case GRPC.RESOURCE_EXHAUSTED:
+      return new QuotaExceededError(described, { cause: error });
+    case GRPC.INVALID_ARGUMENT:
+    case GRPC.FAILED_PRECONDITION:
+      // gax keeps only google.rpc.Status fields, so the reason survives only in the message.
+      if (/being used by|resourceInUseByAnotherResource/i.test(message)) return new DiskInUseError(described, { cause: error });
+      return new AllocatorError(500, 'INTERNAL', described, { cause: error });
+    case GRPC.PERMISSION_DENIED:
+    case GRPC.UNAUTHENTICATED:
+      return new AllocatorError(500, 'INTERNAL', `${action}: the allocator's credentials are not allowed to do this; check its IAM roles`, { cause: error });
+    default:
+      return new UnavailableError(`${action}: Compute Engine is unavailable`, { cause: error });
+  }
+}

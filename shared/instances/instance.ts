@@ -1,0 +1,57 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { ANNOTATIONS, LABELS } from './metadata.ts';
+
+/** An instance as the functions answer it. */
+export interface Instance {
+  readonly name: string;
+  readonly owner: string;
+  readonly mountName: string;
+  readonly accessList: { readonly In: readonly string[] };
+  readonly creationTime: string;
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  readonly version: string;
+  readonly disk: string;
+}
+
+/** Reads an instance back from its Deployment. */
+export function instanceFromDeployment(deployment: V1Deployment): Instance {
+  const annotations = deployment.metadata?.annotations ?? {};
+  const name = deployment.metadata?.name ?? '';
+  return {
+    name,
+    owner: annotations[ANNOTATIONS.owner] ?? '',
+    mountName: annotations[ANNOTATIONS.mountName] ?? '',
+    accessList: parseAccessList(annotations[ANNOTATIONS.accessList]),
+    creationTime: toIso(deployment.metadata?.creationTimestamp),
+    replicas: deployment.spec?.replicas ?? 0,
+    readyReplicas: deployment.status?.readyReplicas ?? 0,
+    version: annotations[ANNOTATIONS.version] ?? '',
+    disk: annotations[ANNOTATIONS.disk] ?? name,
+  };
+}
+
+/** Whether `email` owns the instance behind `deployment`. */
+export function isOwnedBy(deployment: V1Deployment, email: string, ownerHash: string): boolean {
+  return deployment.metadata?.labels?.[LABELS.ownerHash] === ownerHash && deployment.metadata?.annotations?.[ANNOTATIONS.owner] === email;
+}
+
+function parseAccessList(text: string | undefined): { In: string[] } {
+  try {
+    const parsed = JSON.parse(text ?? '') as { In?: unknown };
+    if (Array.isArray(parsed.In)) return { In: parsed.In.filter((entry): entry is string => typeof entry === 'string') };
+  } catch {
+    // an instance edited by hand: show an empty list rather than fail the whole listing
+  }
+  return { In: [] };
+}
+
+function toIso(value: Date | string | undefined): string {
+  if (value === undefined) return '';
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
+
+/** Newest first, then by name for a stable order. */
+export function byNewestFirst(a: Instance, b: Instance): number {
+  return b.creationTime.localeCompare(a.creationTime) || a.name.localeCompare(b.name);
+}

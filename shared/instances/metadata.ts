@@ -1,0 +1,65 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+
+/**
+ * Labels and annotations Allocator itself puts on what it creates. Selection
+ * and ownership rest on these, never on what a template chose to write.
+ */
+export const LABELS = {
+  /** The allocator's server name: tells its objects from everything else in the namespace. */
+  allocator: 'allocator.dev/allocator',
+  ownerHash: 'allocator.dev/owner-hash',
+  instance: 'allocator.dev/instance',
+} as const;
+
+export const ANNOTATIONS = {
+  owner: 'allocator.dev/owner',
+  mountName: 'allocator.dev/mount-name',
+  accessList: 'allocator.dev/access-list',
+  version: 'allocator.dev/version',
+  disk: 'allocator.dev/disk',
+} as const;
+
+/** GCE label keys (lowercase, no dots or slashes). */
+export const DISK_LABELS = {
+  allocator: 'allocator',
+  ownerHash: 'allocator-owner-hash',
+  instance: 'allocator-instance',
+} as const;
+
+export interface InstanceMetadata {
+  readonly serverName: string;
+  readonly name: string;
+  readonly ownerEmail: string;
+  readonly ownerHash: string;
+  readonly mountName: string;
+  readonly accessList: readonly string[];
+  readonly version: string;
+  readonly diskName: string;
+}
+
+/** A copy of `deployment` carrying Allocator's labels and annotations. */
+export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMetadata): V1Deployment {
+  const copy = structuredClone(deployment);
+  copy.metadata = {
+    ...copy.metadata,
+    labels: { ...copy.metadata?.labels, [LABELS.allocator]: meta.serverName, [LABELS.ownerHash]: meta.ownerHash, [LABELS.instance]: meta.name },
+    annotations: {
+      ...copy.metadata?.annotations,
+      [ANNOTATIONS.owner]: meta.ownerEmail,
+      [ANNOTATIONS.mountName]: meta.mountName,
+      [ANNOTATIONS.accessList]: JSON.stringify({ In: meta.accessList }),
+      [ANNOTATIONS.version]: meta.version,
+      [ANNOTATIONS.disk]: meta.diskName,
+    },
+  };
+  return copy;
+}
+
+/** The label selector of one owner's instances, or of all instances of this allocator. */
+export function instanceSelector(serverName: string, ownerHash?: string): string {
+  return ownerHash === undefined ? `${LABELS.allocator}=${serverName}` : `${LABELS.allocator}=${serverName},${LABELS.ownerHash}=${ownerHash}`;
+}
+
+export function diskLabels(meta: Pick<InstanceMetadata, 'serverName' | 'ownerHash' | 'name'>): Record<string, string> {
+  return { [DISK_LABELS.allocator]: meta.serverName, [DISK_LABELS.ownerHash]: meta.ownerHash, [DISK_LABELS.instance]: meta.name };
+}

@@ -1,0 +1,81 @@
+import { AppsV1Api, CoordinationV1Api, PatchStrategy, type KubeConfig, type V1Deployment, type V1Lease } from '@kubernetes/client-node';
+import { NotFoundError } from '../errors.ts';
+import { callOptions } from './call-options.ts';
+import { kubeError } from './kube-errors.ts';
+
+/** One page of a list, with the token of the next (undefined on the last page). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly continueToken?: string;
+}
+
+/**
+ * The Kubernetes calls Allocator makes, one small function each, in one
+ * namespace, each with a timeout. Reads of a missing object give undefined;
+ * deletes of a missing object give false (already gone).
+ */
+export interface ClusterClient {
+  readonly namespace: string;
+  createDeployment(deployment: V1Deployment): Promise<V1Deployment>;
+  readDeployment(name: string): Promise<V1Deployment | undefined>;
+  listDeployments(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Deployment>>;
+  /** Foreground propagation: the Deployment goes last, after its ReplicaSets and Pods. */
+  deleteDeployment(name: string): Promise<boolean>;
+  createLease(lease: V1Lease): Promise<V1Lease>;
+  listLeases(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Lease>>;
+  /** JSON merge patch. */
+  patchLease(name: string, patch: object): Promise<V1Lease>;
+  deleteLease(name: string): Promise<boolean>;
+}
+
+export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: string; timeoutMs: number }): ClusterClient {
+  const { namespace, timeoutMs } = options;
+  const apps = options.kubeConfig.makeApiClient(AppsV1Api);
+  const coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const timed = () => callOptions(timeoutMs);
+  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw kubeError(error, action);
+    }
+  }
+  async function orMissing<T, M>(promise: Promise<T>, missing: M): Promise<T | M> {
+    try {
+      return await promise;
+    } catch (error) {
+      if (error instanceof NotFoundError) return missing;
+      throw error;
+    }
+  }
+  const page = <T>(list: { items: T[]; metadata?: { _continue?: string } }): Page<T> => ({
+    items: list.items,
+    ...(list.metadata?._continue ? { continueToken: list.metadata._continue } : {}),
+  });
+  const listParams = (o: { labelSelector: string; limit?: number; continueToken?: string }) => ({
+    namespace,
+    labelSelector: o.labelSelector,
+    ...(o.limit === undefined ? {} : { limit: o.limit }),
+    ...(o.continueToken === undefined ? {} : { _continue: o.continueToken }),
+  });
+
+  return {
+    namespace,
+    createDeployment: (deployment) =>
+      call(`create Deployment ${deployment.metadata?.name}`, () => apps.createNamespacedDeployment({ namespace, body: deployment }, timed())),
+    readDeployment: (name) => orMissing(call(`read Deployment ${name}`, () => apps.readNamespacedDeployment({ name, namespace }, timed())), undefined),
+    listDeployments: async (o) => page(await call('list Deployments', () => apps.listNamespacedDeployment(listParams(o), timed()))),
+    deleteDeployment: (name) =>
+      orMissing(
+        call(`delete Deployment ${name}`, () => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed())).then(() => true),
+        false,
+      ),
+    createLease: (lease) => call(`create Lease ${lease.metadata?.name}`, () => coordination.createNamespacedLease({ namespace, body: lease }, timed())),
+    listLeases: async (o) => page(await call('list Leases', () => coordination.listNamespacedLease(listParams(o), timed()))),
+    patchLease: (name, patch) =>
+      call(`patch Lease ${name}`, () =>
+        coordination.patchNamespacedLease({ name, namespace, body: patch }, { ...callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch }) }),
+      ),
+    deleteLease: (name) => orMissing(call(`delete Lease ${name}`, () => coordination.deleteNamespacedLease({ name, namespace }, timed())).then(() => true), false),
+  };
+}

@@ -1,0 +1,49 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { getFreePort } from './ports.ts';
+import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+
+export const FUNCTION_NAMES = ['create', 'destroy', 'list'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FRAMEWORK_MAIN = join(
+  createRequire(import.meta.url).resolve('@google-cloud/functions-framework/package.json').replace(/package\.json$/, ''),
+  'build/src/main.js',
+);
+
+export interface FunctionProcess {
+  readonly name: FunctionName;
+  readonly url: string;
+  readonly process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs one function the way Cloud Run does: the functions-framework CLI with
+ * `--target` and `--source`, as its own Node process (Node 22 strips the
+ * TypeScript types), configured by `env`.
+ */
+export async function startFunctionProcess(options: { name: FunctionName; env: Record<string, string>; logFile: string; port?: number }): Promise<FunctionProcess> {
+  const port = options.port ?? (await getFreePort());
+  const child = startProcess({
+    name: `function-${options.name}`,
+    command: process.execPath,
+    args: [FRAMEWORK_MAIN, `--target=${options.name}`, `--source=${join(REPO_ROOT, 'functions', options.name, 'index.ts')}`, `--port=${port}`],
+    logFile: options.logFile,
+    env: { ...process.env, ...options.env, NODE_ENV: 'production' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  await waitUntil(
+    async () => {
+      if (exited) throw new Error(`function ${options.name} exited`);
+      await fetch(url, { method: 'OPTIONS' });
+      return true;
+    },
+    { timeoutMs: 30_000, what: `function ${options.name} on ${url}`, describe: () => child.logTail() },
+  );
+  return { name: options.name, url, process: child, stop: () => child.stop() };
+}

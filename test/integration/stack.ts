@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { http } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { loadConfig } from '../../shared/config/load-config.ts';
+import { makeCreateHandler } from '../../shared/handlers/create-handler.ts';
+import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
+import { makeListHandler } from '../../shared/handlers/list-handler.ts';
+import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
+import { makeRuntime, type Runtime } from '../../shared/runtime.ts';
+import { startDisksEmulator, type DisksEmulator } from '../harness/disks-emulator.ts';
+import { closeServer, listenOnLoopback } from '../harness/http.ts';
+import { startTokenIssuer, type TokenIssuer } from '../harness/token-issuer.ts';
+import { createTestNamespace, testKubeConfig } from './support.ts';
+
+export const AUDIENCE = 'https://allocator.test';
+export const ADMIN = 'admin@example.com';
+export const PROJECT = 'test-project';
+export const ZONE = 'us-central1-c';
+export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../../templates/syncbased-deployment.json.hbs', import.meta.url));
+
+/** The allocator's environment for a namespace, emulator and issuer. */
+export function allocatorEnv(options: { namespace: string; emulator: DisksEmulator; issuer: TokenIssuer; overrides?: Record<string, string> }): Record<string, string> {
+  return {
+    ALLOCATOR_SERVER_NAME: 'syncbased',
+    ALLOCATOR_TEMPLATE: DEFAULT_TEMPLATE,
+    ALLOCATOR_MOUNT_ROOT: '/ns.test/allocated',
+    ALLOCATOR_VERSION: 'v1',
+    ALLOCATOR_KUBECONFIG: inject('kubeconfigPath'),
+    ALLOCATOR_NAMESPACE: options.namespace,
+    ALLOCATOR_GCE_PROJECT: PROJECT,
+    ALLOCATOR_GCE_ZONE: ZONE,
+    ALLOCATOR_COMPUTE_ENDPOINT: options.emulator.url,
+    ALLOCATOR_TOKEN_CERTS_URL: options.issuer.certsUrl,
+    ALLOCATOR_AUDIENCES: AUDIENCE,
+    ALLOCATOR_ADMINS: ADMIN,
+    ALLOCATOR_MAX_INSTANCES_PER_USER: '2',
+    ALLOCATOR_MAX_INSTANCES: '10',
+    ALLOCATOR_WAIT_TIMEOUT_SECONDS: '60',
+    ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS: '10',
+    ...options.overrides,
+  };
+}
+
+export interface FunctionUrls {
+  readonly create: string;
+  readonly destroy: string;
+  readonly list: string;
+}
+
+/** Serves the three handlers of `runtime` in this process, through the real functions framework. */
+export async function serveInProcess(runtime: Runtime, log: (line: string) => void = () => undefined): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
+  installJsonFrameworkErrors();
+  const id = randomBytes(4).toString('hex');
+  const handlers = { create: makeCreateHandler({ ...runtime, log }), destroy: makeDestroyHandler({ ...runtime, log }), list: makeListHandler({ ...runtime, log }) };
+  const servers: Server[] = [];
+  const urls: Record<string, string> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    http(`${name}-${id}`, handler);
+    const server = getTestServer(`${name}-${id}`);
+    servers.push(server);
+    urls[name] = await listenOnLoopback(server);
+  }
+  return { urls: urls as unknown as FunctionUrls, stop: async () => void (await Promise.all(servers.map(closeServer))) };
+}
+
+export interface TestStack {
+  readonly namespace: string;
+  readonly kubeConfig: KubeConfig;
+  readonly issuer: TokenIssuer;
+  readonly emulator: DisksEmulator;
+  readonly env: Record<string, string>;
+  readonly runtime: Runtime;
+  readonly urls: FunctionUrls;
+  readonly logs: string[];
+  tokenFor(email: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(options: { prefix: string; overrides?: Record<string, string> }): Promise<TestStack> {
+  const kubeConfig = testKubeConfig();
+  const { namespace, remove } = await createTestNamespace(kubeConfig, options.prefix);
+  const issuer = await startTokenIssuer();
+  const emulator = await startDisksEmulator();
+  const env = allocatorEnv({ namespace, emulator, issuer, ...(options.overrides ? { overrides: options.overrides } : {}) });
+  const runtime = makeRuntime(loadConfig(env));
+  const logs: string[] = [];
+  const served = await serveInProcess(runtime, (line) => logs.push(line));
+  return {
+    namespace,
+    kubeConfig,
+    issuer,
+    emulator,
+    env,
+    runtime,
+    urls: served.urls,
+    logs,
+    tokenFor: (email) => issuer.issueIdToken({ email, audience: AUDIENCE }),
+    stop: async () => {
+      await served.stop();
+      await runtime.disks().close();
+      await Promise.all([issuer.stop(), emulator.stop()]);
+      await remove();
+    },
+  };
+}
+
+export interface CallResult<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Calls a function URL with a bearer token (if given) and a JSON body (if given). */
+export async function call<T = Record<string, unknown>>(url: string, init: { token?: string; method?: string; body?: unknown; rawBody?: string; query?: string } = {}): Promise<CallResult<T>> {
+  const headers: Record<string, string> = {};
+  if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
+  const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${url}/${init.query ?? ''}`, { method: init.method ?? 'POST', headers, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
+}
