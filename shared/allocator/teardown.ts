@@ -1,4 +1,4 @@
-import { DeadlineExceededError } from '../errors.ts';
+import { DeadlineExceededError, UnavailableError } from '../errors.ts';
 import { DiskInUseError, type DisksApi } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
@@ -17,27 +17,28 @@ export async function waitUntilDeploymentGone(cluster: ClusterClient, name: stri
 
 /**
  * Deletes the disk named like the instance, retrying while it is still
- * attached (the pod's node lets go of it some time after the pod is gone),
- * within `timeoutMs`. A disk that does not carry this allocator's labels for
- * this instance is left alone.
+ * attached (the pod's node lets go of it some time after the pod is gone) or
+ * Compute Engine is briefly unavailable, within `timeoutMs`. A disk that does
+ * not carry this allocator's labels for this instance is left alone.
  */
 export async function deleteInstanceDisk(
   disks: DisksApi,
   options: { serverName: string; name: string; timeoutMs: number; sleep: (ms: number) => Promise<void> },
 ): Promise<'deleted' | 'absent' | 'not-ours'> {
   const { serverName, name } = options;
-  const disk = await disks.getDisk(name);
-  if (disk === undefined) return 'absent';
-  if (disk.labels[DISK_LABELS.allocator] !== serverName || disk.labels[DISK_LABELS.instance] !== name) return 'not-ours';
   const deadline = Date.now() + options.timeoutMs;
   let delay = 500;
   for (;;) {
     try {
+      const disk = await disks.getDisk(name);
+      if (disk === undefined) return 'absent';
+      if (disk.labels[DISK_LABELS.allocator] !== serverName || disk.labels[DISK_LABELS.instance] !== name) return 'not-ours';
       return (await disks.deleteDisk(name)) ? 'deleted' : 'absent';
     } catch (error) {
-      if (!(error instanceof DiskInUseError)) throw error;
+      if (!(error instanceof DiskInUseError || error instanceof UnavailableError)) throw error;
       if (Date.now() + delay > deadline) {
-        throw new DeadlineExceededError(`disk ${name} was still attached after ${Math.round(options.timeoutMs / 1000)} s; try destroying again later`, { cause: error });
+        const why = error instanceof DiskInUseError ? 'was still attached' : 'could not be deleted (Compute Engine unavailable)';
+        throw new DeadlineExceededError(`disk ${name} ${why} after ${Math.round(options.timeoutMs / 1000)} s; try destroying again later`, { cause: error });
       }
       await options.sleep(delay);
       delay = Math.min(delay * 2, 10_000);

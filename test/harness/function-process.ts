@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getFreePort } from './ports.ts';
 import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
 
@@ -8,10 +8,8 @@ export const FUNCTION_NAMES = ['create', 'destroy', 'list'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FRAMEWORK_MAIN = join(
-  createRequire(import.meta.url).resolve('@google-cloud/functions-framework/package.json').replace(/package\.json$/, ''),
-  'build/src/main.js',
-);
+// The framework's CLI, beside its index (build/src/index.js); package exports hide it.
+const FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 
 export interface FunctionProcess {
   readonly name: FunctionName;

@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseVkubeConfig } from '../../../../shared/config/cluster-config.ts';
+import { ConfigError } from '../../../../shared/config/config-error.ts';
+import { parseEnvFile } from '../../../../shared/config/env-file.ts';
+import { loadConfig } from '../../../../shared/config/load-config.ts';
+import { parseServiceConfig } from '../../../../shared/config/service-config.ts';
+
+const base = { ALLOCATOR_SERVER_NAME: 'syncbased', ALLOCATOR_TEMPLATE: 't.json.hbs', ALLOCATOR_AUDIENCES: 'https://a.test' };
+
+describe('parseServiceConfig', () => {
+  it('fills the documented defaults', () => {
+    expect(parseServiceConfig(base)).toEqual({
+      serverName: 'syncbased',
+      templatePath: 't.json.hbs',
+      mountRoot: '',
+      version: 'latest',
+      disk: { sizeGb: 10, type: 'pd-standard' },
+      limits: { perUser: 1, global: 10 },
+      admins: [],
+      auth: { audiences: ['https://a.test'], certsUrl: 'https://www.googleapis.com/oauth2/v1/certs', mode: 'verify' },
+      waitTimeoutMs: 240_000,
+      diskReleaseTimeoutMs: 300_000,
+      callTimeoutMs: 30_000,
+    });
+  });
+
+  it('reads lists and numbers', () => {
+    const config = parseServiceConfig({ ...base, ALLOCATOR_ADMINS: ' Root@Example.com , ops@example.com,', ALLOCATOR_AUDIENCES: 'a, b', ALLOCATOR_MAX_INSTANCES_PER_USER: '3', ALLOCATOR_AUTH_MODE: 'trust-cloud-run-iam' });
+    expect(config.admins).toEqual(['root@example.com', 'ops@example.com']);
+    expect(config.auth).toMatchObject({ audiences: ['a', 'b'], mode: 'trust-cloud-run-iam' });
+    expect(config.limits.perUser).toBe(3);
+  });
+
+  it.each([
+    [{ ALLOCATOR_SERVER_NAME: '' }, /ALLOCATOR_SERVER_NAME is required: set it to the prefix of instance names/],
+    [{ ALLOCATOR_SERVER_NAME: 'Sync_Base' }, /ALLOCATOR_SERVER_NAME "Sync_Base" must be lowercase/],
+    [{ ALLOCATOR_SERVER_NAME: 'a'.repeat(55) }, /at most 54 characters/],
+    [{ ALLOCATOR_TEMPLATE: undefined }, /ALLOCATOR_TEMPLATE is required/],
+    [{ ALLOCATOR_AUDIENCES: ' , ' }, /ALLOCATOR_AUDIENCES is required: .*32555940559/],
+    [{ ALLOCATOR_AUTH_MODE: 'trust' }, /ALLOCATOR_AUTH_MODE must be one of verify, trust-cloud-run-iam \(got "trust"\)/],
+    [{ ALLOCATOR_MAX_INSTANCES_PER_USER: '0' }, /ALLOCATOR_MAX_INSTANCES_PER_USER must be a whole number >= 1 \(got "0"\)/],
+    [{ ALLOCATOR_MAX_INSTANCES: '1.5' }, /ALLOCATOR_MAX_INSTANCES must be a whole number/],
+    [{ ALLOCATOR_MAX_INSTANCES_PER_USER: '5', ALLOCATOR_MAX_INSTANCES: '2' }, /cannot exceed ALLOCATOR_MAX_INSTANCES/],
+    [{ ALLOCATOR_ADMINS: 'root' }, /ALLOCATOR_ADMINS must be comma-separated emails \(got "root"\)/],
+    [{ ALLOCATOR_TOKEN_CERTS_URL: 'file:///etc/passwd' }, /ALLOCATOR_TOKEN_CERTS_URL must be an http\(s\) URL/],
+    [{ ALLOCATOR_DISK_TYPE: 'SSD!' }, /ALLOCATOR_DISK_TYPE must be a disk type name/],
+    [{ ALLOCATOR_WAIT_TIMEOUT_SECONDS: '-1' }, /ALLOCATOR_WAIT_TIMEOUT_SECONDS must be a whole number >= 1/],
+  ])('refuses %j', (override, message) => {
+    expect(() => parseServiceConfig({ ...base, ...override })).toThrow(ConfigError);
+    expect(() => parseServiceConfig({ ...base, ...override })).toThrow(message);
+  });
+});
+
+describe('parseVkubeConfig', () => {
+  it('reads project, zone, cluster and an optional namespace', () => {
+    expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c' }, 'vkube.cfg')).toEqual({ project: 'p', zone: 'z', cluster: 'c' });
+    expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c', namespace: 'ns' }, 'vkube.cfg')).toMatchObject({ namespace: 'ns' });
+  });
+
+  it.each([
+    [null, /must hold a JSON object/],
+    [[], /must hold a JSON object/],
+    [{ zone: 'z', cluster: 'c' }, /vkube.cfg: "project" is missing/],
+    [{ project: 'p', zone: 3, cluster: 'c' }, /"zone" is missing or not a non-empty string/],
+    [{ project: 'p', zone: 'z', cluster: ' ' }, /"cluster" is missing/],
+  ])('refuses %j', (raw, message) => {
+    expect(() => parseVkubeConfig(raw, 'vkube.cfg')).toThrow(message);
+  });
+});
+
+describe('parseEnvFile', () => {
+  it('reads KEY=VALUE lines with comments, quotes and export', () => {
+    expect(parseEnvFile('# c\n\nA=1\nexport B="two words"\nC=\'x=y\'\nD=\n', 'f')).toEqual({ A: '1', B: 'two words', C: 'x=y', D: '' });
+  });
+  it('names the line of a bad one', () => {
+    expect(() => parseEnvFile('A=1\nnot a pair\n', 'local.env')).toThrow('local.env:2: expected KEY=VALUE');
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'allocator-config-'));
+  writeFileSync(join(dir, 'vkube.cfg'), JSON.stringify({ project: 'proj', zone: 'us-central1-c', cluster: 'tests', namespace: 'alloc' }));
+  writeFileSync(join(dir, 'local.env'), 'ALLOCATOR_SERVER_NAME=syncbased\nALLOCATOR_TEMPLATE=t.json.hbs\nALLOCATOR_AUDIENCES=aud\nALLOCATOR_VKUBE_CFG=vkube.cfg\nALLOCATOR_VERSION=from-file\n');
+
+  it('reads a vkube.cfg for GKE, with paths in the file relative to the file and the environment winning', () => {
+    const config = loadConfig({ ALLOCATOR_CONFIG_FILE: join(dir, 'local.env'), ALLOCATOR_VERSION: 'from-env' }, '/');
+    expect(config.cluster).toEqual({ kind: 'gke', project: 'proj', zone: 'us-central1-c', cluster: 'tests', namespace: 'alloc' });
+    expect(config.compute).toEqual({ project: 'proj', zone: 'us-central1-c' });
+    expect(config.templatePath).toBe(join(dir, 't.json.hbs'));
+    expect(config.version).toBe('from-env');
+  });
+
+  it.each([
+    [{}, /no cluster configured: set ALLOCATOR_VKUBE_CFG .* or ALLOCATOR_KUBECONFIG/],
+    [{ ALLOCATOR_VKUBE_CFG: 'v', ALLOCATOR_KUBECONFIG: 'k' }, /set only one of ALLOCATOR_VKUBE_CFG/],
+    [{ ALLOCATOR_KUBECONFIG: 'k' }, /ALLOCATOR_GCE_PROJECT is required/],
+    [{ ALLOCATOR_VKUBE_CFG: 'missing.cfg' }, /ALLOCATOR_VKUBE_CFG: cannot read .*missing.cfg \(ENOENT\)/],
+    [{ ALLOCATOR_KUBECONFIG: 'k', ALLOCATOR_GCE_PROJECT: 'p', ALLOCATOR_GCE_ZONE: 'z', ALLOCATOR_COMPUTE_ENDPOINT: 'localhost:1' }, /ALLOCATOR_COMPUTE_ENDPOINT must look like http:\/\/host:port/],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig({ ...base, ...env }, dir)).toThrow(message);
+  });
+});

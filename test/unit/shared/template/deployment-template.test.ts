@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compileDeploymentTemplate, TemplateError, templateFormatOf } from '../../../../shared/template/deployment-template.ts';
+import { jsonStringLiteral, makeTemplateData } from '../../../../shared/template/template-data.ts';
+
+const data = makeTemplateData({
+  name: 'syncbased-1a2b3c4d',
+  ownerEmail: 'ada@example.com',
+  admins: ['admin@example.com'],
+  mountName: '/ns/allocated/syncbased-1a2b3c4d',
+  ownerHash: 'f'.repeat(40),
+  version: 'v1.2',
+  creatorInfo: { email: 'ada@example.com', mountName: '/ns/allocated/syncbased-1a2b3c4d', createdAt: '2026-11-25T00:00:00.000Z', allocator: 'syncbased' },
+});
+
+const expected = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: {
+    name: 'syncbased-1a2b3c4d',
+    annotations: {
+      'v.io/creator-info': '{"email":"ada@example.com","mountName":"/ns/allocated/syncbased-1a2b3c4d","createdAt":"2026-11-25T00:00:00.000Z","allocator":"syncbased"}',
+    },
+    labels: { ownerHash: 'f'.repeat(40) },
+  },
+  spec: {
+    replicas: 1,
+    strategy: { type: 'Recreate' },
+    selector: { matchLabels: { application: 'syncbased-1a2b3c4d' } },
+    template: {
+      metadata: { labels: { application: 'syncbased-1a2b3c4d' } },
+      spec: {
+        containers: [
+          {
+            name: 'syncbased',
+            image: 'b.gcr.io/vanadium-docker-images/syncbased:v1.2',
+            command: [
+              'syncbased',
+              '--name=/ns/allocated/syncbased-1a2b3c4d',
+              '--root-dir=/data/root',
+              '--v23.permissions.literal={"Admin":{"In":["ada@example.com","admin@example.com"]}}',
+            ],
+            volumeMounts: [{ name: 'data-disk', mountPath: '/data' }],
+          },
+        ],
+        volumes: [{ name: 'data-disk', gcePersistentDisk: { pdName: 'syncbased-1a2b3c4d', fsType: 'ext4' } }],
+      },
+    },
+  },
+};
+
+describe('the shipped syncbased templates', () => {
+  it.each(['templates/syncbased-deployment.json.hbs', 'templates/syncbased-deployment.yaml.hbs'])('%s renders the whole expected Deployment', (path) => {
+    const template = compileDeploymentTemplate(readFileSync(path, 'utf8'), { format: templateFormatOf(path), sample: data });
+    expect(template.render(data)).toEqual(expected);
+  });
+});
+
+const minimal = (name = '{{Name}}', extra = ''): string => `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"${name}"${extra}}}`;
+
+describe('compileDeploymentTemplate refuses at startup', () => {
+  it.each([
+    ['an unknown field', minimal('{{Nmae}}'), 'json', /uses \{\{Nmae\}\}, which is not a template field/],
+    ['a helper', minimal('{{lookup Name}}'), 'json', /lookup|helper/i],
+    ['invalid JSON', '{"apiVersion": "apps/v1",', 'json', /does not expand to valid JSON/],
+    ['two YAML documents', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "{{Name}}"}\n---\napiVersion: v1\nkind: Service\n', 'yaml', /exactly one Deployment; found 2 documents/],
+    ['a list', '[1, 2]', 'json', /found an array/],
+    ['another kind', '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{Name}}"}}', 'json', /found v1 Pod/],
+    ['the old extensions/v1beta1 Deployment', '{"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"name":"{{Name}}"}}', 'json', /found extensions\/v1beta1 Deployment/],
+    ['a fixed name', minimal('fixed'), 'json', /metadata.name must be \{\{Name\}\}.*found "fixed"/],
+    ['unbalanced Handlebars', minimal('{{Name}'), 'json', /Parse error|Expecting/],
+  ] as const)('%s', (_label, source, format, message) => {
+    expect(() => compileDeploymentTemplate(source, { format, sample: data })).toThrow(TemplateError);
+    expect(() => compileDeploymentTemplate(source, { format, sample: data })).toThrow(message);
+  });
+
+  it('names the format from the file name', () => {
+    expect(templateFormatOf('a/x.json.hbs')).toBe('json');
+    expect(templateFormatOf('x.yaml.hbs')).toBe('yaml');
+    expect(templateFormatOf('x.yml')).toBe('yaml');
+    expect(() => templateFormatOf('x.txt')).toThrow(/\.json\.hbs or \*\.yaml\.hbs/);
+  });
+});
+
+describe('template data encodings', () => {
+  it('puts the access list inside a JSON string and CreatorInfo as a whole literal', () => {
+    expect(data.AccessList).toBe('{\\"In\\":[\\"ada@example.com\\",\\"admin@example.com\\"]}');
+    expect(JSON.parse(JSON.parse(data.CreatorInfo) as string)).toMatchObject({ email: 'ada@example.com' });
+  });
+
+  it.each(['"', '\\', '\n', '\u2028', 'ü', '😀', '</script>', '{{Name}}'])('round-trips %j through a JSON string literal', (text) => {
+    const literal = jsonStringLiteral(text);
+    expect(literal).toMatch(/^"[\x20-\x7e]*"$/); // printable ASCII only
+    expect(JSON.parse(literal)).toBe(text);
+  });
+
+  it('lists an admin who is also the owner once', () => {
+    const own = makeTemplateData({ ...{ name: 'n', mountName: 'm', ownerHash: 'h', version: 'v', creatorInfo: expected as never }, ownerEmail: 'a@x', admins: ['a@x', 'b@x'] });
+    expect(own.AccessList).toBe('{\\"In\\":[\\"a@x\\",\\"b@x\\"]}');
+  });
+});
