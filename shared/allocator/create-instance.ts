@@ -17,6 +17,8 @@ export interface CreateOptions {
   readonly waitTimeoutMs?: number;
   /** Reports what create is doing (for logs). */
   readonly onStep?: (step: string) => void;
+  /** Told the instance's name as soon as it is chosen, so that failures can be logged with it. */
+  readonly onName?: (name: string) => void;
 }
 
 /**
@@ -29,9 +31,11 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
   const sleep = deps.sleep ?? defaultSleep;
   const step = options.onStep ?? (() => undefined);
   const name = newInstanceName(config.serverName, deps.randomSuffix);
+  options.onName?.(name);
   const ownerHash = ownerHashOf(caller.email);
   const mountName = mountNameOf(config.mountRoot, name);
   const accessList = [...new Set([caller.email, ...config.admins])];
+  const createdAt = new Date().toISOString();
 
   // Render first: a template problem costs nothing to undo.
   const deployment = withInstanceMetadata(
@@ -43,10 +47,10 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
         mountName,
         ownerHash,
         version: config.version,
-        creatorInfo: { email: caller.email, mountName, createdAt: new Date().toISOString(), allocator: config.serverName },
+        creatorInfo: { email: caller.email, mountName, createdAt, allocator: config.serverName },
       }),
     ),
-    { serverName: config.serverName, name, ownerEmail: caller.email, ownerHash, mountName, accessList, version: config.version, diskName: name },
+    { serverName: config.serverName, name, ownerEmail: caller.email, ownerHash, mountName, accessList, version: config.version, diskName: name, createdAt },
   );
 
   const cluster = await deps.cluster();

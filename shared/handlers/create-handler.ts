@@ -24,9 +24,9 @@ export function makeCreateHandler(deps: AllocatorDeps & { verifier: TokenVerifie
     methods: ['POST'],
     verifier: deps.verifier,
     ...(deps.log ? { log: deps.log } : {}),
-    handle: async ({ caller, body }) => {
+    handle: async ({ caller, body, noteInstance }) => {
       const request = parseCreateRequest(body);
-      const instance = await createInstance(deps, caller, request);
+      const instance = await createInstance(deps, caller, { ...request, onName: noteInstance });
       return { status: 201, body: instance };
     },
   });

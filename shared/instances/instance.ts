@@ -23,7 +23,7 @@ export function instanceFromDeployment(deployment: V1Deployment): Instance {
     owner: annotations[ANNOTATIONS.owner] ?? '',
     mountName: annotations[ANNOTATIONS.mountName] ?? '',
     accessList: parseAccessList(annotations[ANNOTATIONS.accessList]),
-    creationTime: toIso(deployment.metadata?.creationTimestamp),
+    creationTime: annotations[ANNOTATIONS.createdAt] ?? toIso(deployment.metadata?.creationTimestamp),
     replicas: deployment.spec?.replicas ?? 0,
     readyReplicas: deployment.status?.readyReplicas ?? 0,
     version: annotations[ANNOTATIONS.version] ?? '',

@@ -17,6 +17,8 @@ export const ANNOTATIONS = {
   accessList: 'allocator.dev/access-list',
   version: 'allocator.dev/version',
   disk: 'allocator.dev/disk',
+  /** Millisecond creation time: creationTimestamp has whole seconds, too coarse to order by. */
+  createdAt: 'allocator.dev/created-at',
 } as const;
 
 /** GCE label keys (lowercase, no dots or slashes). */
@@ -35,6 +37,7 @@ export interface InstanceMetadata {
   readonly accessList: readonly string[];
   readonly version: string;
   readonly diskName: string;
+  readonly createdAt: string;
 }
 
 /** A copy of `deployment` carrying Allocator's labels and annotations. */
@@ -50,6 +53,7 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
       [ANNOTATIONS.accessList]: JSON.stringify({ In: meta.accessList }),
       [ANNOTATIONS.version]: meta.version,
       [ANNOTATIONS.disk]: meta.diskName,
+      [ANNOTATIONS.createdAt]: meta.createdAt,
     },
   };
   return copy;

@@ -42,7 +42,7 @@ describe('create, list and destroy against the local control plane', () => {
 
     const adaList = await list(ada);
     expect(adaList.status).toBe(200);
-    expect(adaList.body.instances.map((i) => i.name)).toEqual([adaSecond.body.name, adaFirst.body.name].sort((a, b) => (a === adaSecond.body.name ? -1 : b === adaSecond.body.name ? 1 : 0)));
+    expect(adaList.body.instances.map((i) => i.name)).toEqual([adaSecond.body.name, adaFirst.body.name]); // newest first
     expect(adaList.body.instances.every((i) => i.owner === ada)).toBe(true);
     expect((await list(bob)).body.instances.map((i) => i.name)).toEqual([bobs.body.name]);
 

@@ -12,7 +12,7 @@ const user = (email: string): CallerIdentity => ({ email, subject: '1', kind: 'u
 const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
   withInstanceMetadata(
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') }, spec: { replicas: 1, selector: {}, template: {} } },
-    { serverName, name: 'syncbased-1a2b3c4d', ownerEmail: email, ownerHash: ownerHashOf(email), mountName: '/m/syncbased-1a2b3c4d', accessList: [email, 'root@example.com'], version: 'v1', diskName: 'syncbased-1a2b3c4d' },
+    { serverName, name: 'syncbased-1a2b3c4d', ownerEmail: email, ownerHash: ownerHashOf(email), mountName: '/m/syncbased-1a2b3c4d', accessList: [email, 'root@example.com'], version: 'v1', diskName: 'syncbased-1a2b3c4d', createdAt: '2026-11-25T01:02:03.456Z' },
   );
 const options = { serverName: 'syncbased', admins: ['root@example.com'] };
 
@@ -50,7 +50,7 @@ describe('instances read back from Deployments', () => {
       owner: 'ada@example.com',
       mountName: '/m/syncbased-1a2b3c4d',
       accessList: { In: ['ada@example.com', 'root@example.com'] },
-      creationTime: '2026-11-25T01:02:03.000Z',
+      creationTime: '2026-11-25T01:02:03.456Z',
       replicas: 1,
       readyReplicas: 1,
       version: 'v1',

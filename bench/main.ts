@@ -1,0 +1,210 @@
+// `npm run bench`: Allocator against its own baselines, measured in one run on
+// the local control plane (the machine is shared and noisy, so only ratios
+// within a run mean much). Prints a table; asserts nothing.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { isAvailable } from '../shared/allocator/create-instance.ts';
+import { loadConfig } from '../shared/config/load-config.ts';
+import { diskLabels, instanceSelector, withInstanceMetadata } from '../shared/instances/metadata.ts';
+import { newInstanceName, ownerHashOf } from '../shared/instances/naming.ts';
+import { makeRuntime } from '../shared/runtime.ts';
+import { makeTemplateData } from '../shared/template/template-data.ts';
+import { startControlPlane } from '../test/harness/control-plane.ts';
+import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
+import { getFreePort } from '../test/harness/ports.ts';
+import { startProcess } from '../test/harness/processes.ts';
+import { startTokenIssuer } from '../test/harness/token-issuer.ts';
+import { startFunctionProcess } from '../test/harness/function-process.ts';
+import { allocatorEnvFor, serveRuntime } from './serve.ts';
+import { fmt, percentile, ratio, timeMs } from './stats.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const OTHERS = Number(process.env.BENCH_OTHER_INSTANCES ?? 1000);
+const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 5);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
+
+const rows: string[][] = [];
+const report = (what: string, value: string, baseline: string, vs: string): void => void rows.push([what, value, baseline, vs]);
+
+async function main(): Promise<void> {
+  const controlPlane = await startControlPlane();
+  const issuer = await startTokenIssuer();
+  const emulator = await startDisksEmulator();
+  const workDir = mkdtempSync(join(tmpdir(), 'allocator-bench-'));
+  try {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
+    await waitForDefaultServiceAccount(kubeConfig);
+    const env = allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl });
+    const runtime = makeRuntime(loadConfig(env));
+    const served = await serveRuntime(runtime);
+    const token = issuer.issueIdToken({ email: 'bench@example.com', audience: env.ALLOCATOR_AUDIENCES! });
+    const headers = { authorization: `Bearer ${token}` };
+    const cluster = await runtime.cluster();
+    const disks = runtime.disks();
+
+    // Create and destroy: through the functions vs the same calls made directly.
+    const viaCreate: number[] = [];
+    const viaDestroy: number[] = [];
+    const directCreate: number[] = [];
+    const directDestroy: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      let name = '';
+      viaCreate.push(await timeMs(async () => {
+        const response = await fetch(served.urls.create, { method: 'POST', headers, body: '{}' });
+        if (response.status !== 201) throw new Error(`create answered ${response.status}: ${await response.text()}`);
+        name = ((await response.json()) as { name: string }).name;
+      }));
+      viaDestroy.push(await timeMs(async () => {
+        const response = await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+        if (response.status !== 200) throw new Error(`destroy answered ${response.status}`);
+      }));
+      const direct = renderDirect(runtime, 'bench@example.com');
+      directCreate.push(await timeMs(async () => {
+        await disks.createDisk({ name: direct.name, sizeGb: 10, type: 'pd-standard', labels: diskLabels({ serverName: 'syncbased', ownerHash: ownerHashOf('bench@example.com'), name: direct.name }) });
+        await cluster.createDeployment(direct.deployment);
+        for (;;) {
+          const current = await cluster.readDeployment(direct.name);
+          if (current && isAvailable(current)) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }));
+      directDestroy.push(await timeMs(async () => {
+        await cluster.deleteDeployment(direct.name);
+        while (await cluster.readDeployment(direct.name)) await new Promise((resolve) => setTimeout(resolve, 100));
+        await disks.deleteDisk(direct.name);
+      }));
+    }
+    for (const p of [50, 95]) {
+      report(`create p${p} (wait for ready)`, fmt(percentile(viaCreate, p)), fmt(percentile(directCreate, p)), ratio(percentile(viaCreate, p), percentile(directCreate, p)));
+    }
+    for (const p of [50, 95]) {
+      report(`destroy p${p}`, fmt(percentile(viaDestroy, p)), fmt(percentile(directDestroy, p)), ratio(percentile(viaDestroy, p), percentile(directDestroy, p)));
+    }
+
+    // List: 3 own instances among OTHERS of other owners, vs a raw label-selector list.
+    process.stderr.write(`[bench] creating ${OTHERS} other instances and 3 of the caller's\n`);
+    const owners = [...Array.from({ length: OTHERS }, (_, i) => `other${i}@example.com`), 'lister@example.com', 'lister@example.com', 'lister@example.com'];
+    for (let i = 0; i < owners.length; i += 25) {
+      await Promise.all(owners.slice(i, i + 25).map((owner) => cluster.createDeployment(withZeroReplicas(renderDirect(runtime, owner).deployment))));
+    }
+    const listerHeaders = { authorization: `Bearer ${issuer.issueIdToken({ email: 'lister@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
+    const selector = instanceSelector('syncbased', ownerHashOf('lister@example.com'));
+    const viaList: number[] = [];
+    const rawList: number[] = [];
+    for (let round = 0; round < ROUNDS * 2; round += 1) {
+      viaList.push(await timeMs(async () => {
+        const body = (await (await fetch(served.urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
+        if (body.instances.length !== 3) throw new Error(`list gave ${body.instances.length} instances`);
+      }));
+      rawList.push(await timeMs(() => cluster.listDeployments({ labelSelector: selector })));
+    }
+    for (const p of [50, 95]) report(`list p${p} (3 of ${OTHERS + 3})`, fmt(percentile(viaList, p)), fmt(percentile(rawList, p)), ratio(percentile(viaList, p), percentile(rawList, p)));
+
+    // Cold start: process start to the first 200 from list, vs a bare framework function.
+    const listCold: number[] = [];
+    const bareCold: number[] = [];
+    let listRss = 0;
+    let bareRss = 0;
+    for (let round = 0; round < COLD_STARTS; round += 1) {
+      const list = await coldStart(['--target=list', `--source=${join(ROOT, 'functions/list/index.ts')}`], env, listerHeaders, workDir);
+      const bare = await coldStart(['--target=bare', `--source=${join(ROOT, 'bench/bare-function.ts')}`], {}, {}, workDir);
+      listCold.push(list.ms);
+      bareCold.push(bare.ms);
+      listRss = list.rssMb;
+      bareRss = bare.rssMb;
+    }
+    report('cold start to first 200, median', fmt(percentile(listCold, 50)), fmt(percentile(bareCold, 50)), ratio(percentile(listCold, 50), percentile(bareCold, 50)));
+    report('RSS after first request (list)', `${listRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(listRss, bareRss));
+
+    const create = await startFunctionProcess({ name: 'create', env, logFile: join(workDir, 'create.log') });
+    const response = await fetch(create.url, { method: 'POST', headers, body: '{"wait": false}' });
+    const createRss = rssOfChildNode(create.process.pid);
+    report('RSS after first request (create)', `${createRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(createRss, bareRss));
+    if (response.status === 201) {
+      const { name } = (await response.json()) as { name: string };
+      await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+    }
+    await create.stop();
+    await served.stop();
+    await disks.close();
+  } finally {
+    await Promise.all([issuer.stop(), emulator.stop()]);
+    await controlPlane.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  printTable();
+}
+
+function renderDirect(runtime: ReturnType<typeof makeRuntime>, email: string): { name: string; deployment: V1Deployment } {
+  const name = newInstanceName('syncbased');
+  const ownerHash = ownerHashOf(email);
+  const createdAt = new Date().toISOString();
+  const mountName = `/bench/${name}`;
+  const rendered = runtime.template.render(
+    makeTemplateData({ name, ownerEmail: email, admins: [], mountName, ownerHash, version: 'v1', creatorInfo: { email, mountName, createdAt, allocator: 'syncbased' } }),
+  );
+  return {
+    name,
+    deployment: withInstanceMetadata(rendered, { serverName: 'syncbased', name, ownerEmail: email, ownerHash, mountName, accessList: [email], version: 'v1', diskName: name, createdAt }),
+  };
+}
+
+function withZeroReplicas(deployment: V1Deployment): V1Deployment {
+  return { ...deployment, spec: { ...deployment.spec!, replicas: 0 } };
+}
+
+async function waitForDefaultServiceAccount(kubeConfig: KubeConfig): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  for (let i = 0; i < 300; i += 1) {
+    try {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'bench' });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Starts the framework CLI with `args` and times it to the first 200; returns that and its RSS. */
+async function coldStart(args: string[], env: Record<string, string>, headers: Record<string, string>, workDir: string): Promise<{ ms: number; rssMb: number }> {
+  const port = await getFreePort();
+  const started = performance.now();
+  const child = startProcess({ name: 'cold', command: process.execPath, args: [FRAMEWORK_MAIN, ...args, `--port=${port}`], logFile: join(workDir, 'cold.log'), env: { ...process.env, ...env, NODE_ENV: 'production' } });
+  try {
+    for (;;) {
+      const status = await fetch(`http://127.0.0.1:${port}/`, { headers }).then((r) => r.status, () => 0);
+      if (status === 200) break;
+      if (performance.now() - started > 30_000) throw new Error(`no 200 from ${args.join(' ')}: ${child.logTail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return { ms: performance.now() - started, rssMb: rssOfChildNode(child.pid) };
+  } finally {
+    await child.stop();
+  }
+}
+
+/** VmRSS of the node process under a watchdog shell, in MB. */
+function rssOfChildNode(watchdogPid: number): number {
+  const pid = execFileSync('pgrep', ['-P', String(watchdogPid), '-f', 'node']).toString().trim().split('\n')[0];
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+function printTable(): void {
+  const header = ['measure', 'allocator', 'baseline', 'ratio'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+  console.log(`\nAllocator benchmark (${ROUNDS} rounds; baselines: the same Kubernetes and disk calls made directly, a raw label-selector list, a bare functions-framework function)`);
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}
+
+await main();

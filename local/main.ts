@@ -1,0 +1,100 @@
+// `npm run local`: the whole allocator on this machine. Starts the local
+// control plane, the disks emulator, the token issuer and the three functions
+// (each as its own functions-framework process, as on Cloud Run), prints how
+// to call them, and stops everything on Ctrl-C.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startControlPlane } from '../test/harness/control-plane.ts';
+import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
+import { FUNCTION_NAMES, startFunctionProcess, type FunctionProcess } from '../test/harness/function-process.ts';
+import { startTokenIssuer } from '../test/harness/token-issuer.ts';
+import { STACK_FILE, type LocalStackInfo } from './stack-file.ts';
+
+const AUDIENCE = 'https://allocator.local';
+const ADMIN = 'admin@example.com';
+const TEMPLATE = fileURLToPath(new URL('../templates/syncbased-deployment.json.hbs', import.meta.url));
+
+async function main(): Promise<void> {
+  const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    rmSync(STACK_FILE, { force: true });
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      console.log('\nstopping...');
+      void stopAll().then(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  try {
+    const controlPlane = await startControlPlane();
+    stops.push(() => controlPlane.stop());
+    const issuer = await startTokenIssuer();
+    stops.push(() => issuer.stop());
+    const emulator = await startDisksEmulator();
+    stops.push(() => emulator.stop());
+
+    // The user's own ALLOCATOR_* settings win over these local defaults.
+    const env: Record<string, string> = {
+      ALLOCATOR_SERVER_NAME: 'syncbased',
+      ALLOCATOR_TEMPLATE: TEMPLATE,
+      ALLOCATOR_MOUNT_ROOT: '/ns.local/allocated',
+      ALLOCATOR_KUBECONFIG: controlPlane.kubeconfigPath,
+      ALLOCATOR_NAMESPACE: 'default',
+      ALLOCATOR_GCE_PROJECT: 'local-project',
+      ALLOCATOR_GCE_ZONE: 'local-zone-a',
+      ALLOCATOR_COMPUTE_ENDPOINT: emulator.url,
+      ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
+      ALLOCATOR_AUDIENCES: AUDIENCE,
+      ALLOCATOR_ADMINS: ADMIN,
+      ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('ALLOCATOR_') && entry[1] !== undefined)),
+    };
+    const functions: FunctionProcess[] = await Promise.all(
+      FUNCTION_NAMES.map((name) => startFunctionProcess({ name, env, logFile: join(controlPlane.dir, `function-${name}.log`) })),
+    );
+    for (const fn of functions) stops.push(() => fn.stop());
+    const urls = Object.fromEntries(functions.map((fn) => [fn.name, fn.url])) as unknown as LocalStackInfo['urls'];
+    const info: LocalStackInfo = { issuerUrl: issuer.url, audience: AUDIENCE, urls, pid: process.pid };
+    mkdirSync(dirname(STACK_FILE), { recursive: true });
+    writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
+    console.log(instructions(info, controlPlane.dir, controlPlane.kubeconfigPath));
+  } catch (error) {
+    console.error(`npm run local failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+    await stopAll();
+    clearInterval(keepAlive);
+    return;
+  }
+  await stopped;
+  clearInterval(keepAlive);
+}
+
+function instructions(info: LocalStackInfo, logDir: string, kubeconfig: string): string {
+  return `
+Allocator is running locally.
+  create   POST   ${info.urls.create}
+  destroy  POST   ${info.urls.destroy}
+  list     GET    ${info.urls.list}
+
+Tokens: the local issuer signs Google-style ID tokens for any email (admin: ${ADMIN}).
+  TOKEN=$(npm run --silent local:token -- ada@example.com)
+
+Try it:
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${info.urls.create} -d '{}'
+  curl -s -H "Authorization: Bearer $TOKEN" ${info.urls.list}
+  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${info.urls.destroy} -d '{"name": "<name from create>"}'
+
+Kubernetes: export KUBECONFIG=${kubeconfig}
+Logs: ${logDir}
+Ctrl-C stops everything.`;
+}
+
+await main();

@@ -1,0 +1,41 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from './support.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const stateDir = mkdtempSync(join(tmpdir(), 'allocator-local-test-'));
+const env = { ...process.env, ALLOCATOR_LOCAL_STACK_FILE: join(stateDir, 'stack.json') };
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+describe('npm run local (the main job on one machine)', () => {
+  it('serves create, list and destroy with tokens from local:token, and stops cleanly on Ctrl-C', async () => {
+    const local = spawn(process.execPath, ['local/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    local.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    local.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const urls = await eventually(async () => {
+        const match = /create\s+POST\s+(\S+)\n\s+destroy\s+POST\s+(\S+)\n\s+list\s+GET\s+(\S+)/.exec(output);
+        return match ? { create: match[1]!, destroy: match[2]!, list: match[3]! } : undefined;
+      }, 90_000, `npm run local to print its URLs; output so far:\n${output}`);
+      const token = execFileSync(process.execPath, ['local/token.ts', 'ada@example.com'], { cwd: ROOT, env }).toString().trim();
+      const headers = { authorization: `Bearer ${token}` };
+
+      const created = await fetch(urls.create, { method: 'POST', headers, body: '{}' });
+      expect(created.status).toBe(201);
+      const { name } = (await created.json()) as { name: string };
+      const listed = (await (await fetch(urls.list, { headers })).json()) as { instances: { name: string }[] };
+      expect(listed.instances.map((i) => i.name)).toEqual([name]);
+      expect((await fetch(urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) })).status).toBe(200);
+    } finally {
+      local.kill('SIGINT');
+      await new Promise((resolve) => local.once('exit', resolve));
+    }
+    expect(output).toMatch(/stopping/);
+    expect(existsSync(join(stateDir, 'stack.json'))).toBe(false);
+  });
+});
