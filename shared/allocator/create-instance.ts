@@ -7,6 +7,7 @@ import { mountNameOf, newInstanceName, ownerHashOf } from '../instances/naming.t
 import type { ClusterClient } from '../kube/cluster.ts';
 import { makeTemplateData } from '../template/template-data.ts';
 import { defaultSleep, type AllocatorDeps } from './deps.ts';
+import { pollDelays } from './poll.ts';
 import { bindSlots, claimSlots, releaseSlots } from './slots.ts';
 import { deleteInstanceDisk, teardownInstance } from './teardown.ts';
 
@@ -100,12 +101,12 @@ export function isAvailable(deployment: V1Deployment): boolean {
 
 async function waitUntilAvailable(cluster: ClusterClient, name: string, timeoutMs: number, sleep: (ms: number) => Promise<void>): Promise<V1Deployment> {
   const deadline = Date.now() + timeoutMs;
-  let delay = 100;
+  const delays = pollDelays();
   for (;;) {
     const current = await cluster.readDeployment(name);
     if (current && isAvailable(current)) return current;
+    const delay = delays.next().value;
     if (Date.now() + delay > deadline) throw new DeadlineExceededError(`instance ${name} was not available within ${Math.round(timeoutMs / 1000)} s, so it was removed`);
     await sleep(delay);
-    delay = Math.min(delay * 2, 2_000);
   }
 }

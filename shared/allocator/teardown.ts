@@ -2,16 +2,16 @@ import { DeadlineExceededError, UnavailableError } from '../errors.ts';
 import { DiskInUseError, type DisksApi } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
+import { pollDelays } from './poll.ts';
 import { releaseSlots } from './slots.ts';
 
 /** Polls until `name`'s Deployment is gone (foreground deletion removes its pods first). */
 export async function waitUntilDeploymentGone(cluster: ClusterClient, name: string, options: { timeoutMs: number; sleep: (ms: number) => Promise<void> }): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
-  let delay = 100;
+  const delays = pollDelays();
   while ((await cluster.readDeployment(name)) !== undefined) {
     if (Date.now() > deadline) throw new DeadlineExceededError(`Deployment ${name} was still being deleted after ${Math.round(options.timeoutMs / 1000)} s`);
-    await options.sleep(delay);
-    delay = Math.min(delay * 2, 2_000);
+    await options.sleep(delays.next().value);
   }
 }
 

@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { isAdmin, mayAccess } from '../../../../shared/allocator/destroy-instance.ts';
 import { isAvailable } from '../../../../shared/allocator/create-instance.ts';
+import { pollDelays } from '../../../../shared/allocator/poll.ts';
 import { globalSlotNames, userSlotNames } from '../../../../shared/allocator/slots.ts';
 import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
 import { instanceFromDeployment } from '../../../../shared/instances/instance.ts';
@@ -78,5 +79,15 @@ describe('availability and slots', () => {
   it('names one slot per allowed instance', () => {
     expect(userSlotNames('syncbased', 'abc', 2)).toEqual(['syncbased-u-abc-0', 'syncbased-u-abc-1']);
     expect(globalSlotNames('syncbased', 3)).toEqual(['syncbased-g-0', 'syncbased-g-1', 'syncbased-g-2']);
+  });
+});
+
+describe('pollDelays', () => {
+  it('polls every 50 ms for a second, then backs off to 1 s', () => {
+    const delays = pollDelays();
+    const first = Array.from({ length: 26 }, () => delays.next().value);
+    expect(first.slice(0, 20)).toEqual(Array(20).fill(50));
+    expect(first.slice(20)).toEqual([75, 113, 170, 255, 383, 575]);
+    expect(Array.from({ length: 5 }, () => delays.next().value)).toEqual([863, 1000, 1000, 1000, 1000]);
   });
 });
