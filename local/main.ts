@@ -7,11 +7,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane } from '../test/harness/control-plane.ts';
 import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
+import { startGateway } from '../test/harness/gateway.ts';
 import { FUNCTION_NAMES, startFunctionProcess, type FunctionProcess } from '../test/harness/function-process.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { STACK_FILE, type LocalStackInfo } from './stack-file.ts';
 
-const AUDIENCE = 'https://allocator.local';
+const ALLOCATOR_NAME = 'allocator';
 const ADMIN = 'admin@example.com';
 const TEMPLATE = fileURLToPath(new URL('../templates/syncbased-deployment.json.hbs', import.meta.url));
 
@@ -41,6 +42,10 @@ async function main(): Promise<void> {
     stops.push(() => issuer.stop());
     const emulator = await startDisksEmulator();
     stops.push(() => emulator.stop());
+    const gateway = await startGateway();
+    stops.push(() => gateway.stop());
+    // As deployed, the allocator value is also the audience its tokens carry.
+    const allocator = gateway.allocatorFor(ALLOCATOR_NAME);
 
     // The user's own ALLOCATOR_* settings win over these local defaults.
     const env: Record<string, string> = {
@@ -53,16 +58,19 @@ async function main(): Promise<void> {
       ALLOCATOR_GCE_ZONE: 'local-zone-a',
       ALLOCATOR_COMPUTE_ENDPOINT: emulator.url,
       ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
-      ALLOCATOR_AUDIENCES: AUDIENCE,
+      ALLOCATOR_AUDIENCES: allocator,
       ALLOCATOR_ADMINS: ADMIN,
       ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('ALLOCATOR_') && entry[1] !== undefined)),
     };
     const functions: FunctionProcess[] = await Promise.all(
       FUNCTION_NAMES.map((name) => startFunctionProcess({ name, env, logFile: join(controlPlane.dir, `function-${name}.log`) })),
     );
-    for (const fn of functions) stops.push(() => fn.stop());
-    const urls = Object.fromEntries(functions.map((fn) => [fn.name, fn.url])) as unknown as LocalStackInfo['urls'];
-    const info: LocalStackInfo = { issuerUrl: issuer.url, audience: AUDIENCE, urls, pid: process.pid };
+    for (const fn of functions) {
+      stops.push(() => fn.stop());
+      gateway.route(`/${ALLOCATOR_NAME}-${fn.name}`, fn.url);
+    }
+    const urls = Object.fromEntries(functions.map((fn) => [fn.name, `${allocator}-${fn.name}`])) as unknown as LocalStackInfo['urls'];
+    const info: LocalStackInfo = { issuerUrl: issuer.url, audience: allocator, allocator, urls, pid: process.pid };
     mkdirSync(dirname(STACK_FILE), { recursive: true });
     writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
     console.log(instructions(info, controlPlane.dir, controlPlane.kubeconfigPath));
@@ -87,7 +95,14 @@ Allocator is running locally.
 Tokens: the local issuer signs Google-style ID tokens for any email (admin: ${ADMIN}).
   TOKEN=$(npm run --silent local:token -- ada@example.com)
 
-Try it:
+With the CLI:
+  export ALLOCATOR=${info.allocator} ALLOCATOR_TOKEN=$TOKEN
+  npm run --silent allocator -- create
+  npm run --silent allocator -- list -l
+  npm run --silent allocator -- destroy <name>
+  npm run --silent allocator -- run -- sh -c 'echo testing against $ALLOCATOR_INSTANCE_NAME'
+
+With curl:
   curl -s -X POST -H "Authorization: Bearer $TOKEN" ${info.urls.create} -d '{}'
   curl -s -H "Authorization: Bearer $TOKEN" ${info.urls.list}
   curl -s -X POST -H "Authorization: Bearer $TOKEN" ${info.urls.destroy} -d '{"name": "<name from create>"}'

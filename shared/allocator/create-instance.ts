@@ -1,14 +1,14 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
-import { DeadlineExceededError } from '../errors.ts';
+import { ConflictError, DeadlineExceededError } from '../errors.ts';
 import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
-import { diskLabels, withInstanceMetadata } from '../instances/metadata.ts';
-import { mountNameOf, newInstanceName, ownerHashOf } from '../instances/naming.ts';
+import { ANNOTATIONS, diskLabels, withInstanceMetadata } from '../instances/metadata.ts';
+import { idempotencyKeyHash, idempotentInstanceName, mountNameOf, newInstanceName, ownerHashOf } from '../instances/naming.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
 import { makeTemplateData } from '../template/template-data.ts';
 import { defaultSleep, type AllocatorDeps } from './deps.ts';
 import { pollDelays } from './poll.ts';
-import { bindSlots, claimSlots, releaseSlots } from './slots.ts';
+import { bindSlots, claimSlots } from './slots.ts';
 import { deleteInstanceDisk, teardownInstance } from './teardown.ts';
 
 export interface CreateOptions {
@@ -20,7 +20,12 @@ export interface CreateOptions {
   readonly onStep?: (step: string) => void;
   /** Told the instance's name as soon as it is chosen, so that failures can be logged with it. */
   readonly onName?: (name: string) => void;
+  /** A client's key for this create: a retry with the same key gets the same instance, not a second one. */
+  readonly idempotencyKey?: string;
 }
+
+/** How long an Idempotency-Key keeps answering with the instance it made. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
 /**
  * Creates an instance: claims its limit slots, creates its disk, then its
@@ -31,7 +36,9 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
   const { config } = deps;
   const sleep = deps.sleep ?? defaultSleep;
   const step = options.onStep ?? (() => undefined);
-  const name = newInstanceName(config.serverName, deps.randomSuffix);
+  const key = options.idempotencyKey;
+  const keyHash = key === undefined ? undefined : idempotencyKeyHash(caller.email, key);
+  const name = key === undefined ? newInstanceName(config.serverName, deps.randomSuffix) : idempotentInstanceName(config.serverName, caller.email, key);
   options.onName?.(name);
   const ownerHash = ownerHashOf(caller.email);
   const mountName = mountNameOf(config.mountRoot, name);
@@ -51,15 +58,25 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
         creatorInfo: { email: caller.email, mountName, createdAt, allocator: config.serverName },
       }),
     ),
-    { serverName: config.serverName, name, ownerEmail: caller.email, ownerHash, mountName, accessList, version: config.version, diskName: name, createdAt },
+    { serverName: config.serverName, name, ownerEmail: caller.email, ownerHash, mountName, accessList, version: config.version, diskName: name, createdAt, ...(keyHash ? { idempotencyKeyHash: keyHash } : {}) },
   );
 
   const cluster = await deps.cluster();
+  const waitMs = Math.min(options.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs);
+  if (keyHash !== undefined) {
+    const existing = await cluster.readDeployment(name);
+    if (existing) {
+      step('replaying an earlier create with the same Idempotency-Key');
+      checkReplay(existing, keyHash);
+      return instanceFromDeployment(options.wait && !isAvailable(existing) ? await waitUntilAvailable(cluster, name, waitMs, sleep) : existing);
+    }
+  }
   const undo: (() => Promise<unknown>)[] = [];
   try {
     step('claiming a slot');
     const slots = await claimSlots(cluster, { serverName: config.serverName, ownerHash, instance: name, limits: config.limits });
-    undo.push(() => releaseSlots(cluster, config.serverName, name));
+    // By name: a concurrent retry holds other slots labelled with the same instance.
+    undo.push(() => Promise.all(slots.map((slot) => cluster.deleteLease(slot))));
 
     step('creating the disk');
     const disks = deps.disks();
@@ -75,7 +92,7 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
     let latest = created;
     if (options.wait) {
       step('waiting for the instance to be available');
-      latest = await waitUntilAvailable(cluster, name, Math.min(options.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs), sleep);
+      latest = await waitUntilAvailable(cluster, name, waitMs, sleep);
     }
     return instanceFromDeployment(latest);
   } catch (error) {
@@ -88,8 +105,19 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
         step(`could not undo part of the create: ${(undoError as Error).message}`);
       }
     }
+    if (keyHash !== undefined && error instanceof ConflictError) {
+      throw new ConflictError('a create with this Idempotency-Key is still in progress; retry it shortly', { cause: error });
+    }
     throw error;
   }
+}
+
+/** An existing instance answers a retried create only if that create made it, recently. */
+function checkReplay(existing: V1Deployment, keyHash: string): void {
+  const annotations = existing.metadata?.annotations ?? {};
+  if (annotations[ANNOTATIONS.idempotencyKey] !== keyHash) throw new ConflictError('this Idempotency-Key was already used for another instance; use a new key');
+  const createdAt = Date.parse(annotations[ANNOTATIONS.createdAt] ?? '');
+  if (!(Date.now() - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new ConflictError('this Idempotency-Key has expired; use a new key');
 }
 
 /** Whether every wanted replica of the current generation is available. */

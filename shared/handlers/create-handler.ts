@@ -18,15 +18,24 @@ export function parseCreateRequest(body: Readonly<Record<string, unknown>>): { w
   return { wait, waitTimeoutMs: waitTimeoutSeconds * 1000 };
 }
 
+/** The optional `Idempotency-Key` header: 1 to 255 printable ASCII characters. */
+export function parseIdempotencyKey(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const key = Array.isArray(value) ? value[0] : value;
+  if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key)) throw new BadRequestError('Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
+  return key;
+}
+
 export function makeCreateHandler(deps: AllocatorDeps & { verifier: TokenVerifier; log?: LogSink }): HttpFunction {
   return makeHttpFunction({
     name: 'create',
     methods: ['POST'],
     verifier: deps.verifier,
     ...(deps.log ? { log: deps.log } : {}),
-    handle: async ({ caller, body, noteInstance }) => {
+    handle: async ({ caller, body, headers, noteInstance }) => {
       const request = parseCreateRequest(body);
-      const instance = await createInstance(deps, caller, { ...request, onName: noteInstance });
+      const idempotencyKey = parseIdempotencyKey(headers['idempotency-key']);
+      const instance = await createInstance(deps, caller, { ...request, onName: noteInstance, ...(idempotencyKey ? { idempotencyKey } : {}) });
       return { status: 201, body: instance };
     },
   });

@@ -19,6 +19,8 @@ export const ANNOTATIONS = {
   disk: 'allocator.dev/disk',
   /** Millisecond creation time: creationTimestamp has whole seconds, too coarse to order by. */
   createdAt: 'allocator.dev/created-at',
+  /** Hash of the creating request's Idempotency-Key, with the caller. */
+  idempotencyKey: 'allocator.dev/idempotency-key-hash',
 } as const;
 
 /** GCE label keys (lowercase, no dots or slashes). */
@@ -38,6 +40,7 @@ export interface InstanceMetadata {
   readonly version: string;
   readonly diskName: string;
   readonly createdAt: string;
+  readonly idempotencyKeyHash?: string;
 }
 
 /** A copy of `deployment` carrying Allocator's labels and annotations. */
@@ -54,6 +57,7 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
       [ANNOTATIONS.version]: meta.version,
       [ANNOTATIONS.disk]: meta.diskName,
       [ANNOTATIONS.createdAt]: meta.createdAt,
+      ...(meta.idempotencyKeyHash ? { [ANNOTATIONS.idempotencyKey]: meta.idempotencyKeyHash } : {}),
     },
   };
   return copy;

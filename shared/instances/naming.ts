@@ -29,3 +29,13 @@ export function mountNameOf(mountRoot: string, name: string): string {
   const root = mountRoot.replace(/\/+$/, '');
   return root === '' ? name : `${root}/${name}`;
 }
+
+/** The hash an Idempotency-Key is kept as: per caller, so equal keys of two callers never meet. */
+export function idempotencyKeyHash(email: string, key: string): string {
+  return createHash('sha256').update(`${email.toLowerCase()}\n${key}`).digest('hex');
+}
+
+/** The name a create with an Idempotency-Key gets: the same for every retry of it. */
+export function idempotentInstanceName(serverName: string, email: string, key: string): string {
+  return `${serverName}-${idempotencyKeyHash(email, key).slice(0, SUFFIX_HEX_DIGITS)}`;
+}

@@ -1,0 +1,32 @@
+import type { Instance } from '../client/allocator-client.ts';
+import { AllocatorApiError, MissingIdentityError } from '../client/errors.ts';
+
+/** `list -l`: one block per instance, as allocatord's CLI printed them. */
+export function formatInstanceBlock(instance: Instance, now: number = Date.now()): string {
+  const rows: [string, string][] = [
+    ['Name', instance.name],
+    ['MountName', instance.mountName],
+    ['Owner', instance.owner],
+    ['Created', `${instance.creationTime} (${formatAge(now - Date.parse(instance.creationTime))} ago)`],
+    ['Replicas', `${instance.readyReplicas}/${instance.replicas} ready`],
+    ['Version', instance.version],
+    ['Disk', instance.disk],
+    ['AccessList', instance.accessList.In.join(', ')],
+  ];
+  return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${value.replace(/\n/g, '\\n')}`).join('\n');
+}
+
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  const hours = Math.floor(seconds / 3600);
+  return hours < 48 ? `${hours}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(hours / 24)}d`;
+}
+
+/** One readable line for any failure. */
+export function formatError(error: unknown): string {
+  if (error instanceof AllocatorApiError) return error.status === 0 ? error.message : `${error.message} (${error.status} ${error.code})`;
+  if (error instanceof MissingIdentityError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,206 @@
+// The `allocator` command: create, destroy and list instances of a deployed allocator.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AllocatorClient } from '../client/allocator-client.ts';
+import { formatError, formatInstanceBlock } from './format.ts';
+import { makeProgress } from './progress.ts';
+import { createAndWait } from './wait-ready.ts';
+
+const GLOBAL_HELP = `usage: allocator [--allocator URL] [--token TOKEN] <command> [options]
+
+Commands:
+  create    create an instance and print its name
+  destroy   destroy instances by name
+  list      list your instances
+  run       run a command against a fresh instance, then destroy it
+
+Global options:
+  --allocator URL   the allocator (or $ALLOCATOR), e.g.
+                    https://us-central1-my-project.cloudfunctions.net/syncbase-allocator
+  --token TOKEN     a Google ID token (or $ALLOCATOR_TOKEN); otherwise one from
+                    google-auth-library's credentials, then gcloud auth print-identity-token
+  -h, --help        this help; 'allocator <command> --help' for a command's
+
+Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
+
+interface Command {
+  readonly usage: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+  readonly run: (context: { client: () => AllocatorClient; values: Record<string, string | boolean | undefined>; positionals: string[]; rest: string[] }) => Promise<number>;
+}
+
+const waitTimeoutOption = { 'wait-timeout': { type: 'string' } } as const;
+
+function waitTimeout(values: Record<string, string | boolean | undefined>): number {
+  const text = values['wait-timeout'];
+  if (text === undefined) return 240;
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new UsageError('--wait-timeout takes a whole number of seconds');
+  return seconds;
+}
+
+const COMMANDS: Record<string, Command> = {
+  create: {
+    usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS]
+
+Creates an instance and prints its name (or, with --json, the instance).
+By default it waits until the instance is ready, showing progress on stderr;
+an instance not ready within --wait-timeout (default 240) is destroyed.`,
+    options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, ...waitTimeoutOption },
+    run: async ({ client, values }) => {
+      const instance = values['no-wait'] ? await client().create({ wait: false }) : await createAndWait(client(), { timeoutSeconds: waitTimeout(values), progress: makeProgress(), signal: interruptSignal() });
+      console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
+      return 0;
+    },
+  },
+  destroy: {
+    usage: `usage: allocator destroy <name>...
+
+Destroys each named instance with its disk.`,
+    options: {},
+    run: async ({ client, positionals }) => {
+      if (positionals.length === 0) throw new UsageError('destroy needs at least one instance name');
+      let failed = 0;
+      for (const name of positionals) {
+        try {
+          await client().destroy(name);
+          console.log(`destroyed ${name}`);
+        } catch (error) {
+          failed += 1;
+          console.error(`allocator: destroy ${name}: ${formatError(error)}`);
+        }
+      }
+      return failed === 0 ? 0 : 1;
+    },
+  },
+  list: {
+    usage: `usage: allocator list [-l] [--json] [--all]
+
+Lists your instances, newest first: names, or with -l one block each.
+--all lists every instance (admins only).`,
+    options: { long: { type: 'boolean', short: 'l' }, json: { type: 'boolean' }, all: { type: 'boolean' } },
+    run: async ({ client, values }) => {
+      const instances = await client().list({ all: values.all === true });
+      if (values.json) console.log(JSON.stringify(instances, null, 2));
+      else if (values.long) console.log(instances.map((instance) => formatInstanceBlock(instance)).join('\n\n'));
+      else for (const instance of instances) console.log(instance.name);
+      return 0;
+    },
+  },
+  run: {
+    usage: `usage: allocator run [--wait-timeout SECONDS] -- <command> [args...]
+
+Creates an instance, waits until it is ready, runs the command with
+ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
+destroys the instance when the command ends (also on failure, SIGINT or
+SIGTERM), and exits with the command's status.`,
+    options: { ...waitTimeoutOption },
+    run: async ({ client, values, rest }) => {
+      if (rest.length === 0) throw new UsageError('run needs a command after --');
+      return await runWithInstance(client(), rest, waitTimeout(values));
+    },
+  },
+};
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+let interrupt: AbortController | undefined;
+/** Aborted by the first SIGINT or SIGTERM. */
+function interruptSignal(): AbortSignal {
+  if (!interrupt) {
+    const controller = new AbortController();
+    interrupt = controller;
+    const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  return interrupt.signal;
+}
+
+async function runWithInstance(client: AllocatorClient, command: string[], timeoutSeconds: number): Promise<number> {
+  const signal = interruptSignal();
+  const instance = await createAndWait(client, { timeoutSeconds, progress: makeProgress(), signal });
+  let status: number;
+  try {
+    if (signal.aborted) return 130;
+    const child = spawn(command[0] as string, command.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, ALLOCATOR_INSTANCE_NAME: instance.name, ALLOCATOR_INSTANCE_MOUNT_NAME: instance.mountName },
+    });
+    const forward = (): void => void child.kill((signal.reason as NodeJS.Signals | undefined) ?? 'SIGTERM');
+    signal.addEventListener('abort', forward, { once: true });
+    status = await new Promise<number>((resolve) => {
+      child.once('error', (error) => {
+        console.error(`allocator: cannot run ${command[0]}: ${error.message}`);
+        resolve(127);
+      });
+      child.once('exit', (code, childSignal) => resolve(code ?? 128 + signalNumber(childSignal)));
+    });
+    signal.removeEventListener('abort', forward);
+  } finally {
+    process.stderr.write(`destroying ${instance.name}\n`);
+    await client.destroy(instance.name);
+  }
+  return status;
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return constants.signals[signal ?? 'SIGTERM'];
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const separator = argv.indexOf('--');
+  const args = separator < 0 ? argv : argv.slice(0, separator);
+  const rest = separator < 0 ? [] : argv.slice(separator + 1);
+  const name = args.find((arg) => !arg.startsWith('-') && !isOptionValue(args, arg));
+  const command = name === undefined ? undefined : COMMANDS[name];
+  const wantsHelp = args.includes('--help') || args.includes('-h');
+  if (command === undefined) {
+    if (wantsHelp) {
+      console.log(GLOBAL_HELP);
+      return 0;
+    }
+    console.error(name === undefined ? GLOBAL_HELP : `allocator: unknown command "${name}"\n\n${GLOBAL_HELP}`);
+    return 2;
+  }
+  if (wantsHelp) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: args.filter((arg) => arg !== name),
+      options: { ...command.options, allocator: { type: 'string' }, token: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const allocator = (values.allocator as string | undefined) ?? env.ALLOCATOR;
+    const token = (values.token as string | undefined) ?? env.ALLOCATOR_TOKEN;
+    let client: AllocatorClient | undefined;
+    const getClient = (): AllocatorClient => {
+      if (!allocator) throw new UsageError('no allocator named: pass --allocator URL or set ALLOCATOR');
+      try {
+        return (client ??= new AllocatorClient({ allocator, ...(token ? { auth: token } : {}) }));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    };
+    return await command.run({ client: getClient, values: values as Record<string, string | boolean | undefined>, positionals, rest });
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`allocator: ${(error as Error).message}\n\n${command.usage}`);
+      return 2;
+    }
+    console.error(`allocator: ${name} failed: ${formatError(error)}`);
+    return 1;
+  }
+}
+
+/** Whether `arg` is the value of a preceding --allocator or --token. */
+function isOptionValue(args: string[], arg: string): boolean {
+  const index = args.indexOf(arg);
+  return index > 0 && ['--allocator', '--token', '--wait-timeout'].includes(args[index - 1] as string);
+}

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
+import { AllocatorApiError } from './errors.ts';
+import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
+
+/** An instance, as the functions answer it. */
+export interface Instance {
+  readonly name: string;
+  readonly owner: string;
+  readonly mountName: string;
+  readonly accessList: { readonly In: readonly string[] };
+  readonly creationTime: string;
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  readonly version: string;
+  readonly disk: string;
+}
+
+export interface RetryOptions {
+  /** Tries in all, the first included; default 4. */
+  readonly attempts?: number;
+  /** First backoff; it doubles, with jitter, up to `maxDelayMs`. Default 250. */
+  readonly baseDelayMs?: number;
+  /** Default 5000; a server's Retry-After is honoured up to this. */
+  readonly maxDelayMs?: number;
+}
+
+export interface AllocatorClientOptions {
+  /** The allocator: a URL naming its three functions (see allocatorEndpoints). */
+  readonly allocator: string;
+  /** An ID token, or where to get them; default google-auth-library, then gcloud. */
+  readonly auth?: string | IdTokenSource;
+  readonly retry?: RetryOptions;
+  /** Per-request timeout, on top of the server's wait; default 300 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface CreateOptions {
+  /** Wait until the instance is ready (default true). */
+  readonly wait?: boolean;
+  readonly waitTimeoutSeconds?: number;
+  /** Makes retries of this create safe; default a fresh UUID per call. */
+  readonly idempotencyKey?: string;
+}
+
+const RETRIED_STATUSES = new Set([429, 503]);
+
+/**
+ * A typed client of an allocator's three functions, for programs. Retries
+ * with backoff on 429, 503 and network failures; every create carries an
+ * Idempotency-Key, so a retried create never makes a second instance.
+ */
+export class AllocatorClient {
+  readonly endpoints: AllocatorEndpoints;
+  readonly #tokens: IdTokenSource;
+  readonly #retry: Required<RetryOptions>;
+  readonly #timeoutMs: number;
+
+  constructor(options: AllocatorClientOptions) {
+    this.endpoints = allocatorEndpoints(options.allocator);
+    this.#tokens = typeof options.auth === 'string' ? staticToken(options.auth) : (options.auth ?? googleIdTokenSource());
+    this.#retry = { attempts: 4, baseDelayMs: 250, maxDelayMs: 5_000, ...options.retry };
+    this.#timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  async create(options: CreateOptions = {}): Promise<Instance> {
+    const body = { ...(options.wait === undefined ? {} : { wait: options.wait }), ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }) };
+    // A keyed create that is still running answers 409; its retry is safe.
+    return (await this.#call('POST', this.endpoints.create, { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() }, alsoRetry: [409] })) as Instance;
+  }
+
+  async destroy(name: string): Promise<void> {
+    await this.#call('POST', this.endpoints.destroy, { body: { name } });
+  }
+
+  async list(options: { all?: boolean } = {}): Promise<Instance[]> {
+    const url = options.all ? `${this.endpoints.list}?all=true` : this.endpoints.list;
+    return ((await this.#call('GET', url, {})) as { instances: Instance[] }).instances;
+  }
+
+  async #call(method: string, url: string, request: { body?: unknown; headers?: Record<string, string>; alsoRetry?: number[] }): Promise<unknown> {
+    const retried = new Set([...RETRIED_STATUSES, ...(request.alsoRetry ?? [])]);
+    for (let attempt = 1; ; attempt += 1) {
+      let retryAfterMs: number | undefined;
+      try {
+        const token = await this.#tokens.getIdToken(this.endpoints.audience);
+        const response = await fetch(url, {
+          method,
+          // Behind Cloud Run's IAM check, X-Serverless-Authorization is checked there and Authorization by the function.
+          headers: { authorization: `Bearer ${token}`, 'x-serverless-authorization': `Bearer ${token}`, ...(request.body ? { 'content-type': 'application/json' } : {}), ...request.headers },
+          ...(request.body ? { body: JSON.stringify(request.body) } : {}),
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+        const text = await response.text();
+        if (response.ok) return text === '' ? {} : (JSON.parse(text) as unknown);
+        const error = apiError(response.status, text);
+        if (!retried.has(response.status) || attempt >= this.#retry.attempts) throw error;
+        retryAfterMs = retryAfter(response.headers.get('retry-after'));
+      } catch (error) {
+        if (error instanceof AllocatorApiError) throw error;
+        if (!isNetworkError(error)) throw error;
+        if (attempt >= this.#retry.attempts) throw new AllocatorApiError(0, 'UNAVAILABLE', `cannot reach ${url}: ${describe(error)}`, { cause: error });
+      }
+      const backoff = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.#retry.maxDelayMs, retryAfterMs ?? backoff / 2 + Math.random() * (backoff / 2))));
+    }
+  }
+}
+
+function apiError(status: number, text: string): AllocatorApiError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  const error = (body as { error?: { status?: string; message?: string } } | undefined)?.error;
+  return new AllocatorApiError(status, error?.status ?? `HTTP_${status}`, error?.message ?? (text.slice(0, 200) || `HTTP ${status}`), { body });
+}
+
+function retryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/** fetch reports connection resets, refusals and timeouts as a TypeError or a TimeoutError. */
+function isNetworkError(error: unknown): boolean {
+  return error instanceof TypeError || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}

@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from '../../harness/gateway.ts';
+import { startTestStack, type TestStack } from '../stack.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+let stack: TestStack;
+let gateway: Gateway;
+let allocator = '';
+const home = mkdtempSync(join(tmpdir(), 'allocator-cli-home-'));
+
+beforeAll(async () => {
+  stack = await startTestStack({ prefix: 'cli' });
+  gateway = await startGateway();
+  for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/syncbase-${name}`, stack.urls[name]);
+  allocator = gateway.allocatorFor('syncbase');
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await stack?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a subprocess; asynchronously, because the functions it calls live in this process. */
+async function allocatorCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return await new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['cli/bin.ts', ...args],
+      {
+        cwd: ROOT,
+        // No metadata server probe and no gcloud: nothing but loopback is reached.
+        env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...env },
+      },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const as = (email: string): Record<string, string> => ({ ALLOCATOR_TOKEN: stack.tokenFor(email) });
+
+describe('the allocator CLI against a local allocator', () => {
+  it('creates, lists (plain, -l and --json) and destroys', async () => {
+    const created = await allocatorCli(['create'], as('kim@example.com'));
+    expect(created).toMatchObject({ code: 0 });
+    const name = created.stdout.trim();
+    expect(name).toMatch(/^syncbased-[0-9a-f]{8}$/);
+    expect(created.stderr).toMatch(new RegExp(`${name}: ready`));
+
+    expect((await allocatorCli(['list'], as('kim@example.com'))).stdout).toBe(`${name}\n`);
+    const long = await allocatorCli(['list', '-l'], as('kim@example.com'));
+    expect(long.stdout).toMatch(new RegExp(`^Name:\\s+${name}\\nMountName:\\s+/ns.test/allocated/${name}\\nOwner:\\s+kim@example.com\\nCreated:.*ago\\)\\nReplicas:\\s+1/1 ready\\nVersion:\\s+v1\\nDisk:\\s+${name}\\nAccessList:\\s+kim@example.com, admin@example.com\\n$`));
+    const json = JSON.parse((await allocatorCli(['list', '--json'], as('kim@example.com'))).stdout) as { name: string }[];
+    expect(json.map((i) => i.name)).toEqual([name]);
+
+    const destroyed = await allocatorCli(['destroy', name], as('kim@example.com'));
+    expect(destroyed).toMatchObject({ code: 0, stdout: `destroyed ${name}\n` });
+    expect((await allocatorCli(['list'], as('kim@example.com'))).stdout).toBe('');
+  });
+
+  it('creates without waiting and prints the instance as JSON', async () => {
+    const created = await allocatorCli(['create', '--no-wait', '--json'], as('lou@example.com'));
+    expect(created.code).toBe(0);
+    const instance = JSON.parse(created.stdout) as { name: string; owner: string };
+    expect(instance.owner).toBe('lou@example.com');
+    expect((await allocatorCli(['destroy', instance.name], as('lou@example.com'))).code).toBe(0);
+  });
+
+  it('turns a server error into one line and exit 1: the limit, a missing instance', async () => {
+    const first = await allocatorCli(['create', '--no-wait'], as('max@example.com'));
+    const second = await allocatorCli(['create', '--no-wait'], as('max@example.com'));
+    const third = await allocatorCli(['create', '--no-wait'], as('max@example.com'));
+    expect([first.code, second.code, third.code]).toEqual([0, 0, 1]);
+    expect(third.stderr).toBe('allocator: create failed: you already have 2 instances, the most allowed per user; destroy one first (429 RESOURCE_EXHAUSTED)\n');
+    expect((await allocatorCli(['destroy', first.stdout.trim(), second.stdout.trim()], as('max@example.com'))).code).toBe(0);
+
+    const missing = await allocatorCli(['destroy', 'syncbased-00000000'], as('max@example.com'));
+    expect(missing).toMatchObject({ code: 1, stderr: 'allocator: destroy syncbased-00000000: instance syncbased-00000000 not found (404 NOT_FOUND)\n' });
+  });
+
+  it('says a bad token is refused', async () => {
+    const run = await allocatorCli(['list', '--token', 'not-a-token']);
+    expect(run).toMatchObject({ code: 1, stderr: 'allocator: list failed: malformed token: expected three dot-separated parts (401 UNAUTHENTICATED)\n' });
+  });
+
+  it('says which identity to set up when there is none', async () => {
+    const run = await allocatorCli(['list']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no Google identity found\. Either pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/);
+  });
+
+  it.each([
+    [['frob'], /unknown command "frob"/],
+    [['destroy'], /destroy needs at least one instance name/],
+    [['list', '--bogus'], /Unknown option '--bogus'/],
+    [['create', '--wait-timeout', 'soon'], /--wait-timeout takes a whole number/],
+    [['run'], /run needs a command after --/],
+    [['list', '--allocator', 'ftp://x'], /--allocator must be an https URL/],
+  ])('exits 2 on bad usage: %j', async (args, message) => {
+    const run = await allocatorCli(args as string[], as('ned@example.com'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it.each(['create', 'destroy', 'list', 'run'])('has --help for %s', async (command) => {
+    const run = await allocatorCli([command, '--help']);
+    expect(run).toMatchObject({ code: 0 });
+    expect(run.stdout).toMatch(new RegExp(`^usage: allocator ${command}`));
+  });
+
+  it('runs a command against a fresh instance, exits with its status and leaves nothing behind', async () => {
+    const run = await allocatorCli(['run', '--', 'sh', '-c', 'test -n "$ALLOCATOR_INSTANCE_NAME" && test -n "$ALLOCATOR_INSTANCE_MOUNT_NAME" && echo "on $ALLOCATOR_INSTANCE_NAME" && exit 3'], as('oz@example.com'));
+    expect(run.code).toBe(3);
+    const name = /on (syncbased-[0-9a-f]{8})/.exec(run.stdout)?.[1];
+    expect(name).toBeDefined();
+    expect(run.stderr).toMatch(`destroying ${name}`);
+    expect((await allocatorCli(['list'], as('oz@example.com'))).stdout).toBe('');
+    expect(stack.emulator.disks().map((d) => d.name)).not.toContain(name);
+  });
+});
