@@ -11,6 +11,7 @@ export function formatInstanceBlock(instance: Instance, now: number = Date.now()
     ['Replicas', `${instance.readyReplicas}/${instance.replicas} ready`],
     ['Version', instance.version],
     ['Disk', instance.disk],
+    ['Expires', instance.expiresAt ?? 'never'],
     ['AccessList', instance.accessList.In.join(', ')],
   ];
   return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${value.replace(/\n/g, '\\n')}`).join('\n');

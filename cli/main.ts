@@ -11,6 +11,7 @@ const GLOBAL_HELP = `usage: allocator [--allocator URL] [--token TOKEN] <command
 
 Commands:
   create    create an instance and print its name
+  extend    push back when an instance expires
   destroy   destroy instances by name
   list      list your instances
   run       run a command against a fresh instance, then destroy it
@@ -42,15 +43,37 @@ function waitTimeout(values: Record<string, string | boolean | undefined>): numb
 
 const COMMANDS: Record<string, Command> = {
   create: {
-    usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS]
+    usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
 
 Creates an instance and prints its name (or, with --json, the instance).
+--lifetime asks for an expiry other than the allocator's default.
 By default it waits until the instance is ready, showing progress on stderr;
 an instance not ready within --wait-timeout (default 240) is destroyed.`,
-    options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, ...waitTimeoutOption },
+    options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, lifetime: { type: 'string' }, ...waitTimeoutOption },
     run: async ({ client, values }) => {
-      const instance = values['no-wait'] ? await client().create({ wait: false }) : await createAndWait(client(), { timeoutSeconds: waitTimeout(values), progress: makeProgress(), signal: interruptSignal() });
+      const lifetime = values.lifetime === undefined ? undefined : Number(values.lifetime);
+      if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 0)) throw new UsageError('--lifetime takes a whole number of seconds');
+      const create = { ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }) };
+      const instance = values['no-wait']
+        ? await client().create({ ...create, wait: false })
+        : await createAndWait(client(), { create, timeoutSeconds: waitTimeout(values), progress: makeProgress(), signal: interruptSignal() });
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
+      return 0;
+    },
+  },
+  extend: {
+    usage: `usage: allocator extend <name> [--lifetime SECONDS]
+
+Sets the instance to expire SECONDS from now (default: the allocator's default
+lifetime), up to the allocator's maximum, and prints the new expiry.`,
+    options: { lifetime: { type: 'string' } },
+    run: async ({ client, values, positionals }) => {
+      if (positionals.length !== 1) throw new UsageError('extend takes exactly one instance name');
+      const text = values.lifetime as string | undefined;
+      const lifetime = text === undefined ? undefined : Number(text);
+      if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 1)) throw new UsageError('--lifetime takes a whole number of seconds');
+      const instance = await client().extend(positionals[0] as string, lifetime);
+      console.log(`${instance.name} expires ${instance.expiresAt ?? 'never'}`);
       return 0;
     },
   },
@@ -202,5 +225,5 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** Whether `arg` is the value of a preceding --allocator or --token. */
 function isOptionValue(args: string[], arg: string): boolean {
   const index = args.indexOf(arg);
-  return index > 0 && ['--allocator', '--token', '--wait-timeout'].includes(args[index - 1] as string);
+  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime'].includes(args[index - 1] as string);
 }

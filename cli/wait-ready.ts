@@ -1,4 +1,4 @@
-import type { AllocatorClient, Instance } from '../client/allocator-client.ts';
+import type { AllocatorClient, CreateOptions, Instance } from '../client/allocator-client.ts';
 import type { Progress } from './progress.ts';
 
 /**
@@ -7,9 +7,12 @@ import type { Progress } from './progress.ts';
  * A wait that times out or is interrupted (`signal`) destroys the instance,
  * as the server would.
  */
-export async function createAndWait(client: AllocatorClient, options: { timeoutSeconds: number; progress: Progress; pollMs?: number; signal?: AbortSignal }): Promise<Instance> {
+export async function createAndWait(
+  client: AllocatorClient,
+  options: { create?: Omit<CreateOptions, 'wait'>; timeoutSeconds: number; progress: Progress; pollMs?: number; signal?: AbortSignal },
+): Promise<Instance> {
   const started = Date.now();
-  const created = await client.create({ wait: false });
+  const created = await client.create({ ...options.create, wait: false });
   try {
     return await followUntilReady(client, created.name, { ...options, started });
   } catch (error) {

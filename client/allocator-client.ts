@@ -14,6 +14,8 @@ export interface Instance {
   readonly readyReplicas: number;
   readonly version: string;
   readonly disk: string;
+  /** When the cleanup sweep destroys it; null: never. */
+  readonly expiresAt: string | null;
 }
 
 export interface RetryOptions {
@@ -41,6 +43,8 @@ export interface CreateOptions {
   readonly waitTimeoutSeconds?: number;
   /** Makes retries of this create safe; default a fresh UUID per call. */
   readonly idempotencyKey?: string;
+  /** Seconds until the cleanup sweep destroys it; default the allocator's. */
+  readonly lifetimeSeconds?: number;
 }
 
 const RETRIED_STATUSES = new Set([429, 503]);
@@ -64,9 +68,18 @@ export class AllocatorClient {
   }
 
   async create(options: CreateOptions = {}): Promise<Instance> {
-    const body = { ...(options.wait === undefined ? {} : { wait: options.wait }), ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }) };
+    const body = {
+      ...(options.wait === undefined ? {} : { wait: options.wait }),
+      ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
+      ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
+    };
     // A keyed create that is still running answers 409; its retry is safe.
     return (await this.#call('POST', this.endpoints.create, { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() }, alsoRetry: [409] })) as Instance;
+  }
+
+  /** Sets the instance to expire `lifetimeSeconds` from now (default: the allocator's default lifetime). */
+  async extend(name: string, lifetimeSeconds?: number): Promise<Instance> {
+    return (await this.#call('POST', `${this.endpoints.create}/extend`, { body: { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) } })) as Instance;
   }
 
   async destroy(name: string): Promise<void> {

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { GoogleAuth, OAuth2Client } from 'google-auth-library';
+import { OAuth2Client } from 'google-auth-library';
 import type { AllocatorDeps } from './allocator/deps.ts';
-import { makeTokenVerifier, type TokenVerifier } from './auth/token-verifier.ts';
+import type { TokenVerifier } from './auth/token-verifier.ts';
+import { makeBaseRuntime } from './base-runtime.ts';
 import { loadConfig, type AllocatorConfig } from './config/load-config.ts';
 import { ConfigError } from './config/config-error.ts';
 import { makeDisksApi, type DisksApi } from './gce/disks.ts';
-import { makeClusterClient, type ClusterClient } from './kube/cluster.ts';
-import { connectToCluster } from './kube/connect.ts';
 import { compileDeploymentTemplate, templateFormatOf, type DeploymentTemplate } from './template/deployment-template.ts';
 import { makeTemplateData } from './template/template-data.ts';
 
-/** Everything a function needs, from the configuration; heavy clients are made on first use. */
+/** Everything create and destroy need, from the configuration; heavy clients are made on first use. */
 export type Runtime = AllocatorDeps & { readonly verifier: TokenVerifier };
 
 /** Reads and compiles the template, failing at cold start if it is broken. */
@@ -34,32 +33,11 @@ export function loadTemplate(config: Pick<AllocatorConfig, 'templatePath' | 'ser
   return compileDeploymentTemplate(source, { format: templateFormatOf(config.templatePath), sample, source: config.templatePath });
 }
 
-/** Memoises an async factory, forgetting a failure so the next request tries again. */
-function retryingOnce<T>(factory: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= factory().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
-
 export function makeRuntime(config: AllocatorConfig): Runtime {
-  const cluster = retryingOnce<ClusterClient>(async () => {
-    const kubeConfig = await connectToCluster(config.cluster, {
-      googleAuthClient: async () => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient(),
-      timeoutMs: config.callTimeoutMs,
-    });
-    return makeClusterClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs });
-  });
   let disks: DisksApi | undefined;
   return {
-    config,
+    ...makeBaseRuntime(config),
     template: loadTemplate(config),
-    verifier: makeTokenVerifier({ audiences: config.auth.audiences, mode: config.auth.mode, certsUrl: config.auth.certsUrl }),
-    cluster,
     disks: () =>
       (disks ??= makeDisksApi({
         project: config.compute.project,

@@ -2,7 +2,8 @@
 import { http } from '@google-cloud/functions-framework';
 import { makeListHandler } from '../../shared/handlers/list-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
-import { loadRuntime } from '../../shared/runtime.ts';
+import { loadBaseRuntime } from '../../shared/base-runtime.ts';
 
 installJsonFrameworkErrors();
-http('list', makeListHandler(loadRuntime()));
+// The base runtime only: no template engine, no compute client, not even a reference to them.
+http('list', makeListHandler(loadBaseRuntime()));

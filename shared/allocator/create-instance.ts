@@ -7,6 +7,7 @@ import { idempotencyKeyHash, idempotentInstanceName, mountNameOf, newInstanceNam
 import type { ClusterClient } from '../kube/cluster.ts';
 import { makeTemplateData } from '../template/template-data.ts';
 import { defaultSleep, type AllocatorDeps } from './deps.ts';
+import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
 import { pollDelays } from './poll.ts';
 import { bindSlots, claimSlots } from './slots.ts';
 import { deleteInstanceDisk, teardownInstance } from './teardown.ts';
@@ -22,6 +23,8 @@ export interface CreateOptions {
   readonly onName?: (name: string) => void;
   /** A client's key for this create: a retry with the same key gets the same instance, not a second one. */
   readonly idempotencyKey?: string;
+  /** Seconds until the sweep destroys the instance; default from the configuration; 0 means never. */
+  readonly lifetimeSeconds?: number;
 }
 
 /** How long an Idempotency-Key keeps answering with the instance it made. */
@@ -43,7 +46,9 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
   const ownerHash = ownerHashOf(caller.email);
   const mountName = mountNameOf(config.mountRoot, name);
   const accessList = [...new Set([caller.email, ...config.admins])];
-  const createdAt = new Date().toISOString();
+  const now = Date.now();
+  const createdAt = new Date(now).toISOString();
+  const expiresAt = expiryFor(resolveLifetimeSeconds(options.lifetimeSeconds, config.lifetime), now);
 
   // Render first: a template problem costs nothing to undo.
   const deployment = withInstanceMetadata(
@@ -58,7 +63,7 @@ export async function createInstance(deps: AllocatorDeps, caller: CallerIdentity
         creatorInfo: { email: caller.email, mountName, createdAt, allocator: config.serverName },
       }),
     ),
-    { serverName: config.serverName, name, ownerEmail: caller.email, ownerHash, mountName, accessList, version: config.version, diskName: name, createdAt, ...(keyHash ? { idempotencyKeyHash: keyHash } : {}) },
+    { serverName: config.serverName, name, ownerEmail: caller.email, ownerHash, mountName, accessList, version: config.version, diskName: name, createdAt, ...(keyHash ? { idempotencyKeyHash: keyHash } : {}), ...(expiresAt ? { expiresAt } : {}) },
   );
 
   const cluster = await deps.cluster();

@@ -1,21 +1,9 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { isOwnedBy } from '../instances/instance.ts';
-import { LABELS } from '../instances/metadata.ts';
-import { isInstanceNameOf, ownerHashOf } from '../instances/naming.ts';
+import { isInstanceNameOf } from '../instances/naming.ts';
+import { mayAccess } from './access.ts';
 import { defaultSleep, type AllocatorDeps } from './deps.ts';
 import { teardownInstance } from './teardown.ts';
-
-export function isAdmin(admins: readonly string[], caller: CallerIdentity): boolean {
-  return admins.includes(caller.email);
-}
-
-/** Whether `caller` may see and destroy the instance behind `deployment` of allocator `serverName`. */
-export function mayAccess(deployment: V1Deployment, caller: CallerIdentity, options: { serverName: string; admins: readonly string[] }): boolean {
-  if (deployment.metadata?.labels?.[LABELS.allocator] !== options.serverName) return false;
-  return isAdmin(options.admins, caller) || isOwnedBy(deployment, caller.email, ownerHashOf(caller.email));
-}
 
 /**
  * Destroys one instance: its Deployment (foreground, so its pods go first),

@@ -4,7 +4,7 @@ import { byNewestFirst, instanceFromDeployment, type Instance } from '../instanc
 import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import type { AllocatorDeps } from './deps.ts';
-import { isAdmin, mayAccess } from './destroy-instance.ts';
+import { isAdmin, mayAccess } from './access.ts';
 
 const PAGE_SIZE = 500;
 

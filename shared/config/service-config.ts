@@ -32,6 +32,18 @@ export interface ServiceConfig {
   readonly diskReleaseTimeoutMs: number;
   /** Timeout of each Kubernetes or Compute Engine call. `ALLOCATOR_CALL_TIMEOUT_SECONDS`, default 30. */
   readonly callTimeoutMs: number;
+  readonly lifetime: {
+    /** Lifetime of an instance whose create asks for none, in seconds; 0 means never expires. `ALLOCATOR_DEFAULT_LIFETIME_SECONDS`, default 0. */
+    readonly defaultSeconds: number;
+    /** The longest lifetime a create or an extension may ask for; 0 means no maximum. `ALLOCATOR_MAX_LIFETIME_SECONDS`, default 0. */
+    readonly maxSeconds: number;
+  };
+  readonly sweep: {
+    /** The sweep leaves anything younger than this alone, so that a create in flight is never touched. `ALLOCATOR_ORPHAN_GRACE_SECONDS`, default 900. */
+    readonly graceMs: number;
+    /** The most instances one sweep destroys; the rest wait for the next. `ALLOCATOR_SWEEP_MAX_DESTROYS`, default 50. */
+    readonly maxDestroys: number;
+  };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -81,6 +93,11 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   if (perUser > global) throw new ConfigError(`ALLOCATOR_MAX_INSTANCES_PER_USER (${perUser}) cannot exceed ALLOCATOR_MAX_INSTANCES (${global})`);
   const diskType = read(env, 'ALLOCATOR_DISK_TYPE') ?? 'pd-standard';
   if (!/^[a-z][-a-z0-9]*$/.test(diskType)) throw new ConfigError(`ALLOCATOR_DISK_TYPE must be a disk type name such as pd-standard or pd-ssd (got "${diskType}")`);
+  const defaultLifetime = wholeNumber(env, 'ALLOCATOR_DEFAULT_LIFETIME_SECONDS', 0, 0);
+  const maxLifetime = wholeNumber(env, 'ALLOCATOR_MAX_LIFETIME_SECONDS', 0, 0);
+  if (maxLifetime > 0 && (defaultLifetime === 0 || defaultLifetime > maxLifetime)) {
+    throw new ConfigError(`ALLOCATOR_DEFAULT_LIFETIME_SECONDS (${defaultLifetime || 'never'}) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS (${maxLifetime})`);
+  }
   return {
     serverName,
     templatePath: required(env, 'ALLOCATOR_TEMPLATE', 'the path of the deployment template, e.g. templates/syncbased-deployment.json.hbs'),
@@ -93,5 +110,10 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
     diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,
     callTimeoutMs: wholeNumber(env, 'ALLOCATOR_CALL_TIMEOUT_SECONDS', 30, 1) * 1000,
+    lifetime: { defaultSeconds: defaultLifetime, maxSeconds: maxLifetime },
+    sweep: {
+      graceMs: wholeNumber(env, 'ALLOCATOR_ORPHAN_GRACE_SECONDS', 900, 0) * 1000,
+      maxDestroys: wholeNumber(env, 'ALLOCATOR_SWEEP_MAX_DESTROYS', 50, 1),
+    },
   };
 }

@@ -2,20 +2,35 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { createInstance } from '../allocator/create-instance.ts';
 import type { AllocatorDeps } from '../allocator/deps.ts';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, NotFoundError } from '../errors.ts';
+import { extendInstance } from '../allocator/extend-instance.ts';
 import { makeHttpFunction, rejectUnknownFields } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
 
-/** `{"wait": bool, "waitTimeoutSeconds": n}`, both optional. */
-export function parseCreateRequest(body: Readonly<Record<string, unknown>>): { wait: boolean; waitTimeoutMs?: number } {
-  rejectUnknownFields(body, ['wait', 'waitTimeoutSeconds']);
-  const { wait = true, waitTimeoutSeconds } = body;
+function optionalSeconds(body: Readonly<Record<string, unknown>>, field: string, min: number): number | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new BadRequestError(`"${field}" must be a whole number of seconds >= ${min}`);
+  return value;
+}
+
+/** `{"wait": bool, "waitTimeoutSeconds": n, "lifetimeSeconds": n}`, all optional. */
+export function parseCreateRequest(body: Readonly<Record<string, unknown>>): { wait: boolean; waitTimeoutMs?: number; lifetimeSeconds?: number } {
+  rejectUnknownFields(body, ['wait', 'waitTimeoutSeconds', 'lifetimeSeconds']);
+  const { wait = true } = body;
   if (typeof wait !== 'boolean') throw new BadRequestError('"wait" must be true or false');
-  if (waitTimeoutSeconds === undefined) return { wait };
-  if (typeof waitTimeoutSeconds !== 'number' || !Number.isInteger(waitTimeoutSeconds) || waitTimeoutSeconds < 1) {
-    throw new BadRequestError('"waitTimeoutSeconds" must be a whole number of seconds >= 1');
-  }
-  return { wait, waitTimeoutMs: waitTimeoutSeconds * 1000 };
+  const waitTimeoutSeconds = optionalSeconds(body, 'waitTimeoutSeconds', 1);
+  const lifetimeSeconds = optionalSeconds(body, 'lifetimeSeconds', 0);
+  return { wait, ...(waitTimeoutSeconds === undefined ? {} : { waitTimeoutMs: waitTimeoutSeconds * 1000 }), ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) };
+}
+
+/** `POST /extend {"name": "<instance>", "lifetimeSeconds": n}` (the lifetime optional). */
+export function parseExtendRequest(body: Readonly<Record<string, unknown>>): { name: string; lifetimeSeconds?: number } {
+  rejectUnknownFields(body, ['name', 'lifetimeSeconds']);
+  const { name } = body;
+  if (typeof name !== 'string' || name === '') throw new BadRequestError('"name" is required: the instance to extend');
+  const lifetimeSeconds = optionalSeconds(body, 'lifetimeSeconds', 1);
+  return { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) };
 }
 
 /** The optional `Idempotency-Key` header: 1 to 255 printable ASCII characters. */
@@ -32,7 +47,13 @@ export function makeCreateHandler(deps: AllocatorDeps & { verifier: TokenVerifie
     methods: ['POST'],
     verifier: deps.verifier,
     ...(deps.log ? { log: deps.log } : {}),
-    handle: async ({ caller, body, headers, noteInstance }) => {
+    handle: async ({ caller, body, headers, path, noteInstance }) => {
+      if (path === '/extend') {
+        const request = parseExtendRequest(body);
+        noteInstance(request.name);
+        return { status: 200, body: await extendInstance(deps, caller, request) };
+      }
+      if (path !== '/') throw new NotFoundError(`no such path ${path}: create takes POST / and POST /extend`);
       const request = parseCreateRequest(body);
       const idempotencyKey = parseIdempotencyKey(headers['idempotency-key']);
       const instance = await createInstance(deps, caller, { ...request, onName: noteInstance, ...(idempotencyKey ? { idempotencyKey } : {}) });

@@ -10,6 +10,8 @@ export interface RequestContext {
   /** The JSON body (an object; `{}` when there is none). */
   readonly body: Readonly<Record<string, unknown>>;
   readonly query: URLSearchParams;
+  /** The request path below the function's URL, `/` for the function itself. */
+  readonly path: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Names the instance in the request log once it is known. */
   noteInstance(name: string): void;
@@ -45,10 +47,12 @@ export function makeHttpFunction(options: {
       if (rawBody && rawBody.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
       const identity = await options.verifier.verify(req.headers);
       caller = identity.email;
+      const url = new URL(req.originalUrl ?? req.url, 'http://function');
       const result = await options.handle({
         caller: identity,
         body: parseBody(rawBody),
-        query: new URL(req.originalUrl ?? req.url, 'http://function').searchParams,
+        query: url.searchParams,
+        path: url.pathname.replace(/\/+$/, '') || '/',
         headers: req.headers,
         noteInstance: (name) => {
           instance = name;

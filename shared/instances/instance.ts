@@ -12,6 +12,8 @@ export interface Instance {
   readonly readyReplicas: number;
   readonly version: string;
   readonly disk: string;
+  /** When the sweep destroys it; null: never. */
+  readonly expiresAt: string | null;
 }
 
 /** Reads an instance back from its Deployment. */
@@ -28,6 +30,7 @@ export function instanceFromDeployment(deployment: V1Deployment): Instance {
     readyReplicas: deployment.status?.readyReplicas ?? 0,
     version: annotations[ANNOTATIONS.version] ?? '',
     disk: annotations[ANNOTATIONS.disk] ?? name,
+    expiresAt: annotations[ANNOTATIONS.expiresAt] ?? null,
   };
 }
 

@@ -19,6 +19,8 @@ export const ANNOTATIONS = {
   disk: 'allocator.dev/disk',
   /** Millisecond creation time: creationTimestamp has whole seconds, too coarse to order by. */
   createdAt: 'allocator.dev/created-at',
+  /** When the sweep destroys the instance (ISO time); absent: never. */
+  expiresAt: 'allocator.dev/expires-at',
   /** Hash of the creating request's Idempotency-Key, with the caller. */
   idempotencyKey: 'allocator.dev/idempotency-key-hash',
 } as const;
@@ -41,6 +43,7 @@ export interface InstanceMetadata {
   readonly diskName: string;
   readonly createdAt: string;
   readonly idempotencyKeyHash?: string;
+  readonly expiresAt?: string;
 }
 
 /** A copy of `deployment` carrying Allocator's labels and annotations. */
@@ -58,6 +61,7 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
       [ANNOTATIONS.disk]: meta.diskName,
       [ANNOTATIONS.createdAt]: meta.createdAt,
       ...(meta.idempotencyKeyHash ? { [ANNOTATIONS.idempotencyKey]: meta.idempotencyKeyHash } : {}),
+      ...(meta.expiresAt ? { [ANNOTATIONS.expiresAt]: meta.expiresAt } : {}),
     },
   };
   return copy;

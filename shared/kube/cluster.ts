@@ -19,6 +19,8 @@ export interface ClusterClient {
   createDeployment(deployment: V1Deployment): Promise<V1Deployment>;
   readDeployment(name: string): Promise<V1Deployment | undefined>;
   listDeployments(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Deployment>>;
+  /** JSON merge patch. */
+  patchDeployment(name: string, patch: object): Promise<V1Deployment>;
   /** Foreground propagation: the Deployment goes last, after its ReplicaSets and Pods. */
   deleteDeployment(name: string): Promise<boolean>;
   createLease(lease: V1Lease): Promise<V1Lease>;
@@ -65,6 +67,10 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
       call(`create Deployment ${deployment.metadata?.name}`, () => apps.createNamespacedDeployment({ namespace, body: deployment }, timed())),
     readDeployment: (name) => orMissing(call(`read Deployment ${name}`, () => apps.readNamespacedDeployment({ name, namespace }, timed())), undefined),
     listDeployments: async (o) => page(await call('list Deployments', () => apps.listNamespacedDeployment(listParams(o), timed()))),
+    patchDeployment: (name, patch) =>
+      call(`patch Deployment ${name}`, () =>
+        apps.patchNamespacedDeployment({ name, namespace, body: patch }, callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch })),
+      ),
     deleteDeployment: (name) =>
       orMissing(
         call(`delete Deployment ${name}`, () => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed())).then(() => true),
@@ -74,7 +80,7 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
     listLeases: async (o) => page(await call('list Leases', () => coordination.listNamespacedLease(listParams(o), timed()))),
     patchLease: (name, patch) =>
       call(`patch Lease ${name}`, () =>
-        coordination.patchNamespacedLease({ name, namespace, body: patch }, { ...callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch }) }),
+        coordination.patchNamespacedLease({ name, namespace, body: patch }, callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch })),
       ),
     deleteLease: (name) => orMissing(call(`delete Lease ${name}`, () => coordination.deleteNamespacedLease({ name, namespace }, timed())).then(() => true), false),
   };

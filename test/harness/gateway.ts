@@ -25,14 +25,17 @@ export async function startGateway(): Promise<Gateway> {
 
   function forward(req: IncomingMessage, res: ServerResponse): void {
     const incoming = new URL(req.url ?? '/', 'http://gateway');
-    const target = routes.get(incoming.pathname);
-    if (target === undefined) {
+    // `/<name>-create/extend` goes to the create function's `/extend`.
+    const prefix = [...routes.keys()].find((path) => incoming.pathname === path || incoming.pathname.startsWith(`${path}/`));
+    const target = prefix === undefined ? undefined : routes.get(prefix);
+    if (prefix === undefined || target === undefined) {
       sendJson(res, 404, { error: { code: 404, status: 'NOT_FOUND', message: `no function at ${incoming.pathname}` } });
       return;
     }
-    const dropping = (drops.get(incoming.pathname) ?? 0) > 0;
-    if (dropping) drops.set(incoming.pathname, (drops.get(incoming.pathname) ?? 1) - 1);
+    const dropping = (drops.get(prefix) ?? 0) > 0;
+    if (dropping) drops.set(prefix, (drops.get(prefix) ?? 1) - 1);
     const url = new URL(target);
+    url.pathname = `${url.pathname.replace(/\/$/, '')}${incoming.pathname.slice(prefix.length)}` || '/';
     url.search = incoming.search;
     const upstream = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (answer) => {
       if (dropping) {

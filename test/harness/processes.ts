@@ -15,6 +15,8 @@ export interface ManagedProcess {
   readonly exited: Promise<number | string>;
   /** Asks the process to stop (SIGTERM), then SIGKILLs its group after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILLs the whole process group at once: a crash, not a stop. */
+  kill(): void;
   /** Last lines of the process's log, for error messages. */
   logTail(lines?: number): string;
 }
@@ -89,6 +91,7 @@ export function startProcess(options: {
     logFile: options.logFile,
     exited,
     stop,
+    kill: () => killGroup(child, 'SIGKILL'),
     logTail: (lines = 30) => tailOf(options.logFile, lines),
   };
 }

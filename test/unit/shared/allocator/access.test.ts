@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isAdmin, mayAccess } from '../../../../shared/allocator/destroy-instance.ts';
+import { isAdmin, mayAccess } from '../../../../shared/allocator/access.ts';
 import { isAvailable } from '../../../../shared/allocator/create-instance.ts';
 import { pollDelays } from '../../../../shared/allocator/poll.ts';
 import { globalSlotNames, userSlotNames } from '../../../../shared/allocator/slots.ts';
@@ -56,6 +56,7 @@ describe('instances read back from Deployments', () => {
       readyReplicas: 1,
       version: 'v1',
       disk: 'syncbased-1a2b3c4d',
+      expiresAt: null,
     });
   });
 

@@ -24,6 +24,8 @@ describe('parseServiceConfig', () => {
       waitTimeoutMs: 240_000,
       diskReleaseTimeoutMs: 300_000,
       callTimeoutMs: 30_000,
+      lifetime: { defaultSeconds: 0, maxSeconds: 0 },
+      sweep: { graceMs: 900_000, maxDestroys: 50 },
     });
   });
 
@@ -48,6 +50,8 @@ describe('parseServiceConfig', () => {
     [{ ALLOCATOR_TOKEN_CERTS_URL: 'file:///etc/passwd' }, /ALLOCATOR_TOKEN_CERTS_URL must be an http\(s\) URL/],
     [{ ALLOCATOR_DISK_TYPE: 'SSD!' }, /ALLOCATOR_DISK_TYPE must be a disk type name/],
     [{ ALLOCATOR_WAIT_TIMEOUT_SECONDS: '-1' }, /ALLOCATOR_WAIT_TIMEOUT_SECONDS must be a whole number >= 1/],
+    [{ ALLOCATOR_MAX_LIFETIME_SECONDS: '3600' }, /ALLOCATOR_DEFAULT_LIFETIME_SECONDS \(never\) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS \(3600\)/],
+    [{ ALLOCATOR_MAX_LIFETIME_SECONDS: '3600', ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '7200' }, /must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS/],
   ])('refuses %j', (override, message) => {
     expect(() => parseServiceConfig({ ...base, ...override })).toThrow(ConfigError);
     expect(() => parseServiceConfig({ ...base, ...override })).toThrow(message);
