@@ -1,4 +1,5 @@
 import { AUTH_MODES, GOOGLE_CERTS_URL, type AuthMode } from '../auth/token-verifier.ts';
+import { isCallerPattern } from '../auth/allowed-callers.ts';
 import { isValidServerName } from '../instances/naming.ts';
 import { ConfigError } from './config-error.ts';
 
@@ -18,6 +19,8 @@ export interface ServiceConfig {
   readonly limits: { readonly perUser: number; readonly global: number };
   /** Emails that may list and destroy every instance; on every access list. `ALLOCATOR_ADMINS`, comma-separated. */
   readonly admins: readonly string[];
+  /** Who may call at all: emails, `*@domain`, or `*`. `ALLOCATOR_ALLOWED_CALLERS`, comma-separated; empty allows any verified caller. */
+  readonly allowedCallers: readonly string[];
   readonly auth: {
     /** `ALLOCATOR_AUDIENCES`, comma-separated, required. */
     readonly audiences: readonly string[];
@@ -88,6 +91,9 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   const admins = list(env, 'ALLOCATOR_ADMINS').map((email) => email.toLowerCase());
   const badAdmin = admins.find((email) => !/^[^@\s]+@[^@\s]+$/.test(email));
   if (badAdmin !== undefined) throw new ConfigError(`ALLOCATOR_ADMINS must be comma-separated emails (got "${badAdmin}")`);
+  const allowedCallers = list(env, 'ALLOCATOR_ALLOWED_CALLERS').map((pattern) => pattern.toLowerCase());
+  const badPattern = allowedCallers.find((pattern) => !isCallerPattern(pattern));
+  if (badPattern !== undefined) throw new ConfigError(`ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, *@domain patterns or * (got "${badPattern}")`);
   const perUser = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES_PER_USER', 1, 1);
   const global = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES', 10, 1);
   if (perUser > global) throw new ConfigError(`ALLOCATOR_MAX_INSTANCES_PER_USER (${perUser}) cannot exceed ALLOCATOR_MAX_INSTANCES (${global})`);
@@ -106,6 +112,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType },
     limits: { perUser, global },
     admins,
+    allowedCallers,
     auth: { audiences, certsUrl, mode: mode as AuthMode },
     waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
     diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,

@@ -46,6 +46,7 @@ export function makeCreateHandler(deps: AllocatorDeps & { verifier: TokenVerifie
     name: 'create',
     methods: ['POST'],
     verifier: deps.verifier,
+    access: deps.config,
     ...(deps.log ? { log: deps.log } : {}),
     handle: async ({ caller, body, headers, path, noteInstance }) => {
       if (path === '/extend') {

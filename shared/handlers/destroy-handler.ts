@@ -29,6 +29,7 @@ export function makeDestroyHandler(deps: AllocatorDeps & { verifier: TokenVerifi
     name: 'destroy',
     methods: ['POST', 'DELETE'],
     verifier: deps.verifier,
+    access: deps.config,
     ...(deps.log ? { log: deps.log } : {}),
     handle: async ({ caller, body, path, noteInstance }) => {
       if (path === '/sweep') {

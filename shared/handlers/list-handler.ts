@@ -20,6 +20,7 @@ export function makeListHandler(deps: Pick<AllocatorDeps, 'config' | 'cluster'> 
     name: 'list',
     methods: ['GET'],
     verifier: deps.verifier,
+    access: deps.config,
     ...(deps.log ? { log: deps.log } : {}),
     handle: async ({ caller, query }) => ({ status: 200, body: { instances: await listInstances(deps, caller, parseListQuery(query)) } }),
   });

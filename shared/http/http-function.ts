@@ -1,7 +1,8 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { CallerIdentity } from '../auth/identity.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
-import { BadRequestError, MethodNotAllowedError, PayloadTooLargeError, toHttpError } from '../errors.ts';
+import { isAllowedCaller } from '../auth/allowed-callers.ts';
+import { BadRequestError, MethodNotAllowedError, PayloadTooLargeError, PermissionDeniedError, toHttpError } from '../errors.ts';
 import { MAX_BODY_BYTES } from './framework-errors.ts';
 import { describeErrorChain, formatRequestLog, type LogSink } from './request-log.ts';
 
@@ -31,6 +32,8 @@ export function makeHttpFunction(options: {
   name: string;
   methods: readonly string[];
   verifier: TokenVerifier;
+  /** Who may call at all (see ALLOCATOR_ALLOWED_CALLERS). */
+  access: { readonly allowedCallers: readonly string[]; readonly admins: readonly string[] };
   handle: (context: RequestContext) => Promise<HandlerResult>;
   log?: LogSink;
 }): HttpFunction {
@@ -47,6 +50,9 @@ export function makeHttpFunction(options: {
       if (rawBody && rawBody.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
       const identity = await options.verifier.verify(req.headers);
       caller = identity.email;
+      if (!isAllowedCaller(identity.email, options.access.allowedCallers, options.access.admins)) {
+        throw new PermissionDeniedError(`${identity.email} may not use this allocator; ask its admins to add you to ALLOCATOR_ALLOWED_CALLERS`);
+      }
       const url = new URL(req.originalUrl ?? req.url, 'http://function');
       const result = await options.handle({
         caller: identity,

@@ -58,6 +58,7 @@ export function startProcess(options: {
   args: readonly string[];
   logFile: string;
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }): ManagedProcess {
   installExitHook();
   const log = openSync(options.logFile, 'a');
@@ -65,6 +66,7 @@ export function startProcess(options: {
     stdio: ['pipe', log, log],
     detached: true, // its own process group, so a signal reaches the watchdog's children too
     env: options.env ?? process.env,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);

@@ -104,6 +104,15 @@ describe('the HTTP contract', () => {
     await expectNothingLeft();
   });
 
+  it('answers a caller outside ALLOCATOR_ALLOWED_CALLERS with 403, before touching anything', async () => {
+    const urls = await variant({ ALLOCATOR_ALLOWED_CALLERS: '*@example.com' });
+    const outsider = await call(urls.create, { token: stack.tokenFor('eve@elsewhere.org'), body: {} });
+    expect(outsider.status).toBe(403);
+    expect(outsider.body.error).toMatchObject({ status: 'PERMISSION_DENIED', message: expect.stringMatching(/eve@elsewhere.org may not use this allocator/) });
+    expect((await call(urls.list, { token: stack.tokenFor('ida@example.com'), method: 'GET' })).status).toBe(200);
+    await expectNothingLeft();
+  });
+
   it('answers an unverified email with 403', async () => {
     const unverified = stack.issuer.issueIdToken({ email: 'gus@example.com', audience: 'https://allocator.test', emailVerified: false });
     expect((await call(stack.urls.create, { token: unverified, body: {} })).status).toBe(403);

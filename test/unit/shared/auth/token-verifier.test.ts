@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkClaims, describeVerificationFailure, selectToken } from '../../../../shared/auth/token-verifier.ts';
 import { decodeJwt } from '../../../../shared/auth/jwt.ts';
+import { isAllowedCaller, isCallerPattern } from '../../../../shared/auth/allowed-callers.ts';
 
 describe('selectToken', () => {
   it.each([
@@ -62,5 +63,24 @@ describe('decodeJwt', () => {
 
   it.each(['a.b', 'a.b.c.d', '!!.e30.x', 'e30.W10.x'])('refuses %j with 401', (token) => {
     expect(() => decodeJwt(token)).toThrow(expect.objectContaining({ status: 401 }));
+  });
+});
+
+describe('isAllowedCaller', () => {
+  it.each([
+    ['ada@example.com', [], [], true],
+    ['ada@example.com', ['*'], [], true],
+    ['ada@example.com', ['*@example.com'], [], true],
+    ['ada@sub.example.com', ['*@example.com'], [], false],
+    ['ada@example.com.evil', ['*@example.com'], [], false],
+    ['ada@evilexample.com', ['*@example.com'], [], false],
+    ['bob@example.com', ['ada@example.com'], [], false],
+    ['root@corp.com', ['*@example.com'], ['root@corp.com'], true],
+  ])('%s with %j (admins %j): %s', (email, patterns, admins, expected) => {
+    expect(isAllowedCaller(email, patterns, admins)).toBe(expected);
+  });
+
+  it.each([['*', true], ['*@example.com', true], ['ada@example.com', true], ['example.com', false], ['*@*', false], ['a*@example.com', false]])('%j is a pattern: %s', (pattern, expected) => {
+    expect(isCallerPattern(pattern)).toBe(expected);
   });
 });

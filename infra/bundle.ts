@@ -1,0 +1,112 @@
+// `npm run bundle -- [--out DIR] [--template PATH] [--vkube-cfg PATH]`: one
+// self-contained source directory per function, for `gcloud functions deploy
+// --source=DIR`, which uploads only DIR. Each holds index.js (our code,
+// bundled), a package.json with just the packages that bundle imports, and,
+// for create and destroy, the deployment template; with --vkube-cfg, the
+// cluster config too.
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const FUNCTIONS = ['create', 'destroy', 'list'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+const NEEDS_TEMPLATE: readonly FunctionName[] = ['create', 'destroy'];
+
+export interface BundleResult {
+  readonly name: FunctionName;
+  readonly dir: string;
+  readonly bytes: number;
+  readonly dependencies: Readonly<Record<string, string>>;
+}
+
+/** The npm packages a bundle imports, from esbuild's metafile. */
+export function importedPackages(metafile: Metafile): string[] {
+  const packages = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (!imported.external || imported.path.startsWith('node:')) continue;
+      const parts = imported.path.split('/');
+      packages.add(imported.path.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string));
+    }
+  }
+  return [...packages].sort();
+}
+
+/** The version installed here, pinned exactly, so that a deploy runs what the tests ran. */
+function installedVersion(name: string): string {
+  let dir = dirname(createRequire(join(ROOT, 'package.json')).resolve(name));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === name && manifest.version) return manifest.version;
+    } catch {
+      // not the package root yet
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the installed version of ${name}`);
+    dir = parent;
+  }
+}
+
+export async function bundleFunctions(options: { outDir: string; template: string; vkubeCfg?: string }): Promise<BundleResult[]> {
+  const results: BundleResult[] = [];
+  for (const name of FUNCTIONS) {
+    const dir = join(options.outDir, name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const { metafile } = await build({
+      entryPoints: [join(ROOT, 'functions', name, 'index.ts')],
+      outfile: join(dir, 'index.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      packages: 'external',
+      metafile: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+    const dependencies = Object.fromEntries(importedPackages(metafile).map((pkg) => [pkg, installedVersion(pkg)]));
+    const manifest = {
+      name: `allocator-${name}`,
+      private: true,
+      description: `Allocator's ${name} function, bundled by infra/bundle.ts`,
+      type: 'module',
+      main: 'index.js',
+      engines: { node: '22' },
+      dependencies,
+    };
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (NEEDS_TEMPLATE.includes(name)) {
+      mkdirSync(join(dir, 'templates'));
+      copyFileSync(options.template, join(dir, 'templates', basename(options.template)));
+    }
+    if (options.vkubeCfg) copyFileSync(options.vkubeCfg, join(dir, 'vkube.cfg'));
+    results.push({ name, dir, bytes: statSync(join(dir, 'index.js')).size, dependencies });
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: join(ROOT, 'dist', 'functions') },
+      template: { type: 'string', default: join(ROOT, 'templates', 'syncbased-deployment.json.hbs') },
+      'vkube-cfg': { type: 'string' },
+    },
+  });
+  const results = await bundleFunctions({
+    outDir: resolve(values.out),
+    template: resolve(values.template),
+    ...(values['vkube-cfg'] ? { vkubeCfg: resolve(values['vkube-cfg']) } : {}),
+  });
+  for (const result of results) {
+    console.log(`${result.name.padEnd(8)} ${result.dir}  index.js ${(result.bytes / 1024).toFixed(1)} KiB  dependencies: ${Object.keys(result.dependencies).join(', ')}`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

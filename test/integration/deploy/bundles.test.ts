@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleFunctions, type BundleResult } from '../../../infra/bundle.ts';
+import { getFreePort } from '../../harness/ports.ts';
+import { startProcess, waitUntil, type ManagedProcess } from '../../harness/processes.ts';
+import { call, startTestStack, type TestStack } from '../stack.ts';
+
+const run = promisify(execFile);
+const TEMPLATE = fileURLToPath(new URL('../../../templates/syncbased-deployment.json.hbs', import.meta.url));
+let stack: TestStack;
+let work: string;
+let bundles: BundleResult[];
+const processes: ManagedProcess[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({ prefix: 'bundles' });
+  work = mkdtempSync(join(tmpdir(), 'allocator-bundles-'));
+  bundles = await bundleFunctions({ outDir: join(work, 'built'), template: TEMPLATE });
+}, 300_000);
+afterAll(async () => {
+  for (const child of processes) await child.stop();
+  await stack?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Copies one bundle alone to a fresh directory and installs its runtime dependencies there, as Cloud Build would. */
+async function installAlone(name: string): Promise<string> {
+  const bundle = bundles.find((b) => b.name === name)!;
+  const dir = join(work, `deployed-${name}`);
+  cpSync(bundle.dir, dir, { recursive: true });
+  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeout: 240_000 });
+  return dir;
+}
+
+/** Starts functions-framework from the bundle directory, with only its own node_modules. */
+async function serveFrom(dir: string, name: string): Promise<string> {
+  const port = await getFreePort();
+  const child = startProcess({
+    name: `bundle-${name}`,
+    command: process.execPath,
+    args: [join(dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), `--target=${name}`, `--port=${port}`],
+    logFile: join(work, `${name}.log`),
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...stack.env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
+    cwd: dir,
+  });
+  processes.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(async () => (await fetch(url, { method: 'OPTIONS' })).status > 0, { timeoutMs: 30_000, what: `the ${name} bundle to serve`, describe: () => child.logTail() });
+  return url;
+}
+
+describe('per-function bundles', () => {
+  it('each carry only the packages their code imports; list has no compute client', () => {
+    const byName = Object.fromEntries(bundles.map((b) => [b.name, Object.keys(b.dependencies)]));
+    expect(byName.list).toEqual(['@google-cloud/functions-framework', '@kubernetes/client-node', 'google-auth-library']);
+    expect(byName.create).toContain('@google-cloud/compute');
+    expect(byName.destroy).toContain('@google-cloud/compute');
+    for (const bundle of bundles) expect(bundle.bytes).toBeLessThan(200 * 1024);
+  });
+
+  it('serve create and list from their own directories against the local stack', async () => {
+    const [createDir, listDir] = await Promise.all([installAlone('create'), installAlone('list')]);
+    expect(existsSync(join(listDir, 'node_modules/@google-cloud/compute'))).toBe(false);
+    const { stdout } = await run('npm', ['ls', '--all', '--omit=dev', '--parseable'], { cwd: listDir });
+    expect(stdout).not.toMatch(/@google-cloud\/compute/);
+    expect(existsSync(join(createDir, 'node_modules/@google-cloud/compute'))).toBe(true);
+
+    const [createUrl, listUrl] = await Promise.all([serveFrom(createDir, 'create'), serveFrom(listDir, 'list')]);
+    const token = stack.tokenFor('vic@example.com');
+    const created = await call<{ name: string }>(createUrl, { token, body: {} });
+    expect(created.status).toBe(201);
+    const listed = await call<{ instances: { name: string }[] }>(listUrl, { token, method: 'GET' });
+    expect(listed.body.instances.map((i) => i.name)).toEqual([created.body.name]);
+    const malformed = await call(createUrl, { token, rawBody: '{' });
+    expect(malformed.status).toBe(400); // the framework-error shim works from the bundle too
+    expect((await call(stack.urls.destroy, { token, body: { name: created.body.name } })).status).toBe(200);
+  });
+});
