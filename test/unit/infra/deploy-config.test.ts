@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Step {
+  id: string;
+  name: string;
+  entrypoint?: string;
+  args: string[];
+  waitFor?: string[];
+}
+const cloudbuild = load(readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8')) as { substitutions: Record<string, string>; steps: Step[] };
+const step = (id: string): Step => {
+  const found = cloudbuild.steps.find((s) => s.id === id);
+  if (!found) throw new Error(`no step ${id}`);
+  return found;
+};
+const script = (id: string): string => step(id).args.join(' ');
+
+describe('cloudbuild.yaml', () => {
+  it('checks the code on Node 22 before anything is built', () => {
+    for (const id of ['install', 'lint', 'typecheck', 'unit-tests', 'bundle']) expect(step(id).name).toBe('node:22');
+    expect(step('install').args).toEqual(['ci']);
+    expect(step('unit-tests').args).toEqual(['run', 'test:unit']);
+    expect(step('bundle').waitFor).toEqual(['lint', 'typecheck', 'unit-tests']);
+  });
+
+  it.each(['create', 'destroy', 'list'])('deploys %s from its own bundle on nodejs22 as the runtime account', (fn) => {
+    const deploy = script(`deploy-${fn}`);
+    expect(deploy).toContain(`gcloud functions deploy \${_ALLOCATOR}-${fn} --gen2 --runtime=nodejs22`);
+    expect(deploy).toContain(`--source=dist/functions/${fn} --entry-point=${fn} --trigger-http`);
+    expect(deploy).toContain('--service-account=${_RUNTIME_SA}@${PROJECT_ID}.iam.gserviceaccount.com');
+    expect(deploy).toContain('--env-vars-file=dist/functions/env.yaml');
+    // The README's default shape needs the IAM check off; the iam shape turns it on.
+    expect(deploy).toMatch(/access=--allow-unauthenticated; \[ "\$\{_AUTH_SHAPE\}" = iam \] && access=--no-allow-unauthenticated/);
+    expect(step(`deploy-${fn}`).waitFor).toEqual(['environment']); // the three run in parallel
+  });
+
+  it('targets the scheduler job at destroy\'s /sweep with an OIDC token of the scheduler\'s account', () => {
+    const scheduler = script('scheduler');
+    expect(scheduler).toContain('--uri=https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR}-destroy/sweep');
+    expect(scheduler).toContain('--oidc-service-account-email=${_SCHEDULER_SA}@${PROJECT_ID}.iam.gserviceaccount.com');
+    expect(scheduler).toContain('--oidc-token-audience=https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR}');
+    expect(scheduler).toContain("--schedule='${_SCHEDULE}'");
+    expect(scheduler).toMatch(/jobs describe .* && verb=update/); // create or update
+  });
+
+  it('puts the scheduler among the admins, the allocator URL among the audiences, and requires the allowed callers', () => {
+    const environment = script('environment');
+    expect(environment).toContain('admins="${_SCHEDULER_SA}@${PROJECT_ID}.iam.gserviceaccount.com"');
+    expect(environment).toContain('ALLOCATOR_AUDIENCES: "https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR},32555940559.apps.googleusercontent.com"');
+    expect(environment).toContain('_ALLOWED_CALLERS is required with _AUTH_SHAPE=verify');
+  });
+
+  it('has a substitution for every ${_NAME} it uses, and uses every one', () => {
+    const text = readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8').replace(/^#.*$/gm, '');
+    const used = new Set([...text.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]));
+    expect([...used].sort()).toEqual(Object.keys(cloudbuild.substitutions).sort());
+    for (const key of ['_REGION', '_ALLOCATOR', '_VKUBE_CFG', '_TEMPLATE', '_RUNTIME_SA', '_SCHEDULER_SA']) expect(cloudbuild.substitutions).toHaveProperty(key);
+  });
+});
+
+const dryRun = (file: string, args: string[]): string => execFileSync('bash', [`${ROOT}infra/${file}`, '--dry-run', ...args], { encoding: 'utf8' });
+
+describe('infra scripts, dry run', () => {
+  const setup = dryRun('setup.sh', ['--project', 'p1', '--zone', 'us-central1-c', '--cluster', 'c1', '--namespace', 'alloc']);
+  const commands = setup.split('\n').filter((line) => line.startsWith('+ '));
+
+  it('grant the runtime account cluster read, zone-scoped disk rights and namespaced RBAC only', () => {
+    expect(setup).toContain('+ gcloud iam service-accounts create allocator-runtime --project=p1');
+    expect(setup).toContain('--member=serviceAccount:allocator-runtime@p1.iam.gserviceaccount.com --role=roles/container.clusterViewer');
+    expect(setup).toContain('--permissions=compute.disks.create\\,compute.disks.delete\\,compute.disks.get\\,compute.disks.list\\,compute.disks.setLabels\\,compute.zoneOperations.get');
+    expect(setup).toContain('resource.name.startsWith\\(\\"projects/p1/zones/us-central1-c\\"\\)');
+    expect(setup).toMatch(/#\s+resources: \[deployments\]\n#\s+verbs: \[get, list, create, patch, delete\]/);
+    expect(setup).toMatch(/#\s+resources: \[leases\]/);
+    expect(setup).toMatch(/#\s+namespace: alloc\n/);
+  });
+
+  it('give Cloud Build deploy roles and actAs on the two Allocator accounts only', () => {
+    for (const role of ['roles/cloudfunctions.developer', 'roles/run.admin', 'roles/cloudscheduler.admin']) {
+      expect(setup).toContain(`--member=serviceAccount:PROJECT_NUMBER@cloudbuild.gserviceaccount.com --role=${role}`);
+    }
+    const actAs = commands.filter((line) => line.includes('roles/iam.serviceAccountUser'));
+    expect(actAs).toHaveLength(2);
+    for (const line of actAs) expect(line).toMatch(/^\+ gcloud iam service-accounts add-iam-policy-binding allocator-(runtime|scheduler)@p1/);
+  });
+
+  it('never grant broad roles or open anything to allUsers', () => {
+    const invokers = dryRun('grant-invokers.sh', ['--project', 'p1', '--region', 'us-central1', '--users-group', 'testers@example.com']);
+    for (const text of [setup, invokers]) {
+      expect(text).not.toMatch(/allUsers|allAuthenticatedUsers|roles\/(owner|editor|container\.developer|container\.admin|compute\.admin|iam\.serviceAccountTokenCreator)\b/);
+    }
+    expect(invokers.split('\n').filter((line) => line.startsWith('+ '))).toEqual([
+      '+ gcloud functions add-invoker-policy-binding syncbase-allocator-create --project=p1 --region=us-central1 --member=group:testers@example.com',
+      '+ gcloud functions add-invoker-policy-binding syncbase-allocator-destroy --project=p1 --region=us-central1 --member=group:testers@example.com',
+      '+ gcloud functions add-invoker-policy-binding syncbase-allocator-list --project=p1 --region=us-central1 --member=group:testers@example.com',
+      '+ gcloud functions add-invoker-policy-binding syncbase-allocator-destroy --project=p1 --region=us-central1 --member=serviceAccount:allocator-scheduler@p1.iam.gserviceaccount.com',
+    ]);
+  });
+
+  it('refuse to run without the required arguments', () => {
+    expect(() => execFileSync('bash', [`${ROOT}infra/setup.sh`, '--dry-run'], { stdio: 'pipe' })).toThrow(/--project is required/);
+  });
+});
