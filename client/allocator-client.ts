@@ -2,21 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 import { AllocatorApiError } from './errors.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
+import type { Instance } from '../shared/api-types.ts';
 
-/** An instance, as the functions answer it. */
-export interface Instance {
-  readonly name: string;
-  readonly owner: string;
-  readonly mountName: string;
-  readonly accessList: { readonly In: readonly string[] };
-  readonly creationTime: string;
-  readonly replicas: number;
-  readonly readyReplicas: number;
-  readonly version: string;
-  readonly disk: string;
-  /** When the cleanup sweep destroys it; null: never. */
-  readonly expiresAt: string | null;
-}
+export type { Instance };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */

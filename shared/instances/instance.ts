@@ -1,20 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { Instance } from '../api-types.ts';
 import { ANNOTATIONS, LABELS } from './metadata.ts';
 
-/** An instance as the functions answer it. */
-export interface Instance {
-  readonly name: string;
-  readonly owner: string;
-  readonly mountName: string;
-  readonly accessList: { readonly In: readonly string[] };
-  readonly creationTime: string;
-  readonly replicas: number;
-  readonly readyReplicas: number;
-  readonly version: string;
-  readonly disk: string;
-  /** When the sweep destroys it; null: never. */
-  readonly expiresAt: string | null;
-}
+export type { Instance };
 
 /** Reads an instance back from its Deployment. */
 export function instanceFromDeployment(deployment: V1Deployment): Instance {
