@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { startTestStack, type TestStack } from '../stack.ts';
+import { eventually } from '../support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 let stack: TestStack;
@@ -116,6 +117,23 @@ describe('the allocator CLI against a local allocator', () => {
     const run = await allocatorCli([command, '--help']);
     expect(run).toMatchObject({ code: 0 });
     expect(run.stdout).toMatch(new RegExp(`^usage: allocator ${command}`));
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('destroys the instance of run when it gets %s mid-command', async (signal) => {
+    const child = spawn(process.execPath, ['cli/bin.ts', 'run', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME"; exec sleep 30'], {
+      cwd: ROOT,
+      env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...as('pia@example.com') },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const name = await eventually(async () => /started (syncbased-[0-9a-f]{8})/.exec(stdout)?.[1], 30_000, 'the command to start');
+    child.kill(signal);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code).toBe(128 + (signal === 'SIGTERM' ? 15 : 2));
+    expect(stderr).toContain(`destroying ${name}`);
+    expect((await allocatorCli(['list'], as('pia@example.com'))).stdout).toBe('');
   });
 
   it('runs a command against a fresh instance, exits with its status and leaves nothing behind', async () => {
