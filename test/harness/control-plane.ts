@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.ts';
 import { getFreePort } from './ports.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { removeWhenParentDies, startProcess, waitUntil, type ManagedProcess } from './processes.ts';
 
 /** A running local control plane. */
 export interface ControlPlane {
@@ -42,6 +42,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
   const binaries = options.binaries ?? (await ensureControlPlaneBinaries({ onProgress: progress }));
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   const dir = mkdtempSync(join(tmpdir(), 'allocator-cp-'));
+  const releaseSentinel = removeWhenParentDies(dir);
   const processes: ManagedProcess[] = [];
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -51,6 +52,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     // Reverse order: clients first, etcd last.
     for (const child of [...processes].reverse()) await child.stop();
     rmSync(dir, { recursive: true, force: true });
+    releaseSentinel();
   };
   const removeDirOnExit = (): void => rmSync(dir, { recursive: true, force: true });
   process.on('exit', removeDirOnExit);

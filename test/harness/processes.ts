@@ -125,3 +125,20 @@ export async function waitUntil(
   const details = options.describe ? `\n${options.describe()}` : '';
   throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${reason}${details}`);
 }
+
+/**
+ * Removes `dir` once this process is gone, however it goes (SIGKILL included):
+ * a shell holds our pipe and deletes the directory when the pipe closes.
+ * Returns a release function that removes nothing but ends the sentinel.
+ */
+export function removeWhenParentDies(dir: string): () => void {
+  const sentinel = spawn(
+    'sh',
+    ['-c', 'while read -r _; do :; done; for i in 1 2 3 4 5; do rm -rf "$1" 2>/dev/null && [ ! -e "$1" ] && exit 0; sleep 1; done', 'sentinel', dir],
+    { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
+  );
+  sentinel.unref();
+  return () => {
+    sentinel.stdin?.end();
+  };
+}

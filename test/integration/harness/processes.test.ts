@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../support.ts';
@@ -41,5 +42,26 @@ describe('managed processes', () => {
     expect(isAlive(sleepPid)).toBe(true);
     parent.kill(signal);
     await eventually(async () => !isAlive(sleepPid), 10_000, `pid ${sleepPid} to exit`);
+  });
+});
+
+describe('the temp-dir sentinel', () => {
+  it('removes the directory when its parent is SIGKILLed', async () => {
+    const script = `
+      import { removeWhenParentDies } from ${JSON.stringify(PROCESSES_MODULE)};
+      import { mkdtempSync, writeFileSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      import { join } from 'node:path';
+      const dir = mkdtempSync(join(tmpdir(), 'allocator-sentinel-'));
+      writeFileSync(join(dir, 'data'), 'x');
+      removeWhenParentDies(dir);
+      console.log(dir);
+      setInterval(() => {}, 1000);
+    `;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dir = await new Promise<string>((resolve) => parent.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
+    expect(existsSync(dir)).toBe(true);
+    parent.kill('SIGKILL');
+    await eventually(async () => !existsSync(dir), 10_000, `${dir} to be removed`);
   });
 });
