@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { OAuth2Client } from 'google-auth-library';
 import type { AllocatorDeps } from './allocator/deps.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
-import { makeBaseRuntime } from './base-runtime.ts';
 import { loadConfig, type AllocatorConfig } from './config/load-config.ts';
 import { ConfigError } from './config/config-error.ts';
-import { makeDisksApi, type DisksApi } from './gce/disks.ts';
+import { makeDestroyRuntime } from './destroy-runtime.ts';
 import { compileDeploymentTemplate, templateFormatOf, type DeploymentTemplate } from './template/deployment-template.ts';
 import { makeTemplateData } from './template/template-data.ts';
 
@@ -33,29 +31,12 @@ export function loadTemplate(config: Pick<AllocatorConfig, 'templatePath' | 'ser
   return compileDeploymentTemplate(source, { format: templateFormatOf(config.templatePath), sample, source: config.templatePath });
 }
 
+/** Create's runtime: the template (compiled now) and the disks API (on first use). */
 export function makeRuntime(config: AllocatorConfig): Runtime {
-  let disks: DisksApi | undefined;
-  return {
-    ...makeBaseRuntime(config),
-    template: loadTemplate(config),
-    disks: () =>
-      (disks ??= makeDisksApi({
-        project: config.compute.project,
-        zone: config.compute.zone,
-        ...(config.compute.endpoint ? { endpoint: config.compute.endpoint, authClient: emulatorAuthClient() } : {}),
-        timeoutMs: config.callTimeoutMs,
-      })),
-  };
+  return { ...makeDestroyRuntime(config), template: loadTemplate(config) };
 }
 
-/** A custom Compute endpoint is an emulator, which takes any bearer token. */
-function emulatorAuthClient(): OAuth2Client {
-  const client = new OAuth2Client();
-  client.setCredentials({ access_token: 'local-emulator' });
-  return client;
-}
-
-/** The runtime of a function at cold start, from its environment. */
+/** Create's runtime at cold start, from its environment. */
 export function loadRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   return makeRuntime(loadConfig(env));
 }

@@ -2,7 +2,7 @@
 import { http } from '@google-cloud/functions-framework';
 import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
-import { loadRuntime } from '../../shared/runtime.ts';
+import { loadDestroyRuntime } from '../../shared/destroy-runtime.ts';
 
 installJsonFrameworkErrors();
-http('destroy', makeDestroyHandler(loadRuntime()));
+http('destroy', makeDestroyHandler(loadDestroyRuntime()));

@@ -17,4 +17,7 @@ export interface AllocatorDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** What destroy and the sweep work with: no template, since they render nothing. */
+export type TeardownDeps = Omit<AllocatorDeps, 'template'>;
+
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,7 @@ import type { CallerIdentity } from '../auth/identity.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import { isInstanceNameOf } from '../instances/naming.ts';
 import { mayAccess } from './access.ts';
-import { defaultSleep, type AllocatorDeps } from './deps.ts';
+import { defaultSleep, type TeardownDeps } from './deps.ts';
 import { teardownInstance } from './teardown.ts';
 
 /**
@@ -11,7 +11,7 @@ import { teardownInstance } from './teardown.ts';
  * the caller may not touch get the same 404, so names of other users'
  * instances are not revealed.
  */
-export async function destroyInstance(deps: AllocatorDeps, caller: CallerIdentity, name: string): Promise<{ name: string }> {
+export async function destroyInstance(deps: TeardownDeps, caller: CallerIdentity, name: string): Promise<{ name: string }> {
   const { config } = deps;
   if (!isInstanceNameOf(config.serverName, name)) {
     throw new BadRequestError(`"${name.slice(0, 100)}" is not an instance name of this allocator; they look like ${config.serverName}-1a2b3c4d`);

@@ -2,7 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { DisksApi } from '../gce/disks.ts';
 import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
-import { defaultSleep, type AllocatorDeps } from './deps.ts';
+import { defaultSleep, type TeardownDeps } from './deps.ts';
 import { isExpired } from './lifetime.ts';
 import { SLOT_LABEL } from './slots.ts';
 import { deleteInstanceDisk, teardownInstance } from './teardown.ts';
@@ -42,7 +42,7 @@ interface Seen {
  * re-reads each candidate just before acting on it, so that it is idempotent
  * and safe beside other sweeps, creates, destroys and extensions.
  */
-export async function sweep(deps: AllocatorDeps, options: { dryRun: boolean; now?: number }): Promise<SweepReport> {
+export async function sweep(deps: TeardownDeps, options: { dryRun: boolean; now?: number }): Promise<SweepReport> {
   const { config } = deps;
   const serverName = config.serverName;
   const now = options.now ?? Date.now();

@@ -1,6 +1,6 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
-import type { AllocatorDeps } from '../allocator/deps.ts';
+import type { TeardownDeps } from '../allocator/deps.ts';
 import { isAdmin } from '../allocator/access.ts';
 import { destroyInstance } from '../allocator/destroy-instance.ts';
 import { sweep } from '../allocator/sweep.ts';
@@ -24,7 +24,7 @@ export function parseSweepRequest(body: Readonly<Record<string, unknown>>): { dr
   return { dryRun };
 }
 
-export function makeDestroyHandler(deps: AllocatorDeps & { verifier: TokenVerifier; log?: LogSink }): HttpFunction {
+export function makeDestroyHandler(deps: TeardownDeps & { verifier: TokenVerifier; log?: LogSink }): HttpFunction {
   return makeHttpFunction({
     name: 'destroy',
     methods: ['POST', 'DELETE'],
