@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseVkubeConfig } from '../../../../shared/config/cluster-config.ts';
 import { ConfigError } from '../../../../shared/config/config-error.ts';
 import { parseEnvFile } from '../../../../shared/config/env-file.ts';
@@ -88,6 +88,7 @@ describe('parseEnvFile', () => {
 
 describe('loadConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'allocator-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'vkube.cfg'), JSON.stringify({ project: 'proj', zone: 'us-central1-c', cluster: 'tests', namespace: 'alloc' }));
   writeFileSync(join(dir, 'local.env'), 'ALLOCATOR_SERVER_NAME=syncbased\nALLOCATOR_TEMPLATE=t.json.hbs\nALLOCATOR_AUDIENCES=aud\nALLOCATOR_VKUBE_CFG=vkube.cfg\nALLOCATOR_VERSION=from-file\n');
 
