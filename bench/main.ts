@@ -21,7 +21,8 @@ import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
-import { allocatorEnvFor, serveRuntime } from './serve.ts';
+import { serveInProcess } from '../test/harness/serve-in-process.ts';
+import { allocatorEnvFor } from './serve.ts';
 import { fmt, percentile, ratio, timeMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     await waitForDefaultServiceAccount(kubeConfig);
     const env = allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl });
     const runtime = makeRuntime(loadConfig(env));
-    const served = await serveRuntime(runtime);
+    const served = await serveInProcess(runtime);
     const token = issuer.issueIdToken({ email: 'bench@example.com', audience: env.ALLOCATOR_AUDIENCES! });
     const headers = { authorization: `Bearer ${token}` };
     const cluster = await runtime.cluster();

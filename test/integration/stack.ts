@@ -1,18 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { http } from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { loadConfig } from '../../shared/config/load-config.ts';
-import { makeCreateHandler } from '../../shared/handlers/create-handler.ts';
-import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
-import { makeListHandler } from '../../shared/handlers/list-handler.ts';
-import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
 import { makeRuntime, type Runtime } from '../../shared/runtime.ts';
+import { serveInProcess, type FunctionUrls } from '../harness/serve-in-process.ts';
 import { startDisksEmulator, type DisksEmulator } from '../harness/disks-emulator.ts';
-import { closeServer, listenOnLoopback } from '../harness/http.ts';
 import { startTokenIssuer, type TokenIssuer } from '../harness/token-issuer.ts';
 import { createTestNamespace, testKubeConfig } from './support.ts';
 
@@ -45,27 +37,7 @@ export function allocatorEnv(options: { namespace: string; emulator: DisksEmulat
   };
 }
 
-export interface FunctionUrls {
-  readonly create: string;
-  readonly destroy: string;
-  readonly list: string;
-}
-
-/** Serves the three handlers of `runtime` in this process, through the real functions framework. */
-export async function serveInProcess(runtime: Runtime, log: (line: string) => void = () => undefined): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
-  installJsonFrameworkErrors();
-  const id = randomBytes(4).toString('hex');
-  const handlers = { create: makeCreateHandler({ ...runtime, log }), destroy: makeDestroyHandler({ ...runtime, log }), list: makeListHandler({ ...runtime, log }) };
-  const servers: Server[] = [];
-  const urls: Record<string, string> = {};
-  for (const [name, handler] of Object.entries(handlers)) {
-    http(`${name}-${id}`, handler);
-    const server = getTestServer(`${name}-${id}`);
-    servers.push(server);
-    urls[name] = await listenOnLoopback(server);
-  }
-  return { urls: urls as unknown as FunctionUrls, stop: async () => void (await Promise.all(servers.map(closeServer))) };
-}
+export { serveInProcess, type FunctionUrls };
 
 export interface TestStack {
   readonly namespace: string;
