@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
-import { isAvailable } from '../shared/allocator/create-instance.ts';
-import { sweep } from '../shared/allocator/sweep.ts';
+import { runSweep } from '../shared/executors/run-sweep.ts';
+import { executionContext } from '../shared/handlers/execution-context.ts';
 import { loadConfig } from '../shared/config/load-config.ts';
-import { diskLabels, instanceSelector, withInstanceMetadata } from '../shared/instances/metadata.ts';
+import { isAvailable } from '../shared/instances/instance.ts';
+import { diskLabels, instanceSelector } from '../shared/instances/metadata.ts';
 import { newInstanceName, ownerHashOf } from '../shared/instances/naming.ts';
-import { makeRuntime } from '../shared/runtime.ts';
-import { makeTemplateData } from '../shared/template/template-data.ts';
+import { buildInstanceDeployment } from '../shared/plans/deployment.ts';
+import { makeCreateRuntime } from '../shared/runtime/create-runtime.ts';
+import type { CreateRuntime } from '../shared/runtime/runtimes.ts';
 import { startControlPlane } from '../test/harness/control-plane.ts';
 import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
 import { getFreePort } from '../test/harness/ports.ts';
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
     await waitForDefaultServiceAccount(kubeConfig);
     const env = allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl });
-    const runtime = makeRuntime(loadConfig(env));
+    const runtime = makeCreateRuntime(loadConfig(env));
     const served = await serveInProcess(runtime);
     const token = issuer.issueIdToken({ email: 'bench@example.com', audience: env.ALLOCATOR_AUDIENCES! });
     const headers = { authorization: `Bearer ${token}` };
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
     const viaSweep: number[] = [];
     const rawScan: number[] = [];
     for (let round = 0; round < 5; round += 1) {
-      viaSweep.push(await timeMs(() => sweep(runtime, { dryRun: true })));
+      viaSweep.push(await timeMs(async () => runSweep(await executionContext(runtime, () => undefined), { ...runtime.config.sweep, dryRun: true })));
       rawScan.push(await timeMs(() => Promise.all([
         cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500 }).then(async (page) => page.continueToken && cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, continueToken: page.continueToken })),
         disks.listDisks({ filter: 'labels.allocator = "syncbased"' }),
@@ -158,18 +160,19 @@ async function main(): Promise<void> {
   printTable();
 }
 
-function renderDirect(runtime: ReturnType<typeof makeRuntime>, email: string): { name: string; deployment: V1Deployment } {
+/** The same Deployment a create sends, from the one function that assembles it. */
+function renderDirect(runtime: CreateRuntime, email: string): { name: string; deployment: V1Deployment } {
   const name = newInstanceName('syncbased');
-  const ownerHash = ownerHashOf(email);
-  const createdAt = new Date().toISOString();
-  const mountName = `/bench/${name}`;
-  const rendered = runtime.template.render(
-    makeTemplateData({ name, ownerEmail: email, admins: [], mountName, ownerHash, version: 'v1', creatorInfo: { email, mountName, createdAt, allocator: 'syncbased' } }),
-  );
-  return {
+  const deployment = buildInstanceDeployment(runtime.template, {
+    serverName: 'syncbased',
     name,
-    deployment: withInstanceMetadata(rendered, { serverName: 'syncbased', name, ownerEmail: email, ownerHash, mountName, accessList: [email], version: 'v1', diskName: name, createdAt }),
-  };
+    ownerEmail: email,
+    admins: [],
+    mountRoot: '/bench',
+    version: 'v1',
+    createdAt: new Date().toISOString(),
+  });
+  return { name, deployment };
 }
 
 function withZeroReplicas(deployment: V1Deployment): V1Deployment {

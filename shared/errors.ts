@@ -58,6 +58,19 @@ export class ConflictError extends AllocatorError {
   }
 }
 
+/**
+ * A concurrent operation holds what this request needs (Google's ABORTED): the
+ * one 409 that a client should retry, after `retryAfterSeconds`.
+ */
+export class AbortedError extends AllocatorError {
+  override readonly name = 'AbortedError';
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options: { retryAfterSeconds: number; cause?: unknown }) {
+    super(409, 'ABORTED', message, options);
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
 export class PayloadTooLargeError extends AllocatorError {
   override readonly name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {
@@ -100,6 +113,7 @@ export function toHttpError(error: unknown): { status: number; body: HttpErrorBo
     const headers: Record<string, string> = {};
     if (error instanceof UnauthenticatedError) headers['WWW-Authenticate'] = 'Bearer';
     if (error instanceof MethodNotAllowedError) headers.Allow = error.allowed.join(', ');
+    if (error instanceof AbortedError) headers['Retry-After'] = String(error.retryAfterSeconds);
     return { status: error.status, headers, body: { error: { code: error.status, status: error.statusName, message: error.message } } };
   }
   return { status: 500, headers: {}, body: { error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } } };

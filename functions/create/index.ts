@@ -1,8 +1,8 @@
-// Cloud Run function `create`: POST {"wait"?: bool, "waitTimeoutSeconds"?: n} -> 201 instance.
+// Cloud Run function `create`: POST {"wait"?, "waitTimeoutSeconds"?, "lifetimeSeconds"?} -> 201 instance; POST /extend.
 import { http } from '@google-cloud/functions-framework';
 import { makeCreateHandler } from '../../shared/handlers/create-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
-import { loadRuntime } from '../../shared/runtime.ts';
+import { loadCreateRuntime } from '../../shared/runtime/create-runtime.ts';
 
 installJsonFrameworkErrors();
-http('create', makeCreateHandler(loadRuntime()));
+http('create', makeCreateHandler(loadCreateRuntime()));

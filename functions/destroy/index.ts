@@ -1,8 +1,9 @@
-// Cloud Run function `destroy`: POST or DELETE {"name": "<instance>"} -> 200.
+// Cloud Run function `destroy`: POST or DELETE {"name": "<instance>"} -> 200; POST /sweep (admins).
 import { http } from '@google-cloud/functions-framework';
 import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
-import { loadDestroyRuntime } from '../../shared/destroy-runtime.ts';
+import { loadDestroyRuntime } from '../../shared/runtime/destroy-runtime.ts';
 
 installJsonFrameworkErrors();
+// No template setting, no template engine: destroy renders nothing.
 http('destroy', makeDestroyHandler(loadDestroyRuntime()));

@@ -2,8 +2,8 @@
 import { http } from '@google-cloud/functions-framework';
 import { makeListHandler } from '../../shared/handlers/list-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
-import { loadBaseRuntime } from '../../shared/base-runtime.ts';
+import { loadListRuntime } from '../../shared/runtime/list-runtime.ts';
 
 installJsonFrameworkErrors();
-// The base runtime only: no template engine, no compute client, not even a reference to them.
-http('list', makeListHandler(loadBaseRuntime()));
+// The list runtime only: no template engine, no compute client, not even a reference to them.
+http('list', makeListHandler(loadListRuntime()));

@@ -1,20 +1,26 @@
+import { parseEnv } from 'node:util';
 import { ConfigError } from './config-error.ts';
 
+const ASSIGNMENT = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/;
+
 /**
- * Parses a file of `KEY=VALUE` lines (the same keys as the environment):
- * blank lines and `#` comments are skipped, a value may be wrapped in single
- * or double quotes, and nothing is expanded.
+ * Reads a file of `KEY=VALUE` lines (the same keys as the environment) with
+ * Node's own dotenv parser: `#` comments, quoted values, nothing expanded.
+ * That parser skips lines it cannot read; this names the first one instead,
+ * since a skipped setting would silently fall back to its default.
  */
 export function parseEnvFile(text: string, fileName: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((rawLine, index) => {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) throw new ConfigError(`${fileName}:${index + 1}: expected KEY=VALUE, got "${line}"`);
-    const [, key = '', rawValue = ''] = match;
-    const quoted = /^(["'])(.*)\1$/.exec(rawValue);
-    values[key] = quoted ? (quoted[2] ?? '') : rawValue;
+  let quote: string | undefined;
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (quote !== undefined) {
+      if (line.includes(quote)) quote = undefined; // the end of a multi-line quoted value
+      return;
+    }
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    if (!ASSIGNMENT.test(line)) throw new ConfigError(`${fileName}:${index + 1}: expected KEY=VALUE, got "${trimmed}"`);
+    const opening = /=\s*(["'`])/.exec(line)?.[1];
+    if (opening !== undefined && line.indexOf(opening, line.indexOf(opening) + 1) < 0) quote = opening;
   });
-  return values;
+  return { ...parseEnv(text) } as Record<string, string>;
 }

@@ -37,7 +37,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
   }
   const service = parseServiceConfig(merged);
-  return { ...service, templatePath: resolve(cwd, service.templatePath), ...parseTargets(merged, cwd) };
+  return { ...service, ...(service.templatePath === undefined ? {} : { templatePath: resolve(cwd, service.templatePath) }), ...parseTargets(merged, cwd) };
 }
 
 function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute: ComputeTarget } {
@@ -55,7 +55,7 @@ function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute:
       raw = JSON.parse(readText(path, 'ALLOCATOR_VKUBE_CFG'));
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      throw new ConfigError(`ALLOCATOR_VKUBE_CFG ${path} is not valid JSON: ${(error as Error).message}`);
+      throw new ConfigError(`ALLOCATOR_VKUBE_CFG ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
     const vkube = parseVkubeConfig(raw, path);
     const namespace = namespaceOverride ?? vkube.namespace ?? 'default';
@@ -81,6 +81,6 @@ function readText(path: string, key: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
 }

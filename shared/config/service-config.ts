@@ -7,8 +7,8 @@ import { ConfigError } from './config-error.ts';
 export interface ServiceConfig {
   /** Prefix of instance names, the seed's --server-name. `ALLOCATOR_SERVER_NAME`, required. */
   readonly serverName: string;
-  /** Deployment template path. `ALLOCATOR_TEMPLATE`, required. */
-  readonly templatePath: string;
+  /** Deployment template path. `ALLOCATOR_TEMPLATE`; only create needs it, and its runtime requires it. */
+  readonly templatePath?: string;
   /** Instances publish themselves at `<mountRoot>/<name>`. `ALLOCATOR_MOUNT_ROOT`, default empty. */
   readonly mountRoot: string;
   /** `ALLOCATOR_VERSION`, default `latest`. */
@@ -31,6 +31,8 @@ export interface ServiceConfig {
   };
   /** How long create waits for the Deployment to be available. `ALLOCATOR_WAIT_TIMEOUT_SECONDS`, default 240. */
   readonly waitTimeoutMs: number;
+  /** How long destroy, the sweep and a failed create wait for a deleted Deployment to go. `ALLOCATOR_DELETE_TIMEOUT_SECONDS`, default 120. */
+  readonly deleteTimeoutMs: number;
   /** How long destroy retries deleting a disk that is still attached. `ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS`, default 300. */
   readonly diskReleaseTimeoutMs: number;
   /** Timeout of each Kubernetes or Compute Engine call. `ALLOCATOR_CALL_TIMEOUT_SECONDS`, default 30. */
@@ -104,9 +106,10 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   if (maxLifetime > 0 && (defaultLifetime === 0 || defaultLifetime > maxLifetime)) {
     throw new ConfigError(`ALLOCATOR_DEFAULT_LIFETIME_SECONDS (${defaultLifetime || 'never'}) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS (${maxLifetime})`);
   }
+  const templatePath = read(env, 'ALLOCATOR_TEMPLATE');
   return {
     serverName,
-    templatePath: required(env, 'ALLOCATOR_TEMPLATE', 'the path of the deployment template, e.g. templates/syncbased-deployment.json.hbs'),
+    ...(templatePath === undefined ? {} : { templatePath }),
     mountRoot: read(env, 'ALLOCATOR_MOUNT_ROOT') ?? '',
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
     disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType },
@@ -115,6 +118,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     allowedCallers,
     auth: { audiences, certsUrl, mode: mode as AuthMode },
     waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
+    deleteTimeoutMs: wholeNumber(env, 'ALLOCATOR_DELETE_TIMEOUT_SECONDS', 120, 1) * 1000,
     diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,
     callTimeoutMs: wholeNumber(env, 'ALLOCATOR_CALL_TIMEOUT_SECONDS', 30, 1) * 1000,
     lifetime: { defaultSeconds: defaultLifetime, maxSeconds: maxLifetime },

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DisksClient, ZoneOperationsClient } from '@google-cloud/compute';
 import type { AuthClient } from 'google-auth-library';
-import { AllocatorError, ConflictError, DeadlineExceededError, NotFoundError, QuotaExceededError, UnavailableError } from '../errors.ts';
+import { DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
+import { computeError, operationError } from './compute-errors.ts';
 
-/** A disk is still attached to an instance (GCE answers 400 resourceInUseByAnotherResource). */
-export class DiskInUseError extends AllocatorError {
-  override readonly name = 'DiskInUseError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(409, 'FAILED_PRECONDITION', message, options);
-  }
-}
+export { DiskInUseError } from './compute-errors.ts';
 
 /** A disk as Allocator reads it. */
 export interface DiskInfo {
@@ -24,7 +19,7 @@ export interface DiskInfo {
 /** The Compute Engine disk calls Allocator makes, in one project and zone. */
 export interface DisksApi {
   /** Creates a disk and waits for its operation; ConflictError if it exists. */
-  createDisk(disk: { name: string; sizeGb: number; type: string; labels: Record<string, string> }): Promise<void>;
+  createDisk(disk: { readonly name: string; readonly sizeGb: number; readonly type: string; readonly labels: Readonly<Record<string, string>> }): Promise<void>;
   /** Deletes a disk and waits for its operation; false if it was already gone; DiskInUseError while attached. */
   deleteDisk(name: string): Promise<boolean>;
   getDisk(name: string): Promise<DiskInfo | undefined>;
@@ -75,9 +70,7 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
       if (operation.status === 'DONE') {
         const first = operation.error?.errors?.[0];
         if (!first) return;
-        const message = `${action}: ${first.code ?? 'ERROR'}: ${first.message ?? ''}`.trim();
-        if (/QUOTA/.test(first.code ?? '')) throw new QuotaExceededError(message);
-        throw new UnavailableError(message);
+        throw operationError(first, action);
       }
       if (Date.now() > deadline) throw new DeadlineExceededError(`${action}: operation ${operationName} did not finish in ${timeoutMs} ms`);
     }
@@ -93,7 +86,7 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
             project,
             zone,
             requestId: randomUUID(), // lets GCE drop a duplicate if gax retries the call
-            diskResource: { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}`, labels: disk.labels },
+            diskResource: { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}`, labels: { ...disk.labels } },
           },
           callSettings,
         );
@@ -163,33 +156,4 @@ function diskInfo(disk: { name?: string | null; sizeGb?: { toString(): string } 
     users: [...(disk.users ?? [])],
     creationTimestamp: disk.creationTimestamp ?? '',
   };
-}
-
-/** gRPC status codes that gax maps Compute Engine's HTTP statuses to. */
-const GRPC = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAUTHENTICATED: 16 } as const;
-
-/** Maps a gax error to a typed one, keeping the cause. */
-export function computeError(error: unknown, action: string): AllocatorError {
-  if (error instanceof AllocatorError) return error;
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const message = (error as Error | undefined)?.message ?? String(error);
-  const described = `${action}: ${message}`;
-  switch (code) {
-    case GRPC.NOT_FOUND:
-      return new NotFoundError(described, { cause: error });
-    case GRPC.ALREADY_EXISTS:
-      return new ConflictError(described, { cause: error });
-    case GRPC.RESOURCE_EXHAUSTED:
-      return new QuotaExceededError(described, { cause: error });
-    case GRPC.INVALID_ARGUMENT:
-    case GRPC.FAILED_PRECONDITION:
-      // gax keeps only google.rpc.Status fields, so the reason survives only in the message.
-      if (/being used by|resourceInUseByAnotherResource/i.test(message)) return new DiskInUseError(described, { cause: error });
-      return new AllocatorError(500, 'INTERNAL', described, { cause: error });
-    case GRPC.PERMISSION_DENIED:
-    case GRPC.UNAUTHENTICATED:
-      return new AllocatorError(500, 'INTERNAL', `${action}: the allocator's credentials are not allowed to do this; check its IAM roles`, { cause: error });
-    default:
-      return new UnavailableError(`${action}: Compute Engine is unavailable`, { cause: error });
-  }
 }

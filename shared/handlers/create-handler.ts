@@ -1,11 +1,15 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import type { TokenVerifier } from '../auth/token-verifier.ts';
-import { createInstance } from '../allocator/create-instance.ts';
-import type { AllocatorDeps } from '../allocator/deps.ts';
-import { BadRequestError, NotFoundError } from '../errors.ts';
-import { extendInstance } from '../allocator/extend-instance.ts';
-import { makeHttpFunction, rejectUnknownFields } from '../http/http-function.ts';
+import { BadRequestError } from '../errors.ts';
+import { executeCreate } from '../executors/create.ts';
+import { extendInstance } from '../executors/extend.ts';
+import { rejectUnknownFields } from '../http/body.ts';
+import { makeHttpFunction, type RequestContext } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
+import { isInstanceNameOf } from '../instances/naming.ts';
+import { planCreate, type CreateRequest } from '../plans/create-plan.ts';
+import { extensionExpiry } from '../plans/lifetime.ts';
+import type { CreateRuntime } from '../runtime/runtimes.ts';
+import { executionContext } from './execution-context.ts';
 
 function optionalSeconds(body: Readonly<Record<string, unknown>>, field: string, min: number): number | undefined {
   const value = body[field];
@@ -24,7 +28,7 @@ export function parseCreateRequest(body: Readonly<Record<string, unknown>>): { w
   return { wait, ...(waitTimeoutSeconds === undefined ? {} : { waitTimeoutMs: waitTimeoutSeconds * 1000 }), ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) };
 }
 
-/** `POST /extend {"name": "<instance>", "lifetimeSeconds": n}` (the lifetime optional). */
+/** `{"name": "<instance>", "lifetimeSeconds": n}` (the lifetime optional). */
 export function parseExtendRequest(body: Readonly<Record<string, unknown>>): { name: string; lifetimeSeconds?: number } {
   rejectUnknownFields(body, ['name', 'lifetimeSeconds']);
   const { name } = body;
@@ -41,24 +45,38 @@ export function parseIdempotencyKey(value: string | string[] | undefined): strin
   return key;
 }
 
-export function makeCreateHandler(deps: AllocatorDeps & { verifier: TokenVerifier; log?: LogSink }): HttpFunction {
+/** A name this allocator could have made, or a 400 that shows what they look like. */
+export function checkInstanceName(serverName: string, name: string): string {
+  if (!isInstanceNameOf(serverName, name)) throw new BadRequestError(`"${name.slice(0, 100)}" is not an instance name of this allocator; they look like ${serverName}-1a2b3c4d`);
+  return name;
+}
+
+/** The create function: `POST /` makes an instance, `POST /extend` moves its expiry. */
+export function makeCreateHandler(runtime: CreateRuntime, log?: LogSink): HttpFunction {
+  const { config } = runtime;
+  const create = async ({ caller, body, headers, noteInstance, report }: RequestContext) => {
+    const idempotencyKey = parseIdempotencyKey(headers['idempotency-key']);
+    const request: CreateRequest = { ...parseCreateRequest(body), ...(idempotencyKey ? { idempotencyKey } : {}) };
+    const plan = planCreate({ config, template: runtime.template, caller, request, nowMs: runtime.clock.now(), random: runtime.random });
+    noteInstance(plan.name);
+    const context = { ...(await executionContext(runtime, report)), graceMs: config.sweep.graceMs };
+    return { status: 201, body: await executeCreate(plan, context) };
+  };
+  const extend = async ({ caller, body, noteInstance }: RequestContext) => {
+    const request = parseExtendRequest(body);
+    noteInstance(request.name);
+    const name = checkInstanceName(config.serverName, request.name);
+    const expiresAt = extensionExpiry(request.lifetimeSeconds, config.lifetime, runtime.clock.now());
+    return { status: 200, body: await extendInstance(await runtime.cluster(), config, caller, { name, expiresAt }) };
+  };
   return makeHttpFunction({
     name: 'create',
-    methods: ['POST'],
-    verifier: deps.verifier,
-    access: deps.config,
-    ...(deps.log ? { log: deps.log } : {}),
-    handle: async ({ caller, body, headers, path, noteInstance }) => {
-      if (path === '/extend') {
-        const request = parseExtendRequest(body);
-        noteInstance(request.name);
-        return { status: 200, body: await extendInstance(deps, caller, request) };
-      }
-      if (path !== '/') throw new NotFoundError(`no such path ${path}: create takes POST / and POST /extend`);
-      const request = parseCreateRequest(body);
-      const idempotencyKey = parseIdempotencyKey(headers['idempotency-key']);
-      const instance = await createInstance(deps, caller, { ...request, onName: noteInstance, ...(idempotencyKey ? { idempotencyKey } : {}) });
-      return { status: 201, body: instance };
+    verifier: runtime.verifier,
+    policy: config,
+    ...(log ? { log } : {}),
+    routes: {
+      '/': { methods: ['POST'], requires: 'caller', operation: 'create instances', handle: create },
+      '/extend': { methods: ['POST'], requires: 'caller', operation: 'extend instances', handle: extend },
     },
   });
 }

@@ -1,12 +1,13 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import type { TokenVerifier } from '../auth/token-verifier.ts';
-import type { TeardownDeps } from '../allocator/deps.ts';
-import { isAdmin } from '../allocator/access.ts';
-import { destroyInstance } from '../allocator/destroy-instance.ts';
-import { sweep } from '../allocator/sweep.ts';
-import { BadRequestError, NotFoundError, PermissionDeniedError } from '../errors.ts';
-import { makeHttpFunction, rejectUnknownFields } from '../http/http-function.ts';
+import { BadRequestError } from '../errors.ts';
+import { destroyInstance } from '../executors/destroy.ts';
+import { runSweep } from '../executors/run-sweep.ts';
+import { rejectUnknownFields } from '../http/body.ts';
+import { makeHttpFunction, type RequestContext } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
+import type { DestroyRuntime } from '../runtime/runtimes.ts';
+import { checkInstanceName } from './create-handler.ts';
+import { executionContext } from './execution-context.ts';
 
 /** `{"name": "<instance>"}`. */
 export function parseDestroyRequest(body: Readonly<Record<string, unknown>>): { name: string } {
@@ -24,24 +25,27 @@ export function parseSweepRequest(body: Readonly<Record<string, unknown>>): { dr
   return { dryRun };
 }
 
-export function makeDestroyHandler(deps: TeardownDeps & { verifier: TokenVerifier; log?: LogSink }): HttpFunction {
+/** The destroy function: `POST /` (or `DELETE /`) destroys an instance, `POST /sweep` (admins) cleans up. */
+export function makeDestroyHandler(runtime: DestroyRuntime, log?: LogSink): HttpFunction {
+  const { config } = runtime;
+  const destroy = async ({ caller, body, noteInstance, report }: RequestContext) => {
+    const { name } = parseDestroyRequest(body);
+    noteInstance(name);
+    await destroyInstance(await executionContext(runtime, report), config, caller, checkInstanceName(config.serverName, name));
+    return { status: 200, body: { name, destroyed: true } };
+  };
+  const sweep = async ({ body, report }: RequestContext) => {
+    const { dryRun } = parseSweepRequest(body);
+    return { status: 200, body: await runSweep(await executionContext(runtime, report), { ...config.sweep, dryRun }) };
+  };
   return makeHttpFunction({
     name: 'destroy',
-    methods: ['POST', 'DELETE'],
-    verifier: deps.verifier,
-    access: deps.config,
-    ...(deps.log ? { log: deps.log } : {}),
-    handle: async ({ caller, body, path, noteInstance }) => {
-      if (path === '/sweep') {
-        const request = parseSweepRequest(body);
-        if (!isAdmin(deps.config.admins, caller)) throw new PermissionDeniedError('only admins (such as the cleanup scheduler\'s service account) may sweep');
-        return { status: 200, body: await sweep(deps, request) };
-      }
-      if (path !== '/') throw new NotFoundError(`no such path ${path}: destroy takes POST / (or DELETE /) and POST /sweep`);
-      const { name } = parseDestroyRequest(body);
-      noteInstance(name);
-      await destroyInstance(deps, caller, name);
-      return { status: 200, body: { name, destroyed: true } };
+    verifier: runtime.verifier,
+    policy: config,
+    ...(log ? { log } : {}),
+    routes: {
+      '/': { methods: ['POST', 'DELETE'], requires: 'caller', operation: 'destroy instances', handle: destroy },
+      '/sweep': { methods: ['POST'], requires: 'admin', operation: 'sweep (such as the cleanup scheduler\'s service account)', handle: sweep },
     },
   });
 }

@@ -1,10 +1,9 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import type { TokenVerifier } from '../auth/token-verifier.ts';
-import type { AllocatorDeps } from '../allocator/deps.ts';
-import { listInstances } from '../allocator/list-instances.ts';
 import { BadRequestError } from '../errors.ts';
+import { listInstances } from '../executors/list.ts';
 import { makeHttpFunction } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
+import type { ListRuntime } from '../runtime/runtimes.ts';
 
 /** `?all=true` (admins only). */
 export function parseListQuery(query: URLSearchParams): { all: boolean } {
@@ -15,13 +14,20 @@ export function parseListQuery(query: URLSearchParams): { all: boolean } {
   return { all: all === 'true' };
 }
 
-export function makeListHandler(deps: Pick<AllocatorDeps, 'config' | 'cluster'> & { verifier: TokenVerifier; log?: LogSink }): HttpFunction {
+/** The list function: `GET /`, or `GET /?all=true` for admins. */
+export function makeListHandler(runtime: ListRuntime, log?: LogSink): HttpFunction {
   return makeHttpFunction({
     name: 'list',
-    methods: ['GET'],
-    verifier: deps.verifier,
-    access: deps.config,
-    ...(deps.log ? { log: deps.log } : {}),
-    handle: async ({ caller, query }) => ({ status: 200, body: { instances: await listInstances(deps, caller, parseListQuery(query)) } }),
+    verifier: runtime.verifier,
+    policy: runtime.config,
+    ...(log ? { log } : {}),
+    routes: {
+      '/': {
+        methods: ['GET'],
+        requires: (query) => (query.get('all') === 'true' ? 'admin' : 'caller'),
+        operation: 'list all instances',
+        handle: async ({ caller, query }) => ({ status: 200, body: { instances: await listInstances(await runtime.cluster(), runtime.config, caller, parseListQuery(query)) } }),
+      },
+    },
   });
 }

@@ -1,9 +1,17 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AllocatorError, BadRequestError, NotFoundError, PayloadTooLargeError, toHttpError } from '../errors.ts';
+import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
 
 /** The largest request body any function accepts. */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * An oversized body up to this size is read and discarded before the 413 is
+ * sent: answering first and closing while the client still sends makes the
+ * kernel reset the connection, and the client loses the answer.
+ */
+export const MAX_DRAINED_BYTES = 8 * 1024 * 1024;
 
 const INSTALLED = Symbol.for('allocator.jsonFrameworkErrors');
 
@@ -16,26 +24,45 @@ interface ExpressApplication {
  * The functions framework parses bodies before our code runs and leaves
  * errors (malformed JSON, unmatched routes) to Express's final handler, which
  * answers in HTML, with a stack trace unless NODE_ENV=production. This puts a
- * JSON final handler on the framework's own Express, and refuses bodies over
- * MAX_BODY_BYTES by Content-Length before anything reads them. Call it before
- * the framework builds its server (the entry files do, at load).
+ * JSON final handler on the framework's own Express, which also logs the
+ * request, and refuses bodies over MAX_BODY_BYTES by Content-Length before
+ * the framework parses them. Call it before the framework builds its server
+ * (the entry files do, at load).
  */
-export function installJsonFrameworkErrors(): void {
+export function installJsonFrameworkErrors(options: { log?: LogSink } = {}): void {
   const frameworkRequire = createRequire(createRequire(import.meta.url).resolve('@google-cloud/functions-framework'));
   const application = (frameworkRequire('express') as { application: ExpressApplication }).application;
   if (application[INSTALLED]) return;
+  const log = options.log ?? stdoutLog;
   const originalHandle = application.handle;
   application.handle = function handle(this: ExpressApplication, req, res, callback) {
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
-      sendError(res, new PayloadTooLargeError(MAX_BODY_BYTES));
+    const started = performance.now();
+    const reject = (error: unknown): void => sendError(req, res, frameworkError(error, req), { log, started, cause: error });
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_BODY_BYTES) {
+      drainThen(req, res, length, () => reject(new PayloadTooLargeError(MAX_BODY_BYTES)));
       return;
     }
-    originalHandle.call(this, req, res, callback ?? ((error?: unknown) => sendError(res, frameworkError(error, req))));
+    originalHandle.call(this, req, res, callback ?? reject);
   };
   application[INSTALLED] = true;
 }
 
+/** Reads and discards the body (up to MAX_DRAINED_BYTES), then answers; a larger one is answered with Connection: close. */
+function drainThen(req: IncomingMessage, res: ServerResponse, length: number, answer: () => void): void {
+  if (length > MAX_DRAINED_BYTES) {
+    res.setHeader('Connection', 'close');
+    answer();
+    req.resume();
+    return;
+  }
+  req.on('error', () => undefined);
+  req.on('end', answer);
+  req.resume();
+}
+
 function frameworkError(error: unknown, req: IncomingMessage): AllocatorError {
+  if (error instanceof AllocatorError) return error;
   if (error === undefined) return new NotFoundError(`no route for ${req.method} ${req.url}`);
   const { status, type } = error as { status?: number; type?: string };
   if (status === 413 || type === 'entity.too.large') return new PayloadTooLargeError(MAX_BODY_BYTES);
@@ -43,12 +70,25 @@ function frameworkError(error: unknown, req: IncomingMessage): AllocatorError {
   return new AllocatorError(500, 'INTERNAL', 'internal error; see the function logs');
 }
 
-function sendError(res: ServerResponse, error: AllocatorError): void {
+function sendError(req: IncomingMessage, res: ServerResponse, error: AllocatorError, context: { log: LogSink; started: number; cause: unknown }): void {
+  const { status, body, headers } = toHttpError(error);
+  const name = process.env.FUNCTION_TARGET ?? process.env.K_SERVICE ?? 'function';
+  context.log(
+    formatRequestLog({
+      function: name,
+      method: req.method ?? '',
+      url: req.url ?? '',
+      status,
+      latencyMs: Math.round(performance.now() - context.started),
+      message: `${name} ${status} (refused by the framework)`,
+      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+      error: describeErrorChain(context.cause === error ? error : new AllocatorError(error.status, error.statusName, error.message, { cause: context.cause })),
+    }),
+  );
   if (res.headersSent) {
     res.end();
     return;
   }
-  const { status, body, headers } = toHttpError(error);
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);

@@ -12,9 +12,14 @@ export interface RequestLogEntry {
   readonly message: string;
   /** For failures: the error and its causes, one line each. */
   readonly error?: string;
+  /** What the operation reported on the way, such as an undo that failed. */
+  readonly events?: readonly string[];
 }
 
 export type LogSink = (line: string) => void;
+
+/** Writes one line to stdout, which Cloud Run sends to Cloud Logging. */
+export const stdoutLog: LogSink = (line) => void process.stdout.write(`${line}\n`);
 
 export function severityOf(status: number): 'INFO' | 'WARNING' | 'ERROR' {
   if (status >= 500) return 'ERROR';
@@ -39,6 +44,7 @@ export function formatRequestLog(entry: RequestLogEntry): string {
     ...(entry.instance ? { instance: entry.instance } : {}),
     latencyMs: entry.latencyMs,
     ...(entry.error ? { error: entry.error } : {}),
+    ...(entry.events && entry.events.length > 0 ? { events: entry.events } : {}),
   });
 }
 

@@ -22,6 +22,13 @@ export function instanceFromDeployment(deployment: V1Deployment): Instance {
   };
 }
 
+/** Whether every wanted replica of the current generation is available. */
+export function isAvailable(deployment: V1Deployment): boolean {
+  const wanted = deployment.spec?.replicas ?? 1;
+  const status = deployment.status;
+  return (status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) && (status?.availableReplicas ?? 0) >= wanted && (status?.updatedReplicas ?? 0) >= wanted;
+}
+
 /** Whether `email` owns the instance behind `deployment`. */
 export function isOwnedBy(deployment: V1Deployment, email: string, ownerHash: string): boolean {
   return deployment.metadata?.labels?.[LABELS.ownerHash] === ownerHash && deployment.metadata?.annotations?.[ANNOTATIONS.owner] === email;

@@ -24,10 +24,12 @@ export interface ClusterClient {
   /** Foreground propagation: the Deployment goes last, after its ReplicaSets and Pods. */
   deleteDeployment(name: string): Promise<boolean>;
   createLease(lease: V1Lease): Promise<V1Lease>;
+  readLease(name: string): Promise<V1Lease | undefined>;
   listLeases(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Lease>>;
   /** JSON merge patch. */
   patchLease(name: string, patch: object): Promise<V1Lease>;
-  deleteLease(name: string): Promise<boolean>;
+  /** With `uid`, deletes only that object (not one made since under the same name): a 409 if it was replaced. */
+  deleteLease(name: string, preconditions?: { uid: string }): Promise<boolean>;
 }
 
 export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: string; timeoutMs: number }): ClusterClient {
@@ -77,11 +79,16 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
         false,
       ),
     createLease: (lease) => call(`create Lease ${lease.metadata?.name}`, () => coordination.createNamespacedLease({ namespace, body: lease }, timed())),
+    readLease: (name) => orMissing(call(`read Lease ${name}`, () => coordination.readNamespacedLease({ name, namespace }, timed())), undefined),
     listLeases: async (o) => page(await call('list Leases', () => coordination.listNamespacedLease(listParams(o), timed()))),
     patchLease: (name, patch) =>
       call(`patch Lease ${name}`, () =>
         coordination.patchNamespacedLease({ name, namespace, body: patch }, callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch })),
       ),
-    deleteLease: (name) => orMissing(call(`delete Lease ${name}`, () => coordination.deleteNamespacedLease({ name, namespace }, timed())).then(() => true), false),
+    deleteLease: (name, preconditions) =>
+      orMissing(
+        call(`delete Lease ${name}`, () => coordination.deleteNamespacedLease({ name, namespace, ...(preconditions ? { body: { preconditions } } : {}) }, timed())).then(() => true),
+        false,
+      ),
   };
 }

@@ -2,10 +2,9 @@ import Handlebars from 'handlebars';
 import { loadAll as loadAllYaml } from 'js-yaml';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { TEMPLATE_FIELDS, type TemplateData } from './template-data.ts';
+import { TemplateError, validateDeployment } from './validate-deployment.ts';
 
-export class TemplateError extends Error {
-  override readonly name = 'TemplateError';
-}
+export { TemplateError };
 
 export const TEMPLATE_FORMATS = ['json', 'yaml'] as const;
 export type TemplateFormat = (typeof TEMPLATE_FORMATS)[number];
@@ -25,12 +24,11 @@ export function templateFormatOf(path: string): TemplateFormat {
 }
 
 /**
- * Compiles `source` strictly (no HTML escaping, no helpers beyond the built-in
- * ones, a missing field is an error) and renders it once with `sample` data,
- * so that a broken template fails at cold start rather than at the first
- * request.
+ * Compiles `source` strictly: no HTML escaping, no helpers beyond the built-in
+ * ones, a missing field is an error. The create runtime renders it once at
+ * cold start (`checkTemplate`), so a broken template fails before any request.
  */
-export function compileDeploymentTemplate(source: string, options: { format: TemplateFormat; sample: TemplateData; source?: string }): DeploymentTemplate {
+export function compileDeploymentTemplate(source: string, options: { format: TemplateFormat; source?: string }): DeploymentTemplate {
   const where = options.source ?? 'deployment template';
   let compiled: HandlebarsTemplateDelegate<TemplateData>;
   try {
@@ -49,11 +47,10 @@ export function compileDeploymentTemplate(source: string, options: { format: Tem
     }
     return parseDeployment(text, { format: options.format, expectedName: unquote(data.Name), where });
   };
-  render(options.sample);
   return { format: options.format, render };
 }
 
-/** Parses expanded template text and checks it is exactly one apps/v1 Deployment named `expectedName`. */
+/** Parses expanded template text and validates it as exactly one apps/v1 Deployment named `expectedName`. */
 export function parseDeployment(text: string, options: { format: TemplateFormat; expectedName: string; where: string }): V1Deployment {
   let documents: unknown[];
   try {
@@ -62,19 +59,7 @@ export function parseDeployment(text: string, options: { format: TemplateFormat;
     throw new TemplateError(`${options.where} does not expand to valid ${options.format.toUpperCase()}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
   if (documents.length !== 1) throw new TemplateError(`${options.where} must expand to exactly one Deployment; found ${documents.length} documents`);
-  const [document] = documents;
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    throw new TemplateError(`${options.where} must expand to an object; found ${Array.isArray(document) ? 'an array' : typeof document}`);
-  }
-  const object = document as Record<string, unknown>;
-  if (object.kind !== 'Deployment' || object.apiVersion !== 'apps/v1') {
-    throw new TemplateError(`${options.where} must expand to an apps/v1 Deployment; found ${String(object.apiVersion)} ${String(object.kind)}`);
-  }
-  const metadata = object.metadata as Record<string, unknown> | undefined;
-  if (metadata?.name !== options.expectedName) {
-    throw new TemplateError(`${options.where}: the Deployment's metadata.name must be {{Name}} (expected "${options.expectedName}", found ${JSON.stringify(metadata?.name)})`);
-  }
-  return object as V1Deployment;
+  return validateDeployment(documents[0], { expectedName: options.expectedName, where: options.where });
 }
 
 function unquote(escaped: string): string {

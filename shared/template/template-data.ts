@@ -41,17 +41,16 @@ export function jsonStringContent(value: string): string {
 
 export function makeTemplateData(input: {
   name: string;
-  ownerEmail: string;
-  admins: readonly string[];
+  /** The owner first, then the admins, each once. */
+  accessList: readonly string[];
   mountName: string;
   ownerHash: string;
   version: string;
   creatorInfo: CreatorInfo;
 }): TemplateData {
-  const accessList = { In: [...new Set([input.ownerEmail, ...input.admins])] };
   return {
     Name: jsonStringContent(input.name),
-    AccessList: jsonStringContent(JSON.stringify(accessList)),
+    AccessList: jsonStringContent(JSON.stringify({ In: input.accessList })),
     MountName: jsonStringContent(input.mountName),
     CreatorInfo: jsonStringLiteral(JSON.stringify(input.creatorInfo)),
     OwnerHash: jsonStringContent(input.ownerHash),

@@ -6,7 +6,7 @@ import { makeCreateHandler } from '../../shared/handlers/create-handler.ts';
 import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
 import { makeListHandler } from '../../shared/handlers/list-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
-import type { Runtime } from '../../shared/runtime.ts';
+import type { CreateRuntime } from '../../shared/runtime/runtimes.ts';
 import { closeServer, listenOnLoopback } from './http.ts';
 
 export interface FunctionUrls {
@@ -15,11 +15,15 @@ export interface FunctionUrls {
   readonly list: string;
 }
 
-/** Serves the three handlers of `runtime` in this process, through the real functions framework, on loopback. */
-export async function serveInProcess(runtime: Runtime, log: (line: string) => void = () => undefined): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
+/**
+ * Serves the three handlers in this process, through the real functions
+ * framework, on loopback. Create's runtime has everything destroy's and list's
+ * have, so one runtime (one set of clients) serves all three.
+ */
+export async function serveInProcess(runtime: CreateRuntime, log: (line: string) => void = () => undefined): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
   installJsonFrameworkErrors();
   const id = randomBytes(4).toString('hex');
-  const handlers = { create: makeCreateHandler({ ...runtime, log }), destroy: makeDestroyHandler({ ...runtime, log }), list: makeListHandler({ ...runtime, log }) };
+  const handlers = { create: makeCreateHandler(runtime, log), destroy: makeDestroyHandler(runtime, log), list: makeListHandler(runtime, log) };
   const servers: Server[] = [];
   const urls: Record<string, string> = {};
   for (const [name, handler] of Object.entries(handlers)) {

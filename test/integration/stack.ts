@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { loadConfig } from '../../shared/config/load-config.ts';
-import { makeRuntime, type Runtime } from '../../shared/runtime.ts';
+import { makeCreateRuntime } from '../../shared/runtime/create-runtime.ts';
+import type { CreateRuntime } from '../../shared/runtime/runtimes.ts';
 import { serveInProcess, type FunctionUrls } from '../harness/serve-in-process.ts';
 import { startDisksEmulator, type DisksEmulator } from '../harness/disks-emulator.ts';
 import { startTokenIssuer, type TokenIssuer } from '../harness/token-issuer.ts';
@@ -45,7 +46,7 @@ export interface TestStack {
   readonly issuer: TokenIssuer;
   readonly emulator: DisksEmulator;
   readonly env: Record<string, string>;
-  readonly runtime: Runtime;
+  readonly runtime: CreateRuntime;
   readonly urls: FunctionUrls;
   readonly logs: string[];
   tokenFor(email: string): string;
@@ -58,7 +59,7 @@ export async function startTestStack(options: { prefix: string; overrides?: Reco
   const issuer = await startTokenIssuer();
   const emulator = await startDisksEmulator();
   const env = allocatorEnv({ namespace, emulator, issuer, ...(options.overrides ? { overrides: options.overrides } : {}) });
-  const runtime = makeRuntime(loadConfig(env));
+  const runtime = makeCreateRuntime(loadConfig(env));
   const logs: string[] = [];
   const served = await serveInProcess(runtime, (line) => logs.push(line));
   return {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config/load-config.ts';
-import { makeRuntime } from '../../../shared/runtime.ts';
+import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { call, PROJECT, serveInProcess, startTestStack, ZONE, type FunctionUrls, type TestStack } from '../stack.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/templates/${name}`, import.meta.url));
@@ -20,7 +20,7 @@ afterEach(() => stack.emulator.clearFaults());
 
 /** Serves the same stack with other settings (another template, say). */
 async function variant(overrides: Record<string, string>): Promise<FunctionUrls> {
-  const runtime = makeRuntime(loadConfig({ ...stack.env, ...overrides }));
+  const runtime = makeCreateRuntime(loadConfig({ ...stack.env, ...overrides }));
   const served = await serveInProcess(runtime);
   extra.push(async () => {
     await served.stop();

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config/load-config.ts';
-import { makeRuntime } from '../../../shared/runtime.ts';
+import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { ADMIN, call, serveInProcess, startTestStack, type FunctionUrls, type TestStack } from '../stack.ts';
 
 let stack: TestStack;
@@ -10,7 +10,7 @@ let yamlUrls: FunctionUrls;
 let stopYaml = async (): Promise<void> => undefined;
 beforeAll(async () => {
   stack = await startTestStack({ prefix: 'identities' });
-  const runtime = makeRuntime(loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../../templates/syncbased-deployment.yaml.hbs', import.meta.url)) }));
+  const runtime = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../../templates/syncbased-deployment.yaml.hbs', import.meta.url)) }));
   const served = await serveInProcess(runtime);
   yamlUrls = served.urls;
   stopYaml = async () => {

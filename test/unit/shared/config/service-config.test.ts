@@ -23,11 +23,21 @@ describe('parseServiceConfig', () => {
       allowedCallers: [],
       auth: { audiences: ['https://a.test'], certsUrl: 'https://www.googleapis.com/oauth2/v1/certs', mode: 'verify' },
       waitTimeoutMs: 240_000,
+      deleteTimeoutMs: 120_000,
       diskReleaseTimeoutMs: 300_000,
       callTimeoutMs: 30_000,
       lifetime: { defaultSeconds: 0, maxSeconds: 0 },
       sweep: { graceMs: 900_000, maxDestroys: 50 },
     });
+  });
+
+  it('needs no template: only create\'s runtime does', () => {
+    expect(parseServiceConfig({ ...base, ALLOCATOR_TEMPLATE: undefined })).not.toHaveProperty('templatePath');
+  });
+
+  it('keeps create\'s readiness wait apart from the deletion timeout', () => {
+    const config = parseServiceConfig({ ...base, ALLOCATOR_WAIT_TIMEOUT_SECONDS: '5', ALLOCATOR_DELETE_TIMEOUT_SECONDS: '600' });
+    expect([config.waitTimeoutMs, config.deleteTimeoutMs]).toEqual([5_000, 600_000]);
   });
 
   it('reads lists and numbers', () => {
@@ -41,7 +51,7 @@ describe('parseServiceConfig', () => {
     [{ ALLOCATOR_SERVER_NAME: '' }, /ALLOCATOR_SERVER_NAME is required: set it to the prefix of instance names/],
     [{ ALLOCATOR_SERVER_NAME: 'Sync_Base' }, /ALLOCATOR_SERVER_NAME "Sync_Base" must be lowercase/],
     [{ ALLOCATOR_SERVER_NAME: 'a'.repeat(55) }, /at most 54 characters/],
-    [{ ALLOCATOR_TEMPLATE: undefined }, /ALLOCATOR_TEMPLATE is required/],
+    [{ ALLOCATOR_DELETE_TIMEOUT_SECONDS: '0' }, /ALLOCATOR_DELETE_TIMEOUT_SECONDS must be a whole number >= 1/],
     [{ ALLOCATOR_AUDIENCES: ' , ' }, /ALLOCATOR_AUDIENCES is required: .*32555940559/],
     [{ ALLOCATOR_AUTH_MODE: 'trust' }, /ALLOCATOR_AUTH_MODE must be one of verify, trust-cloud-run-iam \(got "trust"\)/],
     [{ ALLOCATOR_MAX_INSTANCES_PER_USER: '0' }, /ALLOCATOR_MAX_INSTANCES_PER_USER must be a whole number >= 1 \(got "0"\)/],

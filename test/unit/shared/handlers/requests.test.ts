@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCreateRequest } from '../../../../shared/handlers/create-handler.ts';
-import { parseDestroyRequest } from '../../../../shared/handlers/destroy-handler.ts';
+import { checkInstanceName, parseCreateRequest, parseExtendRequest, parseIdempotencyKey } from '../../../../shared/handlers/create-handler.ts';
+import { parseDestroyRequest, parseSweepRequest } from '../../../../shared/handlers/destroy-handler.ts';
 import { parseListQuery } from '../../../../shared/handlers/list-handler.ts';
-import { parseBody } from '../../../../shared/http/http-function.ts';
 
 describe('request parsing', () => {
   it.each([
@@ -38,15 +37,58 @@ describe('request parsing', () => {
     expect(() => parseListQuery(new URLSearchParams(query))).toThrow(expect.objectContaining({ status: 400 }));
   });
 
-  it.each([
-    [undefined, {}],
-    [Buffer.from('  '), {}],
-    [Buffer.from('{"a":1}'), { a: 1 }],
-  ])('parses body %j', (raw, expected) => {
-    expect(parseBody(raw)).toEqual(expected);
+});
+
+describe('lifetime requests', () => {
+  it('create takes lifetimeSeconds', () => {
+    expect(parseCreateRequest({ lifetimeSeconds: 0 })).toEqual({ wait: true, lifetimeSeconds: 0 });
+    expect(() => parseCreateRequest({ lifetimeSeconds: -1 })).toThrow(/"lifetimeSeconds" must be a whole number of seconds >= 0/);
   });
 
-  it.each(['{', '[]', 'null', '"text"', '3'])('refuses body %j', (raw) => {
-    expect(() => parseBody(Buffer.from(raw))).toThrow(expect.objectContaining({ status: 400 }));
+  it.each([
+    [{ name: 'x' }, { name: 'x' }],
+    [{ name: 'x', lifetimeSeconds: 60 }, { name: 'x', lifetimeSeconds: 60 }],
+  ])('extend %j', (body, expected) => {
+    expect(parseExtendRequest(body)).toEqual(expected);
+  });
+
+  it.each([{}, { name: 'x', lifetimeSeconds: 0 }, { name: 'x', wait: true }])('extend refuses %j', (body) => {
+    expect(() => parseExtendRequest(body)).toThrow(expect.objectContaining({ status: 400 }));
+  });
+
+  it.each([
+    [{}, { dryRun: false }],
+    [{ dryRun: true }, { dryRun: true }],
+  ])('sweep %j', (body, expected) => {
+    expect(parseSweepRequest(body)).toEqual(expected);
+  });
+
+  it.each([{ dryRun: 'yes' }, { all: true }])('sweep refuses %j', (body) => {
+    expect(() => parseSweepRequest(body)).toThrow(expect.objectContaining({ status: 400 }));
+  });
+});
+
+describe('names and keys', () => {
+  it.each([
+    ['syncbased-1a2b3c4d', true],
+    ['syncbased-1A2B3C4D', false],
+    ['kube-dns', false],
+    ['syncbased-1a2b3c4d5', false],
+    ['other-1a2b3c4d', false],
+  ])('%s is an instance name of syncbased: %s', (name, ok) => {
+    if (ok) expect(checkInstanceName('syncbased', name)).toBe(name);
+    else expect(() => checkInstanceName('syncbased', name)).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/they look like syncbased-1a2b3c4d/) }));
+  });
+
+  it.each([
+    [undefined, undefined],
+    ['abc-123', 'abc-123'],
+    [['first', 'second'], 'first'],
+  ])('Idempotency-Key %j -> %j', (header, expected) => {
+    expect(parseIdempotencyKey(header)).toBe(expected);
+  });
+
+  it.each(['', 'has space', 'x'.repeat(256), 'é'])('refuses Idempotency-Key %j', (header) => {
+    expect(() => parseIdempotencyKey(header)).toThrow(expect.objectContaining({ status: 400 }));
   });
 });

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expiryFor, isExpired, resolveLifetimeSeconds } from '../../../../shared/allocator/lifetime.ts';
-import { parseCreateRequest, parseExtendRequest } from '../../../../shared/handlers/create-handler.ts';
-import { parseSweepRequest } from '../../../../shared/handlers/destroy-handler.ts';
+import { expiryFor, extensionExpiry, isExpired, resolveLifetimeSeconds } from '../../../../shared/plans/lifetime.ts';
 
 describe('resolveLifetimeSeconds', () => {
   it.each([
@@ -39,31 +37,15 @@ describe('expiry', () => {
   });
 });
 
-describe('lifetime requests', () => {
-  it('create takes lifetimeSeconds', () => {
-    expect(parseCreateRequest({ lifetimeSeconds: 0 })).toEqual({ wait: true, lifetimeSeconds: 0 });
-    expect(() => parseCreateRequest({ lifetimeSeconds: -1 })).toThrow(/"lifetimeSeconds" must be a whole number of seconds >= 0/);
-  });
-
+describe('extensionExpiry', () => {
+  const now = Date.parse('2026-11-25T00:00:00Z');
   it.each([
-    [{ name: 'x' }, { name: 'x' }],
-    [{ name: 'x', lifetimeSeconds: 60 }, { name: 'x', lifetimeSeconds: 60 }],
-  ])('extend %j', (body, expected) => {
-    expect(parseExtendRequest(body)).toEqual(expected);
-  });
-
-  it.each([{}, { name: 'x', lifetimeSeconds: 0 }, { name: 'x', wait: true }])('extend refuses %j', (body) => {
-    expect(() => parseExtendRequest(body)).toThrow(expect.objectContaining({ status: 400 }));
-  });
-
-  it.each([
-    [{}, { dryRun: false }],
-    [{ dryRun: true }, { dryRun: true }],
-  ])('sweep %j', (body, expected) => {
-    expect(parseSweepRequest(body)).toEqual(expected);
-  });
-
-  it.each([{ dryRun: 'yes' }, { all: true }])('sweep refuses %j', (body) => {
-    expect(() => parseSweepRequest(body)).toThrow(expect.objectContaining({ status: 400 }));
+    [7200, { defaultSeconds: 3600, maxSeconds: 86_400 }, '2026-11-25T02:00:00.000Z'],
+    [undefined, { defaultSeconds: 3600, maxSeconds: 86_400 }, '2026-11-25T01:00:00.000Z'],
+    [undefined, { defaultSeconds: 0, maxSeconds: 0 }, undefined],
+    [60, { defaultSeconds: 0, maxSeconds: 0 }, '2026-11-25T00:01:00.000Z'],
+  ])('asked %j with %j expires at %j', (requested, limits, expected) => {
+    expect(extensionExpiry(requested, limits, now)).toBe(expected);
   });
 });
+

@@ -29,3 +29,8 @@ function formatDuration(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
   return `${seconds} s`;
 }
+
+/** The expiry an extension sets: now plus what was asked, else the default (or the maximum); undefined: never expires. */
+export function extensionExpiry(requestedSeconds: number | undefined, limits: { defaultSeconds: number; maxSeconds: number }, nowMs: number): string | undefined {
+  return expiryFor(resolveLifetimeSeconds(requestedSeconds ?? (limits.defaultSeconds || limits.maxSeconds || undefined), limits), nowMs);
+}

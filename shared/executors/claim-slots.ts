@@ -1,0 +1,56 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { AllocatorError, ConflictError, QuotaExceededError } from '../errors.ts';
+import type { ClusterClient } from '../kube/cluster.ts';
+import { slotLease, type SlotPool } from '../plans/slots.ts';
+import { deleteSlot } from './teardown.ts';
+import type { UndoStack } from './undo.ts';
+
+/** A step failed with an answer that says it did not happen (any 4xx); timeouts and 5xx may hide a success. */
+export function didNotHappen(error: unknown): boolean {
+  return error instanceof AllocatorError && error.status < 500;
+}
+
+/** Deletes `name` if this try holds it: after a create whose answer was lost, it may or may not. */
+async function releaseIfHeld(cluster: ClusterClient, pool: SlotPool, name: string): Promise<void> {
+  const lease = await cluster.readLease(name);
+  if (lease?.spec?.holderIdentity === pool.holder) await deleteSlot({ cluster }, lease);
+}
+
+async function takenNames(cluster: ClusterClient, selector: string): Promise<Set<string>> {
+  const taken = new Set<string>();
+  let continueToken: string | undefined;
+  do {
+    const page = await cluster.listLeases({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) });
+    for (const item of page.items) if (item.metadata?.name) taken.add(item.metadata.name);
+    continueToken = page.continueToken;
+  } while (continueToken);
+  return taken;
+}
+
+/** Takes one free slot of `pool` (one list call, then creates until one succeeds), or throws the pool's 429. */
+async function claimOne(cluster: ClusterClient, pool: SlotPool, undo: UndoStack): Promise<string> {
+  const taken = await takenNames(cluster, pool.selector);
+  for (const name of pool.names) {
+    if (taken.has(name)) continue;
+    try {
+      await undo.step(`the ${pool.kind} slot ${name}`, () => releaseIfHeld(cluster, pool, name), () => cluster.createLease(slotLease(pool, name)), didNotHappen);
+      return name;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error; // somebody took it meanwhile: try the next
+    }
+  }
+  throw new QuotaExceededError(pool.exhausted);
+}
+
+/** Claims a per-user and a global slot; each is on `undo` from the moment its create is sent. */
+export async function claimSlots(cluster: ClusterClient, pools: { user: SlotPool; global: SlotPool }, undo: UndoStack): Promise<string[]> {
+  const user = await claimOne(cluster, pools.user, undo);
+  const global = await claimOne(cluster, pools.global, undo);
+  return [user, global];
+}
+
+/** Makes the Deployment the owner of its slots, so that they go when it goes. */
+export async function bindSlots(cluster: ClusterClient, slots: readonly string[], deployment: V1Deployment): Promise<void> {
+  const ownerReferences = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata?.name ?? '', uid: deployment.metadata?.uid ?? '', blockOwnerDeletion: true }];
+  await Promise.all(slots.map((slot) => cluster.patchLease(slot, { metadata: { ownerReferences } })));
+}

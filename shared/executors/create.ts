@@ -1,0 +1,96 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { ConflictError } from '../errors.ts';
+import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
+import { ANNOTATIONS } from '../instances/metadata.ts';
+import type { CreatePlan } from '../plans/create-plan.ts';
+import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
+import { instanceSlotSelector } from '../plans/slots.ts';
+import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
+import type { ExecutionContext } from './context.ts';
+import { deleteInstanceDisk, deleteSlot, isInstanceDisk } from './teardown.ts';
+import { UndoStack } from './undo.ts';
+import { waitUntilAvailable, waitUntilDeploymentGone } from './wait.ts';
+
+/** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's. */
+export type CreateContext = ExecutionContext & { readonly graceMs: number };
+
+const timeOf = (value: Date | string | undefined): number => (value === undefined ? Number.POSITIVE_INFINITY : new Date(value).getTime());
+
+/**
+ * Runs a create plan: claims the slots, creates the disk, then the
+ * Deployment, and (if asked) waits until it is available. Any failure undoes
+ * every step that was sent, answered or not, before it is thrown.
+ */
+export async function executeCreate(plan: CreatePlan, context: CreateContext): Promise<Instance> {
+  if (plan.idempotencyKeyHash !== undefined) {
+    const replayed = await replayOrClear(plan, plan.idempotencyKeyHash, context);
+    if (replayed) return replayed;
+  }
+  const { cluster, clock } = context;
+  const undo = new UndoStack(context.report);
+  try {
+    const slots = await claimSlots(cluster, plan.slots, undo);
+    await createDisk(plan, context, undo);
+    const created = await undo.step(`the Deployment ${plan.name}`, () => deleteOwnDeployment(plan, context), () => cluster.createDeployment(plan.deployment), didNotHappen);
+    await bindSlots(cluster, slots, created);
+    return instanceFromDeployment(plan.wait ? await waitUntilAvailable(cluster, clock, plan.name, plan.waitMs) : created);
+  } catch (error) {
+    await undo.unwind();
+    throw error;
+  }
+}
+
+/** A create with a key: the instance it made answers again; parts of an interrupted try are cleared. */
+async function replayOrClear(plan: CreatePlan, keyHash: string, context: CreateContext): Promise<Instance | undefined> {
+  const { cluster, clock } = context;
+  const existing = await cluster.readDeployment(plan.name);
+  if (existing) {
+    checkReplay(existing, keyHash, clock.now());
+    const ready = !plan.wait || isAvailable(existing) ? existing : await waitUntilAvailable(cluster, clock, plan.name, plan.waitMs);
+    return instanceFromDeployment(ready);
+  }
+  const leftovers = (await cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, plan.name) })).items;
+  const times = leftovers.map((lease) => timeOf(lease.metadata?.creationTimestamp));
+  const verdict = judgeLeftovers(times, clock.now(), context.graceMs);
+  if (verdict === 'in-progress') throw stillInProgress('a create with this Idempotency-Key', times, clock.now(), context.graceMs);
+  if (verdict === 'interrupted') {
+    context.report(`clearing ${leftovers.length} slot(s) left by an interrupted create of ${plan.name}`);
+    await Promise.all(leftovers.map((lease) => deleteSlot(context, lease)));
+  }
+  return undefined;
+}
+
+/**
+ * Creates the disk. One that exists already is this allocator's leftover of
+ * an interrupted try (cleared, then made again), a running try's (a 409 to
+ * retry), or somebody else's (a 409 not to retry; it is never touched).
+ */
+async function createDisk(plan: CreatePlan, context: CreateContext, undo: UndoStack): Promise<void> {
+  const label = `the disk ${plan.name}`;
+  const make = (): Promise<void> => undo.step(label, () => deleteInstanceDisk(context, plan.name), () => context.disks.createDisk(plan.disk), didNotHappen);
+  try {
+    return await make();
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+  }
+  const existing = await context.disks.getDisk(plan.name);
+  if (existing === undefined) return await make(); // deleted meanwhile
+  if (!isInstanceDisk(existing, context.serverName)) {
+    throw new ConflictError(`a disk named ${plan.name} already exists and is not this allocator's; it was left alone`);
+  }
+  const times = [timeOf(existing.creationTimestamp)];
+  if (judgeLeftovers(times, context.clock.now(), context.graceMs) === 'in-progress') {
+    throw stillInProgress(`another create of ${plan.name}`, times, context.clock.now(), context.graceMs);
+  }
+  context.report(`clearing the disk left by an interrupted create of ${plan.name}`);
+  await deleteInstanceDisk(context, plan.name);
+  await make();
+}
+
+/** Deletes the Deployment if this try made it (its creation time is this plan's), and waits until it is gone. */
+async function deleteOwnDeployment(plan: CreatePlan, context: CreateContext): Promise<void> {
+  const current: V1Deployment | undefined = await context.cluster.readDeployment(plan.name);
+  if (current?.metadata?.annotations?.[ANNOTATIONS.createdAt] !== plan.createdAt) return;
+  await context.cluster.deleteDeployment(plan.name);
+  await waitUntilDeploymentGone(context.cluster, context.clock, plan.name, context.timeouts.deleteMs);
+}

@@ -1,0 +1,53 @@
+import type { DisksApi } from '../gce/disks.ts';
+import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
+import type { ClusterClient } from '../kube/cluster.ts';
+import { SLOT_LABEL } from '../plans/slots.ts';
+import type { SweepSnapshot } from '../plans/sweep-plan.ts';
+
+const PAGE = 500;
+
+/** Unknown or unreadable times are Infinity: never old enough to be called an orphan. */
+function timeOf(value: Date | string | undefined): number {
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  const time = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isFinite(time) ? time : Number.POSITIVE_INFINITY;
+}
+
+/** Reads every Deployment, disk and slot of this allocator, page by page. */
+export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serverName: string): Promise<SweepSnapshot> {
+  const deployments: SweepSnapshot['deployments'][number][] = [];
+  let continueToken: string | undefined;
+  do {
+    const page = await cluster.listDeployments({ labelSelector: `${LABELS.allocator}=${serverName}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) });
+    for (const deployment of page.items) {
+      const name = deployment.metadata?.name;
+      const annotations = deployment.metadata?.annotations ?? {};
+      const expiresAt = annotations[ANNOTATIONS.expiresAt];
+      if (name) deployments.push({ name, createdAtMs: timeOf(deployment.metadata?.creationTimestamp), owner: annotations[ANNOTATIONS.owner] ?? '', ...(expiresAt ? { expiresAt } : {}) });
+    }
+    continueToken = page.continueToken;
+  } while (continueToken);
+
+  const diskList: SweepSnapshot['disks'][number][] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await disks.listDisks({ filter: `labels.${DISK_LABELS.allocator} = "${serverName}"`, maxResults: PAGE, ...(pageToken ? { pageToken } : {}) });
+    for (const disk of page.items) {
+      if (disk.labels[DISK_LABELS.allocator] === serverName && disk.labels[DISK_LABELS.instance] === disk.name) diskList.push({ name: disk.name, createdAtMs: timeOf(disk.creationTimestamp) });
+    }
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+
+  const slots: SweepSnapshot['slots'][number][] = [];
+  continueToken = undefined;
+  do {
+    const page = await cluster.listLeases({ labelSelector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) });
+    for (const lease of page.items) {
+      const name = lease.metadata?.name;
+      const instance = lease.metadata?.labels?.[LABELS.instance];
+      if (name && instance) slots.push({ name, instance, createdAtMs: timeOf(lease.metadata?.creationTimestamp) });
+    }
+    continueToken = page.continueToken;
+  } while (continueToken);
+  return { deployments, disks: diskList, slots };
+}

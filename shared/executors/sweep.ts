@@ -1,0 +1,100 @@
+import { LABELS } from '../instances/metadata.ts';
+import { stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
+import type { ExecutionContext } from './context.ts';
+import { deleteInstanceDisk, deleteSlot, teardownInstance } from './teardown.ts';
+
+/** What one sweep did (or, in a dry run, would do). */
+export interface SweepReport {
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Expired instances destroyed. */
+  readonly expired: readonly { name: string; owner: string; expiresAt: string }[];
+  /** Disks of this allocator whose Deployment is missing. */
+  readonly orphanDisks: readonly { name: string; createdAt: string }[];
+  /** Deployments of this allocator whose disk is missing. */
+  readonly orphanDeployments: readonly { name: string; createdAt: string }[];
+  /** Limit slots held for instances that do not exist. */
+  readonly orphanSlots: readonly { name: string; instance: string }[];
+  readonly failed: readonly { kind: SweepActionKind; name: string; error: string }[];
+  readonly deferred: number;
+  readonly scanned: SweepPlan['scanned'];
+}
+
+const PARALLEL = 4;
+
+/**
+ * Carries out a sweep plan, four actions at a time. Each action re-reads
+ * what it is about to remove and goes ahead only if that still agrees with
+ * the plan, so a sweep is idempotent and safe beside creates, destroys,
+ * extensions and other sweeps.
+ */
+export async function executeSweep(plan: SweepPlan, context: ExecutionContext, options: { dryRun: boolean; startedAt: string }): Promise<SweepReport> {
+  const done: SweepAction[] = [];
+  const failed: SweepReport['failed'][number][] = [];
+  const run = async (action: SweepAction): Promise<void> => {
+    if (options.dryRun) return void done.push(action);
+    try {
+      if (await act(action, context)) done.push(action);
+    } catch (error) {
+      failed.push({ kind: action.kind, name: action.name, error: (error as Error).message });
+    }
+  };
+  // Destroys first, then the slots that they may have freed anyway.
+  await inParallel(plan.actions.filter((a) => a.kind !== 'orphan-slot'), run);
+  await inParallel(plan.actions.filter((a) => a.kind === 'orphan-slot'), run);
+  const of = <K extends SweepActionKind>(kind: K): Omit<Extract<SweepAction, { kind: K }>, 'kind'>[] =>
+    done.filter((a): a is Extract<SweepAction, { kind: K }> => a.kind === kind).map(({ kind: _kind, ...entry }) => entry as Omit<Extract<SweepAction, { kind: K }>, 'kind'>);
+  return {
+    dryRun: options.dryRun,
+    startedAt: options.startedAt,
+    finishedAt: new Date(context.clock.now()).toISOString(),
+    expired: of('expired'),
+    orphanDisks: of('orphan-disk'),
+    orphanDeployments: of('orphan-deployment'),
+    orphanSlots: of('orphan-slot'),
+    failed,
+    deferred: plan.deferred,
+    scanned: plan.scanned,
+  };
+}
+
+/** One action, if a fresh read still agrees with it; whether it was done. */
+async function act(action: SweepAction, context: ExecutionContext): Promise<boolean> {
+  const { cluster, disks, clock, serverName } = context;
+  const agrees = async (diskExists?: boolean): Promise<boolean> => {
+    const deployment = await cluster.readDeployment(action.kind === 'orphan-slot' ? action.instance : action.name);
+    return stillAgrees(action, { deployment, ...(diskExists === undefined ? {} : { diskExists }) }, { serverName, nowMs: clock.now() });
+  };
+  switch (action.kind) {
+    case 'expired':
+      if (!(await agrees())) return false;
+      await teardownInstance(context, action.name);
+      return true;
+    case 'orphan-deployment':
+      if (!(await agrees((await disks.getDisk(action.name)) !== undefined))) return false;
+      await teardownInstance(context, action.name);
+      return true;
+    case 'orphan-disk':
+      if (!(await agrees())) return false;
+      return (await deleteInstanceDisk(context, action.name)) === 'deleted';
+    case 'orphan-slot': {
+      if (!(await agrees())) return false;
+      const lease = await cluster.readLease(action.name);
+      // Still held for that instance: not a slot taken since under the same name.
+      return lease?.metadata?.labels?.[LABELS.instance] === action.instance && (await deleteSlot(context, lease));
+    }
+  }
+}
+
+async function inParallel<T>(items: readonly T[], run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+}

@@ -1,0 +1,69 @@
+import type { V1Lease } from '@kubernetes/client-node';
+import { ConflictError, DeadlineExceededError, UnavailableError } from '../errors.ts';
+import { DiskInUseError, type DiskInfo } from '../gce/disks.ts';
+import { DISK_LABELS } from '../instances/metadata.ts';
+import { instanceSlotSelector } from '../plans/slots.ts';
+import type { ExecutionContext } from './context.ts';
+import { waitUntilDeploymentGone } from './wait.ts';
+
+type Context = Pick<ExecutionContext, 'serverName' | 'cluster' | 'disks' | 'clock' | 'timeouts'>;
+
+/** Whether a disk carries this allocator's labels for the instance of its name. */
+export function isInstanceDisk(disk: DiskInfo, serverName: string): boolean {
+  return disk.labels[DISK_LABELS.allocator] === serverName && disk.labels[DISK_LABELS.instance] === disk.name;
+}
+
+/**
+ * Deletes the disk named like the instance, retrying while it is still
+ * attached (the pod's node lets go of it some time after the pod is gone) or
+ * Compute Engine is briefly unavailable, within the disk-release timeout. A
+ * disk that does not carry this allocator's labels for this instance is left alone.
+ */
+export async function deleteInstanceDisk(context: Context, name: string): Promise<'deleted' | 'absent' | 'not-ours'> {
+  const { disks, clock } = context;
+  const timeoutMs = context.timeouts.diskReleaseMs;
+  const deadline = clock.now() + timeoutMs;
+  let delay = 500;
+  for (;;) {
+    try {
+      const disk = await disks.getDisk(name);
+      if (disk === undefined) return 'absent';
+      if (!isInstanceDisk(disk, context.serverName)) return 'not-ours';
+      return (await disks.deleteDisk(name)) ? 'deleted' : 'absent';
+    } catch (error) {
+      if (!(error instanceof DiskInUseError || error instanceof UnavailableError)) throw error;
+      if (clock.now() + delay > deadline) {
+        const why = error instanceof DiskInUseError ? 'was still attached' : 'could not be deleted (Compute Engine unavailable)';
+        throw new DeadlineExceededError(`disk ${name} ${why} after ${Math.round(timeoutMs / 1000)} s; try destroying again later`, { cause: error });
+      }
+      await clock.sleep(delay);
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+}
+
+/** Deletes a slot only if it is still the object that was read (not one taken since under the same name). */
+export async function deleteSlot(context: Pick<Context, 'cluster'>, lease: V1Lease): Promise<boolean> {
+  const name = lease.metadata?.name ?? '';
+  const uid = lease.metadata?.uid;
+  try {
+    return await context.cluster.deleteLease(name, uid ? { uid } : undefined);
+  } catch (error) {
+    if (error instanceof ConflictError) return false; // replaced: somebody else's slot now
+    throw error;
+  }
+}
+
+/** Deletes every slot held for `instance`, by any try of its create; missing ones are fine. */
+export async function releaseSlots(context: Pick<Context, 'cluster' | 'serverName'>, instance: string): Promise<void> {
+  const page = await context.cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, instance) });
+  await Promise.all(page.items.map((lease) => deleteSlot(context, lease)));
+}
+
+/** Removes everything of one instance: Deployment (and so its pods), then its disk, then its slots. */
+export async function teardownInstance(context: Context, name: string): Promise<void> {
+  await context.cluster.deleteDeployment(name);
+  await waitUntilDeploymentGone(context.cluster, context.clock, name, context.timeouts.deleteMs);
+  await deleteInstanceDisk(context, name);
+  await releaseSlots(context, name);
+}

@@ -1,0 +1,91 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { CallerIdentity } from '../auth/identity.ts';
+import type { ServiceConfig } from '../config/service-config.ts';
+import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
+import { diskLabels } from '../instances/metadata.ts';
+import { idempotencyKeyHash, idempotentInstanceName, newInstanceName, ownerHashOf } from '../instances/naming.ts';
+import type { DeploymentTemplate } from '../template/deployment-template.ts';
+import { buildInstanceDeployment } from './deployment.ts';
+import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
+import { slotPools, type SlotPool } from './slots.ts';
+
+/** What a caller asks of create, parsed. */
+export interface CreateRequest {
+  /** Wait until the Deployment is available. */
+  readonly wait: boolean;
+  /** A shorter wait than the configured one. */
+  readonly waitTimeoutMs?: number;
+  /** Seconds until the sweep destroys the instance; default from the configuration; 0: never. */
+  readonly lifetimeSeconds?: number;
+  /** A retry with the same key gets the same instance, not a second one. */
+  readonly idempotencyKey?: string;
+}
+
+export type CreateConfig = Pick<ServiceConfig, 'serverName' | 'mountRoot' | 'version' | 'admins' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'>;
+
+export interface DiskSpec {
+  readonly name: string;
+  readonly sizeGb: number;
+  readonly type: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Everything one create will make, decided before any call. */
+export interface CreatePlan {
+  readonly name: string;
+  /** Hash of caller and Idempotency-Key, when the create has one. */
+  readonly idempotencyKeyHash?: string;
+  /** The instance's creation time, as its annotation holds it; also marks the Deployment as this try's. */
+  readonly createdAt: string;
+  readonly slots: { readonly user: SlotPool; readonly global: SlotPool };
+  readonly disk: DiskSpec;
+  /** The whole manifest sent to the API server. */
+  readonly deployment: V1Deployment;
+  /** What the caller sees once the Deployment exists (before it is ready). */
+  readonly instance: Instance;
+  readonly wait: boolean;
+  readonly waitMs: number;
+}
+
+export interface CreateInputs {
+  readonly config: CreateConfig;
+  readonly template: DeploymentTemplate;
+  readonly caller: CallerIdentity;
+  readonly request: CreateRequest;
+  readonly nowMs: number;
+  /** Random bytes: the name of a create without a key, and every try's slot holder. */
+  readonly random: (bytes: number) => Buffer;
+}
+
+/** Turns a create request into its plan. Pure: the clock and randomness come in. */
+export function planCreate(inputs: CreateInputs): CreatePlan {
+  const { config, caller, request, nowMs } = inputs;
+  const key = request.idempotencyKey;
+  const keyHash = key === undefined ? undefined : idempotencyKeyHash(caller.email, key);
+  const name = key === undefined ? newInstanceName(config.serverName, () => inputs.random(4)) : idempotentInstanceName(config.serverName, caller.email, key);
+  const ownerHash = ownerHashOf(caller.email);
+  const createdAt = new Date(nowMs).toISOString();
+  const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);
+  const deployment = buildInstanceDeployment(inputs.template, {
+    serverName: config.serverName,
+    name,
+    ownerEmail: caller.email,
+    admins: config.admins,
+    mountRoot: config.mountRoot,
+    version: config.version,
+    createdAt,
+    ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+  });
+  return {
+    name,
+    ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
+    createdAt,
+    slots: slotPools({ serverName: config.serverName, ownerHash, instance: name, attempt: inputs.random(4).toString('hex'), limits: config.limits }),
+    disk: { name, sizeGb: config.disk.sizeGb, type: config.disk.type, labels: diskLabels({ serverName: config.serverName, ownerHash, name }) },
+    deployment,
+    instance: instanceFromDeployment(deployment),
+    wait: request.wait,
+    waitMs: Math.min(request.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs),
+  };
+}

@@ -1,0 +1,60 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { withInstanceMetadata } from '../instances/metadata.ts';
+import { mountNameOf, ownerHashOf } from '../instances/naming.ts';
+import type { DeploymentTemplate } from '../template/deployment-template.ts';
+import { makeTemplateData } from '../template/template-data.ts';
+
+/** Everything an instance's Deployment is made from. */
+export interface DeploymentInputs {
+  readonly serverName: string;
+  readonly name: string;
+  readonly ownerEmail: string;
+  readonly admins: readonly string[];
+  readonly mountRoot: string;
+  readonly version: string;
+  /** Millisecond ISO time: the instance's creation time. */
+  readonly createdAt: string;
+  readonly idempotencyKeyHash?: string;
+  readonly expiresAt?: string;
+}
+
+/** The owner first, then each admin, each once: who the instance lets in. */
+export function accessListOf(ownerEmail: string, admins: readonly string[]): string[] {
+  return [...new Set([ownerEmail, ...admins])];
+}
+
+/**
+ * The one place an instance's Deployment is assembled: the template's output
+ * plus Allocator's labels and annotations, on which selection and ownership
+ * rest. Create, the cold-start template check and the bench all use it.
+ */
+export function buildInstanceDeployment(template: DeploymentTemplate, inputs: DeploymentInputs): V1Deployment {
+  const { serverName, name, ownerEmail, version, createdAt } = inputs;
+  const ownerHash = ownerHashOf(ownerEmail);
+  const mountName = mountNameOf(inputs.mountRoot, name);
+  const accessList = accessListOf(ownerEmail, inputs.admins);
+  const rendered = template.render(
+    makeTemplateData({ name, accessList, mountName, ownerHash, version, creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName } }),
+  );
+  return withInstanceMetadata(rendered, {
+    serverName,
+    name,
+    ownerEmail,
+    ownerHash,
+    mountName,
+    accessList,
+    version,
+    diskName: name,
+    createdAt,
+    ...(inputs.idempotencyKeyHash ? { idempotencyKeyHash: inputs.idempotencyKeyHash } : {}),
+    ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt } : {}),
+  });
+}
+
+/**
+ * Renders the template once with sample inputs, through the same assembly as
+ * a create, so that a broken template fails at cold start.
+ */
+export function checkTemplate(template: DeploymentTemplate, config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'mountRoot' | 'version'>): V1Deployment {
+  return buildInstanceDeployment(template, { ...config, name: `${config.serverName}-00000000`, ownerEmail: 'sample@example.com', createdAt: new Date(0).toISOString() });
+}

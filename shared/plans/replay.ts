@@ -1,0 +1,35 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { AbortedError, ConflictError } from '../errors.ts';
+import { ANNOTATIONS } from '../instances/metadata.ts';
+
+/** How long an Idempotency-Key keeps answering with the instance it made. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+/** An existing instance answers a retried create only if that create made it, recently; otherwise a 409 that no retry fixes. */
+export function checkReplay(existing: V1Deployment, keyHash: string, nowMs: number): void {
+  const annotations = existing.metadata?.annotations ?? {};
+  if (annotations[ANNOTATIONS.idempotencyKey] !== keyHash) throw new ConflictError('this Idempotency-Key was already used for another instance; use a new key');
+  const createdAt = Date.parse(annotations[ANNOTATIONS.createdAt] ?? '');
+  if (!(nowMs - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new ConflictError('this Idempotency-Key has expired; use a new key');
+}
+
+/**
+ * What the parts of an instance found before its Deployment exists mean:
+ * made by a create still running (`in-progress`), or left by one that was
+ * interrupted (`interrupted`: older than the sweep's grace period, the same
+ * rule the sweep uses to call them orphans).
+ */
+export function judgeLeftovers(createdAtMs: readonly number[], nowMs: number, graceMs: number): 'none' | 'in-progress' | 'interrupted' {
+  if (createdAtMs.length === 0) return 'none';
+  return createdAtMs.some((at) => !(at < nowMs - graceMs)) ? 'in-progress' : 'interrupted';
+}
+
+/** The 409 a retry should wait out: until the parts found are either finished or old enough to be called leftovers. */
+export function stillInProgress(what: string, createdAtMs: readonly number[], nowMs: number, graceMs: number): AbortedError {
+  const youngest = Math.max(...createdAtMs.filter(Number.isFinite), nowMs);
+  const leftoverInSeconds = Math.max(1, Math.ceil((youngest + graceMs - nowMs) / 1000));
+  return new AbortedError(
+    `${what} is still in progress; retry shortly (if it was interrupted, its parts are cleared by a retry after ${leftoverInSeconds} s)`,
+    { retryAfterSeconds: Math.min(5, leftoverInSeconds) },
+  );
+}

@@ -1,0 +1,77 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
+import { isExpired } from './lifetime.ts';
+
+/** What one scan saw of this allocator's objects (times in ms; Infinity when unknown, which never counts as old). */
+export interface SweepSnapshot {
+  readonly deployments: readonly { readonly name: string; readonly createdAtMs: number; readonly owner: string; readonly expiresAt?: string }[];
+  readonly disks: readonly { readonly name: string; readonly createdAtMs: number }[];
+  readonly slots: readonly { readonly name: string; readonly instance: string; readonly createdAtMs: number }[];
+}
+
+export type SweepAction =
+  | { readonly kind: 'expired'; readonly name: string; readonly owner: string; readonly expiresAt: string }
+  | { readonly kind: 'orphan-deployment'; readonly name: string; readonly createdAt: string }
+  | { readonly kind: 'orphan-disk'; readonly name: string; readonly createdAt: string }
+  | { readonly kind: 'orphan-slot'; readonly name: string; readonly instance: string };
+
+export type SweepActionKind = SweepAction['kind'];
+
+export interface SweepPlan {
+  /** In order: expired instances, orphan Deployments, orphan disks (together at most `maxDestroys`), then every orphan slot. */
+  readonly actions: readonly SweepAction[];
+  /** Destroys left for the next sweep by the per-run bound. */
+  readonly deferred: number;
+  readonly scanned: { readonly deployments: number; readonly disks: number; readonly slots: number };
+}
+
+/**
+ * Decides what a sweep does: destroy expired instances, and remove what
+ * failed creates and hand edits left, never anything younger than the grace
+ * period (a create in flight). Destroys are bounded per run; the cheap slot
+ * deletions are not.
+ */
+export function planSweep(snapshot: SweepSnapshot, options: { nowMs: number; graceMs: number; maxDestroys: number }): SweepPlan {
+  const { nowMs } = options;
+  const old = (createdAtMs: number): boolean => createdAtMs < nowMs - options.graceMs;
+  const deploymentNames = new Set(snapshot.deployments.map((d) => d.name));
+  const diskNames = new Set(snapshot.disks.map((d) => d.name));
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  const destroys: SweepAction[] = [
+    ...snapshot.deployments.filter((d) => isExpired(d.expiresAt, nowMs)).map((d): SweepAction => ({ kind: 'expired', name: d.name, owner: d.owner, expiresAt: d.expiresAt ?? '' })),
+    ...snapshot.deployments
+      .filter((d) => !diskNames.has(d.name) && old(d.createdAtMs) && !isExpired(d.expiresAt, nowMs))
+      .map((d): SweepAction => ({ kind: 'orphan-deployment', name: d.name, createdAt: iso(d.createdAtMs) })),
+    ...snapshot.disks.filter((d) => !deploymentNames.has(d.name) && old(d.createdAtMs)).map((d): SweepAction => ({ kind: 'orphan-disk', name: d.name, createdAt: iso(d.createdAtMs) })),
+  ];
+  const slots = snapshot.slots.filter((s) => !deploymentNames.has(s.instance) && old(s.createdAtMs)).map((s): SweepAction => ({ kind: 'orphan-slot', name: s.name, instance: s.instance }));
+  const allowed = destroys.slice(0, options.maxDestroys);
+  return {
+    actions: [...allowed, ...slots],
+    deferred: destroys.length - allowed.length,
+    scanned: { deployments: snapshot.deployments.length, disks: snapshot.disks.length, slots: snapshot.slots.length },
+  };
+}
+
+/** What the executor reads again just before acting. */
+export interface Reread {
+  /** The Deployment named by the action (for an orphan slot: its instance's). */
+  readonly deployment: V1Deployment | undefined;
+  /** For an orphan Deployment: whether its disk exists now. */
+  readonly diskExists?: boolean;
+}
+
+/** Whether a fresh read still agrees with `action`: it may have been extended, destroyed or completed since the scan. */
+export function stillAgrees(action: SweepAction, reread: Reread, options: { serverName: string; nowMs: number }): boolean {
+  const ours = reread.deployment?.metadata?.labels?.[LABELS.allocator] === options.serverName;
+  switch (action.kind) {
+    case 'expired':
+      return ours && isExpired(reread.deployment?.metadata?.annotations?.[ANNOTATIONS.expiresAt], options.nowMs);
+    case 'orphan-deployment':
+      return ours && reread.diskExists === false;
+    case 'orphan-disk':
+    case 'orphan-slot':
+      return reread.deployment === undefined;
+  }
+}

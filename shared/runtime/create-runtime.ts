@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { systemClock } from '../clock.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
+import { checkTemplate } from '../plans/deployment.ts';
+import { compileDeploymentTemplate, templateFormatOf, type DeploymentTemplate } from '../template/deployment-template.ts';
+import { clusterFor, disksFor, verifierFor } from './clients.ts';
+import type { CreateRuntime } from './runtimes.ts';
+
+/** Reads and compiles the template, and renders it once, so that a broken one fails at cold start. */
+export function loadTemplate(config: AllocatorConfig): DeploymentTemplate {
+  const path = config.templatePath;
+  if (path === undefined) throw new ConfigError('ALLOCATOR_TEMPLATE is required: set it to the path of the deployment template, e.g. templates/syncbased-deployment.json.hbs');
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`ALLOCATOR_TEMPLATE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  }
+  const template = compileDeploymentTemplate(source, { format: templateFormatOf(path), source: path });
+  checkTemplate(template, config);
+  return template;
+}
+
+export function makeCreateRuntime(config: AllocatorConfig): CreateRuntime {
+  return {
+    config,
+    verifier: verifierFor(config),
+    cluster: clusterFor(config),
+    disks: disksFor(config),
+    clock: systemClock,
+    template: loadTemplate(config),
+    random: (bytes) => randomBytes(bytes),
+  };
+}
+
+/** Create's runtime at cold start: the template is compiled and checked now. */
+export function loadCreateRuntime(env: NodeJS.ProcessEnv = process.env): CreateRuntime {
+  return makeCreateRuntime(loadConfig(env));
+}

@@ -1,0 +1,13 @@
+import { systemClock } from '../clock.ts';
+import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
+import { clusterFor, disksFor, verifierFor } from './clients.ts';
+import type { DestroyRuntime } from './runtimes.ts';
+
+export function makeDestroyRuntime(config: AllocatorConfig): DestroyRuntime {
+  return { config, verifier: verifierFor(config), cluster: clusterFor(config), disks: disksFor(config), clock: systemClock };
+}
+
+/** Destroy's runtime at cold start: no template. */
+export function loadDestroyRuntime(env: NodeJS.ProcessEnv = process.env): DestroyRuntime {
+  return makeDestroyRuntime(loadConfig(env));
+}

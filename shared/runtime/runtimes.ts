@@ -1,0 +1,28 @@
+import type { TokenVerifier } from '../auth/token-verifier.ts';
+import type { Clock } from '../clock.ts';
+import type { AllocatorConfig } from '../config/load-config.ts';
+import type { DisksApi } from '../gce/disks.ts';
+import type { ClusterClient } from '../kube/cluster.ts';
+import type { DeploymentTemplate } from '../template/deployment-template.ts';
+
+/** What every function is given: its settings, who calls, and the cluster (connected on first use; GKE needs a call to learn the endpoint). */
+export interface FunctionRuntime {
+  readonly config: AllocatorConfig;
+  readonly verifier: TokenVerifier;
+  readonly cluster: () => Promise<ClusterClient>;
+}
+
+/** List: nothing more. */
+export type ListRuntime = FunctionRuntime;
+
+/** Destroy and the sweep also delete disks (the client is built on first use) and wait. */
+export interface DestroyRuntime extends FunctionRuntime {
+  readonly disks: () => DisksApi;
+  readonly clock: Clock;
+}
+
+/** Create also renders the template and names instances. */
+export interface CreateRuntime extends DestroyRuntime {
+  readonly template: DeploymentTemplate;
+  readonly random: (bytes: number) => Buffer;
+}

@@ -1,0 +1,57 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { authorize, isAdmin, mayAccessInstance } from '../../../../shared/auth/policy.ts';
+import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
+import { withInstanceMetadata } from '../../../../shared/instances/metadata.ts';
+import { ownerHashOf } from '../../../../shared/instances/naming.ts';
+
+const user = (email: string): CallerIdentity => ({ email, subject: '1', kind: 'user' });
+const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
+  withInstanceMetadata(
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') }, spec: { replicas: 1, selector: {}, template: {} } },
+    { serverName, name: 'syncbased-1a2b3c4d', ownerEmail: email, ownerHash: ownerHashOf(email), mountName: '/m/syncbased-1a2b3c4d', accessList: [email, 'root@example.com'], version: 'v1', diskName: 'syncbased-1a2b3c4d', createdAt: '2026-11-25T01:02:03.456Z' },
+  );
+const policy = { serverName: 'syncbased', admins: ['root@example.com'], allowedCallers: ['*@example.com'] };
+
+describe('who may see and destroy an instance', () => {
+  it.each([
+    ['its owner', owned('ada@example.com'), 'ada@example.com', true],
+    ['another user', owned('ada@example.com'), 'bob@example.com', false],
+    ['an admin', owned('ada@example.com'), 'root@example.com', true],
+    ['its owner, on another allocator\'s Deployment', owned('ada@example.com', 'other'), 'ada@example.com', false],
+    ['an admin, on another allocator\'s Deployment', owned('ada@example.com', 'other'), 'root@example.com', false],
+    ['anyone, on an unlabelled Deployment', { metadata: { name: 'x' } }, 'root@example.com', false],
+  ] as const)('%s: %s', (_label, deployment, email, expected) => {
+    expect(mayAccessInstance(policy, user(email), deployment)).toBe(expected);
+  });
+
+  it('does not accept an owner label whose annotation names somebody else', () => {
+    const forged = owned('ada@example.com');
+    forged.metadata!.annotations!['allocator.dev/owner'] = 'mallory@example.com';
+    expect(mayAccessInstance(policy, user('ada@example.com'), forged)).toBe(false);
+    expect(mayAccessInstance(policy, user('mallory@example.com'), forged)).toBe(false);
+  });
+
+  it('knows admins by exact email', () => {
+    expect(isAdmin(policy, user('root@example.com'))).toBe(true);
+    expect(isAdmin(policy, user('root@example.com.evil'))).toBe(false);
+  });
+});
+
+describe('what a caller may ask for', () => {
+  it.each([
+    ['an allowed caller, a caller operation', 'ada@example.com', 'caller', undefined],
+    ['an allowed caller, an admin operation', 'ada@example.com', 'admin', /only admins may sweep/],
+    ['an admin, an admin operation', 'root@example.com', 'admin', undefined],
+    ['a caller outside the allowed domain', 'eve@elsewhere.org', 'caller', /eve@elsewhere.org may not use this allocator/],
+  ] as const)('%s', (_label, email, requirement, refusal) => {
+    const run = () => authorize(policy, user(email), requirement, 'sweep');
+    if (refusal === undefined) expect(run).not.toThrow();
+    else expect(run).toThrow(expect.objectContaining({ status: 403, message: expect.stringMatching(refusal) }));
+  });
+
+  it('lets admins in even when they are outside ALLOCATOR_ALLOWED_CALLERS', () => {
+    expect(() => authorize({ ...policy, admins: ['ops@corp.test'] }, user('ops@corp.test'), 'admin', 'sweep')).not.toThrow();
+  });
+});
+
