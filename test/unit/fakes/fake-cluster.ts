@@ -1,0 +1,126 @@
+import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
+import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
+import type { ClusterClient, Page } from '../../../shared/kube/cluster.ts';
+import type { FakeClock } from './fake-clock.ts';
+import { Faults, matchesSelector, pageOf } from './faults.ts';
+
+/**
+ * An in-memory ClusterClient: names are unique, creates of a taken name are
+ * 409s, a deleted Deployment takes the Leases it owns with it (the garbage
+ * collector's part), and a Deployment is available `readyAfterReads` reads
+ * after it is made.
+ */
+export class FakeCluster implements ClusterClient {
+  readonly namespace = 'test';
+  readonly deployments = new Map<string, V1Deployment>();
+  readonly leases = new Map<string, V1Lease>();
+  readonly faults = new Faults();
+  readyAfterReads = 0;
+  readonly #reads = new Map<string, number>();
+  readonly #clock: FakeClock;
+  #uid = 0;
+
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
+  }
+
+  #metadata<T extends { metadata?: { name?: string } }>(object: T): T {
+    const copy = structuredClone(object);
+    copy.metadata = { ...copy.metadata, uid: `uid-${(this.#uid += 1)}`, creationTimestamp: new Date(this.#clock.now()) } as T['metadata'];
+    return copy;
+  }
+
+  createDeployment(deployment: V1Deployment) {
+    return this.faults.run('createDeployment', () => {
+      const name = deployment.metadata?.name ?? '';
+      if (this.deployments.has(name)) throw new ConflictError(`deployments "${name}" already exists`);
+      const stored = this.#metadata(deployment);
+      stored.metadata!.generation = 1;
+      this.deployments.set(name, stored);
+      this.#reads.set(name, 0);
+      return structuredClone(stored);
+    });
+  }
+
+  readDeployment(name: string) {
+    return this.faults.run('readDeployment', () => {
+      const found = this.deployments.get(name);
+      if (!found) return undefined;
+      const reads = (this.#reads.get(name) ?? 0) + 1;
+      this.#reads.set(name, reads);
+      const replicas = found.spec?.replicas ?? 1;
+      if (reads > this.readyAfterReads) found.status = { observedGeneration: 1, replicas, availableReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas };
+      return structuredClone(found);
+    });
+  }
+
+  listDeployments(options: { labelSelector: string; limit?: number; continueToken?: string }) {
+    return this.faults.run('listDeployments', () => this.#page([...this.deployments.values()], options));
+  }
+
+  patchDeployment(name: string, patch: object) {
+    return this.faults.run('patchDeployment', () => {
+      const found = this.deployments.get(name);
+      if (!found) throw new NotFoundError(`deployments "${name}" not found`);
+      const annotations = { ...found.metadata?.annotations, ...(patch as { metadata?: { annotations?: Record<string, string | null> } }).metadata?.annotations };
+      found.metadata!.annotations = Object.fromEntries(Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null));
+      return structuredClone(found);
+    });
+  }
+
+  deleteDeployment(name: string) {
+    return this.faults.run('deleteDeployment', () => {
+      const found = this.deployments.get(name);
+      if (!found) return false;
+      this.deployments.delete(name);
+      for (const [leaseName, lease] of this.leases) {
+        if (lease.metadata?.ownerReferences?.some((owner) => owner.uid === found.metadata?.uid)) this.leases.delete(leaseName);
+      }
+      return true;
+    });
+  }
+
+  createLease(lease: V1Lease) {
+    return this.faults.run('createLease', () => {
+      const name = lease.metadata?.name ?? '';
+      if (this.leases.has(name)) throw new ConflictError(`leases "${name}" already exists`);
+      const stored = this.#metadata(lease);
+      this.leases.set(name, stored);
+      return structuredClone(stored);
+    });
+  }
+
+  readLease(name: string) {
+    return this.faults.run('readLease', () => structuredClone(this.leases.get(name)));
+  }
+
+  listLeases(options: { labelSelector: string; limit?: number; continueToken?: string }) {
+    return this.faults.run('listLeases', () => this.#page([...this.leases.values()], options));
+  }
+
+  patchLease(name: string, patch: object) {
+    return this.faults.run('patchLease', () => {
+      const found = this.leases.get(name);
+      if (!found) throw new NotFoundError(`leases "${name}" not found`);
+      const { ownerReferences } = (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] } }).metadata ?? {};
+      if (ownerReferences) found.metadata!.ownerReferences = ownerReferences;
+      return structuredClone(found);
+    });
+  }
+
+  deleteLease(name: string, preconditions?: { uid: string }) {
+    return this.faults.run('deleteLease', () => {
+      const found = this.leases.get(name);
+      if (!found) return false;
+      if (preconditions && found.metadata?.uid !== preconditions.uid) throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
+      this.leases.delete(name);
+      return true;
+    });
+  }
+
+  #page<T extends V1Deployment | V1Lease>(all: T[], options: { labelSelector: string; limit?: number; continueToken?: string }): Page<T> {
+    const matching = all.filter((item) => matchesSelector(item.metadata?.labels, options.labelSelector)).map((item) => structuredClone(item));
+    const page = pageOf(matching, { ...(options.limit === undefined ? {} : { limit: options.limit }), ...(options.continueToken === undefined ? {} : { token: options.continueToken }) });
+    return { items: page.items, ...(page.next ? { continueToken: page.next } : {}) };
+  }
+}

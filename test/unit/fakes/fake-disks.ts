@@ -1,0 +1,48 @@
+import { ConflictError } from '../../../shared/errors.ts';
+import { DiskInUseError, type DiskInfo, type DisksApi } from '../../../shared/gce/disks.ts';
+import type { FakeClock } from './fake-clock.ts';
+import { Faults, pageOf } from './faults.ts';
+
+/** An in-memory DisksApi: names are unique, and an attached disk cannot be deleted. */
+export class FakeDisks implements DisksApi {
+  readonly disks = new Map<string, DiskInfo>();
+  readonly faults = new Faults();
+  readonly #clock: FakeClock;
+
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
+  }
+
+  createDisk(disk: { readonly name: string; readonly sizeGb: number; readonly type: string; readonly labels: Readonly<Record<string, string>> }) {
+    return this.faults.run('createDisk', () => {
+      if (this.disks.has(disk.name)) throw new ConflictError(`create disk ${disk.name}: The resource already exists`);
+      this.disks.set(disk.name, { name: disk.name, sizeGb: String(disk.sizeGb), status: 'READY', labels: { ...disk.labels }, users: [], creationTimestamp: new Date(this.#clock.now()).toISOString() });
+    });
+  }
+
+  deleteDisk(name: string) {
+    return this.faults.run('deleteDisk', () => {
+      const disk = this.disks.get(name);
+      if (!disk) return false;
+      if (disk.users.length > 0) throw new DiskInUseError(`delete disk ${name}: The disk resource is already being used by ${disk.users[0]}`);
+      this.disks.delete(name);
+      return true;
+    });
+  }
+
+  getDisk(name: string) {
+    return this.faults.run('getDisk', () => structuredClone(this.disks.get(name)));
+  }
+
+  /** Understands the one filter Allocator sends: `labels.<key> = "<value>"`. */
+  listDisks(options: { filter: string; maxResults?: number; pageToken?: string }) {
+    return this.faults.run('listDisks', () => {
+      const [, key = '', value] = /^labels\.([\w-]+) = "([^"]*)"$/.exec(options.filter) ?? [];
+      const matching = [...this.disks.values()].filter((disk) => value === undefined || disk.labels[key] === value).map((disk) => structuredClone(disk));
+      const page = pageOf(matching, { ...(options.maxResults === undefined ? {} : { limit: options.maxResults }), ...(options.pageToken === undefined ? {} : { token: options.pageToken }) });
+      return { items: page.items, ...(page.next ? { nextPageToken: page.next } : {}) };
+    });
+  }
+
+  async close() {}
+}

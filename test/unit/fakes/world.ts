@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CallerIdentity } from '../../../shared/auth/identity.ts';
+import type { CreateContext } from '../../../shared/executors/create.ts';
+import type { CreateConfig } from '../../../shared/plans/create-plan.ts';
+import { compileDeploymentTemplate } from '../../../shared/template/deployment-template.ts';
+import { FakeClock } from './fake-clock.ts';
+import { FakeCluster } from './fake-cluster.ts';
+import { FakeDisks } from './fake-disks.ts';
+
+const TEMPLATE_PATH = fileURLToPath(new URL('../../../templates/syncbased-deployment.json.hbs', import.meta.url));
+
+/** The shipped JSON template, compiled. */
+export const template = compileDeploymentTemplate(readFileSync(TEMPLATE_PATH, 'utf8'), { format: 'json', source: TEMPLATE_PATH });
+
+export const config: CreateConfig = {
+  serverName: 'syncbased',
+  mountRoot: '/ns/allocated',
+  version: 'v1',
+  admins: ['root@example.com'],
+  limits: { perUser: 1, global: 3 },
+  disk: { sizeGb: 10, type: 'pd-standard' },
+  lifetime: { defaultSeconds: 3600, maxSeconds: 86_400 },
+  waitTimeoutMs: 60_000,
+};
+
+export const GRACE_MS = 900_000;
+
+export const caller = (email = 'ada@example.com'): CallerIdentity => ({ email, subject: '1', kind: 'user' });
+
+/** Counting bytes: every call gives the next value, so plans are reproducible. */
+export function countingRandom(): (bytes: number) => Buffer {
+  let next = 0;
+  return (bytes) => Buffer.alloc(bytes, (next += 1));
+}
+
+/** Fakes of both adapters on one clock, and the context an executor takes. */
+export function world(): { clock: FakeClock; cluster: FakeCluster; disks: FakeDisks; events: string[]; random: (bytes: number) => Buffer; context: CreateContext } {
+  const clock = new FakeClock();
+  const cluster = new FakeCluster(clock);
+  const disks = new FakeDisks(clock);
+  const events: string[] = [];
+  return {
+    clock,
+    cluster,
+    disks,
+    events,
+    random: countingRandom(),
+    context: { serverName: config.serverName, cluster, disks, clock, timeouts: { deleteMs: 30_000, diskReleaseMs: 30_000 }, report: (event) => void events.push(event), graceMs: GRACE_MS },
+  };
+}
+
+/** What is left in the fakes, by name. */
+export function leftovers(w: { cluster: FakeCluster; disks: FakeDisks }): { deployments: string[]; leases: string[]; disks: string[] } {
+  return { deployments: [...w.cluster.deployments.keys()].sort(), leases: [...w.cluster.leases.keys()].sort(), disks: [...w.disks.disks.keys()].sort() };
+}
+
+export const NOTHING = { deployments: [], leases: [], disks: [] };

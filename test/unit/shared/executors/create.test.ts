@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { AbortedError, ConflictError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
+import { executeCreate } from '../../../../shared/executors/create.ts';
+import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
+import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
+
+const plan = (w: ReturnType<typeof world>, request: Partial<CreateRequest> = {}, email = 'ada@example.com') =>
+  planCreate({ config, template, caller: caller(email), request: { wait: true, ...request }, nowMs: w.clock.now(), random: w.random });
+
+/** The calls a create makes when nothing fails, in order. */
+async function callsOfASuccessfulCreate(): Promise<{ cluster: string[]; disks: string[] }> {
+  const w = world();
+  await executeCreate(plan(w), w.context);
+  return { cluster: w.cluster.faults.calls, disks: w.disks.faults.calls };
+}
+
+describe('executeCreate', () => {
+  it('claims the slots, makes the disk and the Deployment, binds the slots and waits', async () => {
+    const w = world();
+    w.cluster.readyAfterReads = 3;
+    const p = plan(w);
+    const instance = await executeCreate(p, w.context);
+    expect(instance).toEqual({ ...p.instance, readyReplicas: 1 });
+    expect(leftovers(w)).toEqual({ deployments: [p.name], leases: ['syncbased-g-0', p.slots.user.names[0]].sort(), disks: [p.name] });
+    expect([...w.cluster.leases.values()].map((lease) => lease.metadata?.ownerReferences?.[0]?.name)).toEqual([p.name, p.name]);
+    expect(w.cluster.deployments.get(p.name)?.spec).toEqual(p.deployment.spec);
+    expect(w.disks.disks.get(p.name)?.labels).toEqual(p.disk.labels);
+    expect(w.events).toEqual([]);
+  });
+
+  it('answers without waiting when asked not to', async () => {
+    const w = world();
+    w.cluster.readyAfterReads = 1_000;
+    const instance = await executeCreate(plan(w, { wait: false }), w.context);
+    expect(instance.readyReplicas).toBe(0);
+  });
+
+  it('undoes everything when the instance is not ready in time, reading the clock it was given', async () => {
+    const w = world();
+    w.cluster.readyAfterReads = Number.POSITIVE_INFINITY;
+    await expect(executeCreate(plan(w, { waitTimeoutMs: 5_000 }), w.context)).rejects.toMatchObject({ status: 504 });
+    expect(leftovers(w)).toEqual(NOTHING);
+  });
+
+  it('refuses with the per-user 429 and holds nothing', async () => {
+    const w = world();
+    await executeCreate(plan(w), w.context);
+    const before = leftovers(w);
+    await expect(executeCreate(plan(w, {}, 'ada@example.com'), w.context)).rejects.toThrow(QuotaExceededError);
+    expect(leftovers(w)).toEqual(before);
+  });
+
+  it('refuses with the global 429 and gives back the per-user slot it took', async () => {
+    const w = world();
+    for (const email of ['a@x.test', 'b@x.test', 'c@x.test']) await executeCreate(plan(w, {}, email), w.context);
+    const before = leftovers(w);
+    await expect(executeCreate(plan(w, {}, 'd@x.test'), w.context)).rejects.toThrow(/already runs 3 instances/);
+    expect(leftovers(w)).toEqual(before);
+  });
+});
+
+describe('a failure at any step of create leaves nothing behind', async () => {
+  const calls = await callsOfASuccessfulCreate();
+  const steps = [...calls.cluster.map((method, i) => ['cluster', method, calls.cluster.slice(0, i + 1).filter((m) => m === method).length] as const), ...calls.disks.map((method, i) => ['disks', method, calls.disks.slice(0, i + 1).filter((m) => m === method).length] as const)];
+
+  it.each(steps.flatMap((step) => (['before', 'after'] as const).map((when) => [...step, when] as const)))('%s.%s call %i failing %s it acts', async (adapter, method, nth, when) => {
+    const w = world();
+    const fakes = adapter === 'cluster' ? w.cluster : w.disks;
+    fakes.faults.inject({ method, nth, when, error: () => new UnavailableError(`${method}: connection reset`) });
+    await expect(executeCreate(plan(w), w.context)).rejects.toThrow(/connection reset/);
+    expect(leftovers(w)).toEqual(NOTHING);
+    expect(w.events).toEqual([]);
+  });
+
+  it('including a disk insert whose answer was lost after the disk was made', async () => {
+    const w = world();
+    w.disks.faults.inject({ method: 'createDisk', when: 'after', error: () => new UnavailableError('create disk: socket hang up') });
+    await expect(executeCreate(plan(w), w.context)).rejects.toMatchObject({ status: 503 });
+    expect(leftovers(w)).toEqual(NOTHING);
+  });
+
+  it('and reports in the log what it could not undo', async () => {
+    const w = world();
+    w.cluster.readyAfterReads = Number.POSITIVE_INFINITY;
+    w.disks.faults.inject({ method: 'getDisk', when: 'before', error: () => new Error('permission denied on disks.get') });
+    await expect(executeCreate(plan(w, { waitTimeoutMs: 1_000 }), w.context)).rejects.toMatchObject({ status: 504 });
+    expect(w.events).toEqual([expect.stringMatching(/^could not undo the disk syncbased-[0-9a-f]{8}: permission denied on disks.get$/)]);
+    expect(leftovers(w).disks).toHaveLength(1); // left for the sweep, and said so
+  });
+});
+
+describe('a create with an Idempotency-Key', () => {
+  it('answers a retry with the instance the first try made', async () => {
+    const w = world();
+    const first = await executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
+    const again = await executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
+    expect(again).toEqual(first);
+    expect(leftovers(w).deployments).toEqual([first.name]);
+  });
+
+  it('answers 409 ABORTED while the first try is still making the instance', async () => {
+    const w = world();
+    const first = plan(w, { idempotencyKey: 'k1' });
+    w.cluster.faults.inject({ method: 'createDeployment', when: 'before', error: () => new Error('unreachable') });
+    // The first try's slots and disk exist, its Deployment does not yet: as if it were still running.
+    await w.cluster.createLease({ metadata: { name: first.slots.user.names[0], labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
+    const retry = executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
+    await expect(retry).rejects.toThrow(AbortedError);
+    await expect(retry).rejects.toMatchObject({ status: 409, statusName: 'ABORTED', retryAfterSeconds: 5 });
+  });
+
+  it('clears what an interrupted try left, once it is older than the grace period, and creates the instance', async () => {
+    const w = world();
+    const first = plan(w, { idempotencyKey: 'k1' });
+    await w.cluster.createLease({ metadata: { name: first.slots.user.names[0], labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
+    await w.disks.createDisk(first.disk);
+    w.clock.advance(GRACE_MS + 1);
+    const instance = await executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
+    expect(instance.name).toBe(first.name);
+    expect(leftovers(w)).toEqual({ deployments: [first.name], leases: ['syncbased-g-0', first.slots.user.names[0]].sort(), disks: [first.name] });
+    expect([...w.cluster.leases.values()].every((lease) => lease.metadata?.ownerReferences?.[0]?.name === first.name)).toBe(true);
+    expect(w.events).toEqual([expect.stringMatching(/clearing 1 slot\(s\) left by an interrupted create/), expect.stringMatching(/clearing the disk left by an interrupted create/)]);
+  });
+
+  it('answers 409 ALREADY_EXISTS, not to be retried, for a disk of that name that is not this allocator\'s, and leaves it alone', async () => {
+    const w = world();
+    const p = plan(w, { idempotencyKey: 'k1' });
+    await w.disks.createDisk({ name: p.name, sizeGb: 1, type: 'pd-ssd', labels: { team: 'someone-else' } });
+    const attempt = executeCreate(p, w.context);
+    await expect(attempt).rejects.toThrow(ConflictError);
+    await expect(attempt).rejects.toMatchObject({ statusName: 'ALREADY_EXISTS', message: expect.stringMatching(/not this allocator's; it was left alone/) });
+    expect(leftovers(w)).toEqual({ ...NOTHING, disks: [p.name] });
+  });
+
+  it('answers 409 ALREADY_EXISTS when the key made another instance', async () => {
+    const w = world();
+    const p = plan(w, { idempotencyKey: 'k1' });
+    await w.cluster.createDeployment({ ...p.deployment, metadata: { ...p.deployment.metadata, annotations: {} } });
+    await expect(executeCreate(p, w.context)).rejects.toMatchObject({ statusName: 'ALREADY_EXISTS', message: expect.stringMatching(/already used for another instance/) });
+  });
+});
