@@ -1,3 +1,4 @@
+import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
 import type { ExecutionContext } from './context.ts';
@@ -37,7 +38,7 @@ export async function executeSweep(plan: SweepPlan, context: ExecutionContext, o
     try {
       if (await act(action, context)) done.push(action);
     } catch (error) {
-      failed.push({ kind: action.kind, name: action.name, error: (error as Error).message });
+      failed.push({ kind: action.kind, name: action.name, error: describeErrorChain(error) });
     }
   };
   // Destroys first, then the slots that they may have freed anyway.

@@ -26,7 +26,8 @@ export function judgeLeftovers(createdAtMs: readonly number[], nowMs: number, gr
 
 /** The 409 a retry should wait out: until the parts found are either finished or old enough to be called leftovers. */
 export function stillInProgress(what: string, createdAtMs: readonly number[], nowMs: number, graceMs: number): AbortedError {
-  const youngest = Math.max(...createdAtMs.filter(Number.isFinite), nowMs);
+  const known = createdAtMs.filter(Number.isFinite);
+  const youngest = known.length > 0 ? Math.max(...known) : nowMs;
   const leftoverInSeconds = Math.max(1, Math.ceil((youngest + graceMs - nowMs) / 1000));
   return new AbortedError(
     `${what} is still in progress; retry shortly (if it was interrupted, its parts are cleared by a retry after ${leftoverInSeconds} s)`,

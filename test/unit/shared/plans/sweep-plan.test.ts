@@ -1,0 +1,73 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { planSweep, stillAgrees, type SweepAction, type SweepSnapshot } from '../../../../shared/plans/sweep-plan.ts';
+
+const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+const GRACE = 60_000;
+const OLD = NOW - GRACE - 1;
+const YOUNG = NOW - GRACE + 1_000;
+const PAST = '2026-11-25T11:00:00.000Z';
+const FUTURE = '2026-11-25T13:00:00.000Z';
+const iso = (ms: number) => new Date(ms).toISOString();
+const empty: SweepSnapshot = { deployments: [], disks: [], slots: [] };
+
+describe('planSweep', () => {
+  it.each<[string, SweepSnapshot, SweepAction[]]>([
+    ['nothing to do for a healthy instance', { deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', expiresAt: FUTURE }], disks: [{ name: 'a', createdAtMs: OLD }], slots: [{ name: 's', instance: 'a', createdAtMs: OLD }] }, []],
+    ['an expired instance, whatever its age', { ...empty, deployments: [{ name: 'a', createdAtMs: YOUNG, owner: 'o', expiresAt: PAST }], disks: [{ name: 'a', createdAtMs: YOUNG }] }, [{ kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST }]],
+    ['an old Deployment without its disk', { ...empty, deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o' }] }, [{ kind: 'orphan-deployment', name: 'a', createdAt: iso(OLD) }]],
+    ['a young Deployment without its disk (a create in flight)', { ...empty, deployments: [{ name: 'a', createdAtMs: YOUNG, owner: 'o' }] }, []],
+    ['an expired Deployment without its disk: expired, not both', { ...empty, deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', expiresAt: PAST }] }, [{ kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST }]],
+    ['an old disk without its Deployment', { ...empty, disks: [{ name: 'a', createdAtMs: OLD }] }, [{ kind: 'orphan-disk', name: 'a', createdAt: iso(OLD) }]],
+    ['a young disk without its Deployment', { ...empty, disks: [{ name: 'a', createdAtMs: YOUNG }] }, []],
+    ['a disk of unknown age', { ...empty, disks: [{ name: 'a', createdAtMs: Number.POSITIVE_INFINITY }] }, []],
+    ['an old slot of a missing instance', { ...empty, slots: [{ name: 's', instance: 'gone', createdAtMs: OLD }] }, [{ kind: 'orphan-slot', name: 's', instance: 'gone' }]],
+    ['a young slot of a missing instance', { ...empty, slots: [{ name: 's', instance: 'gone', createdAtMs: YOUNG }] }, []],
+  ])('%s', (_label, snapshot, actions) => {
+    expect(planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 10 })).toEqual({
+      actions,
+      deferred: 0,
+      scanned: { deployments: snapshot.deployments.length, disks: snapshot.disks.length, slots: snapshot.slots.length },
+    });
+  });
+
+  it('bounds the destroys, expired first, and never the slot deletions', () => {
+    const snapshot: SweepSnapshot = {
+      deployments: [{ name: 'e1', createdAtMs: OLD, owner: 'o', expiresAt: PAST }, { name: 'e2', createdAtMs: OLD, owner: 'o', expiresAt: PAST }, { name: 'd1', createdAtMs: OLD, owner: 'o' }],
+      disks: [{ name: 'e1', createdAtMs: OLD }, { name: 'e2', createdAtMs: OLD }, { name: 'k1', createdAtMs: OLD }],
+      slots: [{ name: 's1', instance: 'x', createdAtMs: OLD }, { name: 's2', instance: 'y', createdAtMs: OLD }],
+    };
+    const plan = planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 2 });
+    expect(plan.actions.map((a) => `${a.kind}:${a.name}`)).toEqual(['expired:e1', 'expired:e2', 'orphan-slot:s1', 'orphan-slot:s2']);
+    expect(plan.deferred).toBe(2);
+  });
+});
+
+const deployment = (labels: Record<string, string>, expiresAt?: string): V1Deployment => ({
+  metadata: { name: 'a', labels, annotations: expiresAt ? { 'allocator.dev/expires-at': expiresAt } : {} },
+});
+const ours = { 'allocator.dev/allocator': 'syncbased' };
+const theirs = { 'allocator.dev/allocator': 'other' };
+
+describe('stillAgrees', () => {
+  const expired: SweepAction = { kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST };
+  const orphanDeployment: SweepAction = { kind: 'orphan-deployment', name: 'a', createdAt: iso(OLD) };
+  const orphanDisk: SweepAction = { kind: 'orphan-disk', name: 'a', createdAt: iso(OLD) };
+  const orphanSlot: SweepAction = { kind: 'orphan-slot', name: 's', instance: 'a' };
+  it.each<[string, SweepAction, Parameters<typeof stillAgrees>[1], boolean]>([
+    ['expired, still expired', expired, { deployment: deployment(ours, PAST) }, true],
+    ['expired, since extended', expired, { deployment: deployment(ours, FUTURE) }, false],
+    ['expired, since made to never expire', expired, { deployment: deployment(ours) }, false],
+    ['expired, since destroyed', expired, { deployment: undefined }, false],
+    ['expired, relabelled to another allocator', expired, { deployment: deployment(theirs, PAST) }, false],
+    ['orphan Deployment, disk still missing', orphanDeployment, { deployment: deployment(ours), diskExists: false }, true],
+    ['orphan Deployment, disk made since', orphanDeployment, { deployment: deployment(ours), diskExists: true }, false],
+    ['orphan Deployment, since destroyed', orphanDeployment, { deployment: undefined, diskExists: false }, false],
+    ['orphan disk, Deployment still missing', orphanDisk, { deployment: undefined }, true],
+    ['orphan disk, Deployment made since', orphanDisk, { deployment: deployment(ours) }, false],
+    ['orphan slot, instance still missing', orphanSlot, { deployment: undefined }, true],
+    ['orphan slot, instance made since', orphanSlot, { deployment: deployment(ours) }, false],
+  ])('%s: %s', (_label, action, reread, expected) => {
+    expect(stillAgrees(action, reread, { serverName: 'syncbased', nowMs: NOW })).toBe(expected);
+  });
+});
