@@ -101,7 +101,6 @@ class ComputeError extends Error {
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
 const LABEL_VALUE = /^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u;
-const STATUS_TEXT: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ALREADY_EXISTS', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
 const WAIT_LIMIT_MS = 120_000;
 
 export async function startDisksEmulator(options: { operationDelayMs?: number; port?: number } = {}): Promise<DisksEmulator> {
@@ -411,13 +410,18 @@ function parseJson(text: string): Record<string, unknown> {
   throw new ComputeError(400, 'parseError', 'This API does not support parsing form-encoded input.');
 }
 
+/**
+ * Compute Engine's own errors carry code, message and errors[] but no
+ * `status` (so gax maps the HTTP code: 409 becomes ABORTED). Only the 401 of
+ * Google's front end, before Compute Engine sees the call, has one.
+ */
 function sendComputeError(res: ServerResponse, error: ComputeError): void {
   sendJson(res, error.status, {
     error: {
       code: error.status,
       message: error.message,
       errors: [{ message: error.message, domain: 'global', reason: error.reason }],
-      ...(STATUS_TEXT[error.status] ? { status: STATUS_TEXT[error.status] } : {}),
+      ...(error.status === 401 ? { status: 'UNAUTHENTICATED' } : {}),
     },
   });
 }

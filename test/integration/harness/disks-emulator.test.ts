@@ -69,8 +69,12 @@ describe('Compute Engine disks emulator, through @google-cloud/compute', () => {
   it('answers 409 alreadyExists for a duplicate and 404 notFound for a missing disk', async () => {
     await insertAndWait('dup');
     const duplicate = await disks.insert({ project, zone, diskResource: { name: 'dup' } }).catch((error: unknown) => error);
-    expect(duplicate).toMatchObject({ code: 6 }); // gRPC ALREADY_EXISTS, mapped from HTTP 409
-    expect(String((duplicate as Error).message)).toMatch(/already exists/);
+    // Compute Engine sends no `status`, so gax maps HTTP 409 to ABORTED (10), not ALREADY_EXISTS (6).
+    expect(duplicate).toMatchObject({ code: 10 });
+    expect(String((duplicate as Error).message)).toMatch(/The resource 'projects\/[^']+\/disks\/dup' already exists/);
+    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks`, { method: 'POST', headers: { authorization: 'Bearer x' }, body: JSON.stringify({ name: 'dup' }) });
+    expect(raw.status).toBe(409);
+    expect(await raw.json()).toEqual({ error: { code: 409, message: expect.any(String), errors: [{ message: expect.any(String), domain: 'global', reason: 'alreadyExists' }] } });
 
     const missing = await disks.get({ project, zone, disk: 'nope' }).catch((error: unknown) => error);
     expect(missing).toMatchObject({ code: 5 }); // NOT_FOUND from 404
