@@ -2,7 +2,7 @@
 // self-contained source directory per function, for `gcloud functions deploy
 // --source=DIR`, which uploads only DIR. Each holds index.js (our code,
 // bundled), a package.json with just the packages that bundle imports, and,
-// for create and destroy, the deployment template; with --vkube-cfg, the
+// for create alone, the deployment template; with --vkube-cfg, the
 // cluster config too.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
@@ -14,7 +14,7 @@ import { build, type Metafile } from 'esbuild';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const FUNCTIONS = ['create', 'destroy', 'list'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
-const NEEDS_TEMPLATE: readonly FunctionName[] = ['create', 'destroy'];
+const NEEDS_TEMPLATE: readonly FunctionName[] = ['create'];
 
 /**
  * Installed beside the bundle rather than bundled: the framework Cloud Run

@@ -4,5 +4,5 @@ import { makeCreateHandler } from '../../shared/handlers/create-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
 import { loadCreateRuntime } from '../../shared/runtime/create-runtime.ts';
 
-installJsonFrameworkErrors();
+installJsonFrameworkErrors({ functionName: 'create' });
 http('create', makeCreateHandler(loadCreateRuntime()));

@@ -4,6 +4,6 @@ import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
 import { loadDestroyRuntime } from '../../shared/runtime/destroy-runtime.ts';
 
-installJsonFrameworkErrors();
+installJsonFrameworkErrors({ functionName: 'destroy' });
 // No template setting, no template engine: destroy renders nothing.
 http('destroy', makeDestroyHandler(loadDestroyRuntime()));

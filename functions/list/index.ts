@@ -4,6 +4,6 @@ import { makeListHandler } from '../../shared/handlers/list-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
 import { loadListRuntime } from '../../shared/runtime/list-runtime.ts';
 
-installJsonFrameworkErrors();
+installJsonFrameworkErrors({ functionName: 'list' });
 // The list runtime only: no template engine, no compute client, not even a reference to them.
 http('list', makeListHandler(loadListRuntime()));

@@ -29,15 +29,16 @@ interface ExpressApplication {
  * the framework parses them. Call it before the framework builds its server
  * (the entry files do, at load).
  */
-export function installJsonFrameworkErrors(options: { log?: LogSink } = {}): void {
+export function installJsonFrameworkErrors(options: { functionName?: string; log?: LogSink } = {}): void {
   const frameworkRequire = createRequire(createRequire(import.meta.url).resolve('@google-cloud/functions-framework'));
   const application = (frameworkRequire('express') as { application: ExpressApplication }).application;
   if (application[INSTALLED]) return;
   const log = options.log ?? stdoutLog;
+  const functionName = options.functionName ?? process.env.FUNCTION_TARGET ?? 'function';
   const originalHandle = application.handle;
   application.handle = function handle(this: ExpressApplication, req, res, callback) {
     const started = performance.now();
-    const reject = (error: unknown): void => sendError(req, res, frameworkError(error, req), { log, started, cause: error });
+    const reject = (error: unknown): void => sendError(req, res, frameworkError(error, req), { functionName, log, started });
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > MAX_BODY_BYTES) {
       drainThen(req, res, length, () => reject(new PayloadTooLargeError(MAX_BODY_BYTES)));
@@ -66,13 +67,13 @@ function frameworkError(error: unknown, req: IncomingMessage): AllocatorError {
   if (error === undefined) return new NotFoundError(`no route for ${req.method} ${req.url}`);
   const { status, type } = error as { status?: number; type?: string };
   if (status === 413 || type === 'entity.too.large') return new PayloadTooLargeError(MAX_BODY_BYTES);
-  if (status !== undefined && status >= 400 && status < 500) return new BadRequestError(type === 'entity.parse.failed' ? 'request body is not valid JSON' : `malformed request (${type ?? status})`);
-  return new AllocatorError(500, 'INTERNAL', 'internal error; see the function logs');
+  if (status !== undefined && status >= 400 && status < 500) return new BadRequestError(type === 'entity.parse.failed' ? 'request body is not valid JSON' : `malformed request (${type ?? status})`, { cause: error });
+  return new AllocatorError(500, 'INTERNAL', 'internal error; see the function logs', { cause: error });
 }
 
-function sendError(req: IncomingMessage, res: ServerResponse, error: AllocatorError, context: { log: LogSink; started: number; cause: unknown }): void {
+function sendError(req: IncomingMessage, res: ServerResponse, error: AllocatorError, context: { functionName: string; log: LogSink; started: number }): void {
   const { status, body, headers } = toHttpError(error);
-  const name = process.env.FUNCTION_TARGET ?? process.env.K_SERVICE ?? 'function';
+  const name = context.functionName;
   context.log(
     formatRequestLog({
       function: name,
@@ -82,7 +83,7 @@ function sendError(req: IncomingMessage, res: ServerResponse, error: AllocatorEr
       latencyMs: Math.round(performance.now() - context.started),
       message: `${name} ${status} (refused by the framework)`,
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-      error: describeErrorChain(context.cause === error ? error : new AllocatorError(error.status, error.statusName, error.message, { cause: context.cause })),
+      error: describeErrorChain(error),
     }),
   );
   if (res.headersSent) {

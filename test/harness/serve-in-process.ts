@@ -21,7 +21,7 @@ export interface FunctionUrls {
  * have, so one runtime (one set of clients) serves all three.
  */
 export async function serveInProcess(runtime: CreateRuntime, log: (line: string) => void = () => undefined): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
-  installJsonFrameworkErrors();
+  installJsonFrameworkErrors({ functionName: 'in-process', log });
   const id = randomBytes(4).toString('hex');
   const handlers = { create: makeCreateHandler(runtime, log), destroy: makeDestroyHandler(runtime, log), list: makeListHandler(runtime, log) };
   const servers: Server[] = [];

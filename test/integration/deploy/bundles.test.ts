@@ -39,13 +39,15 @@ async function installAlone(name: string): Promise<string> {
 
 /** Starts functions-framework from the bundle directory, with only its own node_modules. */
 async function serveFrom(dir: string, name: string): Promise<string> {
+  // Only create is given a template setting, as cloudbuild.yaml deploys them.
+  const { ALLOCATOR_TEMPLATE: _unused, ...env } = stack.env;
   const port = await getFreePort();
   const child = startProcess({
     name: `bundle-${name}`,
     command: process.execPath,
     args: [join(dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), `--target=${name}`, `--port=${port}`],
     logFile: join(work, `${name}.log`),
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...stack.env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, ...(name === 'create' ? { ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' } : {}) },
     cwd: dir,
   });
   processes.push(child);
@@ -71,6 +73,9 @@ describe('per-function bundles', () => {
     const { stdout } = await run('npm', ['ls', '--all', '--omit=dev', '--parseable'], { cwd: listDir });
     expect(stdout).not.toMatch(/@google-cloud\/compute/);
     expect(existsSync(join(createDir, 'node_modules/@google-cloud/compute'))).toBe(true);
+    expect(existsSync(join(createDir, 'templates'))).toBe(true);
+    expect(existsSync(join(destroyDir, 'templates'))).toBe(false);
+    expect(existsSync(join(listDir, 'templates'))).toBe(false);
 
     const [createUrl, listUrl, destroyUrl] = await Promise.all([serveFrom(createDir, 'create'), serveFrom(listDir, 'list'), serveFrom(destroyDir, 'destroy')]);
     const token = stack.tokenFor('vic@example.com');

@@ -1,9 +1,14 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config/load-config.ts';
 import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
+import { startFunctionProcess } from '../../harness/function-process.ts';
 import { call, PROJECT, serveInProcess, startTestStack, ZONE, type FunctionUrls, type TestStack } from '../stack.ts';
+import { eventually } from '../support.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/templates/${name}`, import.meta.url));
 
@@ -111,6 +116,39 @@ describe('the HTTP contract', () => {
     expect(outsider.body.error).toMatchObject({ status: 'PERMISSION_DENIED', message: expect.stringMatching(/eve@elsewhere.org may not use this allocator/) });
     expect((await call(urls.list, { token: stack.tokenFor('ida@example.com'), method: 'GET' })).status).toBe(200);
     await expectNothingLeft();
+  });
+
+  it('answers a 2 MB body with its 413 every time, not with a reset connection', async () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) });
+    for (let run = 0; run < 8; run += 1) {
+      const response = await fetch(stack.urls.create, { method: 'POST', headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' }, body });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({ error: { code: 413, status: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than 65536 bytes' } });
+    }
+    await expectNothingLeft();
+  });
+
+  it('logs what the framework refuses before our handler runs', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'allocator-failures-'));
+    const logFile = join(logDir, 'create.log');
+    const create = await startFunctionProcess({ name: 'create', env: stack.env, logFile });
+    try {
+      expect((await call(create.url, { token: token(), rawBody: '{"wait": tru' })).status).toBe(400);
+      expect((await call(create.url, { token: token(), body: { pad: 'x'.repeat(70_000) } })).status).toBe(413);
+      const lines = await eventually(async () => {
+        const logged = readFileSync(logFile, 'utf8').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { severity: string; httpRequest: { requestMethod: string; status: number }; message: string; error?: string })
+          .filter((line) => line.httpRequest.requestMethod === 'POST'); // not the harness's readiness probes
+        return logged.length >= 2 ? logged : undefined;
+      }, 10_000, 'two request log lines');
+      expect(lines.map((line) => [line.severity, line.httpRequest.status, line.message])).toEqual([
+        ['WARNING', 400, 'create 400 (refused by the framework)'],
+        ['WARNING', 413, 'create 413 (refused by the framework)'],
+      ]);
+      expect(lines[0]?.error).toMatch(/BadRequestError: request body is not valid JSON <- SyntaxError/);
+    } finally {
+      await create.stop();
+      rmSync(logDir, { recursive: true, force: true });
+    }
   });
 
   it('answers an unverified email with 403', async () => {

@@ -34,7 +34,8 @@ describe('cloudbuild.yaml', () => {
     expect(deploy).toContain(`gcloud functions deploy \${_ALLOCATOR}-${fn} --gen2 --runtime=nodejs22`);
     expect(deploy).toContain(`--source=dist/functions/${fn} --entry-point=${fn} --trigger-http`);
     expect(deploy).toContain('--service-account=${_RUNTIME_SA}@${PROJECT_ID}.iam.gserviceaccount.com');
-    expect(deploy).toContain('--env-vars-file=dist/functions/env.yaml');
+    // Only create gets the template setting; destroy and list start without one.
+    expect(deploy).toContain(`--env-vars-file=dist/functions/${fn === 'create' ? 'create-env' : 'env'}.yaml`);
     // The README's default shape needs the IAM check off; the iam shape turns it on.
     expect(deploy).toMatch(/access=--allow-unauthenticated; \[ "\$\{_AUTH_SHAPE\}" = iam \] && access=--no-allow-unauthenticated/);
     expect(step(`deploy-${fn}`).waitFor).toEqual(['environment']); // the three run in parallel
