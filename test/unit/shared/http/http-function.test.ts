@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { http } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
+import type { TokenVerifier } from '../../../../shared/auth/token-verifier.ts';
+import { UnauthenticatedError } from '../../../../shared/errors.ts';
+import { installJsonFrameworkErrors } from '../../../../shared/http/framework-errors.ts';
+import { rejectUnknownFields } from '../../../../shared/http/body.ts';
+import { makeHttpFunction } from '../../../../shared/http/http-function.ts';
+
+/** Our TokenVerifier interface, answering "Bearer <email>" with that caller. */
+const verifier: TokenVerifier = {
+  verify: async (headers) => {
+    const email = /^Bearer (\S+)$/.exec(String(headers.authorization ?? ''))?.[1];
+    if (!email) throw new UnauthenticatedError('missing bearer token');
+    return { email, subject: '1', kind: 'user' } satisfies CallerIdentity;
+  },
+};
+
+const logs: Record<string, unknown>[] = [];
+const handled: string[] = [];
+let url = '';
+let server: ReturnType<typeof getTestServer>;
+
+beforeAll(async () => {
+  installJsonFrameworkErrors({ log: () => undefined });
+  const name = `f-${randomBytes(4).toString('hex')}`;
+  http(
+    name,
+    makeHttpFunction({
+      name: 'destroy',
+      verifier,
+      policy: { serverName: 's', admins: ['root@example.com'], allowedCallers: ['*@example.com'] },
+      log: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+      routes: {
+        '/': {
+          methods: ['POST', 'DELETE'],
+          requires: 'caller',
+          operation: 'destroy',
+          handle: async ({ body, noteInstance, report }) => {
+            handled.push('/');
+            if (body.fail === 'unexpected') throw new Error('a bug with internals in its message');
+            noteInstance('s-00000001');
+            report('could not undo the disk s-00000001: boom');
+            return { status: 200, body: { ok: true } };
+          },
+        },
+        '/sweep': {
+          methods: ['POST'],
+          requires: 'admin',
+          operation: 'sweep',
+          handle: async ({ body }) => {
+            rejectUnknownFields(body, ['dryRun']);
+            handled.push('/sweep');
+            return { status: 200, body: {} };
+          },
+        },
+        '/listing': { methods: ['GET'], requires: (query) => (query.get('all') === 'true' ? 'admin' : 'caller'), operation: 'list all instances', handle: async () => ({ status: 200, body: [] }) },
+      },
+    }),
+  );
+  server = getTestServer(name);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+async function send(path: string, init: { method?: string; as?: string; body?: string } = {}) {
+  const response = await fetch(`${url}${path}`, {
+    method: init.method ?? 'POST',
+    headers: { 'content-type': 'application/json', ...(init.as ? { authorization: `Bearer ${init.as}` } : {}) },
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as { error?: { code: number; status: string; message: string } } };
+}
+
+describe('makeHttpFunction', () => {
+  it.each([
+    ['an unknown path', '/nope', { as: 'ada@example.com' }, 404, /no such path \/nope: destroy takes POST\/DELETE \/, POST \/sweep, GET \/listing/],
+    ['a method the route does not take', '/sweep', { method: 'PUT', as: 'root@example.com' }, 405, /method PUT is not allowed; use POST/],
+    ['no token', '/', {}, 401, /missing bearer token/],
+    ['a caller outside the allowed callers', '/', { as: 'eve@elsewhere.org', body: '{}' }, 403, /eve@elsewhere.org may not use this allocator/],
+    ['a non-admin on an admin route, before its body is read', '/sweep', { as: 'ada@example.com', body: '{"bogus":true}' }, 403, /only admins may sweep/],
+    ['an admin with a bad body on an admin route', '/sweep', { as: 'root@example.com', body: '{"bogus":true}' }, 400, /unknown field "bogus"/],
+    ['a non-admin asking for all', '/listing?all=true', { method: 'GET', as: 'ada@example.com' }, 403, /only admins may list all instances/],
+    ['bad JSON from an allowed caller', '/', { as: 'ada@example.com', body: '{not json' }, 400, /request body is not valid JSON/],
+    ['a bug in the operation', '/', { as: 'ada@example.com', body: '{"fail":"unexpected"}' }, 500, /^internal error; see the function logs$/],
+  ] as const)('answers %s with a Google-shaped error', async (_label, path, init, status, message) => {
+    const before = handled.length;
+    const response = await send(path, init);
+    expect(response.status).toBe(status);
+    expect(response.body).toEqual({ error: { code: status, status: expect.any(String), message: expect.stringMatching(message) } });
+    if (status !== 500) expect(handled.length).toBe(before); // refused before the operation ran
+  });
+
+  it('sends Allow with a 405 and WWW-Authenticate with a 401', async () => {
+    expect((await send('/sweep', { method: 'PUT', as: 'root@example.com' })).headers.get('allow')).toBe('POST');
+    expect((await send('/')).headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('lets admins run admin routes and asks nothing more of callers on caller routes', async () => {
+    expect((await send('/sweep', { as: 'root@example.com', body: '{}' })).status).toBe(200);
+    expect((await send('/listing', { method: 'GET', as: 'ada@example.com' })).status).toBe(200);
+    expect((await send('/listing?all=true', { method: 'GET', as: 'root@example.com' })).status).toBe(200);
+  });
+
+  it('logs one line per request, with the caller, the instance, the error chain and what the operation reported', async () => {
+    logs.length = 0;
+    await send('/', { as: 'ada@example.com', body: '{}' });
+    await send('/', { as: 'ada@example.com', body: '{"fail":"unexpected"}' });
+    expect(logs).toEqual([
+      expect.objectContaining({ severity: 'INFO', message: 'destroy 200 s-00000001', caller: 'ada@example.com', instance: 's-00000001', events: ['could not undo the disk s-00000001: boom'] }),
+      expect.objectContaining({ severity: 'ERROR', message: 'destroy 500', error: 'Error: a bug with internals in its message' }),
+    ]);
+  });
+});
