@@ -29,5 +29,14 @@ export function formatAge(ms: number): string {
 export function formatError(error: unknown): string {
   if (error instanceof AllocatorApiError) return error.status === 0 ? error.message : `${error.message} (${error.status} ${error.code})`;
   if (error instanceof MissingIdentityError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? withCauses(error) : String(error);
+}
+
+/** An unexpected error's message and its causes' (a network failure's reason is in its cause). */
+function withCauses(error: Error): string {
+  const messages = [error.message];
+  for (let cause = error.cause, depth = 0; cause !== undefined && depth < 3; cause = (cause as { cause?: unknown }).cause, depth += 1) {
+    messages.push(cause instanceof Error ? cause.message : String(cause));
+  }
+  return messages.join(': ');
 }

@@ -208,7 +208,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       try {
         return (client ??= new AllocatorClient({ allocator, ...(token ? { auth: token } : {}) }));
       } catch (error) {
-        throw new UsageError((error as Error).message);
+        throw new UsageError((error as Error).message, { cause: error });
       }
     };
     return await command.run({ client: getClient, values: values as Record<string, string | boolean | undefined>, positionals, rest });

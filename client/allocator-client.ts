@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 import { AllocatorApiError } from './errors.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
-import type { Instance } from '../shared/api-types.ts';
+import { InvalidAnswerError, parseInstance, parseInstanceList, type Instance } from '../shared/api-types.ts';
 
 export type { Instance };
 
@@ -35,7 +35,10 @@ export interface CreateOptions {
   readonly lifetimeSeconds?: number;
 }
 
-const RETRIED_STATUSES = new Set([429, 503]);
+/** Answers worth another try: 429 and 503, and the 409 ABORTED of a create that is still running (not ALREADY_EXISTS). */
+function isRetried(status: number, code: string): boolean {
+  return status === 429 || status === 503 || (status === 409 && code === 'ABORTED');
+}
 
 /**
  * A typed client of an allocator's three functions, for programs. Retries
@@ -61,26 +64,25 @@ export class AllocatorClient {
       ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
       ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
     };
-    // A keyed create that is still running answers 409; its retry is safe.
-    return (await this.#call('POST', this.endpoints.create, { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() }, alsoRetry: [409] })) as Instance;
+    return await this.#call('POST', this.endpoints.create, { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() } }, parseInstance);
   }
 
   /** Sets the instance to expire `lifetimeSeconds` from now (default: the allocator's default lifetime). */
   async extend(name: string, lifetimeSeconds?: number): Promise<Instance> {
-    return (await this.#call('POST', `${this.endpoints.create}/extend`, { body: { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) } })) as Instance;
+    return await this.#call('POST', `${this.endpoints.create}/extend`, { body: { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) } }, parseInstance);
   }
 
   async destroy(name: string): Promise<void> {
-    await this.#call('POST', this.endpoints.destroy, { body: { name } });
+    await this.#call('POST', this.endpoints.destroy, { body: { name } }, () => undefined);
   }
 
   async list(options: { all?: boolean } = {}): Promise<Instance[]> {
     const url = options.all ? `${this.endpoints.list}?all=true` : this.endpoints.list;
-    return ((await this.#call('GET', url, {})) as { instances: Instance[] }).instances;
+    return await this.#call('GET', url, {}, parseInstanceList);
   }
 
-  async #call(method: string, url: string, request: { body?: unknown; headers?: Record<string, string>; alsoRetry?: number[] }): Promise<unknown> {
-    const retried = new Set([...RETRIED_STATUSES, ...(request.alsoRetry ?? [])]);
+  /** One call, retried as documented; the answer is checked by `parse` rather than trusted. */
+  async #call<T>(method: string, url: string, request: { body?: unknown; headers?: Record<string, string> }, parse: (answer: unknown) => T): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       let retryAfterMs: number | undefined;
       try {
@@ -93,9 +95,9 @@ export class AllocatorClient {
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
         const text = await response.text();
-        if (response.ok) return text === '' ? {} : (JSON.parse(text) as unknown);
+        if (response.ok) return checked(response.status, text, parse);
         const error = apiError(response.status, text);
-        if (!retried.has(response.status) || attempt >= this.#retry.attempts) throw error;
+        if (!isRetried(response.status, error.code) || attempt >= this.#retry.attempts) throw error;
         retryAfterMs = retryAfter(response.headers.get('retry-after'));
       } catch (error) {
         if (error instanceof AllocatorApiError) throw error;
@@ -117,6 +119,21 @@ function apiError(status: number, text: string): AllocatorApiError {
   }
   const error = (body as { error?: { status?: string; message?: string } } | undefined)?.error;
   return new AllocatorApiError(status, error?.status ?? `HTTP_${status}`, error?.message ?? (text.slice(0, 200) || `HTTP ${status}`), { body });
+}
+
+function checked<T>(status: number, text: string, parse: (answer: unknown) => T): T {
+  let answer: unknown;
+  try {
+    answer = text === '' ? {} : (JSON.parse(text) as unknown);
+  } catch (error) {
+    throw new AllocatorApiError(status, 'INVALID_ANSWER', `the allocator answered ${status} with something that is not JSON: ${text.slice(0, 100)}`, { body: text, cause: error });
+  }
+  try {
+    return parse(answer);
+  } catch (error) {
+    if (!(error instanceof InvalidAnswerError)) throw error;
+    throw new AllocatorApiError(status, 'INVALID_ANSWER', `the allocator's answer is not what this client expects: ${error.message}`, { body: answer, cause: error });
+  }
 }
 
 function retryAfter(header: string | null): number | undefined {

@@ -22,10 +22,12 @@ export function googleIdTokenSource(options: { gcloud?: string } = {}): IdTokenS
     async getIdToken(audience) {
       const cached = cache.get(audience);
       if (cached && cached.expiresAt - 60_000 > Date.now()) return cached.token;
-      const token = (await fromGoogleAuth(audience)) ?? (await fromGcloud(options.gcloud ?? 'gcloud'));
+      const failures: Error[] = [];
+      const token = (await fromGoogleAuth(audience, failures)) ?? (await fromGcloud(options.gcloud ?? 'gcloud', failures));
       if (!token) {
         throw new MissingIdentityError(
-          'no Google identity found. Either pass --token (or ALLOCATOR_TOKEN), or set GOOGLE_APPLICATION_CREDENTIALS to a service account key or run on Google Cloud with a service account, or sign in with `gcloud auth login` so that `gcloud auth print-identity-token` works',
+          `no Google identity found (${failures.map((failure) => failure.message).join('; ')}). Either pass --token (or ALLOCATOR_TOKEN), or set GOOGLE_APPLICATION_CREDENTIALS to a service account key or run on Google Cloud with a service account, or sign in with \`gcloud auth login\` so that \`gcloud auth print-identity-token\` works`,
+          { cause: new AggregateError(failures, 'every source of ID tokens failed') },
         );
       }
       cache.set(audience, { token, expiresAt: expiryOf(token) });
@@ -34,24 +36,33 @@ export function googleIdTokenSource(options: { gcloud?: string } = {}): IdTokenS
   };
 }
 
-async function fromGoogleAuth(audience: string): Promise<string | undefined> {
+/** A token from google-auth-library, or why there is none (a person's credentials cannot mint one for an audience). */
+async function fromGoogleAuth(audience: string, failures: Error[]): Promise<string | undefined> {
   try {
     const { GoogleAuth } = await import('google-auth-library');
     const client = await new GoogleAuth().getIdTokenClient(audience);
     return await client.idTokenProvider.fetchIdToken(audience);
-  } catch {
-    return undefined; // a person's credentials cannot mint ID tokens for an audience
+  } catch (error) {
+    failures.push(new Error(`google-auth-library: ${firstLine(error)}`, { cause: error }));
+    return undefined;
   }
 }
 
-async function fromGcloud(gcloud: string): Promise<string | undefined> {
+async function fromGcloud(gcloud: string, failures: Error[]): Promise<string | undefined> {
   try {
     const { stdout } = await promisify(execFile)(gcloud, ['auth', 'print-identity-token'], { timeout: 30_000 });
     const token = stdout.trim();
+    if (token === '') failures.push(new Error('gcloud printed no token'));
     return token === '' ? undefined : token;
-  } catch {
+  } catch (error) {
+    const { code, stderr } = error as { code?: string | number; stderr?: string };
+    failures.push(new Error(`gcloud: ${code === 'ENOENT' ? 'not installed' : (stderr?.trim().split('\n').at(-1) ?? firstLine(error))}`, { cause: error }));
     return undefined;
   }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 function expiryOf(token: string): number {

@@ -40,6 +40,7 @@ describe('formatError', () => {
     [new AllocatorApiError(0, 'UNAVAILABLE', 'cannot reach x: ECONNREFUSED'), 'cannot reach x: ECONNREFUSED'],
     [new MissingIdentityError('no identity'), 'no identity'],
     [new Error('boom'), 'boom'],
+    [new Error('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }), 'fetch failed: connect ECONNREFUSED 127.0.0.1:9'],
   ])('%s -> %s', (error, text) => {
     expect(formatError(error)).toBe(text);
   });

@@ -1,0 +1,76 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AllocatorClient } from '../../../client/allocator-client.ts';
+import { AllocatorApiError } from '../../../client/errors.ts';
+import { parseInstance } from '../../../shared/api-types.ts';
+
+/** Our own API's answers, scripted: each request takes the next one. */
+let script: { status: number; body: unknown; headers?: Record<string, string> }[] = [];
+const seen: { method: string; url: string; key: string | undefined }[] = [];
+let server: Server;
+let base = '';
+
+beforeAll(async () => {
+  server = createServer((req: IncomingMessage, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', key: req.headers['idempotency-key'] as string | undefined });
+    req.resume();
+    const next = script.shift() ?? { status: 500, body: { error: { code: 500, status: 'INTERNAL', message: 'script ran out' } } };
+    res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
+    res.end(typeof next.body === 'string' ? next.body : JSON.stringify(next.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/{function}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const instance = { name: 's-1a2b3c4d', owner: 'a@x', mountName: '/m/s-1a2b3c4d', accessList: { In: ['a@x'] }, creationTime: '2026-11-25T00:00:00.000Z', replicas: 1, readyReplicas: 1, version: 'v1', disk: 's-1a2b3c4d', expiresAt: null };
+const error = (code: number, status: string) => ({ status: code, body: { error: { code, status, message: `${status} says the server` } }, headers: { 'retry-after': '0' } });
+const client = () => new AllocatorClient({ allocator: base, auth: 'token', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+
+describe('AllocatorClient', () => {
+  it('retries a create that is still running (409 ABORTED) with the same Idempotency-Key', async () => {
+    seen.length = 0;
+    script = [error(409, 'ABORTED'), { status: 201, body: instance }];
+    expect(await client().create()).toEqual(instance);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]?.key).toBeDefined();
+    expect(seen[1]?.key).toBe(seen[0]?.key);
+  });
+
+  it('does not retry a 409 ALREADY_EXISTS, which no retry can fix', async () => {
+    seen.length = 0;
+    script = [error(409, 'ALREADY_EXISTS'), { status: 201, body: instance }];
+    await expect(client().create()).rejects.toMatchObject({ status: 409, code: 'ALREADY_EXISTS' });
+    expect(seen).toHaveLength(1);
+    script = [];
+  });
+
+  it.each([
+    ['a 200 that is not JSON', { status: 200, body: '<html>proxy</html>' }, /not JSON/],
+    ['an instance without a name', { status: 201, body: { ...instance, name: 3 } }, /instance.name is not a string/],
+    ['a list without instances', { status: 200, body: { items: [] } }, /no "instances" list/],
+  ])('refuses %s instead of trusting it', async (_label, answer, message) => {
+    script = [answer];
+    const call = _label.includes('list') ? client().list() : client().create();
+    await expect(call).rejects.toThrow(AllocatorApiError);
+    script = [answer];
+    await expect(_label.includes('list') ? client().list() : client().create()).rejects.toMatchObject({ code: 'INVALID_ANSWER', message: expect.stringMatching(message) });
+  });
+});
+
+describe('parseInstance', () => {
+  it('accepts what the functions answer', () => {
+    expect(parseInstance(instance)).toEqual(instance);
+    expect(parseInstance({ ...instance, expiresAt: '2026-11-26T00:00:00.000Z' }).expiresAt).toBe('2026-11-26T00:00:00.000Z');
+  });
+
+  it.each([
+    [null, /instance is not an object/],
+    [{ ...instance, replicas: '1' }, /instance.replicas is not a whole number/],
+    [{ ...instance, accessList: { In: [1] } }, /instance.accessList is not/],
+    [{ ...instance, expiresAt: 5 }, /instance.expiresAt is not a string or null/],
+  ])('refuses %j', (value, message) => {
+    expect(() => parseInstance(value)).toThrow(message);
+  });
+});
