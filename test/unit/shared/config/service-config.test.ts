@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseVkubeConfig } from '../../../../shared/config/cluster-config.ts';
 import { ConfigError } from '../../../../shared/config/config-error.ts';
-import { parseEnvFile } from '../../../../shared/config/env-file.ts';
 import { loadConfig } from '../../../../shared/config/load-config.ts';
 import { parseServiceConfig } from '../../../../shared/config/service-config.ts';
 
@@ -87,14 +86,7 @@ describe('parseVkubeConfig', () => {
   });
 });
 
-describe('parseEnvFile', () => {
-  it('reads KEY=VALUE lines with comments, quotes and export', () => {
-    expect(parseEnvFile('# c\n\nA=1\nexport B="two words"\nC=\'x=y\'\nD=\n', 'f')).toEqual({ A: '1', B: 'two words', C: 'x=y', D: '' });
-  });
-  it('names the line of a bad one', () => {
-    expect(() => parseEnvFile('A=1\nnot a pair\n', 'local.env')).toThrow('local.env:2: expected KEY=VALUE');
-  });
-});
+
 
 describe('loadConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'allocator-config-'));

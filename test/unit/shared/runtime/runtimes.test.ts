@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../../shared/config/config-error.ts';
+import { loadConfig } from '../../../../shared/config/load-config.ts';
+import { loadCreateRuntime } from '../../../../shared/runtime/create-runtime.ts';
+import { loadDestroyRuntime } from '../../../../shared/runtime/destroy-runtime.ts';
+import { loadListRuntime } from '../../../../shared/runtime/list-runtime.ts';
+import { TemplateError } from '../../../../shared/template/deployment-template.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'allocator-runtime-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A complete environment but for the template; building runtimes makes no call (clients come on first use). */
+const env = {
+  ALLOCATOR_SERVER_NAME: 'syncbased',
+  ALLOCATOR_AUDIENCES: 'https://a.test',
+  ALLOCATOR_KUBECONFIG: join(dir, 'kubeconfig'),
+  ALLOCATOR_GCE_PROJECT: 'p',
+  ALLOCATOR_GCE_ZONE: 'us-central1-c',
+};
+
+describe('the runtimes each function starts with', () => {
+  it('list and destroy start without a template setting', () => {
+    expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['cluster', 'config', 'verifier']);
+    expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'verifier']);
+    expect(loadConfig(env)).not.toHaveProperty('templatePath');
+  });
+
+  it('create compiles and renders its template at cold start', () => {
+    const template = fileURLToPath(new URL('../../../../templates/syncbased-deployment.yaml.hbs', import.meta.url));
+    const runtime = loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: template });
+    expect(Object.keys(runtime).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'random', 'template', 'verifier']);
+    expect(runtime.template.format).toBe('yaml');
+  });
+
+  it('create refuses to start without a template, or with one that cannot make a Deployment', () => {
+    expect(() => loadCreateRuntime(env)).toThrow(ConfigError);
+    expect(() => loadCreateRuntime(env)).toThrow(/ALLOCATOR_TEMPLATE is required/);
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: join(dir, 'missing.json.hbs') })).toThrow(/cannot read .*missing.json.hbs \(ENOENT\)/);
+    const broken = join(dir, 'broken.json.hbs');
+    writeFileSync(broken, '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"{{Name}}"}}');
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: broken })).toThrow(TemplateError);
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: broken })).toThrow(/broken.json.hbs: spec is missing/);
+  });
+});
