@@ -56,7 +56,8 @@ async function fromGcloud(gcloud: string, failures: Error[]): Promise<string | u
     return token === '' ? undefined : token;
   } catch (error) {
     const { code, stderr } = error as { code?: string | number; stderr?: string };
-    failures.push(new Error(`gcloud: ${code === 'ENOENT' ? 'not installed' : (stderr?.trim().split('\n').at(-1) ?? firstLine(error))}`, { cause: error }));
+    const said = stderr?.trim().split('\n')[0]?.replace(/^ERROR: \([^)]*\)\s*/, '');
+    failures.push(new Error(`gcloud: ${code === 'ENOENT' ? 'not installed' : said || firstLine(error)}`, { cause: error }));
     return undefined;
   }
 }

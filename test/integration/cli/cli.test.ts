@@ -97,7 +97,7 @@ describe('the allocator CLI against a local allocator', () => {
   it('says which identity to set up when there is none', async () => {
     const run = await allocatorCli(['list']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/no Google identity found\. Either pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/);
+    expect(run.stderr).toMatch(/no Google identity found \(google-auth-library: Could not load the default credentials.*; gcloud: .+\)\. Either pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/);
   });
 
   it.each([

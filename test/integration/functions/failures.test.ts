@@ -6,6 +6,7 @@ import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config/load-config.ts';
 import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
+import { idempotentInstanceName } from '../../../shared/instances/naming.ts';
 import { startFunctionProcess } from '../../harness/function-process.ts';
 import { call, PROJECT, serveInProcess, startTestStack, ZONE, type FunctionUrls, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
@@ -44,6 +45,8 @@ async function expectNothingLeft(): Promise<void> {
 }
 
 const token = (): string => stack.tokenFor('fay@example.com');
+/** The stack's own disks client, to make a disk as somebody else would. */
+const makeDisksApiFor = (s: TestStack) => s.runtime.disks();
 
 describe('a failed create leaves nothing behind', () => {
   it('when the disk API is unavailable', async () => {
@@ -51,6 +54,27 @@ describe('a failed create leaves nothing behind', () => {
     const response = await call(stack.urls.create, { token: token(), body: {} });
     expect(response.status).toBe(503);
     expect(response.body.error).toMatchObject({ code: 503, status: 'UNAVAILABLE' });
+    await expectNothingLeft();
+  });
+
+  it('when the disk insert\'s answer is lost after the disk was made', async () => {
+    stack.emulator.injectFault({ method: 'disks.insert', kind: 'drop', count: 5 });
+    const response = await call(stack.urls.create, { token: token(), body: {} });
+    expect(response.status).toBe(503);
+    expect(stack.emulator.calls['disks.insert']).toBeGreaterThan(0);
+    await expectNothingLeft(); // undone as if it had succeeded, not left for the sweep
+  });
+
+  it('when the disk of a keyed create\'s name is somebody else\'s, which is left alone and answered as final', async () => {
+    const key = 'failures-foreign-disk';
+    const name = idempotentInstanceName('syncbased', 'fay@example.com', key);
+    const foreign = makeDisksApiFor(stack);
+    await foreign.createDisk({ name, sizeGb: 1, type: 'pd-standard', labels: { team: 'someone-else' } });
+    const response = await fetch(stack.urls.create, { method: 'POST', headers: { authorization: `Bearer ${token()}`, 'idempotency-key': key }, body: '{}' });
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as { error: { status: string } }).error.status).toBe('ALREADY_EXISTS');
+    expect(stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name)).toEqual([name]);
+    await foreign.deleteDisk(name);
     await expectNothingLeft();
   });
 
