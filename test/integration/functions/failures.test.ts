@@ -72,7 +72,7 @@ describe('a failed create leaves nothing behind', () => {
     await foreign.createDisk({ name, sizeGb: 1, type: 'pd-standard', labels: { team: 'someone-else' } });
     const response = await fetch(stack.urls.create, { method: 'POST', headers: { authorization: `Bearer ${token()}`, 'idempotency-key': key }, body: '{}' });
     expect(response.status).toBe(409);
-    expect(((await response.json()) as { error: { status: string } }).error.status).toBe('ALREADY_EXISTS');
+    expect(((await response.json()) as { error: unknown }).error).toEqual({ code: 409, status: 'ALREADY_EXISTS', message: `a disk named ${name} already exists and is not this allocator's; it was left alone` });
     expect(stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name)).toEqual([name]);
     await foreign.deleteDisk(name);
     await expectNothingLeft();

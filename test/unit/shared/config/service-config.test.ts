@@ -111,4 +111,10 @@ describe('loadConfig', () => {
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig({ ...base, ...env }, dir)).toThrow(message);
   });
+
+  it('keeps the cause of a file it cannot read or parse', () => {
+    writeFileSync(join(dir, 'broken.cfg'), '{not json');
+    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'missing.cfg' }, dir)).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'ENOENT' }) }));
+    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'broken.cfg' }, dir)).toThrow(expect.objectContaining({ cause: expect.any(SyntaxError) }));
+  });
 });

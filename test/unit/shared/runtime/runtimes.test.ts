@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../shared/config/config-error.ts';
 import { loadConfig } from '../../../../shared/config/load-config.ts';
+import { executionContext } from '../../../../shared/handlers/execution-context.ts';
 import { loadCreateRuntime } from '../../../../shared/runtime/create-runtime.ts';
 import { loadDestroyRuntime } from '../../../../shared/runtime/destroy-runtime.ts';
 import { loadListRuntime } from '../../../../shared/runtime/list-runtime.ts';
@@ -22,7 +23,17 @@ const env = {
   ALLOCATOR_GCE_ZONE: 'us-central1-c',
 };
 
+writeFileSync(
+  join(dir, 'kubeconfig'),
+  'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+);
+
 describe('the runtimes each function starts with', () => {
+  it('give destroy and the sweep the deletion timeout, not create\'s readiness wait', async () => {
+    const runtime = loadDestroyRuntime({ ...env, ALLOCATOR_WAIT_TIMEOUT_SECONDS: '5', ALLOCATOR_DELETE_TIMEOUT_SECONDS: '600', ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS: '30' });
+    expect((await executionContext(runtime, () => undefined)).timeouts).toEqual({ deleteMs: 600_000, diskReleaseMs: 30_000 });
+  });
+
   it('list and destroy start without a template setting', () => {
     expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['cluster', 'config', 'verifier']);
     expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'verifier']);
@@ -40,6 +51,7 @@ describe('the runtimes each function starts with', () => {
     expect(() => loadCreateRuntime(env)).toThrow(ConfigError);
     expect(() => loadCreateRuntime(env)).toThrow(/ALLOCATOR_TEMPLATE is required/);
     expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: join(dir, 'missing.json.hbs') })).toThrow(/cannot read .*missing.json.hbs \(ENOENT\)/);
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: join(dir, 'missing.json.hbs') })).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'ENOENT' }) }));
     const broken = join(dir, 'broken.json.hbs');
     writeFileSync(broken, '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"{{Name}}"}}');
     expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: broken })).toThrow(TemplateError);
