@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const viaSweep: number[] = [];
     const rawScan: number[] = [];
     for (let round = 0; round < 5; round += 1) {
-      viaSweep.push(await timeMs(async () => runSweep(await executionContext(runtime, () => undefined), { ...runtime.config.sweep, dryRun: true })));
+      viaSweep.push(await timeMs(async () => runSweep(await executionContext(runtime, () => undefined), { ...runtime.config.sweep, dryRun: true, lockMs: 60_000 })));
       rawScan.push(await timeMs(() => Promise.all([
         cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500 }).then(async (page) => page.continueToken && cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, continueToken: page.continueToken })),
         disks.listDisks({ filter: 'labels.allocator = "syncbased"' }),

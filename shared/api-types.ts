@@ -4,6 +4,19 @@
  * imports nothing else from shared/.
  */
 
+/** Where an instance is in its life. */
+export const INSTANCE_STATES = ['starting', 'ready', 'suspended', 'failing', 'deleting'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
+
+/** Something that keeps an instance from becoming ready, read from its pods and their events. */
+export interface Problem {
+  /** Kubernetes' reason: ImagePullBackOff, CrashLoopBackOff, FailedScheduling, FailedMount, ... */
+  readonly reason: string;
+  readonly message: string;
+  /** When it was first seen (ISO time). */
+  readonly since: string;
+}
+
 /** An instance, as create, extend and list answer it. */
 export interface Instance {
   readonly name: string;
@@ -17,6 +30,9 @@ export interface Instance {
   readonly disk: string;
   /** When the cleanup sweep destroys it; null: never. */
   readonly expiresAt: string | null;
+  readonly state: InstanceState;
+  /** Why it is not ready, if anything says so; empty otherwise. */
+  readonly problems: readonly Problem[];
 }
 
 /** An answer that is not what the API promises (a proxy's error page, another version of the server). */
@@ -41,6 +57,11 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
   const accessList = value.accessList;
   if (!isRecord(accessList) || !Array.isArray(accessList.In) || !accessList.In.every((entry) => typeof entry === 'string')) fail('accessList', '{"In": [strings]}');
   if (value.expiresAt !== null && typeof value.expiresAt !== 'string') fail('expiresAt', 'a string or null');
+  if (!(INSTANCE_STATES as readonly unknown[]).includes(value.state)) fail('state', `one of ${INSTANCE_STATES.join(', ')}`);
+  const problems = value.problems;
+  if (!Array.isArray(problems) || !problems.every((p) => isRecord(p) && typeof p.reason === 'string' && typeof p.message === 'string' && typeof p.since === 'string')) {
+    fail('problems', 'a list of {reason, message, since}');
+  }
   return value as unknown as Instance;
 }
 

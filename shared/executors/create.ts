@@ -9,7 +9,9 @@ import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteInstanceDisk, deleteSlot, isInstanceDisk } from './teardown.ts';
 import { UndoStack } from './undo.ts';
-import { waitUntilAvailable, waitUntilDeploymentGone } from './wait.ts';
+import { instanceView } from './diagnose.ts';
+import { waitUntilReady } from './wait-ready.ts';
+import { waitUntilDeploymentGone } from './wait.ts';
 
 /** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's. */
 export type CreateContext = ExecutionContext & { readonly graceMs: number };
@@ -26,14 +28,14 @@ export async function executeCreate(plan: CreatePlan, context: CreateContext): P
     const replayed = await replayOrClear(plan, plan.idempotencyKeyHash, context);
     if (replayed) return replayed;
   }
-  const { cluster, clock } = context;
+  const { cluster } = context;
   const undo = new UndoStack(context.report);
   try {
     const slots = await claimSlots(cluster, plan.slots, undo);
     await createDisk(plan, context, undo);
     const created = await undo.step(`the Deployment ${plan.name}`, () => deleteOwnDeployment(plan, context), () => cluster.createDeployment(plan.deployment), didNotHappen);
     await bindSlots(cluster, slots, created);
-    return instanceFromDeployment(plan.wait ? await waitUntilAvailable(cluster, clock, plan.name, plan.waitMs) : created);
+    return plan.wait ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed') : instanceFromDeployment(created);
   } catch (error) {
     await undo.unwind();
     throw error;
@@ -46,8 +48,8 @@ async function replayOrClear(plan: CreatePlan, keyHash: string, context: CreateC
   const existing = await cluster.readDeployment(plan.name);
   if (existing) {
     checkReplay(existing, keyHash, clock.now());
-    const ready = !plan.wait || isAvailable(existing) ? existing : await waitUntilAvailable(cluster, clock, plan.name, plan.waitMs);
-    return instanceFromDeployment(ready);
+    if (!plan.wait || isAvailable(existing)) return await instanceView(cluster, clock, context.serverName, existing);
+    return await waitUntilReady(context, plan.name, plan.waitMs);
   }
   const leftovers = (await cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, plan.name) })).items;
   const times = leftovers.map((lease) => timeOf(lease.metadata?.creationTimestamp));

@@ -1,27 +1,32 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { mayAccessInstance, type AccessPolicy } from '../auth/policy.ts';
 import { byNewestFirst, instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
+import type { Clock } from '../clock.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
+import { diagnose } from './diagnose.ts';
 
 const PAGE_SIZE = 500;
 
 /**
  * The caller's instances (all of them with `all`, which the policy grants only
  * to admins), newest first, selected by label on the server so the cost
- * follows the caller's own instances.
+ * follows the caller's own instances, with what the pods of those on their
+ * way up say.
  */
-export async function listInstances(cluster: ClusterClient, policy: Pick<AccessPolicy, 'serverName' | 'admins'>, caller: CallerIdentity, options: { all: boolean }): Promise<Instance[]> {
+export async function listInstances(cluster: ClusterClient, clock: Clock, policy: Pick<AccessPolicy, 'serverName' | 'admins'>, caller: CallerIdentity, options: { all: boolean }): Promise<Instance[]> {
   const selector = instanceSelector(policy.serverName, options.all ? undefined : ownerHashOf(caller.email));
-  const instances: Instance[] = [];
+  const deployments: V1Deployment[] = [];
   let continueToken: string | undefined;
   do {
     const page = await cluster.listDeployments({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) });
     for (const deployment of page.items) {
-      if (mayAccessInstance(policy, caller, deployment)) instances.push(instanceFromDeployment(deployment));
+      if (mayAccessInstance(policy, caller, deployment)) deployments.push(deployment);
     }
     continueToken = page.continueToken;
   } while (continueToken);
-  return instances.sort(byNewestFirst);
+  const problems = await diagnose(cluster, clock, policy.serverName, deployments);
+  return deployments.map((deployment) => instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? [])).sort(byNewestFirst);
 }

@@ -1,7 +1,10 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
 import type { ExecutionContext } from './context.ts';
+import { withLock } from './lock.ts';
 import { deleteInstanceDisk, deleteSlot, teardownInstance } from './teardown.ts';
 
 /** What one sweep did (or, in a dry run, would do). */
@@ -30,13 +33,13 @@ const PARALLEL = 4;
  * the plan, so a sweep is idempotent and safe beside creates, destroys,
  * extensions and other sweeps.
  */
-export async function executeSweep(plan: SweepPlan, context: ExecutionContext, options: { dryRun: boolean; startedAt: string }): Promise<SweepReport> {
+export async function executeSweep(plan: SweepPlan, context: ExecutionContext, options: { dryRun: boolean; startedAt: string; lockMs: number }): Promise<SweepReport> {
   const done: SweepAction[] = [];
   const failed: SweepReport['failed'][number][] = [];
   const run = async (action: SweepAction): Promise<void> => {
     if (options.dryRun) return void done.push(action);
     try {
-      if (await act(action, context)) done.push(action);
+      if (await act(action, context, options.lockMs)) done.push(action);
     } catch (error) {
       failed.push({ kind: action.kind, name: action.name, error: describeErrorChain(error) });
     }
@@ -61,21 +64,28 @@ export async function executeSweep(plan: SweepPlan, context: ExecutionContext, o
 }
 
 /** One action, if a fresh read still agrees with it; whether it was done. */
-async function act(action: SweepAction, context: ExecutionContext): Promise<boolean> {
+async function act(action: SweepAction, context: ExecutionContext, lockMs: number): Promise<boolean> {
   const { cluster, disks, clock, serverName } = context;
+  let reread: V1Deployment | undefined;
   const agrees = async (diskExists?: boolean): Promise<boolean> => {
-    const deployment = await cluster.readDeployment(action.kind === 'orphan-slot' ? action.instance : action.name);
-    return stillAgrees(action, { deployment, ...(diskExists === undefined ? {} : { diskExists }) }, { serverName, nowMs: clock.now() });
+    reread = await cluster.readDeployment(action.kind === 'orphan-slot' ? action.instance : action.name);
+    return stillAgrees(action, { deployment: reread, ...(diskExists === undefined ? {} : { diskExists }) }, { serverName, nowMs: clock.now() });
+  };
+  // An instance in the middle of another operation (a reset, say) waits for the next sweep.
+  const destroy = async (deployment: V1Deployment): Promise<boolean> => {
+    try {
+      await withLock(context, { deployment, operation: 'sweep', durationMs: lockMs }, () => teardownInstance(context, action.name));
+      return true;
+    } catch (error) {
+      if (error instanceof AbortedError) return false;
+      throw error;
+    }
   };
   switch (action.kind) {
     case 'expired':
-      if (!(await agrees())) return false;
-      await teardownInstance(context, action.name);
-      return true;
+      return (await agrees()) && (await destroy(reread as V1Deployment));
     case 'orphan-deployment':
-      if (!(await agrees((await disks.getDisk(action.name)) !== undefined))) return false;
-      await teardownInstance(context, action.name);
-      return true;
+      return (await agrees((await disks.getDisk(action.name)) !== undefined)) && (await destroy(reread as V1Deployment));
     case 'orphan-disk':
       if (!(await agrees())) return false;
       return (await deleteInstanceDisk(context, action.name)) === 'deleted';

@@ -2,6 +2,7 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import { BadRequestError } from '../errors.ts';
 import { executeCreate } from '../executors/create.ts';
 import { extendInstance } from '../executors/extend.ts';
+import { resumeInstance } from '../executors/lifecycle.ts';
 import { rejectUnknownFields } from '../http/body.ts';
 import { makeHttpFunction, type RequestContext } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
@@ -9,7 +10,7 @@ import { isInstanceNameOf } from '../instances/naming.ts';
 import { planCreate, type CreateRequest } from '../plans/create-plan.ts';
 import { extensionExpiry } from '../plans/lifetime.ts';
 import type { CreateRuntime } from '../runtime/runtimes.ts';
-import { executionContext } from './execution-context.ts';
+import { executionContext, lifecycleSettings } from './execution-context.ts';
 
 function optionalSeconds(body: Readonly<Record<string, unknown>>, field: string, min: number): number | undefined {
   const value = body[field];
@@ -37,6 +38,16 @@ export function parseExtendRequest(body: Readonly<Record<string, unknown>>): { n
   return { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) };
 }
 
+/** `{"name": "<instance>", "wait": bool, "waitTimeoutSeconds": n}`: resume and reset, which may wait as create does. */
+export function parseWaitRequest(body: Readonly<Record<string, unknown>>, operation: string): { name: string; wait: boolean; waitTimeoutMs?: number } {
+  rejectUnknownFields(body, ['name', 'wait', 'waitTimeoutSeconds']);
+  const { name, wait = true } = body;
+  if (typeof name !== 'string' || name === '') throw new BadRequestError(`"name" is required: the instance to ${operation}`);
+  if (typeof wait !== 'boolean') throw new BadRequestError('"wait" must be true or false');
+  const waitTimeoutSeconds = optionalSeconds(body, 'waitTimeoutSeconds', 1);
+  return { name, wait, ...(waitTimeoutSeconds === undefined ? {} : { waitTimeoutMs: waitTimeoutSeconds * 1000 }) };
+}
+
 /** The optional `Idempotency-Key` header: 1 to 255 printable ASCII characters. */
 export function parseIdempotencyKey(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -51,7 +62,7 @@ export function checkInstanceName(serverName: string, name: string): string {
   return name;
 }
 
-/** The create function: `POST /` makes an instance, `POST /extend` moves its expiry. */
+/** The create function: `POST /` makes an instance, `POST /extend` moves its expiry, `POST /resume` scales a suspended one back. */
 export function makeCreateHandler(runtime: CreateRuntime, log?: LogSink): HttpFunction {
   const { config } = runtime;
   const create = async ({ caller, body, headers, noteInstance, report }: RequestContext) => {
@@ -67,7 +78,14 @@ export function makeCreateHandler(runtime: CreateRuntime, log?: LogSink): HttpFu
     noteInstance(request.name);
     const name = checkInstanceName(config.serverName, request.name);
     const expiresAt = extensionExpiry(request.lifetimeSeconds, config.lifetime, runtime.clock.now());
-    return { status: 200, body: await extendInstance(await runtime.cluster(), config, caller, { name, expiresAt }) };
+    return { status: 200, body: await extendInstance(await runtime.cluster(), runtime.clock, config, caller, { name, expiresAt }) };
+  };
+  const resume = async ({ caller, body, noteInstance, report }: RequestContext) => {
+    const request = parseWaitRequest(body, 'resume');
+    noteInstance(request.name);
+    const context = await executionContext(runtime, report);
+    const waitMs = Math.min(request.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs);
+    return { status: 200, body: await resumeInstance(context, lifecycleSettings(config), caller, { name: checkInstanceName(config.serverName, request.name), wait: request.wait, waitMs }) };
   };
   return makeHttpFunction({
     name: 'create',
@@ -77,6 +95,7 @@ export function makeCreateHandler(runtime: CreateRuntime, log?: LogSink): HttpFu
     routes: {
       '/': { methods: ['POST'], requires: 'caller', operation: 'create instances', handle: create },
       '/extend': { methods: ['POST'], requires: 'caller', operation: 'extend instances', handle: extend },
+      '/resume': { methods: ['POST'], requires: 'caller', operation: 'resume instances', handle: resume },
     },
   });
 }

@@ -1,19 +1,20 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { BadRequestError } from '../errors.ts';
 import { destroyInstance } from '../executors/destroy.ts';
+import { resetInstance, suspendInstance } from '../executors/lifecycle.ts';
 import { runSweep } from '../executors/run-sweep.ts';
 import { rejectUnknownFields } from '../http/body.ts';
 import { makeHttpFunction, type RequestContext } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
 import type { DestroyRuntime } from '../runtime/runtimes.ts';
-import { checkInstanceName } from './create-handler.ts';
-import { executionContext } from './execution-context.ts';
+import { checkInstanceName, parseWaitRequest } from './create-handler.ts';
+import { executionContext, lifecycleSettings } from './execution-context.ts';
 
-/** `{"name": "<instance>"}`. */
-export function parseDestroyRequest(body: Readonly<Record<string, unknown>>): { name: string } {
+/** `{"name": "<instance>"}`: destroy and suspend. */
+export function parseDestroyRequest(body: Readonly<Record<string, unknown>>, operation = 'destroy'): { name: string } {
   rejectUnknownFields(body, ['name']);
   const { name } = body;
-  if (typeof name !== 'string' || name === '') throw new BadRequestError('"name" is required: the instance to destroy');
+  if (typeof name !== 'string' || name === '') throw new BadRequestError(`"name" is required: the instance to ${operation}`);
   return { name };
 }
 
@@ -25,18 +26,30 @@ export function parseSweepRequest(body: Readonly<Record<string, unknown>>): { dr
   return { dryRun };
 }
 
-/** The destroy function: `POST /` (or `DELETE /`) destroys an instance, `POST /sweep` (admins) cleans up. */
+/** The destroy function: `POST /` (or `DELETE /`) destroys an instance, `/suspend` and `/reset` stop or wipe one, `POST /sweep` (admins) cleans up. */
 export function makeDestroyHandler(runtime: DestroyRuntime, log?: LogSink): HttpFunction {
   const { config } = runtime;
   const destroy = async ({ caller, body, noteInstance, report }: RequestContext) => {
     const { name } = parseDestroyRequest(body);
     noteInstance(name);
-    await destroyInstance(await executionContext(runtime, report), config, caller, checkInstanceName(config.serverName, name));
+    await destroyInstance(await executionContext(runtime, report), lifecycleSettings(config), caller, checkInstanceName(config.serverName, name));
     return { status: 200, body: { name, destroyed: true } };
+  };
+  const suspend = async ({ caller, body, noteInstance, report }: RequestContext) => {
+    const { name } = parseDestroyRequest(body, 'suspend');
+    noteInstance(name);
+    return { status: 200, body: await suspendInstance(await executionContext(runtime, report), lifecycleSettings(config), caller, checkInstanceName(config.serverName, name)) };
+  };
+  const reset = async ({ caller, body, noteInstance, report }: RequestContext) => {
+    const request = parseWaitRequest(body, 'reset');
+    noteInstance(request.name);
+    const waitMs = Math.min(request.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs);
+    const context = await executionContext(runtime, report);
+    return { status: 200, body: await resetInstance(context, lifecycleSettings(config), caller, { name: checkInstanceName(config.serverName, request.name), wait: request.wait, waitMs }) };
   };
   const sweep = async ({ body, report }: RequestContext) => {
     const { dryRun } = parseSweepRequest(body);
-    return { status: 200, body: await runSweep(await executionContext(runtime, report), { ...config.sweep, dryRun }) };
+    return { status: 200, body: await runSweep(await executionContext(runtime, report), { ...config.sweep, dryRun, lockMs: lifecycleSettings(config).lockMs }) };
   };
   return makeHttpFunction({
     name: 'destroy',
@@ -45,6 +58,8 @@ export function makeDestroyHandler(runtime: DestroyRuntime, log?: LogSink): Http
     ...(log ? { log } : {}),
     routes: {
       '/': { methods: ['POST', 'DELETE'], requires: 'caller', operation: 'destroy instances', handle: destroy },
+      '/suspend': { methods: ['POST'], requires: 'caller', operation: 'suspend instances', handle: suspend },
+      '/reset': { methods: ['POST'], requires: 'caller', operation: 'reset instances', handle: reset },
       '/sweep': { methods: ['POST'], requires: 'admin', operation: 'sweep (such as the cleanup scheduler\'s service account)', handle: sweep },
     },
   });

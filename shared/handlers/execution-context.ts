@@ -1,4 +1,6 @@
 import type { ExecutionContext } from '../executors/context.ts';
+import type { LifecycleSettings } from '../executors/lifecycle.ts';
+import { lockDurationMs } from '../plans/lifecycle.ts';
 import type { DestroyRuntime } from '../runtime/runtimes.ts';
 
 /** An executor's context for one request: the runtime's clients, and the request's log for what it reports. */
@@ -12,4 +14,9 @@ export async function executionContext(runtime: DestroyRuntime, report: (event: 
     timeouts: { deleteMs: config.deleteTimeoutMs, diskReleaseMs: config.diskReleaseTimeoutMs },
     report,
   };
+}
+
+/** What destroy, suspend, resume and reset need from the configuration. */
+export function lifecycleSettings(config: DestroyRuntime['config']): LifecycleSettings {
+  return { policy: config, disk: config.disk, lockMs: lockDurationMs(config) };
 }

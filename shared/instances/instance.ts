@@ -1,11 +1,11 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Instance } from '../api-types.ts';
+import type { Instance, InstanceState, Problem } from '../api-types.ts';
 import { ANNOTATIONS, LABELS } from './metadata.ts';
 
 export type { Instance };
 
-/** Reads an instance back from its Deployment. */
-export function instanceFromDeployment(deployment: V1Deployment): Instance {
+/** Reads an instance back from its Deployment, with what its pods say (none when they were not read). */
+export function instanceFromDeployment(deployment: V1Deployment, problems: readonly Problem[] = []): Instance {
   const annotations = deployment.metadata?.annotations ?? {};
   const name = deployment.metadata?.name ?? '';
   return {
@@ -19,7 +19,17 @@ export function instanceFromDeployment(deployment: V1Deployment): Instance {
     version: annotations[ANNOTATIONS.version] ?? '',
     disk: annotations[ANNOTATIONS.disk] ?? name,
     expiresAt: annotations[ANNOTATIONS.expiresAt] ?? null,
+    state: stateOf(deployment, problems),
+    problems: [...problems],
   };
+}
+
+/** Where an instance is: being deleted, scaled to 0, ready, held up by a problem, or on its way. */
+export function stateOf(deployment: V1Deployment, problems: readonly Problem[]): InstanceState {
+  if (deployment.metadata?.deletionTimestamp) return 'deleting';
+  if (deployment.spec?.replicas === 0) return 'suspended';
+  if (isAvailable(deployment)) return 'ready';
+  return problems.length > 0 ? 'failing' : 'starting';
 }
 
 /** Whether every wanted replica of the current generation is available. */

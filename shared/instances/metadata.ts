@@ -23,6 +23,8 @@ export const ANNOTATIONS = {
   expiresAt: 'allocator.dev/expires-at',
   /** Hash of the creating request's Idempotency-Key, with the caller. */
   idempotencyKey: 'allocator.dev/idempotency-key-hash',
+  /** The template's replica count, which resume and reset scale back to. */
+  replicas: 'allocator.dev/replicas',
 } as const;
 
 /** GCE label keys (lowercase, no dots or slashes). */
@@ -46,9 +48,16 @@ export interface InstanceMetadata {
   readonly expiresAt?: string;
 }
 
-/** A copy of `deployment` carrying Allocator's labels and annotations. */
+/**
+ * A copy of `deployment` carrying Allocator's labels and annotations. Its pods
+ * carry the allocator and instance labels too, so that one list finds them.
+ */
 export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMetadata): V1Deployment {
   const copy = structuredClone(deployment);
+  if (copy.spec?.template) {
+    const pod = copy.spec.template;
+    pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, [LABELS.allocator]: meta.serverName, [LABELS.instance]: meta.name } };
+  }
   copy.metadata = {
     ...copy.metadata,
     labels: { ...copy.metadata?.labels, [LABELS.allocator]: meta.serverName, [LABELS.ownerHash]: meta.ownerHash, [LABELS.instance]: meta.name },
@@ -60,6 +69,7 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
       [ANNOTATIONS.version]: meta.version,
       [ANNOTATIONS.disk]: meta.diskName,
       [ANNOTATIONS.createdAt]: meta.createdAt,
+      [ANNOTATIONS.replicas]: String(copy.spec?.replicas ?? 1),
       ...(meta.idempotencyKeyHash ? { [ANNOTATIONS.idempotencyKey]: meta.idempotencyKeyHash } : {}),
       ...(meta.expiresAt ? { [ANNOTATIONS.expiresAt]: meta.expiresAt } : {}),
     },

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoordinationV1Api, PatchStrategy, type KubeConfig, type V1Deployment, type V1Lease } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, PatchStrategy, type CoreV1Event, type KubeConfig, type V1Deployment, type V1Lease, type V1Pod } from '@kubernetes/client-node';
 import { NotFoundError } from '../errors.ts';
 import { callOptions } from './call-options.ts';
 import { kubeError } from './kube-errors.ts';
@@ -30,12 +30,17 @@ export interface ClusterClient {
   patchLease(name: string, patch: object): Promise<V1Lease>;
   /** With `uid`, deletes only that object (not one made since under the same name): a 409 if it was replaced. */
   deleteLease(name: string, preconditions?: { uid: string }): Promise<boolean>;
+  /** Pods by label, to tell why an instance is not ready. */
+  listPods(options: { labelSelector: string }): Promise<Page<V1Pod>>;
+  /** Events by field selector (`type=Warning`), for the same. */
+  listEvents(options: { fieldSelector: string }): Promise<Page<CoreV1Event>>;
 }
 
 export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: string; timeoutMs: number }): ClusterClient {
   const { namespace, timeoutMs } = options;
   const apps = options.kubeConfig.makeApiClient(AppsV1Api);
   const coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const timed = () => callOptions(timeoutMs);
   async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -65,6 +70,8 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
 
   return {
     namespace,
+    listPods: async (o) => page(await call('list Pods', () => core.listNamespacedPod({ namespace, labelSelector: o.labelSelector }, timed()))),
+    listEvents: async (o) => page(await call('list Events', () => core.listNamespacedEvent({ namespace, fieldSelector: o.fieldSelector }, timed()))),
     createDeployment: (deployment) =>
       call(`create Deployment ${deployment.metadata?.name}`, () => apps.createNamespacedDeployment({ namespace, body: deployment }, timed())),
     readDeployment: (name) => orMissing(call(`read Deployment ${name}`, () => apps.readNamespacedDeployment({ name, namespace }, timed())), undefined),

@@ -5,20 +5,20 @@ import type { DisksApi } from '../gce/disks.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 
-/** What every function is given: its settings, who calls, and the cluster (connected on first use; GKE needs a call to learn the endpoint). */
+/** What every function is given: its settings, who calls, the cluster (connected on first use; GKE needs a call to learn the endpoint) and the time. */
 export interface FunctionRuntime {
   readonly config: AllocatorConfig;
   readonly verifier: TokenVerifier;
   readonly cluster: () => Promise<ClusterClient>;
+  readonly clock: Clock;
 }
 
 /** List: nothing more. */
 export type ListRuntime = FunctionRuntime;
 
-/** Destroy and the sweep also delete disks (the client is built on first use) and wait. */
+/** Destroy and the sweep also delete disks (the client is built on first use). */
 export interface DestroyRuntime extends FunctionRuntime {
   readonly disks: () => DisksApi;
-  readonly clock: Clock;
 }
 
 /** Create also renders the template and names instances. */

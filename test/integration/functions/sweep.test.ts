@@ -129,7 +129,7 @@ describe('the cleanup sweep', () => {
     await Promise.all(['d1', 'd2', 'd3'].map((user) => create(`${user}@example.com`, { wait: false, lifetimeSeconds: 1 })));
     await pastGrace();
     const bounded = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_SWEEP_MAX_DESTROYS: '2' }));
-    const sweepDirectly = async () => await runSweep(await executionContext(bounded, () => undefined), { ...bounded.config.sweep, dryRun: false });
+    const sweepDirectly = async () => await runSweep(await executionContext(bounded, () => undefined), { ...bounded.config.sweep, dryRun: false, lockMs: 60_000 });
     const first = await sweepDirectly();
     expect(first.expired).toHaveLength(2);
     expect(first.deferred).toBe(1);

@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const instance = { name: 's-1a2b3c4d', owner: 'a@x', mountName: '/m/s-1a2b3c4d', accessList: { In: ['a@x'] }, creationTime: '2026-11-25T00:00:00.000Z', replicas: 1, readyReplicas: 1, version: 'v1', disk: 's-1a2b3c4d', expiresAt: null };
+const instance = { name: 's-1a2b3c4d', owner: 'a@x', mountName: '/m/s-1a2b3c4d', accessList: { In: ['a@x'] }, creationTime: '2026-11-25T00:00:00.000Z', replicas: 1, readyReplicas: 1, version: 'v1', disk: 's-1a2b3c4d', expiresAt: null, state: 'ready', problems: [] };
 const error = (code: number, status: string) => ({ status: code, body: { error: { code, status, message: `${status} says the server` } }, headers: { 'retry-after': '0' } });
 const client = () => new AllocatorClient({ allocator: base, auth: 'token', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
 

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Deployment, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
 import type { ClusterClient, Page } from '../../../shared/kube/cluster.ts';
 import type { FakeClock } from './fake-clock.ts';
@@ -14,6 +14,9 @@ export class FakeCluster implements ClusterClient {
   readonly namespace = 'test';
   readonly deployments = new Map<string, V1Deployment>();
   readonly leases = new Map<string, V1Lease>();
+  /** Pods and events as a test sets them up: the fake runs no controllers. */
+  pods: V1Pod[] = [];
+  events: CoreV1Event[] = [];
   readonly faults = new Faults();
   readyAfterReads = 0;
   readonly #reads = new Map<string, number>();
@@ -118,7 +121,19 @@ export class FakeCluster implements ClusterClient {
     });
   }
 
-  #page<T extends V1Deployment | V1Lease>(all: T[], options: { labelSelector: string; limit?: number; continueToken?: string }): Page<T> {
+  listPods(options: { labelSelector: string }) {
+    return this.faults.run('listPods', () => this.#page(this.pods, options));
+  }
+
+  listEvents(options: { fieldSelector: string }) {
+    return this.faults.run('listEvents', () => {
+      const wanted = Object.fromEntries(options.fieldSelector.split(',').map((term) => term.split('=') as [string, string]));
+      const items = this.events.filter((event) => (!wanted.type || event.type === wanted.type) && (!wanted['involvedObject.kind'] || event.involvedObject.kind === wanted['involvedObject.kind']));
+      return { items: structuredClone(items) };
+    });
+  }
+
+  #page<T extends V1Deployment | V1Lease | V1Pod>(all: readonly T[], options: { labelSelector: string; limit?: number; continueToken?: string }): Page<T> {
     const matching = all.filter((item) => matchesSelector(item.metadata?.labels, options.labelSelector)).map((item) => structuredClone(item));
     const page = pageOf(matching, { ...(options.limit === undefined ? {} : { limit: options.limit }), ...(options.continueToken === undefined ? {} : { token: options.continueToken }) });
     return { items: page.items, ...(page.next ? { continueToken: page.next } : {}) };

@@ -20,7 +20,7 @@ describe('executeCreate', () => {
     w.cluster.readyAfterReads = 3;
     const p = plan(w);
     const instance = await executeCreate(p, w.context);
-    expect(instance).toEqual({ ...p.instance, readyReplicas: 1 });
+    expect(instance).toEqual({ ...p.instance, readyReplicas: 1, state: 'ready' });
     expect(leftovers(w)).toEqual({ deployments: [p.name], leases: ['syncbased-g-0', p.slots.user.names[0]].sort(), disks: [p.name] });
     expect([...w.cluster.leases.values()].map((lease) => lease.metadata?.ownerReferences?.[0]?.name)).toEqual([p.name, p.name]);
     expect(w.cluster.deployments.get(p.name)?.spec).toEqual(p.deployment.spec);

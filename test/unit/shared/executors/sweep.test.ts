@@ -15,7 +15,7 @@ async function instance(w: World, email: string, lifetimeSeconds = 3600): Promis
 }
 
 const planOf = (...actions: SweepAction[]): SweepPlan => ({ actions, deferred: 0, scanned: { deployments: 0, disks: 0, slots: 0 } });
-const sweep = (w: World, plan: SweepPlan, dryRun = false) => executeSweep(plan, w.context, { dryRun, startedAt: new Date(w.clock.now()).toISOString() });
+const sweep = (w: World, plan: SweepPlan, dryRun = false) => executeSweep(plan, w.context, { dryRun, startedAt: new Date(w.clock.now()).toISOString(), lockMs: 60_000 });
 
 describe('executeSweep acts only where a fresh read still agrees', () => {
   it('destroys an expired instance, and not one extended since the scan', async () => {
@@ -94,10 +94,10 @@ describe('runSweep', () => {
     const expiring = await instance(w, 'b@x.test', 1);
     await w.disks.createDisk({ name: 'syncbased-0000abcd', sizeGb: 1, type: 'pd-standard', labels: { allocator: 'syncbased', 'allocator-instance': 'syncbased-0000abcd' } });
     w.clock.advance(2_000);
-    const young = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false });
+    const young = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false, lockMs: 60_000 });
     expect(young).toMatchObject({ expired: [{ name: expiring }], orphanDisks: [], failed: [] });
     w.clock.advance(GRACE_MS);
-    const old = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false });
+    const old = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false, lockMs: 60_000 });
     expect(old).toMatchObject({ expired: [], orphanDisks: [{ name: 'syncbased-0000abcd' }], orphanDeployments: [], orphanSlots: [], scanned: { deployments: 1, disks: 2, slots: 2 } });
     expect(leftovers(w)).toEqual({ deployments: [live], leases: expect.any(Array), disks: [live] });
     await w.cluster.deleteDeployment(live);

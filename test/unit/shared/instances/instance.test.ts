@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { instanceFromDeployment, isAvailable } from '../../../../shared/instances/instance.ts';
+import { instanceFromDeployment, isAvailable, stateOf } from '../../../../shared/instances/instance.ts';
 import { instanceSelector, withInstanceMetadata } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 
@@ -13,7 +13,7 @@ const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
 describe('instances read back from Deployments', () => {
   it('carries what list shows', () => {
     const deployment = owned('ada@example.com');
-    deployment.status = { readyReplicas: 1 };
+    deployment.status = { observedGeneration: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1 };
     expect(instanceFromDeployment(deployment)).toEqual({
       name: 'syncbased-1a2b3c4d',
       owner: 'ada@example.com',
@@ -25,6 +25,8 @@ describe('instances read back from Deployments', () => {
       version: 'v1',
       disk: 'syncbased-1a2b3c4d',
       expiresAt: null,
+      state: 'ready',
+      problems: [],
     });
   });
 
@@ -43,5 +45,24 @@ describe('availability', () => {
     [{}, false],
   ])('status %j is available: %s', (status, expected) => {
     expect(isAvailable({ metadata: { generation: 1 }, spec: { replicas: 1, selector: {}, template: {} }, status })).toBe(expected);
+  });
+});
+
+describe('an instance\'s state', () => {
+  const problem = { reason: 'ImagePullBackOff', message: 'x', since: '2026-11-25T00:00:00.000Z' };
+  const with_ = (change: (d: V1Deployment) => void): V1Deployment => {
+    const deployment = owned('ada@example.com');
+    change(deployment);
+    return deployment;
+  };
+  it.each([
+    ['being deleted', with_((d) => (d.metadata!.deletionTimestamp = new Date())), [], 'deleting'],
+    ['scaled to 0', with_((d) => (d.spec!.replicas = 0)), [], 'suspended'],
+    ['available', with_((d) => (d.status = { observedGeneration: 1, availableReplicas: 1, updatedReplicas: 1 })), [], 'ready'],
+    ['not yet available', with_(() => undefined), [], 'starting'],
+    ['not available, with a problem', with_(() => undefined), [problem], 'failing'],
+    ['suspended, with a stale problem', with_((d) => (d.spec!.replicas = 0)), [problem], 'suspended'],
+  ] as const)('%s: %s', (_label, deployment, problems, state) => {
+    expect(stateOf(deployment, problems)).toBe(state);
   });
 });

@@ -20,6 +20,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
       'allocator.dev/version': 'v1',
       'allocator.dev/disk': name,
       'allocator.dev/created-at': '2026-11-25T12:00:00.000Z',
+      'allocator.dev/replicas': '1',
       'allocator.dev/expires-at': '2026-11-25T13:00:00.000Z',
       ...extraAnnotations,
     },
@@ -30,7 +31,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
     strategy: { type: 'Recreate' },
     selector: { matchLabels: { application: name } },
     template: {
-      metadata: { labels: { application: name } },
+      metadata: { labels: { application: name, 'allocator.dev/allocator': 'syncbased', 'allocator.dev/instance': name } },
       spec: {
         containers: [
           {
@@ -79,6 +80,8 @@ const instance = (name: string) => ({
   version: 'v1',
   disk: name,
   expiresAt: '2026-11-25T13:00:00.000Z',
+  state: 'starting',
+  problems: [],
 });
 
 describe('planCreate', () => {

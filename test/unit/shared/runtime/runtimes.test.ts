@@ -35,7 +35,7 @@ describe('the runtimes each function starts with', () => {
   });
 
   it('list and destroy start without a template setting', () => {
-    expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['cluster', 'config', 'verifier']);
+    expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'verifier']);
     expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'verifier']);
     expect(loadConfig(env)).not.toHaveProperty('templatePath');
   });

@@ -1,0 +1,32 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { FailedPreconditionError } from '../errors.ts';
+import { ANNOTATIONS, diskLabels, LABELS } from '../instances/metadata.ts';
+import type { DiskSpec } from './create-plan.ts';
+
+/** What resume and reset scale back to: the template's replica count, kept at create. */
+export function replicasToRestore(deployment: V1Deployment): number {
+  const kept = Number(deployment.metadata?.annotations?.[ANNOTATIONS.replicas]);
+  return Number.isInteger(kept) && kept > 0 ? kept : 1;
+}
+
+/** The merge patch that scales an instance. */
+export function scalePatch(replicas: number): object {
+  return { spec: { replicas } };
+}
+
+/** Refuses an operation on an instance that is already going. */
+export function checkNotDeleting(deployment: V1Deployment, operation: string): void {
+  if (deployment.metadata?.deletionTimestamp) throw new FailedPreconditionError(`instance ${deployment.metadata.name} is being deleted; it cannot ${operation}`);
+}
+
+/** The fresh disk a reset makes: the same name and labels as the instance's first one, the configured size and type. */
+export function resetDisk(deployment: V1Deployment, config: { serverName: string; disk: { sizeGb: number; type: string } }): DiskSpec {
+  const name = deployment.metadata?.name ?? '';
+  const ownerHash = deployment.metadata?.labels?.[LABELS.ownerHash] ?? '';
+  return { name, sizeGb: config.disk.sizeGb, type: config.disk.type, labels: diskLabels({ serverName: config.serverName, ownerHash, name }) };
+}
+
+/** The longest an operation may hold an instance's lock: its waits end well within this, or it has crashed. */
+export function lockDurationMs(config: { waitTimeoutMs: number; deleteTimeoutMs: number; diskReleaseTimeoutMs: number; callTimeoutMs: number }): number {
+  return config.waitTimeoutMs + config.deleteTimeoutMs + config.diskReleaseTimeoutMs + 10 * config.callTimeoutMs;
+}
