@@ -5,6 +5,7 @@ import { AllocatorApiError, MissingIdentityError } from '../client/errors.ts';
 export function formatInstanceBlock(instance: Instance, now: number = Date.now()): string {
   const rows: [string, string][] = [
     ['Name', instance.name],
+    ['State', instance.state],
     ['MountName', instance.mountName],
     ['Owner', instance.owner],
     ['Created', `${instance.creationTime} (${formatAge(now - Date.parse(instance.creationTime))} ago)`],
@@ -13,6 +14,7 @@ export function formatInstanceBlock(instance: Instance, now: number = Date.now()
     ['Disk', instance.disk],
     ['Expires', instance.expiresAt ?? 'never'],
     ['AccessList', instance.accessList.In.join(', ')],
+    ...instance.problems.map((problem): [string, string] => ['Problem', `${problem.reason} since ${problem.since}: ${problem.message}`]),
   ];
   return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${value.replace(/\n/g, '\\n')}`).join('\n');
 }

@@ -1,10 +1,12 @@
 // The `allocator` command: create, destroy and list instances of a deployed allocator.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AllocatorClient } from '../client/allocator-client.ts';
+import { parseArgs } from 'node:util';
+import { AllocatorClient, DEFAULT_LEASE_SECONDS } from '../client/allocator-client.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
 import { makeProgress } from './progress.ts';
+import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
+import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { createAndWait } from './wait-ready.ts';
 
 const GLOBAL_HELP = `usage: allocator [--allocator URL] [--token TOKEN] <command> [options]
@@ -13,6 +15,9 @@ Commands:
   create    create an instance and print its name
   extend    push back when an instance expires
   destroy   destroy instances by name
+  suspend   scale an instance to 0, keeping its disk
+  resume    bring a suspended instance back
+  reset     wipe an instance's disk and start it again
   list      list your instances
   run       run a command against a fresh instance, then destroy it
 
@@ -25,23 +30,8 @@ Global options:
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
 
-interface Command {
-  readonly usage: string;
-  readonly options: NonNullable<ParseArgsConfig['options']>;
-  readonly run: (context: { client: () => AllocatorClient; values: Record<string, string | boolean | undefined>; positionals: string[]; rest: string[] }) => Promise<number>;
-}
-
-const waitTimeoutOption = { 'wait-timeout': { type: 'string' } } as const;
-
-function waitTimeout(values: Record<string, string | boolean | undefined>): number {
-  const text = values['wait-timeout'];
-  if (text === undefined) return 240;
-  const seconds = Number(text);
-  if (!Number.isInteger(seconds) || seconds < 1) throw new UsageError('--wait-timeout takes a whole number of seconds');
-  return seconds;
-}
-
 const COMMANDS: Record<string, Command> = {
+  ...LIFECYCLE_COMMANDS,
   create: {
     usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
 
@@ -112,40 +102,39 @@ Lists your instances, newest first: names, or with -l one block each.
     },
   },
   run: {
-    usage: `usage: allocator run [--wait-timeout SECONDS] -- <command> [args...]
+    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
 ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
 destroys the instance when the command ends (also on failure, SIGINT or
-SIGTERM), and exits with the command's status.`,
-    options: { ...waitTimeoutOption },
+SIGTERM), and exits with the command's status.
+The instance lives on a lease of --lease seconds (default ${DEFAULT_LEASE_SECONDS}), renewed while
+the command runs: if run itself is killed (SIGKILL, a CI job's time limit), the
+next cleanup sweep after the lease runs out destroys the instance.`,
+    options: { ...waitTimeoutOption, lease: { type: 'string' } },
     run: async ({ client, values, rest }) => {
       if (rest.length === 0) throw new UsageError('run needs a command after --');
-      return await runWithInstance(client(), rest, waitTimeout(values));
+      return await runWithInstance(client(), rest, { timeoutSeconds: waitTimeout(values), leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS) });
     },
   },
 };
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-let interrupt: AbortController | undefined;
-/** Aborted by the first SIGINT or SIGTERM. */
-function interruptSignal(): AbortSignal {
-  if (!interrupt) {
-    const controller = new AbortController();
-    interrupt = controller;
-    const onSignal = (signal: NodeJS.Signals): void => controller.abort(signal);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
-  return interrupt.signal;
-}
-
-async function runWithInstance(client: AllocatorClient, command: string[], timeoutSeconds: number): Promise<number> {
+async function runWithInstance(client: AllocatorClient, command: string[], options: { timeoutSeconds: number; leaseSeconds: number }): Promise<number> {
   const signal = interruptSignal();
-  const instance = await createAndWait(client, { timeoutSeconds, progress: makeProgress(), signal });
+  let heartbeat: { stop(): void } | undefined;
+  const renewalFailed = (error: unknown): void => console.error(`allocator: could not renew the lease: ${formatError(error)}`);
+  const instance = await createAndWait(client, {
+    timeoutSeconds: options.timeoutSeconds,
+    progress: makeProgress(),
+    signal,
+    create: { lifetimeSeconds: options.leaseSeconds },
+    onCreated: (created) => {
+      heartbeat = client.keepAlive(created.name, options.leaseSeconds, renewalFailed);
+    },
+  }).catch((error: unknown) => {
+    heartbeat?.stop();
+    throw error;
+  });
   let status: number;
   try {
     if (signal.aborted) return 130;
@@ -164,6 +153,7 @@ async function runWithInstance(client: AllocatorClient, command: string[], timeo
     });
     signal.removeEventListener('abort', forward);
   } finally {
+    heartbeat?.stop();
     process.stderr.write(`destroying ${instance.name}\n`);
     await client.destroy(instance.name);
   }
@@ -225,5 +215,5 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** Whether `arg` is the value of a preceding --allocator or --token. */
 function isOptionValue(args: string[], arg: string): boolean {
   const index = args.indexOf(arg);
-  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime'].includes(args[index - 1] as string);
+  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease'].includes(args[index - 1] as string);
 }

@@ -1,20 +1,24 @@
 import type { AllocatorClient, CreateOptions, Instance } from '../client/allocator-client.ts';
 import type { Progress } from './progress.ts';
 
+export interface FollowOptions {
+  readonly timeoutSeconds: number;
+  readonly progress: Progress;
+  readonly pollMs?: number;
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Creates an instance without the server's wait, then follows it through
- * list until it is ready, so that the person at the terminal sees its state.
- * A wait that times out or is interrupted (`signal`) destroys the instance,
- * as the server would.
+ * list until it is ready, so that the person at the terminal sees its state
+ * and whatever keeps it from starting. A wait that times out or is
+ * interrupted (`signal`) destroys the instance, as the server would.
  */
-export async function createAndWait(
-  client: AllocatorClient,
-  options: { create?: Omit<CreateOptions, 'wait'>; timeoutSeconds: number; progress: Progress; pollMs?: number; signal?: AbortSignal },
-): Promise<Instance> {
-  const started = Date.now();
+export async function createAndWait(client: AllocatorClient, options: FollowOptions & { create?: Omit<CreateOptions, 'wait'>; onCreated?: (instance: Instance) => void }): Promise<Instance> {
   const created = await client.create({ ...options.create, wait: false });
+  options.onCreated?.(created);
   try {
-    return await followUntilReady(client, created.name, { ...options, started });
+    return await followUntilReady(client, created.name, options);
   } catch (error) {
     options.progress.done(`${created.name}: destroying it`);
     await client.destroy(created.name).catch(() => undefined);
@@ -22,20 +26,26 @@ export async function createAndWait(
   }
 }
 
-async function followUntilReady(client: AllocatorClient, name: string, options: { timeoutSeconds: number; progress: Progress; pollMs?: number; signal?: AbortSignal; started: number }): Promise<Instance> {
-  const { started } = options;
-  const created = { name };
+/** Polls list until the instance is ready, showing its state and problems; throws when it cannot get there in time. */
+export async function followUntilReady(client: AllocatorClient, name: string, options: FollowOptions): Promise<Instance> {
+  const started = Date.now();
   const seconds = (): number => Math.round((Date.now() - started) / 1000);
   for (;;) {
     if (options.signal?.aborted) throw new Error(`interrupted while ${name} was starting`);
-    const instance = (await client.list()).find((candidate) => candidate.name === created.name);
-    if (instance === undefined) throw new Error(`instance ${created.name} disappeared while it started`);
-    if (instance.readyReplicas >= instance.replicas && instance.replicas > 0) {
+    const instance = (await client.list()).find((candidate) => candidate.name === name);
+    if (instance === undefined) throw new Error(`instance ${name} disappeared while it started`);
+    if (instance.state === 'ready') {
       options.progress.done(`${instance.name}: ready (${seconds()}s)`);
       return instance;
     }
-    options.progress.update(`${instance.name}: ${instance.readyReplicas}/${instance.replicas} ready (${seconds()}s)`);
-    if (seconds() >= options.timeoutSeconds) throw new Error(`instance ${instance.name} was not ready within ${options.timeoutSeconds}s, so it was destroyed`);
+    if (instance.state === 'suspended' || instance.state === 'deleting') throw new Error(`instance ${name} is ${instance.state}, so it will not become ready`);
+    const problems = describeProblems(instance);
+    options.progress.update(`${instance.name}: ${instance.state}, ${instance.readyReplicas}/${instance.replicas} ready (${seconds()}s)${problems ? `: ${problems}` : ''}`);
+    if (seconds() >= options.timeoutSeconds) throw new Error(`instance ${instance.name} was not ready within ${options.timeoutSeconds}s${problems ? `: ${problems}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
   }
+}
+
+export function describeProblems(instance: Instance): string {
+  return instance.problems.map((problem) => `${problem.reason}: ${problem.message}`).join('; ');
 }

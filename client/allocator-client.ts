@@ -35,6 +35,25 @@ export interface CreateOptions {
   readonly lifetimeSeconds?: number;
 }
 
+/** How long a lease lives between renewals, unless asked otherwise: long enough to ride out a slow renewal. */
+export const DEFAULT_LEASE_SECONDS = 600;
+
+export interface WaitOptions {
+  /** Wait until the instance is ready (default true). */
+  readonly wait?: boolean;
+  readonly waitTimeoutSeconds?: number;
+}
+
+/** An instance held by this process; `release` destroys it. */
+export interface InstanceLease {
+  readonly instance: Instance;
+  release(): Promise<void>;
+}
+
+function waitBody(options: WaitOptions): Record<string, unknown> {
+  return { ...(options.wait === undefined ? {} : { wait: options.wait }), ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }) };
+}
+
 /** Answers worth another try: 429 and 503, and the 409 ABORTED of a create that is still running (not ALREADY_EXISTS). */
 function isRetried(status: number, code: string): boolean {
   return status === 429 || status === 503 || (status === 409 && code === 'ABORTED');
@@ -70,6 +89,47 @@ export class AllocatorClient {
   /** Sets the instance to expire `lifetimeSeconds` from now (default: the allocator's default lifetime). */
   async extend(name: string, lifetimeSeconds?: number): Promise<Instance> {
     return await this.#call('POST', `${this.endpoints.create}/extend`, { body: { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) } }, parseInstance);
+  }
+
+  /** Scales the instance to 0, keeping its disk, name and place in the limits. */
+  async suspend(name: string): Promise<Instance> {
+    return await this.#call('POST', `${this.endpoints.destroy}/suspend`, { body: { name } }, parseInstance);
+  }
+
+  /** Scales a suspended instance back and, by default, waits until it is ready. */
+  async resume(name: string, options: WaitOptions = {}): Promise<Instance> {
+    return await this.#call('POST', `${this.endpoints.create}/resume`, { body: { name, ...waitBody(options) } }, parseInstance);
+  }
+
+  /** Wipes the instance's disk, keeping its name, mount name, owner and expiry; by default waits until it is ready again. */
+  async reset(name: string, options: WaitOptions = {}): Promise<Instance> {
+    return await this.#call('POST', `${this.endpoints.destroy}/reset`, { body: { name, ...waitBody(options) } }, parseInstance);
+  }
+
+  /**
+   * Creates an instance that lives only while this process keeps it: its
+   * lifetime is `leaseSeconds`, renewed every third of that until `release`
+   * destroys it. A process that dies without releasing leaves an instance
+   * that the next sweep after the lease runs out destroys.
+   */
+  async lease(options: { leaseSeconds?: number; create?: Omit<CreateOptions, 'lifetimeSeconds'>; onRenewalError?: (error: unknown) => void } = {}): Promise<InstanceLease> {
+    const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+    const instance = await this.create({ ...options.create, lifetimeSeconds: leaseSeconds });
+    const heartbeat = this.keepAlive(instance.name, leaseSeconds, options.onRenewalError);
+    return {
+      instance,
+      release: async () => {
+        heartbeat.stop();
+        await this.destroy(instance.name);
+      },
+    };
+  }
+
+  /** Renews an instance's lifetime every third of `leaseSeconds` until `stop`; the timer does not keep the process alive. */
+  keepAlive(name: string, leaseSeconds: number, onError: (error: unknown) => void = () => undefined): { stop(): void } {
+    const timer = setInterval(() => void this.extend(name, leaseSeconds).catch(onError), Math.max(1, leaseSeconds / 3) * 1000);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
   }
 
   async destroy(name: string): Promise<void> {

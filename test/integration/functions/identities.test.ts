@@ -52,7 +52,7 @@ describe('identities that contain JSON and template syntax', () => {
       const creatorInfo = JSON.parse(deployment.metadata?.annotations?.['v.io/creator-info'] ?? '') as Record<string, unknown>;
       expect(creatorInfo).toMatchObject({ email, mountName: `/ns.test/allocated/${created.body.name}` });
       const annotationKeys = Object.keys(deployment.metadata?.annotations ?? {}).filter((key) => key !== 'deployment.kubernetes.io/revision');
-      expect(annotationKeys.sort()).toEqual(['allocator.dev/access-list', 'allocator.dev/created-at', 'allocator.dev/disk', 'allocator.dev/mount-name', 'allocator.dev/owner', 'allocator.dev/version', 'v.io/creator-info']);
+      expect(annotationKeys.sort()).toEqual(['allocator.dev/access-list', 'allocator.dev/created-at', 'allocator.dev/disk', 'allocator.dev/mount-name', 'allocator.dev/owner', 'allocator.dev/replicas', 'allocator.dev/version', 'v.io/creator-info']);
       const listed = await call<{ instances: { name: string; owner: string }[] }>(urls.list, { token, method: 'GET' });
       expect(listed.body.instances).toEqual([expect.objectContaining({ name: created.body.name, owner: email })]);
     } finally {

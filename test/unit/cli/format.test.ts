@@ -5,12 +5,13 @@ import { formatAge, formatError, formatInstanceBlock } from '../../../cli/format
 describe('formatInstanceBlock', () => {
   it('prints one aligned block, escaping newlines', () => {
     const block = formatInstanceBlock(
-      { name: 'syncbased-1a2b3c4d', owner: 'a\nb@example.com', mountName: '/m/x', accessList: { In: ['a@x', 'root@x'] }, creationTime: '2026-11-25T00:00:00.000Z', replicas: 1, readyReplicas: 0, version: 'v1', disk: 'syncbased-1a2b3c4d', expiresAt: null, state: 'ready' as const, problems: [] },
+      { name: 'syncbased-1a2b3c4d', owner: 'a\nb@example.com', mountName: '/m/x', accessList: { In: ['a@x', 'root@x'] }, creationTime: '2026-11-25T00:00:00.000Z', replicas: 1, readyReplicas: 0, version: 'v1', disk: 'syncbased-1a2b3c4d', expiresAt: null, state: 'failing' as const, problems: [{ reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z' }] },
       Date.parse('2026-11-25T00:05:30.000Z'),
     );
     expect(block).toBe(
       [
         'Name:       syncbased-1a2b3c4d',
+        'State:      failing',
         'MountName:  /m/x',
         'Owner:      a\\nb@example.com',
         'Created:    2026-11-25T00:00:00.000Z (5m30s ago)',
@@ -19,6 +20,7 @@ describe('formatInstanceBlock', () => {
         'Disk:       syncbased-1a2b3c4d',
         'Expires:    never',
         'AccessList: a@x, root@x',
+        'Problem:    ImagePullBackOff since 2026-11-25T00:01:00.000Z: syncbased: Back-off pulling image',
       ].join('\n'),
     );
   });

@@ -1,0 +1,56 @@
+import { interruptSignal, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
+import { makeProgress } from './progress.ts';
+import { followUntilReady } from './wait-ready.ts';
+
+function oneName(positionals: string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one instance name`);
+  return positionals[0] as string;
+}
+
+/** Resume and reset: the server acts without its wait, and the CLI follows the instance, showing its state and problems. */
+function waitingCommand(operation: 'resume' | 'reset', usage: string): Command {
+  return {
+    usage,
+    options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, ...waitTimeoutOption },
+    run: async ({ client, values, positionals }) => {
+      const name = oneName(positionals, operation);
+      const timeoutSeconds = waitTimeout(values);
+      const progress = makeProgress();
+      progress.update(`${name}: ${operation === 'reset' ? 'resetting (the old disk goes first)' : 'resuming'}`);
+      const started = await client()[operation](name, { wait: false });
+      const instance = values['no-wait'] ? started : await followUntilReady(client(), name, { timeoutSeconds, progress, signal: interruptSignal() });
+      if (values['no-wait']) progress.done(`${name}: ${instance.state}`);
+      console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
+      return 0;
+    },
+  };
+}
+
+export const LIFECYCLE_COMMANDS: Record<string, Command> = {
+  suspend: {
+    usage: `usage: allocator suspend <name> [--json]
+
+Scales the instance to 0 and keeps its disk, name and mount name; it still
+counts toward your limit. 'allocator resume' brings it back.`,
+    options: { json: { type: 'boolean' } },
+    run: async ({ client, values, positionals }) => {
+      const instance = await client().suspend(oneName(positionals, 'suspend'));
+      console.log(values.json ? JSON.stringify(instance, null, 2) : `${instance.name}: ${instance.state}`);
+      return 0;
+    },
+  },
+  resume: waitingCommand(
+    'resume',
+    `usage: allocator resume <name> [--no-wait] [--json] [--wait-timeout SECONDS]
+
+Scales a suspended instance back and waits until it is ready (default 240 s),
+showing its state and anything that keeps it from starting.`,
+  ),
+  reset: waitingCommand(
+    'reset',
+    `usage: allocator reset <name> [--no-wait] [--json] [--wait-timeout SECONDS]
+
+Wipes the instance's disk and starts it again with a fresh one. Its name,
+mount name, owner, access list and expiry stay as they are.`,
+  ),
+};
