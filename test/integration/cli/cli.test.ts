@@ -60,7 +60,7 @@ describe('the allocator CLI against a local allocator', () => {
 
     expect((await allocatorCli(['list'], as('kim@example.com'))).stdout).toBe(`${name}\n`);
     const long = await allocatorCli(['list', '-l'], as('kim@example.com'));
-    expect(long.stdout).toMatch(new RegExp(`^Name:\\s+${name}\\nMountName:\\s+/ns.test/allocated/${name}\\nOwner:\\s+kim@example.com\\nCreated:.*ago\\)\\nReplicas:\\s+1/1 ready\\nVersion:\\s+v1\\nDisk:\\s+${name}\\nExpires:\\s+never\\nAccessList:\\s+kim@example.com, admin@example.com\\n$`));
+    expect(long.stdout).toMatch(new RegExp(`^Name:\\s+${name}\\nState:\\s+ready\\nMountName:\\s+/ns.test/allocated/${name}\\nOwner:\\s+kim@example.com\\nCreated:.*ago\\)\\nReplicas:\\s+1/1 ready\\nVersion:\\s+v1\\nDisk:\\s+${name}\\nExpires:\\s+never\\nAccessList:\\s+kim@example.com, admin@example.com\\n$`));
     const json = JSON.parse((await allocatorCli(['list', '--json'], as('kim@example.com'))).stdout) as { name: string }[];
     expect(json.map((i) => i.name)).toEqual([name]);
 

@@ -52,7 +52,7 @@ export class FakeCluster implements ClusterClient {
       const reads = (this.#reads.get(name) ?? 0) + 1;
       this.#reads.set(name, reads);
       const replicas = found.spec?.replicas ?? 1;
-      if (reads > this.readyAfterReads) found.status = { observedGeneration: 1, replicas, availableReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas };
+      if (reads > this.readyAfterReads) found.status = { observedGeneration: found.metadata?.generation ?? 1, replicas, availableReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas };
       return structuredClone(found);
     });
   }
@@ -65,8 +65,14 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('patchDeployment', () => {
       const found = this.deployments.get(name);
       if (!found) throw new NotFoundError(`deployments "${name}" not found`);
-      const annotations = { ...found.metadata?.annotations, ...(patch as { metadata?: { annotations?: Record<string, string | null> } }).metadata?.annotations };
+      const { metadata, spec } = patch as { metadata?: { annotations?: Record<string, string | null> }; spec?: { replicas?: number } };
+      const annotations = { ...found.metadata?.annotations, ...metadata?.annotations };
       found.metadata!.annotations = Object.fromEntries(Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null));
+      if (spec?.replicas !== undefined) {
+        found.spec = { ...found.spec!, replicas: spec.replicas };
+        found.metadata!.generation = (found.metadata!.generation ?? 1) + 1;
+        this.#reads.set(name, 0);
+      }
       return structuredClone(found);
     });
   }

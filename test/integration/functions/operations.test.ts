@@ -1,0 +1,102 @@
+import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Instance } from '../../../shared/instances/instance.ts';
+import { call, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ prefix: 'operations', overrides: { ALLOCATOR_MAX_INSTANCES_PER_USER: '1', ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '3600', ALLOCATOR_MAX_LIFETIME_SECONDS: '86400' } });
+});
+afterAll(async () => stack?.stop());
+
+type Answer = Instance & { error?: { code: number; status: string; message: string } };
+const op = async (url: string, email: string, body: Record<string, unknown>) => await call<Answer>(url, { token: stack.tokenFor(email), body });
+const create = (email: string) => op(stack.urls.create, email, {});
+const suspend = (email: string, name: string) => op(`${stack.urls.destroy}/suspend`, email, { name });
+const resume = (email: string, name: string, extra: Record<string, unknown> = {}) => op(`${stack.urls.create}/resume`, email, { name, ...extra });
+const reset = (email: string, name: string, extra: Record<string, unknown> = {}) => op(`${stack.urls.destroy}/reset`, email, { name, ...extra });
+const destroy = (email: string, name: string) => op(stack.urls.destroy, email, { name });
+const disk = (name: string) => stack.emulator.disks({ project: PROJECT, zone: ZONE }).find((d) => d.name === name);
+const deploymentNames = async () => (await stack.kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: stack.namespace })).items.map((d) => d.metadata?.name ?? '');
+const leases = async () => (await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items;
+
+/** What every concurrent pair must leave: a Deployment only with its disk, and no disk, slot or lock without its Deployment. */
+async function expectConsistent(): Promise<void> {
+  const deployments = await deploymentNames();
+  const disks = stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name);
+  expect([...disks].sort()).toEqual([...deployments].sort());
+  for (const lease of await leases()) expect(deployments).toContain(lease.metadata?.labels?.['allocator.dev/instance']);
+  expect((await leases()).filter((lease) => lease.metadata?.labels?.['allocator.dev/lock'])).toEqual([]);
+}
+
+describe('suspend, resume and reset', () => {
+  it('suspend keeps the disk and the slot; resume brings the same instance back', async () => {
+    const created = await create('sue@example.com');
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ state: 'ready', problems: [] });
+    const suspended = await suspend('sue@example.com', created.body.name);
+    expect(suspended.status).toBe(200);
+    expect(suspended.body).toMatchObject({ name: created.body.name, state: 'suspended', replicas: 0 });
+    expect(disk(created.body.name)).toBeDefined();
+    // Still counts toward the per-user limit of 1.
+    expect((await create('sue@example.com')).body.error).toMatchObject({ code: 429 });
+
+    const resumed = await resume('sue@example.com', created.body.name);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ name: created.body.name, mountName: created.body.mountName, state: 'ready', replicas: 1, readyReplicas: 1 });
+    expect((await destroy('sue@example.com', created.body.name)).status).toBe(200);
+    await expectConsistent();
+  });
+
+  it('reset gives a fresh disk and keeps name, mount name, owner, access list and expiry', async () => {
+    const created = await create('ray@example.com');
+    const before = disk(created.body.name);
+    const answered = await reset('ray@example.com', created.body.name);
+    expect(answered.status).toBe(200);
+    const { state, readyReplicas, problems, ...kept } = answered.body;
+    expect({ state, readyReplicas, problems }).toEqual({ state: 'ready', readyReplicas: 1, problems: [] });
+    const { state: _s, readyReplicas: _r, problems: _p, ...original } = created.body;
+    expect(kept).toEqual(original);
+    const after = disk(created.body.name);
+    expect(after?.id).not.toBe(before?.id);
+    expect(after?.labels).toEqual(before?.labels);
+    expect((await destroy('ray@example.com', created.body.name)).status).toBe(200);
+    await expectConsistent();
+  });
+
+  it('answers strangers with the same 404 as destroy, and bad names with 400', async () => {
+    const created = await create('own@example.com');
+    for (const answer of [await suspend('eve@example.com', created.body.name), await resume('eve@example.com', created.body.name), await reset('eve@example.com', created.body.name)]) {
+      expect(answer.status).toBe(404);
+      expect(answer.body.error).toMatchObject({ status: 'NOT_FOUND', message: `instance ${created.body.name} not found` });
+    }
+    expect((await suspend('own@example.com', 'kube-dns')).status).toBe(400);
+    expect((await reset('own@example.com', created.body.name, { force: true })).status).toBe(400);
+    expect(disk(created.body.name)).toBeDefined();
+    expect((await destroy('own@example.com', created.body.name)).status).toBe(200);
+  });
+});
+
+describe('two operations on one instance at once', () => {
+  const pairs: [string, (name: string) => Promise<{ status: number; body: Answer }>, (name: string) => Promise<{ status: number; body: Answer }>][] = [
+    ['a reset and a destroy', (n) => reset('pair@example.com', n), (n) => destroy('pair@example.com', n)],
+    ['two resets', (n) => reset('pair@example.com', n), (n) => reset('pair@example.com', n)],
+    ['a resume and a suspend', (n) => resume('pair@example.com', n), (n) => suspend('pair@example.com', n)],
+    ['a destroy and a reset', (n) => destroy('pair@example.com', n), (n) => reset('pair@example.com', n)],
+  ];
+
+  it.each(pairs)('%s end consistent: each succeeds or gets a 409 ABORTED (or a 404 once destroyed)', async (_label, first, second) => {
+    const created = await create('pair@example.com');
+    expect(created.status).toBe(201);
+    const answers = await Promise.all([first(created.body.name), second(created.body.name)]);
+    for (const answer of answers) {
+      if (answer.status === 409) expect(answer.body.error).toMatchObject({ status: 'ABORTED', message: expect.stringMatching(/is in progress; retry when it is done/) });
+      else expect([200, 404]).toContain(answer.status);
+    }
+    expect(answers.some((answer) => answer.status === 200)).toBe(true);
+    await expectConsistent();
+    if ((await deploymentNames()).includes(created.body.name)) expect((await destroy('pair@example.com', created.body.name)).status).toBe(200);
+    await expectConsistent();
+    expect(await deploymentNames()).toEqual([]);
+  });
+});

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { AbortedError, FailedPreconditionError, NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
+import { executeCreate } from '../../../../shared/executors/create.ts';
+import { destroyInstance } from '../../../../shared/executors/destroy.ts';
+import { resetInstance, resumeInstance, suspendInstance, type LifecycleSettings } from '../../../../shared/executors/lifecycle.ts';
+import { withLock } from '../../../../shared/executors/lock.ts';
+import { planCreate } from '../../../../shared/plans/create-plan.ts';
+import { lockName } from '../../../../shared/plans/lock.ts';
+import { caller, config, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
+
+type World = ReturnType<typeof world>;
+const settings: LifecycleSettings = { policy: { serverName: 'syncbased', admins: ['root@example.com'] }, disk: config.disk, lockMs: 60_000 };
+const ada = caller('ada@example.com');
+
+async function instance(w: World): Promise<string> {
+  return (await executeCreate(planCreate({ config, template, caller: ada, request: { wait: true }, nowMs: w.clock.now(), random: w.random }), w.context)).name;
+}
+const request = (name: string) => ({ name, wait: true, waitMs: 10_000 });
+
+describe('suspend, resume and reset', () => {
+  it('suspend scales to 0 and keeps disk and slots; resume scales back to the template\'s replicas', async () => {
+    const w = world();
+    const name = await instance(w);
+    const before = leftovers(w);
+    expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ name, state: 'suspended', replicas: 0 });
+    expect(leftovers(w)).toEqual(before);
+    expect(await resumeInstance(w.context, settings, ada, request(name))).toMatchObject({ name, state: 'ready', replicas: 1, readyReplicas: 1 });
+    expect(leftovers(w)).toEqual(before); // and the lock is gone
+  });
+
+  it('reset makes a fresh disk with the same name and labels, then scales back', async () => {
+    const w = world();
+    const name = await instance(w);
+    const first = w.disks.disks.get(name)!;
+    w.clock.advance(1_000);
+    const answer = await resetInstance(w.context, settings, ada, request(name));
+    expect(answer).toMatchObject({ name, state: 'ready' });
+    const fresh = w.disks.disks.get(name)!;
+    expect(fresh.labels).toEqual(first.labels);
+    expect(fresh.creationTimestamp > first.creationTimestamp).toBe(true);
+    expect(w.disks.faults.calls.filter((call) => call === 'createDisk')).toHaveLength(2);
+  });
+
+  it('a reset that cannot make the new disk leaves the instance suspended, never running without a disk, and a second reset finishes', async () => {
+    const w = world();
+    const name = await instance(w);
+    w.disks.faults.inject({ method: 'createDisk', when: 'before', error: () => new UnavailableError('create disk: backendError') });
+    await expect(resetInstance(w.context, settings, ada, request(name))).rejects.toThrow(/backendError/);
+    expect(w.cluster.deployments.get(name)?.spec?.replicas).toBe(0);
+    expect(w.disks.disks.has(name)).toBe(false);
+    expect(await resetInstance(w.context, settings, ada, request(name))).toMatchObject({ state: 'ready' });
+    expect(w.disks.disks.has(name)).toBe(true);
+  });
+
+  it('answers a stranger 404 and touches nothing', async () => {
+    const w = world();
+    const name = await instance(w);
+    const before = leftovers(w);
+    for (const act of [() => suspendInstance(w.context, settings, caller('eve@example.com'), name), () => resetInstance(w.context, settings, caller('eve@example.com'), request(name))]) {
+      await expect(act()).rejects.toThrow(NotFoundError);
+    }
+    expect(leftovers(w)).toEqual(before);
+  });
+
+  it('refuses an instance that is being deleted', async () => {
+    const w = world();
+    const name = await instance(w);
+    w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date();
+    await expect(resumeInstance(w.context, settings, ada, request(name))).rejects.toThrow(FailedPreconditionError);
+  });
+});
+
+describe('one operation at a time on an instance', () => {
+  it('answers a second operation 409 ABORTED while the first holds the lock, and lets it run after', async () => {
+    const w = world();
+    const name = await instance(w);
+    const deployment = w.cluster.deployments.get(name)!;
+    let second: unknown;
+    await withLock(w.context, { deployment, operation: 'reset', durationMs: 60_000 }, async () => {
+      second = await suspendInstance(w.context, settings, ada, name).catch((error: unknown) => error);
+      await expect(destroyInstance(w.context, settings, ada, name)).rejects.toThrow(/a reset of syncbased-[0-9a-f]{8} is in progress/);
+    });
+    expect(second).toBeInstanceOf(AbortedError);
+    expect(second).toMatchObject({ status: 409, statusName: 'ABORTED', retryAfterSeconds: 5 });
+    expect(w.cluster.leases.has(lockName(name))).toBe(false);
+    expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ state: 'suspended' });
+  });
+
+  it('takes over a lock left by a crashed process once its duration has passed, and says so', async () => {
+    const w = world();
+    const name = await instance(w);
+    const deployment = w.cluster.deployments.get(name)!;
+    const crashed = withLock(w.context, { deployment, operation: 'reset', durationMs: 5_000 }, () => new Promise<never>(() => undefined));
+    void crashed;
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(suspendInstance(w.context, settings, ada, name)).rejects.toThrow(AbortedError);
+    w.clock.advance(6_000);
+    expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ state: 'suspended' });
+    expect(w.events).toContainEqual(expect.stringMatching(/taking over the lock of syncbased-[0-9a-f]{8}-lock, left by an interrupted reset/));
+  });
+
+  it('lets destroy remove the instance, its disk, slots and lock', async () => {
+    const w = world();
+    const name = await instance(w);
+    await destroyInstance(w.context, settings, ada, name);
+    expect(leftovers(w)).toEqual(NOTHING);
+  });
+});
