@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSyn
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.ts';
 import { getFreePort } from './ports.ts';
@@ -146,9 +147,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       `--secure-port=${schedulerPort}`,
       `--cert-dir=${join(dir, 'scheduler-certs')}`,
     ]);
-    const stageFiles = readdirSync(binaries.kwokStagesDir)
-      .filter((file) => file.endsWith('.yaml'))
-      .map((file) => join(binaries.kwokStagesDir, file));
+    const stageFiles = kwokStages(binaries.kwokStagesDir, dir);
     const kwok = start('kwok', binaries.kwok, [
       `--kubeconfig=${kubeconfigPath}`,
       '--manage-all-nodes=false',
@@ -236,4 +235,27 @@ async function registerFakeNode(kubeconfigPath: string, timeoutMs: number): Prom
     },
     { timeoutMs, what: `node ${NODE_NAME} to become Ready` },
   );
+}
+
+/** Stages in which the tests' pods fail, keyed on their `allocator.test/fails-with` annotation. */
+const FAILURE_STAGES_DIR = fileURLToPath(new URL('./kwok-stages/', import.meta.url));
+export const FAILS_WITH = 'allocator.test/fails-with';
+
+/**
+ * kwok's own stages, with pod-ready told to leave alone the pods that a test
+ * asks to fail (written to `dir`), plus the failure stages.
+ */
+function kwokStages(cachedDir: string, dir: string): string[] {
+  const cached = readdirSync(cachedDir).filter((file) => file.endsWith('.yaml'));
+  const files = cached.map((file) => {
+    if (file !== 'pod-ready.yaml') return join(cachedDir, file);
+    const source = readFileSync(join(cachedDir, file), 'utf8');
+    const guard = `    matchExpressions:\n    - key: '.metadata.annotations["${FAILS_WITH}"]'\n      operator: 'DoesNotExist'\n`;
+    if (!source.includes('    matchExpressions:\n')) throw new Error(`kwok's ${file} has no matchExpressions to guard`);
+    const guarded = join(dir, 'pod-ready.yaml');
+    writeFileSync(guarded, source.replace('    matchExpressions:\n', guard));
+    return guarded;
+  });
+  const failures = readdirSync(FAILURE_STAGES_DIR).filter((file) => file.endsWith('.yaml')).map((file) => join(FAILURE_STAGES_DIR, file));
+  return [...files, ...failures];
 }
