@@ -13,6 +13,8 @@ import { removeWhenParentDies, startProcess, waitUntil, type ManagedProcess } fr
 export interface ControlPlane {
   /** Path of a kubeconfig with cluster-admin rights. */
   readonly kubeconfigPath: string;
+  /** Path of a kubeconfig for `RUNTIME_USER`, which has no rights until a test binds it some (as infra/k8s/rbac.yaml does). */
+  readonly runtimeKubeconfigPath: string;
   /** `https://127.0.0.1:<port>` */
   readonly server: string;
   /** Name of the kwok fake node that pods are scheduled on. */
@@ -31,6 +33,8 @@ export interface StartControlPlaneOptions {
 }
 
 const ADMIN_USER = 'allocator-admin';
+/** The user a deployed allocator's runtime account stands for: a plain authenticated user. */
+export const RUNTIME_USER = 'allocator-runtime';
 const NODE_NAME = 'kwok-node-0';
 
 /**
@@ -100,7 +104,8 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    writeFileSync(join(dir, 'tokens.csv'), `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, { mode: 0o600 });
+    const runtimeToken = randomBytes(24).toString('hex');
+    writeFileSync(join(dir, 'tokens.csv'), `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n${runtimeToken},${RUNTIME_USER},${RUNTIME_USER}\n`, { mode: 0o600 });
     const certDir = join(dir, 'apiserver-certs');
     mkdirSync(certDir);
     const server = `https://127.0.0.1:${apiserverPort}`;
@@ -126,6 +131,8 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigFor({ server, caPem: readCertBundle(certDir), token: adminToken }), { mode: 0o600 });
+    const runtimeKubeconfigPath = join(dir, 'runtime-kubeconfig');
+    writeFileSync(runtimeKubeconfigPath, kubeconfigFor({ server, caPem: readCertBundle(certDir), token: runtimeToken }), { mode: 0o600 });
 
     const controllerManager = start('kube-controller-manager', binaries.kubeControllerManager, [
       `--kubeconfig=${kubeconfigPath}`,
@@ -164,7 +171,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
 
     await registerFakeNode(kubeconfigPath, readyTimeoutMs);
     progress(`[control plane] node ${NODE_NAME} ready; kubeconfig ${kubeconfigPath}`);
-    return { kubeconfigPath, server, nodeName: NODE_NAME, dir, stop };
+    return { kubeconfigPath, runtimeKubeconfigPath, server, nodeName: NODE_NAME, dir, stop };
   } catch (error) {
     await stop();
     throw error;

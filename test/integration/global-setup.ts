@@ -4,6 +4,7 @@ import { startControlPlane } from '../harness/control-plane.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     kubeconfigPath: string;
+    runtimeKubeconfigPath: string;
   }
 }
 
@@ -11,6 +12,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const controlPlane = await startControlPlane();
   project.provide('kubeconfigPath', controlPlane.kubeconfigPath);
+  project.provide('runtimeKubeconfigPath', controlPlane.runtimeKubeconfigPath);
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     void controlPlane.stop().finally(() => process.kill(process.pid, signal));
   };
