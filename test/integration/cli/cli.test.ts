@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
-import { startTestStack, type TestStack } from '../stack.ts';
+import { ADMIN, call, startTestStack, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -113,7 +113,7 @@ describe('the allocator CLI against a local allocator', () => {
     expect(run.stderr).toMatch(message);
   });
 
-  it.each(['create', 'destroy', 'list', 'run'])('has --help for %s', async (command) => {
+  it.each(['create', 'destroy', 'list', 'run', 'suspend', 'resume', 'reset'])('has --help for %s', async (command) => {
     const run = await allocatorCli([command, '--help']);
     expect(run).toMatchObject({ code: 0 });
     expect(run.stdout).toMatch(new RegExp(`^usage: allocator ${command}`));
@@ -134,6 +134,40 @@ describe('the allocator CLI against a local allocator', () => {
     expect(code).toBe(128 + (signal === 'SIGTERM' ? 15 : 2));
     expect(stderr).toContain(`destroying ${name}`);
     expect((await allocatorCli(['list'], as('pia@example.com'))).stdout).toBe('');
+  });
+
+  it('holds run\'s instance on a lease it renews while the command runs; once run is SIGKILLed, the next sweep after the lease destroys it', async () => {
+    const child = spawn(process.execPath, ['cli/bin.ts', 'run', '--lease', '3', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME $$"; exec sleep 60'], {
+      cwd: ROOT,
+      env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...as('kai@example.com') },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [, name, shellPid] = await eventually(async () => /started (syncbased-[0-9a-f]{8}) (\d+)/.exec(stdout) ?? undefined, 30_000, 'the command to start');
+    const sweep = async () => (await call<{ expired: { name: string }[] }>(`${stack.urls.destroy}/sweep`, { token: stack.tokenFor(ADMIN), body: {} })).body;
+    // Alive for longer than the lease: renewed, so not expired.
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    expect((await sweep()).expired.map((e) => e.name)).not.toContain(name);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    process.kill(Number(shellPid), 'SIGKILL'); // the command outlives a SIGKILLed run, as in CI
+    expect((await allocatorCli(['list'], as('kai@example.com'))).stdout).toBe(`${name}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect((await sweep()).expired.map((e) => e.name)).toEqual([name]);
+    expect((await allocatorCli(['list'], as('kai@example.com'))).stdout).toBe('');
+  });
+
+  it('suspends, resumes and resets an instance by name', async () => {
+    const name = (await allocatorCli(['create'], as('lou@example.com'))).stdout.trim();
+    expect(await allocatorCli(['suspend', name], as('lou@example.com'))).toMatchObject({ code: 0, stdout: `${name}: suspended\n` });
+    const resumed = await allocatorCli(['resume', name], as('lou@example.com'));
+    expect(resumed).toMatchObject({ code: 0, stdout: `${name}\n` });
+    expect(resumed.stderr).toMatch(new RegExp(`${name}: ready`));
+    const reset = await allocatorCli(['reset', name, '--json'], as('lou@example.com'));
+    expect(reset.code).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ name, state: 'ready' });
+    expect(await allocatorCli(['suspend', 'syncbased-00000000'], as('lou@example.com'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/not found \(404 NOT_FOUND\)/) });
+    expect((await allocatorCli(['destroy', name], as('lou@example.com'))).code).toBe(0);
   });
 
   it('runs a command against a fresh instance, exits with its status and leaves nothing behind', async () => {
