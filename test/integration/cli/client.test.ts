@@ -65,6 +65,28 @@ describe('the typed client', () => {
   });
 });
 
+describe('the client\'s lifecycle calls', () => {
+  it('suspends, resumes and resets, each answering the instance', async () => {
+    const client = clientFor('ivy@example.com');
+    const instance = await client.create();
+    expect(await client.suspend(instance.name)).toMatchObject({ name: instance.name, state: 'suspended' });
+    expect(await client.resume(instance.name)).toMatchObject({ name: instance.name, state: 'ready', readyReplicas: 1 });
+    expect(await client.reset(instance.name, { waitTimeoutSeconds: 30 })).toMatchObject({ name: instance.name, mountName: instance.mountName, state: 'ready' });
+    await client.destroy(instance.name);
+  });
+
+  it('holds a lease that renews itself until released', async () => {
+    const client = clientFor('lea@example.com');
+    const lease = await client.lease({ leaseSeconds: 3 });
+    const firstExpiry = Date.parse(lease.instance.expiresAt ?? '');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const [renewed] = await client.list();
+    expect(Date.parse(renewed?.expiresAt ?? '')).toBeGreaterThan(firstExpiry);
+    await lease.release();
+    expect(await client.list()).toEqual([]);
+  });
+});
+
 describe('Idempotency-Key on create', () => {
   const create = (email: string, key: string) =>
     fetch(stack.urls.create, { method: 'POST', headers: { authorization: `Bearer ${stack.tokenFor(email)}`, 'idempotency-key': key }, body: '{"wait": false}' }).then(async (r) => ({ status: r.status, body: (await r.json()) as { name: string } }));
