@@ -168,6 +168,7 @@ function renderDirect(runtime: CreateRuntime, email: string): { name: string; de
     name,
     ownerEmail: email,
     admins: [],
+    accessListFormat: '{email}',
     mountRoot: '/bench',
     version: 'v1',
     createdAt: new Date().toISOString(),

@@ -17,6 +17,12 @@ export interface ServiceConfig {
   readonly disk: { readonly sizeGb: number; readonly type: string };
   /** `ALLOCATOR_MAX_INSTANCES_PER_USER` (default 1) and `ALLOCATOR_MAX_INSTANCES` (default 10). */
   readonly limits: { readonly perUser: number; readonly global: number };
+  /**
+   * How each access-list entry is written from an email, owner and admins
+   * alike: `{email}` is replaced by the email. allocatord used blessing
+   * patterns (`dev.v.io:u:{email}`). `ALLOCATOR_ACCESS_LIST_FORMAT`, default `{email}`.
+   */
+  readonly accessListFormat: string;
   /** Emails that may list and destroy every instance; on every access list. `ALLOCATOR_ADMINS`, comma-separated. */
   readonly admins: readonly string[];
   /** Who may call at all: emails, `*@domain`, or `*`. `ALLOCATOR_ALLOWED_CALLERS`, comma-separated; empty allows any verified caller. */
@@ -107,6 +113,10 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     throw new ConfigError(`ALLOCATOR_DEFAULT_LIFETIME_SECONDS (${defaultLifetime || 'never'}) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS (${maxLifetime})`);
   }
   const templatePath = read(env, 'ALLOCATOR_TEMPLATE');
+  const accessListFormat = read(env, 'ALLOCATOR_ACCESS_LIST_FORMAT') ?? '{email}';
+  if (accessListFormat.split('{email}').length !== 2 || /[{}]/.test(accessListFormat.replace('{email}', ''))) {
+    throw new ConfigError(`ALLOCATOR_ACCESS_LIST_FORMAT must hold {email} once and no other braces, e.g. dev.v.io:u:{email} (got "${accessListFormat}")`);
+  }
   return {
     serverName,
     ...(templatePath === undefined ? {} : { templatePath }),
@@ -114,6 +124,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
     disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType },
     limits: { perUser, global },
+    accessListFormat,
     admins,
     allowedCallers,
     auth: { audiences, certsUrl, mode: mode as AuthMode },

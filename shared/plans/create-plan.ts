@@ -21,7 +21,7 @@ export interface CreateRequest {
   readonly idempotencyKey?: string;
 }
 
-export type CreateConfig = Pick<ServiceConfig, 'serverName' | 'mountRoot' | 'version' | 'admins' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'>;
+export type CreateConfig = Pick<ServiceConfig, 'serverName' | 'mountRoot' | 'version' | 'admins' | 'accessListFormat' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'>;
 
 export interface DiskSpec {
   readonly name: string;
@@ -71,6 +71,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
     name,
     ownerEmail: caller.email,
     admins: config.admins,
+    accessListFormat: config.accessListFormat,
     mountRoot: config.mountRoot,
     version: config.version,
     createdAt,

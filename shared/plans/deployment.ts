@@ -10,6 +10,8 @@ export interface DeploymentInputs {
   readonly name: string;
   readonly ownerEmail: string;
   readonly admins: readonly string[];
+  /** How an access-list entry is written from an email (`{email}`, `dev.v.io:u:{email}`). */
+  readonly accessListFormat: string;
   readonly mountRoot: string;
   readonly version: string;
   /** Millisecond ISO time: the instance's creation time. */
@@ -19,8 +21,8 @@ export interface DeploymentInputs {
 }
 
 /** The owner first, then each admin, each once: who the instance lets in. */
-export function accessListOf(ownerEmail: string, admins: readonly string[]): string[] {
-  return [...new Set([ownerEmail, ...admins])];
+export function accessListOf(ownerEmail: string, admins: readonly string[], format = '{email}'): string[] {
+  return [...new Set([ownerEmail, ...admins])].map((email) => format.replace('{email}', () => email));
 }
 
 /**
@@ -32,7 +34,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
   const { serverName, name, ownerEmail, version, createdAt } = inputs;
   const ownerHash = ownerHashOf(ownerEmail);
   const mountName = mountNameOf(inputs.mountRoot, name);
-  const accessList = accessListOf(ownerEmail, inputs.admins);
+  const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat);
   const rendered = template.render(
     makeTemplateData({ name, accessList, mountName, ownerHash, version, creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName } }),
   );
@@ -55,6 +57,6 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
  * Renders the template once with sample inputs, through the same assembly as
  * a create, so that a broken template fails at cold start.
  */
-export function checkTemplate(template: DeploymentTemplate, config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'mountRoot' | 'version'>): V1Deployment {
+export function checkTemplate(template: DeploymentTemplate, config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'>): V1Deployment {
   return buildInstanceDeployment(template, { ...config, name: `${config.serverName}-00000000`, ownerEmail: 'sample@example.com', createdAt: new Date(0).toISOString() });
 }

@@ -18,6 +18,7 @@ export const config: CreateConfig = {
   mountRoot: '/ns/allocated',
   version: 'v1',
   admins: ['root@example.com'],
+  accessListFormat: '{email}',
   limits: { perUser: 1, global: 3 },
   disk: { sizeGb: 10, type: 'pd-standard' },
   lifetime: { defaultSeconds: 3600, maxSeconds: 86_400 },

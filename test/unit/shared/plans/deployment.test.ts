@@ -14,7 +14,7 @@ describe('buildInstanceDeployment', () => {
       }),
       { format: 'json' },
     );
-    const deployment = buildInstanceDeployment(forging, { serverName: 's', name: 's-00000001', ownerEmail: 'ada@example.com', admins: [], mountRoot: '', version: 'v', createdAt: '2026-11-25T00:00:00.000Z' });
+    const deployment = buildInstanceDeployment(forging, { serverName: 's', name: 's-00000001', ownerEmail: 'ada@example.com', admins: [], accessListFormat: '{email}', mountRoot: '', version: 'v', createdAt: '2026-11-25T00:00:00.000Z' });
     expect(deployment.metadata?.labels).toEqual({ app: 'x', 'allocator.dev/allocator': 's', 'allocator.dev/owner-hash': expect.not.stringMatching('forged'), 'allocator.dev/instance': 's-00000001' });
     expect(deployment.metadata?.annotations?.['allocator.dev/owner']).toBe('ada@example.com');
   });
@@ -23,7 +23,17 @@ describe('buildInstanceDeployment', () => {
     expect(accessListOf('a@x', ['b@x', 'a@x'])).toEqual(['a@x', 'b@x']);
   });
 
+  it('writes each access-list entry by the configured format, and the result stays one escaped value', () => {
+    const owner = 'o"b$&rien\\@example.com';
+    expect(accessListOf(owner, ['root@example.com'], 'dev.v.io:u:{email}')).toEqual([`dev.v.io:u:${owner}`, 'dev.v.io:u:root@example.com']);
+    const deployment = buildInstanceDeployment(template, { serverName: 'syncbased', name: 'syncbased-00000001', ownerEmail: owner, admins: ['root@example.com'], accessListFormat: 'dev.v.io:u:{email}', mountRoot: '', version: 'v', createdAt: '2026-11-25T00:00:00.000Z' });
+    const command = deployment.spec?.template.spec?.containers[0]?.command ?? [];
+    const permissions = command.find((arg) => arg.startsWith('--v23.permissions.literal='));
+    expect(JSON.parse(permissions!.slice('--v23.permissions.literal='.length))).toEqual({ Admin: { In: [`dev.v.io:u:${owner}`, 'dev.v.io:u:root@example.com'] } });
+    expect(JSON.parse(deployment.metadata?.annotations?.['allocator.dev/access-list'] ?? '')).toEqual({ In: [`dev.v.io:u:${owner}`, 'dev.v.io:u:root@example.com'] });
+  });
+
   it('checks a template at cold start through the same assembly', () => {
-    expect(checkTemplate(template, { serverName: 'syncbased', admins: ['root@example.com'], mountRoot: '/m', version: 'v1' }).metadata?.labels?.['allocator.dev/instance']).toBe('syncbased-00000000');
+    expect(checkTemplate(template, { serverName: 'syncbased', admins: ['root@example.com'], accessListFormat: '{email}', mountRoot: '/m', version: 'v1' }).metadata?.labels?.['allocator.dev/instance']).toBe('syncbased-00000000');
   });
 });
