@@ -4,7 +4,7 @@
 // bundled), a package.json with just the packages that bundle imports, and,
 // for create alone, the deployment template; with --vkube-cfg, the
 // cluster config too.
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ export interface BundleResult {
   readonly dir: string;
   readonly bytes: number;
   readonly dependencies: Readonly<Record<string, string>>;
+  /** For list: the size of the dashboard's files. */
+  readonly dashboardBytes?: number;
 }
 
 /** The installed npm packages a bundle imports, from esbuild's metafile (Node's own modules aside). */
@@ -97,7 +99,13 @@ export async function bundleFunctions(options: { outDir: string; template: strin
       copyFileSync(options.template, join(dir, 'templates', basename(options.template)));
     }
     if (options.vkubeCfg) copyFileSync(options.vkubeCfg, join(dir, 'vkube.cfg'));
-    results.push({ name, dir, bytes: statSync(join(dir, 'index.js')).size, dependencies });
+    // The dashboard's page ships beside list's code, read only when a browser asks for it.
+    let dashboardBytes: number | undefined;
+    if (name === 'list') {
+      cpSync(join(ROOT, 'functions', 'list', 'dashboard'), join(dir, 'dashboard'), { recursive: true });
+      dashboardBytes = readdirSync(join(dir, 'dashboard')).reduce((sum, file) => sum + statSync(join(dir, 'dashboard', file)).size, 0);
+    }
+    results.push({ name, dir, bytes: statSync(join(dir, 'index.js')).size, dependencies, ...(dashboardBytes === undefined ? {} : { dashboardBytes }) });
   }
   return results;
 }
@@ -116,7 +124,8 @@ async function main(): Promise<void> {
     ...(values['vkube-cfg'] ? { vkubeCfg: resolve(values['vkube-cfg']) } : {}),
   });
   for (const result of results) {
-    console.log(`${result.name.padEnd(8)} ${result.dir}  index.js ${(result.bytes / 1024).toFixed(1)} KiB  dependencies: ${Object.keys(result.dependencies).join(', ')}`);
+    const page = result.dashboardBytes === undefined ? '' : `  dashboard ${(result.dashboardBytes / 1024).toFixed(1)} KiB`;
+    console.log(`${result.name.padEnd(8)} ${result.dir}  index.js ${(result.bytes / 1024).toFixed(1)} KiB${page}  dependencies: ${Object.keys(result.dependencies).join(', ')}`);
   }
 }
 

@@ -60,6 +60,10 @@ async function main(): Promise<void> {
       ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
       ALLOCATOR_AUDIENCES: allocator,
       ALLOCATOR_ADMINS: ADMIN,
+      // The dashboard signs in through the local issuer's stand-in for Google's sign-in script.
+      ALLOCATOR_DASHBOARD_CLIENT_ID: LOCAL_DASHBOARD_CLIENT_ID,
+      ALLOCATOR_DASHBOARD_ALLOCATOR: allocator,
+      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
       ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('ALLOCATOR_') && entry[1] !== undefined)),
     };
     const functions: FunctionProcess[] = await Promise.all(
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
       gateway.route(`/${ALLOCATOR_NAME}-${fn.name}`, fn.url);
     }
     const urls = Object.fromEntries(functions.map((fn) => [fn.name, `${allocator}-${fn.name}`])) as unknown as LocalStackInfo['urls'];
-    const info: LocalStackInfo = { issuerUrl: issuer.url, audience: allocator, allocator, urls, pid: process.pid };
+    const info: LocalStackInfo = { issuerUrl: issuer.url, audience: allocator, allocator, urls, dashboard: `${urls.list}/dashboard/`, pid: process.pid };
     mkdirSync(dirname(STACK_FILE), { recursive: true });
     writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
     console.log(instructions(info, controlPlane.dir, controlPlane.kubeconfigPath));
@@ -85,12 +89,16 @@ async function main(): Promise<void> {
   clearInterval(keepAlive);
 }
 
+/** The dashboard's OAuth client id on the local stack; a deployment uses its own from Google Cloud's console. */
+const LOCAL_DASHBOARD_CLIENT_ID = 'local-dashboard.apps.googleusercontent.com';
+
 function instructions(info: LocalStackInfo, logDir: string, kubeconfig: string): string {
   return `
 Allocator is running locally.
   create   POST   ${info.urls.create}
   destroy  POST   ${info.urls.destroy}
   list     GET    ${info.urls.list}
+  dashboard       ${info.dashboard}   (sign in as any email; ${ADMIN} is the admin)
 
 Tokens: the local issuer signs Google-style ID tokens for any email (admin: ${ADMIN}).
   TOKEN=$(npm run --silent local:token -- ada@example.com)

@@ -5,6 +5,8 @@ export interface LocalStackInfo {
   readonly issuerUrl: string;
   readonly audience: string;
   readonly urls: { readonly create: string; readonly destroy: string; readonly list: string };
+  /** The dashboard's page, served by list. */
+  readonly dashboard: string;
   /** The value for the CLI's --allocator or $ALLOCATOR. */
   readonly allocator: string;
   readonly pid: number;

@@ -1,4 +1,5 @@
 // Cloud Run function `list`: GET [?all=true] -> 200 {"instances": [...]}. Never loads the compute client.
+import { fileURLToPath } from 'node:url';
 import { http } from '@google-cloud/functions-framework';
 import { makeListHandler } from '../../shared/handlers/list-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
@@ -6,4 +7,5 @@ import { loadListRuntime } from '../../shared/runtime/list-runtime.ts';
 
 installJsonFrameworkErrors({ functionName: 'list' });
 // The list runtime only: no template engine, no compute client, not even a reference to them.
-http('list', makeListHandler(loadListRuntime()));
+// The dashboard's files sit beside this file, in the sources and in the bundle alike.
+http('list', makeListHandler(loadListRuntime(), undefined, fileURLToPath(new URL('./dashboard/', import.meta.url))));

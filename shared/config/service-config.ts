@@ -49,6 +49,8 @@ export interface ServiceConfig {
     /** The longest lifetime a create or an extension may ask for; 0 means no maximum. `ALLOCATOR_MAX_LIFETIME_SECONDS`, default 0. */
     readonly maxSeconds: number;
   };
+  /** The web dashboard the list function serves at `/dashboard/`; absent unless its client id and allocator are set. */
+  readonly dashboard?: DashboardConfig;
   readonly sweep: {
     /** The sweep leaves anything younger than this alone, so that a create in flight is never touched. `ALLOCATOR_ORPHAN_GRACE_SECONDS`, default 900. */
     readonly graceMs: number;
@@ -56,6 +58,19 @@ export interface ServiceConfig {
     readonly maxDestroys: number;
   };
 }
+
+export interface DashboardConfig {
+  /** The OAuth client id its "Sign in with Google" button signs in for; it joins the accepted audiences. `ALLOCATOR_DASHBOARD_CLIENT_ID`. */
+  readonly clientId: string;
+  /** The allocator value the page calls, as the CLI's `--allocator`. `ALLOCATOR_DASHBOARD_ALLOCATOR`. */
+  readonly allocator: string;
+  /** Google Identity Services' client script; the local token issuer serves a stand-in. `ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT`, default Google's. */
+  readonly signInScript: string;
+  /** Origins whose pages may call the functions (CORS): the dashboard's own. `ALLOCATOR_DASHBOARD_ORIGINS`, comma-separated, default the allocator value's origin. */
+  readonly origins: readonly string[];
+}
+
+export const GOOGLE_SIGN_IN_SCRIPT = 'https://accounts.google.com/gsi/client';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -113,6 +128,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     throw new ConfigError(`ALLOCATOR_DEFAULT_LIFETIME_SECONDS (${defaultLifetime || 'never'}) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS (${maxLifetime})`);
   }
   const templatePath = read(env, 'ALLOCATOR_TEMPLATE');
+  const dashboard = parseDashboard(env);
   const accessListFormat = read(env, 'ALLOCATOR_ACCESS_LIST_FORMAT') ?? '{email}';
   if (accessListFormat.split('{email}').length !== 2 || /[{}]/.test(accessListFormat.replace('{email}', ''))) {
     throw new ConfigError(`ALLOCATOR_ACCESS_LIST_FORMAT must hold {email} once and no other braces, e.g. dev.v.io:u:{email} (got "${accessListFormat}")`);
@@ -127,7 +143,8 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     accessListFormat,
     admins,
     allowedCallers,
-    auth: { audiences, certsUrl, mode: mode as AuthMode },
+    auth: { audiences: dashboard && !audiences.includes(dashboard.clientId) ? [...audiences, dashboard.clientId] : audiences, certsUrl, mode: mode as AuthMode },
+    ...(dashboard ? { dashboard } : {}),
     waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
     deleteTimeoutMs: wholeNumber(env, 'ALLOCATOR_DELETE_TIMEOUT_SECONDS', 120, 1) * 1000,
     diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,
@@ -138,4 +155,24 @@ export function parseServiceConfig(env: Env): ServiceConfig {
       maxDestroys: wholeNumber(env, 'ALLOCATOR_SWEEP_MAX_DESTROYS', 50, 1),
     },
   };
+}
+
+function parseDashboard(env: Env): DashboardConfig | undefined {
+  const clientId = read(env, 'ALLOCATOR_DASHBOARD_CLIENT_ID');
+  const allocator = read(env, 'ALLOCATOR_DASHBOARD_ALLOCATOR');
+  if (clientId === undefined && allocator === undefined) return undefined;
+  if (clientId === undefined || allocator === undefined) throw new ConfigError('set both ALLOCATOR_DASHBOARD_CLIENT_ID and ALLOCATOR_DASHBOARD_ALLOCATOR to serve the dashboard, or neither');
+  const origin = (text: string, key: string): string => {
+    try {
+      return new URL(text.replace('{function}', 'function')).origin;
+    } catch (error) {
+      throw new ConfigError(`${key} must hold URLs (got "${text}")`, { cause: error });
+    }
+  };
+  const signInScript = read(env, 'ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT') ?? GOOGLE_SIGN_IN_SCRIPT;
+  origin(signInScript, 'ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT');
+  const origins = list(env, 'ALLOCATOR_DASHBOARD_ORIGINS').map((text) => origin(text, 'ALLOCATOR_DASHBOARD_ORIGINS'));
+  // By default the page is the list function's own, which the allocator value names.
+  const listOrigin = origin(allocator.includes('{function}') ? allocator.replaceAll('{function}', 'list') : allocator, 'ALLOCATOR_DASHBOARD_ALLOCATOR');
+  return { clientId, allocator, signInScript, origins: origins.length > 0 ? origins : [listOrigin] };
 }

@@ -91,6 +91,7 @@ export function makeCreateHandler(runtime: CreateRuntime, log?: LogSink): HttpFu
     name: 'create',
     verifier: runtime.verifier,
     policy: config,
+    ...(config.dashboard ? { corsOrigins: config.dashboard.origins } : {}),
     ...(log ? { log } : {}),
     routes: {
       '/': { methods: ['POST'], requires: 'caller', operation: 'create instances', handle: create },

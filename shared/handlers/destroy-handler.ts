@@ -55,6 +55,7 @@ export function makeDestroyHandler(runtime: DestroyRuntime, log?: LogSink): Http
     name: 'destroy',
     verifier: runtime.verifier,
     policy: config,
+    ...(config.dashboard ? { corsOrigins: config.dashboard.origins } : {}),
     ...(log ? { log } : {}),
     routes: {
       '/': { methods: ['POST', 'DELETE'], requires: 'caller', operation: 'destroy instances', handle: destroy },

@@ -4,6 +4,7 @@ import { listInstances } from '../executors/list.ts';
 import { makeHttpFunction } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
 import type { ListRuntime } from '../runtime/runtimes.ts';
+import { isDashboardPath, makeDashboardHandler } from './dashboard.ts';
 
 /** `?all=true` (admins only). */
 export function parseListQuery(query: URLSearchParams): { all: boolean } {
@@ -14,12 +15,17 @@ export function parseListQuery(query: URLSearchParams): { all: boolean } {
   return { all: all === 'true' };
 }
 
-/** The list function: `GET /`, or `GET /?all=true` for admins. */
-export function makeListHandler(runtime: ListRuntime, log?: LogSink): HttpFunction {
-  return makeHttpFunction({
+/**
+ * The list function: `GET /`, or `GET /?all=true` for admins; and, when the
+ * dashboard is configured, its page at `/dashboard/` from `dashboardDir`.
+ */
+export function makeListHandler(runtime: ListRuntime, log?: LogSink, dashboardDir?: string): HttpFunction {
+  const { dashboard } = runtime.config;
+  const api = makeHttpFunction({
     name: 'list',
     verifier: runtime.verifier,
     policy: runtime.config,
+    ...(dashboard ? { corsOrigins: dashboard.origins } : {}),
     ...(log ? { log } : {}),
     routes: {
       '/': {
@@ -30,4 +36,7 @@ export function makeListHandler(runtime: ListRuntime, log?: LogSink): HttpFuncti
       },
     },
   });
+  if (!dashboard || dashboardDir === undefined) return api;
+  const page = makeDashboardHandler({ dir: dashboardDir, dashboard, ...(log ? { log } : {}) });
+  return (req, res) => (isDashboardPath(new URL(req.originalUrl ?? req.url, 'http://function').pathname) ? page(req, res) : api(req, res));
 }

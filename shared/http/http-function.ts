@@ -2,7 +2,7 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import type { CallerIdentity } from '../auth/identity.ts';
 import { authorize, type AccessPolicy, type Requirement } from '../auth/policy.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
-import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, toHttpError } from '../errors.ts';
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, toHttpError } from '../errors.ts';
 import { parseBody } from './body.ts';
 import { MAX_BODY_BYTES } from './framework-errors.ts';
 import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
@@ -45,6 +45,8 @@ export function makeHttpFunction(options: {
   routes: Readonly<Record<string, Route>>;
   verifier: TokenVerifier;
   policy: AccessPolicy;
+  /** Origins whose pages may call (the dashboard's): preflights are answered and responses carry CORS headers for them. */
+  corsOrigins?: readonly string[];
   log?: LogSink;
 }): HttpFunction {
   const log = options.log ?? stdoutLog;
@@ -60,6 +62,14 @@ export function makeHttpFunction(options: {
       const url = new URL(req.originalUrl ?? req.url, 'http://function');
       const path = url.pathname.replace(/\/+$/, '') || '/';
       const route = options.routes[path];
+      const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+      if (origin !== undefined && options.corsOrigins?.includes(origin)) res.set(corsHeaders(origin));
+      if (req.method === 'OPTIONS' && origin !== undefined) {
+        if (!options.corsOrigins?.includes(origin)) throw new PermissionDeniedError(`pages at ${origin} may not call this allocator; its admins can add the origin to ALLOCATOR_DASHBOARD_ORIGINS`);
+        status = 204;
+        res.status(204).set(PREFLIGHT_HEADERS).set('Access-Control-Allow-Methods', (route?.methods ?? ['GET', 'POST']).join(', ')).end();
+        return;
+      }
       if (!route) throw new NotFoundError(`no such path ${path}: ${options.name} takes ${paths}`);
       if (!route.methods.includes(req.method)) throw new MethodNotAllowedError(req.method, route.methods);
       if (req.rawBody && req.rawBody.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
@@ -102,4 +112,14 @@ export function makeHttpFunction(options: {
       );
     }
   };
+}
+
+/** What a preflight allows besides the method: the headers the dashboard and the client send. */
+const PREFLIGHT_HEADERS = {
+  'Access-Control-Allow-Headers': 'authorization, content-type, idempotency-key, x-serverless-authorization',
+  'Access-Control-Max-Age': '3600',
+};
+
+function corsHeaders(origin: string): Record<string, string> {
+  return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -8,6 +9,8 @@ import { makeListHandler } from '../../shared/handlers/list-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
 import type { CreateRuntime } from '../../shared/runtime/runtimes.ts';
 import { closeServer, listenOnLoopback } from './http.ts';
+
+const DASHBOARD_DIR = fileURLToPath(new URL('../../functions/list/dashboard/', import.meta.url));
 
 export interface FunctionUrls {
   readonly create: string;
@@ -23,7 +26,7 @@ export interface FunctionUrls {
 export async function serveInProcess(runtime: CreateRuntime, log: (line: string) => void = () => undefined): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
   installJsonFrameworkErrors({ functionName: 'in-process', log });
   const id = randomBytes(4).toString('hex');
-  const handlers = { create: makeCreateHandler(runtime, log), destroy: makeDestroyHandler(runtime, log), list: makeListHandler(runtime, log) };
+  const handlers = { create: makeCreateHandler(runtime, log), destroy: makeDestroyHandler(runtime, log), list: makeListHandler(runtime, log, DASHBOARD_DIR) };
   const servers: Server[] = [];
   const urls: Record<string, string> = {};
   for (const [name, handler] of Object.entries(handlers)) {

@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback, readBody, sendJson } from './http.ts';
 import { selfSignedCertificatePem } from './x509.ts';
@@ -77,7 +78,13 @@ function subjectFor(email: string): string {
   return BigInt(`0x${createHash('sha256').update(email).digest('hex').slice(0, 15)}`).toString().padStart(21, '1');
 }
 
-export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number } = {}): Promise<TokenIssuer> {
+const GSI_STAND_IN = new URL('./gsi-stand-in.js', import.meta.url);
+
+/**
+ * `certsMaxAgeSeconds`: the certificates' Cache-Control max-age. `signInSeconds`:
+ * the lifetime of the tokens the sign-in stand-in gives (Google's are an hour).
+ */
+export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; signInSeconds?: number } = {}): Promise<TokenIssuer> {
   const maxAge = options.certsMaxAgeSeconds ?? 21_600;
   const now = new Date();
   // Google publishes two keys at a time; we sign with the first.
@@ -139,6 +146,28 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number } 
         return;
       }
       sendJson(res, 200, { id_token: issueIdToken({ ...body, email: body.email, audience: body.audience }) });
+      return;
+    }
+    // The sign-in stand-in: Google Identity Services' client script, and the token its form asks for.
+    if (req.method === 'GET' && path === '/gsi/client') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' });
+      res.end(readFileSync(GSI_STAND_IN));
+      return;
+    }
+    if (path === '/gsi/token') {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'content-type' });
+        res.end();
+        return;
+      }
+      const body = JSON.parse(await readBody(req)) as { email?: unknown; client_id?: unknown };
+      if (typeof body.email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(body.email) || typeof body.client_id !== 'string') {
+        sendJson(res, 400, { error: 'email and client_id are required' });
+        return;
+      }
+      const claims = { ...claimsFor({ email: body.email, audience: body.client_id, expiresInSeconds: options.signInSeconds ?? 3600 }), azp: body.client_id };
+      sendJson(res, 200, { credential: signJwt({}, claims) });
       return;
     }
     sendJson(res, 404, { error: `no route for ${req.method} ${path}` });

@@ -53,12 +53,13 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { prefix: string; overrides?: Record<string, string> }): Promise<TestStack> {
+export async function startTestStack(options: { prefix: string; overrides?: Record<string, string> | ((parts: { issuer: TokenIssuer }) => Record<string, string>) }): Promise<TestStack> {
   const kubeConfig = testKubeConfig();
   const { namespace, remove } = await createTestNamespace(kubeConfig, options.prefix);
   const issuer = await startTokenIssuer();
   const emulator = await startDisksEmulator();
-  const env = allocatorEnv({ namespace, emulator, issuer, ...(options.overrides ? { overrides: options.overrides } : {}) });
+  const overrides = typeof options.overrides === 'function' ? options.overrides({ issuer }) : options.overrides;
+  const env = allocatorEnv({ namespace, emulator, issuer, ...(overrides ? { overrides } : {}) });
   const runtime = makeCreateRuntime(loadConfig(env));
   const logs: string[] = [];
   const served = await serveInProcess(runtime, (line) => logs.push(line));

@@ -31,6 +31,26 @@ describe('parseServiceConfig', () => {
     });
   });
 
+  it('serves the dashboard only when its client id and allocator are set, and accepts its tokens', () => {
+    expect(parseServiceConfig(base)).not.toHaveProperty('dashboard');
+    const config = parseServiceConfig({ ...base, ALLOCATOR_DASHBOARD_CLIENT_ID: 'dash.apps.googleusercontent.com', ALLOCATOR_DASHBOARD_ALLOCATOR: 'https://a-{function}-xyz-uc.a.run.app' });
+    expect(config.dashboard).toEqual({
+      clientId: 'dash.apps.googleusercontent.com',
+      allocator: 'https://a-{function}-xyz-uc.a.run.app',
+      signInScript: 'https://accounts.google.com/gsi/client',
+      origins: ['https://a-list-xyz-uc.a.run.app'],
+    });
+    expect(config.auth.audiences).toEqual(['https://a.test', 'dash.apps.googleusercontent.com']);
+  });
+
+  it.each([
+    [{ ALLOCATOR_DASHBOARD_CLIENT_ID: 'x' }, /set both ALLOCATOR_DASHBOARD_CLIENT_ID and ALLOCATOR_DASHBOARD_ALLOCATOR/],
+    [{ ALLOCATOR_DASHBOARD_CLIENT_ID: 'x', ALLOCATOR_DASHBOARD_ALLOCATOR: 'not a url' }, /ALLOCATOR_DASHBOARD_ALLOCATOR must hold URLs/],
+    [{ ALLOCATOR_DASHBOARD_CLIENT_ID: 'x', ALLOCATOR_DASHBOARD_ALLOCATOR: 'https://a.test/x', ALLOCATOR_DASHBOARD_ORIGINS: 'dashboard.test' }, /ALLOCATOR_DASHBOARD_ORIGINS must hold URLs/],
+  ])('refuses a half-set dashboard %j', (env, message) => {
+    expect(() => parseServiceConfig({ ...base, ...env })).toThrow(message);
+  });
+
   it('needs no template: only create\'s runtime does', () => {
     expect(parseServiceConfig({ ...base, ALLOCATOR_TEMPLATE: undefined })).not.toHaveProperty('templatePath');
   });

@@ -33,6 +33,7 @@ beforeAll(async () => {
       name: 'destroy',
       verifier,
       policy: { serverName: 's', admins: ['root@example.com'], allowedCallers: ['*@example.com'] },
+      corsOrigins: ['https://dashboard.test'],
       log: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>),
       routes: {
         '/': {
@@ -67,13 +68,14 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function send(path: string, init: { method?: string; as?: string; body?: string } = {}) {
+async function send(path: string, init: { method?: string; as?: string; body?: string; origin?: string } = {}) {
   const response = await fetch(`${url}${path}`, {
     method: init.method ?? 'POST',
-    headers: { 'content-type': 'application/json', ...(init.as ? { authorization: `Bearer ${init.as}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(init.as ? { authorization: `Bearer ${init.as}` } : {}), ...(init.origin ? { origin: init.origin } : {}) },
     ...(init.body === undefined ? {} : { body: init.body }),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as { error?: { code: number; status: string; message: string } } };
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as { error?: { code: number; status: string; message: string } } };
 }
 
 describe('makeHttpFunction', () => {
@@ -114,5 +116,36 @@ describe('makeHttpFunction', () => {
       expect.objectContaining({ severity: 'INFO', message: 'destroy 200 s-00000001', caller: 'ada@example.com', instance: 's-00000001', events: ['could not undo the disk s-00000001: boom'] }),
       expect.objectContaining({ severity: 'ERROR', message: 'destroy 500', error: 'Error: a bug with internals in its message' }),
     ]);
+  });
+});
+
+describe('CORS for the dashboard\'s origin', () => {
+  it('answers a preflight from the dashboard\'s origin, before any token', async () => {
+    const response = await send('/sweep', { method: 'OPTIONS', origin: 'https://dashboard.test' });
+    expect(response.status).toBe(204);
+    expect(Object.fromEntries(['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'vary'].map((h) => [h, response.headers.get(h)]))).toEqual({
+      'access-control-allow-origin': 'https://dashboard.test',
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'authorization, content-type, idempotency-key, x-serverless-authorization',
+      vary: 'Origin',
+    });
+  });
+
+  it('refuses a preflight from another origin, and gives its answers no CORS headers', async () => {
+    const preflight = await send('/', { method: 'OPTIONS', origin: 'https://evil.test' });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const answer = await send('/listing', { method: 'GET', as: 'ada@example.com', origin: 'https://evil.test' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('puts CORS headers on the dashboard\'s answers, errors included, so the page can read them', async () => {
+    const ok = await send('/listing', { method: 'GET', as: 'ada@example.com', origin: 'https://dashboard.test' });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://dashboard.test');
+    const refused = await send('/sweep', { as: 'ada@example.com', body: '{}', origin: 'https://dashboard.test' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://dashboard.test');
+    expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
   });
 });

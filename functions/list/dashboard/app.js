@@ -1,0 +1,271 @@
+// Allocator's dashboard: signs in with Google Identity Services and calls the
+// three functions' JSON APIs with the ID token it gets. It keeps the token in
+// memory only: no cookie, no storage, no server session.
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 2000;
+
+const session = { token: undefined, expiresAt: 0, email: '', admin: false };
+let config;
+let instances = [];
+/** Names of instances that a create, resume or reset is bringing up: followed until ready. */
+const following = new Map();
+let pollTimer;
+
+async function main() {
+  config = await (await fetch('config.json')).json();
+  await loadScript(config.signInScript);
+  google.accounts.id.initialize({ client_id: config.clientId, callback: onCredential, auto_select: true, cancel_on_tap_outside: false });
+  google.accounts.id.renderButton($('sign-in-button'), { type: 'standard', theme: 'outline', size: 'large', text: 'signin_with' });
+  $('sign-out').addEventListener('click', signOut);
+  $('create').addEventListener('click', () => act(createInstance, $('create')));
+  $('show-all').addEventListener('change', () => void refresh());
+  setInterval(updateCountdowns, 1000);
+  $('loading').hidden = true;
+  showSignIn('Sign in with your Google account to see and manage your test instances.');
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = src;
+    script.async = true;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`cannot load the sign-in script from ${src}`));
+    document.head.append(script);
+  });
+}
+
+function onCredential({ credential }) {
+  const claims = JSON.parse(atob(credential.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+  Object.assign(session, { token: credential, expiresAt: claims.exp * 1000, email: claims.email });
+  $('who').textContent = claims.email;
+  $('account').hidden = false;
+  $('sign-in').hidden = true;
+  $('app').hidden = false;
+  showError('');
+  void checkAdmin().then(refresh);
+}
+
+function signOut() {
+  google.accounts.id.disableAutoSelect();
+  Object.assign(session, { token: undefined, expiresAt: 0, email: '', admin: false });
+  showSignIn('You are signed out.');
+}
+
+function showSignIn(why) {
+  clearTimeout(pollTimer);
+  $('account').hidden = true;
+  $('app').hidden = true;
+  $('sign-in').hidden = false;
+  $('sign-in-why').textContent = why;
+  google.accounts.id.prompt();
+}
+
+class ApiError extends Error {}
+
+/** One call to a function, with the signed-in person's token; an expired token asks them to sign in again. */
+async function api(fn, path, { method = 'POST', body } = {}) {
+  if (!session.token || Date.now() > session.expiresAt - 30_000) {
+    showSignIn('Your sign-in has expired; sign in again to go on.');
+    throw new ApiError('');
+  }
+  const response = await fetch(`${config.endpoints[fn]}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${session.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    showSignIn('Your sign-in was not accepted; sign in again.');
+    throw new ApiError('');
+  }
+  if (!response.ok) throw new ApiError(describeError(response.status, answer.error));
+  return answer;
+}
+
+function describeError(status, error) {
+  const message = error?.message ?? `the allocator answered ${status}`;
+  if (status === 429) return `Limit reached: ${message}`;
+  if (status === 403) return `Not allowed: ${message}`;
+  if (status === 404) return `Not found: ${message}`;
+  if (status === 409) return `Busy: ${message}`;
+  return message;
+}
+
+/** Runs one user action with its button disabled, showing any error. */
+async function act(action, button) {
+  showError('');
+  if (button) button.disabled = true;
+  try {
+    await action();
+  } catch (error) {
+    if (error.message) showError(error.message);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+async function checkAdmin() {
+  try {
+    await api('list', '?all=true', { method: 'GET' });
+    session.admin = true;
+  } catch {
+    session.admin = false;
+  }
+  $('all-toggle').hidden = !session.admin;
+}
+
+async function refresh() {
+  clearTimeout(pollTimer);
+  const all = session.admin && $('show-all').checked;
+  try {
+    instances = (await api('list', all ? '?all=true' : '', { method: 'GET' })).instances;
+  } catch (error) {
+    if (error.message) showError(error.message);
+    return;
+  }
+  $('instances-title').textContent = all ? 'All instances' : 'Your instances';
+  render();
+  for (const [name, what] of following) {
+    const instance = instances.find((candidate) => candidate.name === name);
+    if (!instance) following.delete(name);
+    else if (instance.state === 'ready') {
+      following.delete(name);
+      setStatus(`${name} is ready (${what}).`);
+    } else setStatus(`${what} ${name}: ${instance.state}${instance.problems.length ? `: ${instance.problems.map((p) => p.reason).join(', ')}` : ''}…`);
+  }
+  if (following.size > 0 || instances.some((instance) => instance.state === 'starting' || instance.state === 'failing' || instance.state === 'deleting')) {
+    pollTimer = setTimeout(refresh, POLL_MS);
+  }
+}
+
+async function createInstance() {
+  setStatus('Creating an instance…');
+  const instance = await api('create', '', { body: { wait: false } });
+  following.set(instance.name, 'created');
+  setStatus(`Created ${instance.name}; starting…`);
+  await refresh();
+}
+
+const ACTIONS = {
+  extend: { label: 'Extend', doing: 'Extending', run: (name) => api('create', '/extend', { body: { name } }), done: (i) => `${i.name} now expires ${i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}.` },
+  suspend: { label: 'Suspend', doing: 'Suspending', run: (name) => api('destroy', '/suspend', { body: { name } }), done: (i) => `${i.name} is suspended.` },
+  resume: { label: 'Resume', doing: 'Resuming', run: (name) => api('create', '/resume', { body: { name, wait: false } }), follow: 'resumed' },
+  reset: { label: 'Reset', doing: 'Resetting', confirm: 'Reset wipes the instance\u2019s disk and starts it again. Its name and mount name stay.', run: (name) => api('destroy', '/reset', { body: { name, wait: false } }), follow: 'reset' },
+  destroy: { label: 'Destroy', doing: 'Destroying', confirm: 'Destroy removes the instance and its disk for good.', run: (name) => api('destroy', '', { body: { name } }), done: (i) => `${i.name} is destroyed.` },
+};
+
+async function runAction(kind, name, button) {
+  const action = ACTIONS[kind];
+  if (action.confirm && !(await confirmAction(`${action.label} ${name}?`, action.confirm, action.label))) return;
+  await act(async () => {
+    setStatus(`${action.doing} ${name}…`);
+    const answer = await action.run(name);
+    if (action.follow) following.set(name, action.follow);
+    setStatus(action.done ? action.done({ name, ...answer }) : `${name}: ${action.follow}; starting…`);
+    await refresh();
+  }, button);
+}
+
+function confirmAction(title, text, label) {
+  const dialog = $('confirm');
+  $('confirm-title').textContent = title;
+  $('confirm-text').textContent = text;
+  $('confirm-ok').textContent = label;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
+}
+
+function render() {
+  const list = $('instances');
+  list.replaceChildren(...instances.map(renderInstance));
+  $('empty').hidden = instances.length > 0;
+  updateCountdowns();
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function renderInstance(instance) {
+  const id = `instance-${instance.name}`;
+  const mount = el('code', { text: instance.mountName });
+  const copy = el('button', { type: 'button', 'aria-label': `Copy the mount name of ${instance.name}`, text: 'Copy' });
+  copy.addEventListener('click', () => void navigator.clipboard.writeText(instance.mountName).then(() => setStatus(`Copied ${instance.mountName}.`), () => setStatus(`Copy failed; the mount name is ${instance.mountName}.`)));
+  const details = el(
+    'dl',
+    {},
+    el('dt', { text: 'Mount name' }),
+    el('dd', {}, mount, ' ', copy),
+    el('dt', { text: 'Created' }),
+    el('dd', {}, el('time', { datetime: instance.creationTime, text: new Date(instance.creationTime).toLocaleString() })),
+    el('dt', { text: 'Expires' }),
+    el('dd', { 'data-expires': instance.expiresAt ?? '' }),
+    ...(instance.owner !== session.email ? [el('dt', { text: 'Owner' }), el('dd', { text: instance.owner })] : []),
+  );
+  const problems = el('ul', { class: 'problems', 'aria-label': `Problems of ${instance.name}` }, ...instance.problems.map((p) => el('li', {}, el('strong', { text: p.reason }), `: ${p.message}`)));
+  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', 'reset', 'destroy'];
+  const buttons = kinds.map((kind) => {
+    const button = el('button', { type: 'button', class: kind === 'destroy' ? 'danger' : '', 'aria-label': `${ACTIONS[kind].label} ${instance.name}`, text: ACTIONS[kind].label });
+    if (instance.state === 'deleting') button.disabled = true;
+    button.addEventListener('click', () => void runAction(kind, instance.name, button));
+    return button;
+  });
+  return el(
+    'li',
+    { class: 'instance' },
+    el(
+      'article',
+      { 'aria-labelledby': id },
+      el('header', {}, el('h3', { id, text: instance.name }), el('span', { class: `state state-${instance.state}`, text: instance.state })),
+      details,
+      ...(instance.problems.length > 0 ? [problems] : []),
+      el('div', { class: 'actions' }, ...buttons),
+    ),
+  );
+}
+
+function updateCountdowns() {
+  for (const node of document.querySelectorAll('[data-expires]')) {
+    const at = node.getAttribute('data-expires');
+    if (!at) {
+      node.textContent = 'never';
+      continue;
+    }
+    const seconds = Math.round((Date.parse(at) - Date.now()) / 1000);
+    node.textContent = seconds <= 0 ? 'expired; the next sweep destroys it' : `in ${formatDuration(seconds)}`;
+    node.title = new Date(at).toLocaleString();
+  }
+}
+
+function formatDuration(seconds) {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  return `${m}m ${String(s).padStart(2, '0')}s`;
+}
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+function showError(text) {
+  $('error').textContent = text;
+  $('error').hidden = text === '';
+}
+
+main().catch((error) => {
+  $('loading').hidden = true;
+  showError(`The dashboard could not start: ${error.message}`);
+});

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import { allocatorEndpoints } from '../../client/allocator-url.ts';
+import type { DashboardConfig } from '../config/service-config.ts';
+import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
+
+/** The page's files, and how each is served. */
+const FILES: Readonly<Record<string, { file: string; type: string; cache: string }>> = {
+  '/dashboard/': { file: 'index.html', type: 'text/html; charset=utf-8', cache: 'no-cache' },
+  '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
+  '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
+};
+
+export function isDashboardPath(path: string): boolean {
+  return path === '/dashboard' || path.startsWith('/dashboard/');
+}
+
+/** What the page needs to know, as `/dashboard/config.json`: no secret, only where to sign in and what to call. */
+export function dashboardSettings(dashboard: DashboardConfig): { clientId: string; signInScript: string; endpoints: { create: string; destroy: string; list: string } } {
+  const { create, destroy, list } = allocatorEndpoints(dashboard.allocator);
+  return { clientId: dashboard.clientId, signInScript: dashboard.signInScript, endpoints: { create, destroy, list } };
+}
+
+/** The page may load only itself, the sign-in script, and call only the allocator's functions. */
+export function contentSecurityPolicy(dashboard: DashboardConfig): string {
+  const signIn = new URL(dashboard.signInScript).origin;
+  const api = [...new Set(Object.values(dashboardSettings(dashboard).endpoints).map((url) => new URL(url).origin))].join(' ');
+  return [
+    "default-src 'self'",
+    `script-src 'self' ${signIn}`,
+    `connect-src 'self' ${api} ${signIn}`,
+    `frame-src ${signIn}`,
+    `style-src 'self' 'unsafe-inline' ${signIn}`,
+    `img-src 'self' data: ${signIn}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * Serves the dashboard at `/dashboard/` without a token: the page holds no
+ * data, and every call it makes carries the signed-in person's ID token. The
+ * files are read on the first request for them, so the API path never pays.
+ */
+export function makeDashboardHandler(options: { dir: string; dashboard: DashboardConfig; log?: LogSink }): HttpFunction {
+  const log = options.log ?? stdoutLog;
+  const cache = new Map<string, Promise<Buffer>>();
+  const settings = JSON.stringify(dashboardSettings(options.dashboard));
+  const csp = contentSecurityPolicy(options.dashboard);
+  return async (req: Request, res: Response) => {
+    const started = performance.now();
+    const url = new URL(req.originalUrl ?? req.url, 'http://function');
+    const path = url.pathname;
+    let status = 200;
+    try {
+      res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cross-Origin-Opener-Policy': 'same-origin-allow-popups' });
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        status = 405;
+        res.status(405).set('Allow', 'GET, HEAD').json({ error: { code: 405, status: 'METHOD_NOT_ALLOWED', message: `method ${req.method} is not allowed; use GET` } });
+      } else if (path === '/dashboard') {
+        status = 301;
+        res.status(301).set('Location', 'dashboard/').end(); // relative: the function may sit below a path prefix
+      } else if (path === '/dashboard/config.json') {
+        res.status(200).set({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' }).send(settings);
+      } else {
+        const entry = FILES[path];
+        if (!entry) {
+          status = 404;
+          res.status(404).json({ error: { code: 404, status: 'NOT_FOUND', message: `no such file ${path}` } });
+        } else {
+          if (!cache.has(entry.file)) cache.set(entry.file, readFile(join(options.dir, entry.file)));
+          const body = await (cache.get(entry.file) as Promise<Buffer>);
+          res.status(200).set({ 'Content-Type': entry.type, 'Cache-Control': entry.cache, ...(entry.file === 'index.html' ? { 'Content-Security-Policy': csp } : {}) }).send(body);
+        }
+      }
+    } catch (error) {
+      status = 500;
+      cache.clear();
+      res.status(500).json({ error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } });
+      log(formatRequestLog({ function: 'list', method: req.method, url: path, status, latencyMs: 0, message: 'dashboard file unreadable', error: String(error) }));
+      return;
+    }
+    log(formatRequestLog({ function: 'list', method: req.method, url: path, status, latencyMs: Math.round(performance.now() - started), message: `dashboard ${status} ${path}` }));
+  };
+}

@@ -1,0 +1,171 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../harness/browser.ts';
+import { startGateway, type Gateway } from '../../harness/gateway.ts';
+import { ADMIN, startTestStack, type TestStack } from '../stack.ts';
+
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url));
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const CLIENT_ID = 'test-dashboard.apps.googleusercontent.com';
+
+let stack: TestStack;
+let browser: Browser;
+/** The page is served through one gateway and calls the API through another: two origins, as on run.app. */
+let pageGateway: Gateway;
+let apiGateway: Gateway;
+let dashboardUrl = '';
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  [pageGateway, apiGateway] = await Promise.all([startGateway(), startGateway()]);
+  stack = await startTestStack({
+    prefix: 'dashboard',
+    overrides: ({ issuer }) => ({
+      ALLOCATOR_MAX_INSTANCES_PER_USER: '1',
+      ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '3600',
+      ALLOCATOR_MAX_LIFETIME_SECONDS: '86400',
+      ALLOCATOR_DASHBOARD_CLIENT_ID: CLIENT_ID,
+      ALLOCATOR_DASHBOARD_ALLOCATOR: apiGateway.allocatorFor('syncbase'),
+      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+      ALLOCATOR_DASHBOARD_ORIGINS: new URL(pageGateway.allocatorFor('syncbase')).origin,
+    }),
+  });
+  for (const name of ['create', 'destroy', 'list'] as const) {
+    pageGateway.route(`/syncbase-${name}`, stack.urls[name]);
+    apiGateway.route(`/syncbase-${name}`, stack.urls[name]);
+  }
+  dashboardUrl = `${pageGateway.allocatorFor('syncbase')}-list/dashboard/`;
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([pageGateway?.stop(), apiGateway?.stop()]);
+  await stack?.stop();
+});
+
+async function signedIn(email: string, viewport = { width: 1100, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(dashboardUrl).origin });
+  const page = await context.newPage();
+  await page.goto(dashboardUrl);
+  await page.getByLabel('Sign in as (local)').fill(email);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expectVisible(page.getByRole('heading', { name: 'Your instances' }));
+  await expectVisible(page.getByText(email));
+  return page;
+}
+
+async function expectVisible(locator: ReturnType<Page['getByText']>, timeout = 30_000): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+async function stateOf(page: Page, name: string): Promise<string> {
+  return (await page.getByRole('article', { name }).locator('.state').textContent()) ?? '';
+}
+
+async function waitForState(page: Page, name: string, state: string): Promise<void> {
+  await page.getByRole('article', { name }).locator(`.state-${state}`).waitFor({ timeout: 60_000 });
+}
+
+/**
+ * axe-core's findings of serious or critical impact on the page as it is now.
+ * It is evaluated through the DevTools protocol: the page's CSP rightly
+ * refuses an injected script tag.
+ */
+async function seriousAccessibilityFindings(page: Page): Promise<string[]> {
+  await page.evaluate(readFileSync(AXE, 'utf8'));
+  const results = (await page.evaluate('axe.run()')) as { violations: { id: string; impact: string; help: string }[] };
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+}
+
+describe('the dashboard in a real browser', () => {
+  it('signs in, creates, suspends, resumes, resets, extends and destroys an instance', async () => {
+    const page = await signedIn('ada@example.com');
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const article = page.getByRole('article').first();
+    await article.waitFor();
+    const name = (await article.getByRole('heading').textContent()) ?? '';
+    expect(name).toMatch(/^syncbased-[0-9a-f]{8}$/);
+    await waitForState(page, name, 'ready');
+    await expectVisible(page.getByRole('status').getByText(`${name} is ready`));
+    await expectVisible(article.getByText(/^in 59m|^in 1h 00m/));
+    await page.screenshot({ path: `${ARTIFACTS}/ready.png`, fullPage: true });
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+
+    await page.getByRole('button', { name: `Copy the mount name of ${name}` }).click();
+    await expectVisible(page.getByRole('status').getByText(`Copied /ns.test/allocated/${name}.`));
+
+    await page.getByRole('button', { name: `Suspend ${name}` }).click();
+    await waitForState(page, name, 'suspended');
+    await page.getByRole('button', { name: `Resume ${name}` }).click();
+    await waitForState(page, name, 'ready');
+
+    await page.getByRole('button', { name: `Reset ${name}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Reset ${name}?` });
+    await dialog.waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/confirm-reset.png` });
+    await dialog.getByRole('button', { name: 'Reset' }).click();
+    await expectVisible(page.getByRole('status').getByText(`${name} is ready (reset)`), 60_000);
+    expect(await stateOf(page, name)).toBe('ready');
+
+    await page.getByRole('button', { name: `Extend ${name}` }).click();
+    await expectVisible(page.getByRole('status').getByText(`${name} now expires`));
+
+    // An error from the API appears on the page: the per-user limit is 1.
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    await expectVisible(page.getByRole('alert').getByText(/^Limit reached: you already have 1 instance/));
+    await page.screenshot({ path: `${ARTIFACTS}/limit-reached.png`, fullPage: true });
+
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page.getByRole('dialog', { name: `Destroy ${name}?` }).getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(page.getByText('No instances yet.'));
+    await page.context().close();
+  });
+
+  it('shows each person only their own instances, and the admin everyone\'s', async () => {
+    const ada = await signedIn('ada@example.com');
+    await ada.getByRole('button', { name: 'Create an instance' }).click();
+    const name = (await ada.getByRole('article').first().getByRole('heading').textContent()) ?? '';
+    await waitForState(ada, name, 'ready');
+
+    const bob = await signedIn('bob@example.com');
+    await expectVisible(bob.getByText('No instances yet.'));
+    expect(await bob.getByRole('article').count()).toBe(0);
+    expect(await bob.getByLabel('Show everyone\'s').isVisible()).toBe(false);
+
+    const admin = await signedIn(ADMIN);
+    await admin.getByLabel('Show everyone\'s').check();
+    await expectVisible(admin.getByRole('heading', { name: 'All instances' }));
+    await waitForState(admin, name, 'ready');
+    await expectVisible(admin.getByRole('article', { name }).getByText('ada@example.com'));
+
+    await ada.getByRole('button', { name: `Destroy ${name}` }).click();
+    await ada.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(ada.getByText('No instances yet.'));
+    for (const page of [ada, bob, admin]) await page.context().close();
+  });
+
+  it('works by keyboard and on a phone-width screen', async () => {
+    const page = await signedIn('kim@example.com', { width: 375, height: 740 });
+    for (let i = 0; i < 10; i += 1) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate('document.activeElement?.textContent')) === 'Create an instance') break;
+    }
+    await page.keyboard.press('Enter');
+    const article = page.getByRole('article').first();
+    await article.waitFor();
+    const name = (await article.getByRole('heading').textContent()) ?? '';
+    await waitForState(page, name, 'ready');
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.screenshot({ path: `${ARTIFACTS}/phone.png`, fullPage: true });
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(page.getByText('No instances yet.'));
+    await page.context().close();
+  });
+});

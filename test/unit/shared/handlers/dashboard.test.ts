@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { http } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentSecurityPolicy, dashboardSettings, makeDashboardHandler } from '../../../../shared/handlers/dashboard.ts';
+
+const dashboard = {
+  clientId: 'dash.apps.googleusercontent.com',
+  allocator: 'https://us-central1-p.cloudfunctions.net/syncbase',
+  signInScript: 'https://accounts.google.com/gsi/client',
+  origins: ['https://us-central1-p.cloudfunctions.net'],
+};
+const dir = mkdtempSync(join(tmpdir(), 'allocator-dashboard-'));
+let url = '';
+let server: ReturnType<typeof getTestServer>;
+
+beforeAll(async () => {
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+  writeFileSync(join(dir, 'app.js'), 'export {};');
+  const name = `d-${randomBytes(4).toString('hex')}`;
+  http(name, makeDashboardHandler({ dir, dashboard, log: () => undefined }));
+  server = getTestServer(name);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the dashboard\'s files', () => {
+  it('serves the page with a CSP that allows only itself, the sign-in script and the allocator', async () => {
+    const response = await fetch(`${url}/dashboard/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toBe(contentSecurityPolicy(dashboard));
+    expect(contentSecurityPolicy(dashboard)).toContain("script-src 'self' https://accounts.google.com;");
+    expect(contentSecurityPolicy(dashboard)).toContain("connect-src 'self' https://us-central1-p.cloudfunctions.net https://accounts.google.com;");
+    expect(await response.text()).toBe('<!doctype html><title>t</title>');
+  });
+
+  it('tells the page where to sign in and what to call, and nothing secret', async () => {
+    const response = await fetch(`${url}/dashboard/config.json`);
+    expect(await response.json()).toEqual(dashboardSettings(dashboard));
+    expect(dashboardSettings(dashboard)).toEqual({
+      clientId: 'dash.apps.googleusercontent.com',
+      signInScript: 'https://accounts.google.com/gsi/client',
+      endpoints: { create: `${dashboard.allocator}-create`, destroy: `${dashboard.allocator}-destroy`, list: `${dashboard.allocator}-list` },
+    });
+  });
+
+  it.each([
+    ['/dashboard', 'GET', 301],
+    ['/dashboard/app.js', 'GET', 200],
+    ['/dashboard/app.css', 'GET', 500], // listed but missing from this directory
+    ['/dashboard/../secret', 'GET', 404],
+    ['/dashboard/other.js', 'GET', 404],
+    ['/dashboard/', 'POST', 405],
+  ])('%s by %s: %i', async (path, method, status) => {
+    const response = await fetch(`${url}${path}`, { method, redirect: 'manual' });
+    expect(response.status).toBe(status);
+    if (status === 301) expect(response.headers.get('location')).toBe('dashboard/');
+  });
+});
