@@ -23,6 +23,8 @@ export interface TokenIssuer {
   claimsFor(identity: IdentityRequest): GoogleIdTokenClaims;
   /** How many times the certs were fetched (to observe caching). */
   readonly certFetches: number;
+  /** The lifetime, in seconds, of the tokens the sign-in stand-in gives from now on (Google's are an hour). */
+  signInSeconds: number;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ const GSI_STAND_IN = new URL('./gsi-stand-in.js', import.meta.url);
  */
 export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; signInSeconds?: number } = {}): Promise<TokenIssuer> {
   const maxAge = options.certsMaxAgeSeconds ?? 21_600;
+  let signInSeconds = options.signInSeconds ?? 3600;
   const now = new Date();
   // Google publishes two keys at a time; we sign with the first.
   const published = [newSigningKey(now), newSigningKey(now)];
@@ -166,7 +169,7 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
         sendJson(res, 400, { error: 'email and client_id are required' });
         return;
       }
-      const claims = { ...claimsFor({ email: body.email, audience: body.client_id, expiresInSeconds: options.signInSeconds ?? 3600 }), azp: body.client_id };
+      const claims = { ...claimsFor({ email: body.email, audience: body.client_id, expiresInSeconds: signInSeconds }), azp: body.client_id };
       sendJson(res, 200, { credential: signJwt({}, claims) });
       return;
     }
@@ -182,6 +185,12 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
     claimsFor,
     get certFetches() {
       return certFetches;
+    },
+    get signInSeconds() {
+      return signInSeconds;
+    },
+    set signInSeconds(seconds: number) {
+      signInSeconds = seconds;
     },
     stop: () => closeServer(server),
   };

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../harness/browser.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from './support.ts';
 
@@ -31,6 +32,25 @@ describe('npm run local (the main job on one machine)', () => {
       const listed = (await (await fetch(urls.list, { headers })).json()) as { instances: { name: string }[] };
       expect(listed.instances.map((i) => i.name)).toEqual([name]);
       expect((await fetch(urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) })).status).toBe(200);
+
+      // The printed dashboard: a person signs in as any email and makes an instance, without a terminal.
+      const dashboard = /dashboard\s+(\S+)/.exec(output)?.[1];
+      expect(dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/allocator-list\/dashboard\/$/);
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(dashboard!);
+        await page.getByLabel('Sign in as (local)').fill('ada@example.com');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('button', { name: 'Create an instance' }).click();
+        await page.locator('.state-ready').waitFor({ timeout: 60_000 });
+        const made = (await page.getByRole('article').getByRole('heading').textContent()) ?? '';
+        await page.getByRole('button', { name: `Destroy ${made}` }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+        await page.getByText('No instances yet.').waitFor();
+      } finally {
+        await browser.close();
+      }
     } finally {
       local.kill('SIGINT');
       await new Promise((resolve) => local.once('exit', resolve));

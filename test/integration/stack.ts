@@ -53,7 +53,10 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { prefix: string; overrides?: Record<string, string> | ((parts: { issuer: TokenIssuer }) => Record<string, string>) }): Promise<TestStack> {
+export async function startTestStack(options: {
+  prefix: string;
+  overrides?: Record<string, string> | ((parts: { issuer: TokenIssuer }) => Record<string, string>);
+}): Promise<TestStack> {
   const kubeConfig = testKubeConfig();
   const { namespace, remove } = await createTestNamespace(kubeConfig, options.prefix);
   const issuer = await startTokenIssuer();

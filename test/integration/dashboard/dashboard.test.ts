@@ -149,6 +149,26 @@ describe('the dashboard in a real browser', () => {
     for (const page of [ada, bob, admin]) await page.context().close();
   });
 
+  it('asks the person to sign in again when their token runs out, and goes on after', async () => {
+    // A 40 s token: the page asks again 30 s before one runs out, so this waits 10 s, not an hour.
+    stack.issuer.signInSeconds = 40;
+    const page = await signedIn('tia@example.com');
+    stack.issuer.signInSeconds = 3600;
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    await expectVisible(page.getByText('Your sign-in has expired; sign in again to go on.'));
+    await page.getByLabel('Sign in as (local)').fill('tia@example.com');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectVisible(page.getByRole('heading', { name: 'Your instances' }));
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const name = (await page.getByRole('article').first().getByRole('heading').textContent()) ?? '';
+    await waitForState(page, name, 'ready');
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(page.getByText('No instances yet.'));
+    await page.context().close();
+  });
+
   it('works by keyboard and on a phone-width screen', async () => {
     const page = await signedIn('kim@example.com', { width: 375, height: 740 });
     for (let i = 0; i < 10; i += 1) {

@@ -61,7 +61,7 @@ describe('cloudbuild.yaml', () => {
     const text = readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8').replace(/^#.*$/gm, '');
     const used = new Set([...text.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]));
     expect([...used].sort()).toEqual(Object.keys(cloudbuild.substitutions).sort());
-    for (const key of ['_REGION', '_ALLOCATOR', '_VKUBE_CFG', '_TEMPLATE', '_RUNTIME_SA', '_SCHEDULER_SA']) expect(cloudbuild.substitutions).toHaveProperty(key);
+    for (const key of ['_REGION', '_ALLOCATOR', '_VKUBE_CFG', '_TEMPLATE', '_RUNTIME_SA', '_SCHEDULER_SA', '_DASHBOARD_CLIENT_ID']) expect(cloudbuild.substitutions).toHaveProperty(key);
   });
 });
 
