@@ -14,7 +14,7 @@ import { ADMIN, call, PROJECT, startTestStack, ZONE, type TestStack } from '../s
 import { eventually } from '../support.ts';
 
 // Wide enough for a loaded machine: creationTimestamp also rounds down to the second.
-const GRACE_SECONDS = 5;
+const GRACE_SECONDS = 8;
 let stack: TestStack;
 let logDir: string;
 beforeAll(async () => {
