@@ -2,8 +2,9 @@
 # One-time setup of a Google Cloud project for Allocator: APIs, the runtime and
 # scheduler service accounts with just the roles they need, the Kubernetes RBAC
 # of the runtime account, and the roles Cloud Build deploys with. Prints every
-# command; with --dry-run it only prints. The README's Deploy section explains
-# each role.
+# command; with --dry-run it only prints. Safe to run again: what exists is
+# kept (the custom role is updated to the permissions below). The README's
+# Deploy section explains each role.
 #
 # usage: infra/setup.sh --project P --zone Z --cluster C [--namespace NS]
 #          [--runtime-sa allocator-runtime] [--scheduler-sa allocator-scheduler]
@@ -35,12 +36,33 @@ run() {
   [[ $dry_run == 1 ]] || "$@"
 }
 
+# Whether a thing exists already; in a dry run, nothing is asked and everything is shown as made.
+exists() {
+  [[ $dry_run == 0 ]] && "$@" >/dev/null 2>&1
+}
+
+# Creates a service account unless it exists.
+ensure_account() {
+  local id=$1 display=$2
+  if exists gcloud iam service-accounts describe "$id@$project.iam.gserviceaccount.com" --project="$project"; then
+    echo "# $id@$project.iam.gserviceaccount.com exists"
+  else
+    run gcloud iam service-accounts create "$id" --project="$project" --display-name="$display"
+  fi
+}
+
 runtime="${runtime_sa}@${project}.iam.gserviceaccount.com"
 scheduler="${scheduler_sa}@${project}.iam.gserviceaccount.com"
 if [[ -z $build_sa ]]; then
-  if [[ $dry_run == 1 ]]; then number=PROJECT_NUMBER; else number=$(gcloud projects describe "$project" --format='value(projectNumber)'); fi
-  build_sa="${number}@cloudbuild.gserviceaccount.com"
+  # The account the project's builds run as: the legacy Cloud Build account or, in newer projects, another default.
+  if [[ $dry_run == 1 ]]; then
+    build_sa=BUILD_SERVICE_ACCOUNT
+  else
+    build_sa=$(gcloud builds get-default-service-account --project="$project" --format='value(serviceAccountEmail)')
+    build_sa=${build_sa##*/}
+  fi
 fi
+[[ -n $build_sa ]] || { echo "setup.sh: the project has no default build account; pass --build-sa" >&2; exit 2; }
 
 echo "# APIs"
 run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com \
@@ -48,19 +70,29 @@ run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com clou
   --project="$project"
 
 echo "# The functions' runtime account"
-run gcloud iam service-accounts create "$runtime_sa" --project="$project" --display-name="Allocator functions"
+ensure_account "$runtime_sa" "Allocator functions"
 # container.clusters.get only: read the cluster's endpoint and CA; what it may do inside is RBAC's (below).
 run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$runtime" \
   --role=roles/container.clusterViewer --condition=None
 # Disks: exactly what create, destroy and the sweep call, in the cluster's zone only.
-run gcloud iam roles create allocatorDisks --project="$project" --title="Allocator disks" \
-  --permissions=compute.disks.create,compute.disks.delete,compute.disks.get,compute.disks.list,compute.disks.setLabels,compute.zoneOperations.get
+disk_permissions=compute.disks.create,compute.disks.delete,compute.disks.get,compute.disks.list,compute.disks.setLabels,compute.zoneOperations.get
+if exists gcloud iam roles describe allocatorDisks --project="$project"; then
+  run gcloud iam roles update allocatorDisks --project="$project" --title="Allocator disks" --permissions="$disk_permissions"
+else
+  run gcloud iam roles create allocatorDisks --project="$project" --title="Allocator disks" --permissions="$disk_permissions"
+fi
 run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$runtime" \
   --role="projects/$project/roles/allocatorDisks" \
   --condition="expression=resource.name.startsWith(\"projects/$project/zones/$zone\"),title=allocator-zone-$zone"
 
-echo "# The runtime account in the cluster: Deployments and Leases in one namespace"
+echo "# The runtime account in the cluster: its namespace, then Deployments, Leases, and reading Pods and Events there"
 run gcloud container clusters get-credentials "$cluster" --zone="$zone" --project="$project"
+namespace_manifest="apiVersion: v1
+kind: Namespace
+metadata:
+  name: $namespace"
+echo "+ kubectl apply -f - (namespace $namespace)"
+[[ $dry_run == 1 ]] || printf '%s\n' "$namespace_manifest" | kubectl apply -f -
 manifest=$(sed -e "s/NAMESPACE/$namespace/g" -e "s/RUNTIME_ACCOUNT/$runtime/g" "$(dirname "$0")/k8s/rbac.yaml")
 printf '%s\n' "$manifest" | sed 's/^/#   /'
 if [[ $dry_run == 1 ]]; then
@@ -71,10 +103,10 @@ else
 fi
 
 echo "# The cleanup scheduler's account (also one of ALLOCATOR_ADMINS, set by cloudbuild.yaml)"
-run gcloud iam service-accounts create "$scheduler_sa" --project="$project" --display-name="Allocator cleanup scheduler"
+ensure_account "$scheduler_sa" "Allocator cleanup scheduler"
 
-echo "# Cloud Build, which deploys"
-for role in roles/cloudfunctions.developer roles/run.admin roles/cloudscheduler.admin roles/logging.logWriter; do
+echo "# Cloud Build, which deploys ($build_sa), and builds the functions' sources"
+for role in roles/cloudbuild.builds.builder roles/cloudfunctions.developer roles/run.admin roles/cloudscheduler.admin roles/logging.logWriter; do
   run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$build_sa" --role="$role" --condition=None
 done
 # actAs on these two accounts only, not on every account of the project.

@@ -30,7 +30,7 @@ export function isAdmin(policy: Pick<AccessPolicy, 'admins'>, caller: CallerIden
  * operation reads its body.
  */
 export function authorize(policy: AccessPolicy, caller: CallerIdentity, requirement: Requirement, operation: string): void {
-  if (!isAllowedCaller(caller.email, policy.allowedCallers, policy.admins)) {
+  if (!isAllowedCaller(caller, policy.allowedCallers, policy.admins)) {
     throw new PermissionDeniedError(`${caller.email} may not use this allocator; ask its admins to add you to ALLOCATOR_ALLOWED_CALLERS`);
   }
   if (requirement === 'admin' && !isAdmin(policy, caller)) throw new PermissionDeniedError(`only admins may ${operation}`);

@@ -94,11 +94,12 @@ function bearer(value: string | string[] | undefined): string | undefined {
 interface CheckedClaims {
   email: string;
   sub: string;
+  hd?: string;
 }
 
 /** The claim checks both modes share: issuer, audience, time, verified email. */
 export function checkClaims(payload: Readonly<Record<string, unknown>>, audiences: readonly string[], nowMs: number): CheckedClaims {
-  const { iss, aud, exp, iat, email, email_verified: emailVerified, sub } = payload;
+  const { iss, aud, exp, iat, email, email_verified: emailVerified, sub, hd } = payload;
   if (typeof iss !== 'string' || !(GOOGLE_ISSUERS as readonly string[]).includes(iss)) throw new UnauthenticatedError('token is not issued by Google');
   if (typeof aud !== 'string' || !audiences.includes(aud)) throw new UnauthenticatedError('token audience is not accepted by this allocator');
   const nowSeconds = nowMs / 1000;
@@ -107,7 +108,7 @@ export function checkClaims(payload: Readonly<Record<string, unknown>>, audience
   if (typeof sub !== 'string' || sub === '') throw new UnauthenticatedError('token has no subject');
   if (typeof email !== 'string' || email === '') throw new UnauthenticatedError('token has no email claim; request an ID token that includes the email (for service accounts, --include-email)');
   if (emailVerified !== true && emailVerified !== 'true') throw new PermissionDeniedError(`email ${email} is not verified`);
-  return { email, sub };
+  return { email, sub, ...(typeof hd === 'string' && hd !== '' ? { hd } : {}) };
 }
 
 function identityFrom(claims: CheckedClaims): CallerIdentity {

@@ -36,6 +36,8 @@ export interface IdentityRequest {
   /** Seconds from now; negative for an expired token. Default 3600. */
   expiresInSeconds?: number;
   emailVerified?: boolean;
+  /** The `hd` claim of a Google Workspace account. */
+  hostedDomain?: string;
 }
 
 export interface GoogleIdTokenClaims {
@@ -47,6 +49,7 @@ export interface GoogleIdTokenClaims {
   email_verified: boolean;
   iat: number;
   exp: number;
+  hd?: string;
 }
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
@@ -114,6 +117,7 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
       email_verified: identity.emailVerified ?? true,
       iat,
       exp: iat + (identity.expiresInSeconds ?? 3600),
+      ...(identity.hostedDomain ? { hd: identity.hostedDomain } : {}),
     };
   };
 

@@ -138,7 +138,11 @@ describe('the HTTP contract', () => {
     const outsider = await call(urls.create, { token: stack.tokenFor('eve@elsewhere.org'), body: {} });
     expect(outsider.status).toBe(403);
     expect(outsider.body.error).toMatchObject({ status: 'PERMISSION_DENIED', message: expect.stringMatching(/eve@elsewhere.org may not use this allocator/) });
-    expect((await call(urls.list, { token: stack.tokenFor('ida@example.com'), method: 'GET' })).status).toBe(200);
+    // *@example.com is the Workspace domain: the token's hd claim, not the email alone.
+    const workspace = stack.issuer.issueIdToken({ email: 'ida@example.com', audience: 'https://allocator.test', hostedDomain: 'example.com' });
+    expect((await call(urls.list, { token: workspace, method: 'GET' })).status).toBe(200);
+    const consumer = await call(urls.list, { token: stack.tokenFor('ida@example.com'), method: 'GET' });
+    expect(consumer.status).toBe(403);
     await expectNothingLeft();
   });
 

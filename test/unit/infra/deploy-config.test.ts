@@ -47,7 +47,7 @@ describe('cloudbuild.yaml', () => {
     expect(scheduler).toContain('--oidc-service-account-email=${_SCHEDULER_SA}@${PROJECT_ID}.iam.gserviceaccount.com');
     expect(scheduler).toContain('--oidc-token-audience=https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR}');
     expect(scheduler).toContain("--schedule='${_SCHEDULE}'");
-    expect(scheduler).toMatch(/jobs describe .* && verb=update/); // create or update
+    expect(scheduler).toMatch(/if gcloud scheduler jobs describe .*; then\n\s+verb=update headers=--update-headers=/); // create or update, each with its own header flag
   });
 
   it('puts the scheduler among the admins, the allocator URL among the audiences, and requires the allowed callers', () => {
@@ -83,7 +83,7 @@ describe('infra scripts, dry run', () => {
 
   it('give Cloud Build deploy roles and actAs on the two Allocator accounts only', () => {
     for (const role of ['roles/cloudfunctions.developer', 'roles/run.admin', 'roles/cloudscheduler.admin']) {
-      expect(setup).toContain(`--member=serviceAccount:PROJECT_NUMBER@cloudbuild.gserviceaccount.com --role=${role}`);
+      expect(setup).toContain(`--member=serviceAccount:BUILD_SERVICE_ACCOUNT --role=${role}`);
     }
     const actAs = commands.filter((line) => line.includes('roles/iam.serviceAccountUser'));
     expect(actAs).toHaveLength(2);

@@ -5,7 +5,8 @@ import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
 import { withInstanceMetadata } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 
-const user = (email: string): CallerIdentity => ({ email, subject: '1', kind: 'user' });
+// Workspace accounts: the token's hd is the email's domain.
+const user = (email: string): CallerIdentity => ({ email, subject: '1', kind: 'user', hostedDomain: email.split('@')[1] ?? '' });
 const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
   withInstanceMetadata(
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') }, spec: { replicas: 1, selector: {}, template: {} } },

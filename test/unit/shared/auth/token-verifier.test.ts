@@ -67,17 +67,22 @@ describe('decodeJwt', () => {
 });
 
 describe('isAllowedCaller', () => {
+  const user = (email: string, hostedDomain?: string) => ({ email, kind: 'user' as const, ...(hostedDomain ? { hostedDomain } : {}) });
   it.each([
-    ['ada@example.com', [], [], true],
-    ['ada@example.com', ['*'], [], true],
-    ['ada@example.com', ['*@example.com'], [], true],
-    ['ada@sub.example.com', ['*@example.com'], [], false],
-    ['ada@example.com.evil', ['*@example.com'], [], false],
-    ['ada@evilexample.com', ['*@example.com'], [], false],
-    ['bob@example.com', ['ada@example.com'], [], false],
-    ['root@corp.com', ['*@example.com'], ['root@corp.com'], true],
-  ])('%s with %j (admins %j): %s', (email, patterns, admins, expected) => {
-    expect(isAllowedCaller(email, patterns, admins)).toBe(expected);
+    ['anyone, with no list', user('ada@example.com'), [], [], true],
+    ['anyone, with *', user('ada@example.com'), ['*'], [], true],
+    ['a Workspace account of the domain', user('ada@example.com', 'example.com'), ['*@example.com'], [], true],
+    ['a consumer account with an email at the domain (no hd)', user('ada@example.com'), ['*@example.com'], [], false],
+    ['an account of another Workspace domain with an email at this one', user('ada@example.com', 'evil.com'), ['*@example.com'], [], false],
+    ['a subdomain', user('ada@sub.example.com', 'sub.example.com'), ['*@example.com'], [], false],
+    ['a look-alike domain', user('ada@example.com.evil', 'example.com'), ['*@example.com'], [], false],
+    ['another look-alike', user('ada@evilexample.com', 'example.com'), ['*@example.com'], [], false],
+    ['a service account of the project, which has no hd', { email: 'ci@p.iam.gserviceaccount.com', kind: 'serviceAccount' as const }, ['*@p.iam.gserviceaccount.com'], [], true],
+    ['a consumer account named exactly', user('bob@gmail.com'), ['bob@gmail.com'], [], true],
+    ['another person', user('bob@example.com', 'example.com'), ['ada@example.com'], [], false],
+    ['an admin outside the list', user('root@corp.com'), ['*@example.com'], ['root@corp.com'], true],
+  ])('%s: %j with %j (admins %j) -> %s', (_label, caller, patterns, admins, expected) => {
+    expect(isAllowedCaller(caller, patterns, admins)).toBe(expected);
   });
 
   it.each([['*', true], ['*@example.com', true], ['ada@example.com', true], ['example.com', false], ['*@*', false], ['a*@example.com', false]])('%j is a pattern: %s', (pattern, expected) => {

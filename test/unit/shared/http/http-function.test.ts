@@ -15,7 +15,7 @@ const verifier: TokenVerifier = {
   verify: async (headers) => {
     const email = /^Bearer (\S+)$/.exec(String(headers.authorization ?? ''))?.[1];
     if (!email) throw new UnauthenticatedError('missing bearer token');
-    return { email, subject: '1', kind: 'user' } satisfies CallerIdentity;
+    return { email, subject: '1', kind: 'user', hostedDomain: email.split('@')[1] ?? '' } satisfies CallerIdentity; // Workspace accounts
   },
 };
 

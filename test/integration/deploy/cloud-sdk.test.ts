@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StandInState } from '../../harness/cloud-sdk/stand-in.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const STAND_IN = fileURLToPath(new URL('../../harness/cloud-sdk/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'allocator-cloud-sdk-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Step {
+  id: string;
+  entrypoint?: string;
+  args: string[];
+}
+
+/** Runs `script` with the stand-in as gcloud and kubectl; stops the test on a non-zero exit, with what it said. */
+function bash(script: string, options: { state: string; cwd: string; args?: string[] }): string {
+  const result = spawnSync('bash', ['-c', script, 'bash', ...(options.args ?? [])], {
+    cwd: options.cwd,
+    env: { PATH: `${STAND_IN}:${process.env.PATH}`, CLOUD_SDK_STANDIN_STATE: options.state, HOME: work },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`exit ${result.status}\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+const state = (file: string): StandInState => JSON.parse(readFileSync(file, 'utf8')) as StandInState;
+
+/** A cloudbuild.yaml step's script as Cloud Build runs it: substitutions filled in, `$$` as `$`. */
+function buildScript(id: string, substitutions: Record<string, string>): string {
+  const build = load(readFileSync(join(ROOT, 'cloudbuild.yaml'), 'utf8')) as { substitutions: Record<string, string>; steps: Step[] };
+  const step = build.steps.find((candidate) => candidate.id === id);
+  if (!step || step.entrypoint !== 'bash') throw new Error(`no bash step ${id}`);
+  const values: Record<string, string> = { ...build.substitutions, PROJECT_ID: 'my-project', ...substitutions };
+  return (step.args[1] ?? '').replace(/\$\{(\w+)\}/g, (_, key: string) => values[key] ?? '').replaceAll('$$', '$');
+}
+
+describe('the deploy files against a checked stand-in for gcloud and kubectl', () => {
+  it('refuses what the real tools refuse: an unknown flag, a missing required flag, a wrong group', () => {
+    const file = join(work, 'refusals.json');
+    const refuse = (args: string[]) => spawnSync(join(STAND_IN, 'gcloud'), args, { env: { ...process.env, CLOUD_SDK_STANDIN_STATE: file }, encoding: 'utf8' });
+    expect(refuse(['scheduler', 'jobs', 'update', 'http', 'j', '--location=r', '--headers=A=b'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/unrecognized arguments: --headers/) });
+    expect(refuse(['scheduler', 'jobs', 'create', 'http', 'j', '--location=r', '--uri=https://x'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/--schedule: Must be specified/) });
+    expect(refuse(['scheduler', 'job', 'describe', 'j'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/Invalid choice/) });
+  });
+
+  it('runs infra/setup.sh on a fresh project and again on the same project', () => {
+    const file = join(work, 'setup.json');
+    const setup = `${join(ROOT, 'infra/setup.sh')} --project my-project --zone us-central1-c --cluster test-instances --namespace allocator`;
+    const first = bash(setup, { state: file, cwd: ROOT });
+    const afterFirst = state(file);
+    expect(afterFirst.serviceAccounts.sort()).toEqual(['allocator-runtime@my-project.iam.gserviceaccount.com', 'allocator-scheduler@my-project.iam.gserviceaccount.com']);
+    expect(afterFirst.namespaces).toContain('allocator');
+    expect(afterFirst.objects).toEqual(['Namespace//allocator', 'Role/allocator/allocator', 'RoleBinding/allocator/allocator']);
+    // The build account is the project's default, asked of gcloud, and it may build.
+    expect(afterFirst.bindings).toContain('my-project serviceAccount:123456789012-compute@developer.gserviceaccount.com roles/cloudbuild.builds.builder');
+    expect(first).toMatch(/gcloud iam roles create allocatorDisks/);
+
+    const second = bash(setup, { state: file, cwd: ROOT });
+    expect(second).toMatch(/# allocator-runtime@my-project.iam.gserviceaccount.com exists/);
+    expect(second).toMatch(/gcloud iam roles update allocatorDisks/);
+    expect(state(file).bindings).toEqual(afterFirst.bindings);
+  });
+
+  it('deploys the build twice, and the second deploy updates the sweep\'s job and takes back traffic from a rollback', () => {
+    const file = join(work, 'deploy.json');
+    const cwd = join(work, 'build');
+    for (const fn of ['create', 'destroy', 'list']) mkdirSync(join(cwd, 'dist', 'functions', fn), { recursive: true });
+    const substitutions = { _ALLOWED_CALLERS: '*@example.com', _DASHBOARD_CLIENT_ID: '123-abc.apps.googleusercontent.com' };
+    const deploy = (): void => {
+      for (const id of ['environment', 'deploy-create', 'deploy-destroy', 'deploy-list', 'audiences', 'scheduler']) bash(buildScript(id, substitutions), { state: file, cwd });
+    };
+    deploy();
+    expect(state(file).jobs['us-central1/syncbase-allocator-sweep']).toMatchObject({ '--headers': 'Content-Type=application/json', '--message-body': '{"dryRun": false}' });
+    // The README's rollback pins a revision...
+    bash('gcloud run services update-traffic syncbase-allocator-list --region=us-central1 --to-revisions=syncbase-allocator-list-00001=100', { state: file, cwd });
+    expect(state(file).functions['us-central1/syncbase-allocator-list']?.traffic).toBe(1);
+
+    deploy();
+    const after = state(file);
+    expect(after.jobs['us-central1/syncbase-allocator-sweep']).toMatchObject({ '--update-headers': 'Content-Type=application/json' });
+    for (const fn of ['create', 'destroy', 'list']) expect(after.functions[`us-central1/syncbase-allocator-${fn}`]).toMatchObject({ revisions: 2, traffic: 'latest' });
+    expect(after.functions['us-central1/syncbase-allocator-create']?.env).toBe('dist/functions/create-env.yaml');
+    expect(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')).toMatch(/ALLOCATOR_DASHBOARD_CLIENT_ID: "123-abc.apps.googleusercontent.com"/);
+  });
+});
