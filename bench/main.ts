@@ -166,6 +166,7 @@ function renderDirect(runtime: CreateRuntime, email: string): { name: string; de
   const deployment = buildInstanceDeployment(runtime.template, {
     serverName: 'syncbased',
     name,
+    diskZone: 'us-central1-c',
     ownerEmail: email,
     admins: [],
     accessListFormat: '{email}',

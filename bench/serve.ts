@@ -7,7 +7,7 @@ export function allocatorEnvFor(o: { kubeconfigPath: string; namespace: string; 
     ALLOCATOR_KUBECONFIG: o.kubeconfigPath,
     ALLOCATOR_NAMESPACE: o.namespace,
     ALLOCATOR_GCE_PROJECT: 'bench-project',
-    ALLOCATOR_GCE_ZONE: 'bench-zone',
+    ALLOCATOR_GCE_ZONE: 'us-central1-c',
     ALLOCATOR_COMPUTE_ENDPOINT: o.emulatorUrl,
     ALLOCATOR_TOKEN_CERTS_URL: o.certsUrl,
     ALLOCATOR_AUDIENCES: 'https://allocator.bench',

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       ALLOCATOR_KUBECONFIG: controlPlane.kubeconfigPath,
       ALLOCATOR_NAMESPACE: 'default',
       ALLOCATOR_GCE_PROJECT: 'local-project',
-      ALLOCATOR_GCE_ZONE: 'local-zone-a',
+      ALLOCATOR_GCE_ZONE: 'us-central1-c', // a zone of the local control plane's nodes
       ALLOCATOR_COMPUTE_ENDPOINT: emulator.url,
       ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
       ALLOCATOR_AUDIENCES: allocator,

@@ -1,4 +1,4 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 
 /**
  * Labels and annotations Allocator itself puts on what it creates. Selection
@@ -34,8 +34,13 @@ export const DISK_LABELS = {
   instance: 'allocator-instance',
 } as const;
 
+/** The label GKE (and every cloud provider) puts on each node: its zone. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
 export interface InstanceMetadata {
   readonly serverName: string;
+  /** The zone of the instance's disk, where its pods must run to attach it. */
+  readonly diskZone: string;
   readonly name: string;
   readonly ownerEmail: string;
   readonly ownerHash: string;
@@ -57,6 +62,7 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
   if (copy.spec?.template) {
     const pod = copy.spec.template;
     pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, [LABELS.allocator]: meta.serverName, [LABELS.instance]: meta.name } };
+    if (pod.spec) pod.spec = pinnedToZone(pod.spec, meta.diskZone);
   }
   copy.metadata = {
     ...copy.metadata,
@@ -75,6 +81,27 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
     },
   };
   return copy;
+}
+
+/**
+ * A copy of `podSpec` that runs only on nodes in `zone`: a zonal disk attaches
+ * only there, and an inline volume gets no zone-aware scheduling of its own.
+ * The zone is ANDed into each of the template's own required node terms.
+ */
+export function pinnedToZone(podSpec: V1PodSpec, zone: string): V1PodSpec {
+  const inZone = { key: ZONE_LABEL, operator: 'In', values: [zone] };
+  const required = podSpec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const terms = required?.nodeSelectorTerms?.length ? required.nodeSelectorTerms : [{}];
+  return {
+    ...podSpec,
+    affinity: {
+      ...podSpec.affinity,
+      nodeAffinity: {
+        ...podSpec.affinity?.nodeAffinity,
+        requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms.map((term) => ({ ...term, matchExpressions: [...(term.matchExpressions ?? []), inZone] })) },
+      },
+    },
+  };
 }
 
 /** The label selector of one owner's instances, or of all instances of this allocator. */

@@ -21,7 +21,10 @@ export interface CreateRequest {
   readonly idempotencyKey?: string;
 }
 
-export type CreateConfig = Pick<ServiceConfig, 'serverName' | 'mountRoot' | 'version' | 'admins' | 'accessListFormat' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'>;
+export type CreateConfig = Pick<ServiceConfig, 'serverName' | 'mountRoot' | 'version' | 'admins' | 'accessListFormat' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'> & {
+  /** Where the disks are: the pods are pinned to that zone. */
+  readonly compute: { readonly zone: string };
+};
 
 export interface DiskSpec {
   readonly name: string;
@@ -69,6 +72,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
   const deployment = buildInstanceDeployment(inputs.template, {
     serverName: config.serverName,
     name,
+    diskZone: config.compute.zone,
     ownerEmail: caller.email,
     admins: config.admins,
     accessListFormat: config.accessListFormat,

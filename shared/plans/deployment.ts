@@ -8,6 +8,8 @@ import { makeTemplateData } from '../template/template-data.ts';
 export interface DeploymentInputs {
   readonly serverName: string;
   readonly name: string;
+  /** The zone of its disk: its pods are pinned there. */
+  readonly diskZone: string;
   readonly ownerEmail: string;
   readonly admins: readonly string[];
   /** How an access-list entry is written from an email (`{email}`, `dev.v.io:u:{email}`). */
@@ -40,6 +42,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
   );
   return withInstanceMetadata(rendered, {
     serverName,
+    diskZone: inputs.diskZone,
     name,
     ownerEmail,
     ownerHash,
@@ -57,6 +60,6 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
  * Renders the template once with sample inputs, through the same assembly as
  * a create, so that a broken template fails at cold start.
  */
-export function checkTemplate(template: DeploymentTemplate, config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'>): V1Deployment {
-  return buildInstanceDeployment(template, { ...config, name: `${config.serverName}-00000000`, ownerEmail: 'sample@example.com', createdAt: new Date(0).toISOString() });
+export function checkTemplate(template: DeploymentTemplate, config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'> & { compute: { zone: string } }): V1Deployment {
+  return buildInstanceDeployment(template, { serverName: config.serverName, admins: config.admins, accessListFormat: config.accessListFormat, mountRoot: config.mountRoot, version: config.version, diskZone: config.compute.zone, name: `${config.serverName}-00000000`, ownerEmail: 'sample@example.com', createdAt: new Date(0).toISOString() });
 }

@@ -35,7 +35,16 @@ export interface StartControlPlaneOptions {
 const ADMIN_USER = 'allocator-admin';
 /** The user a deployed allocator's runtime account stands for: a plain authenticated user. */
 export const RUNTIME_USER = 'allocator-runtime';
-const NODE_NAME = 'kwok-node-0';
+/**
+ * kwok's fake nodes: one per zone of one region, labelled as GKE labels its
+ * nodes, so that the tests see where the scheduler puts each pod.
+ */
+export const NODES = [
+  { name: 'kwok-node-0', zone: 'us-central1-c' },
+  { name: 'kwok-node-1', zone: 'us-central1-a' },
+] as const;
+export const REGION = 'us-central1';
+const NODE_NAME = NODES[0].name;
 
 /**
  * Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
@@ -169,8 +178,8 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       ready(kwok, async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok),
     ]);
 
-    await registerFakeNode(kubeconfigPath, readyTimeoutMs);
-    progress(`[control plane] node ${NODE_NAME} ready; kubeconfig ${kubeconfigPath}`);
+    await Promise.all(NODES.map((node) => registerFakeNode(kubeconfigPath, node, readyTimeoutMs)));
+    progress(`[control plane] nodes ${NODES.map((node) => `${node.name} (${node.zone})`).join(', ')} ready; kubeconfig ${kubeconfigPath}`);
     return { kubeconfigPath, runtimeKubeconfigPath, server, nodeName: NODE_NAME, dir, stop };
   } catch (error) {
     await stop();
@@ -216,7 +225,8 @@ async function httpsOk(url: string): Promise<boolean> {
   });
 }
 
-async function registerFakeNode(kubeconfigPath: string, timeoutMs: number): Promise<void> {
+async function registerFakeNode(kubeconfigPath: string, node: (typeof NODES)[number], timeoutMs: number): Promise<void> {
+  const NODE_NAME = node.name;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -227,7 +237,14 @@ async function registerFakeNode(kubeconfigPath: string, timeoutMs: number): Prom
       metadata: {
         name: NODE_NAME,
         annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-        labels: { type: 'kwok', 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
+        labels: {
+          type: 'kwok',
+          'kubernetes.io/hostname': NODE_NAME,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'topology.kubernetes.io/zone': node.zone,
+          'topology.kubernetes.io/region': REGION,
+        },
       },
       status: {
         allocatable: { cpu: '64', memory: '256Gi', pods: '10000' },

@@ -23,6 +23,7 @@ export const config: CreateConfig = {
   disk: { sizeGb: 10, type: 'pd-standard' },
   lifetime: { defaultSeconds: 3600, maxSeconds: 86_400 },
   waitTimeoutMs: 60_000,
+  compute: { zone: 'us-central1-c' },
 };
 
 export const GRACE_MS = 900_000;

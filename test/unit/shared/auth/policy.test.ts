@@ -10,7 +10,7 @@ const user = (email: string): CallerIdentity => ({ email, subject: '1', kind: 'u
 const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
   withInstanceMetadata(
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') }, spec: { replicas: 1, selector: {}, template: {} } },
-    { serverName, name: 'syncbased-1a2b3c4d', ownerEmail: email, ownerHash: ownerHashOf(email), mountName: '/m/syncbased-1a2b3c4d', accessList: [email, 'root@example.com'], version: 'v1', diskName: 'syncbased-1a2b3c4d', createdAt: '2026-11-25T01:02:03.456Z' },
+    { serverName, diskZone: 'us-central1-c', name: 'syncbased-1a2b3c4d', ownerEmail: email, ownerHash: ownerHashOf(email), mountName: '/m/syncbased-1a2b3c4d', accessList: [email, 'root@example.com'], version: 'v1', diskName: 'syncbased-1a2b3c4d', createdAt: '2026-11-25T01:02:03.456Z' },
   );
 const policy = { serverName: 'syncbased', admins: ['root@example.com'], allowedCallers: ['*@example.com'] };
 

@@ -42,6 +42,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
           },
         ],
         volumes: [{ name: 'data-disk', gcePersistentDisk: { pdName: name, fsType: 'ext4' } }],
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-central1-c'] }] }] } } },
       },
     },
   },
