@@ -6,30 +6,33 @@
 # kept (the custom role is updated to the permissions below). The README's
 # Deploy section explains each role.
 #
-# usage: infra/setup.sh --project P --zone Z --cluster C [--namespace NS]
+# usage: infra/setup.sh --project P --zone Z --cluster C [--location L] [--namespace NS]
 #          [--runtime-sa allocator-runtime] [--scheduler-sa allocator-scheduler]
 #          [--build-sa EMAIL] [--dry-run]
+# --zone is the disks' zone; --location the cluster's zone or region (default: --zone).
 set -euo pipefail
 
-project='' zone='' cluster='' namespace=default dry_run=0
+project='' zone='' cluster='' location='' namespace=default dry_run=0
 runtime_sa=allocator-runtime scheduler_sa=allocator-scheduler build_sa=''
 while [[ $# -gt 0 ]]; do
   case $1 in
     --project) project=$2; shift 2 ;;
     --zone) zone=$2; shift 2 ;;
     --cluster) cluster=$2; shift 2 ;;
+    --location) location=$2; shift 2 ;;
     --namespace) namespace=$2; shift 2 ;;
     --runtime-sa) runtime_sa=$2; shift 2 ;;
     --scheduler-sa) scheduler_sa=$2; shift 2 ;;
     --build-sa) build_sa=$2; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 for required in project zone cluster; do
   [[ -n ${!required} ]] || { echo "setup.sh: --$required is required (see --help)" >&2; exit 2; }
 done
+location=${location:-$zone}
 
 run() {
   printf '+'; printf ' %q' "$@"; printf '\n'
@@ -86,7 +89,7 @@ run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$
   --condition="expression=resource.name.startsWith(\"projects/$project/zones/$zone\"),title=allocator-zone-$zone"
 
 echo "# The runtime account in the cluster: its namespace, then Deployments, Leases, and reading Pods and Events there"
-run gcloud container clusters get-credentials "$cluster" --zone="$zone" --project="$project"
+run gcloud container clusters get-credentials "$cluster" --location="$location" --project="$project"
 namespace_manifest="apiVersion: v1
 kind: Namespace
 metadata:

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseVkubeConfig, type ClusterTarget } from './cluster-config.ts';
+import { isZone, parseVkubeConfig, type ClusterTarget } from './cluster-config.ts';
 import { ConfigError } from './config-error.ts';
 import { parseEnvFile } from './env-file.ts';
 import { parseServiceConfig, required, type Env, type ServiceConfig } from './service-config.ts';
@@ -59,9 +59,14 @@ function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute:
     }
     const vkube = parseVkubeConfig(raw, path);
     const namespace = namespaceOverride ?? vkube.namespace ?? 'default';
+    // Disks are zonal: a regional cluster's disks need a zone of their own.
+    const zone = env.ALLOCATOR_GCE_ZONE?.trim() || (isZone(vkube.location) ? vkube.location : undefined);
+    if (zone === undefined) {
+      throw new ConfigError(`${path} names the region ${vkube.location}, and disks live in a zone: set ALLOCATOR_GCE_ZONE to the zone of the instances' disks, one of ${vkube.location}'s (e.g. ${vkube.location}-c)`);
+    }
     return {
-      cluster: { kind: 'gke', project: vkube.project, zone: vkube.zone, cluster: vkube.cluster, namespace },
-      compute: { project: env.ALLOCATOR_GCE_PROJECT?.trim() || vkube.project, zone: env.ALLOCATOR_GCE_ZONE?.trim() || vkube.zone, ...withEndpoint },
+      cluster: { kind: 'gke', project: vkube.project, location: vkube.location, cluster: vkube.cluster, namespace, endpoint: vkube.endpoint },
+      compute: { project: env.ALLOCATOR_GCE_PROJECT?.trim() || vkube.project, zone, ...withEndpoint },
     };
   }
   if (kubeconfigPath) {

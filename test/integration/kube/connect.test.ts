@@ -44,7 +44,7 @@ describe('connecting to a GKE cluster named by a vkube.cfg', () => {
     };
 
     const kubeConfig = await connectToCluster(
-      { kind: 'gke', project: 'proj', zone: 'us-central1-c', cluster: 'tests', namespace: 'default' },
+      { kind: 'gke', project: 'proj', location: 'us-central1-c', cluster: 'tests', namespace: 'default', endpoint: 'ip' },
       { googleAuthClient: async () => authClient, containerApi: gkeUrl },
     );
 
@@ -61,7 +61,7 @@ describe('connecting to a GKE cluster named by a vkube.cfg', () => {
     const authClient = new OAuth2Client();
     authClient.setCredentials({ access_token: 'x', expiry_date: Date.now() + 3_600_000 });
     await expect(
-      connectToCluster({ kind: 'gke', project: 'proj', zone: 'us-central1-c', cluster: 'missing', namespace: 'default' }, { googleAuthClient: async () => authClient, containerApi: gkeUrl }),
+      connectToCluster({ kind: 'gke', project: 'proj', location: 'us-central1-c', cluster: 'missing', namespace: 'default', endpoint: 'ip' }, { googleAuthClient: async () => authClient, containerApi: gkeUrl }),
     ).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/cannot read GKE cluster proj\/us-central1-c\/missing/) });
   });
 });

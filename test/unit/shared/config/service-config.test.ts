@@ -95,7 +95,8 @@ describe('parseServiceConfig', () => {
 
 describe('parseVkubeConfig', () => {
   it('reads project, zone, cluster and an optional namespace', () => {
-    expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c' }, 'vkube.cfg')).toEqual({ project: 'p', zone: 'z', cluster: 'c' });
+    expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c' }, 'vkube.cfg')).toEqual({ project: 'p', location: 'z', cluster: 'c', endpoint: 'ip' });
+    expect(parseVkubeConfig({ project: 'p', location: 'us-central1', cluster: 'c', endpoint: 'dns' }, 'vkube.cfg')).toEqual({ project: 'p', location: 'us-central1', cluster: 'c', endpoint: 'dns' });
     expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c', namespace: 'ns' }, 'vkube.cfg')).toMatchObject({ namespace: 'ns' });
   });
 
@@ -105,6 +106,8 @@ describe('parseVkubeConfig', () => {
     [{ zone: 'z', cluster: 'c' }, /vkube.cfg: "project" is missing/],
     [{ project: 'p', zone: 3, cluster: 'c' }, /"zone" is missing or not a non-empty string/],
     [{ project: 'p', zone: 'z', cluster: ' ' }, /"cluster" is missing/],
+    [{ project: 'p', zone: 'z', location: 'z', cluster: 'c' }, /give "location" \(a zone or a region\) or the older "zone", not both/],
+    [{ project: 'p', location: 'z', cluster: 'c', endpoint: 'private' }, /"endpoint" must be ip or dns/],
   ])('refuses %j', (raw, message) => {
     expect(() => parseVkubeConfig(raw, 'vkube.cfg')).toThrow(message);
   });
@@ -120,7 +123,7 @@ describe('loadConfig', () => {
 
   it('reads a vkube.cfg for GKE, with paths in the file relative to the file and the environment winning', () => {
     const config = loadConfig({ ALLOCATOR_CONFIG_FILE: join(dir, 'local.env'), ALLOCATOR_VERSION: 'from-env' }, '/');
-    expect(config.cluster).toEqual({ kind: 'gke', project: 'proj', zone: 'us-central1-c', cluster: 'tests', namespace: 'alloc' });
+    expect(config.cluster).toEqual({ kind: 'gke', project: 'proj', location: 'us-central1-c', cluster: 'tests', namespace: 'alloc', endpoint: 'ip' });
     expect(config.compute).toEqual({ project: 'proj', zone: 'us-central1-c' });
     expect(config.templatePath).toBe(join(dir, 't.json.hbs'));
     expect(config.version).toBe('from-env');
@@ -134,6 +137,14 @@ describe('loadConfig', () => {
     [{ ALLOCATOR_KUBECONFIG: 'k', ALLOCATOR_GCE_PROJECT: 'p', ALLOCATOR_GCE_ZONE: 'z', ALLOCATOR_COMPUTE_ENDPOINT: 'localhost:1' }, /ALLOCATOR_COMPUTE_ENDPOINT must look like http:\/\/host:port/],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig({ ...base, ...env }, dir)).toThrow(message);
+  });
+
+  it('takes a regional cluster, with the disks\' zone given apart', () => {
+    writeFileSync(join(dir, 'regional.cfg'), JSON.stringify({ project: 'proj', location: 'us-central1', cluster: 'tests' }));
+    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'regional.cfg' }, dir)).toThrow(/names the region us-central1, and disks live in a zone: set ALLOCATOR_GCE_ZONE/);
+    const config = loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'regional.cfg', ALLOCATOR_GCE_ZONE: 'us-central1-b' }, dir);
+    expect(config.cluster).toMatchObject({ kind: 'gke', location: 'us-central1' });
+    expect(config.compute).toEqual({ project: 'proj', zone: 'us-central1-b' });
   });
 
   it('keeps the cause of a file it cannot read or parse', () => {
