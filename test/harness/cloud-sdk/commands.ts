@@ -58,6 +58,11 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
   'run services update': { reference: `${REF}/run/services/update`, positionals: 1, flags: { '--region': true, '--add-custom-audiences': true, '--remove-custom-audiences': true, '--clear-custom-audiences': false } },
   'run services update-traffic': { reference: `${REF}/run/services/update-traffic`, positionals: 1, flags: { '--region': true, '--async': false, '--to-latest': false, '--to-revisions': true, '--to-tags': true }, exclusive: [['--to-latest', '--to-revisions', '--to-tags']] },
   'run revisions list': { reference: `${REF}/run/revisions/list`, positionals: 0, flags: { '--region': true, '--service': true, '--limit': true } },
+  'artifacts docker images describe': {
+    reference: `${REF}/artifacts/docker/images/describe`,
+    positionals: 1,
+    flags: { '--metadata-filter': true, '--show-all-metadata': false, '--show-build-details': false, '--show-deployment': false, '--show-image-basis': false, '--show-package-vulnerability': false, '--show-provenance': false, '--show-sbom-references': false },
+  },
   'scheduler jobs describe': { reference: `${REF}/scheduler/jobs/describe`, positionals: 1, flags: { '--location': true } },
   'scheduler jobs create http': { reference: `${REF}/scheduler/jobs/create/http`, positionals: 1, flags: { ...scheduleFlags, '--headers': true }, required: ['--schedule', '--uri'] },
   'scheduler jobs update http': {

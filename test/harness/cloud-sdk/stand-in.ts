@@ -17,6 +17,8 @@ export interface StandInState {
   jobs: Record<string, Record<string, string>>;
   namespaces: string[];
   objects: string[];
+  /** Images in the project's Artifact Registry. */
+  images: string[];
   kubeContext?: string;
 }
 
@@ -64,7 +66,7 @@ function parse(tool: 'gcloud' | 'kubectl', argv: string[]): { path: string; spec
 
 function load(file: string): StandInState {
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as StandInState;
-  return { projectNumber: '123456789012', calls: [], services: [], serviceAccounts: [], roles: {}, bindings: [], functions: {}, jobs: {}, namespaces: ['default'], objects: [] };
+  return { projectNumber: '123456789012', calls: [], services: [], serviceAccounts: [], roles: {}, bindings: [], functions: {}, jobs: {}, namespaces: ['default'], objects: [], images: [] };
 }
 
 const value = (flags: Map<string, string | true>, name: string): string => String(flags.get(name) ?? '');
@@ -137,6 +139,9 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
     }
     case 'gcloud run revisions list':
       return '';
+    case 'gcloud artifacts docker images describe':
+      if (!(state.images ?? []).includes(first)) throw new Refusal(`(gcloud.artifacts.docker.images.describe) Image not found: ${first}`);
+      return `image_summary:\n  fully_qualified_digest: ${first}@sha256:0\n`;
     case 'gcloud scheduler jobs describe':
       if (!state.jobs[located(first)]) throw new Refusal(`(gcloud.scheduler.jobs.describe) NOT_FOUND: Job not found.`);
       return `name: ${first}\n`;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,17 @@ interface Step {
   id: string;
   entrypoint?: string;
   args: string[];
+}
+
+/** The build's steps that run gcloud, in the order Cloud Build runs them. */
+const STEPS = ['images', 'image-check', 'environment', 'deploy-create', 'deploy-destroy', 'deploy-list', 'audiences', 'scheduler'];
+
+/** A directory laid out as Cloud Build's workspace: the repository (linked), and the bundles' directories. */
+function buildDirectory(name: string): string {
+  const dir = join(work, name);
+  for (const fn of ['create', 'destroy', 'list']) mkdirSync(join(dir, 'dist', 'functions', fn), { recursive: true });
+  for (const entry of ['package.json', 'node_modules', 'infra', 'templates']) symlinkSync(join(ROOT, entry), join(dir, entry));
+  return dir;
 }
 
 /** Runs `script` with the stand-in as gcloud and kubectl; stops the test on a non-zero exit, with what it said. */
@@ -37,7 +48,7 @@ function buildScript(id: string, substitutions: Record<string, string>): string 
   const step = build.steps.find((candidate) => candidate.id === id);
   if (!step || step.entrypoint !== 'bash') throw new Error(`no bash step ${id}`);
   const values: Record<string, string> = { ...build.substitutions, PROJECT_ID: 'my-project', ...substitutions };
-  return (step.args[1] ?? '').replace(/\$\{(\w+)\}/g, (_, key: string) => values[key] ?? '').replaceAll('$$', '$');
+  return (step.args.at(-1) ?? '').replace(/\$\{(\w+)\}/g, (_, key: string) => values[key] ?? '').replaceAll('$$', '$');
 }
 
 describe('the deploy files against a checked stand-in for gcloud and kubectl', () => {
@@ -69,12 +80,18 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
 
   it('deploys the build twice, and the second deploy updates the sweep\'s job and takes back traffic from a rollback', () => {
     const file = join(work, 'deploy.json');
-    const cwd = join(work, 'build');
-    for (const fn of ['create', 'destroy', 'list']) mkdirSync(join(cwd, 'dist', 'functions', fn), { recursive: true });
+    const cwd = buildDirectory('build');
     const substitutions = { _ALLOWED_CALLERS: '*@example.com', _DASHBOARD_CLIENT_ID: '123-abc.apps.googleusercontent.com' };
     const deploy = (): void => {
-      for (const id of ['environment', 'deploy-create', 'deploy-destroy', 'deploy-list', 'audiences', 'scheduler']) bash(buildScript(id, substitutions), { state: file, cwd });
+      for (const id of STEPS) bash(buildScript(id, substitutions), { state: file, cwd });
     };
+    // The sample template's image is a placeholder: the build stops before it deploys anything.
+    expect(deploy).toThrow(/the template's image us-docker.pkg.dev\/YOUR-PROJECT\/YOUR-REPOSITORY\/syncbased:latest cannot be read/);
+    expect(state(file).functions).toEqual({});
+    const seeded = state(file);
+    seeded.images = ['us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:latest'];
+    writeFileSync(file, JSON.stringify(seeded));
+
     deploy();
     expect(state(file).jobs['us-central1/syncbase-allocator-sweep']).toMatchObject({ '--headers': 'Content-Type=application/json', '--message-body': '{"dryRun": false}' });
     // The README's rollback pins a revision...

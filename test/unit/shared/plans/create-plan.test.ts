@@ -36,7 +36,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
         containers: [
           {
             name: 'syncbased',
-            image: 'b.gcr.io/vanadium-docker-images/syncbased:v1',
+            image: 'us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:v1',
             command: ['syncbased', `--name=/ns/allocated/${name}`, '--root-dir=/data/root', '--v23.permissions.literal={"Admin":{"In":["ada@example.com","root@example.com"]}}'],
             volumeMounts: [{ name: 'data-disk', mountPath: '/data' }],
           },

@@ -32,7 +32,7 @@ const expected = {
         containers: [
           {
             name: 'syncbased',
-            image: 'b.gcr.io/vanadium-docker-images/syncbased:v1.2',
+            image: 'us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:v1.2',
             command: [
               'syncbased',
               '--name=/ns/allocated/syncbased-1a2b3c4d',
