@@ -70,7 +70,7 @@ fi
 echo "# APIs"
 run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com \
   cloudscheduler.googleapis.com container.googleapis.com compute.googleapis.com artifactregistry.googleapis.com \
-  --project="$project"
+  logging.googleapis.com monitoring.googleapis.com --project="$project"
 
 echo "# The functions' runtime account"
 ensure_account "$runtime_sa" "Allocator functions"
@@ -117,3 +117,23 @@ for account in "$runtime" "$scheduler"; do
   run gcloud iam service-accounts add-iam-policy-binding "$account" --project="$project" \
     --member="serviceAccount:$build_sa" --role=roles/iam.serviceAccountUser
 done
+
+echo "# Metrics from the functions' request logs, and an alert on failed creates (infra/monitoring/)"
+monitoring="$(dirname "$0")/monitoring"
+for file in "$monitoring"/allocator_*.yaml; do
+  metric=$(basename "$file" .yaml)
+  if exists gcloud logging metrics describe "$metric" --project="$project"; then
+    run gcloud logging metrics update "$metric" --project="$project" --config-from-file="$file"
+  else
+    run gcloud logging metrics create "$metric" --project="$project" --config-from-file="$file"
+  fi
+done
+# Alerting policies are managed by gcloud's alpha commands (gcloud components install alpha).
+policy=''
+[[ $dry_run == 1 ]] || policy=$(gcloud alpha monitoring policies list --project="$project" \
+  --filter='displayName="Allocator: failed creates"' --format='value(name)' | head -n 1)
+if [[ -n $policy ]]; then
+  run gcloud alpha monitoring policies update "$policy" --project="$project" --policy-from-file="$monitoring/failed-creates-policy.yaml"
+else
+  run gcloud alpha monitoring policies create --project="$project" --policy-from-file="$monitoring/failed-creates-policy.yaml"
+fi

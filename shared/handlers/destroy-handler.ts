@@ -47,9 +47,19 @@ export function makeDestroyHandler(runtime: DestroyRuntime, log?: LogSink): Http
     const context = await executionContext(runtime, report);
     return { status: 200, body: await resetInstance(context, lifecycleSettings(config), caller, { name: checkInstanceName(config.serverName, request.name), wait: request.wait, waitMs }) };
   };
-  const sweep = async ({ body, report }: RequestContext) => {
+  const sweep = async ({ body, report, detail }: RequestContext) => {
     const { dryRun } = parseSweepRequest(body);
-    return { status: 200, body: await runSweep(await executionContext(runtime, report), { ...config.sweep, dryRun, lockMs: lifecycleSettings(config).lockMs }) };
+    const swept = await runSweep(await executionContext(runtime, report), { ...config.sweep, dryRun, lockMs: lifecycleSettings(config).lockMs });
+    // The counts the log-based metrics read (infra/monitoring/).
+    if (!dryRun) {
+      detail({
+        sweepExpired: swept.expired.length,
+        sweepOrphans: swept.orphanDisks.length + swept.orphanDeployments.length + swept.orphanSlots.length,
+        sweepFailed: swept.failed.length,
+        sweepDeferred: swept.deferred,
+      });
+    }
+    return { status: 200, body: swept };
   };
   return makeHttpFunction({
     name: 'destroy',

@@ -17,6 +17,8 @@ export interface RequestContext {
   noteInstance(name: string): void;
   /** Adds an event to the request's log line (an undo that failed, say). */
   report(event: string): void;
+  /** Adds numbers to the request's log line, under `details`, for log-based metrics (the sweep's counts). */
+  detail(values: Readonly<Record<string, number>>): void;
 }
 
 export interface HandlerResult {
@@ -58,6 +60,7 @@ export function makeHttpFunction(options: {
     let status = 500;
     let failure: unknown;
     const events: string[] = [];
+    const details: Record<string, number> = {};
     try {
       const url = new URL(req.originalUrl ?? req.url, 'http://function');
       const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -85,6 +88,7 @@ export function makeHttpFunction(options: {
           instance = name;
         },
         report: (event) => void events.push(event),
+        detail: (values) => void Object.assign(details, values),
       });
       status = result.status;
       res.status(status).json(result.body);
@@ -108,6 +112,7 @@ export function makeHttpFunction(options: {
           ...(req.ip ? { remoteIp: req.ip } : {}),
           ...(failure !== undefined ? { error: describeErrorChain(failure) } : {}),
           events,
+          details,
         }),
       );
     }

@@ -14,6 +14,8 @@ export interface RequestLogEntry {
   readonly error?: string;
   /** What the operation reported on the way, such as an undo that failed. */
   readonly events?: readonly string[];
+  /** Numbers for log-based metrics, such as the sweep's counts. */
+  readonly details?: Readonly<Record<string, number>>;
 }
 
 export type LogSink = (line: string) => void;
@@ -45,6 +47,7 @@ export function formatRequestLog(entry: RequestLogEntry): string {
     latencyMs: entry.latencyMs,
     ...(entry.error ? { error: entry.error } : {}),
     ...(entry.events && entry.events.length > 0 ? { events: entry.events } : {}),
+    ...(entry.details && Object.keys(entry.details).length > 0 ? { details: entry.details } : {}),
   });
 }
 

@@ -63,6 +63,12 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
     positionals: 1,
     flags: { '--metadata-filter': true, '--show-all-metadata': false, '--show-build-details': false, '--show-deployment': false, '--show-image-basis': false, '--show-package-vulnerability': false, '--show-provenance': false, '--show-sbom-references': false },
   },
+  'logging metrics create': { reference: `${REF}/logging/metrics/create`, positionals: 1, flags: { '--config-from-file': true, '--description': true, '--log-filter': true, '--bucket-name': true }, exclusive: [['--config-from-file', '--log-filter'], ['--config-from-file', '--description']] },
+  'logging metrics update': { reference: `${REF}/logging/metrics/update`, positionals: 1, flags: { '--config-from-file': true, '--description': true, '--log-filter': true, '--bucket-name': true }, exclusive: [['--config-from-file', '--log-filter'], ['--config-from-file', '--description']] },
+  'logging metrics describe': { reference: `${REF}/logging/metrics/describe`, positionals: 1, flags: {} },
+  'alpha monitoring policies create': { reference: `${REF}/alpha/monitoring/policies/create`, positionals: 0, flags: { '--policy': true, '--policy-from-file': true, '--notification-channels': true, '--display-name': true }, exclusive: [['--policy', '--policy-from-file']] },
+  'alpha monitoring policies list': { reference: `${REF}/alpha/monitoring/policies/list`, positionals: 0, flags: { '--filter': true, '--limit': true, '--page-size': true, '--sort-by': true, '--uri': false } },
+  'alpha monitoring policies update': { reference: `${REF}/alpha/monitoring/policies/update`, positionals: 1, flags: { '--policy': true, '--policy-from-file': true, '--display-name': true }, exclusive: [['--policy', '--policy-from-file']] },
   'scheduler jobs describe': { reference: `${REF}/scheduler/jobs/describe`, positionals: 1, flags: { '--location': true } },
   'scheduler jobs create http': { reference: `${REF}/scheduler/jobs/create/http`, positionals: 1, flags: { ...scheduleFlags, '--headers': true }, required: ['--schedule', '--uri'] },
   'scheduler jobs update http': {

@@ -3,7 +3,7 @@
 // a JSON file ($CLOUD_SDK_STANDIN_STATE) for a second run to meet what the
 // first one made, answering as the real tools do: exit 1 and an ERROR line.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadAll } from 'js-yaml';
+import { load as loadYaml, loadAll } from 'js-yaml';
 import { GCLOUD, GCLOUD_WIDE_FLAGS, KUBECTL, type CommandSpec } from './commands.ts';
 
 export interface StandInState {
@@ -19,6 +19,8 @@ export interface StandInState {
   objects: string[];
   /** Images in the project's Artifact Registry. */
   images: string[];
+  metrics: Record<string, unknown>;
+  policies: Record<string, unknown>;
   kubeContext?: string;
 }
 
@@ -66,7 +68,7 @@ function parse(tool: 'gcloud' | 'kubectl', argv: string[]): { path: string; spec
 
 function load(file: string): StandInState {
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as StandInState;
-  return { projectNumber: '123456789012', calls: [], services: [], serviceAccounts: [], roles: {}, bindings: [], functions: {}, jobs: {}, namespaces: ['default'], objects: [], images: [] };
+  return { projectNumber: '123456789012', calls: [], services: [], serviceAccounts: [], roles: {}, bindings: [], functions: {}, jobs: {}, namespaces: ['default'], objects: [], images: [], metrics: {}, policies: {} };
 }
 
 const value = (flags: Map<string, string | true>, name: string): string => String(flags.get(name) ?? '');
@@ -139,6 +141,30 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
     }
     case 'gcloud run revisions list':
       return '';
+    case 'gcloud logging metrics describe':
+      if (!state.metrics[first]) throw new Refusal(`(gcloud.logging.metrics.describe) NOT_FOUND: Metric ${first} does not exist.`);
+      return `name: ${first}\n`;
+    case 'gcloud logging metrics create':
+    case 'gcloud logging metrics update': {
+      const exists = state.metrics[first] !== undefined;
+      if (path.endsWith('create') && exists) throw new Refusal(`(gcloud.logging.metrics.create) ALREADY_EXISTS: Metric ${first} already exists.`);
+      if (path.endsWith('update') && !exists) throw new Refusal(`(gcloud.logging.metrics.update) NOT_FOUND: Metric ${first} does not exist.`);
+      state.metrics[first] = loadYaml(readFileSync(value(flags, '--config-from-file'), 'utf8'));
+      return '';
+    }
+    case 'gcloud alpha monitoring policies list': {
+      const wanted = /displayName="([^"]+)"/.exec(value(flags, '--filter'))?.[1];
+      return Object.entries(state.policies).filter(([, policy]) => (policy as { displayName?: string }).displayName === wanted).map(([name]) => `${name}\n`).join('');
+    }
+    case 'gcloud alpha monitoring policies create': {
+      const name = `projects/${project}/alertPolicies/${Object.keys(state.policies).length + 1}`;
+      state.policies[name] = loadYaml(readFileSync(value(flags, '--policy-from-file'), 'utf8'));
+      return `Created alert policy [${name}].\n`;
+    }
+    case 'gcloud alpha monitoring policies update':
+      if (!state.policies[first]) throw new Refusal(`(gcloud.alpha.monitoring.policies.update) NOT_FOUND: ${first}`);
+      state.policies[first] = loadYaml(readFileSync(value(flags, '--policy-from-file'), 'utf8'));
+      return `Updated alert policy [${first}].\n`;
     case 'gcloud artifacts docker images describe':
       if (!(state.images ?? []).includes(first)) throw new Refusal(`(gcloud.artifacts.docker.images.describe) Image not found: ${first}`);
       return `image_summary:\n  fully_qualified_digest: ${first}@sha256:0\n`;

@@ -72,10 +72,16 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     expect(afterFirst.bindings).toContain('my-project serviceAccount:123456789012-compute@developer.gserviceaccount.com roles/cloudbuild.builds.builder');
     expect(first).toMatch(/gcloud iam roles create allocatorDisks/);
 
+    expect(Object.keys(afterFirst.metrics).sort()).toEqual(['allocator_create_latency', 'allocator_request_failures', 'allocator_server_errors', 'allocator_sweep_expired', 'allocator_sweep_orphans']);
+    expect(Object.values(afterFirst.policies)).toEqual([expect.objectContaining({ displayName: 'Allocator: failed creates' })]);
+
     const second = bash(setup, { state: file, cwd: ROOT });
     expect(second).toMatch(/# allocator-runtime@my-project.iam.gserviceaccount.com exists/);
     expect(second).toMatch(/gcloud iam roles update allocatorDisks/);
+    expect(second).toMatch(/gcloud logging metrics update allocator_create_latency/);
+    expect(second).toMatch(/gcloud alpha monitoring policies update projects\/my-project\/alertPolicies\/1/);
     expect(state(file).bindings).toEqual(afterFirst.bindings);
+    expect(Object.keys(state(file).policies)).toHaveLength(1);
   });
 
   it('deploys the build twice, and the second deploy updates the sweep\'s job and takes back traffic from a rollback', () => {

@@ -116,6 +116,9 @@ describe('the cleanup sweep', () => {
 
     const report = await sweep();
     expect(report.body.expired.map((e) => e.name)).toEqual([expiring.body.name]);
+    // The counts the log-based metrics read (infra/monitoring/allocator_sweep_*.yaml).
+    const logged = stack.logs.map((line) => JSON.parse(line) as { function: string; details?: Record<string, number> }).filter((line) => line.details).at(-1);
+    expect(logged).toMatchObject({ function: 'destroy', details: { sweepExpired: 1, sweepOrphans: 0, sweepFailed: 0, sweepDeferred: 0 } });
     expect(report.body).toMatchObject({ orphanDisks: [], orphanDeployments: [], failed: [] });
     expect(await deploymentNames()).toEqual([lasting.body.name, 'syncbased-aaaaaaaa'].sort());
     expect(diskNames()).toEqual([lasting.body.name, 'other-allocator-disk', 'unlabelled-disk'].sort());
