@@ -107,3 +107,24 @@ describe('infra scripts, dry run', () => {
     expect(() => execFileSync('bash', [`${ROOT}infra/setup.sh`, '--dry-run'], { stdio: 'pipe' })).toThrow(/--project is required/);
   });
 });
+
+describe('the README\'s deploy commands', () => {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+
+  it('asks for an email in every impersonated ID token, which the functions need', () => {
+    const impersonated = readme.split('\n').filter((line) => line.includes('print-identity-token') && line.includes('--impersonate-service-account'));
+    expect(impersonated.length).toBeGreaterThan(0);
+    for (const line of impersonated) expect(line).toContain('--include-email');
+  });
+
+  it('gives several allowed callers and admins through gcloud\'s alternate delimiter, which keeps their commas', () => {
+    const example = /--substitutions='(\^;\^[^']+)'/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    // gcloud topic escaping: ^D^ at the start makes D the separator instead of the comma.
+    const [, delimiter = '', rest = ''] = /^\^(.)\^(.*)$/.exec(example!) ?? [];
+    const values = Object.fromEntries(rest.split(delimiter).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+    expect(values._ALLOWED_CALLERS?.split(',')).toHaveLength(2);
+    expect(values._ADMINS?.split(',')).toHaveLength(2);
+    for (const key of Object.keys(values)) expect(cloudbuild.substitutions).toHaveProperty(key);
+  });
+});
