@@ -109,7 +109,7 @@ echo "# The cleanup scheduler's account (also one of ALLOCATOR_ADMINS, set by cl
 ensure_account "$scheduler_sa" "Allocator cleanup scheduler"
 
 echo "# Cloud Build, which deploys ($build_sa), and builds the functions' sources"
-for role in roles/cloudbuild.builds.builder roles/cloudfunctions.developer roles/run.admin roles/cloudscheduler.admin roles/logging.logWriter; do
+for role in roles/cloudbuild.builds.builder roles/artifactregistry.reader roles/cloudfunctions.developer roles/run.admin roles/cloudscheduler.admin roles/logging.logWriter; do
   run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$build_sa" --role="$role" --condition=None
 done
 # actAs on these two accounts only, not on every account of the project.
