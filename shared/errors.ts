@@ -42,14 +42,6 @@ export class NotFoundError extends AllocatorError {
   }
 }
 
-/** The request is well formed but the instance is not in a state that allows it (being deleted, say). */
-export class FailedPreconditionError extends AllocatorError {
-  override readonly name = 'FailedPreconditionError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(400, 'FAILED_PRECONDITION', message, options);
-  }
-}
-
 export class MethodNotAllowedError extends AllocatorError {
   override readonly name = 'MethodNotAllowedError';
   readonly allowed: readonly string[];

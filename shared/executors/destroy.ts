@@ -10,5 +10,5 @@ export async function destroyInstance(context: ExecutionContext, settings: { pol
   const deployment = await findInstance(context.cluster, settings.policy, caller, name);
   if (deployment.metadata?.deletionTimestamp) return await teardownInstance(context, name); // a destroy already running: finish it
   // The lock goes with the Deployment (it owns the lock), so nothing releases it after.
-  await withLock(context, { deployment, operation: 'destroy', durationMs: settings.lockMs }, () => teardownInstance(context, name));
+  await withLock(context, { deployment, operation: 'destroy', durationMs: settings.lockMs, whileDeleting: true }, () => teardownInstance(context, name));
 }

@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
-import { AbortedError, ConflictError } from '../errors.ts';
+import { AbortedError, ConflictError, NotFoundError } from '../errors.ts';
 import { isStale, lockedFor, lockLease, lockName } from '../plans/lock.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteSlot } from './teardown.ts';
@@ -9,7 +9,11 @@ import { deleteSlot } from './teardown.ts';
  * instance never interleave: the second gets a 409 ABORTED naming the first.
  * A lock left by a crashed process is taken over once its duration has passed.
  */
-export async function withLock<T>(context: ExecutionContext, options: { deployment: V1Deployment; operation: string; durationMs: number }, work: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  context: ExecutionContext,
+  options: { deployment: V1Deployment; operation: string; durationMs: number; whileDeleting?: boolean },
+  work: () => Promise<T>,
+): Promise<T> {
   const { cluster, clock } = context;
   const holder = `${options.operation}/${clock.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const lease = () => lockLease({ serverName: context.serverName, deployment: options.deployment, operation: options.operation, holder, nowMs: clock.now(), durationMs: options.durationMs });
@@ -24,6 +28,9 @@ export async function withLock<T>(context: ExecutionContext, options: { deployme
     throw new AbortedError(`a ${lockedFor(held)} of ${options.deployment.metadata?.name} is in progress; retry when it is done`, { retryAfterSeconds: 5 });
   }
   try {
+    // Read again under the lock: a destroy may have begun between the caller's read and the lock
+    // (its own lock goes with the Deployment's dependents, before the Deployment itself).
+    checkStillThere(await cluster.readDeployment(name.slice(0, -'-lock'.length)), options);
     return await work();
   } finally {
     const mine = await cluster.readLease(name).catch(() => undefined);
@@ -42,5 +49,13 @@ async function tryCreate(context: ExecutionContext, lease: () => V1Lease): Promi
     }
     const held = await context.cluster.readLease(lease().metadata?.name ?? '');
     if (held !== undefined || attempt >= 3) return held ?? lease(); // released meanwhile: try again, a few times
+  }
+}
+
+function checkStillThere(current: V1Deployment | undefined, options: { deployment: V1Deployment; operation: string; whileDeleting?: boolean }): void {
+  const name = options.deployment.metadata?.name ?? '';
+  if (!current || current.metadata?.uid !== options.deployment.metadata?.uid) throw new NotFoundError(`instance ${name} not found`);
+  if (current.metadata?.deletionTimestamp && !options.whileDeleting) {
+    throw new AbortedError(`instance ${name} is being destroyed; it cannot ${options.operation}`, { retryAfterSeconds: 5 });
   }
 }

@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { FailedPreconditionError } from '../errors.ts';
+import { AbortedError } from '../errors.ts';
 import { ANNOTATIONS, diskLabels, LABELS } from '../instances/metadata.ts';
 import type { DiskSpec } from './create-plan.ts';
 
@@ -14,9 +14,9 @@ export function scalePatch(replicas: number): object {
   return { spec: { replicas } };
 }
 
-/** Refuses an operation on an instance that is already going. */
+/** Refuses an operation on an instance that is being destroyed: a 409 that a retry turns into the 404 of its absence. */
 export function checkNotDeleting(deployment: V1Deployment, operation: string): void {
-  if (deployment.metadata?.deletionTimestamp) throw new FailedPreconditionError(`instance ${deployment.metadata.name} is being deleted; it cannot ${operation}`);
+  if (deployment.metadata?.deletionTimestamp) throw new AbortedError(`instance ${deployment.metadata.name} is being destroyed; it cannot ${operation}`, { retryAfterSeconds: 5 });
 }
 
 /** The fresh disk a reset makes: the same name and labels as the instance's first one, the configured size and type. */

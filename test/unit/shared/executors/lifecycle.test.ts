@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError, FailedPreconditionError, NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
+import { AbortedError, NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { destroyInstance } from '../../../../shared/executors/destroy.ts';
 import { resetInstance, resumeInstance, suspendInstance, type LifecycleSettings } from '../../../../shared/executors/lifecycle.ts';
@@ -62,11 +62,25 @@ describe('suspend, resume and reset', () => {
     expect(leftovers(w)).toEqual(before);
   });
 
-  it('refuses an instance that is being deleted', async () => {
+  it('refuses an instance that is being destroyed with a 409 to retry', async () => {
     const w = world();
     const name = await instance(w);
     w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date();
-    await expect(resumeInstance(w.context, settings, ada, request(name))).rejects.toThrow(FailedPreconditionError);
+    await expect(resumeInstance(w.context, settings, ada, request(name))).rejects.toThrow(AbortedError);
+    await expect(resumeInstance(w.context, settings, ada, request(name))).rejects.toThrow(/is being destroyed; it cannot be resumed/);
+  });
+
+  it('reads the instance again under the lock: a destroy that began after the first read wins', async () => {
+    const w = world();
+    const name = await instance(w);
+    const before = structuredClone(w.cluster.deployments.get(name)!);
+    w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date(); // a destroy began meanwhile
+    const work = async () => 'ran';
+    await expect(withLock(w.context, { deployment: before, operation: 'reset', durationMs: 60_000 }, work)).rejects.toThrow(/is being destroyed; it cannot reset/);
+    await expect(withLock(w.context, { deployment: before, operation: 'destroy', durationMs: 60_000, whileDeleting: true }, work)).resolves.toBe('ran');
+    await w.cluster.deleteDeployment(name);
+    await expect(withLock(w.context, { deployment: before, operation: 'reset', durationMs: 60_000 }, work)).rejects.toThrow(NotFoundError);
+    expect([...w.cluster.leases.keys()].filter((lease) => lease.endsWith('-lock'))).toEqual([]);
   });
 });
 
