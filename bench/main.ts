@@ -125,6 +125,33 @@ async function main(): Promise<void> {
     }
     report(`sweep dry run, median (${OTHERS + 3} instances)`, fmt(percentile(viaSweep, 50)), fmt(percentile(rawScan, 50)), ratio(percentile(viaSweep, 50), percentile(rawScan, 50)));
 
+    // Create as the allocator grows: the same create with 0, 1,000 and 5,000 global slots taken (global limit 10,000).
+    const slotCounts = (process.env.BENCH_TAKEN_SLOTS ?? '0,1000,5000').split(',').map(Number);
+    const createAt = new Map<number, number>();
+    let taken = 0;
+    for (const count of slotCounts) {
+      process.stderr.write(`[bench] ${count} global slots taken\n`);
+      for (; taken < count; taken += 50) {
+        await Promise.all(Array.from({ length: Math.min(50, count - taken) }, (_, i) => cluster.createLease({
+          metadata: { name: `syncbased-g-${taken + i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': `syncbased-other${taken + i}` } },
+        })));
+      }
+      const times: number[] = [];
+      for (let round = 0; round < ROUNDS; round += 1) {
+        let name = '';
+        times.push(await timeMs(async () => {
+          const answer = await fetch(served.urls.create, { method: 'POST', headers, body: '{}' });
+          if (answer.status !== 201) throw new Error(`create answered ${answer.status}: ${await answer.text()}`);
+          name = ((await answer.json()) as { name: string }).name;
+        }));
+        await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+      }
+      createAt.set(count, percentile(times, 50));
+    }
+    for (const count of slotCounts.slice(1)) {
+      report(`create p50 with ${count} slots taken (vs 0)`, fmt(createAt.get(count) ?? 0), fmt(createAt.get(0) ?? 0), ratio(createAt.get(count) ?? 0, createAt.get(0) ?? 1));
+    }
+
     // Cold start: process start to the first 200 from list, vs a bare framework function.
     const listCold: number[] = [];
     const bareCold: number[] = [];

@@ -12,6 +12,6 @@ export function allocatorEnvFor(o: { kubeconfigPath: string; namespace: string; 
     ALLOCATOR_TOKEN_CERTS_URL: o.certsUrl,
     ALLOCATOR_AUDIENCES: 'https://allocator.bench',
     ALLOCATOR_MAX_INSTANCES_PER_USER: '5000',
-    ALLOCATOR_MAX_INSTANCES: '5000',
+    ALLOCATOR_MAX_INSTANCES: '10000',
   };
 }

@@ -27,17 +27,33 @@ async function takenNames(cluster: ClusterClient, selector: string): Promise<Set
   return taken;
 }
 
-/** Takes one free slot of `pool` (one list call, then creates until one succeeds), or throws the pool's 429. */
+/** How many names are tried blind, from the pool's start, before listing the taken ones. */
+const BLIND_TRIES = 3;
+
+/** Creates slot `name`; false when it is taken (the API server let another create of that name win). */
+async function tryTake(cluster: ClusterClient, pool: SlotPool, undo: UndoStack, name: string): Promise<boolean> {
+  try {
+    await undo.step(`the ${pool.kind} slot ${name}`, () => releaseIfHeld(cluster, pool, name), () => cluster.createLease(slotLease(pool, name)), didNotHappen);
+    return true;
+  } catch (error) {
+    if (error instanceof ConflictError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Takes one free slot of `pool`, or throws the pool's 429. It first tries a
+ * few names from the pool's start without looking, which costs one call
+ * whatever the number of instances while there is room; only when those are
+ * taken does it list the taken slots and walk the free ones. The limit stays
+ * exact either way: a slot is held only if its create succeeded.
+ */
 async function claimOne(cluster: ClusterClient, pool: SlotPool, undo: UndoStack): Promise<string> {
-  const taken = await takenNames(cluster, pool.selector);
+  const blind = Array.from({ length: Math.min(BLIND_TRIES, pool.names.length) }, (_, i) => pool.names[(pool.start + i) % pool.names.length] as string);
+  for (const name of blind) if (await tryTake(cluster, pool, undo, name)) return name;
+  const taken = new Set([...(await takenNames(cluster, pool.selector)), ...blind]);
   for (const name of pool.names) {
-    if (taken.has(name)) continue;
-    try {
-      await undo.step(`the ${pool.kind} slot ${name}`, () => releaseIfHeld(cluster, pool, name), () => cluster.createLease(slotLease(pool, name)), didNotHappen);
-      return name;
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error; // somebody took it meanwhile: try the next
-    }
+    if (!taken.has(name) && (await tryTake(cluster, pool, undo, name))) return name;
   }
   throw new QuotaExceededError(pool.exhausted);
 }

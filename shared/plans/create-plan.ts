@@ -86,7 +86,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
     name,
     ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
     createdAt,
-    slots: slotPools({ serverName: config.serverName, ownerHash, instance: name, attempt: inputs.random(4).toString('hex'), limits: config.limits }),
+    slots: slotPools({ serverName: config.serverName, ownerHash, instance: name, attempt: inputs.random(4).toString('hex'), limits: config.limits, random: inputs.random(4).readUInt32BE(0) }),
     disk: { name, sizeGb: config.disk.sizeGb, type: config.disk.type, labels: diskLabels({ serverName: config.serverName, ownerHash, name }) },
     deployment,
     instance: instanceFromDeployment(deployment),

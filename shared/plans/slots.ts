@@ -27,6 +27,8 @@ export interface SlotPool {
   readonly holder: string;
   /** The 429's message when every slot is taken. */
   readonly exhausted: string;
+  /** Where to try first: a name picked at random, so that concurrent creates rarely meet. */
+  readonly start: number;
 }
 
 export function userSlotNames(serverName: string, ownerHash: string, perUser: number): string[] {
@@ -42,7 +44,7 @@ export function instanceSlotSelector(serverName: string, instance: string): stri
   return `${LABELS.allocator}=${serverName},${SLOT_LABEL},${LABELS.instance}=${instance}`;
 }
 
-export function slotPools(input: { serverName: string; ownerHash: string; instance: string; attempt: string; limits: { perUser: number; global: number } }): { user: SlotPool; global: SlotPool } {
+export function slotPools(input: { serverName: string; ownerHash: string; instance: string; attempt: string; limits: { perUser: number; global: number }; random: number }): { user: SlotPool; global: SlotPool } {
   const { serverName, ownerHash, instance, limits } = input;
   const holder = `${instance}/${input.attempt}`;
   const labels = (kind: SlotKind) => ({ [LABELS.allocator]: serverName, [SLOT_LABEL]: kind, [LABELS.ownerHash]: ownerHash, [LABELS.instance]: instance });
@@ -54,6 +56,7 @@ export function slotPools(input: { serverName: string; ownerHash: string; instan
       labels: labels('user'),
       holder,
       exhausted: `you already have ${limits.perUser} instance${limits.perUser === 1 ? '' : 's'}, the most allowed per user; destroy one first`,
+      start: 0, // a person's own slots: the lowest free one, so their creates meet and the limit shows at once
     },
     global: {
       kind: 'global',
@@ -62,6 +65,7 @@ export function slotPools(input: { serverName: string; ownerHash: string; instan
       labels: labels('global'),
       holder,
       exhausted: `the allocator already runs ${limits.global} instances, its limit; try again later`,
+      start: input.random % limits.global,
     },
   };
 }

@@ -21,7 +21,7 @@ describe('executeCreate', () => {
     const p = plan(w);
     const instance = await executeCreate(p, w.context);
     expect(instance).toEqual({ ...p.instance, readyReplicas: 1, state: 'ready' });
-    expect(leftovers(w)).toEqual({ deployments: [p.name], leases: ['syncbased-g-0', p.slots.user.names[0]].sort(), disks: [p.name] });
+    expect(leftovers(w)).toEqual({ deployments: [p.name], leases: [`syncbased-g-${p.slots.global.start}`, p.slots.user.names[0]].sort(), disks: [p.name] });
     expect([...w.cluster.leases.values()].map((lease) => lease.metadata?.ownerReferences?.[0]?.name)).toEqual([p.name, p.name]);
     expect(w.cluster.deployments.get(p.name)?.spec).toEqual(p.deployment.spec);
     expect(w.disks.disks.get(p.name)?.labels).toEqual(p.disk.labels);
@@ -56,6 +56,33 @@ describe('executeCreate', () => {
     const before = leftovers(w);
     await expect(executeCreate(plan(w, {}, 'd@x.test'), w.context)).rejects.toThrow(/already runs 3 instances/);
     expect(leftovers(w)).toEqual(before);
+  });
+});
+
+describe('claiming slots', () => {
+  it('takes a free global slot with one call, however many are taken, and lists only when the blind tries conflict', async () => {
+    const w = world();
+    const bigConfig = { ...config, limits: { perUser: 1, global: 5_000 } };
+    const plan5000 = planCreate({ config: bigConfig, template, caller: caller(), request: { wait: false }, nowMs: w.clock.now(), random: w.random });
+    for (let i = 0; i < 4_000; i += 1) {
+      if (i !== plan5000.slots.global.start) await w.cluster.createLease({ metadata: { name: `syncbased-g-${i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+    }
+    w.cluster.faults.calls.length = 0;
+    await executeCreate(plan5000, w.context);
+    expect(w.cluster.faults.calls.filter((call) => call === 'listLeases')).toEqual([]);
+    expect(w.cluster.faults.calls.filter((call) => call === 'createLease')).toHaveLength(2); // one per pool
+
+    // Every blind try taken: it lists and finds the one free slot left.
+    const crowded = world();
+    const small = { ...config, limits: { perUser: 1, global: 5 } };
+    const plan = planCreate({ config: small, template, caller: caller('bea@example.com'), request: { wait: false }, nowMs: crowded.clock.now(), random: crowded.random });
+    const free = (plan.slots.global.start + 3) % 5;
+    for (let i = 0; i < 5; i += 1) {
+      if (i !== free) await crowded.cluster.createLease({ metadata: { name: `syncbased-g-${i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+    }
+    await executeCreate(plan, crowded.context);
+    expect(crowded.cluster.leases.get(`syncbased-g-${free}`)?.spec?.holderIdentity).toBe(plan.slots.global.holder);
+    await expect(executeCreate(planCreate({ config: small, template, caller: caller('cy@example.com'), request: { wait: false }, nowMs: crowded.clock.now(), random: crowded.random }), crowded.context)).rejects.toThrow(/already runs 5 instances/);
   });
 });
 
@@ -115,9 +142,10 @@ describe('a create with an Idempotency-Key', () => {
     await w.cluster.createLease({ metadata: { name: first.slots.user.names[0], labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
     await w.disks.createDisk(first.disk);
     w.clock.advance(GRACE_MS + 1);
-    const instance = await executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
+    const retry = plan(w, { idempotencyKey: 'k1' });
+    const instance = await executeCreate(retry, w.context);
     expect(instance.name).toBe(first.name);
-    expect(leftovers(w)).toEqual({ deployments: [first.name], leases: ['syncbased-g-0', first.slots.user.names[0]].sort(), disks: [first.name] });
+    expect(leftovers(w)).toEqual({ deployments: [first.name], leases: [`syncbased-g-${retry.slots.global.start}`, first.slots.user.names[0]].sort(), disks: [first.name] });
     expect([...w.cluster.leases.values()].every((lease) => lease.metadata?.ownerReferences?.[0]?.name === first.name)).toBe(true);
     expect(w.events).toEqual([expect.stringMatching(/clearing 1 slot\(s\) left by an interrupted create/), expect.stringMatching(/clearing the disk left by an interrupted create/)]);
   });

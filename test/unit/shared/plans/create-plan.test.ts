@@ -48,7 +48,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
   },
 });
 
-const slots = (name: string, holder: string) => {
+const slots = (name: string, holder: string, globalStart: number) => {
   const labels = (kind: string) => ({ 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': kind, 'allocator.dev/owner-hash': ADA, 'allocator.dev/instance': name });
   return {
     user: {
@@ -58,6 +58,7 @@ const slots = (name: string, holder: string) => {
       labels: labels('user'),
       holder,
       exhausted: 'you already have 1 instance, the most allowed per user; destroy one first',
+      start: 0,
     },
     global: {
       kind: 'global',
@@ -66,6 +67,7 @@ const slots = (name: string, holder: string) => {
       labels: labels('global'),
       holder,
       exhausted: 'the allocator already runs 3 instances, its limit; try again later',
+      start: globalStart,
     },
   };
 };
@@ -91,7 +93,7 @@ describe('planCreate', () => {
     expect(plan).toEqual({
       name: 'syncbased-01010101',
       createdAt: '2026-11-25T12:00:00.000Z',
-      slots: slots('syncbased-01010101', 'syncbased-01010101/02020202'),
+      slots: slots('syncbased-01010101', 'syncbased-01010101/02020202', 0x03030303 % 3),
       disk: { name: 'syncbased-01010101', sizeGb: 10, type: 'pd-standard', labels: { allocator: 'syncbased', 'allocator-owner-hash': ADA, 'allocator-instance': 'syncbased-01010101' } },
       deployment: manifest('syncbased-01010101'),
       instance: instance('syncbased-01010101'),
@@ -108,7 +110,7 @@ describe('planCreate', () => {
       name,
       idempotencyKeyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       createdAt: '2026-11-25T12:00:00.000Z',
-      slots: slots(name, `${name}/01010101`),
+      slots: slots(name, `${name}/01010101`, 0x02020202 % 3),
       disk: { name, sizeGb: 10, type: 'pd-standard', labels: { allocator: 'syncbased', 'allocator-owner-hash': ADA, 'allocator-instance': name } },
       deployment: manifest(name, { 'allocator.dev/idempotency-key-hash': plan.idempotencyKeyHash! }),
       instance: instance(name),
