@@ -23,7 +23,7 @@ export function lockLease(input: { serverName: string; deployment: V1Deployment;
       name: lockName(name),
       labels: { [LABELS.allocator]: input.serverName, [LABELS.instance]: name, [LOCK_LABEL]: input.operation },
       annotations: { [LOCKED_AT]: new Date(input.nowMs).toISOString() },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: input.deployment.metadata?.uid ?? '', blockOwnerDeletion: true }],
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: input.deployment.metadata?.uid ?? '' }],
     },
     spec: { holderIdentity: input.holder, leaseDurationSeconds: Math.ceil(input.durationMs / 1000) },
   };
