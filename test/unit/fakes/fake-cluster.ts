@@ -111,8 +111,9 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('patchLease', () => {
       const found = this.leases.get(name);
       if (!found) throw new NotFoundError(`leases "${name}" not found`);
-      const { ownerReferences } = (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] } }).metadata ?? {};
-      if (ownerReferences) found.metadata!.ownerReferences = ownerReferences;
+      const { ownerReferences } = (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] | null } }).metadata ?? {};
+      if (ownerReferences === null) delete found.metadata!.ownerReferences; // a merge patch's null removes the field
+      else if (ownerReferences) found.metadata!.ownerReferences = ownerReferences;
       return structuredClone(found);
     });
   }
