@@ -24,6 +24,7 @@ import { startProcess } from '../test/harness/processes.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { serveInProcess } from '../test/harness/serve-in-process.ts';
+import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
 import { allocatorEnvFor } from './serve.ts';
 import { fmt, percentile, ratio, timeMs } from './stats.ts';
 
@@ -165,8 +166,41 @@ async function main(): Promise<void> {
       listRss = list.rssMb;
       bareRss = bare.rssMb;
     }
-    report('cold start to first 200, median', fmt(percentile(listCold, 50)), fmt(percentile(bareCold, 50)), ratio(percentile(listCold, 50), percentile(bareCold, 50)));
+    report('list from source: cold start to first 200', fmt(percentile(listCold, 50)), fmt(percentile(bareCold, 50)), ratio(percentile(listCold, 50), percentile(bareCold, 50)));
     report('RSS after first request (list)', `${listRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(listRss, bareRss));
+
+    // The deployed form: each bundle installed alone, from process start, against a bare function's bundle.
+    if (process.env.BENCH_BUNDLES !== '0') {
+      process.stderr.write('[bench] bundling and installing the three functions\n');
+      const dirs = await installedBundles(join(workDir, 'bundles'));
+      const bare = bareBundle(join(workDir, 'bare'), dirname(dirname(dirname(FRAMEWORK_MAIN))));
+      const { ALLOCATOR_TEMPLATE: _template, ...apiEnv } = env;
+      const figures: Record<string, ColdFigures[]> = { bare: [], list: [], create: [], destroy: [] };
+      const made: string[] = [];
+      for (let round = 0; round < COLD_STARTS; round += 1) {
+        const logFile = join(workDir, 'bundle.log');
+        figures.bare!.push(await coldBundle({ dir: bare, target: 'bare', env: {}, request: (url) => fetch(url), logFile }));
+        figures.list!.push(await coldBundle({ dir: dirs.list, target: 'list', env: apiEnv, request: (url) => fetch(url, { headers: listerHeaders }), logFile }));
+        figures.create!.push(await coldBundle({
+          dir: dirs.create,
+          target: 'create',
+          env: { ...apiEnv, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
+          request: async (url) => {
+            const answer = await fetch(url, { method: 'POST', headers, body: '{"wait": false}' });
+            if (answer.ok) made.push(((await answer.clone().json()) as { name: string }).name);
+            return answer;
+          },
+          logFile,
+        }));
+        figures.destroy!.push(await coldBundle({ dir: dirs.destroy, target: 'destroy', env: apiEnv, request: (url) => fetch(url, { method: 'POST', headers, body: JSON.stringify({ name: made.pop() }) }), logFile }));
+      }
+      const median = (fn: string, pick: (f: ColdFigures) => number): number => percentile(figures[fn]!.map(pick), 50);
+      for (const fn of ['list', 'create', 'destroy']) {
+        report(`${fn} bundle: start to first answer (vs bare)`, fmt(median(fn, (f) => f.readyMs)), fmt(median('bare', (f) => f.readyMs)), ratio(median(fn, (f) => f.readyMs), median('bare', (f) => f.readyMs)));
+        report(`${fn} bundle: first real request (vs bare's)`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median('bare', (f) => f.firstRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median('bare', (f) => f.firstRequestMs)));
+        report(`${fn} bundle: RSS after it (vs bare)`, `${median(fn, (f) => f.rssMb).toFixed(0)} MB`, `${median('bare', (f) => f.rssMb).toFixed(0)} MB`, ratio(median(fn, (f) => f.rssMb), median('bare', (f) => f.rssMb)));
+      }
+    }
 
     const create = await startFunctionProcess({ name: 'create', env, logFile: join(workDir, 'create.log') });
     const response = await fetch(create.url, { method: 'POST', headers, body: '{"wait": false}' });
