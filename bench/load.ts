@@ -1,0 +1,111 @@
+// `npm run bench:load`: creates and destroys through 4 create and 4 destroy
+// function processes, many in flight, against the local control plane. Prints
+// throughput, p50 and p99 and the errors, then checks that nothing is left and
+// that the global limit held at every moment sampled. Asserts nothing else.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startControlPlane } from '../test/harness/control-plane.ts';
+import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
+import { startFunctionProcess, type FunctionProcess } from '../test/harness/function-process.ts';
+import { startTokenIssuer } from '../test/harness/token-issuer.ts';
+import { allocatorEnvFor } from './serve.ts';
+import { fmt, percentile } from './stats.ts';
+
+const OPERATIONS = Number(process.env.BENCH_LOAD_OPERATIONS ?? 1000);
+const IN_FLIGHT = Number(process.env.BENCH_LOAD_IN_FLIGHT ?? 16);
+const PROCESSES = Number(process.env.BENCH_LOAD_PROCESSES ?? 4);
+const LIMIT = Number(process.env.BENCH_LOAD_GLOBAL_LIMIT ?? IN_FLIGHT);
+
+async function main(): Promise<void> {
+  const controlPlane = await startControlPlane();
+  const issuer = await startTokenIssuer();
+  const emulator = await startDisksEmulator();
+  const workDir = mkdtempSync(join(tmpdir(), 'allocator-load-'));
+  const processes: FunctionProcess[] = [];
+  try {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // the namespace's default service account
+    const env: Record<string, string> = { ...allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl }), ALLOCATOR_MAX_INSTANCES: String(LIMIT), ALLOCATOR_MAX_INSTANCES_PER_USER: String(LIMIT) };
+    for (let i = 0; i < PROCESSES; i += 1) {
+      processes.push(await startFunctionProcess({ name: 'create', env, logFile: join(workDir, `create-${i}.log`) }));
+      processes.push(await startFunctionProcess({ name: 'destroy', env, logFile: join(workDir, `destroy-${i}.log`) }));
+    }
+    const creates = processes.filter((p) => p.name === 'create');
+    const destroys = processes.filter((p) => p.name === 'destroy');
+    const headers = { authorization: `Bearer ${issuer.issueIdToken({ email: 'load@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
+    const leases = kubeConfig.makeApiClient(CoordinationV1Api);
+
+    // The limit, sampled: global slots held at once never exceed it.
+    let maxHeld = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const held = (await leases.listNamespacedLease({ namespace: 'bench', labelSelector: 'allocator.dev/slot=global' })).items.length;
+        maxHeld = Math.max(maxHeld, held);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+
+    const createMs: number[] = [];
+    const destroyMs: number[] = [];
+    const errors = new Map<string, number>();
+    let refused = 0;
+    let next = 0;
+    const started = performance.now();
+    const worker = async (): Promise<void> => {
+      while (next < OPERATIONS) {
+        const n = next;
+        next += 1;
+        const t0 = performance.now();
+        const created = await fetch(creates[n % creates.length]!.url, { method: 'POST', headers, body: '{}' });
+        if (created.status === 429) {
+          refused += 1; // the limit doing its job, not an error: wait for a destroy, then try again
+          await created.text();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        if (created.status !== 201) {
+          errors.set(`create ${created.status}`, (errors.get(`create ${created.status}`) ?? 0) + 1);
+          await created.text();
+          continue;
+        }
+        createMs.push(performance.now() - t0);
+        const { name } = (await created.json()) as { name: string };
+        const t1 = performance.now();
+        const destroyed = await fetch(destroys[n % destroys.length]!.url, { method: 'POST', headers, body: JSON.stringify({ name }) });
+        await destroyed.text();
+        if (destroyed.status === 200) destroyMs.push(performance.now() - t1);
+        else errors.set(`destroy ${destroyed.status}`, (errors.get(`destroy ${destroyed.status}`) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    sampling = false;
+    await sampler;
+
+    const left = {
+      deployments: (await kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: 'bench' })).items.length,
+      leases: (await leases.listNamespacedLease({ namespace: 'bench' })).items.length,
+      disks: emulator.disks().length,
+    };
+    console.log(`\nLoad: ${OPERATIONS} creates tried, ${IN_FLIGHT} in flight, through ${PROCESSES} create and ${PROCESSES} destroy processes, global limit ${LIMIT}`);
+    console.log(`  completed   ${createMs.length} creates and ${destroyMs.length} destroys in ${seconds.toFixed(1)} s: ${(createMs.length / seconds).toFixed(1)} create+destroy/s`);
+    console.log(`  create      p50 ${fmt(percentile(createMs, 50))}  p99 ${fmt(percentile(createMs, 99))}`);
+    console.log(`  destroy     p50 ${fmt(percentile(destroyMs, 50))}  p99 ${fmt(percentile(destroyMs, 99))}`);
+    console.log(`  refused     ${refused} creates with 429 (the limit), each counted as one of the ${OPERATIONS} tries`);
+    console.log(`  errors      ${errors.size === 0 ? 0 : JSON.stringify(Object.fromEntries(errors))}`);
+    console.log(`  limit       at most ${maxHeld} global slots held at once (limit ${LIMIT}): ${maxHeld <= LIMIT ? 'held' : 'EXCEEDED'}`);
+    console.log(`  left        ${JSON.stringify(left)}: ${left.deployments + left.leases + left.disks === 0 ? 'nothing' : 'LEFTOVERS'}`);
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all([issuer.stop(), emulator.stop()]);
+    await controlPlane.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
