@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     const createMs: number[] = [];
     const destroyMs: number[] = [];
     const errors = new Map<string, number>();
+    const messages: string[] = [];
     let refused = 0;
     let next = 0;
     const started = performance.now();
@@ -70,16 +71,19 @@ async function main(): Promise<void> {
         }
         if (created.status !== 201) {
           errors.set(`create ${created.status}`, (errors.get(`create ${created.status}`) ?? 0) + 1);
-          await created.text();
+          messages.push(`create ${created.status}: ${(await created.text()).slice(0, 300)}`);
           continue;
         }
         createMs.push(performance.now() - t0);
         const { name } = (await created.json()) as { name: string };
         const t1 = performance.now();
         const destroyed = await fetch(destroys[n % destroys.length]!.url, { method: 'POST', headers, body: JSON.stringify({ name }) });
-        await destroyed.text();
+        const text = await destroyed.text();
         if (destroyed.status === 200) destroyMs.push(performance.now() - t1);
-        else errors.set(`destroy ${destroyed.status}`, (errors.get(`destroy ${destroyed.status}`) ?? 0) + 1);
+        else {
+          errors.set(`destroy ${destroyed.status}`, (errors.get(`destroy ${destroyed.status}`) ?? 0) + 1);
+          messages.push(`destroy ${destroyed.status}: ${text.slice(0, 300)}`);
+        }
       }
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
     console.log(`  destroy     p50 ${fmt(percentile(destroyMs, 50))}  p99 ${fmt(percentile(destroyMs, 99))}`);
     console.log(`  refused     ${refused} creates with 429 (the limit), each counted as one of the ${OPERATIONS} tries`);
     console.log(`  errors      ${errors.size === 0 ? 0 : JSON.stringify(Object.fromEntries(errors))}`);
+    for (const message of messages.slice(0, 5)) console.log(`              ${message}`);
     console.log(`  limit       at most ${maxHeld} global slots held at once (limit ${LIMIT}): ${maxHeld <= LIMIT ? 'held' : 'EXCEEDED'}`);
     console.log(`  left        ${JSON.stringify(left)}: ${left.deployments + left.leases + left.disks === 0 ? 'nothing' : 'LEFTOVERS'}`);
   } finally {
