@@ -55,13 +55,14 @@ export async function coldBundle(options: { dir: string; target: string; env: Re
     const answer = await options.request(url);
     if (!answer.ok) throw new Error(`${options.target}'s first request answered ${answer.status}: ${await answer.text()}`);
     const firstRequestMs = performance.now() - sent;
-    return { readyMs, firstRequestMs, rssMb: rssOf(child.pid) };
+    return { readyMs, firstRequestMs, rssMb: rssOfChildNode(child.pid) };
   } finally {
     await child.stop();
   }
 }
 
-function rssOf(watchdogPid: number): number {
+/** VmRSS of the node process under a watchdog shell, in MB. */
+export function rssOfChildNode(watchdogPid: number): number {
   const pid = execFileSync('pgrep', ['-P', String(watchdogPid), '-f', 'node']).toString().trim().split('\n')[0];
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;

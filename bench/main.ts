@@ -1,9 +1,8 @@
 // `npm run bench`: Allocator against its own baselines, measured in one run on
 // the local control plane (the machine is shared and noisy, so only ratios
 // within a run mean much). Prints a table; asserts nothing.
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +23,7 @@ import { startProcess } from '../test/harness/processes.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { serveInProcess } from '../test/harness/serve-in-process.ts';
-import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
+import { bareBundle, coldBundle, installedBundles, rssOfChildNode, type ColdFigures } from './bundles.ts';
 import { allocatorEnvFor } from './serve.ts';
 import { fmt, percentile, ratio, timeMs } from './stats.ts';
 
@@ -270,13 +269,6 @@ async function coldStart(args: string[], env: Record<string, string>, headers: R
   } finally {
     await child.stop();
   }
-}
-
-/** VmRSS of the node process under a watchdog shell, in MB. */
-function rssOfChildNode(watchdogPid: number): number {
-  const pid = execFileSync('pgrep', ['-P', String(watchdogPid), '-f', 'node']).toString().trim().split('\n')[0];
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 function printTable(): void {

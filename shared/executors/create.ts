@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { ConflictError } from '../errors.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
 import { ANNOTATIONS } from '../instances/metadata.ts';
+import { timeOf } from '../instances/timestamps.ts';
 import type { CreatePlan } from '../plans/create-plan.ts';
 import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
@@ -15,8 +16,6 @@ import { waitUntilDeploymentGone } from './wait.ts';
 
 /** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's. */
 export type CreateContext = ExecutionContext & { readonly graceMs: number };
-
-const timeOf = (value: Date | string | undefined): number => (value === undefined ? Number.POSITIVE_INFINITY : new Date(value).getTime());
 
 /**
  * Runs a create plan: claims the slots, creates the disk, then the

@@ -1,17 +1,11 @@
 import type { DisksApi } from '../gce/disks.ts';
 import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
+import { timeOf } from '../instances/timestamps.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
 import { SLOT_LABEL } from '../plans/slots.ts';
 import type { SweepSnapshot } from '../plans/sweep-plan.ts';
 
 const PAGE = 500;
-
-/** Unknown or unreadable times are Infinity: never old enough to be called an orphan. */
-function timeOf(value: Date | string | undefined): number {
-  if (value === undefined) return Number.POSITIVE_INFINITY;
-  const time = value instanceof Date ? value.getTime() : Date.parse(value);
-  return Number.isFinite(time) ? time : Number.POSITIVE_INFINITY;
-}
 
 /** Reads every Deployment, disk and slot of this allocator, page by page. */
 export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serverName: string): Promise<SweepSnapshot> {
