@@ -16,6 +16,8 @@ export interface ColdFigures {
   readonly readyMs: number;
   /** The first real request, from when it was sent. */
   readonly firstRequestMs: number;
+  /** The same request again, on the now warm process. */
+  readonly warmRequestMs: number;
   readonly rssMb: number;
 }
 
@@ -51,11 +53,15 @@ export async function coldBundle(options: { dir: string; target: string; env: Re
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const readyMs = performance.now() - started;
-    const sent = performance.now();
-    const answer = await options.request(url);
-    if (!answer.ok) throw new Error(`${options.target}'s first request answered ${answer.status}: ${await answer.text()}`);
-    const firstRequestMs = performance.now() - sent;
-    return { readyMs, firstRequestMs, rssMb: rssOfChildNode(child.pid) };
+    const timed = async (): Promise<number> => {
+      const sent = performance.now();
+      const answer = await options.request(url);
+      if (!answer.ok) throw new Error(`${options.target}'s request answered ${answer.status}: ${await answer.text()}`);
+      return performance.now() - sent;
+    };
+    const firstRequestMs = await timed();
+    const rssMb = rssOfChildNode(child.pid);
+    return { readyMs, firstRequestMs, warmRequestMs: await timed(), rssMb };
   } finally {
     await child.stop();
   }

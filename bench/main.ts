@@ -24,6 +24,7 @@ import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { serveInProcess } from '../test/harness/serve-in-process.ts';
 import { bareBundle, coldBundle, installedBundles, rssOfChildNode, type ColdFigures } from './bundles.ts';
+import { measureComputeOptions } from './compute-options.ts';
 import { allocatorEnvFor } from './serve.ts';
 import { fmt, percentile, ratio, timeMs } from './stats.ts';
 
@@ -197,14 +198,23 @@ async function main(): Promise<void> {
       for (const fn of ['list', 'create', 'destroy']) {
         report(`${fn} bundle: start to first answer (vs bare)`, fmt(median(fn, (f) => f.readyMs)), fmt(median('bare', (f) => f.readyMs)), ratio(median(fn, (f) => f.readyMs), median('bare', (f) => f.readyMs)));
         report(`${fn} bundle: first real request (vs bare's)`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median('bare', (f) => f.firstRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median('bare', (f) => f.firstRequestMs)));
+        report(`${fn} bundle: first real request vs a warm one`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median(fn, (f) => f.warmRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median(fn, (f) => f.warmRequestMs)));
         report(`${fn} bundle: RSS after it (vs bare)`, `${median(fn, (f) => f.rssMb).toFixed(0)} MB`, `${median('bare', (f) => f.rssMb).toFixed(0)} MB`, ratio(median(fn, (f) => f.rssMb), median('bare', (f) => f.rssMb)));
       }
+    }
+
+    // The compute client: each way of loading it, process start to the first disk call.
+    const computeOptions = await measureComputeOptions(emulator.url, COLD_STARTS);
+    const [before] = computeOptions;
+    for (const option of computeOptions.slice(1)) {
+      report(`compute: start to first disk call, ${option.label}`, fmt(option.ms), fmt(before!.ms), ratio(option.ms, before!.ms));
+      report(`compute: RSS after it, ${option.label}`, `${option.rssMb.toFixed(0)} MB`, `${before!.rssMb.toFixed(0)} MB`, ratio(option.rssMb, before!.rssMb));
     }
 
     const create = await startFunctionProcess({ name: 'create', env, logFile: join(workDir, 'create.log') });
     const response = await fetch(create.url, { method: 'POST', headers, body: '{"wait": false}' });
     const createRss = rssOfChildNode(create.process.pid);
-    report('RSS after first request (create)', `${createRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(createRss, bareRss));
+    report('RSS after first request (create, from source)', `${createRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(createRss, bareRss));
     if (response.status === 201) {
       const { name } = (await response.json()) as { name: string };
       await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });

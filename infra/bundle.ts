@@ -9,7 +9,8 @@ import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { DISK_SERVICES, trimProtos } from './compute-protos.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const FUNCTIONS = ['create', 'destroy', 'list'] as const;
@@ -18,12 +19,13 @@ const NEEDS_TEMPLATE: readonly FunctionName[] = ['create'];
 
 /**
  * Installed beside the bundle rather than bundled: the framework Cloud Run
- * starts, and packages that load files or code at run time (compute's protos,
- * google-auth-library's and handlebars' lazy requires). Everything else,
- * @kubernetes/client-node above all, is bundled and tree-shaken: importing
- * client-node whole costs a cold start about 200 ms and 37 MB more.
+ * starts, and packages that load files or code at run time (google-gax's
+ * protos, google-auth-library's and handlebars' lazy requires). Everything
+ * else is bundled and tree-shaken: importing @kubernetes/client-node whole
+ * costs a cold start about 200 ms and 37 MB more, and @google-cloud/compute's
+ * two disk clients come with their protos cut to what they use.
  */
-export const INSTALLED_PACKAGES = ['@google-cloud/functions-framework', '@google-cloud/compute', 'google-auth-library', 'handlebars'];
+export const INSTALLED_PACKAGES = ['@google-cloud/functions-framework', 'google-gax', 'google-auth-library', 'handlebars'];
 
 export interface BundleResult {
   readonly name: FunctionName;
@@ -63,26 +65,47 @@ function installedVersion(name: string): string {
   }
 }
 
+/** Gives the bundled compute clients their protos cut to the disk services (see compute-protos.ts). */
+const computeProtosCut: Plugin = {
+  name: 'compute-protos-cut',
+  setup(pluginBuild) {
+    let trimmed: string | undefined;
+    pluginBuild.onResolve({ filter: /\/protos\/protos\.json$/ }, (args) =>
+      args.resolveDir.includes(join('@google-cloud', 'compute')) ? { path: resolve(args.resolveDir, args.path), namespace: 'compute-protos' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'compute-protos' }, (args) => {
+      trimmed ??= JSON.stringify(trimProtos(JSON.parse(readFileSync(args.path, 'utf8')), DISK_SERVICES));
+      return { contents: trimmed, loader: 'json' };
+    });
+  },
+};
+
+/** How every function is bundled (and the benchmark's compute probe, to measure the same thing). */
+export function bundleOptions(entryPoint: string, outfile: string): BuildOptions & { metafile: true } {
+  return {
+    entryPoints: [entryPoint],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: INSTALLED_PACKAGES,
+    // Bundled CommonJS code calls require(); give it one.
+    banner: { js: "import { createRequire as __allocatorCreateRequire } from 'node:module'; const require = __allocatorCreateRequire(import.meta.url);" },
+    plugins: [computeProtosCut],
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+}
+
 export async function bundleFunctions(options: { outDir: string; template: string; vkubeCfg?: string }): Promise<BundleResult[]> {
   const results: BundleResult[] = [];
   for (const name of FUNCTIONS) {
     const dir = join(options.outDir, name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const { metafile } = await build({
-      entryPoints: [join(ROOT, 'functions', name, 'index.ts')],
-      outfile: join(dir, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      external: INSTALLED_PACKAGES,
-      // Bundled CommonJS code calls require(); give it one.
-      banner: { js: "import { createRequire as __allocatorCreateRequire } from 'node:module'; const require = __allocatorCreateRequire(import.meta.url);" },
-      metafile: true,
-      legalComments: 'none',
-      logLevel: 'warning',
-    });
+    const { metafile } = await build(bundleOptions(join(ROOT, 'functions', name, 'index.ts'), join(dir, 'index.js')));
     const dependencies = Object.fromEntries(importedPackages(metafile).map((pkg) => [pkg, installedVersion(pkg)]));
     const manifest = {
       name: `allocator-${name}`,

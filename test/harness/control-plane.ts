@@ -30,6 +30,8 @@ export interface StartControlPlaneOptions {
   onProgress?: (line: string) => void;
   /** Per-component readiness timeout; default 90 s (a cold apiserver start on 2 busy cores is slow). */
   readyTimeoutMs?: number;
+  /** How long a pod takes to become Ready, as a range (kwok picks a time in it); default at once. */
+  podReadyDelayMs?: { readonly min: number; readonly max: number };
 }
 
 const ADMIN_USER = 'allocator-admin';
@@ -163,7 +165,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       `--secure-port=${schedulerPort}`,
       `--cert-dir=${join(dir, 'scheduler-certs')}`,
     ]);
-    const stageFiles = kwokStages(binaries.kwokStagesDir, dir);
+    const stageFiles = kwokStages(binaries.kwokStagesDir, dir, options.podReadyDelayMs);
     const kwok = start('kwok', binaries.kwok, [
       `--kubeconfig=${kubeconfigPath}`,
       '--manage-all-nodes=false',
@@ -267,9 +269,10 @@ export const FAILS_WITH = 'allocator.test/fails-with';
 
 /**
  * kwok's own stages, with pod-ready told to leave alone the pods that a test
- * asks to fail (written to `dir`), plus the failure stages.
+ * asks to fail and, if given, to wait `readyDelay` (written to `dir`), plus
+ * the failure stages.
  */
-function kwokStages(cachedDir: string, dir: string): string[] {
+function kwokStages(cachedDir: string, dir: string, readyDelay?: { readonly min: number; readonly max: number }): string[] {
   const cached = readdirSync(cachedDir).filter((file) => file.endsWith('.yaml'));
   const files = cached.map((file) => {
     if (file !== 'pod-ready.yaml') return join(cachedDir, file);
@@ -277,7 +280,9 @@ function kwokStages(cachedDir: string, dir: string): string[] {
     const guard = `    matchExpressions:\n    - key: '.metadata.annotations["${FAILS_WITH}"]'\n      operator: 'DoesNotExist'\n`;
     if (!source.includes('    matchExpressions:\n')) throw new Error(`kwok's ${file} has no matchExpressions to guard`);
     const guarded = join(dir, 'pod-ready.yaml');
-    writeFileSync(guarded, source.replace('    matchExpressions:\n', guard));
+    const delay = readyDelay ? `  delay:\n    durationMilliseconds: ${readyDelay.min}\n    jitterDurationMilliseconds: ${readyDelay.max}\n` : '';
+    if (delay && !source.includes('\n  next:\n')) throw new Error(`kwok's ${file} has no next to delay`);
+    writeFileSync(guarded, source.replace('    matchExpressions:\n', guard).replace('\n  next:\n', `\n${delay}  next:\n`));
     return guarded;
   });
   const failures = readdirSync(FAILURE_STAGES_DIR).filter((file) => file.endsWith('.yaml')).map((file) => join(FAILURE_STAGES_DIR, file));

@@ -103,8 +103,15 @@ const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
 const LABEL_VALUE = /^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u;
 const WAIT_LIMIT_MS = 120_000;
 
-export async function startDisksEmulator(options: { operationDelayMs?: number; port?: number } = {}): Promise<DisksEmulator> {
-  const operationDelayMs = options.operationDelayMs ?? 25;
+export interface DisksEmulatorOptions {
+  /** How long an operation runs before it is DONE: one figure, or one per kind (a real disk insert takes about 2 s, a delete about 1 s). Default 25 ms. */
+  operationDelayMs?: number | { readonly insert: number; readonly delete: number };
+  port?: number;
+}
+
+export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Promise<DisksEmulator> {
+  const delays = options.operationDelayMs ?? 25;
+  const operationDelayMs = (type: 'insert' | 'delete'): number => (typeof delays === 'number' ? delays : delays[type]);
   const disks = new Map<string, Disk>();
   const operations = new Map<string, { op: Operation; done: Promise<void> }>();
   const requestIds = new Map<string, Operation>();
@@ -165,7 +172,7 @@ export async function startDisksEmulator(options: { operationDelayMs?: number; p
         op.progress = 100;
         op.endTime = now();
         resolve();
-      }, operationDelayMs).unref();
+      }, operationDelayMs(options.type)).unref();
     });
     operations.set(`${options.project}/${options.zone}/${name}`, { op, done });
     if (options.requestId) requestIds.set(options.requestId, op);
