@@ -6,16 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { runSweep } from '../shared/executors/run-sweep.ts';
 import { executionContext } from '../shared/handlers/execution-context.ts';
 import { loadConfig } from '../shared/config/load-config.ts';
-import { isAvailable } from '../shared/instances/instance.ts';
-import { diskLabels, instanceSelector } from '../shared/instances/metadata.ts';
-import { newInstanceName, ownerHashOf } from '../shared/instances/naming.ts';
-import { buildInstanceDeployment } from '../shared/plans/deployment.ts';
+import { instanceSelector } from '../shared/instances/metadata.ts';
+import { ownerHashOf } from '../shared/instances/naming.ts';
 import { makeCreateRuntime } from '../shared/runtime/create-runtime.ts';
-import type { CreateRuntime } from '../shared/runtime/runtimes.ts';
 import { startControlPlane } from '../test/harness/control-plane.ts';
 import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
 import { getFreePort } from '../test/harness/ports.ts';
@@ -23,10 +20,11 @@ import { startProcess } from '../test/harness/processes.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { serveInProcess } from '../test/harness/serve-in-process.ts';
+import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, waitForDefaultServiceAccount, withZeroReplicas } from './direct.ts';
 import { bareBundle, coldBundle, installedBundles, rssOfChildNode, type ColdFigures } from './bundles.ts';
 import { measureComputeOptions } from './compute-options.ts';
 import { allocatorEnvFor } from './serve.ts';
-import { fmt, percentile, ratio, timeMs } from './stats.ts';
+import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const OTHERS = Number(process.env.BENCH_OTHER_INSTANCES ?? 1000);
@@ -71,21 +69,11 @@ async function main(): Promise<void> {
         const response = await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
         if (response.status !== 200) throw new Error(`destroy answered ${response.status}`);
       }));
-      const direct = renderDirect(runtime, 'bench@example.com');
+      let directName = '';
       directCreate.push(await timeMs(async () => {
-        await disks.createDisk({ name: direct.name, sizeGb: 10, type: 'pd-standard', labels: diskLabels({ serverName: 'syncbased', ownerHash: ownerHashOf('bench@example.com'), name: direct.name }) });
-        await cluster.createDeployment(direct.deployment);
-        for (;;) {
-          const current = await cluster.readDeployment(direct.name);
-          if (current && isAvailable(current)) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        directName = await createDirectly(runtime, cluster, disks, 'bench@example.com');
       }));
-      directDestroy.push(await timeMs(async () => {
-        await cluster.deleteDeployment(direct.name);
-        while (await cluster.readDeployment(direct.name)) await new Promise((resolve) => setTimeout(resolve, 100));
-        await disks.deleteDisk(direct.name);
-      }));
+      directDestroy.push(await timeMs(() => destroyDirectly(cluster, disks, directName)));
     }
     for (const p of [50, 95]) {
       report(`create p${p} (wait for ready)`, fmt(percentile(viaCreate, p)), fmt(percentile(directCreate, p)), ratio(percentile(viaCreate, p), percentile(directCreate, p)));
@@ -227,40 +215,7 @@ async function main(): Promise<void> {
     await controlPlane.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-  printTable();
-}
-
-/** The same Deployment a create sends, from the one function that assembles it. */
-function renderDirect(runtime: CreateRuntime, email: string): { name: string; deployment: V1Deployment } {
-  const name = newInstanceName('syncbased');
-  const deployment = buildInstanceDeployment(runtime.template, {
-    serverName: 'syncbased',
-    name,
-    diskZone: 'us-central1-c',
-    ownerEmail: email,
-    admins: [],
-    accessListFormat: '{email}',
-    mountRoot: '/bench',
-    version: 'v1',
-    createdAt: new Date().toISOString(),
-  });
-  return { name, deployment };
-}
-
-function withZeroReplicas(deployment: V1Deployment): V1Deployment {
-  return { ...deployment, spec: { ...deployment.spec!, replicas: 0 } };
-}
-
-async function waitForDefaultServiceAccount(kubeConfig: KubeConfig): Promise<void> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'bench' });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  printTable(`Allocator benchmark (${ROUNDS} rounds; baselines: the same Kubernetes and disk calls made directly, raw label-selector lists, a bare functions-framework function, compute's package index)`, rows);
 }
 
 /** Starts the framework CLI with `args` and times it to the first 200; returns that and its RSS. */
@@ -279,15 +234,6 @@ async function coldStart(args: string[], env: Record<string, string>, headers: R
   } finally {
     await child.stop();
   }
-}
-
-function printTable(): void {
-  const header = ['measure', 'allocator', 'baseline', 'ratio'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
-  console.log(`\nAllocator benchmark (${ROUNDS} rounds; baselines: the same Kubernetes and disk calls made directly, raw label-selector lists, a bare functions-framework function)`);
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
 }
 
 await main();

@@ -14,3 +14,13 @@ export async function timeMs(run: () => Promise<unknown>): Promise<number> {
 
 export const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 export const ratio = (value: number, baseline: number): string => `${(value / baseline).toFixed(2)}x`;
+
+/** Prints `rows` (measure, allocator, baseline, ratio) under `title`, in aligned columns. */
+export function printTable(title: string, rows: readonly string[][]): void {
+  const header = ['measure', 'allocator', 'baseline', 'ratio'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}

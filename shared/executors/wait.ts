@@ -3,27 +3,40 @@ import type { Clock } from '../clock.ts';
 import { DeadlineExceededError } from '../errors.ts';
 import { isAvailable } from '../instances/instance.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
+import type { DeploymentState } from '../kube/deployment-watch.ts';
 import { pollDelays } from './poll.ts';
 
-/** Polls until every wanted replica of `name` is available, or throws a 504 after `timeoutMs`. */
+/** Waits until every wanted replica of `name` is available, or throws a 504 after `timeoutMs`. */
 export async function waitUntilAvailable(cluster: ClusterClient, clock: Clock, name: string, timeoutMs: number): Promise<V1Deployment> {
-  const deadline = clock.now() + timeoutMs;
-  const delays = pollDelays();
-  for (;;) {
-    const current = await cluster.readDeployment(name);
-    if (current && isAvailable(current)) return current;
-    const delay = delays.next().value;
-    if (clock.now() + delay > deadline) throw new DeadlineExceededError(`instance ${name} was not available within ${Math.round(timeoutMs / 1000)} s`);
-    await clock.sleep(delay);
+  const available = (state: DeploymentState): state is V1Deployment => state !== undefined && isAvailable(state);
+  const state = await follow(cluster, clock, name, timeoutMs, available);
+  if (!available(state)) throw new DeadlineExceededError(`instance ${name} was not available within ${Math.round(timeoutMs / 1000)} s`);
+  return state;
+}
+
+/** Waits until `name`'s Deployment is gone (foreground deletion removes its pods first). */
+export async function waitUntilDeploymentGone(cluster: ClusterClient, clock: Clock, name: string, timeoutMs: number): Promise<void> {
+  const gone = (state: DeploymentState): boolean => state === undefined;
+  if (!gone(await follow(cluster, clock, name, timeoutMs, gone))) {
+    throw new DeadlineExceededError(`Deployment ${name} was still being deleted after ${Math.round(timeoutMs / 1000)} s`);
   }
 }
 
-/** Polls until `name`'s Deployment is gone (foreground deletion removes its pods first). */
-export async function waitUntilDeploymentGone(cluster: ClusterClient, clock: Clock, name: string, timeoutMs: number): Promise<void> {
+/**
+ * Reads `name`, then watches it until `done` or the deadline, and answers
+ * the last state. A watch that comes back with no change (it was cut) is
+ * followed by a short pause, so a failing watch cannot spin.
+ */
+async function follow(cluster: ClusterClient, clock: Clock, name: string, timeoutMs: number, done: (state: DeploymentState) => boolean): Promise<DeploymentState> {
   const deadline = clock.now() + timeoutMs;
-  const delays = pollDelays();
-  while ((await cluster.readDeployment(name)) !== undefined) {
-    if (clock.now() > deadline) throw new DeadlineExceededError(`Deployment ${name} was still being deleted after ${Math.round(timeoutMs / 1000)} s`);
-    await clock.sleep(delays.next().value);
+  const pauses = pollDelays();
+  let state = await cluster.readDeployment(name);
+  while (!done(state)) {
+    const remaining = deadline - clock.now();
+    if (remaining <= 0) return state;
+    const before = state?.metadata?.resourceVersion;
+    state = await cluster.watchDeployment(name, state, remaining, done);
+    if (!done(state) && state?.metadata?.resourceVersion === before) await clock.sleep(Math.min(pauses.next().value, Math.max(0, deadline - clock.now())));
   }
+  return state;
 }

@@ -1,6 +1,7 @@
 import { AppsV1Api, CoordinationV1Api, createConfiguration, KubernetesObjectApi, PatchStrategy, ServerConfiguration, type CoreV1Event, type KubeConfig, type V1Deployment, type V1Lease, type V1Pod } from '@kubernetes/client-node';
 import { NotFoundError } from '../errors.ts';
 import { callOptions } from './call-options.ts';
+import { watchDeployment, type DeploymentState } from './deployment-watch.ts';
 import { kubeError } from './kube-errors.ts';
 
 /** One page of a list, with the token of the next (undefined on the last page). */
@@ -23,6 +24,11 @@ export interface ClusterClient {
   patchDeployment(name: string, patch: object): Promise<V1Deployment>;
   /** Foreground propagation: the Deployment goes last, after its ReplicaSets and Pods. */
   deleteDeployment(name: string): Promise<boolean>;
+  /**
+   * Follows `name` from `seen` (as read before) until `done` holds for its
+   * state (undefined: gone) or `maxMs` passes; answers the last state.
+   */
+  watchDeployment(name: string, seen: DeploymentState, maxMs: number, done: (state: DeploymentState) => boolean): Promise<DeploymentState>;
   createLease(lease: V1Lease): Promise<V1Lease>;
   readLease(name: string): Promise<V1Lease | undefined>;
   listLeases(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Lease>>;
@@ -76,13 +82,16 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
     ...(o.continueToken === undefined ? {} : { _continue: o.continueToken }),
   });
 
+  const readDeployment = (name: string): Promise<DeploymentState> =>
+    orMissing(call(`read Deployment ${name}`, () => apps.readNamespacedDeployment({ name, namespace }, timed())), undefined);
+
   return {
     namespace,
     listPods: async (o) => page(await call('list Pods', () => objects.list<V1Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, o.labelSelector))),
     listEvents: async (o) => page(await call('list Events', () => objects.list<CoreV1Event>('v1', 'Event', namespace, undefined, undefined, undefined, o.fieldSelector))),
     createDeployment: (deployment) =>
       call(`create Deployment ${deployment.metadata?.name}`, () => apps.createNamespacedDeployment({ namespace, body: deployment }, timed())),
-    readDeployment: (name) => orMissing(call(`read Deployment ${name}`, () => apps.readNamespacedDeployment({ name, namespace }, timed())), undefined),
+    readDeployment,
     listDeployments: async (o) => page(await call('list Deployments', () => apps.listNamespacedDeployment(listParams(o), timed()))),
     patchDeployment: (name, patch) =>
       call(`patch Deployment ${name}`, () =>
@@ -93,6 +102,8 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
         call(`delete Deployment ${name}`, () => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed())).then(() => true),
         false,
       ),
+    watchDeployment: (name, seen, maxMs, done) =>
+      watchDeployment({ kubeConfig: options.kubeConfig, namespace, name, seen, maxMs, done, read: () => readDeployment(name) }),
     createLease: (lease) => call(`create Lease ${lease.metadata?.name}`, () => coordination.createNamespacedLease({ namespace, body: lease }, timed())),
     readLease: (name) => orMissing(call(`read Lease ${name}`, () => coordination.readNamespacedLease({ name, namespace }, timed())), undefined),
     listLeases: async (o) => page(await call('list Leases', () => coordination.listNamespacedLease(listParams(o), timed()))),

@@ -46,15 +46,29 @@ export class FakeCluster implements ClusterClient {
   }
 
   readDeployment(name: string) {
-    return this.faults.run('readDeployment', () => {
-      const found = this.deployments.get(name);
-      if (!found) return undefined;
-      const reads = (this.#reads.get(name) ?? 0) + 1;
-      this.#reads.set(name, reads);
-      const replicas = found.spec?.replicas ?? 1;
-      if (reads > this.readyAfterReads) found.status = { observedGeneration: found.metadata?.generation ?? 1, replicas, availableReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas };
-      return structuredClone(found);
+    return this.faults.run('readDeployment', () => this.#read(name));
+  }
+
+  /** Reads again every 50 ms of the fake clock: each look counts as a read towards `readyAfterReads`. */
+  async watchDeployment(name: string, _seen: V1Deployment | undefined, maxMs: number, done: (state: V1Deployment | undefined) => boolean) {
+    return await this.faults.run('watchDeployment', async () => {
+      const deadline = this.#clock.now() + maxMs;
+      for (;;) {
+        await this.#clock.sleep(Math.min(50, Math.max(0, deadline - this.#clock.now())));
+        const state = this.#read(name);
+        if (done(state) || this.#clock.now() >= deadline) return state;
+      }
     });
+  }
+
+  #read(name: string): V1Deployment | undefined {
+    const found = this.deployments.get(name);
+    if (!found) return undefined;
+    const reads = (this.#reads.get(name) ?? 0) + 1;
+    this.#reads.set(name, reads);
+    const replicas = found.spec?.replicas ?? 1;
+    if (reads > this.readyAfterReads) found.status = { observedGeneration: found.metadata?.generation ?? 1, replicas, availableReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas };
+    return structuredClone(found);
   }
 
   listDeployments(options: { labelSelector: string; limit?: number; continueToken?: string }) {

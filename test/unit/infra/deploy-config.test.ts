@@ -76,7 +76,7 @@ describe('infra scripts, dry run', () => {
     expect(setup).toContain('--member=serviceAccount:allocator-runtime@p1.iam.gserviceaccount.com --role=roles/container.clusterViewer');
     expect(setup).toContain('--permissions=compute.disks.create\\,compute.disks.delete\\,compute.disks.get\\,compute.disks.list\\,compute.disks.setLabels\\,compute.zoneOperations.get');
     expect(setup).toContain('resource.name.startsWith\\(\\"projects/p1/zones/us-central1-c\\"\\)');
-    expect(setup).toMatch(/#\s+resources: \[deployments\]\n#\s+verbs: \[get, list, create, patch, delete\]/);
+    expect(setup).toMatch(/#\s+resources: \[deployments\]\n#\s+verbs: \[get, list, watch, create, patch, delete\]/);
     expect(setup).toMatch(/#\s+resources: \[leases\]/);
     expect(setup).toMatch(/#\s+namespace: alloc\n/);
   });

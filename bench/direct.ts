@@ -1,0 +1,62 @@
+// What the benchmarks compare against: the same objects and calls a create
+// and a destroy make, made directly.
+import { CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { isAvailable } from '../shared/instances/instance.ts';
+import { diskLabels } from '../shared/instances/metadata.ts';
+import { newInstanceName, ownerHashOf } from '../shared/instances/naming.ts';
+import { buildInstanceDeployment } from '../shared/plans/deployment.ts';
+import type { CreateRuntime } from '../shared/runtime/runtimes.ts';
+import type { ClusterClient } from '../shared/kube/cluster.ts';
+import type { DisksApi } from '../shared/gce/disks.ts';
+
+/** The same Deployment a create sends, from the one function that assembles it. */
+export function renderDirect(runtime: CreateRuntime, email: string): { name: string; deployment: V1Deployment } {
+  const name = newInstanceName('syncbased');
+  const deployment = buildInstanceDeployment(runtime.template, {
+    serverName: 'syncbased',
+    name,
+    diskZone: 'us-central1-c',
+    ownerEmail: email,
+    admins: [],
+    accessListFormat: '{email}',
+    mountRoot: '/bench',
+    version: 'v1',
+    createdAt: new Date().toISOString(),
+  });
+  return { name, deployment };
+}
+
+export function withZeroReplicas(deployment: V1Deployment): V1Deployment {
+  return { ...deployment, spec: { ...deployment.spec!, replicas: 0 } };
+}
+
+export async function waitForDefaultServiceAccount(kubeConfig: KubeConfig): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  for (let i = 0; i < 300; i += 1) {
+    try {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'bench' });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** A create's calls made directly: the disk, the Deployment, then a watch until it is available. */
+export async function directCreate(runtime: CreateRuntime, cluster: ClusterClient, disks: DisksApi, email: string): Promise<string> {
+  const direct = renderDirect(runtime, email);
+  await disks.createDisk({ name: direct.name, sizeGb: 10, type: 'pd-standard', labels: diskLabels({ serverName: 'syncbased', ownerHash: ownerHashOf(email), name: direct.name }) });
+  const created = await cluster.createDeployment(direct.deployment);
+  const available = (state: V1Deployment | undefined): boolean => state !== undefined && isAvailable(state);
+  let state: V1Deployment | undefined = created;
+  while (!available(state)) state = await cluster.watchDeployment(direct.name, state, 60_000, available);
+  return direct.name;
+}
+
+/** A destroy's calls made directly: the Deployment (foreground), a read and a watch until it is gone, then the disk. */
+export async function directDestroy(cluster: ClusterClient, disks: DisksApi, name: string): Promise<void> {
+  await cluster.deleteDeployment(name);
+  let state = await cluster.readDeployment(name);
+  while (state !== undefined) state = await cluster.watchDeployment(name, state, 60_000, (s) => s === undefined);
+  await disks.deleteDisk(name);
+}

@@ -1,0 +1,101 @@
+// `npm run bench:real`: create and destroy with the delays a real project
+// has (a disk insert takes about 2 s, a delete about 1 s, a pod about 5 s to
+// become ready), against the same calls made directly, and the first create
+// on a cold create bundle against a warm one. Prints a table; asserts nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { loadConfig } from '../shared/config/load-config.ts';
+import { makeCreateRuntime } from '../shared/runtime/create-runtime.ts';
+import { startControlPlane } from '../test/harness/control-plane.ts';
+import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
+import { serveInProcess } from '../test/harness/serve-in-process.ts';
+import { startTokenIssuer } from '../test/harness/token-issuer.ts';
+import { coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
+import { directCreate, directDestroy, waitForDefaultServiceAccount } from './direct.ts';
+import { allocatorEnvFor } from './serve.ts';
+import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 3);
+const DELAYS = { diskInsertMs: 2_000, diskDeleteMs: 1_000, podReadyMs: { min: 4_500, max: 5_500 } };
+
+const rows: string[][] = [];
+const report = (what: string, value: number, baseline: number): void => void rows.push([what, fmt(value), fmt(baseline), ratio(value, baseline)]);
+
+async function main(): Promise<void> {
+  const controlPlane = await startControlPlane({ podReadyDelayMs: DELAYS.podReadyMs });
+  const issuer = await startTokenIssuer();
+  const emulator = await startDisksEmulator({ operationDelayMs: { insert: DELAYS.diskInsertMs, delete: DELAYS.diskDeleteMs } });
+  const workDir = mkdtempSync(join(tmpdir(), 'allocator-bench-real-'));
+  try {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
+    await waitForDefaultServiceAccount(kubeConfig);
+    const env = allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl });
+    const runtime = makeCreateRuntime(loadConfig(env));
+    const served = await serveInProcess(runtime);
+    const headers = { authorization: `Bearer ${issuer.issueIdToken({ email: 'bench@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
+    const cluster = await runtime.cluster();
+    const disks = runtime.disks();
+    const create = async (url: string): Promise<Response> => {
+      const answer = await fetch(url, { method: 'POST', headers, body: '{}' });
+      if (answer.status !== 201) throw new Error(`create answered ${answer.status}: ${await answer.text()}`);
+      return answer;
+    };
+    const destroy = async (name: string): Promise<void> => {
+      const answer = await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+      if (answer.status !== 200) throw new Error(`destroy answered ${answer.status}: ${await answer.text()}`);
+    };
+
+    const times = { create: [] as number[], directCreate: [] as number[], destroy: [] as number[], directDestroy: [] as number[] };
+    for (let round = 0; round < ROUNDS; round += 1) {
+      process.stderr.write(`[bench:real] round ${round + 1} of ${ROUNDS}\n`);
+      let name = '';
+      times.create.push(await timeMs(async () => void (name = ((await (await create(served.urls.create)).json()) as { name: string }).name)));
+      times.destroy.push(await timeMs(() => destroy(name)));
+      let direct = '';
+      times.directCreate.push(await timeMs(async () => void (direct = await directCreate(runtime, cluster, disks, 'bench@example.com'))));
+      times.directDestroy.push(await timeMs(() => directDestroy(cluster, disks, direct)));
+    }
+    report('create p50, end to end (vs direct calls)', percentile(times.create, 50), percentile(times.directCreate, 50));
+    report('destroy p50, end to end (vs direct calls)', percentile(times.destroy, 50), percentile(times.directDestroy, 50));
+
+    // The create bundle as deployed: its first create after a cold start, then a warm one, in each process.
+    process.stderr.write('[bench:real] bundling and installing the functions\n');
+    const { create: createDir } = await installedBundles(join(workDir, 'bundles'));
+    const made: string[] = [];
+    const cold: ColdFigures[] = [];
+    for (let round = 0; round < COLD_STARTS; round += 1) {
+      cold.push(await coldBundle({
+        dir: createDir,
+        target: 'create',
+        env: { ...env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
+        request: async (url) => {
+          const answer = await create(url);
+          made.push(((await answer.clone().json()) as { name: string }).name);
+          return answer;
+        },
+        logFile: join(workDir, 'create-bundle.log'),
+      }));
+    }
+    const median = (pick: (figures: ColdFigures) => number): number => percentile(cold.map(pick), 50);
+    report('create bundle: first create after a cold start (vs a warm one)', median((f) => f.firstRequestMs), median((f) => f.warmRequestMs));
+    report('  the same, counting from process start', median((f) => f.readyMs + f.firstRequestMs), median((f) => f.warmRequestMs));
+    for (const name of made) await destroy(name);
+    await served.stop();
+    await disks.close();
+  } finally {
+    await Promise.all([issuer.stop(), emulator.stop()]);
+    await controlPlane.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  printTable(
+    `Real-world latency (${ROUNDS} rounds; disk insert ${DELAYS.diskInsertMs} ms, delete ${DELAYS.diskDeleteMs} ms, pod ready ${DELAYS.podReadyMs.min}-${DELAYS.podReadyMs.max} ms; baselines: the same calls made directly, a warm create)`,
+    rows,
+  );
+}
+
+await main();
