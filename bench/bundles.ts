@@ -2,12 +2,13 @@
 // makes and cloudbuild.yaml deploys), installed alone, started as Cloud Run
 // starts it, against a bare functions-framework function in the same run.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleFunctions } from '../infra/bundle.ts';
 import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
+import { rssOfChildNode } from './proc.ts';
 
 const TEMPLATE = fileURLToPath(new URL('../templates/syncbased-deployment.json.hbs', import.meta.url));
 
@@ -65,11 +66,4 @@ export async function coldBundle(options: { dir: string; target: string; env: Re
   } finally {
     await child.stop();
   }
-}
-
-/** VmRSS of the node process under a watchdog shell, in MB. */
-export function rssOfChildNode(watchdogPid: number): number {
-  const pid = execFileSync('pgrep', ['-P', String(watchdogPid), '-f', 'node']).toString().trim().split('\n')[0];
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
 }

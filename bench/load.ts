@@ -10,6 +10,7 @@ import { startControlPlane } from '../test/harness/control-plane.ts';
 import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
 import { startFunctionProcess, type FunctionProcess } from '../test/harness/function-process.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
+import { cpuMsOf, nodePidUnder, rssMbOf } from './proc.ts';
 import { allocatorEnvFor } from './serve.ts';
 import { fmt, percentile } from './stats.ts';
 
@@ -39,6 +40,12 @@ async function main(): Promise<void> {
     const headers = { authorization: `Bearer ${issuer.issueIdToken({ email: 'load@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
     const leases = kubeConfig.makeApiClient(CoordinationV1Api);
 
+    // What each create process holds before the load, to fit a deploy's concurrency to what a request costs.
+    const createPids = creates.map((p) => nodePidUnder(p.process.pid));
+    const idleRss = createPids.map(rssMbOf);
+    const cpuBefore = createPids.map(cpuMsOf);
+    const peakRss = [...idleRss];
+
     // The limit, sampled: global slots held at once never exceed it.
     let maxHeld = 0;
     let sampling = true;
@@ -46,6 +53,7 @@ async function main(): Promise<void> {
       while (sampling) {
         const held = (await leases.listNamespacedLease({ namespace: 'bench', labelSelector: 'allocator.dev/slot=global' })).items.length;
         maxHeld = Math.max(maxHeld, held);
+        createPids.forEach((pid, i) => (peakRss[i] = Math.max(peakRss[i]!, rssMbOf(pid))));
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
@@ -91,6 +99,9 @@ async function main(): Promise<void> {
     sampling = false;
     await sampler;
 
+    const cpuPerCreate = createPids.reduce((sum, pid, i) => sum + cpuMsOf(pid) - cpuBefore[i]!, 0) / Math.max(1, createMs.length);
+    const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+    const perProcess = IN_FLIGHT / PROCESSES;
     const left = {
       deployments: (await kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: 'bench' })).items.length,
       leases: (await leases.listNamespacedLease({ namespace: 'bench' })).items.length,
@@ -103,6 +114,7 @@ async function main(): Promise<void> {
     console.log(`  refused     ${refused} creates with 429 (the limit), each counted as one of the ${OPERATIONS} tries`);
     console.log(`  errors      ${errors.size === 0 ? 0 : JSON.stringify(Object.fromEntries(errors))}`);
     for (const message of messages.slice(0, 5)) console.log(`              ${message}`);
+    console.log(`  create proc RSS ${mean(idleRss).toFixed(0)} MB idle, ${mean(peakRss).toFixed(0)} MB at peak with ${perProcess} in flight each: ${((mean(peakRss) - mean(idleRss)) / perProcess).toFixed(2)} MB per request in flight; CPU ${cpuPerCreate.toFixed(1)} ms per create`);
     console.log(`  limit       at most ${maxHeld} global slots held at once (limit ${LIMIT}): ${maxHeld <= LIMIT ? 'held' : 'EXCEEDED'}`);
     console.log(`  left        ${JSON.stringify(left)}: ${left.deployments + left.leases + left.disks === 0 ? 'nothing' : 'LEFTOVERS'}`);
   } finally {

@@ -13,6 +13,8 @@ export interface CommandSpec {
   readonly required?: readonly string[];
   /** Groups of which at most one flag may be given. */
   readonly exclusive?: readonly (readonly string[])[];
+  /** Flag to the flag it is only valid with. */
+  readonly needs?: Readonly<Record<string, string>>;
 }
 
 const REF = 'https://cloud.google.com/sdk/gcloud/reference';
@@ -50,8 +52,11 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
       '--region': true, '--allow-unauthenticated': false, '--no-allow-unauthenticated': false, '--entry-point': true, '--gen2': false, '--runtime': true,
       '--serve-all-traffic-latest-revision': false, '--service-account': true, '--source': true, '--timeout': true, '--trigger-http': false,
       '--env-vars-file': true, '--set-env-vars': true, '--memory': true, '--max-instances': true, '--min-instances': true, '--concurrency': true,
+      '--cpu': true,
     },
     required: ['--region'],
+    // "--cpu: ... Only valid when --memory=MEMORY is specified" (gcloud 528.0.0, gcloud functions deploy --help).
+    needs: { '--cpu': '--memory' },
     exclusive: [['--allow-unauthenticated', '--no-allow-unauthenticated'], ['--env-vars-file', '--set-env-vars']],
   },
   'functions add-invoker-policy-binding': { reference: `${REF}/functions/add-invoker-policy-binding`, positionals: 1, flags: { '--region': true, '--member': true }, required: ['--member'] },

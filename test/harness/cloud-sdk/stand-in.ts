@@ -62,6 +62,9 @@ function parse(tool: 'gcloud' | 'kubectl', argv: string[]): { path: string; spec
     const given = group.filter((name) => flags.has(name));
     if (given.length > 1) throw new Refusal(`(${tool} ${path}) argument ${given.join(', ')}: At most one of these can be specified.`);
   }
+  for (const [name, needed] of Object.entries(spec.needs ?? {})) {
+    if (flags.has(name) && !flags.has(needed)) throw new Refusal(`(${tool} ${path}) argument ${name}: ${needed} must be specified.`);
+  }
   if (spec.positionals >= 0 && positionals.length !== spec.positionals) throw new Refusal(`(${tool} ${path}) expected ${spec.positionals} positional argument(s), got ${positionals.length}`);
   return { path, spec, flags, positionals };
 }

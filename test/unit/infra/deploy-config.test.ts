@@ -39,6 +39,12 @@ describe('cloudbuild.yaml', () => {
     // The README's default shape needs the IAM check off; the iam shape turns it on.
     expect(deploy).toMatch(/access=--allow-unauthenticated; \[ "\$\{_AUTH_SHAPE\}" = iam \] && access=--no-allow-unauthenticated/);
     expect(step(`deploy-${fn}`).waitFor).toEqual(['environment']); // the three run in parallel
+    // Many requests per instance: a create holds its request through the readiness wait. Above 1 needs a whole vCPU.
+    expect(deploy).toMatch(/--memory=\d+Mi --cpu=1 --concurrency=\$\{_CONCURRENCY\}/);
+  });
+
+  it('serves more than one request per instance by default', () => {
+    expect(Number(cloudbuild.substitutions._CONCURRENCY)).toBeGreaterThan(1);
   });
 
   it('targets the scheduler job at destroy\'s /sweep with an OIDC token of the scheduler\'s account', () => {
