@@ -19,14 +19,16 @@ export function isInstanceDisk(disk: DiskInfo, serverName: string): boolean {
  * Compute Engine is briefly unavailable, within the disk-release timeout. A
  * disk that does not carry this allocator's labels for this instance is left alone.
  */
-export async function deleteInstanceDisk(context: Context, name: string): Promise<'deleted' | 'absent' | 'not-ours'> {
+export async function deleteInstanceDisk(context: Context, name: string, firstRead?: Promise<DiskInfo | undefined>): Promise<'deleted' | 'absent' | 'not-ours'> {
   const { disks, clock } = context;
   const timeoutMs = context.timeouts.diskReleaseMs;
   const deadline = clock.now() + timeoutMs;
   let delay = 500;
+  let read = firstRead;
   for (;;) {
     try {
-      const disk = await disks.getDisk(name);
+      const disk = await (read ?? disks.getDisk(name));
+      read = undefined;
       if (disk === undefined) return 'absent';
       if (!isInstanceDisk(disk, context.serverName)) return 'not-ours';
       return (await disks.deleteDisk(name)) ? 'deleted' : 'absent';
@@ -70,8 +72,11 @@ export async function releaseSlots(context: Pick<Context, 'cluster' | 'serverNam
 export async function teardownInstance(context: Context, name: string): Promise<void> {
   const slots = (await context.cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, name) })).items;
   await Promise.all(slots.filter((lease) => lease.metadata?.ownerReferences?.length).map((lease) => context.cluster.patchLease(lease.metadata?.name ?? '', { metadata: { ownerReferences: null } })));
+  // The disk's labels are checked while the Deployment goes: one Compute round trip off the destroy.
+  const diskRead = context.disks.getDisk(name);
+  diskRead.catch(() => undefined); // read again below if this failed
   await context.cluster.deleteDeployment(name);
   await waitUntilDeploymentGone(context.cluster, context.clock, name, context.timeouts.deleteMs);
-  await deleteInstanceDisk(context, name);
+  await deleteInstanceDisk(context, name, diskRead.catch(() => context.disks.getDisk(name)));
   await releaseSlots(context, name);
 }
