@@ -2,6 +2,7 @@ import { AppsV1Api, CoordinationV1Api, createConfiguration, KubernetesObjectApi,
 import { NotFoundError } from '../errors.ts';
 import { callOptions } from './call-options.ts';
 import { watchDeployment, type DeploymentState } from './deployment-watch.ts';
+import { shareConnections } from './shared-connections.ts';
 import { kubeError } from './kube-errors.ts';
 
 /** One page of a list, with the token of the next (undefined on the last page). */
@@ -44,6 +45,7 @@ export interface ClusterClient {
 
 export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: string; timeoutMs: number }): ClusterClient {
   const { namespace, timeoutMs } = options;
+  shareConnections(options.kubeConfig);
   const apps = options.kubeConfig.makeApiClient(AppsV1Api);
   const coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
   // The generic client: CoreV1Api would add all of the core API to every bundle (2.9 MB) for two list calls.
