@@ -30,6 +30,7 @@ import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const OTHERS = Number(process.env.BENCH_OTHER_INSTANCES ?? 1000);
 const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 5);
+const LIST_GROWN = Number(process.env.BENCH_LIST_GROWN ?? 10_000);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 
@@ -91,15 +92,19 @@ async function main(): Promise<void> {
     }
     const listerHeaders = { authorization: `Bearer ${issuer.issueIdToken({ email: 'lister@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
     const selector = instanceSelector('syncbased', ownerHashOf('lister@example.com'));
-    const viaList: number[] = [];
-    const rawList: number[] = [];
-    for (let round = 0; round < ROUNDS * 2; round += 1) {
-      viaList.push(await timeMs(async () => {
-        const body = (await (await fetch(served.urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
-        if (body.instances.length !== 3) throw new Error(`list gave ${body.instances.length} instances`);
-      }));
-      rawList.push(await timeMs(() => cluster.listDeployments({ labelSelector: selector })));
-    }
+    const measureList = async (): Promise<{ via: number[]; raw: number[] }> => {
+      const via: number[] = [];
+      const raw: number[] = [];
+      for (let round = 0; round < ROUNDS * 2; round += 1) {
+        via.push(await timeMs(async () => {
+          const body = (await (await fetch(served.urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
+          if (body.instances.length !== 3) throw new Error(`list gave ${body.instances.length} instances`);
+        }));
+        raw.push(await timeMs(() => cluster.listDeployments({ labelSelector: selector })));
+      }
+      return { via, raw };
+    };
+    const { via: viaList, raw: rawList } = await measureList();
     for (const p of [50, 95]) report(`list p${p} (3 of ${OTHERS + 3})`, fmt(percentile(viaList, p)), fmt(percentile(rawList, p)), ratio(percentile(viaList, p), percentile(rawList, p)));
 
     // The sweep's scan, as a dry run, vs the same three label-selected lists made directly.
@@ -114,6 +119,17 @@ async function main(): Promise<void> {
       ])));
     }
     report(`sweep dry run, median (${OTHERS + 3} instances)`, fmt(percentile(viaSweep, 50)), fmt(percentile(rawScan, 50)), ratio(percentile(viaSweep, 50), percentile(rawScan, 50)));
+
+    // List as the allocator grows: the same list with LIST_GROWN other instances, against it with OTHERS.
+    if (LIST_GROWN > OTHERS) {
+      process.stderr.write(`[bench] growing to ${LIST_GROWN} other instances\n`);
+      for (let i = OTHERS; i < LIST_GROWN; i += 50) {
+        await Promise.all(Array.from({ length: Math.min(50, LIST_GROWN - i) }, (_, j) => cluster.createDeployment(withZeroReplicas(renderDirect(runtime, `other${i + j}@example.com`).deployment))));
+      }
+      const grown = await measureList();
+      report(`list p50 with ${LIST_GROWN} others (vs ${OTHERS})`, fmt(percentile(grown.via, 50)), fmt(percentile(viaList, 50)), ratio(percentile(grown.via, 50), percentile(viaList, 50)));
+      report(`  raw label-selected list, the same`, fmt(percentile(grown.raw, 50)), fmt(percentile(rawList, 50)), ratio(percentile(grown.raw, 50), percentile(rawList, 50)));
+    }
 
     // Create as the allocator grows: the same create with 0, 1,000 and 5,000 global slots taken (global limit 10,000).
     const slotCounts = (process.env.BENCH_TAKEN_SLOTS ?? '0,1000,5000').split(',').map(Number);
