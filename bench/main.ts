@@ -20,7 +20,7 @@ import { startProcess } from '../test/harness/processes.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { serveInProcess } from '../test/harness/serve-in-process.ts';
-import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, waitForDefaultServiceAccount, withZeroReplicas } from './direct.ts';
+import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, waitForDefaultServiceAccount, idleOther } from './direct.ts';
 import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
 import { rssOfChildNode } from './proc.ts';
 import { measureComputeOptions } from './compute-options.ts';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     process.stderr.write(`[bench] creating ${OTHERS} other instances and 3 of the caller's\n`);
     const owners = [...Array.from({ length: OTHERS }, (_, i) => `other${i}@example.com`), 'lister@example.com', 'lister@example.com', 'lister@example.com'];
     for (let i = 0; i < owners.length; i += 25) {
-      await Promise.all(owners.slice(i, i + 25).map((owner) => cluster.createDeployment(withZeroReplicas(renderDirect(runtime, owner).deployment))));
+      await Promise.all(owners.slice(i, i + 25).map((owner) => cluster.createDeployment(idleOther(renderDirect(runtime, owner).deployment))));
     }
     const listerHeaders = { authorization: `Bearer ${issuer.issueIdToken({ email: 'lister@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
     const selector = instanceSelector('syncbased', ownerHashOf('lister@example.com'));
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     if (LIST_GROWN > OTHERS) {
       process.stderr.write(`[bench] growing to ${LIST_GROWN} other instances\n`);
       for (let i = OTHERS; i < LIST_GROWN; i += 50) {
-        await Promise.all(Array.from({ length: Math.min(50, LIST_GROWN - i) }, (_, j) => cluster.createDeployment(withZeroReplicas(renderDirect(runtime, `other${i + j}@example.com`).deployment))));
+        await Promise.all(Array.from({ length: Math.min(50, LIST_GROWN - i) }, (_, j) => cluster.createDeployment(idleOther(renderDirect(runtime, `other${i + j}@example.com`).deployment))));
       }
       const grown = await measureList();
       report(`list p50 with ${LIST_GROWN} others (vs ${OTHERS})`, fmt(percentile(grown.via, 50)), fmt(percentile(viaList, 50)), ratio(percentile(grown.via, 50), percentile(viaList, 50)));
