@@ -32,6 +32,8 @@ export interface StartControlPlaneOptions {
   readyTimeoutMs?: number;
   /** How long a pod takes to become Ready, as a range (kwok picks a time in it); default at once. */
   podReadyDelayMs?: { readonly min: number; readonly max: number };
+  /** The controller manager's API rate limit, requests a second (its flag's default: 20, with bursts of 30). */
+  controllerManagerQps?: number;
 }
 
 const ADMIN_USER = 'allocator-admin';
@@ -155,6 +157,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       `--cert-dir=${join(dir, 'controller-manager-certs')}`,
       '--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller',
       '--use-service-account-credentials=false',
+      ...(options.controllerManagerQps ? [`--kube-api-qps=${options.controllerManagerQps}`, `--kube-api-burst=${Math.ceil(options.controllerManagerQps * 1.5)}`] : []),
     ]);
     const scheduler = start('kube-scheduler', binaries.kubeScheduler, [
       `--kubeconfig=${kubeconfigPath}`,
