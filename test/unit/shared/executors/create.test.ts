@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, ConflictError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
+import { blindNames } from '../../../../shared/executors/claim-slots.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
@@ -83,6 +84,21 @@ describe('claiming slots', () => {
     await executeCreate(plan, crowded.context);
     expect(crowded.cluster.leases.get(`syncbased-g-${free}`)?.spec?.holderIdentity).toBe(plan.slots.global.holder);
     await expect(executeCreate(planCreate({ config: small, template, caller: caller('cy@example.com'), request: { wait: false }, nowMs: crowded.clock.now(), random: crowded.random }), crowded.context)).rejects.toThrow(/already runs 5 instances/);
+  });
+});
+
+describe('the blind tries', () => {
+  const pool = { names: Array.from({ length: 10_000 }, (_, i) => `g-${i}`), start: 0 };
+
+  it('are spread around the pool, so a run of taken names half the pool long never forces a list', () => {
+    const taken = (name: string): boolean => Number(name.slice(2)) < 5_000;
+    for (const start of [0, 1, 2_500, 4_997, 4_999, 9_999]) expect(blindNames({ ...pool, start }).some((name) => !taken(name))).toBe(true);
+  });
+
+  it('are distinct, also in a pool smaller than their number', () => {
+    expect(blindNames({ ...pool, start: 9_999 })).toEqual(['g-9999', 'g-3332', 'g-6665']);
+    expect(blindNames({ names: ['a', 'b'], start: 1 })).toEqual(['b', 'a']);
+    expect(blindNames({ names: ['a', 'b', 'c', 'd', 'e'], start: 3 })).toEqual(['d', 'e', 'a']);
   });
 });
 
