@@ -33,8 +33,12 @@ export async function executeCreate(plan: CreatePlan, context: CreateContext): P
     const slots = await claimSlots(cluster, plan.slots, undo);
     await createDisk(plan, context, undo);
     const created = await undo.step(`the Deployment ${plan.name}`, () => deleteOwnDeployment(plan, context), () => cluster.createDeployment(plan.deployment), didNotHappen);
-    await bindSlots(cluster, slots, created);
-    return plan.wait ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed') : instanceFromDeployment(created);
+    // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
+    const binding = bindSlots(cluster, slots, created);
+    binding.catch(() => undefined); // awaited below; a failure then undoes the create
+    const answer = plan.wait ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed') : instanceFromDeployment(created);
+    await binding;
+    return answer;
   } catch (error) {
     await undo.unwind();
     throw error;
