@@ -36,7 +36,7 @@ export async function executeCreate(plan: CreatePlan, context: CreateContext): P
     // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
     const binding = bindSlots(cluster, slots, created);
     binding.catch(() => undefined); // awaited below; a failure then undoes the create
-    const answer = plan.wait ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed') : instanceFromDeployment(created);
+    const answer = plan.wait ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed', created) : instanceFromDeployment(created);
     await binding;
     return answer;
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { Instance } from '../instances/instance.ts';
 import { DeadlineExceededError } from '../errors.ts';
 import type { ExecutionContext } from './context.ts';
@@ -8,9 +9,9 @@ import { waitUntilAvailable } from './wait.ts';
  * Waits until the instance is available and answers it; when the wait runs
  * out, the 504 says what its pods say (`ImagePullBackOff: ...`).
  */
-export async function waitUntilReady(context: Pick<ExecutionContext, 'cluster' | 'clock' | 'serverName'>, name: string, timeoutMs: number, then = ''): Promise<Instance> {
+export async function waitUntilReady(context: Pick<ExecutionContext, 'cluster' | 'clock' | 'serverName'>, name: string, timeoutMs: number, then = '', seen?: V1Deployment): Promise<Instance> {
   try {
-    const ready = await waitUntilAvailable(context.cluster, context.clock, name, timeoutMs);
+    const ready = await waitUntilAvailable(context.cluster, context.clock, name, timeoutMs, seen);
     return await instanceView(context.cluster, context.clock, context.serverName, ready);
   } catch (error) {
     if (!(error instanceof DeadlineExceededError)) throw error;
