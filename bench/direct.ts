@@ -1,6 +1,6 @@
 // What the benchmarks compare against: the same objects and calls a create
 // and a destroy make, made directly.
-import { CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { isAvailable } from '../shared/instances/instance.ts';
 import { diskLabels } from '../shared/instances/metadata.ts';
 import { newInstanceName, ownerHashOf } from '../shared/instances/naming.ts';
@@ -34,18 +34,6 @@ export function renderDirect(runtime: CreateRuntime, email: string): { name: str
  */
 export function idleOther(deployment: V1Deployment): V1Deployment {
   return { ...deployment, spec: { ...deployment.spec!, replicas: 0, paused: true } };
-}
-
-export async function waitForDefaultServiceAccount(kubeConfig: KubeConfig): Promise<void> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'bench' });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 /** A create's calls made directly: the disk, the Deployment, then a watch until it is available. */

@@ -5,13 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startControlPlane } from '../test/harness/control-plane.ts';
 import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
 import { startFunctionProcess, type FunctionProcess } from '../test/harness/function-process.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { cpuMsOf, nodePidUnder, rssMbOf } from './proc.ts';
 import { allocatorEnvFor } from './serve.ts';
+import { createBenchNamespace } from './stack.ts';
 import { fmt, percentile } from './stats.ts';
 
 const OPERATIONS = Number(process.env.BENCH_LOAD_OPERATIONS ?? 1000);
@@ -30,8 +31,7 @@ async function main(): Promise<void> {
   try {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
-    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // the namespace's default service account
+    await createBenchNamespace(controlPlane.kubeconfigPath);
     const env: Record<string, string> = { ...allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl }), ALLOCATOR_MAX_INSTANCES: String(LIMIT), ALLOCATOR_MAX_INSTANCES_PER_USER: String(LIMIT) };
     for (let i = 0; i < PROCESSES; i += 1) {
       processes.push(await startFunctionProcess({ name: 'create', env, logFile: join(workDir, `create-${i}.log`) }));

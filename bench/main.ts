@@ -6,26 +6,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { runSweep } from '../shared/executors/run-sweep.ts';
 import { executionContext } from '../shared/handlers/execution-context.ts';
-import { loadConfig } from '../shared/config/load-config.ts';
 import { instanceSelector } from '../shared/instances/metadata.ts';
 import { ownerHashOf } from '../shared/instances/naming.ts';
-import { makeCreateRuntime } from '../shared/runtime/create-runtime.ts';
-import { startControlPlane } from '../test/harness/control-plane.ts';
-import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
 import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
-import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
-import { serveInProcess } from '../test/harness/serve-in-process.ts';
 import type { ClusterClient } from '../shared/kube/cluster.ts';
-import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, waitForDefaultServiceAccount, idleOther } from './direct.ts';
+import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, idleOther } from './direct.ts';
+import { createdName, createThrough, destroyThrough, startBenchStack } from './stack.ts';
 import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
 import { rssOfChildNode } from './proc.ts';
 import { measureComputeOptions } from './compute-options.ts';
-import { allocatorEnvFor } from './serve.ts';
 import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -40,22 +33,11 @@ const report = (what: string, value: string, baseline: string, vs: string): void
 
 async function main(): Promise<void> {
   // 10,000 Deployments take the controller manager 500 s to see to at its default 20 requests a second.
-  const controlPlane = await startControlPlane({ controllerManagerQps: 500 });
-  const issuer = await startTokenIssuer();
-  const emulator = await startDisksEmulator();
+  const stack = await startBenchStack({ controlPlane: { controllerManagerQps: 500 } });
+  const { env, runtime, cluster, disks, urls } = stack;
   const workDir = mkdtempSync(join(tmpdir(), 'allocator-bench-'));
   try {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
-    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
-    await waitForDefaultServiceAccount(kubeConfig);
-    const env = allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl });
-    const runtime = makeCreateRuntime(loadConfig(env));
-    const served = await serveInProcess(runtime);
-    const token = issuer.issueIdToken({ email: 'bench@example.com', audience: env.ALLOCATOR_AUDIENCES! });
-    const headers = { authorization: `Bearer ${token}` };
-    const cluster = await runtime.cluster();
-    const disks = runtime.disks();
+    const headers = stack.headersFor('bench@example.com');
 
     // Create and destroy: through the functions vs the same calls made directly.
     const viaCreate: number[] = [];
@@ -64,15 +46,8 @@ async function main(): Promise<void> {
     const directDestroy: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       let name = '';
-      viaCreate.push(await timeMs(async () => {
-        const response = await fetch(served.urls.create, { method: 'POST', headers, body: '{}' });
-        if (response.status !== 201) throw new Error(`create answered ${response.status}: ${await response.text()}`);
-        name = ((await response.json()) as { name: string }).name;
-      }));
-      viaDestroy.push(await timeMs(async () => {
-        const response = await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
-        if (response.status !== 200) throw new Error(`destroy answered ${response.status}`);
-      }));
+      viaCreate.push(await timeMs(async () => void (name = await createdName(await createThrough(urls.create, headers)))));
+      viaDestroy.push(await timeMs(() => destroyThrough(urls.destroy, headers, name)));
       let directName = '';
       directCreate.push(await timeMs(async () => {
         directName = await createDirectly(runtime, cluster, disks, 'bench@example.com');
@@ -92,14 +67,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < owners.length; i += 25) {
       await Promise.all(owners.slice(i, i + 25).map((owner) => cluster.createDeployment(idleOther(renderDirect(runtime, owner).deployment))));
     }
-    const listerHeaders = { authorization: `Bearer ${issuer.issueIdToken({ email: 'lister@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
+    const listerHeaders = stack.headersFor('lister@example.com');
     const selector = instanceSelector('syncbased', ownerHashOf('lister@example.com'));
     const measureList = async (): Promise<{ via: number[]; raw: number[] }> => {
       const via: number[] = [];
       const raw: number[] = [];
       for (let round = 0; round < ROUNDS * 2; round += 1) {
         via.push(await timeMs(async () => {
-          const body = (await (await fetch(served.urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
+          const body = (await (await fetch(urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
           if (body.instances.length !== 3) throw new Error(`list gave ${body.instances.length} instances`);
         }));
         raw.push(await timeMs(() => cluster.listDeployments({ labelSelector: selector })));
@@ -149,12 +124,8 @@ async function main(): Promise<void> {
       const times: number[] = [];
       for (let round = 0; round < ROUNDS; round += 1) {
         let name = '';
-        times.push(await timeMs(async () => {
-          const answer = await fetch(served.urls.create, { method: 'POST', headers, body: '{}' });
-          if (answer.status !== 201) throw new Error(`create answered ${answer.status}: ${await answer.text()}`);
-          name = ((await answer.json()) as { name: string }).name;
-        }));
-        await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+        times.push(await timeMs(async () => void (name = await createdName(await createThrough(urls.create, headers)))));
+        await destroyThrough(urls.destroy, headers, name);
       }
       createAt.set(count, percentile(times, 50));
     }
@@ -213,7 +184,7 @@ async function main(): Promise<void> {
     }
 
     // The compute client: each way of loading it, process start to the first disk call.
-    const computeOptions = await measureComputeOptions(emulator.url, COLD_STARTS);
+    const computeOptions = await measureComputeOptions(stack.emulator.url, COLD_STARTS);
     const [before] = computeOptions;
     for (const option of computeOptions.slice(1)) {
       report(`compute: start to first disk call, ${option.label}`, fmt(option.ms), fmt(before!.ms), ratio(option.ms, before!.ms));
@@ -226,14 +197,11 @@ async function main(): Promise<void> {
     report('RSS after first request (create, from source)', `${createRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(createRss, bareRss));
     if (response.status === 201) {
       const { name } = (await response.json()) as { name: string };
-      await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+      await fetch(urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
     }
     await create.stop();
-    await served.stop();
-    await disks.close();
   } finally {
-    await Promise.all([issuer.stop(), emulator.stop()]);
-    await controlPlane.stop();
+    await stack.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
   printTable(`Allocator benchmark (${ROUNDS} rounds; baselines: the same Kubernetes and disk calls made directly, raw label-selector lists, a bare functions-framework function, compute's package index)`, rows);

@@ -7,16 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { loadConfig } from '../shared/config/load-config.ts';
-import { makeCreateRuntime } from '../shared/runtime/create-runtime.ts';
-import { startControlPlane } from '../test/harness/control-plane.ts';
-import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
-import { serveInProcess } from '../test/harness/serve-in-process.ts';
-import { startTokenIssuer } from '../test/harness/token-issuer.ts';
 import { coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
-import { directCreate, directDestroy, waitForDefaultServiceAccount } from './direct.ts';
-import { allocatorEnvFor } from './serve.ts';
+import { directCreate, directDestroy } from './direct.ts';
+import { createdName, createThrough, destroyThrough, startBenchStack } from './stack.ts';
 import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -27,36 +20,22 @@ const rows: string[][] = [];
 const report = (what: string, value: number, baseline: number): void => void rows.push([what, fmt(value), fmt(baseline), ratio(value, baseline)]);
 
 async function main(): Promise<void> {
-  const controlPlane = await startControlPlane({ podReadyDelayMs: DELAYS.podReadyMs });
-  const issuer = await startTokenIssuer();
-  const emulator = await startDisksEmulator({ operationDelayMs: { insert: DELAYS.diskInsertMs, delete: DELAYS.diskDeleteMs } });
+  const stack = await startBenchStack({
+    controlPlane: { podReadyDelayMs: DELAYS.podReadyMs },
+    emulator: { operationDelayMs: { insert: DELAYS.diskInsertMs, delete: DELAYS.diskDeleteMs } },
+  });
+  const { env, runtime, cluster, disks, urls } = stack;
   const workDir = mkdtempSync(join(tmpdir(), 'allocator-bench-real-'));
   try {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
-    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'bench' } } });
-    await waitForDefaultServiceAccount(kubeConfig);
-    const env = allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl });
-    const runtime = makeCreateRuntime(loadConfig(env));
-    const served = await serveInProcess(runtime);
-    const headers = { authorization: `Bearer ${issuer.issueIdToken({ email: 'bench@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
-    const cluster = await runtime.cluster();
-    const disks = runtime.disks();
-    const create = async (url: string): Promise<Response> => {
-      const answer = await fetch(url, { method: 'POST', headers, body: '{}' });
-      if (answer.status !== 201) throw new Error(`create answered ${answer.status}: ${await answer.text()}`);
-      return answer;
-    };
-    const destroy = async (name: string): Promise<void> => {
-      const answer = await fetch(served.urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
-      if (answer.status !== 200) throw new Error(`destroy answered ${answer.status}: ${await answer.text()}`);
-    };
+    const headers = stack.headersFor('bench@example.com');
+    const create = (url: string): Promise<Response> => createThrough(url, headers);
+    const destroy = (name: string): Promise<void> => destroyThrough(urls.destroy, headers, name);
 
     const times = { create: [] as number[], directCreate: [] as number[], destroy: [] as number[], directDestroy: [] as number[] };
     for (let round = 0; round < ROUNDS; round += 1) {
       process.stderr.write(`[bench:real] round ${round + 1} of ${ROUNDS}\n`);
       let name = '';
-      times.create.push(await timeMs(async () => void (name = ((await (await create(served.urls.create)).json()) as { name: string }).name)));
+      times.create.push(await timeMs(async () => void (name = await createdName(await create(urls.create)))));
       times.destroy.push(await timeMs(() => destroy(name)));
       let direct = '';
       times.directCreate.push(await timeMs(async () => void (direct = await directCreate(runtime, cluster, disks, 'bench@example.com'))));
@@ -77,7 +56,7 @@ async function main(): Promise<void> {
         env: { ...env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
         request: async (url) => {
           const answer = await create(url);
-          made.push(((await answer.clone().json()) as { name: string }).name);
+          made.push(await createdName(answer));
           return answer;
         },
         logFile: join(workDir, 'create-bundle.log'),
@@ -87,11 +66,8 @@ async function main(): Promise<void> {
     report('create bundle: first create after a cold start (vs a warm one)', median((f) => f.firstRequestMs), median((f) => f.warmRequestMs));
     report('  the same, counting from process start', median((f) => f.readyMs + f.firstRequestMs), median((f) => f.warmRequestMs));
     for (const name of made) await destroy(name);
-    await served.stop();
-    await disks.close();
   } finally {
-    await Promise.all([issuer.stop(), emulator.stop()]);
-    await controlPlane.stop();
+    await stack.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
   printTable(
