@@ -4,6 +4,12 @@ import { isStale, lockedFor, lockLease, lockName } from '../plans/lock.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteSlot } from './teardown.ts';
 
+/** The lock held by `withLock`'s work, which may let it go before the work ends. */
+export interface HeldLock {
+  /** Releases the lock now (once; later calls and the final release do nothing). */
+  release(): Promise<void>;
+}
+
 /**
  * Runs `work` holding the instance's lock, so that two operations on one
  * instance never interleave: the second gets a 409 ABORTED naming the first.
@@ -12,43 +18,49 @@ import { deleteSlot } from './teardown.ts';
 export async function withLock<T>(
   context: ExecutionContext,
   options: { deployment: V1Deployment; operation: string; durationMs: number; whileDeleting?: boolean },
-  work: () => Promise<T>,
+  work: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
   const { cluster, clock } = context;
   const holder = `${options.operation}/${clock.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const lease = () => lockLease({ serverName: context.serverName, deployment: options.deployment, operation: options.operation, holder, nowMs: clock.now(), durationMs: options.durationMs });
   const name = lockName(options.deployment.metadata?.name ?? '');
-  let held = await tryCreate(context, lease);
-  if (held !== undefined && isStale(held, clock.now())) {
-    context.report(`taking over the lock of ${name}, left by an interrupted ${lockedFor(held)}`);
-    await deleteSlot(context, held);
-    held = await tryCreate(context, lease);
+  let attempt = await tryCreate(context, lease);
+  if ('held' in attempt && isStale(attempt.held, clock.now())) {
+    context.report(`taking over the lock of ${name}, left by an interrupted ${lockedFor(attempt.held)}`);
+    await deleteSlot(context, attempt.held);
+    attempt = await tryCreate(context, lease);
   }
-  if (held !== undefined) {
-    throw new AbortedError(`a ${lockedFor(held)} of ${options.deployment.metadata?.name} is in progress; retry when it is done`, { retryAfterSeconds: 5 });
+  if ('held' in attempt) {
+    throw new AbortedError(`a ${lockedFor(attempt.held)} of ${options.deployment.metadata?.name} is in progress; retry when it is done`, { retryAfterSeconds: 5 });
   }
+  // Deleting the very object created, by its uid, leaves alone a lock taken over and made again since.
+  const mine = attempt.mine;
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> =>
+    (released ??= deleteSlot(context, mine).then(
+      () => undefined,
+      (error: unknown) => context.report(`could not release the lock ${name}: ${(error as Error).message}`),
+    ));
   try {
     // Read again under the lock: a destroy may have begun between the caller's read and the lock
     // (its own lock goes with the Deployment's dependents, before the Deployment itself).
     checkStillThere(await cluster.readDeployment(name.slice(0, -'-lock'.length)), options);
-    return await work();
+    return await work({ release });
   } finally {
-    const mine = await cluster.readLease(name).catch(() => undefined);
-    if (mine?.spec?.holderIdentity === holder) await deleteSlot(context, mine).catch((error: unknown) => context.report(`could not release the lock ${name}: ${(error as Error).message}`));
+    await release();
   }
 }
 
-/** Creates the lock: undefined once it is ours, else the lock held by another operation. */
-async function tryCreate(context: ExecutionContext, lease: () => V1Lease): Promise<V1Lease | undefined> {
+/** Creates the lock: the lock as created once it is ours, else the lock held by another operation. */
+async function tryCreate(context: ExecutionContext, lease: () => V1Lease): Promise<{ mine: V1Lease } | { held: V1Lease }> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await context.cluster.createLease(lease());
-      return undefined;
+      return { mine: await context.cluster.createLease(lease()) };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
     const held = await context.cluster.readLease(lease().metadata?.name ?? '');
-    if (held !== undefined || attempt >= 3) return held ?? lease(); // released meanwhile: try again, a few times
+    if (held !== undefined || attempt >= 3) return { held: held ?? lease() }; // released meanwhile: try again, a few times
   }
 }
 

@@ -74,7 +74,7 @@ async function act(action: SweepAction, context: ExecutionContext, lockMs: numbe
   // An instance in the middle of another operation (a reset, say) waits for the next sweep.
   const destroy = async (deployment: V1Deployment): Promise<boolean> => {
     try {
-      await withLock(context, { deployment, operation: 'sweep', durationMs: lockMs, whileDeleting: true }, () => teardownInstance(context, action.name));
+      await withLock(context, { deployment, operation: 'sweep', durationMs: lockMs, whileDeleting: true }, (lock) => teardownInstance(context, action.name, { releaseLock: lock.release }));
       return true;
     } catch (error) {
       if (error instanceof AbortedError) return false;

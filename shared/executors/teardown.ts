@@ -1,5 +1,5 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { ConflictError, DeadlineExceededError, UnavailableError } from '../errors.ts';
+import { ConflictError, DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { DiskInUseError, type DiskInfo } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
@@ -56,10 +56,26 @@ export async function deleteSlot(context: Pick<Context, 'cluster'>, lease: V1Lea
   }
 }
 
-/** Deletes every slot held for `instance`, by any try of its create; missing ones are fine. */
-export async function releaseSlots(context: Pick<Context, 'cluster' | 'serverName'>, instance: string): Promise<void> {
-  const page = await context.cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, instance) });
-  await Promise.all(page.items.map((lease) => deleteSlot(context, lease)));
+/** The slots held for `instance`, by any try of its create. */
+export async function instanceSlots(context: Pick<Context, 'cluster' | 'serverName'>, instance: string): Promise<readonly V1Lease[]> {
+  return (await context.cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, instance) })).items;
+}
+
+/** Lets a slot go of its owner; one deleted meanwhile needs nothing. */
+async function detachSlot(context: Pick<Context, 'cluster'>, lease: V1Lease): Promise<void> {
+  try {
+    await context.cluster.patchLease(lease.metadata?.name ?? '', { metadata: { ownerReferences: null } });
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+}
+
+/** What a caller of `teardownInstance` may already have under way. */
+export interface TeardownStart {
+  /** The instance's slots, listed while the lock was taken: they cannot change while the Deployment exists. */
+  readonly slots?: Promise<readonly V1Lease[]>;
+  /** Lets go of the instance's lock, once nothing needs it (the Deployment is gone). */
+  readonly releaseLock?: () => Promise<void>;
 }
 
 /**
@@ -67,16 +83,19 @@ export async function releaseSlots(context: Pick<Context, 'cluster' | 'serverNam
  * disk, then its slots. The slots are let go of by the Deployment first: as its
  * dependents they would make the foreground deletion wait for the garbage
  * collector to remove them too, which doubled the wait (218 ms against 450 ms
- * here). They stay held, so the limit stays exact, until they are deleted last.
+ * here). They stay held, so the limit stays exact, until they are deleted last;
+ * those deleted are the ones listed at the start, by uid, never slots a new
+ * create of the same name has taken since the Deployment went.
  */
-export async function teardownInstance(context: Context, name: string): Promise<void> {
-  const slots = (await context.cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, name) })).items;
-  await Promise.all(slots.filter((lease) => lease.metadata?.ownerReferences?.length).map((lease) => context.cluster.patchLease(lease.metadata?.name ?? '', { metadata: { ownerReferences: null } })));
+export async function teardownInstance(context: Context, name: string, start: TeardownStart = {}): Promise<void> {
+  const slots = await (start.slots ?? instanceSlots(context, name));
+  await Promise.all(slots.map((lease) => detachSlot(context, lease)));
   // The disk's labels are checked while the Deployment goes: one Compute round trip off the destroy.
   const diskRead = context.disks.getDisk(name);
   diskRead.catch(() => undefined); // read again below if this failed
   await context.cluster.deleteDeployment(name);
   await waitUntilDeploymentGone(context.cluster, context.clock, name, context.timeouts.deleteMs);
-  await deleteInstanceDisk(context, name, diskRead.catch(() => context.disks.getDisk(name)));
-  await releaseSlots(context, name);
+  // With the Deployment gone, the lock guards nothing: it goes while the disk does.
+  await Promise.all([deleteInstanceDisk(context, name, diskRead.catch(() => context.disks.getDisk(name))), start.releaseLock?.()]);
+  await Promise.all(slots.map((lease) => deleteSlot(context, lease)));
 }

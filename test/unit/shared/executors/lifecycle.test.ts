@@ -6,9 +6,23 @@ import { resetInstance, resumeInstance, suspendInstance, type LifecycleSettings 
 import { withLock } from '../../../../shared/executors/lock.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
 import { lockName } from '../../../../shared/plans/lock.ts';
+import type { DisksApi } from '../../../../shared/gce/disks.ts';
+import { instanceSlotSelector } from '../../../../shared/plans/slots.ts';
 import { caller, config, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
+
+/** `w`'s context, with its disk deletion run through `around`, which may act before letting it go on. */
+function withDiskDeletion(w: World, around: (name: string, deleteDisk: () => Promise<boolean>) => Promise<boolean>): World['context'] {
+  const disks: DisksApi = {
+    createDisk: (disk) => w.disks.createDisk(disk),
+    deleteDisk: (name) => around(name, () => w.disks.deleteDisk(name)),
+    getDisk: (name) => w.disks.getDisk(name),
+    listDisks: (options) => w.disks.listDisks(options),
+    close: () => w.disks.close(),
+  };
+  return { ...w.context, disks };
+}
 const settings: LifecycleSettings = { policy: { serverName: 'syncbased', admins: ['root@example.com'] }, disk: config.disk, lockMs: 60_000 };
 const ada = caller('ada@example.com');
 
@@ -113,9 +127,63 @@ describe('one operation at a time on an instance', () => {
     expect(w.events).toContainEqual(expect.stringMatching(/taking over the lock of syncbased-[0-9a-f]{8}-lock, left by an interrupted reset/));
   });
 
+  it('releases only the lock it made: one taken over meanwhile stays with its new holder', async () => {
+    const w = world();
+    const name = await instance(w);
+    const deployment = w.cluster.deployments.get(name)!;
+    let resume = (): void => undefined;
+    const slow = withLock(w.context, { deployment, operation: 'reset', durationMs: 5_000 }, () => new Promise<void>((resolve) => (resume = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    w.clock.advance(6_000);
+    await withLock(w.context, { deployment, operation: 'suspend', durationMs: 60_000 }, async () => {
+      resume();
+      await slow; // the reset that outlived its lock ends, and releases
+      expect(w.cluster.leases.get(lockName(name))?.metadata?.labels?.['allocator.dev/lock']).toBe('suspend');
+    });
+    expect(w.cluster.leases.has(lockName(name))).toBe(false);
+  });
+
   it('lets destroy remove the instance, its disk, slots and lock', async () => {
     const w = world();
     const name = await instance(w);
+    await destroyInstance(w.context, settings, ada, name);
+    expect(leftovers(w)).toEqual(NOTHING);
+  });
+
+  it('lets go of the lock once the Deployment is gone, while the disk is deleted', async () => {
+    const w = world();
+    const name = await instance(w);
+    let releasedDuringDiskDeletion = false;
+    const context = withDiskDeletion(w, async (_name, deleteDisk) => {
+      const before = w.cluster.faults.calls.lastIndexOf('deleteDeployment');
+      for (let turn = 0; turn < 20 && !releasedDuringDiskDeletion; turn += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        releasedDuringDiskDeletion = w.cluster.faults.calls.slice(before).includes('deleteLease');
+      }
+      return await deleteDisk();
+    });
+    await destroyInstance(context, settings, ada, name);
+    expect(releasedDuringDiskDeletion).toBe(true);
+    expect(leftovers(w)).toEqual(NOTHING);
+  });
+
+  it('deletes the slots it listed, not those a new create of the same name took once the Deployment was gone', async () => {
+    const w = world();
+    const name = await instance(w);
+    const context = withDiskDeletion(w, async (_name, deleteDisk) => {
+      const [slot] = (await w.cluster.listLeases({ labelSelector: instanceSlotSelector('syncbased', name) })).items;
+      await w.cluster.createLease({ metadata: { name: 'syncbased-g-2', labels: { ...slot!.metadata!.labels } }, spec: { holderIdentity: `${name}/retry` } });
+      return await deleteDisk();
+    });
+    await destroyInstance(context, settings, ada, name);
+    expect(leftovers(w)).toEqual({ ...NOTHING, leases: ['syncbased-g-2'] });
+  });
+
+  it('destroys an instance whose slot went while the lock was taken', async () => {
+    const w = world();
+    const name = await instance(w);
+    const [slot] = (await w.cluster.listLeases({ labelSelector: instanceSlotSelector('syncbased', name) })).items;
+    w.cluster.faults.inject({ method: 'patchLease', when: 'before', error: () => new NotFoundError(`leases "${slot!.metadata!.name}" not found`) });
     await destroyInstance(w.context, settings, ada, name);
     expect(leftovers(w)).toEqual(NOTHING);
   });
