@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { AllocatorError, ConflictError, QuotaExceededError } from '../errors.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
-import { slotLease, type SlotPool } from '../plans/slots.ts';
+import { slotLease, slotName, type SlotPool } from '../plans/slots.ts';
 import { deleteSlot } from './teardown.ts';
 import type { UndoStack } from './undo.ts';
 
@@ -36,10 +36,10 @@ const BLIND_TRIES = 3;
  * version) costs no more than scattered ones: at half full, side by side
  * from a random start meant a list for about half the creates.
  */
-export function blindNames(pool: Pick<SlotPool, 'names' | 'start'>): string[] {
-  const count = Math.min(BLIND_TRIES, pool.names.length);
-  const stride = Math.max(1, Math.floor(pool.names.length / count));
-  return Array.from({ length: count }, (_, i) => pool.names[(pool.start + i * stride) % pool.names.length] as string);
+export function blindNames(pool: Pick<SlotPool, 'prefix' | 'size' | 'start'>): string[] {
+  const count = Math.min(BLIND_TRIES, pool.size);
+  const stride = Math.max(1, Math.floor(pool.size / count));
+  return Array.from({ length: count }, (_, i) => slotName(pool, (pool.start + i * stride) % pool.size));
 }
 
 /** Creates slot `name`; false when it is taken (the API server let another create of that name win). */
@@ -64,7 +64,8 @@ async function claimOne(cluster: ClusterClient, pool: SlotPool, undo: UndoStack)
   const blind = blindNames(pool);
   for (const name of blind) if (await tryTake(cluster, pool, undo, name)) return name;
   const taken = new Set([...(await takenNames(cluster, pool.selector)), ...blind]);
-  for (const name of pool.names) {
+  for (let index = 0; index < pool.size; index += 1) {
+    const name = slotName(pool, index);
     if (!taken.has(name) && (await tryTake(cluster, pool, undo, name))) return name;
   }
   throw new QuotaExceededError(pool.exhausted);

@@ -19,7 +19,12 @@ export type SlotKind = 'user' | 'global';
 /** One limit: the slot names to try, how to find the taken ones, and what one create puts on the slot it takes. */
 export interface SlotPool {
   readonly kind: SlotKind;
-  readonly names: readonly string[];
+  /**
+   * Slot i is named `<prefix><i>`, for i < size: made when tried, as a pool
+   * may hold 10,000 slots of which a create tries three.
+   */
+  readonly prefix: string;
+  readonly size: number;
   /** Selects the taken slots of this pool. */
   readonly selector: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -31,12 +36,8 @@ export interface SlotPool {
   readonly start: number;
 }
 
-export function userSlotNames(serverName: string, ownerHash: string, perUser: number): string[] {
-  return Array.from({ length: perUser }, (_, i) => `${serverName}-u-${ownerHash}-${i}`);
-}
-
-export function globalSlotNames(serverName: string, global: number): string[] {
-  return Array.from({ length: global }, (_, j) => `${serverName}-g-${j}`);
+export function slotName(pool: Pick<SlotPool, 'prefix'>, index: number): string {
+  return `${pool.prefix}${index}`;
 }
 
 /** The slots of one instance, whichever try took them. */
@@ -51,7 +52,8 @@ export function slotPools(input: { serverName: string; ownerHash: string; instan
   return {
     user: {
       kind: 'user',
-      names: userSlotNames(serverName, ownerHash, limits.perUser),
+      prefix: `${serverName}-u-${ownerHash}-`,
+      size: limits.perUser,
       selector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}=user,${LABELS.ownerHash}=${ownerHash}`,
       labels: labels('user'),
       holder,
@@ -60,7 +62,8 @@ export function slotPools(input: { serverName: string; ownerHash: string; instan
     },
     global: {
       kind: 'global',
-      names: globalSlotNames(serverName, limits.global),
+      prefix: `${serverName}-g-`,
+      size: limits.global,
       selector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}=global`,
       labels: labels('global'),
       holder,

@@ -3,6 +3,7 @@ import { AbortedError, ConflictError, QuotaExceededError, UnavailableError } fro
 import { blindNames } from '../../../../shared/executors/claim-slots.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
+import { slotName } from '../../../../shared/plans/slots.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
 const plan = (w: ReturnType<typeof world>, request: Partial<CreateRequest> = {}, email = 'ada@example.com') =>
@@ -22,7 +23,7 @@ describe('executeCreate', () => {
     const p = plan(w);
     const instance = await executeCreate(p, w.context);
     expect(instance).toEqual({ ...p.instance, readyReplicas: 1, state: 'ready' });
-    expect(leftovers(w)).toEqual({ deployments: [p.name], leases: [`syncbased-g-${p.slots.global.start}`, p.slots.user.names[0]].sort(), disks: [p.name] });
+    expect(leftovers(w)).toEqual({ deployments: [p.name], leases: [`syncbased-g-${p.slots.global.start}`, slotName(p.slots.user, 0)].sort(), disks: [p.name] });
     expect([...w.cluster.leases.values()].map((lease) => lease.metadata?.ownerReferences?.[0]?.name)).toEqual([p.name, p.name]);
     expect(w.cluster.deployments.get(p.name)?.spec).toEqual(p.deployment.spec);
     expect(w.disks.disks.get(p.name)?.labels).toEqual(p.disk.labels);
@@ -88,7 +89,7 @@ describe('claiming slots', () => {
 });
 
 describe('the blind tries', () => {
-  const pool = { names: Array.from({ length: 10_000 }, (_, i) => `g-${i}`), start: 0 };
+  const pool = { prefix: 'g-', size: 10_000, start: 0 };
 
   it('are spread around the pool, so a run of taken names half the pool long never forces a list', () => {
     const taken = (name: string): boolean => Number(name.slice(2)) < 5_000;
@@ -97,8 +98,8 @@ describe('the blind tries', () => {
 
   it('are distinct, also in a pool smaller than their number', () => {
     expect(blindNames({ ...pool, start: 9_999 })).toEqual(['g-9999', 'g-3332', 'g-6665']);
-    expect(blindNames({ names: ['a', 'b'], start: 1 })).toEqual(['b', 'a']);
-    expect(blindNames({ names: ['a', 'b', 'c', 'd', 'e'], start: 3 })).toEqual(['d', 'e', 'a']);
+    expect(blindNames({ prefix: 'g-', size: 2, start: 1 })).toEqual(['g-1', 'g-0']);
+    expect(blindNames({ prefix: 'g-', size: 5, start: 3 })).toEqual(['g-3', 'g-4', 'g-0']);
   });
 });
 
@@ -146,7 +147,7 @@ describe('a create with an Idempotency-Key', () => {
     const first = plan(w, { idempotencyKey: 'k1' });
     w.cluster.faults.inject({ method: 'createDeployment', when: 'before', error: () => new Error('unreachable') });
     // The first try's slots and disk exist, its Deployment does not yet: as if it were still running.
-    await w.cluster.createLease({ metadata: { name: first.slots.user.names[0], labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
+    await w.cluster.createLease({ metadata: { name: slotName(first.slots.user, 0), labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
     const retry = executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
     await expect(retry).rejects.toThrow(AbortedError);
     await expect(retry).rejects.toMatchObject({ status: 409, statusName: 'ABORTED', retryAfterSeconds: 5 });
@@ -155,13 +156,13 @@ describe('a create with an Idempotency-Key', () => {
   it('clears what an interrupted try left, once it is older than the grace period, and creates the instance', async () => {
     const w = world();
     const first = plan(w, { idempotencyKey: 'k1' });
-    await w.cluster.createLease({ metadata: { name: first.slots.user.names[0], labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
+    await w.cluster.createLease({ metadata: { name: slotName(first.slots.user, 0), labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
     await w.disks.createDisk(first.disk);
     w.clock.advance(GRACE_MS + 1);
     const retry = plan(w, { idempotencyKey: 'k1' });
     const instance = await executeCreate(retry, w.context);
     expect(instance.name).toBe(first.name);
-    expect(leftovers(w)).toEqual({ deployments: [first.name], leases: [`syncbased-g-${retry.slots.global.start}`, first.slots.user.names[0]].sort(), disks: [first.name] });
+    expect(leftovers(w)).toEqual({ deployments: [first.name], leases: [`syncbased-g-${retry.slots.global.start}`, slotName(first.slots.user, 0)].sort(), disks: [first.name] });
     expect([...w.cluster.leases.values()].every((lease) => lease.metadata?.ownerReferences?.[0]?.name === first.name)).toBe(true);
     expect(w.events).toEqual([expect.stringMatching(/clearing 1 slot\(s\) left by an interrupted create/), expect.stringMatching(/clearing the disk left by an interrupted create/)]);
   });

@@ -53,7 +53,8 @@ const slots = (name: string, holder: string, globalStart: number) => {
   return {
     user: {
       kind: 'user',
-      names: [`syncbased-u-${ADA}-0`],
+      prefix: `syncbased-u-${ADA}-`,
+      size: 1,
       selector: `allocator.dev/allocator=syncbased,allocator.dev/slot=user,allocator.dev/owner-hash=${ADA}`,
       labels: labels('user'),
       holder,
@@ -62,7 +63,8 @@ const slots = (name: string, holder: string, globalStart: number) => {
     },
     global: {
       kind: 'global',
-      names: ['syncbased-g-0', 'syncbased-g-1', 'syncbased-g-2'],
+      prefix: 'syncbased-g-',
+      size: 3,
       selector: 'allocator.dev/allocator=syncbased,allocator.dev/slot=global',
       labels: labels('global'),
       holder,
