@@ -6,7 +6,7 @@
 // cluster config too.
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
@@ -80,6 +80,29 @@ const computeProtosCut: Plugin = {
   },
 };
 
+/**
+ * Lets esbuild drop the parts of @kubernetes/client-node that a function does
+ * not use (exec, attach, cp, port-forward, metrics and the like, with ws, tar
+ * and socks behind them). Its package.json does not say its modules are free
+ * of side effects, so esbuild keeps every module its index imports. Only
+ * polyfill.js has any (it sets globalThis.File); it and the index that
+ * imports it keep theirs.
+ */
+const CLIENT_NODE_DIST = `${join('@kubernetes', 'client-node', 'dist')}${sep}`;
+const CLIENT_NODE_SIDE_EFFECTS = ['index.js', 'polyfill.js'];
+const clientNodeSideEffectFree: Plugin = {
+  name: 'client-node-side-effect-free',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === clientNodeSideEffectFree.name || !(args.importer.includes(CLIENT_NODE_DIST) || args.path.startsWith('@kubernetes/client-node'))) return undefined;
+      const resolved = await pluginBuild.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: clientNodeSideEffectFree.name });
+      const inDist = resolved.path.split(CLIENT_NODE_DIST)[1];
+      if (resolved.errors.length > 0 || resolved.external || inDist === undefined || CLIENT_NODE_SIDE_EFFECTS.includes(inDist)) return undefined;
+      return { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
 /** How every function is bundled (and the benchmark's compute probe, to measure the same thing). */
 export function bundleOptions(entryPoint: string, outfile: string): BuildOptions & { metafile: true } {
   return {
@@ -92,7 +115,7 @@ export function bundleOptions(entryPoint: string, outfile: string): BuildOptions
     external: INSTALLED_PACKAGES,
     // Bundled CommonJS code calls require(); give it one.
     banner: { js: "import { createRequire as __allocatorCreateRequire } from 'node:module'; const require = __allocatorCreateRequire(import.meta.url);" },
-    plugins: [computeProtosCut],
+    plugins: [computeProtosCut, clientNodeSideEffectFree],
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',

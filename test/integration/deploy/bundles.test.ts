@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,17 @@ describe('per-function bundles', () => {
     expect(byName.destroy).toEqual(['@google-cloud/functions-framework', 'google-auth-library', 'google-gax']);
     // Compute's disk clients are bundled too, with their protos cut: the whole protos.json alone is 12 MB.
     for (const bundle of bundles) expect(bundle.bytes).toBeLessThan(6 * 1024 * 1024);
+  });
+
+  it('leave out the parts of client-node no function uses, and keep its polyfill', () => {
+    for (const bundle of bundles) {
+      // esbuild heads each module's code with its path.
+      const modules = readFileSync(join(bundle.dir, 'index.js'), 'utf8').split('\n').filter((line) => line.startsWith('// node_modules/'));
+      expect(modules).toContain('// node_modules/@kubernetes/client-node/dist/polyfill.js');
+      expect(modules).toContain('// node_modules/@kubernetes/client-node/dist/watch.js');
+      for (const unused of ['exec.js', 'attach.js', 'cp.js', 'portforward.js', 'metrics.js']) expect(modules).not.toContain(`// node_modules/@kubernetes/client-node/dist/${unused}`);
+      expect(modules.filter((line) => /^\/\/ node_modules\/(ws|tar-fs|tar-stream)\//.test(line))).toEqual([]);
+    }
   });
 
   it('serve create, list and destroy from their own directories against the local stack', async () => {
