@@ -19,6 +19,7 @@ import { createdName, createThrough, destroyThrough, startBenchStack } from './s
 import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
 import { rssOfChildNode } from './proc.ts';
 import { measureComputeOptions } from './compute-options.ts';
+import { measureImportCosts } from './import-costs.ts';
 import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -180,6 +181,10 @@ async function main(): Promise<void> {
         report(`${fn} bundle: first real request (vs bare's)`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median('bare', (f) => f.firstRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median('bare', (f) => f.firstRequestMs)));
         report(`${fn} bundle: first real request vs a warm one`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median(fn, (f) => f.warmRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median(fn, (f) => f.warmRequestMs)));
         report(`${fn} bundle: RSS after it (vs bare)`, `${median(fn, (f) => f.rssMb).toFixed(0)} MB`, `${median('bare', (f) => f.rssMb).toFixed(0)} MB`, ratio(median(fn, (f) => f.rssMb), median('bare', (f) => f.rssMb)));
+      }
+      // Where the bundles' extra start goes: each package they load, imported alone, against the bare function's whole start.
+      for (const part of await measureImportCosts(dirs.list, COLD_STARTS)) {
+        report(`import alone: ${part.label} (vs bare start)`, fmt(part.ms), fmt(median('bare', (f) => f.readyMs)), ratio(part.ms, median('bare', (f) => f.readyMs)));
       }
     }
 
