@@ -7,8 +7,17 @@ import type { SweepSnapshot } from '../plans/sweep-plan.ts';
 
 const PAGE = 500;
 
-/** Reads every Deployment, disk and slot of this allocator, page by page. */
+/**
+ * Reads every Deployment, disk and slot of this allocator, page by page, the
+ * three at once: they are independent, and each action is checked against a
+ * fresh read before it is taken.
+ */
 export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serverName: string): Promise<SweepSnapshot> {
+  const [deployments, diskList, slots] = await Promise.all([scanDeployments(cluster, serverName), scanDisks(disks, serverName), scanSlots(cluster, serverName)]);
+  return { deployments, disks: diskList, slots };
+}
+
+async function scanDeployments(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['deployments'][number][]> {
   const deployments: SweepSnapshot['deployments'][number][] = [];
   let continueToken: string | undefined;
   do {
@@ -21,7 +30,10 @@ export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serv
     }
     continueToken = page.continueToken;
   } while (continueToken);
+  return deployments;
+}
 
+async function scanDisks(disks: DisksApi, serverName: string): Promise<SweepSnapshot['disks'][number][]> {
   const diskList: SweepSnapshot['disks'][number][] = [];
   let pageToken: string | undefined;
   do {
@@ -31,9 +43,12 @@ export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serv
     }
     pageToken = page.nextPageToken;
   } while (pageToken);
+  return diskList;
+}
 
+async function scanSlots(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['slots'][number][]> {
   const slots: SweepSnapshot['slots'][number][] = [];
-  continueToken = undefined;
+  let continueToken: string | undefined;
   do {
     const page = await cluster.listLeases({ labelSelector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) });
     for (const lease of page.items) {
@@ -43,5 +58,5 @@ export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serv
     }
     continueToken = page.continueToken;
   } while (continueToken);
-  return { deployments, disks: diskList, slots };
+  return slots;
 }

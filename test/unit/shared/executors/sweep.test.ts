@@ -4,6 +4,7 @@ import { executeSweep } from '../../../../shared/executors/sweep.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
 import type { SweepAction, SweepPlan } from '../../../../shared/plans/sweep-plan.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
+import type { DisksApi } from '../../../../shared/gce/disks.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
@@ -103,5 +104,32 @@ describe('runSweep', () => {
     await w.cluster.deleteDeployment(live);
     await w.disks.deleteDisk(live);
     expect(leftovers(w)).toEqual(NOTHING);
+  });
+
+  it('reads Deployments, disks and slots at once, not one after another', async () => {
+    const w = world();
+    await instance(w, 'a@x.test');
+    // The disk list answers only once both cluster lists have been sent: read one after another, the scan would never end.
+    let clusterListsSent = (): void => undefined;
+    const bothSent = new Promise<void>((resolve) => (clusterListsSent = resolve));
+    const disks: DisksApi = {
+      createDisk: (disk) => w.disks.createDisk(disk),
+      deleteDisk: (name) => w.disks.deleteDisk(name),
+      getDisk: (name) => w.disks.getDisk(name),
+      listDisks: async (options) => {
+        await bothSent;
+        return await w.disks.listDisks(options);
+      },
+      close: () => w.disks.close(),
+    };
+    const watchCalls = setInterval(() => {
+      if (w.cluster.faults.calls.includes('listDeployments') && w.cluster.faults.calls.includes('listLeases')) clusterListsSent();
+    }, 1);
+    try {
+      const report = await runSweep({ ...w.context, disks }, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: true, lockMs: 60_000 });
+      expect(report.scanned).toEqual({ deployments: 1, disks: 1, slots: 2 });
+    } finally {
+      clearInterval(watchCalls);
+    }
   });
 });
