@@ -13,7 +13,7 @@ import { ownerHashOf } from '../shared/instances/naming.ts';
 import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
-import type { ClusterClient } from '../shared/kube/cluster.ts';
+import { allItems, type ClusterClient } from '../shared/kube/cluster.ts';
 import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, idleOther } from './direct.ts';
 import { createdName, createThrough, destroyThrough, startBenchStack } from './stack.ts';
 import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
@@ -215,13 +215,8 @@ async function main(): Promise<void> {
 /** Waits until the Deployment controller has seen every Deployment, so that its backlog does not hold up what is measured next. */
 async function untilControllersCaughtUp(cluster: ClusterClient): Promise<void> {
   for (;;) {
-    let behind = 0;
-    let continueToken: string | undefined;
-    do {
-      const page = await cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, ...(continueToken ? { continueToken } : {}) });
-      behind += page.items.filter((d) => (d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 1)).length;
-      continueToken = page.continueToken;
-    } while (continueToken);
+    const deployments = await allItems((continueToken) => cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, ...(continueToken ? { continueToken } : {}) }));
+    const behind = deployments.filter((d) => (d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 1)).length;
     if (behind === 0) return;
     process.stderr.write(`[bench] the Deployment controller has ${behind} Deployments to see to\n`);
     await new Promise((resolve) => setTimeout(resolve, 5_000));

@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { AllocatorError, ConflictError, QuotaExceededError } from '../errors.ts';
-import type { ClusterClient } from '../kube/cluster.ts';
+import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { slotLease, slotName, type SlotPool } from '../plans/slots.ts';
 import { deleteSlot } from './teardown.ts';
 import type { UndoStack } from './undo.ts';
@@ -17,14 +17,8 @@ async function releaseIfHeld(cluster: ClusterClient, pool: SlotPool, name: strin
 }
 
 async function takenNames(cluster: ClusterClient, selector: string): Promise<Set<string>> {
-  const taken = new Set<string>();
-  let continueToken: string | undefined;
-  do {
-    const page = await cluster.listLeases({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) });
-    for (const item of page.items) if (item.metadata?.name) taken.add(item.metadata.name);
-    continueToken = page.continueToken;
-  } while (continueToken);
-  return taken;
+  const leases = await allItems((continueToken) => cluster.listLeases({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }));
+  return new Set(leases.flatMap((lease) => (lease.metadata?.name ? [lease.metadata.name] : [])));
 }
 
 /** How many names are tried blind, spread around the pool from its start, before listing the taken ones. */

@@ -1,11 +1,10 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { mayAccessInstance, type AccessPolicy } from '../auth/policy.ts';
 import { byNewestFirst, instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import type { Clock } from '../clock.ts';
-import type { ClusterClient } from '../kube/cluster.ts';
+import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { diagnose } from './diagnose.ts';
 
 const PAGE_SIZE = 500;
@@ -18,15 +17,8 @@ const PAGE_SIZE = 500;
  */
 export async function listInstances(cluster: ClusterClient, clock: Clock, policy: Pick<AccessPolicy, 'serverName' | 'admins'>, caller: CallerIdentity, options: { all: boolean }): Promise<Instance[]> {
   const selector = instanceSelector(policy.serverName, options.all ? undefined : ownerHashOf(caller.email));
-  const deployments: V1Deployment[] = [];
-  let continueToken: string | undefined;
-  do {
-    const page = await cluster.listDeployments({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) });
-    for (const deployment of page.items) {
-      if (mayAccessInstance(policy, caller, deployment)) deployments.push(deployment);
-    }
-    continueToken = page.continueToken;
-  } while (continueToken);
+  const listed = await allItems((continueToken) => cluster.listDeployments({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }));
+  const deployments = listed.filter((deployment) => mayAccessInstance(policy, caller, deployment));
   const problems = await diagnose(cluster, clock, policy.serverName, deployments);
   return deployments.map((deployment) => instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? [])).sort(byNewestFirst);
 }

@@ -42,8 +42,8 @@ export async function withLock<T>(
       (error: unknown) => context.report(`could not release the lock ${name}: ${(error as Error).message}`),
     ));
   try {
-    // Read again under the lock: a destroy may have begun between the caller's read and the lock
-    // (its own lock goes with the Deployment's dependents, before the Deployment itself).
+    // Read again under the lock: a destroy may have begun and ended between the caller's read
+    // and the lock (a destroy lets its lock go once the Deployment is gone).
     checkStillThere(await cluster.readDeployment(name.slice(0, -'-lock'.length)), options);
     return await work({ release });
   } finally {

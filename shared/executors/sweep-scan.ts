@@ -1,7 +1,7 @@
 import type { DisksApi } from '../gce/disks.ts';
 import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
-import type { ClusterClient } from '../kube/cluster.ts';
+import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { SLOT_LABEL } from '../plans/slots.ts';
 import type { SweepSnapshot } from '../plans/sweep-plan.ts';
 
@@ -18,19 +18,13 @@ export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serv
 }
 
 async function scanDeployments(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['deployments'][number][]> {
-  const deployments: SweepSnapshot['deployments'][number][] = [];
-  let continueToken: string | undefined;
-  do {
-    const page = await cluster.listDeployments({ labelSelector: `${LABELS.allocator}=${serverName}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) });
-    for (const deployment of page.items) {
-      const name = deployment.metadata?.name;
-      const annotations = deployment.metadata?.annotations ?? {};
-      const expiresAt = annotations[ANNOTATIONS.expiresAt];
-      if (name) deployments.push({ name, createdAtMs: timeOf(deployment.metadata?.creationTimestamp), owner: annotations[ANNOTATIONS.owner] ?? '', ...(expiresAt ? { expiresAt } : {}) });
-    }
-    continueToken = page.continueToken;
-  } while (continueToken);
-  return deployments;
+  const listed = await allItems((continueToken) => cluster.listDeployments({ labelSelector: `${LABELS.allocator}=${serverName}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) }));
+  return listed.flatMap((deployment) => {
+    const name = deployment.metadata?.name;
+    const annotations = deployment.metadata?.annotations ?? {};
+    const expiresAt = annotations[ANNOTATIONS.expiresAt];
+    return name ? [{ name, createdAtMs: timeOf(deployment.metadata?.creationTimestamp), owner: annotations[ANNOTATIONS.owner] ?? '', ...(expiresAt ? { expiresAt } : {}) }] : [];
+  });
 }
 
 async function scanDisks(disks: DisksApi, serverName: string): Promise<SweepSnapshot['disks'][number][]> {
@@ -47,16 +41,10 @@ async function scanDisks(disks: DisksApi, serverName: string): Promise<SweepSnap
 }
 
 async function scanSlots(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['slots'][number][]> {
-  const slots: SweepSnapshot['slots'][number][] = [];
-  let continueToken: string | undefined;
-  do {
-    const page = await cluster.listLeases({ labelSelector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) });
-    for (const lease of page.items) {
-      const name = lease.metadata?.name;
-      const instance = lease.metadata?.labels?.[LABELS.instance];
-      if (name && instance) slots.push({ name, instance, createdAtMs: timeOf(lease.metadata?.creationTimestamp) });
-    }
-    continueToken = page.continueToken;
-  } while (continueToken);
-  return slots;
+  const listed = await allItems((continueToken) => cluster.listLeases({ labelSelector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) }));
+  return listed.flatMap((lease) => {
+    const name = lease.metadata?.name;
+    const instance = lease.metadata?.labels?.[LABELS.instance];
+    return name && instance ? [{ name, instance, createdAtMs: timeOf(lease.metadata?.creationTimestamp) }] : [];
+  });
 }

@@ -11,6 +11,18 @@ export interface Page<T> {
   readonly continueToken?: string;
 }
 
+/** Every item of a paged list, asking for one page after another. */
+export async function allItems<T>(list: (continueToken: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let continueToken: string | undefined;
+  do {
+    const page = await list(continueToken);
+    items.push(...page.items);
+    continueToken = page.continueToken;
+  } while (continueToken);
+  return items;
+}
+
 /**
  * The Kubernetes calls Allocator makes, one small function each, in one
  * namespace, each with a timeout. Reads of a missing object give undefined;
