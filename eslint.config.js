@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // Copied beside each bundle, to run under Node.
+    files: ['infra/function-files/**/*.js'],
+    languageOptions: { globals: { URL: 'readonly', console: 'readonly', process: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

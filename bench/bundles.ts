@@ -3,7 +3,7 @@
 // starts it, against a bare functions-framework function in the same run.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleFunctions } from '../infra/bundle.ts';
 import { getFreePort } from '../test/harness/ports.ts';
@@ -22,10 +22,13 @@ export interface ColdFigures {
   readonly rssMb: number;
 }
 
-/** Bundles the three functions and installs each alone, as Cloud Build would; returns their directories. */
+/** Bundles the three functions, installs each alone and runs its gcp-build script, as Cloud Run's Node.js buildpack would; returns their directories. */
 export function installedBundles(outDir: string): Promise<Record<'create' | 'destroy' | 'list', string>> {
   return bundleFunctions({ outDir, template: TEMPLATE }).then((bundles) => {
-    for (const bundle of bundles) execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: bundle.dir, stdio: 'ignore' });
+    for (const bundle of bundles) {
+      execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: bundle.dir, stdio: 'ignore' });
+      execFileSync('npm', ['run', 'gcp-build', '--silent'], { cwd: bundle.dir, stdio: 'ignore', env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` } });
+    }
     return Object.fromEntries(bundles.map((bundle) => [bundle.name, bundle.dir])) as Record<'create' | 'destroy' | 'list', string>;
   });
 }

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunctions, type BundleResult } from '../../../infra/bundle.ts';
@@ -28,12 +28,14 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Copies one bundle alone to a fresh directory and installs its runtime dependencies there, as Cloud Build would. */
+/** Copies one bundle alone to a fresh directory, installs its runtime dependencies there and runs its gcp-build script, as Cloud Run's Node.js buildpack would. */
 async function installAlone(name: string): Promise<string> {
   const bundle = bundles.find((b) => b.name === name)!;
   const dir = join(work, `deployed-${name}`);
   cpSync(bundle.dir, dir, { recursive: true });
   await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeout: 240_000 });
+  // With the Node that will serve it first on the PATH: a build has one Node, and its cache fits no other.
+  await run('npm', ['run', 'gcp-build', '--silent'], { cwd: dir, timeout: 120_000, env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` } });
   return dir;
 }
 
@@ -47,7 +49,8 @@ async function serveFrom(dir: string, name: string): Promise<string> {
     command: process.execPath,
     args: [join(dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), `--target=${name}`, `--port=${port}`],
     logFile: join(work, `${name}.log`),
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, ...(name === 'create' ? { ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' } : {}) },
+    // Node says which compiled code it took from the cache.
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...env, ...(name === 'create' ? { ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' } : {}) },
     cwd: dir,
   });
   processes.push(child);
@@ -76,6 +79,10 @@ describe('per-function bundles', () => {
       expect(modules).toContain('// node_modules/@kubernetes/client-node/dist/watch.js');
       for (const unused of ['exec.js', 'attach.js', 'cp.js', 'portforward.js', 'metrics.js']) expect(modules).not.toContain(`// node_modules/@kubernetes/client-node/dist/${unused}`);
       expect(modules.filter((line) => /^\/\/ node_modules\/(ws|tar-fs|tar-stream)\//.test(line))).toEqual([]);
+      // Of undici, what client-node takes (Agent, ProxyAgent, fetch), not its mocks, caches, WebSocket or EventSource.
+      expect(modules).toContain('// node_modules/undici/lib/web/fetch/index.js');
+      expect(modules).toContain('// node_modules/undici/lib/dispatcher/proxy-agent.js');
+      expect(modules.filter((line) => /^\/\/ node_modules\/undici\/(index\.js|lib\/(mock|cache|web\/websocket|web\/eventsource)\/)/.test(line))).toEqual([]);
     }
   });
 
@@ -100,5 +107,13 @@ describe('per-function bundles', () => {
     expect((await call(destroyUrl, { token, body: { name: created.body.name } })).status).toBe(200);
     expect((await call<{ instances: unknown[] }>(listUrl, { token, method: 'GET' })).body.instances).toEqual([]);
     expect(stack.emulator.disks()).toEqual([]);
+
+    // Each started from the code its build compiled: the function, and google-gax, loaded on the first disk call.
+    for (const [name, dir] of [['create', createDir], ['list', listDir], ['destroy', destroyDir]] as const) {
+      const log = readFileSync(join(work, `${name}.log`), 'utf8');
+      expect(log).toContain(`cache for ${pathToFileURL(join(dir, 'index.js')).href} was accepted`);
+      const gaxAccepted = log.split('\n').filter((line) => line.startsWith(`[compile cache] cache for ${join(dir, 'node_modules', 'google-gax')}/`) && line.includes(' was accepted'));
+      expect(gaxAccepted.length > 0).toBe(name !== 'list');
+    }
   });
 });
