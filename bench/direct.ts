@@ -47,10 +47,9 @@ export async function directCreate(runtime: CreateRuntime, cluster: ClusterClien
   return direct.name;
 }
 
-/** A destroy's calls made directly: the Deployment (foreground), a read and a watch until it is gone, then the disk. */
+/** A destroy's calls made directly: the Deployment (foreground), a watch from its delete's answer until it is gone, then the disk. */
 export async function directDestroy(cluster: ClusterClient, disks: DisksApi, name: string): Promise<void> {
-  await cluster.deleteDeployment(name);
-  let state = await cluster.readDeployment(name);
+  let state = await cluster.deleteDeployment(name);
   while (state !== undefined) state = await cluster.watchDeployment(name, state, 60_000, (s) => s === undefined);
   await disks.deleteDisk(name);
 }

@@ -96,6 +96,6 @@ async function createDisk(plan: CreatePlan, context: CreateContext, undo: UndoSt
 async function deleteOwnDeployment(plan: CreatePlan, context: CreateContext): Promise<void> {
   const current: V1Deployment | undefined = await context.cluster.readDeployment(plan.name);
   if (current?.metadata?.annotations?.[ANNOTATIONS.createdAt] !== plan.createdAt) return;
-  await context.cluster.deleteDeployment(plan.name);
-  await waitUntilDeploymentGone(context.cluster, context.clock, plan.name, context.timeouts.deleteMs);
+  const left = await context.cluster.deleteDeployment(plan.name);
+  if (left) await waitUntilDeploymentGone(context.cluster, context.clock, plan.name, context.timeouts.deleteMs, left);
 }

@@ -93,8 +93,8 @@ export async function teardownInstance(context: Context, name: string, start: Te
   // The disk's labels are checked while the Deployment goes: one Compute round trip off the destroy.
   const diskRead = context.disks.getDisk(name);
   diskRead.catch(() => undefined); // read again below if this failed
-  await context.cluster.deleteDeployment(name);
-  await waitUntilDeploymentGone(context.cluster, context.clock, name, context.timeouts.deleteMs);
+  const left = await context.cluster.deleteDeployment(name);
+  if (left) await waitUntilDeploymentGone(context.cluster, context.clock, name, context.timeouts.deleteMs, left);
   // With the Deployment gone, the lock guards nothing: it goes while the disk does.
   await Promise.all([deleteInstanceDisk(context, name, diskRead.catch(() => context.disks.getDisk(name))), start.releaseLock?.()]);
   await Promise.all(slots.map((lease) => deleteSlot(context, lease)));

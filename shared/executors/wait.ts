@@ -17,10 +17,13 @@ export async function waitUntilAvailable(cluster: ClusterClient, clock: Clock, n
   return state;
 }
 
-/** Waits until `name`'s Deployment is gone (foreground deletion removes its pods first). */
-export async function waitUntilDeploymentGone(cluster: ClusterClient, clock: Clock, name: string, timeoutMs: number): Promise<void> {
+/**
+ * Waits until `name`'s Deployment is gone (foreground deletion removes its
+ * pods first). `seen` (what its delete answered) saves the first read.
+ */
+export async function waitUntilDeploymentGone(cluster: ClusterClient, clock: Clock, name: string, timeoutMs: number, seen?: V1Deployment): Promise<void> {
   const gone = (state: DeploymentState): boolean => state === undefined;
-  if (!gone(await follow(cluster, clock, name, timeoutMs, gone))) {
+  if (!gone(await follow(cluster, clock, name, timeoutMs, gone, seen))) {
     throw new DeadlineExceededError(`Deployment ${name} was still being deleted after ${Math.round(timeoutMs / 1000)} s`);
   }
 }

@@ -35,8 +35,13 @@ export interface ClusterClient {
   listDeployments(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Deployment>>;
   /** JSON merge patch. */
   patchDeployment(name: string, patch: object): Promise<V1Deployment>;
-  /** Foreground propagation: the Deployment goes last, after its ReplicaSets and Pods. */
-  deleteDeployment(name: string): Promise<boolean>;
+  /**
+   * Foreground propagation: the Deployment goes last, after its ReplicaSets
+   * and Pods. Answers what is left: the Deployment as the deletion left it
+   * (name and resourceVersion, to watch from) while it waits on those, or
+   * undefined once it is gone (or if there was none).
+   */
+  deleteDeployment(name: string): Promise<DeploymentState>;
   /**
    * Follows `name` from `seen` (as read before) until `done` holds for its
    * state (undefined: gone) or `maxMs` passes; answers the last state.
@@ -111,11 +116,12 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
       call(`patch Deployment ${name}`, () =>
         apps.patchNamespacedDeployment({ name, namespace, body: patch }, callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch })),
       ),
-    deleteDeployment: (name) =>
-      orMissing(
-        call(`delete Deployment ${name}`, () => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed())).then(() => true),
-        false,
-      ),
+    deleteDeployment: async (name) => {
+      const answer = await orMissing(call(`delete Deployment ${name}`, () => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed())), undefined);
+      // The API server answers the object while its deletion waits on a finalizer, and a Status once it is gone.
+      // client-node reads either as a V1Status, which keeps the kind and the resourceVersion.
+      return answer?.kind === 'Deployment' ? { metadata: { name, ...(answer.metadata?.resourceVersion ? { resourceVersion: answer.metadata.resourceVersion } : {}) } } : undefined;
+    },
     watchDeployment: (name, seen, maxMs, done) =>
       watchDeployment({ kubeConfig: options.kubeConfig, namespace, name, seen, maxMs, done, read: () => readDeployment(name) }),
     createLease: (lease) => call(`create Lease ${lease.metadata?.name}`, () => coordination.createNamespacedLease({ namespace, body: lease }, timed())),

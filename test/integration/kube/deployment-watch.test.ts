@@ -47,6 +47,18 @@ describe('ClusterClient.watchDeployment, against the API server', () => {
     expect(await cluster.watchDeployment('goes', seen, 30_000, (state) => state === undefined)).toBeUndefined();
   });
 
+  it('follows a foreground deletion from what the delete answered, to gone', async () => {
+    const created = await cluster.createDeployment(deployment('deleted', 1));
+    expect(available(await cluster.watchDeployment('deleted', created, 30_000, available))).toBe(true);
+    // Its pods go first, so the delete answers the Deployment as it waits on them: a later version, to watch from.
+    const left = await cluster.deleteDeployment('deleted');
+    expect(left?.metadata?.name).toBe('deleted');
+    expect(Number(left?.metadata?.resourceVersion)).toBeGreaterThan(Number(created.metadata!.resourceVersion));
+    expect(await cluster.watchDeployment('deleted', left, 30_000, (state) => state === undefined)).toBeUndefined();
+    expect(await cluster.readDeployment('deleted')).toBeUndefined();
+    expect(await cluster.deleteDeployment('deleted')).toBeUndefined();
+  });
+
   it('answers the state as it stands when nothing changes within maxMs', async () => {
     const seen = await cluster.createDeployment(deployment('still', 0));
     const started = Date.now();

@@ -94,12 +94,12 @@ export class FakeCluster implements ClusterClient {
   deleteDeployment(name: string) {
     return this.faults.run('deleteDeployment', () => {
       const found = this.deployments.get(name);
-      if (!found) return false;
+      if (!found) return undefined;
       this.deployments.delete(name);
       for (const [leaseName, lease] of this.leases) {
         if (lease.metadata?.ownerReferences?.some((owner) => owner.uid === found.metadata?.uid)) this.leases.delete(leaseName);
       }
-      return true;
+      return undefined; // gone at once: nothing here waits on pods
     });
   }
 
