@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       const dirs = await installedBundles(join(workDir, 'bundles'));
       const bare = bareBundle(join(workDir, 'bare'), dirname(dirname(dirname(FRAMEWORK_MAIN))));
       const { ALLOCATOR_TEMPLATE: _template, ...apiEnv } = env;
-      const figures: Record<string, ColdFigures[]> = { bare: [], list: [], create: [], destroy: [] };
+      const figures: Record<string, ColdFigures[]> = { bare: [], list: [], create: [], destroy: [], 'list without its compile cache': [] };
       const made: string[] = [];
       for (let round = 0; round < COLD_STARTS; round += 1) {
         const logFile = join(workDir, 'bundle.log');
@@ -174,6 +174,8 @@ async function main(): Promise<void> {
           logFile,
         }));
         figures.destroy!.push(await coldBundle({ dir: dirs.destroy, target: 'destroy', env: apiEnv, request: (url) => fetch(url, { method: 'POST', headers, body: JSON.stringify({ name: made.pop() }) }), logFile }));
+        // The same list bundle with Node told to leave the cache its build made (start.js then loads index.js as before).
+        figures['list without its compile cache']!.push(await coldBundle({ dir: dirs.list, target: 'list', env: { ...apiEnv, NODE_DISABLE_COMPILE_CACHE: '1' }, request: (url) => fetch(url, { headers: listerHeaders }), logFile }));
       }
       const median = (fn: string, pick: (f: ColdFigures) => number): number => percentile(figures[fn]!.map(pick), 50);
       for (const fn of ['list', 'create', 'destroy']) {
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
         report(`${fn} bundle: first real request vs a warm one`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median(fn, (f) => f.warmRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median(fn, (f) => f.warmRequestMs)));
         report(`${fn} bundle: RSS after it (vs bare)`, `${median(fn, (f) => f.rssMb).toFixed(0)} MB`, `${median('bare', (f) => f.rssMb).toFixed(0)} MB`, ratio(median(fn, (f) => f.rssMb), median('bare', (f) => f.rssMb)));
       }
+      report('list bundle: start to first answer, with its compile cache (vs without)', fmt(median('list', (f) => f.readyMs)), fmt(median('list without its compile cache', (f) => f.readyMs)), ratio(median('list', (f) => f.readyMs), median('list without its compile cache', (f) => f.readyMs)));
       // Where the bundles' extra start goes: each package they load, imported alone, against the bare function's whole start.
       for (const part of await measureImportCosts(dirs.list, COLD_STARTS)) {
         report(`import alone: ${part.label} (vs bare start)`, fmt(part.ms), fmt(median('bare', (f) => f.readyMs)), ratio(part.ms, median('bare', (f) => f.readyMs)));
