@@ -4,8 +4,9 @@
 // V8's code for them in .compile-cache for start.js.
 import { readFileSync } from 'node:fs';
 import { constants, enableCompileCache, flushCompileCache } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-const enabled = enableCompileCache(new URL('./.compile-cache/', import.meta.url).pathname);
+const enabled = enableCompileCache(fileURLToPath(new URL('./.compile-cache/', import.meta.url)));
 if (enabled.status === constants.compileCacheStatus.FAILED) {
   console.warn(`no compile cache: ${enabled.message}`);
   process.exit(0);

@@ -4,6 +4,7 @@
 // that is missing or stale (another Node, another user, another file) and
 // compiles as it would have.
 import { enableCompileCache } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-enableCompileCache(new URL('./.compile-cache/', import.meta.url).pathname);
+enableCompileCache(fileURLToPath(new URL('./.compile-cache/', import.meta.url)));
 await import('./index.js');
