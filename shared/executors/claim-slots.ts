@@ -47,20 +47,30 @@ async function tryTake(cluster: ClusterClient, pool: SlotPool, undo: UndoStack, 
   }
 }
 
+/** How many times the taken slots are listed before a 429, when other creates keep taking the free ones first. */
+const LISTS = 3;
+
 /**
  * Takes one free slot of `pool`, or throws the pool's 429. It first tries a
  * few names around the pool without looking, which costs one call
  * whatever the number of instances while there is room; only when those are
- * taken does it list the taken slots and walk the free ones. The limit stays
- * exact either way: a slot is held only if its create succeeded.
+ * taken does it list the taken slots and walk the free ones. If others take
+ * every free one first, slots freed since the list may be free now, so it
+ * lists again; a list with nothing free is the 429. The limit stays exact
+ * either way: a slot is held only if its create succeeded.
  */
 async function claimOne(cluster: ClusterClient, pool: SlotPool, undo: UndoStack): Promise<string> {
-  const blind = blindNames(pool);
-  for (const name of blind) if (await tryTake(cluster, pool, undo, name)) return name;
-  const taken = new Set([...(await takenNames(cluster, pool.selector)), ...blind]);
-  for (let index = 0; index < pool.size; index += 1) {
-    const name = slotName(pool, index);
-    if (!taken.has(name) && (await tryTake(cluster, pool, undo, name))) return name;
+  for (const name of blindNames(pool)) if (await tryTake(cluster, pool, undo, name)) return name;
+  for (let list = 0; list < LISTS; list += 1) {
+    const taken = await takenNames(cluster, pool.selector);
+    let anyFree = false;
+    for (let index = 0; index < pool.size; index += 1) {
+      const name = slotName(pool, index);
+      if (taken.has(name)) continue;
+      anyFree = true;
+      if (await tryTake(cluster, pool, undo, name)) return name;
+    }
+    if (!anyFree) break;
   }
   throw new QuotaExceededError(pool.exhausted);
 }

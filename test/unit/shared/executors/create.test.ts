@@ -88,6 +88,44 @@ describe('claiming slots', () => {
   });
 });
 
+describe('claiming slots under churn', () => {
+  it('lists again when others take the free slots it listed, and takes one freed since', async () => {
+    const w = world();
+    const small = { ...config, limits: { perUser: 1, global: 5 } };
+    const p = planCreate({ config: small, template, caller: caller('bea@example.com'), request: { wait: false }, nowMs: w.clock.now(), random: w.random });
+    const other = (name: string) => ({ metadata: { name, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+    // The blind tries are start, start+1 and start+2; all taken. The list shows start+3 free.
+    const listedFree = `syncbased-g-${(p.slots.global.start + 3) % 5}`;
+    const freedLater = `syncbased-g-${(p.slots.global.start + 4) % 5}`;
+    for (let i = 0; i < 5; i += 1) if (`syncbased-g-${i}` !== listedFree) await w.cluster.createLease(other(`syncbased-g-${i}`));
+    // Another create takes the listed one first, and another destroy frees one that was listed as taken.
+    const createLease = w.cluster.createLease.bind(w.cluster);
+    let raced = false;
+    w.cluster.createLease = async (lease) => {
+      if (lease.metadata?.name === listedFree && !raced) {
+        raced = true;
+        await createLease(other(listedFree));
+        w.cluster.leases.delete(freedLater);
+      }
+      return createLease(lease);
+    };
+    await executeCreate(p, w.context);
+    expect(raced).toBe(true);
+    expect(w.cluster.leases.get(freedLater)?.spec?.holderIdentity).toBe(p.slots.global.holder);
+    expect(w.cluster.faults.calls.filter((call) => call === 'listLeases')).toHaveLength(2);
+  });
+
+  it('answers the 429 after one list when that list shows every slot taken', async () => {
+    const w = world();
+    const small = { ...config, limits: { perUser: 1, global: 5 } };
+    for (let i = 0; i < 5; i += 1) await w.cluster.createLease({ metadata: { name: `syncbased-g-${i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+    w.cluster.faults.calls.length = 0;
+    const p = planCreate({ config: small, template, caller: caller('cy@example.com'), request: { wait: false }, nowMs: w.clock.now(), random: w.random });
+    await expect(executeCreate(p, w.context)).rejects.toThrow(/already runs 5 instances/);
+    expect(w.cluster.faults.calls.filter((call) => call === 'listLeases')).toHaveLength(1);
+  });
+});
+
 describe('the blind tries', () => {
   const pool = { prefix: 'g-', size: 10_000, start: 0 };
 
