@@ -3,9 +3,10 @@
 // starts it, against a bare functions-framework function in the same run.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleFunctions } from '../infra/bundle.ts';
+import { installAsBuildpackWould } from '../test/harness/buildpack-install.ts';
 import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
 import { rssOfChildNode } from './proc.ts';
@@ -22,15 +23,11 @@ export interface ColdFigures {
   readonly rssMb: number;
 }
 
-/** Bundles the three functions, installs each alone and runs its gcp-build script, as Cloud Run's Node.js buildpack would; returns their directories. */
-export function installedBundles(outDir: string): Promise<Record<'create' | 'destroy' | 'list', string>> {
-  return bundleFunctions({ outDir, template: TEMPLATE }).then((bundles) => {
-    for (const bundle of bundles) {
-      execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: bundle.dir, stdio: 'ignore' });
-      execFileSync('npm', ['run', 'gcp-build', '--silent'], { cwd: bundle.dir, stdio: 'ignore', env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` } });
-    }
-    return Object.fromEntries(bundles.map((bundle) => [bundle.name, bundle.dir])) as Record<'create' | 'destroy' | 'list', string>;
-  });
+/** Bundles the three functions and installs each alone, as Cloud Run's Node.js buildpack would; returns their directories. */
+export async function installedBundles(outDir: string): Promise<Record<'create' | 'destroy' | 'list', string>> {
+  const bundles = await bundleFunctions({ outDir, template: TEMPLATE });
+  for (const bundle of bundles) await installAsBuildpackWould(bundle.dir);
+  return Object.fromEntries(bundles.map((bundle) => [bundle.name, bundle.dir])) as Record<'create' | 'destroy' | 'list', string>;
 }
 
 /** A function with nothing in it, as its own bundle directory: the floor. */

@@ -17,7 +17,7 @@ for (const name of Object.keys(dependencies)) await import(name);
 try {
   await import('./index.js');
 } catch (error) {
-  // The function is compiled before it runs; running it needs settings a build does not have.
+  // The function is compiled before it runs, so the cache has it.
   console.log(`compiled the function; running it here stopped, as it needs settings a build does not have: ${error instanceof Error ? error.message : String(error)}`);
 }
 flushCompileCache();

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunctions, type BundleResult } from '../../../infra/bundle.ts';
+import { installAsBuildpackWould } from '../../harness/buildpack-install.ts';
 import { getFreePort } from '../../harness/ports.ts';
 import { startProcess, waitUntil, type ManagedProcess } from '../../harness/processes.ts';
 import { call, startTestStack, type TestStack } from '../stack.ts';
@@ -33,9 +34,7 @@ async function installAlone(name: string): Promise<string> {
   const bundle = bundles.find((b) => b.name === name)!;
   const dir = join(work, `deployed-${name}`);
   cpSync(bundle.dir, dir, { recursive: true });
-  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeout: 240_000 });
-  // With the Node that will serve it first on the PATH: a build has one Node, and its cache fits no other.
-  await run('npm', ['run', 'gcp-build', '--silent'], { cwd: dir, timeout: 120_000, env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` } });
+  await installAsBuildpackWould(dir);
   return dir;
 }
 
