@@ -20,12 +20,22 @@ const NEEDS_TEMPLATE: readonly FunctionName[] = ['create'];
 /**
  * Installed beside the bundle rather than bundled: the framework Cloud Run
  * starts, and packages that load files or code at run time (google-gax's
- * protos, google-auth-library's and handlebars' lazy requires). Everything
- * else is bundled and tree-shaken: importing @kubernetes/client-node whole
- * costs a cold start about 200 ms and 37 MB more, and @google-cloud/compute's
- * two disk clients come with their protos cut to what they use.
+ * protos, handlebars' lazy requires), with google-auth-library wherever
+ * google-gax is (see AUTH_LIBRARY). Everything else is bundled and
+ * tree-shaken: importing @kubernetes/client-node whole costs a cold start
+ * about 200 ms and 37 MB more, and @google-cloud/compute's two disk clients
+ * come with their protos cut to what they use.
  */
 export const INSTALLED_PACKAGES = ['@google-cloud/functions-framework', 'google-gax', 'google-auth-library', 'handlebars'];
+
+/**
+ * google-auth-library is bundled into a function that does not load
+ * google-gax (list): imported from its installed files, it made list's start
+ * about 25 ms longer (Node resolves, reads and scans for exports its 60-odd
+ * CommonJS modules). Beside google-gax it stays installed: gax requires its
+ * own copy, and one copy is loaded rather than two.
+ */
+const AUTH_LIBRARY = 'google-auth-library';
 
 /**
  * Beside each bundle: its entry, which turns on Node's compile cache before
@@ -41,6 +51,10 @@ export interface BundleResult {
   readonly dir: string;
   readonly bytes: number;
   readonly dependencies: Readonly<Record<string, string>>;
+  /** The modules whose code the bundle carries (paths from the checkout, as esbuild names them). */
+  readonly modules: readonly string[];
+  /** What the bundle imports as ES modules rather than requires (see requiredNotImported). */
+  readonly esImports: readonly string[];
   /** For list: the size of the dashboard's files. */
   readonly dashboardBytes?: number;
 }
@@ -134,8 +148,35 @@ const undiciForClientNode: Plugin = {
   },
 };
 
-/** How every function is bundled (and the benchmark's compute probe, to measure the same thing). */
-export function bundleOptions(entryPoint: string, outfile: string): BuildOptions & { metafile: true } {
+/**
+ * Has the bundle require, where its ES modules import them, Node's own
+ * modules and the installed packages (all CommonJS).
+ * - Importing a builtin as an ES module reads all of its exports, which runs
+ *   their lazy getters: node:http's load Node's internal undici (for
+ *   http.WebSocket), node:tls's build the root certificates, node:crypto's
+ *   set up webcrypto. In the list bundle that cost about 20 ms of its start.
+ * - Importing a CommonJS package as an ES module has Node scan its files
+ *   for the names they export, which require() does not need.
+ * The bundle's require is Node's own (see the banner).
+ */
+function requiredNotImported(installed: readonly string[]): Plugin {
+  const isInstalled = (path: string): boolean => installed.some((name) => path === name || path.startsWith(`${name}/`));
+  return {
+    name: 'required-not-imported',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /.*/ }, (args) =>
+        args.namespace !== 'required' && (args.kind === 'import-statement' || args.kind === 'dynamic-import') && (isBuiltin(args.path) || isInstalled(args.path))
+          ? { path: args.path, namespace: 'required' }
+          : undefined,
+      );
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    },
+  };
+}
+
+/** How every function is bundled (and the benchmark's probes, to measure the same thing); `bundleAuthLibrary`: see AUTH_LIBRARY. */
+export function bundleOptions(entryPoint: string, outfile: string, options: { bundleAuthLibrary?: boolean } = {}): BuildOptions & { metafile: true } {
+  const installed = options.bundleAuthLibrary ? INSTALLED_PACKAGES.filter((name) => name !== AUTH_LIBRARY) : INSTALLED_PACKAGES;
   return {
     entryPoints: [entryPoint],
     outfile,
@@ -143,14 +184,25 @@ export function bundleOptions(entryPoint: string, outfile: string): BuildOptions
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    external: INSTALLED_PACKAGES,
+    external: installed,
     // Bundled CommonJS code calls require(); give it one.
     banner: { js: "import { createRequire as __allocatorCreateRequire } from 'node:module'; const require = __allocatorCreateRequire(import.meta.url);" },
-    plugins: [computeProtosCut, undiciForClientNode, clientNodeSideEffectFree],
+    plugins: [requiredNotImported(installed), computeProtosCut, undiciForClientNode, clientNodeSideEffectFree],
     metafile: true,
     legalComments: 'none',
+    // Half the bytes for Node to read, hash against its compile cache and scan; names are kept, for logs and stacks.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    absWorkingDir: ROOT,
     logLevel: 'warning',
   };
+}
+
+/** Builds with google-auth-library bundled, and again with it installed if the function turns out to load google-gax. */
+async function buildFunction(entryPoint: string, outfile: string): Promise<{ metafile: Metafile }> {
+  const bundled = await build(bundleOptions(entryPoint, outfile, { bundleAuthLibrary: true }));
+  if (!importedPackages(bundled.metafile).includes('google-gax')) return bundled;
+  return await build(bundleOptions(entryPoint, outfile));
 }
 
 export async function bundleFunctions(options: { outDir: string; template: string; vkubeCfg?: string }): Promise<BundleResult[]> {
@@ -159,7 +211,7 @@ export async function bundleFunctions(options: { outDir: string; template: strin
     const dir = join(options.outDir, name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const { metafile } = await build(bundleOptions(join(ROOT, 'functions', name, 'index.ts'), join(dir, 'index.js')));
+    const { metafile } = await buildFunction(join(ROOT, 'functions', name, 'index.ts'), join(dir, 'index.js'));
     const dependencies = Object.fromEntries(importedPackages(metafile).map((pkg) => [pkg, installedVersion(pkg)]));
     const manifest = {
       name: `allocator-${name}`,
@@ -184,7 +236,10 @@ export async function bundleFunctions(options: { outDir: string; template: strin
       cpSync(join(ROOT, 'functions', 'list', 'dashboard'), join(dir, 'dashboard'), { recursive: true });
       dashboardBytes = readdirSync(join(dir, 'dashboard')).reduce((sum, file) => sum + statSync(join(dir, 'dashboard', file)).size, 0);
     }
-    results.push({ name, dir, bytes: statSync(join(dir, 'index.js')).size, dependencies, ...(dashboardBytes === undefined ? {} : { dashboardBytes }) });
+    const outputs = Object.values(metafile.outputs);
+    const modules = outputs.flatMap((output) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path));
+    const esImports = outputs.flatMap((output) => output.imports.filter((imported) => imported.external && imported.kind !== 'require-call').map((imported) => imported.path));
+    results.push({ name, dir, bytes: statSync(join(dir, 'index.js')).size, dependencies, modules, esImports, ...(dashboardBytes === undefined ? {} : { dashboardBytes }) });
   }
   return results;
 }
