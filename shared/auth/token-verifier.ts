@@ -37,12 +37,34 @@ export interface TokenVerifier {
 /** Seconds of clock skew tolerated, as google-auth-library allows. */
 const CLOCK_SKEW_SECONDS = 300;
 
+/** How many verified tokens are remembered: a caller sends the same token for up to an hour. */
+const VERIFIED_TOKENS_KEPT = 1000;
+
+/**
+ * Tokens whose signature google-auth-library has checked, with their claims,
+ * so that a caller's next request with the same token skips parsing Google's
+ * certificate and the RSA check. Keyed by the whole token, signature
+ * included; only successes are kept, and every request still checks the
+ * claims, expiry included, against the clock.
+ */
+function verifiedTokens(): { get(token: string): Record<string, unknown> | undefined; add(token: string, payload: Record<string, unknown>): void } {
+  const kept = new Map<string, Record<string, unknown>>();
+  return {
+    get: (token) => kept.get(token),
+    add: (token, payload) => {
+      if (kept.size >= VERIFIED_TOKENS_KEPT) kept.delete(kept.keys().next().value as string);
+      kept.set(token, payload);
+    },
+  };
+}
+
 export function makeTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if (options.audiences.length === 0) throw new Error('a token verifier needs at least one audience');
   let client: OAuth2Client | undefined;
   const oauthClient = (): OAuth2Client =>
     (client ??= new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: options.certsUrl ?? GOOGLE_CERTS_URL } }));
   const now = options.now ?? Date.now;
+  const verified = verifiedTokens();
 
   return {
     async verify(headers) {
@@ -57,6 +79,8 @@ export function makeTokenVerifier(options: TokenVerifierOptions): TokenVerifier 
         );
       }
       if (decoded.header.alg !== 'RS256') throw new UnauthenticatedError(`token algorithm ${String(decoded.header.alg)} is not accepted; Google ID tokens use RS256`);
+      const known = verified.get(token);
+      if (known) return identityFrom(checkClaims(known, options.audiences, now()));
       let payload: Record<string, unknown> | undefined;
       try {
         const ticket = await oauthClient().verifyIdToken({ idToken: token, audience: [...options.audiences] });
@@ -65,7 +89,9 @@ export function makeTokenVerifier(options: TokenVerifierOptions): TokenVerifier 
         throw describeVerificationFailure(error);
       }
       if (!payload) throw new UnauthenticatedError('token has no payload');
-      return identityFrom(checkClaims(payload, options.audiences, now()));
+      const identity = identityFrom(checkClaims(payload, options.audiences, now()));
+      verified.add(token, payload);
+      return identity;
     },
   };
 }

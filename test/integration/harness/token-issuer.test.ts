@@ -49,6 +49,27 @@ describe('local token issuer', () => {
     expect(issuer.certFetches - before).toBeLessThanOrEqual(1);
   });
 
+  it('checks a token\'s signature once, and its claims on every use', async () => {
+    // Certificates that may not be cached: every signature check fetches them.
+    const uncached = await startTokenIssuer({ certsMaxAgeSeconds: 0 });
+    try {
+      let nowMs = Date.now();
+      const checking = makeTokenVerifier({ audiences: [audience], mode: 'verify', certsUrl: uncached.certsUrl, now: () => nowMs });
+      const token = uncached.issueIdToken({ email: 'ada@example.com', audience, expiresInSeconds: 600 });
+      for (let i = 0; i < 3; i += 1) expect(await checking.verify(bearer(token))).toMatchObject({ email: 'ada@example.com' });
+      expect(uncached.certFetches).toBe(1);
+      // The same claims under another signature are checked, and refused.
+      const [header, payload] = token.split('.');
+      await expect(checking.verify(bearer(`${header}.${payload}.${Buffer.from('forged').toString('base64url')}`))).rejects.toMatchObject({ status: 401 });
+      expect(uncached.certFetches).toBe(2);
+      // Once expired (with the skew allowed), the remembered token is refused too.
+      nowMs += (600 + 301) * 1000;
+      await expect(checking.verify(bearer(token))).rejects.toThrow(/expired/);
+    } finally {
+      await uncached.stop();
+    }
+  });
+
   const refusals: [string, () => string, RegExp][] = [
     ['a wrong audience', () => issuer.issueIdToken({ email: 'ada@example.com', audience: 'https://other.test' }), /audience/],
     ['an expired token', () => issuer.issueIdToken({ email: 'ada@example.com', audience, expiresInSeconds: -3600 }), /expired/],
