@@ -10,6 +10,9 @@ import { runSweep } from '../shared/executors/run-sweep.ts';
 import { executionContext } from '../shared/handlers/execution-context.ts';
 import { instanceSelector } from '../shared/instances/metadata.ts';
 import { ownerHashOf } from '../shared/instances/naming.ts';
+import { http } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { closeServer, listenOnLoopback } from '../test/harness/http.ts';
 import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
@@ -31,6 +34,13 @@ const FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@goo
 
 const rows: string[][] = [];
 const report = (what: string, value: string, baseline: string, vs: string): void => void rows.push([what, value, baseline, vs]);
+
+/** The bare function, served in this process as the three functions are. */
+async function serveBareInProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
+  http('bench-bare', (_req, res) => void res.status(200).json({ instances: [] }));
+  const server = getTestServer('bench-bare');
+  return { url: await listenOnLoopback(server), stop: () => closeServer(server) };
+}
 
 async function main(): Promise<void> {
   // 10,000 Deployments take the controller manager 500 s to see to at its default 20 requests a second.
@@ -70,21 +80,26 @@ async function main(): Promise<void> {
     }
     const listerHeaders = stack.headersFor('lister@example.com');
     const selector = instanceSelector('syncbased', ownerHashOf('lister@example.com'));
-    const measureList = async (): Promise<{ via: number[]; raw: number[] }> => {
+    // The part of a list's time that is neither Allocator's nor Kubernetes': the HTTP round trip to a framework function that does nothing.
+    const bare = await serveBareInProcess();
+    const measureList = async (): Promise<{ via: number[]; raw: number[]; hop: number[] }> => {
       const via: number[] = [];
       const raw: number[] = [];
+      const hop: number[] = [];
       for (let round = 0; round < ROUNDS * 2; round += 1) {
         via.push(await timeMs(async () => {
           const body = (await (await fetch(urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
           if (body.instances.length !== 3) throw new Error(`list gave ${body.instances.length} instances`);
         }));
         raw.push(await timeMs(() => cluster.listDeployments({ labelSelector: selector })));
+        hop.push(await timeMs(async () => (await fetch(bare.url, { headers: listerHeaders })).json()));
       }
-      return { via, raw };
+      return { via, raw, hop };
     };
     await untilControllersCaughtUp(cluster);
-    const { via: viaList, raw: rawList } = await measureList();
+    const { via: viaList, raw: rawList, hop } = await measureList();
     for (const p of [50, 95]) report(`list p${p} (3 of ${OTHERS + 3})`, fmt(percentile(viaList, p)), fmt(percentile(rawList, p)), ratio(percentile(viaList, p), percentile(rawList, p)));
+    report('  of it, a bare function\'s round trip (vs the raw list)', fmt(percentile(hop, 50)), fmt(percentile(rawList, 50)), ratio(percentile(hop, 50), percentile(rawList, 50)));
 
     // The sweep's scan, as a dry run, vs the same three label-selected lists made directly.
     const viaSweep: number[] = [];
@@ -110,6 +125,7 @@ async function main(): Promise<void> {
       report(`list p50 with ${LIST_GROWN} others (vs ${OTHERS})`, fmt(percentile(grown.via, 50)), fmt(percentile(viaList, 50)), ratio(percentile(grown.via, 50), percentile(viaList, 50)));
       report(`  raw label-selected list, the same`, fmt(percentile(grown.raw, 50)), fmt(percentile(rawList, 50)), ratio(percentile(grown.raw, 50), percentile(rawList, 50)));
     }
+    await bare.stop();
 
     // Create as the allocator grows: the same create with 0, 1,000 and 5,000 global slots taken (global limit 10,000).
     const slotCounts = (process.env.BENCH_TAKEN_SLOTS ?? '0,1000,5000').split(',').map(Number);
