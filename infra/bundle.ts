@@ -3,13 +3,15 @@
 // --source=DIR`, which uploads only DIR. Each holds index.js (our code,
 // bundled), start.js and prime-compile-cache.js (see FUNCTION_FILES), a
 // package.json with just the packages that bundle imports, and, for create
-// alone, the deployment template; with --vkube-cfg, the cluster config too.
+// alone, the deployment template and its compilation; with --vkube-cfg, the
+// cluster config too.
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { PRECOMPILED_SUFFIX, precompiledTemplateModule } from '../shared/template/deployment-template.ts';
 import { DISK_SERVICES, trimProtos } from './compute-protos.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -227,7 +229,10 @@ export async function bundleFunctions(options: { outDir: string; template: strin
     for (const file of FUNCTION_FILES) copyFileSync(join(ROOT, 'infra', 'function-files', file), join(dir, file));
     if (NEEDS_TEMPLATE.includes(name)) {
       mkdirSync(join(dir, 'templates'));
-      copyFileSync(options.template, join(dir, 'templates', basename(options.template)));
+      const template = join(dir, 'templates', basename(options.template));
+      copyFileSync(options.template, template);
+      // Compiled now, so that a cold start loads Handlebars' runtime and not its compiler; used only while it matches the template.
+      writeFileSync(`${template}${PRECOMPILED_SUFFIX}`, precompiledTemplateModule(readFileSync(template, 'utf8')));
     }
     if (options.vkubeCfg) copyFileSync(options.vkubeCfg, join(dir, 'vkube.cfg'));
     // The dashboard's page ships beside list's code, read only when a browser asks for it.

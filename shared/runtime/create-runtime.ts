@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { systemClock } from '../clock.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
 import { checkTemplate } from '../plans/deployment.ts';
-import { compileDeploymentTemplate, templateFormatOf, type DeploymentTemplate } from '../template/deployment-template.ts';
+import { compileDeploymentTemplate, PRECOMPILED_SUFFIX, templateFormatOf, type DeploymentTemplate, type PrecompiledTemplate } from '../template/deployment-template.ts';
 import { clusterFor, disksFor, verifierFor } from './clients.ts';
 import type { CreateRuntime } from './runtimes.ts';
 
@@ -18,9 +20,17 @@ export function loadTemplate(config: AllocatorConfig): DeploymentTemplate {
   } catch (error) {
     throw new ConfigError(`ALLOCATOR_TEMPLATE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
   }
-  const template = compileDeploymentTemplate(source, { format: templateFormatOf(path), source: path });
+  const precompiled = precompiledBeside(path);
+  const template = compileDeploymentTemplate(source, { format: templateFormatOf(path), source: path, ...(precompiled ? { precompiled } : {}) });
   checkTemplate(template, config);
   return template;
+}
+
+/** The template's compilation that the bundle ships beside it (`<template>.precompiled.cjs`), if there is one. */
+function precompiledBeside(path: string): PrecompiledTemplate | undefined {
+  const file = `${resolve(path)}${PRECOMPILED_SUFFIX}`;
+  if (!existsSync(file)) return undefined;
+  return createRequire(import.meta.url)(file) as PrecompiledTemplate;
 }
 
 export function makeCreateRuntime(config: AllocatorConfig): CreateRuntime {

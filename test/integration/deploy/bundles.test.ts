@@ -122,5 +122,9 @@ describe('per-function bundles', () => {
       const gaxAccepted = log.split('\n').filter((line) => line.startsWith(`[compile cache] cache for ${join(dir, 'node_modules', 'google-gax')}/`) && line.includes(' was accepted'));
       expect(gaxAccepted.length > 0).toBe(name !== 'list');
     }
+    // Create took its template's compilation from the bundle: Handlebars' runtime was loaded, not its compiler.
+    const createLog = readFileSync(join(work, 'create.log'), 'utf8');
+    expect(createLog).toContain(join(createDir, 'node_modules/handlebars/dist/cjs/handlebars.runtime.js'));
+    expect(createLog).not.toContain(join(createDir, 'node_modules/handlebars/dist/cjs/handlebars/compiler/'));
   });
 });

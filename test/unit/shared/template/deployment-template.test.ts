@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileDeploymentTemplate, TemplateError, templateFormatOf } from '../../../../shared/template/deployment-template.ts';
+import { compileDeploymentTemplate, PRECOMPILED_SUFFIX, precompiledTemplateModule, TemplateError, templateFormatOf, type PrecompiledTemplate } from '../../../../shared/template/deployment-template.ts';
 import { jsonStringLiteral, makeTemplateData } from '../../../../shared/template/template-data.ts';
 
 const data = makeTemplateData({
@@ -52,6 +55,41 @@ describe('the shipped syncbased templates', () => {
   it.each(['templates/syncbased-deployment.json.hbs', 'templates/syncbased-deployment.yaml.hbs'])('%s renders the whole expected Deployment', (path) => {
     const template = compileDeploymentTemplate(readFileSync(path, 'utf8'), { format: templateFormatOf(path) });
     expect(template.render(data)).toEqual(expected);
+  });
+});
+
+/** What the bundle ships beside a template, loaded as create's runtime loads it. */
+function precompiled(source: string): PrecompiledTemplate {
+  const dir = mkdtempSync(join(tmpdir(), 'allocator-precompiled-'));
+  try {
+    const file = join(dir, `template${PRECOMPILED_SUFFIX}`);
+    writeFileSync(file, precompiledTemplateModule(source));
+    return createRequire(import.meta.url)(file) as PrecompiledTemplate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('a template compiled by the bundle', () => {
+  it.each(['templates/syncbased-deployment.json.hbs', 'templates/syncbased-deployment.yaml.hbs'])('%s renders as it does compiled at start', (path) => {
+    const source = readFileSync(path, 'utf8');
+    const template = compileDeploymentTemplate(source, { format: templateFormatOf(path), precompiled: precompiled(source) });
+    expect(template.render(data)).toEqual(expected);
+  });
+
+  it('keeps the strict checks: an unknown field is still named', () => {
+    const source = minimal('{{Nmae}}');
+    expect(() => compileDeploymentTemplate(source, { format: 'json', precompiled: precompiled(source) }).render(data)).toThrow(/uses \{\{Nmae\}\}, which is not a template field/);
+  });
+
+  it('is used only for the source it was made from, by this Handlebars', () => {
+    const source = readFileSync('templates/syncbased-deployment.json.hbs', 'utf8');
+    const other = precompiled(source.replace('"ownerHash"', '"otherLabel"'));
+    const labels = (given: PrecompiledTemplate) => compileDeploymentTemplate(source, { format: 'json', precompiled: given }).render(data).metadata?.labels;
+    expect(labels(other)).toEqual({ ownerHash: 'f'.repeat(40) });
+    expect(labels({ ...precompiled(source), spec: other.spec, handlebars: '0.0.1' })).toEqual({ ownerHash: 'f'.repeat(40) });
+    // With the source's hash and this version, what is given is what renders.
+    expect(labels({ ...precompiled(source), spec: other.spec })).toEqual({ otherLabel: 'f'.repeat(40) });
   });
 });
 
