@@ -17,6 +17,7 @@ import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { allItems, type ClusterClient } from '../shared/kube/cluster.ts';
+import type { DisksApi } from '../shared/gce/disks.ts';
 import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, idleOther } from './direct.ts';
 import { createdName, createThrough, destroyThrough, startBenchStack } from './stack.ts';
 import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
@@ -34,6 +35,17 @@ const FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@goo
 
 const rows: string[][] = [];
 const report = (what: string, value: string, baseline: string, vs: string): void => void rows.push([what, value, baseline, vs]);
+
+async function allDisks(disks: DisksApi, filter: string): Promise<number> {
+  let count = 0;
+  let pageToken: string | undefined;
+  do {
+    const page = await disks.listDisks({ filter, maxResults: 500, ...(pageToken ? { pageToken } : {}) });
+    count += page.items.length;
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return count;
+}
 
 /** The bare function, served in this process as the three functions are. */
 async function serveBareInProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -106,10 +118,11 @@ async function main(): Promise<void> {
     const rawScan: number[] = [];
     for (let round = 0; round < 5; round += 1) {
       viaSweep.push(await timeMs(async () => runSweep(await executionContext(runtime, () => undefined), { ...runtime.config.sweep, dryRun: true, lockMs: 60_000 })));
+      // Every page of each, as the scan reads them (500 to a page).
       rawScan.push(await timeMs(() => Promise.all([
-        cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500 }).then(async (page) => page.continueToken && cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, continueToken: page.continueToken })),
-        disks.listDisks({ filter: 'labels.allocator = "syncbased"' }),
-        cluster.listLeases({ labelSelector: 'allocator.dev/allocator=syncbased' }),
+        allItems((continueToken) => cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, ...(continueToken ? { continueToken } : {}) })),
+        allDisks(disks, 'labels.allocator = "syncbased"'),
+        allItems((continueToken) => cluster.listLeases({ labelSelector: 'allocator.dev/allocator=syncbased,allocator.dev/slot', limit: 500, ...(continueToken ? { continueToken } : {}) })),
       ])));
     }
     report(`sweep dry run, median (${OTHERS + 3} instances)`, fmt(percentile(viaSweep, 50)), fmt(percentile(rawScan, 50)), ratio(percentile(viaSweep, 50), percentile(rawScan, 50)));
