@@ -4,8 +4,11 @@ import { http } from '@google-cloud/functions-framework';
 import { makeListHandler } from '../../shared/handlers/list-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
 import { loadListRuntime } from '../../shared/runtime/list-runtime.ts';
+import { warmUp } from '../../shared/runtime/warm-up.ts';
 
 installJsonFrameworkErrors({ functionName: 'list' });
 // The list runtime only: no template engine, no compute client, not even a reference to them.
 // The dashboard's files sit beside this file, in the sources and in the bundle alike.
-http('list', makeListHandler(loadListRuntime(), undefined, fileURLToPath(new URL('./dashboard/', import.meta.url))));
+const runtime = loadListRuntime();
+warmUp(runtime);
+http('list', makeListHandler(runtime, undefined, fileURLToPath(new URL('./dashboard/', import.meta.url))));

@@ -32,6 +32,8 @@ export interface TokenVerifierOptions {
 export interface TokenVerifier {
   /** The caller, or a 401 (no or bad token) or 403 (email not verified). */
   verify(headers: AuthHeaders): Promise<CallerIdentity>;
+  /** Fetches what `verify` checks signatures against (Google's certificates), ahead of the first token; nothing in the trust mode. */
+  warmUp(): Promise<void>;
 }
 
 /** Seconds of clock skew tolerated, as google-auth-library allows. */
@@ -67,6 +69,9 @@ export function makeTokenVerifier(options: TokenVerifierOptions): TokenVerifier 
   const verified = verifiedTokens();
 
   return {
+    async warmUp() {
+      if (options.mode === 'verify') await oauthClient().getFederatedSignonCertsAsync();
+    },
     async verify(headers) {
       const token = selectToken(headers, options.mode);
       const decoded = decodeJwt(token);

@@ -2,6 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFunctionProcess } from '../../harness/function-process.ts';
+import { waitUntil } from '../../harness/processes.ts';
 import { startTestStack, type TestStack } from '../stack.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -43,5 +48,20 @@ describe('what each function loads', () => {
 
   it('create loads it on its first request (so the check above can see it)', async () => {
     expect(await packagesLoadedBy('create', { method: 'POST', body: '{"wait": false}' }, stack.tokenFor('ivy@example.com'))).toEqual(['@google-cloud/compute', 'google-gax', '@kubernetes/client-node']);
+  });
+});
+
+describe('warming up', () => {
+  it('fetches Google\'s certificates at cold start, before any request', async () => {
+    const before = stack.issuer.certFetches;
+    const logDir = mkdtempSync(join(tmpdir(), 'allocator-warm-'));
+    const list = await startFunctionProcess({ name: 'list', env: stack.env, logFile: join(logDir, 'list.log') });
+    try {
+      // Only the framework's OPTIONS probe has reached it, which needs no token.
+      await waitUntil(async () => stack.issuer.certFetches > before, { timeoutMs: 10_000, what: 'the list function to fetch the certificates', describe: () => list.process.logTail() });
+    } finally {
+      await list.stop();
+      rmSync(logDir, { recursive: true, force: true });
+    }
   });
 });

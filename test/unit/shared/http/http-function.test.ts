@@ -17,6 +17,7 @@ const verifier: TokenVerifier = {
     if (!email) throw new UnauthenticatedError('missing bearer token');
     return { email, subject: '1', kind: 'user', hostedDomain: email.split('@')[1] ?? '' } satisfies CallerIdentity; // Workspace accounts
   },
+  warmUp: async () => undefined,
 };
 
 const logs: Record<string, unknown>[] = [];
