@@ -30,7 +30,11 @@ export function loadTemplate(config: AllocatorConfig): DeploymentTemplate {
 function precompiledBeside(path: string): PrecompiledTemplate | undefined {
   const file = `${resolve(path)}${PRECOMPILED_SUFFIX}`;
   if (!existsSync(file)) return undefined;
-  return createRequire(import.meta.url)(file) as PrecompiledTemplate;
+  try {
+    return createRequire(import.meta.url)(file) as PrecompiledTemplate;
+  } catch (error) {
+    throw new ConfigError(`cannot load ${file}, the template's compilation that npm run bundle made (${(error as Error).message.split('\n')[0]}); bundle again, or delete it to compile the template at start`, { cause: error });
+  }
 }
 
 export function makeCreateRuntime(config: AllocatorConfig): CreateRuntime {

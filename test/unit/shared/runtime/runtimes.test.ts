@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,8 @@ import { executionContext } from '../../../../shared/handlers/execution-context.
 import { loadCreateRuntime } from '../../../../shared/runtime/create-runtime.ts';
 import { loadDestroyRuntime } from '../../../../shared/runtime/destroy-runtime.ts';
 import { loadListRuntime } from '../../../../shared/runtime/list-runtime.ts';
-import { TemplateError } from '../../../../shared/template/deployment-template.ts';
+import { PRECOMPILED_SUFFIX, precompiledTemplateModule, TemplateError } from '../../../../shared/template/deployment-template.ts';
+import { makeTemplateData } from '../../../../shared/template/template-data.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'allocator-runtime-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,5 +58,20 @@ describe('the runtimes each function starts with', () => {
     writeFileSync(broken, '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"{{Name}}"}}');
     expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: broken })).toThrow(TemplateError);
     expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: broken })).toThrow(/broken.json.hbs: spec is missing/);
+  });
+
+  it('create takes the compilation the bundle put beside its template, and says so when it cannot load it', () => {
+    const template = join(dir, 'shipped.json.hbs');
+    const source = readFileSync(fileURLToPath(new URL('../../../../templates/syncbased-deployment.json.hbs', import.meta.url)), 'utf8');
+    writeFileSync(template, source);
+    // A compilation of the source with another label: taken, since it names this source's hash.
+    writeFileSync(`${template}${PRECOMPILED_SUFFIX}`, precompiledTemplateModule(source.replace('"ownerHash"', '"fromCompilation"')).replace(/sha256: "\w+"/, `sha256: "${createHash('sha256').update(source).digest('hex')}"`));
+    const rendered = loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: template }).template.render(makeTemplateData({ name: 'syncbased-1', accessList: [], mountName: 'm', ownerHash: 'h', version: 'v', creatorInfo: { email: 'a@example.com', mountName: 'm', createdAt: '2026-11-28T00:00:00.000Z', allocator: 'syncbased' } }));
+    expect(rendered.metadata?.labels).toEqual({ fromCompilation: 'h' });
+    const damaged = join(dir, 'damaged.json.hbs');
+    writeFileSync(damaged, source);
+    writeFileSync(`${damaged}${PRECOMPILED_SUFFIX}`, 'module.exports = {');
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: damaged })).toThrow(ConfigError);
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: damaged })).toThrow(/damaged.json.hbs.precompiled.cjs, the template's compilation that npm run bundle made .*; bundle again/);
   });
 });
