@@ -1,9 +1,9 @@
 // Where a bundle's cold start goes: each package the functions load at start,
-// bundled as they are bundled and imported alone in a fresh process, from an
-// installed bundle's directory (so that installed packages resolve as deployed).
+// bundled as they are bundled and imported alone in a fresh process, from the
+// list bundle's directory (so that installed packages resolve as deployed).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -14,9 +14,7 @@ const run = promisify(execFile);
 // Inside the checkout, so that esbuild finds the packages to bundle as it does for the functions.
 const SOURCES = fileURLToPath(new URL('../node_modules/.cache/allocator-bench/import-parts/', import.meta.url));
 
-const AUTH_LIBRARY_IMPORT = "import { GoogleAuth, OAuth2Client } from 'google-auth-library';\nglobalThis.kept = [GoogleAuth, OAuth2Client];";
-
-/** What is imported, as source a function could start with; `installed`: imported from the installed package, as beside google-gax. */
+/** What is imported, as source a function could start with. */
 const PARTS = [
   { label: 'nothing (an empty module)', source: '' },
   { label: "client-node's KubeConfig", source: "import { KubeConfig } from '@kubernetes/client-node';\nglobalThis.kept = [KubeConfig];" },
@@ -29,8 +27,7 @@ const PARTS = [
     label: 'client-node, the parts the functions use',
     source: "import { AppsV1Api, CoordinationV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';\nglobalThis.kept = [AppsV1Api, CoordinationV1Api, KubeConfig, KubernetesObjectApi, Watch];",
   },
-  { label: 'google-auth-library, bundled (as list has it)', source: AUTH_LIBRARY_IMPORT },
-  { label: 'google-auth-library, installed (as create and destroy have it)', source: AUTH_LIBRARY_IMPORT, installed: true },
+  { label: 'google-auth-library (bundled)', source: "import { GoogleAuth, OAuth2Client } from 'google-auth-library';\nglobalThis.kept = [GoogleAuth, OAuth2Client];" },
 ] as const;
 
 export interface ImportCost {
@@ -39,21 +36,20 @@ export interface ImportCost {
   readonly ms: number;
 }
 
-/** Medians over `rounds` fresh processes of importing each part, built into installed bundles' directories: list's, or destroy's for what is installed there. */
-export async function measureImportCosts(dirs: { list: string; destroy: string }, rounds: number): Promise<ImportCost[]> {
+/** Medians over `rounds` fresh processes of importing each part, built into `bundleDir` (an installed bundle's directory). */
+export async function measureImportCosts(bundleDir: string, rounds: number): Promise<ImportCost[]> {
   mkdirSync(SOURCES, { recursive: true });
   const files: string[] = [];
   for (const [index, part] of PARTS.entries()) {
     const entry = join(SOURCES, `part-${index}.ts`);
     writeFileSync(entry, `${part.source}\n`);
-    const installed = 'installed' in part && part.installed;
-    const outfile = join(installed ? dirs.destroy : dirs.list, `import-part-${index}.mjs`);
-    await build(bundleOptions(entry, outfile, { bundleAuthLibrary: !installed }));
+    const outfile = join(bundleDir, `import-part-${index}.mjs`);
+    await build(bundleOptions(entry, outfile));
     files.push(outfile);
   }
   const timeImport = async (file: string): Promise<number> => {
     const script = `const started = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - started);`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dirname(file), env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: bundleDir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
     return Number(stdout.trim());
   };
   const samples: number[][] = PARTS.map(() => []);
