@@ -66,20 +66,41 @@ export function importedPackages(metafile: Metafile): string[] {
   return [...packages].filter((name) => INSTALLED_PACKAGES.includes(name)).sort();
 }
 
-/** The version installed here, pinned exactly, so that a deploy runs what the tests ran. */
-function installedVersion(name: string): string {
-  let dir = dirname(createRequire(join(ROOT, 'package.json')).resolve(name));
+/** The directory of the package `name` as `from` (a file) resolves it: the nearest above its main file whose package.json names it. */
+function packageDir(name: string, from: string): string {
+  let dir = dirname(createRequire(from).resolve(name));
   for (;;) {
     try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === name && manifest.version) return manifest.version;
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === name) return dir;
     } catch {
       // not the package root yet
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the installed version of ${name}`);
+    if (parent === dir) throw new Error(`cannot find the installed package ${name}`);
     dir = parent;
   }
+}
+
+/** The version installed here, pinned exactly, so that a deploy runs what the tests ran. */
+function installedVersion(name: string): string {
+  const manifest = JSON.parse(readFileSync(join(packageDir(name, join(ROOT, 'package.json')), 'package.json'), 'utf8')) as { version?: string };
+  if (!manifest.version) throw new Error(`the installed package ${name} has no version`);
+  return manifest.version;
+}
+
+/**
+ * Gives the modules under `importedBy` that import `pkg` the module
+ * `contents` instead, resolved from `pkg`'s own directory: the parts of
+ * `pkg` they use, without what its index loads besides.
+ */
+function narrowedImport(options: { name: string; pkg: string; importedBy: string; contents: string }): Plugin {
+  return {
+    name: options.name,
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^[@\w]/ }, (args) => (args.path === options.pkg && args.importer.includes(options.importedBy) ? { path: packageDir(options.pkg, args.importer), namespace: options.name } : undefined));
+      pluginBuild.onLoad({ filter: /.*/, namespace: options.name }, (args) => ({ contents: options.contents, resolveDir: args.path, loader: 'js' }));
+    },
+  };
 }
 
 /** Gives the bundled compute clients their protos cut to the disk services (see compute-protos.ts). */
@@ -132,15 +153,7 @@ export { default as ProxyAgent } from './lib/dispatcher/proxy-agent.js';
 import fetchModule from './lib/web/fetch/index.js';
 export const fetch = fetchModule.fetch;
 `;
-const undiciForClientNode: Plugin = {
-  name: 'undici-for-client-node',
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^undici$/ }, (args) =>
-      args.importer.includes(CLIENT_NODE_DIST) ? { path: createRequire(args.importer).resolve('undici'), namespace: 'undici-for-client-node' } : undefined,
-    );
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'undici-for-client-node' }, (args) => ({ contents: UNDICI_AS_CLIENT_NODE_USES_IT, resolveDir: dirname(args.path), loader: 'js' }));
-  },
-};
+const undiciForClientNode = narrowedImport({ name: 'undici-for-client-node', pkg: 'undici', importedBy: CLIENT_NODE_DIST, contents: UNDICI_AS_CLIENT_NODE_USES_IT });
 
 /**
  * Gives the bundled compute disk clients google-gax as they use it in REST
@@ -161,15 +174,7 @@ module.exports = {
 };
 `;
 const COMPUTE_DIR = `${join('@google-cloud', 'compute')}${sep}`;
-const gaxForCompute: Plugin = {
-  name: 'gax-for-compute',
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^google-gax$/ }, (args) =>
-      args.importer.includes(COMPUTE_DIR) ? { path: createRequire(args.importer).resolve('google-gax'), namespace: 'gax-for-compute' } : undefined,
-    );
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'gax-for-compute' }, (args) => ({ contents: GAX_FOR_COMPUTE, resolveDir: dirname(dirname(dirname(args.path))), loader: 'js' }));
-  },
-};
+const gaxForCompute = narrowedImport({ name: 'gax-for-compute', pkg: 'google-gax', importedBy: COMPUTE_DIR, contents: GAX_FOR_COMPUTE });
 
 /**
  * Has the bundle require, where its ES modules import them, Node's own

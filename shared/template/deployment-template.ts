@@ -69,7 +69,7 @@ export function compileDeploymentTemplate(source: string, options: { format: Tem
   let compiled: HandlebarsTemplateDelegate<TemplateData>;
   try {
     compiled =
-      precompiled?.sha256 === sha256Of(source) && precompiled.handlebars === HandlebarsRuntime.VERSION
+      precompiled !== undefined && precompiled.handlebars === HandlebarsRuntime.VERSION && precompiled.sha256 === sha256Of(source)
         ? HandlebarsRuntime.template<TemplateData>(precompiled.spec)
         : handlebarsCompiler().compile<TemplateData>(source, COMPILE_OPTIONS);
   } catch (error) {
