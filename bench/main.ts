@@ -28,7 +28,7 @@ import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const OTHERS = Number(process.env.BENCH_OTHER_INSTANCES ?? 1000);
-const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 5);
+const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 11);
 const LIST_GROWN = Number(process.env.BENCH_LIST_GROWN ?? 10_000);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
@@ -191,12 +191,14 @@ async function main(): Promise<void> {
       const bare = bareBundle(join(workDir, 'bare'), dirname(dirname(dirname(FRAMEWORK_MAIN))));
       const { ALLOCATOR_TEMPLATE: _template, ...apiEnv } = env;
       const figures: Record<string, ColdFigures[]> = { bare: [], list: [], create: [], destroy: [], 'list without its compile cache': [] };
+      // Instances for destroy to take, so that the order below may change from round to round.
       const made: string[] = [];
-      for (let round = 0; round < COLD_STARTS; round += 1) {
-        const logFile = join(workDir, 'bundle.log');
-        figures.bare!.push(await coldBundle({ dir: bare, target: 'bare', env: {}, request: (url) => fetch(url), logFile }));
-        figures.list!.push(await coldBundle({ dir: dirs.list, target: 'list', env: apiEnv, request: (url) => fetch(url, { headers: listerHeaders }), logFile }));
-        figures.create!.push(await coldBundle({
+      for (let round = 0; round < COLD_STARTS; round += 1) made.push(await createdName(await createThrough(urls.create, headers)));
+      const logFile = join(workDir, 'bundle.log');
+      const starts: Record<string, () => Promise<ColdFigures>> = {
+        bare: () => coldBundle({ dir: bare, target: 'bare', env: {}, request: (url) => fetch(url), logFile }),
+        list: () => coldBundle({ dir: dirs.list, target: 'list', env: apiEnv, request: (url) => fetch(url, { headers: listerHeaders }), logFile }),
+        create: () => coldBundle({
           dir: dirs.create,
           target: 'create',
           env: { ...apiEnv, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
@@ -206,11 +208,20 @@ async function main(): Promise<void> {
             return answer;
           },
           logFile,
-        }));
-        figures.destroy!.push(await coldBundle({ dir: dirs.destroy, target: 'destroy', env: apiEnv, request: (url) => fetch(url, { method: 'POST', headers, body: JSON.stringify({ name: made.pop() }) }), logFile }));
+        }),
+        destroy: () => coldBundle({ dir: dirs.destroy, target: 'destroy', env: apiEnv, request: (url) => fetch(url, { method: 'POST', headers, body: JSON.stringify({ name: made.pop() }) }), logFile }),
         // The same list bundle with Node told to leave the cache its build made (start.js then loads index.js as before).
-        figures['list without its compile cache']!.push(await coldBundle({ dir: dirs.list, target: 'list', env: { ...apiEnv, NODE_DISABLE_COMPILE_CACHE: '1' }, request: (url) => fetch(url, { headers: listerHeaders }), logFile }));
+        'list without its compile cache': () => coldBundle({ dir: dirs.list, target: 'list', env: { ...apiEnv, NODE_DISABLE_COMPILE_CACHE: '1' }, request: (url) => fetch(url, { headers: listerHeaders }), logFile }),
+      };
+      // Each round starts them in another order, so that none always follows the same one.
+      const order = Object.keys(starts);
+      for (let round = 0; round < COLD_STARTS; round += 1) {
+        for (let i = 0; i < order.length; i += 1) {
+          const fn = order[(round + i) % order.length]!;
+          figures[fn]!.push(await starts[fn]!());
+        }
       }
+      for (const name of made) await destroyThrough(urls.destroy, headers, name);
       const median = (fn: string, pick: (f: ColdFigures) => number): number => percentile(figures[fn]!.map(pick), 50);
       for (const fn of ['list', 'create', 'destroy']) {
         report(`${fn} bundle: start to first answer (vs bare)`, fmt(median(fn, (f) => f.readyMs)), fmt(median('bare', (f) => f.readyMs)), ratio(median(fn, (f) => f.readyMs), median('bare', (f) => f.readyMs)));
