@@ -17,7 +17,7 @@ import { getFreePort } from '../test/harness/ports.ts';
 import { startProcess } from '../test/harness/processes.ts';
 import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { allItems, type ClusterClient } from '../shared/kube/cluster.ts';
-import type { DisksApi } from '../shared/gce/disks.ts';
+import { allDisks } from '../shared/gce/disks.ts';
 import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, idleOther } from './direct.ts';
 import { createdName, createThrough, destroyThrough, startBenchStack } from './stack.ts';
 import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
@@ -35,17 +35,6 @@ const FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@goo
 
 const rows: string[][] = [];
 const report = (what: string, value: string, baseline: string, vs: string): void => void rows.push([what, value, baseline, vs]);
-
-async function allDisks(disks: DisksApi, filter: string): Promise<number> {
-  let count = 0;
-  let pageToken: string | undefined;
-  do {
-    const page = await disks.listDisks({ filter, maxResults: 500, ...(pageToken ? { pageToken } : {}) });
-    count += page.items.length;
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return count;
-}
 
 /** The bare function, served in this process as the three functions are. */
 async function serveBareInProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -125,7 +114,7 @@ async function main(): Promise<void> {
       // Every page of each, as the scan reads them (500 to a page).
       rawScan.push(await timeMs(() => Promise.all([
         allItems((continueToken) => cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, ...(continueToken ? { continueToken } : {}) })),
-        allDisks(disks, 'labels.allocator = "syncbased"'),
+        allDisks(disks, { filter: 'labels.allocator = "syncbased"', maxResults: 500 }),
         allItems((continueToken) => cluster.listLeases({ labelSelector: 'allocator.dev/allocator=syncbased,allocator.dev/slot', limit: 500, ...(continueToken ? { continueToken } : {}) })),
       ])));
     }
@@ -190,7 +179,6 @@ async function main(): Promise<void> {
       const dirs = await installedBundles(join(workDir, 'bundles'));
       const bare = bareBundle(join(workDir, 'bare'), dirname(dirname(dirname(FRAMEWORK_MAIN))));
       const { ALLOCATOR_TEMPLATE: _template, ...apiEnv } = env;
-      const figures: Record<string, ColdFigures[]> = { bare: [], list: [], create: [], destroy: [], 'list without its compile cache': [] };
       // Instances for destroy to take, so that the order below may change from round to round.
       const made: string[] = [];
       for (let round = 0; round < COLD_STARTS; round += 1) made.push(await createdName(await createThrough(urls.create, headers)));
@@ -215,6 +203,7 @@ async function main(): Promise<void> {
       };
       // Each round starts them in another order, so that none always follows the same one.
       const order = Object.keys(starts);
+      const figures: Record<string, ColdFigures[]> = Object.fromEntries(order.map((fn) => [fn, []]));
       for (let round = 0; round < COLD_STARTS; round += 1) {
         for (let i = 0; i < order.length; i += 1) {
           const fn = order[(round + i) % order.length]!;

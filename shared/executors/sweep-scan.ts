@@ -1,4 +1,4 @@
-import type { DisksApi } from '../gce/disks.ts';
+import { allDisks, type DisksApi } from '../gce/disks.ts';
 import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
@@ -28,16 +28,8 @@ async function scanDeployments(cluster: ClusterClient, serverName: string): Prom
 }
 
 async function scanDisks(disks: DisksApi, serverName: string): Promise<SweepSnapshot['disks'][number][]> {
-  const diskList: SweepSnapshot['disks'][number][] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await disks.listDisks({ filter: `labels.${DISK_LABELS.allocator} = "${serverName}"`, maxResults: PAGE, ...(pageToken ? { pageToken } : {}) });
-    for (const disk of page.items) {
-      if (disk.labels[DISK_LABELS.allocator] === serverName && disk.labels[DISK_LABELS.instance] === disk.name) diskList.push({ name: disk.name, createdAtMs: timeOf(disk.creationTimestamp) });
-    }
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return diskList;
+  const listed = await allDisks(disks, { filter: `labels.${DISK_LABELS.allocator} = "${serverName}"`, maxResults: PAGE });
+  return listed.flatMap((disk) => (disk.labels[DISK_LABELS.allocator] === serverName && disk.labels[DISK_LABELS.instance] === disk.name ? [{ name: disk.name, createdAtMs: timeOf(disk.creationTimestamp) }] : []));
 }
 
 async function scanSlots(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['slots'][number][]> {

@@ -28,6 +28,18 @@ export interface DisksApi {
   close(): Promise<void>;
 }
 
+/** Every disk matching `filter`, asking for one page after another. */
+export async function allDisks(disks: Pick<DisksApi, 'listDisks'>, options: { filter: string; maxResults?: number }): Promise<DiskInfo[]> {
+  const found: DiskInfo[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await disks.listDisks({ ...options, ...(pageToken ? { pageToken } : {}) });
+    found.push(...page.items);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return found;
+}
+
 export interface DisksApiOptions {
   project: string;
   zone: string;
