@@ -9,7 +9,19 @@ export default tseslint.config(
     // The dashboard and the local sign-in stand-in run in the browser.
     files: ['functions/list/dashboard/**/*.js', 'test/harness/gsi-stand-in.js'],
     languageOptions: {
-      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', fetch: 'readonly', atob: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', console: 'readonly', google: 'readonly', URL: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        navigator: 'readonly',
+        fetch: 'readonly',
+        atob: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        console: 'readonly',
+        google: 'readonly',
+        URL: 'readonly',
+      },
     },
   },
   {

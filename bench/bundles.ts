@@ -34,22 +34,44 @@ export async function installedBundles(outDir: string): Promise<Record<'create' 
 export function bareBundle(dir: string, frameworkDir: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bare', type: 'module', main: 'index.js' }));
-  writeFileSync(join(dir, 'index.js'), "import { http } from '@google-cloud/functions-framework';\nhttp('bare', (_req, res) => void res.send('ok'));\n");
+  writeFileSync(
+    join(dir, 'index.js'),
+    "import { http } from '@google-cloud/functions-framework';\nhttp('bare', (_req, res) => void res.send('ok'));\n",
+  );
   mkdirSync(join(dir, 'node_modules', '@google-cloud'), { recursive: true });
   execFileSync('ln', ['-s', frameworkDir, join(dir, 'node_modules', '@google-cloud', 'functions-framework')]);
   return dir;
 }
 
 /** Starts `target` from `dir` and times its readiness, then its first real request, and reads its RSS. */
-export async function coldBundle(options: { dir: string; target: string; env: Record<string, string>; request: (url: string) => Promise<Response>; logFile: string }): Promise<ColdFigures> {
+export async function coldBundle(options: {
+  dir: string;
+  target: string;
+  env: Record<string, string>;
+  request: (url: string) => Promise<Response>;
+  logFile: string;
+}): Promise<ColdFigures> {
   const port = await getFreePort();
   const url = `http://127.0.0.1:${port}`;
   const main = join(options.dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
   const started = performance.now();
-  const child = startProcess({ name: `cold-${options.target}`, command: process.execPath, args: [main, `--target=${options.target}`, `--port=${port}`], cwd: options.dir, logFile: options.logFile, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...options.env } });
+  const child = startProcess({
+    name: `cold-${options.target}`,
+    command: process.execPath,
+    args: [main, `--target=${options.target}`, `--port=${port}`],
+    cwd: options.dir,
+    logFile: options.logFile,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...options.env },
+  });
   try {
     for (;;) {
-      if ((await fetch(url, { method: 'OPTIONS' }).then((r) => r.status, () => 0)) > 0) break;
+      if (
+        (await fetch(url, { method: 'OPTIONS' }).then(
+          (r) => r.status,
+          () => 0,
+        )) > 0
+      )
+        break;
       if (performance.now() - started > 30_000) throw new Error(`${options.target} never answered: ${child.logTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

@@ -34,10 +34,22 @@ export async function measureComputeOptions(emulatorUrl: string, rounds: number)
   for (const way of ways) {
     const samples: { ms: number; rssMb: number }[] = [];
     for (let round = 0; round < rounds; round += 1) {
-      const { stdout } = await run(process.execPath, [way.script, way.mode, emulatorUrl], { env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
+      const { stdout } = await run(process.execPath, [way.script, way.mode, emulatorUrl], {
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+      });
       samples.push(JSON.parse(stdout.trim().split('\n').pop()!) as { ms: number; rssMb: number });
     }
-    results.push({ label: way.label, ms: percentile(samples.map((s) => s.ms), 50), rssMb: percentile(samples.map((s) => s.rssMb), 50) });
+    results.push({
+      label: way.label,
+      ms: percentile(
+        samples.map((s) => s.ms),
+        50,
+      ),
+      rssMb: percentile(
+        samples.map((s) => s.rssMb),
+        50,
+      ),
+    });
   }
   return results;
 }

@@ -21,6 +21,7 @@ if (mode === 'package-index') {
     if (error.code !== 5) throw error;
   });
 } else {
-  if ((await makeDisksApi({ project, zone, endpoint, authClient, timeoutMs: 30_000 }).getDisk('absent')) !== undefined) throw new Error('found a disk named absent');
+  if ((await makeDisksApi({ project, zone, endpoint, authClient, timeoutMs: 30_000 }).getDisk('absent')) !== undefined)
+    throw new Error('found a disk named absent');
 }
 console.log(JSON.stringify({ ms: performance.now(), rssMb: process.memoryUsage().rss / 1048576 }));

@@ -39,7 +39,12 @@ export function idleOther(deployment: V1Deployment): V1Deployment {
 /** A create's calls made directly: the disk, the Deployment, then a watch until it is available. */
 export async function directCreate(runtime: CreateRuntime, cluster: ClusterClient, disks: DisksApi, email: string): Promise<string> {
   const direct = renderDirect(runtime, email);
-  await disks.createDisk({ name: direct.name, sizeGb: 10, type: 'pd-standard', labels: diskLabels({ serverName: 'syncbased', ownerHash: ownerHashOf(email), name: direct.name }) });
+  await disks.createDisk({
+    name: direct.name,
+    sizeGb: 10,
+    type: 'pd-standard',
+    labels: diskLabels({ serverName: 'syncbased', ownerHash: ownerHashOf(email), name: direct.name }),
+  });
   const created = await cluster.createDeployment(direct.deployment);
   const available = (state: V1Deployment | undefined): boolean => state !== undefined && isAvailable(state);
   let state: V1Deployment | undefined = created;

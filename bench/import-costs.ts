@@ -20,14 +20,22 @@ const PARTS = [
   { label: "client-node's KubeConfig", source: "import { KubeConfig } from '@kubernetes/client-node';\nglobalThis.kept = [KubeConfig];" },
   {
     label: 'undici, the modules client-node takes (see infra/bundle.ts)',
-    source: "import Agent from 'undici/lib/dispatcher/agent.js';\nimport ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';\nimport fetchModule from 'undici/lib/web/fetch/index.js';\nglobalThis.kept = [Agent, ProxyAgent, fetchModule.fetch];",
+    source:
+      "import Agent from 'undici/lib/dispatcher/agent.js';\nimport ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';\nimport fetchModule from 'undici/lib/web/fetch/index.js';\nglobalThis.kept = [Agent, ProxyAgent, fetchModule.fetch];",
   },
-  { label: 'undici, whole (as its index loads it)', source: "import { Agent, ProxyAgent, fetch } from 'undici';\nglobalThis.kept = [Agent, ProxyAgent, fetch];" },
+  {
+    label: 'undici, whole (as its index loads it)',
+    source: "import { Agent, ProxyAgent, fetch } from 'undici';\nglobalThis.kept = [Agent, ProxyAgent, fetch];",
+  },
   {
     label: 'client-node, the parts the functions use',
-    source: "import { AppsV1Api, CoordinationV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';\nglobalThis.kept = [AppsV1Api, CoordinationV1Api, KubeConfig, KubernetesObjectApi, Watch];",
+    source:
+      "import { AppsV1Api, CoordinationV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';\nglobalThis.kept = [AppsV1Api, CoordinationV1Api, KubeConfig, KubernetesObjectApi, Watch];",
   },
-  { label: 'google-auth-library (bundled)', source: "import { GoogleAuth, OAuth2Client } from 'google-auth-library';\nglobalThis.kept = [GoogleAuth, OAuth2Client];" },
+  {
+    label: 'google-auth-library (bundled)',
+    source: "import { GoogleAuth, OAuth2Client } from 'google-auth-library';\nglobalThis.kept = [GoogleAuth, OAuth2Client];",
+  },
 ] as const;
 
 export interface ImportCost {
@@ -49,7 +57,10 @@ export async function measureImportCosts(bundleDir: string, rounds: number): Pro
   }
   const timeImport = async (file: string): Promise<number> => {
     const script = `const started = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - started);`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: bundleDir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: bundleDir,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    });
     return Number(stdout.trim());
   };
   const samples: number[][] = PARTS.map(() => []);

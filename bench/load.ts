@@ -32,7 +32,16 @@ async function main(): Promise<void> {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
     await createBenchNamespace(controlPlane.kubeconfigPath);
-    const env: Record<string, string> = { ...allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: 'bench', emulatorUrl: emulator.url, certsUrl: issuer.certsUrl }), ALLOCATOR_MAX_INSTANCES: String(LIMIT), ALLOCATOR_MAX_INSTANCES_PER_USER: String(LIMIT) };
+    const env: Record<string, string> = {
+      ...allocatorEnvFor({
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        namespace: 'bench',
+        emulatorUrl: emulator.url,
+        certsUrl: issuer.certsUrl,
+      }),
+      ALLOCATOR_MAX_INSTANCES: String(LIMIT),
+      ALLOCATOR_MAX_INSTANCES_PER_USER: String(LIMIT),
+    };
     for (let i = 0; i < PROCESSES; i += 1) {
       processes.push(await startFunctionProcess({ name: 'create', env, logFile: join(workDir, `create-${i}.log`) }));
       processes.push(await startFunctionProcess({ name: 'destroy', env, logFile: join(workDir, `destroy-${i}.log`) }));
@@ -109,14 +118,20 @@ async function main(): Promise<void> {
       leases: (await leases.listNamespacedLease({ namespace: 'bench' })).items.length,
       disks: emulator.disks().length,
     };
-    console.log(`\nLoad: ${OPERATIONS} creates tried, ${IN_FLIGHT} in flight, through ${PROCESSES} create and ${PROCESSES} destroy processes, global limit ${LIMIT}${CONTROLLER_QPS ? `, controller manager at ${CONTROLLER_QPS} requests a second` : ''}`);
-    console.log(`  completed   ${createMs.length} creates and ${destroyMs.length} destroys in ${seconds.toFixed(1)} s: ${(createMs.length / seconds).toFixed(1)} create+destroy/s`);
+    console.log(
+      `\nLoad: ${OPERATIONS} creates tried, ${IN_FLIGHT} in flight, through ${PROCESSES} create and ${PROCESSES} destroy processes, global limit ${LIMIT}${CONTROLLER_QPS ? `, controller manager at ${CONTROLLER_QPS} requests a second` : ''}`,
+    );
+    console.log(
+      `  completed   ${createMs.length} creates and ${destroyMs.length} destroys in ${seconds.toFixed(1)} s: ${(createMs.length / seconds).toFixed(1)} create+destroy/s`,
+    );
     console.log(`  create      p50 ${fmt(percentile(createMs, 50))}  p99 ${fmt(percentile(createMs, 99))}`);
     console.log(`  destroy     p50 ${fmt(percentile(destroyMs, 50))}  p99 ${fmt(percentile(destroyMs, 99))}`);
     console.log(`  refused     ${refused} creates with 429 (the limit), each counted as one of the ${OPERATIONS} tries`);
     console.log(`  errors      ${errors.size === 0 ? 0 : JSON.stringify(Object.fromEntries(errors))}`);
     for (const message of messages.slice(0, 5)) console.log(`              ${message}`);
-    console.log(`  create proc RSS ${mean(idleRss).toFixed(0)} MB idle, ${mean(peakRss).toFixed(0)} MB at peak with ${perProcess} in flight each: ${((mean(peakRss) - mean(idleRss)) / perProcess).toFixed(2)} MB per request in flight; CPU ${cpuPerCreate.toFixed(1)} ms per create`);
+    console.log(
+      `  create proc RSS ${mean(idleRss).toFixed(0)} MB idle, ${mean(peakRss).toFixed(0)} MB at peak with ${perProcess} in flight each: ${((mean(peakRss) - mean(idleRss)) / perProcess).toFixed(2)} MB per request in flight; CPU ${cpuPerCreate.toFixed(1)} ms per create`,
+    );
     console.log(`  limit       at most ${maxHeld} global slots held at once (limit ${LIMIT}): ${maxHeld <= LIMIT ? 'held' : 'EXCEEDED'}`);
     console.log(`  left        ${JSON.stringify(left)}: ${left.deployments + left.leases + left.disks === 0 ? 'nothing' : 'LEFTOVERS'}`);
   } finally {

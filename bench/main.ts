@@ -61,23 +61,42 @@ async function main(): Promise<void> {
       viaCreate.push(await timeMs(async () => void (name = await createdName(await createThrough(urls.create, headers)))));
       viaDestroy.push(await timeMs(() => destroyThrough(urls.destroy, headers, name)));
       let directName = '';
-      directCreate.push(await timeMs(async () => {
-        directName = await createDirectly(runtime, cluster, disks, 'bench@example.com');
-      }));
+      directCreate.push(
+        await timeMs(async () => {
+          directName = await createDirectly(runtime, cluster, disks, 'bench@example.com');
+        }),
+      );
       directDestroy.push(await timeMs(() => destroyDirectly(cluster, disks, directName)));
     }
     for (const p of [50, 95]) {
-      report(`create p${p} (wait for ready)`, fmt(percentile(viaCreate, p)), fmt(percentile(directCreate, p)), ratio(percentile(viaCreate, p), percentile(directCreate, p)));
+      report(
+        `create p${p} (wait for ready)`,
+        fmt(percentile(viaCreate, p)),
+        fmt(percentile(directCreate, p)),
+        ratio(percentile(viaCreate, p), percentile(directCreate, p)),
+      );
     }
     for (const p of [50, 95]) {
-      report(`destroy p${p}`, fmt(percentile(viaDestroy, p)), fmt(percentile(directDestroy, p)), ratio(percentile(viaDestroy, p), percentile(directDestroy, p)));
+      report(
+        `destroy p${p}`,
+        fmt(percentile(viaDestroy, p)),
+        fmt(percentile(directDestroy, p)),
+        ratio(percentile(viaDestroy, p), percentile(directDestroy, p)),
+      );
     }
 
     // List: 3 own instances among OTHERS of other owners, vs a raw label-selector list.
     process.stderr.write(`[bench] creating ${OTHERS} other instances and 3 of the caller's\n`);
-    const owners = [...Array.from({ length: OTHERS }, (_, i) => `other${i}@example.com`), 'lister@example.com', 'lister@example.com', 'lister@example.com'];
+    const owners = [
+      ...Array.from({ length: OTHERS }, (_, i) => `other${i}@example.com`),
+      'lister@example.com',
+      'lister@example.com',
+      'lister@example.com',
+    ];
     for (let i = 0; i < owners.length; i += 25) {
-      await Promise.all(owners.slice(i, i + 25).map((owner) => cluster.createDeployment(idleOther(renderDirect(runtime, owner).deployment))));
+      await Promise.all(
+        owners.slice(i, i + 25).map((owner) => cluster.createDeployment(idleOther(renderDirect(runtime, owner).deployment))),
+      );
     }
     const listerHeaders = stack.headersFor('lister@example.com');
     const selector = instanceSelector('syncbased', ownerHashOf('lister@example.com'));
@@ -91,10 +110,12 @@ async function main(): Promise<void> {
       const hop: number[] = [];
       const get: number[] = [];
       for (let round = 0; round < ROUNDS * 2; round += 1) {
-        via.push(await timeMs(async () => {
-          const body = (await (await fetch(urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
-          if (body.instances.length !== 3) throw new Error(`list gave ${body.instances.length} instances`);
-        }));
+        via.push(
+          await timeMs(async () => {
+            const body = (await (await fetch(urls.list, { headers: listerHeaders })).json()) as { instances: unknown[] };
+            if (body.instances.length !== 3) throw new Error(`list gave ${body.instances.length} instances`);
+          }),
+        );
         raw.push(await timeMs(() => cluster.listDeployments({ labelSelector: selector })));
         hop.push(await timeMs(async () => (await fetch(bare.url, { headers: listerHeaders })).json()));
         get.push(await timeMs(() => cluster.readDeployment(ownName)));
@@ -103,34 +124,89 @@ async function main(): Promise<void> {
     };
     await untilControllersCaughtUp(cluster);
     const { via: viaList, raw: rawList, hop, get: rawGet } = await measureList();
-    for (const p of [50, 95]) report(`list p${p} (3 of ${OTHERS + 3})`, fmt(percentile(viaList, p)), fmt(percentile(rawList, p)), ratio(percentile(viaList, p), percentile(rawList, p)));
-    report('  of it, a bare function\'s round trip (vs the raw list)', fmt(percentile(hop, 50)), fmt(percentile(rawList, 50)), ratio(percentile(hop, 50), percentile(rawList, 50)));
+    for (const p of [50, 95])
+      report(
+        `list p${p} (3 of ${OTHERS + 3})`,
+        fmt(percentile(viaList, p)),
+        fmt(percentile(rawList, p)),
+        ratio(percentile(viaList, p), percentile(rawList, p)),
+      );
+    report(
+      "  of it, a bare function's round trip (vs the raw list)",
+      fmt(percentile(hop, 50)),
+      fmt(percentile(rawList, 50)),
+      ratio(percentile(hop, 50), percentile(rawList, 50)),
+    );
 
     // The sweep's scan, as a dry run, vs the same three label-selected lists made directly.
     const viaSweep: number[] = [];
     const rawScan: number[] = [];
     for (let round = 0; round < 5; round += 1) {
-      viaSweep.push(await timeMs(async () => runSweep(await executionContext(runtime, () => undefined), { ...runtime.config.sweep, dryRun: true, lockMs: 60_000 })));
+      viaSweep.push(
+        await timeMs(async () =>
+          runSweep(await executionContext(runtime, () => undefined), { ...runtime.config.sweep, dryRun: true, lockMs: 60_000 }),
+        ),
+      );
       // Every page of each, as the scan reads them (500 to a page).
-      rawScan.push(await timeMs(() => Promise.all([
-        allItems((continueToken) => cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, ...(continueToken ? { continueToken } : {}) })),
-        allDisks(disks, { filter: 'labels.allocator = "syncbased"', maxResults: 500 }),
-        allItems((continueToken) => cluster.listLeases({ labelSelector: 'allocator.dev/allocator=syncbased,allocator.dev/slot', limit: 500, ...(continueToken ? { continueToken } : {}) })),
-      ])));
+      rawScan.push(
+        await timeMs(() =>
+          Promise.all([
+            allItems((continueToken) =>
+              cluster.listDeployments({
+                labelSelector: instanceSelector('syncbased'),
+                limit: 500,
+                ...(continueToken ? { continueToken } : {}),
+              }),
+            ),
+            allDisks(disks, { filter: 'labels.allocator = "syncbased"', maxResults: 500 }),
+            allItems((continueToken) =>
+              cluster.listLeases({
+                labelSelector: 'allocator.dev/allocator=syncbased,allocator.dev/slot',
+                limit: 500,
+                ...(continueToken ? { continueToken } : {}),
+              }),
+            ),
+          ]),
+        ),
+      );
     }
-    report(`sweep dry run, median (${OTHERS + 3} instances)`, fmt(percentile(viaSweep, 50)), fmt(percentile(rawScan, 50)), ratio(percentile(viaSweep, 50), percentile(rawScan, 50)));
+    report(
+      `sweep dry run, median (${OTHERS + 3} instances)`,
+      fmt(percentile(viaSweep, 50)),
+      fmt(percentile(rawScan, 50)),
+      ratio(percentile(viaSweep, 50), percentile(rawScan, 50)),
+    );
 
     // List as the allocator grows: the same list with LIST_GROWN other instances, against it with OTHERS.
     if (LIST_GROWN > OTHERS) {
       process.stderr.write(`[bench] growing to ${LIST_GROWN} other instances\n`);
       for (let i = OTHERS; i < LIST_GROWN; i += 50) {
-        await Promise.all(Array.from({ length: Math.min(50, LIST_GROWN - i) }, (_, j) => cluster.createDeployment(idleOther(renderDirect(runtime, `other${i + j}@example.com`).deployment))));
+        await Promise.all(
+          Array.from({ length: Math.min(50, LIST_GROWN - i) }, (_, j) =>
+            cluster.createDeployment(idleOther(renderDirect(runtime, `other${i + j}@example.com`).deployment)),
+          ),
+        );
       }
       await untilControllersCaughtUp(cluster);
       const grown = await measureList();
-      report(`list p50 with ${LIST_GROWN} others (vs ${OTHERS})`, fmt(percentile(grown.via, 50)), fmt(percentile(viaList, 50)), ratio(percentile(grown.via, 50), percentile(viaList, 50)));
-      report(`  raw label-selected list, the same`, fmt(percentile(grown.raw, 50)), fmt(percentile(rawList, 50)), ratio(percentile(grown.raw, 50), percentile(rawList, 50)));
-      report(`  a GET of one of the caller's Deployments, the same`, fmt(percentile(grown.get, 50)), fmt(percentile(rawGet, 50)), ratio(percentile(grown.get, 50), percentile(rawGet, 50)));
+      report(
+        `list p50 with ${LIST_GROWN} others (vs ${OTHERS})`,
+        fmt(percentile(grown.via, 50)),
+        fmt(percentile(viaList, 50)),
+        ratio(percentile(grown.via, 50), percentile(viaList, 50)),
+      );
+      report(
+        `  raw label-selected list, the same`,
+        fmt(percentile(grown.raw, 50)),
+        fmt(percentile(rawList, 50)),
+        ratio(percentile(grown.raw, 50), percentile(rawList, 50)),
+      );
+      report(
+        `  a GET of one of the caller's Deployments, the same`,
+        fmt(percentile(grown.get, 50)),
+        fmt(percentile(rawGet, 50)),
+        ratio(percentile(grown.get, 50), percentile(rawGet, 50)),
+      );
     }
     await bare.stop();
 
@@ -141,9 +217,20 @@ async function main(): Promise<void> {
     for (const count of slotCounts) {
       process.stderr.write(`[bench] ${count} global slots taken\n`);
       for (; taken < count; taken += 50) {
-        await Promise.all(Array.from({ length: Math.min(50, count - taken) }, (_, i) => cluster.createLease({
-          metadata: { name: `syncbased-g-${taken + i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': `syncbased-other${taken + i}` } },
-        })));
+        await Promise.all(
+          Array.from({ length: Math.min(50, count - taken) }, (_, i) =>
+            cluster.createLease({
+              metadata: {
+                name: `syncbased-g-${taken + i}`,
+                labels: {
+                  'allocator.dev/allocator': 'syncbased',
+                  'allocator.dev/slot': 'global',
+                  'allocator.dev/instance': `syncbased-other${taken + i}`,
+                },
+              },
+            }),
+          ),
+        );
       }
       const times: number[] = [];
       for (let round = 0; round < ROUNDS; round += 1) {
@@ -154,7 +241,12 @@ async function main(): Promise<void> {
       createAt.set(count, percentile(times, 50));
     }
     for (const count of slotCounts.slice(1)) {
-      report(`create p50 with ${count} slots taken (vs 0)`, fmt(createAt.get(count) ?? 0), fmt(createAt.get(0) ?? 0), ratio(createAt.get(count) ?? 0, createAt.get(0) ?? 1));
+      report(
+        `create p50 with ${count} slots taken (vs 0)`,
+        fmt(createAt.get(count) ?? 0),
+        fmt(createAt.get(0) ?? 0),
+        ratio(createAt.get(count) ?? 0, createAt.get(0) ?? 1),
+      );
     }
 
     // Cold start: process start to the first 200 from list, vs a bare framework function.
@@ -170,7 +262,12 @@ async function main(): Promise<void> {
       listRss = list.rssMb;
       bareRss = bare.rssMb;
     }
-    report('list from source: cold start to first 200', fmt(percentile(listCold, 50)), fmt(percentile(bareCold, 50)), ratio(percentile(listCold, 50), percentile(bareCold, 50)));
+    report(
+      'list from source: cold start to first 200',
+      fmt(percentile(listCold, 50)),
+      fmt(percentile(bareCold, 50)),
+      ratio(percentile(listCold, 50), percentile(bareCold, 50)),
+    );
     report('RSS after first request (list)', `${listRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(listRss, bareRss));
 
     // The deployed form: each bundle installed alone, from process start, against a bare function's bundle.
@@ -185,21 +282,37 @@ async function main(): Promise<void> {
       const logFile = join(workDir, 'bundle.log');
       const starts: Record<string, () => Promise<ColdFigures>> = {
         bare: () => coldBundle({ dir: bare, target: 'bare', env: {}, request: (url) => fetch(url), logFile }),
-        list: () => coldBundle({ dir: dirs.list, target: 'list', env: apiEnv, request: (url) => fetch(url, { headers: listerHeaders }), logFile }),
-        create: () => coldBundle({
-          dir: dirs.create,
-          target: 'create',
-          env: { ...apiEnv, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
-          request: async (url) => {
-            const answer = await fetch(url, { method: 'POST', headers, body: '{"wait": false}' });
-            if (answer.ok) made.push(((await answer.clone().json()) as { name: string }).name);
-            return answer;
-          },
-          logFile,
-        }),
-        destroy: () => coldBundle({ dir: dirs.destroy, target: 'destroy', env: apiEnv, request: (url) => fetch(url, { method: 'POST', headers, body: JSON.stringify({ name: made.pop() }) }), logFile }),
+        list: () =>
+          coldBundle({ dir: dirs.list, target: 'list', env: apiEnv, request: (url) => fetch(url, { headers: listerHeaders }), logFile }),
+        create: () =>
+          coldBundle({
+            dir: dirs.create,
+            target: 'create',
+            env: { ...apiEnv, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
+            request: async (url) => {
+              const answer = await fetch(url, { method: 'POST', headers, body: '{"wait": false}' });
+              if (answer.ok) made.push(((await answer.clone().json()) as { name: string }).name);
+              return answer;
+            },
+            logFile,
+          }),
+        destroy: () =>
+          coldBundle({
+            dir: dirs.destroy,
+            target: 'destroy',
+            env: apiEnv,
+            request: (url) => fetch(url, { method: 'POST', headers, body: JSON.stringify({ name: made.pop() }) }),
+            logFile,
+          }),
         // The same list bundle with Node told to leave the cache its build made (start.js then loads index.js as before).
-        'list without its compile cache': () => coldBundle({ dir: dirs.list, target: 'list', env: { ...apiEnv, NODE_DISABLE_COMPILE_CACHE: '1' }, request: (url) => fetch(url, { headers: listerHeaders }), logFile }),
+        'list without its compile cache': () =>
+          coldBundle({
+            dir: dirs.list,
+            target: 'list',
+            env: { ...apiEnv, NODE_DISABLE_COMPILE_CACHE: '1' },
+            request: (url) => fetch(url, { headers: listerHeaders }),
+            logFile,
+          }),
       };
       // Each round starts them in another order, so that none always follows the same one.
       const order = Object.keys(starts);
@@ -213,15 +326,63 @@ async function main(): Promise<void> {
       for (const name of made) await destroyThrough(urls.destroy, headers, name);
       const median = (fn: string, pick: (f: ColdFigures) => number): number => percentile(figures[fn]!.map(pick), 50);
       for (const fn of ['list', 'create', 'destroy']) {
-        report(`${fn} bundle: start to first answer (vs bare)`, fmt(median(fn, (f) => f.readyMs)), fmt(median('bare', (f) => f.readyMs)), ratio(median(fn, (f) => f.readyMs), median('bare', (f) => f.readyMs)));
-        report(`${fn} bundle: first real request (vs bare's)`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median('bare', (f) => f.firstRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median('bare', (f) => f.firstRequestMs)));
-        report(`${fn} bundle: first real request vs a warm one`, fmt(median(fn, (f) => f.firstRequestMs)), fmt(median(fn, (f) => f.warmRequestMs)), ratio(median(fn, (f) => f.firstRequestMs), median(fn, (f) => f.warmRequestMs)));
-        report(`${fn} bundle: RSS after it (vs bare)`, `${median(fn, (f) => f.rssMb).toFixed(0)} MB`, `${median('bare', (f) => f.rssMb).toFixed(0)} MB`, ratio(median(fn, (f) => f.rssMb), median('bare', (f) => f.rssMb)));
+        report(
+          `${fn} bundle: start to first answer (vs bare)`,
+          fmt(median(fn, (f) => f.readyMs)),
+          fmt(median('bare', (f) => f.readyMs)),
+          ratio(
+            median(fn, (f) => f.readyMs),
+            median('bare', (f) => f.readyMs),
+          ),
+        );
+        report(
+          `${fn} bundle: first real request (vs bare's)`,
+          fmt(median(fn, (f) => f.firstRequestMs)),
+          fmt(median('bare', (f) => f.firstRequestMs)),
+          ratio(
+            median(fn, (f) => f.firstRequestMs),
+            median('bare', (f) => f.firstRequestMs),
+          ),
+        );
+        report(
+          `${fn} bundle: first real request vs a warm one`,
+          fmt(median(fn, (f) => f.firstRequestMs)),
+          fmt(median(fn, (f) => f.warmRequestMs)),
+          ratio(
+            median(fn, (f) => f.firstRequestMs),
+            median(fn, (f) => f.warmRequestMs),
+          ),
+        );
+        report(
+          `${fn} bundle: RSS after it (vs bare)`,
+          `${median(fn, (f) => f.rssMb).toFixed(0)} MB`,
+          `${median('bare', (f) => f.rssMb).toFixed(0)} MB`,
+          ratio(
+            median(fn, (f) => f.rssMb),
+            median('bare', (f) => f.rssMb),
+          ),
+        );
       }
-      report('list bundle: start to first answer, with its compile cache (vs without)', fmt(median('list', (f) => f.readyMs)), fmt(median('list without its compile cache', (f) => f.readyMs)), ratio(median('list', (f) => f.readyMs), median('list without its compile cache', (f) => f.readyMs)));
+      report(
+        'list bundle: start to first answer, with its compile cache (vs without)',
+        fmt(median('list', (f) => f.readyMs)),
+        fmt(median('list without its compile cache', (f) => f.readyMs)),
+        ratio(
+          median('list', (f) => f.readyMs),
+          median('list without its compile cache', (f) => f.readyMs),
+        ),
+      );
       // Where the bundles' extra start goes: each package they load, imported alone, against the bare function's whole start.
       for (const part of await measureImportCosts(dirs.list, COLD_STARTS)) {
-        report(`import alone: ${part.label} (vs bare start)`, fmt(part.ms), fmt(median('bare', (f) => f.readyMs)), ratio(part.ms, median('bare', (f) => f.readyMs)));
+        report(
+          `import alone: ${part.label} (vs bare start)`,
+          fmt(part.ms),
+          fmt(median('bare', (f) => f.readyMs)),
+          ratio(
+            part.ms,
+            median('bare', (f) => f.readyMs),
+          ),
+        );
       }
     }
 
@@ -230,13 +391,23 @@ async function main(): Promise<void> {
     const [before] = computeOptions;
     for (const option of computeOptions.slice(1)) {
       report(`compute: start to first disk call, ${option.label}`, fmt(option.ms), fmt(before!.ms), ratio(option.ms, before!.ms));
-      report(`compute: RSS after it, ${option.label}`, `${option.rssMb.toFixed(0)} MB`, `${before!.rssMb.toFixed(0)} MB`, ratio(option.rssMb, before!.rssMb));
+      report(
+        `compute: RSS after it, ${option.label}`,
+        `${option.rssMb.toFixed(0)} MB`,
+        `${before!.rssMb.toFixed(0)} MB`,
+        ratio(option.rssMb, before!.rssMb),
+      );
     }
 
     const create = await startFunctionProcess({ name: 'create', env, logFile: join(workDir, 'create.log') });
     const response = await fetch(create.url, { method: 'POST', headers, body: '{"wait": false}' });
     const createRss = rssOfChildNode(create.process.pid);
-    report('RSS after first request (create, from source)', `${createRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(createRss, bareRss));
+    report(
+      'RSS after first request (create, from source)',
+      `${createRss.toFixed(0)} MB`,
+      `${bareRss.toFixed(0)} MB`,
+      ratio(createRss, bareRss),
+    );
     if (response.status === 201) {
       const { name } = (await response.json()) as { name: string };
       await fetch(urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
@@ -246,13 +417,18 @@ async function main(): Promise<void> {
     await stack.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-  printTable(`Allocator benchmark (${ROUNDS} rounds; baselines: the same Kubernetes and disk calls made directly, raw label-selector lists, a bare functions-framework function, compute's package index)`, rows);
+  printTable(
+    `Allocator benchmark (${ROUNDS} rounds; baselines: the same Kubernetes and disk calls made directly, raw label-selector lists, a bare functions-framework function, compute's package index)`,
+    rows,
+  );
 }
 
 /** Waits until the Deployment controller has seen every Deployment, so that its backlog does not hold up what is measured next. */
 async function untilControllersCaughtUp(cluster: ClusterClient): Promise<void> {
   for (;;) {
-    const deployments = await allItems((continueToken) => cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, ...(continueToken ? { continueToken } : {}) }));
+    const deployments = await allItems((continueToken) =>
+      cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 500, ...(continueToken ? { continueToken } : {}) }),
+    );
     const behind = deployments.filter((d) => (d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 1)).length;
     if (behind === 0) return;
     process.stderr.write(`[bench] the Deployment controller has ${behind} Deployments to see to\n`);
@@ -261,13 +437,27 @@ async function untilControllersCaughtUp(cluster: ClusterClient): Promise<void> {
 }
 
 /** Starts the framework CLI with `args` and times it to the first 200; returns that and its RSS. */
-async function coldStart(args: string[], env: Record<string, string>, headers: Record<string, string>, workDir: string): Promise<{ ms: number; rssMb: number }> {
+async function coldStart(
+  args: string[],
+  env: Record<string, string>,
+  headers: Record<string, string>,
+  workDir: string,
+): Promise<{ ms: number; rssMb: number }> {
   const port = await getFreePort();
   const started = performance.now();
-  const child = startProcess({ name: 'cold', command: process.execPath, args: [FRAMEWORK_MAIN, ...args, `--port=${port}`], logFile: join(workDir, 'cold.log'), env: { ...process.env, ...env, NODE_ENV: 'production' } });
+  const child = startProcess({
+    name: 'cold',
+    command: process.execPath,
+    args: [FRAMEWORK_MAIN, ...args, `--port=${port}`],
+    logFile: join(workDir, 'cold.log'),
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
+  });
   try {
     for (;;) {
-      const status = await fetch(`http://127.0.0.1:${port}/`, { headers }).then((r) => r.status, () => 0);
+      const status = await fetch(`http://127.0.0.1:${port}/`, { headers }).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status === 200) break;
       if (performance.now() - started > 30_000) throw new Error(`no 200 from ${args.join(' ')}: ${child.logTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 5));

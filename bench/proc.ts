@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 
 /** The node process under a watchdog shell (how test/harness/processes.ts starts them). */
 export function nodePidUnder(watchdogPid: number): number {
-  return Number(execFileSync('pgrep', ['-P', String(watchdogPid), '-f', 'node']).toString().trim().split('\n')[0]);
+  return Number(
+    execFileSync('pgrep', ['-P', String(watchdogPid), '-f', 'node'])
+      .toString()
+      .trim()
+      .split('\n')[0],
+  );
 }
 
 /** VmRSS, in MB. */

@@ -17,7 +17,8 @@ const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 3);
 const DELAYS = { diskInsertMs: 2_000, diskDeleteMs: 1_000, podReadyMs: { min: 5_000, max: 5_000 } };
 
 const rows: string[][] = [];
-const report = (what: string, value: number, baseline: number): void => void rows.push([what, fmt(value), fmt(baseline), ratio(value, baseline)]);
+const report = (what: string, value: number, baseline: number): void =>
+  void rows.push([what, fmt(value), fmt(baseline), ratio(value, baseline)]);
 
 async function main(): Promise<void> {
   const stack = await startBenchStack({
@@ -50,21 +51,31 @@ async function main(): Promise<void> {
     const made: string[] = [];
     const cold: ColdFigures[] = [];
     for (let round = 0; round < COLD_STARTS; round += 1) {
-      cold.push(await coldBundle({
-        dir: createDir,
-        target: 'create',
-        env: { ...env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
-        request: async (url) => {
-          const answer = await create(url);
-          made.push(await createdName(answer));
-          return answer;
-        },
-        logFile: join(workDir, 'create-bundle.log'),
-      }));
+      cold.push(
+        await coldBundle({
+          dir: createDir,
+          target: 'create',
+          env: { ...env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
+          request: async (url) => {
+            const answer = await create(url);
+            made.push(await createdName(answer));
+            return answer;
+          },
+          logFile: join(workDir, 'create-bundle.log'),
+        }),
+      );
     }
     const median = (pick: (figures: ColdFigures) => number): number => percentile(cold.map(pick), 50);
-    report('create bundle: first create after a cold start (vs a warm one)', median((f) => f.firstRequestMs), median((f) => f.warmRequestMs));
-    report('  the same, counting from process start', median((f) => f.readyMs + f.firstRequestMs), median((f) => f.warmRequestMs));
+    report(
+      'create bundle: first create after a cold start (vs a warm one)',
+      median((f) => f.firstRequestMs),
+      median((f) => f.warmRequestMs),
+    );
+    report(
+      '  the same, counting from process start',
+      median((f) => f.readyMs + f.firstRequestMs),
+      median((f) => f.warmRequestMs),
+    );
     for (const name of made) await destroy(name);
   } finally {
     await stack.stop();

@@ -1,6 +1,11 @@
 import { fileURLToPath } from 'node:url';
 
-export function allocatorEnvFor(o: { kubeconfigPath: string; namespace: string; emulatorUrl: string; certsUrl: string }): Record<string, string> {
+export function allocatorEnvFor(o: {
+  kubeconfigPath: string;
+  namespace: string;
+  emulatorUrl: string;
+  certsUrl: string;
+}): Record<string, string> {
   return {
     ALLOCATOR_SERVER_NAME: 'syncbased',
     ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../templates/syncbased-deployment.json.hbs', import.meta.url)),

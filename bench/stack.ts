@@ -29,7 +29,9 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(options: { controlPlane?: StartControlPlaneOptions; emulator?: DisksEmulatorOptions } = {}): Promise<BenchStack> {
+export async function startBenchStack(
+  options: { controlPlane?: StartControlPlaneOptions; emulator?: DisksEmulatorOptions } = {},
+): Promise<BenchStack> {
   const controlPlane = await startControlPlane(options.controlPlane);
   const issuer = await startTokenIssuer();
   const emulator = await startDisksEmulator(options.emulator);
@@ -39,7 +41,12 @@ export async function startBenchStack(options: { controlPlane?: StartControlPlan
   };
   try {
     await createBenchNamespace(controlPlane.kubeconfigPath);
-    const env = allocatorEnvFor({ kubeconfigPath: controlPlane.kubeconfigPath, namespace: BENCH_NAMESPACE, emulatorUrl: emulator.url, certsUrl: issuer.certsUrl });
+    const env = allocatorEnvFor({
+      kubeconfigPath: controlPlane.kubeconfigPath,
+      namespace: BENCH_NAMESPACE,
+      emulatorUrl: emulator.url,
+      certsUrl: issuer.certsUrl,
+    });
     const runtime = makeCreateRuntime(loadConfig(env));
     const served = await serveInProcess(runtime);
     const disks = runtime.disks();

@@ -5,7 +5,12 @@ import type { AllocatorClient } from '../client/allocator-client.ts';
 export interface Command {
   readonly usage: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;
-  readonly run: (context: { client: () => AllocatorClient; values: Record<string, string | boolean | undefined>; positionals: string[]; rest: string[] }) => Promise<number>;
+  readonly run: (context: {
+    client: () => AllocatorClient;
+    values: Record<string, string | boolean | undefined>;
+    positionals: string[];
+    rest: string[];
+  }) => Promise<number>;
 }
 
 /** Bad usage: the message and the command's help, exit status 2. */

@@ -18,7 +18,9 @@ function waitingCommand(operation: 'resume' | 'reset', usage: string): Command {
       const progress = makeProgress();
       progress.update(`${name}: ${operation === 'reset' ? 'resetting (the old disk goes first)' : 'resuming'}`);
       const started = await client()[operation](name, { wait: false });
-      const instance = values['no-wait'] ? started : await followUntilReady(client(), name, { timeoutSeconds, progress, signal: interruptSignal() });
+      const instance = values['no-wait']
+        ? started
+        : await followUntilReady(client(), name, { timeoutSeconds, progress, signal: interruptSignal() });
       if (values['no-wait']) progress.done(`${name}: ${instance.state}`);
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;

@@ -42,11 +42,17 @@ an instance not ready within --wait-timeout (default 240) is destroyed.`,
     options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, lifetime: { type: 'string' }, ...waitTimeoutOption },
     run: async ({ client, values }) => {
       const lifetime = values.lifetime === undefined ? undefined : Number(values.lifetime);
-      if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 0)) throw new UsageError('--lifetime takes a whole number of seconds');
+      if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 0))
+        throw new UsageError('--lifetime takes a whole number of seconds');
       const create = { ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }) };
       const instance = values['no-wait']
         ? await client().create({ ...create, wait: false })
-        : await createAndWait(client(), { create, timeoutSeconds: waitTimeout(values), progress: makeProgress(), signal: interruptSignal() });
+        : await createAndWait(client(), {
+            create,
+            timeoutSeconds: waitTimeout(values),
+            progress: makeProgress(),
+            signal: interruptSignal(),
+          });
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;
     },
@@ -61,7 +67,8 @@ lifetime), up to the allocator's maximum, and prints the new expiry.`,
       if (positionals.length !== 1) throw new UsageError('extend takes exactly one instance name');
       const text = values.lifetime as string | undefined;
       const lifetime = text === undefined ? undefined : Number(text);
-      if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 1)) throw new UsageError('--lifetime takes a whole number of seconds');
+      if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 1))
+        throw new UsageError('--lifetime takes a whole number of seconds');
       const instance = await client().extend(positionals[0] as string, lifetime);
       console.log(`${instance.name} expires ${instance.expiresAt ?? 'never'}`);
       return 0;
@@ -114,12 +121,19 @@ next cleanup sweep after the lease runs out destroys the instance.`,
     options: { ...waitTimeoutOption, lease: { type: 'string' } },
     run: async ({ client, values, rest }) => {
       if (rest.length === 0) throw new UsageError('run needs a command after --');
-      return await runWithInstance(client(), rest, { timeoutSeconds: waitTimeout(values), leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS) });
+      return await runWithInstance(client(), rest, {
+        timeoutSeconds: waitTimeout(values),
+        leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS),
+      });
     },
   },
 };
 
-async function runWithInstance(client: AllocatorClient, command: string[], options: { timeoutSeconds: number; leaseSeconds: number }): Promise<number> {
+async function runWithInstance(
+  client: AllocatorClient,
+  command: string[],
+  options: { timeoutSeconds: number; leaseSeconds: number },
+): Promise<number> {
   const signal = interruptSignal();
   let heartbeat: { stop(): void } | undefined;
   const renewalFailed = (error: unknown): void => console.error(`allocator: could not renew the lease: ${formatError(error)}`);

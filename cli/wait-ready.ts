@@ -14,7 +14,10 @@ export interface FollowOptions {
  * and whatever keeps it from starting. A wait that times out or is
  * interrupted (`signal`) destroys the instance, as the server would.
  */
-export async function createAndWait(client: AllocatorClient, options: FollowOptions & { create?: Omit<CreateOptions, 'wait'>; onCreated?: (instance: Instance) => void }): Promise<Instance> {
+export async function createAndWait(
+  client: AllocatorClient,
+  options: FollowOptions & { create?: Omit<CreateOptions, 'wait'>; onCreated?: (instance: Instance) => void },
+): Promise<Instance> {
   const created = await client.create({ ...options.create, wait: false });
   options.onCreated?.(created);
   try {
@@ -38,10 +41,14 @@ export async function followUntilReady(client: AllocatorClient, name: string, op
       options.progress.done(`${instance.name}: ready (${seconds()}s)`);
       return instance;
     }
-    if (instance.state === 'suspended' || instance.state === 'deleting') throw new Error(`instance ${name} is ${instance.state}, so it will not become ready`);
+    if (instance.state === 'suspended' || instance.state === 'deleting')
+      throw new Error(`instance ${name} is ${instance.state}, so it will not become ready`);
     const problems = describeProblems(instance);
-    options.progress.update(`${instance.name}: ${instance.state}, ${instance.readyReplicas}/${instance.replicas} ready (${seconds()}s)${problems ? `: ${problems}` : ''}`);
-    if (seconds() >= options.timeoutSeconds) throw new Error(`instance ${instance.name} was not ready within ${options.timeoutSeconds}s${problems ? `: ${problems}` : ''}`);
+    options.progress.update(
+      `${instance.name}: ${instance.state}, ${instance.readyReplicas}/${instance.replicas} ready (${seconds()}s)${problems ? `: ${problems}` : ''}`,
+    );
+    if (seconds() >= options.timeoutSeconds)
+      throw new Error(`instance ${instance.name} was not ready within ${options.timeoutSeconds}s${problems ? `: ${problems}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
   }
 }

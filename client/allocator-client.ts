@@ -51,7 +51,10 @@ export interface InstanceLease {
 }
 
 function waitBody(options: WaitOptions): Record<string, unknown> {
-  return { ...(options.wait === undefined ? {} : { wait: options.wait }), ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }) };
+  return {
+    ...(options.wait === undefined ? {} : { wait: options.wait }),
+    ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
+  };
 }
 
 /** Answers worth another try: 429 and 503, and the 409 ABORTED of a create that is still running (not ALREADY_EXISTS). */
@@ -83,12 +86,22 @@ export class AllocatorClient {
       ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
       ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
     };
-    return await this.#call('POST', this.endpoints.create, { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() } }, parseInstance);
+    return await this.#call(
+      'POST',
+      this.endpoints.create,
+      { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() } },
+      parseInstance,
+    );
   }
 
   /** Sets the instance to expire `lifetimeSeconds` from now (default: the allocator's default lifetime). */
   async extend(name: string, lifetimeSeconds?: number): Promise<Instance> {
-    return await this.#call('POST', `${this.endpoints.create}/extend`, { body: { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) } }, parseInstance);
+    return await this.#call(
+      'POST',
+      `${this.endpoints.create}/extend`,
+      { body: { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) } },
+      parseInstance,
+    );
   }
 
   /** Scales the instance to 0, keeping its disk, name and place in the limits. */
@@ -112,7 +125,9 @@ export class AllocatorClient {
    * destroys it. A process that dies without releasing leaves an instance
    * that the next sweep after the lease runs out destroys.
    */
-  async lease(options: { leaseSeconds?: number; create?: Omit<CreateOptions, 'lifetimeSeconds'>; onRenewalError?: (error: unknown) => void } = {}): Promise<InstanceLease> {
+  async lease(
+    options: { leaseSeconds?: number; create?: Omit<CreateOptions, 'lifetimeSeconds'>; onRenewalError?: (error: unknown) => void } = {},
+  ): Promise<InstanceLease> {
     const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
     const instance = await this.create({ ...options.create, lifetimeSeconds: leaseSeconds });
     const heartbeat = this.keepAlive(instance.name, leaseSeconds, options.onRenewalError);
@@ -142,7 +157,12 @@ export class AllocatorClient {
   }
 
   /** One call, retried as documented; the answer is checked by `parse` rather than trusted. */
-  async #call<T>(method: string, url: string, request: { body?: unknown; headers?: Record<string, string> }, parse: (answer: unknown) => T): Promise<T> {
+  async #call<T>(
+    method: string,
+    url: string,
+    request: { body?: unknown; headers?: Record<string, string> },
+    parse: (answer: unknown) => T,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       let retryAfterMs: number | undefined;
       try {
@@ -150,7 +170,12 @@ export class AllocatorClient {
         const response = await fetch(url, {
           method,
           // Behind Cloud Run's IAM check, X-Serverless-Authorization is checked there and Authorization by the function.
-          headers: { authorization: `Bearer ${token}`, 'x-serverless-authorization': `Bearer ${token}`, ...(request.body ? { 'content-type': 'application/json' } : {}), ...request.headers },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'x-serverless-authorization': `Bearer ${token}`,
+            ...(request.body ? { 'content-type': 'application/json' } : {}),
+            ...request.headers,
+          },
           ...(request.body ? { body: JSON.stringify(request.body) } : {}),
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
@@ -162,10 +187,13 @@ export class AllocatorClient {
       } catch (error) {
         if (error instanceof AllocatorApiError) throw error;
         if (!isNetworkError(error)) throw error;
-        if (attempt >= this.#retry.attempts) throw new AllocatorApiError(0, 'UNAVAILABLE', `cannot reach ${url}: ${describe(error)}`, { cause: error });
+        if (attempt >= this.#retry.attempts)
+          throw new AllocatorApiError(0, 'UNAVAILABLE', `cannot reach ${url}: ${describe(error)}`, { cause: error });
       }
       const backoff = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
-      await new Promise((resolve) => setTimeout(resolve, Math.min(this.#retry.maxDelayMs, retryAfterMs ?? backoff / 2 + Math.random() * (backoff / 2))));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(this.#retry.maxDelayMs, retryAfterMs ?? backoff / 2 + Math.random() * (backoff / 2))),
+      );
     }
   }
 }
@@ -178,7 +206,9 @@ function apiError(status: number, text: string): AllocatorApiError {
     body = text;
   }
   const error = (body as { error?: { status?: string; message?: string } } | undefined)?.error;
-  return new AllocatorApiError(status, error?.status ?? `HTTP_${status}`, error?.message ?? (text.slice(0, 200) || `HTTP ${status}`), { body });
+  return new AllocatorApiError(status, error?.status ?? `HTTP_${status}`, error?.message ?? (text.slice(0, 200) || `HTTP ${status}`), {
+    body,
+  });
 }
 
 function checked<T>(status: number, text: string, parse: (answer: unknown) => T): T {
@@ -186,13 +216,21 @@ function checked<T>(status: number, text: string, parse: (answer: unknown) => T)
   try {
     answer = text === '' ? {} : (JSON.parse(text) as unknown);
   } catch (error) {
-    throw new AllocatorApiError(status, 'INVALID_ANSWER', `the allocator answered ${status} with something that is not JSON: ${text.slice(0, 100)}`, { body: text, cause: error });
+    throw new AllocatorApiError(
+      status,
+      'INVALID_ANSWER',
+      `the allocator answered ${status} with something that is not JSON: ${text.slice(0, 100)}`,
+      { body: text, cause: error },
+    );
   }
   try {
     return parse(answer);
   } catch (error) {
     if (!(error instanceof InvalidAnswerError)) throw error;
-    throw new AllocatorApiError(status, 'INVALID_ANSWER', `the allocator's answer is not what this client expects: ${error.message}`, { body: answer, cause: error });
+    throw new AllocatorApiError(status, 'INVALID_ANSWER', `the allocator's answer is not what this client expects: ${error.message}`, {
+      body: answer,
+      cause: error,
+    });
   }
 }
 

@@ -20,7 +20,9 @@ export function allocatorEndpoints(allocator: string): AllocatorEndpoints {
   try {
     parsed = new URL(value.replace('{function}', 'function'));
   } catch {
-    throw new Error(`--allocator must be a URL such as https://us-central1-my-project.cloudfunctions.net/syncbase-allocator (got "${allocator}")`);
+    throw new Error(
+      `--allocator must be a URL such as https://us-central1-my-project.cloudfunctions.net/syncbase-allocator (got "${allocator}")`,
+    );
   }
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopback(parsed.hostname))) {
     throw new Error(`--allocator must be an https URL (http only for a local allocator on 127.0.0.1): got "${allocator}"`);

@@ -56,7 +56,10 @@ async function fromGcloud(gcloud: string, failures: Error[]): Promise<string | u
     return token === '' ? undefined : token;
   } catch (error) {
     const { code, stderr } = error as { code?: string | number; stderr?: string };
-    const said = stderr?.trim().split('\n')[0]?.replace(/^ERROR: \([^)]*\)\s*/, '');
+    const said = stderr
+      ?.trim()
+      .split('\n')[0]
+      ?.replace(/^ERROR: \([^)]*\)\s*/, '');
     failures.push(new Error(`gcloud: ${code === 'ENOENT' ? 'not installed' : said || firstLine(error)}`, { cause: error }));
     return undefined;
   }

@@ -1,4 +1,13 @@
-export { AllocatorClient, DEFAULT_LEASE_SECONDS, type AllocatorClientOptions, type CreateOptions, type Instance, type InstanceLease, type RetryOptions, type WaitOptions } from './allocator-client.ts';
+export {
+  AllocatorClient,
+  DEFAULT_LEASE_SECONDS,
+  type AllocatorClientOptions,
+  type CreateOptions,
+  type Instance,
+  type InstanceLease,
+  type RetryOptions,
+  type WaitOptions,
+} from './allocator-client.ts';
 export { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 export { AllocatorApiError, MissingIdentityError } from './errors.ts';
 export { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';

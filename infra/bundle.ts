@@ -83,7 +83,9 @@ function packageDir(name: string, from: string): string {
 
 /** The version installed here, pinned exactly, so that a deploy runs what the tests ran. */
 function installedVersion(name: string): string {
-  const manifest = JSON.parse(readFileSync(join(packageDir(name, join(ROOT, 'package.json')), 'package.json'), 'utf8')) as { version?: string };
+  const manifest = JSON.parse(readFileSync(join(packageDir(name, join(ROOT, 'package.json')), 'package.json'), 'utf8')) as {
+    version?: string;
+  };
   if (!manifest.version) throw new Error(`the installed package ${name} has no version`);
   return manifest.version;
 }
@@ -97,8 +99,16 @@ function narrowedImport(options: { name: string; pkg: string; importedBy: string
   return {
     name: options.name,
     setup(pluginBuild) {
-      pluginBuild.onResolve({ filter: /^[@\w]/ }, (args) => (args.path === options.pkg && args.importer.includes(options.importedBy) ? { path: packageDir(options.pkg, args.importer), namespace: options.name } : undefined));
-      pluginBuild.onLoad({ filter: /.*/, namespace: options.name }, (args) => ({ contents: options.contents, resolveDir: args.path, loader: 'js' }));
+      pluginBuild.onResolve({ filter: /^[@\w]/ }, (args) =>
+        args.path === options.pkg && args.importer.includes(options.importedBy)
+          ? { path: packageDir(options.pkg, args.importer), namespace: options.name }
+          : undefined,
+      );
+      pluginBuild.onLoad({ filter: /.*/, namespace: options.name }, (args) => ({
+        contents: options.contents,
+        resolveDir: args.path,
+        loader: 'js',
+      }));
     },
   };
 }
@@ -109,7 +119,9 @@ const computeProtosCut: Plugin = {
   setup(pluginBuild) {
     let trimmed: string | undefined;
     pluginBuild.onResolve({ filter: /\/protos\/protos\.json$/ }, (args) =>
-      args.resolveDir.includes(join('@google-cloud', 'compute')) ? { path: resolve(args.resolveDir, args.path), namespace: 'compute-protos' } : undefined,
+      args.resolveDir.includes(join('@google-cloud', 'compute'))
+        ? { path: resolve(args.resolveDir, args.path), namespace: 'compute-protos' }
+        : undefined,
     );
     pluginBuild.onLoad({ filter: /.*/, namespace: 'compute-protos' }, (args) => {
       trimmed ??= JSON.stringify(trimProtos(JSON.parse(readFileSync(args.path, 'utf8')), DISK_SERVICES));
@@ -132,10 +144,20 @@ const clientNodeSideEffectFree: Plugin = {
   name: 'client-node-side-effect-free',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData === clientNodeSideEffectFree.name || !(args.importer.includes(CLIENT_NODE_DIST) || args.path.startsWith('@kubernetes/client-node'))) return undefined;
-      const resolved = await pluginBuild.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: clientNodeSideEffectFree.name });
+      if (
+        args.pluginData === clientNodeSideEffectFree.name ||
+        !(args.importer.includes(CLIENT_NODE_DIST) || args.path.startsWith('@kubernetes/client-node'))
+      )
+        return undefined;
+      const resolved = await pluginBuild.resolve(args.path, {
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+        importer: args.importer,
+        pluginData: clientNodeSideEffectFree.name,
+      });
       const inDist = resolved.path.split(CLIENT_NODE_DIST)[1];
-      if (resolved.errors.length > 0 || resolved.external || inDist === undefined || CLIENT_NODE_SIDE_EFFECTS.includes(inDist)) return undefined;
+      if (resolved.errors.length > 0 || resolved.external || inDist === undefined || CLIENT_NODE_SIDE_EFFECTS.includes(inDist))
+        return undefined;
       return { path: resolved.path, sideEffects: false };
     });
   },
@@ -153,7 +175,12 @@ export { default as ProxyAgent } from './lib/dispatcher/proxy-agent.js';
 import fetchModule from './lib/web/fetch/index.js';
 export const fetch = fetchModule.fetch;
 `;
-const undiciForClientNode = narrowedImport({ name: 'undici-for-client-node', pkg: 'undici', importedBy: CLIENT_NODE_DIST, contents: UNDICI_AS_CLIENT_NODE_USES_IT });
+const undiciForClientNode = narrowedImport({
+  name: 'undici-for-client-node',
+  pkg: 'undici',
+  importedBy: CLIENT_NODE_DIST,
+  contents: UNDICI_AS_CLIENT_NODE_USES_IT,
+});
 
 /**
  * Gives the bundled compute disk clients google-gax as they use it in REST
@@ -193,11 +220,16 @@ function requiredNotImported(installed: readonly string[]): Plugin {
     name: 'required-not-imported',
     setup(pluginBuild) {
       pluginBuild.onResolve({ filter: /.*/ }, (args) =>
-        args.namespace !== 'required' && (args.kind === 'import-statement' || args.kind === 'dynamic-import') && (isBuiltin(args.path) || isInstalled(args.path))
+        args.namespace !== 'required' &&
+        (args.kind === 'import-statement' || args.kind === 'dynamic-import') &&
+        (isBuiltin(args.path) || isInstalled(args.path))
           ? { path: args.path, namespace: 'required' }
           : undefined,
       );
-      pluginBuild.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
     },
   };
 }
@@ -213,7 +245,9 @@ export function bundleOptions(entryPoint: string, outfile: string): BuildOptions
     target: 'node22',
     external: INSTALLED_PACKAGES,
     // Bundled CommonJS code calls require(); give it one.
-    banner: { js: "import { createRequire as __allocatorCreateRequire } from 'node:module'; const require = __allocatorCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __allocatorCreateRequire } from 'node:module'; const require = __allocatorCreateRequire(import.meta.url);",
+    },
     plugins: [requiredNotImported(INSTALLED_PACKAGES), gaxForCompute, computeProtosCut, undiciForClientNode, clientNodeSideEffectFree],
     metafile: true,
     legalComments: 'none',
@@ -260,9 +294,23 @@ export async function bundleFunctions(options: { outDir: string; template: strin
       dashboardBytes = readdirSync(join(dir, 'dashboard')).reduce((sum, file) => sum + statSync(join(dir, 'dashboard', file)).size, 0);
     }
     const outputs = Object.values(metafile.outputs);
-    const modules = outputs.flatMap((output) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path));
-    const esImports = outputs.flatMap((output) => output.imports.filter((imported) => imported.external && imported.kind !== 'require-call').map((imported) => imported.path));
-    results.push({ name, dir, bytes: statSync(join(dir, 'index.js')).size, dependencies, modules, esImports, ...(dashboardBytes === undefined ? {} : { dashboardBytes }) });
+    const modules = outputs.flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path),
+    );
+    const esImports = outputs.flatMap((output) =>
+      output.imports.filter((imported) => imported.external && imported.kind !== 'require-call').map((imported) => imported.path),
+    );
+    results.push({
+      name,
+      dir,
+      bytes: statSync(join(dir, 'index.js')).size,
+      dependencies,
+      modules,
+      esImports,
+      ...(dashboardBytes === undefined ? {} : { dashboardBytes }),
+    });
   }
   return results;
 }
@@ -282,7 +330,9 @@ async function main(): Promise<void> {
   });
   for (const result of results) {
     const page = result.dashboardBytes === undefined ? '' : `  dashboard ${(result.dashboardBytes / 1024).toFixed(1)} KiB`;
-    console.log(`${result.name.padEnd(8)} ${result.dir}  index.js ${(result.bytes / 1024).toFixed(1)} KiB${page}  dependencies: ${Object.keys(result.dependencies).join(', ')}`);
+    console.log(
+      `${result.name.padEnd(8)} ${result.dir}  index.js ${(result.bytes / 1024).toFixed(1)} KiB${page}  dependencies: ${Object.keys(result.dependencies).join(', ')}`,
+    );
   }
 }
 

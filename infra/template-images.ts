@@ -8,7 +8,14 @@ import { compileDeploymentTemplate, templateFormatOf } from '../shared/template/
 
 export function templateImages(path: string, version: string): string[] {
   const template = compileDeploymentTemplate(readFileSync(path, 'utf8'), { format: templateFormatOf(path), source: path });
-  const deployment = checkTemplate(template, { serverName: 'allocator', admins: [], accessListFormat: '{email}', mountRoot: '', version, compute: { zone: 'zone' } });
+  const deployment = checkTemplate(template, {
+    serverName: 'allocator',
+    admins: [],
+    accessListFormat: '{email}',
+    mountRoot: '',
+    version,
+    compute: { zone: 'zone' },
+  });
   const pod = deployment.spec?.template.spec;
   return [...new Set([...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].map((container) => container.image ?? ''))];
 }

@@ -64,7 +64,11 @@ async function main(): Promise<void> {
       ALLOCATOR_DASHBOARD_CLIENT_ID: LOCAL_DASHBOARD_CLIENT_ID,
       ALLOCATOR_DASHBOARD_ALLOCATOR: allocator,
       ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
-      ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('ALLOCATOR_') && entry[1] !== undefined)),
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(
+          (entry): entry is [string, string] => entry[0].startsWith('ALLOCATOR_') && entry[1] !== undefined,
+        ),
+      ),
     };
     const functions: FunctionProcess[] = await Promise.all(
       FUNCTION_NAMES.map((name) => startFunctionProcess({ name, env, logFile: join(controlPlane.dir, `function-${name}.log`) })),
@@ -74,7 +78,14 @@ async function main(): Promise<void> {
       gateway.route(`/${ALLOCATOR_NAME}-${fn.name}`, fn.url);
     }
     const urls = Object.fromEntries(functions.map((fn) => [fn.name, `${allocator}-${fn.name}`])) as unknown as LocalStackInfo['urls'];
-    const info: LocalStackInfo = { issuerUrl: issuer.url, audience: allocator, allocator, urls, dashboard: `${urls.list}/dashboard/`, pid: process.pid };
+    const info: LocalStackInfo = {
+      issuerUrl: issuer.url,
+      audience: allocator,
+      allocator,
+      urls,
+      dashboard: `${urls.list}/dashboard/`,
+      pid: process.pid,
+    };
     mkdirSync(dirname(STACK_FILE), { recursive: true });
     writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
     console.log(instructions(info, controlPlane.dir, controlPlane.kubeconfigPath));

@@ -55,11 +55,15 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
     if (!Number.isInteger(value[field])) fail(field, 'a whole number');
   }
   const accessList = value.accessList;
-  if (!isRecord(accessList) || !Array.isArray(accessList.In) || !accessList.In.every((entry) => typeof entry === 'string')) fail('accessList', '{"In": [strings]}');
+  if (!isRecord(accessList) || !Array.isArray(accessList.In) || !accessList.In.every((entry) => typeof entry === 'string'))
+    fail('accessList', '{"In": [strings]}');
   if (value.expiresAt !== null && typeof value.expiresAt !== 'string') fail('expiresAt', 'a string or null');
   if (!(INSTANCE_STATES as readonly unknown[]).includes(value.state)) fail('state', `one of ${INSTANCE_STATES.join(', ')}`);
   const problems = value.problems;
-  if (!Array.isArray(problems) || !problems.every((p) => isRecord(p) && typeof p.reason === 'string' && typeof p.message === 'string' && typeof p.since === 'string')) {
+  if (
+    !Array.isArray(problems) ||
+    !problems.every((p) => isRecord(p) && typeof p.reason === 'string' && typeof p.message === 'string' && typeof p.since === 'string')
+  ) {
     fail('problems', 'a list of {reason, message, since}');
   }
   return value as unknown as Instance;

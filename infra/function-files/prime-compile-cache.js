@@ -18,7 +18,9 @@ try {
   await import('./index.js');
 } catch (error) {
   // The function is compiled before it runs, so the cache has it.
-  console.log(`compiled the function; running it here stopped, as it needs settings a build does not have: ${error instanceof Error ? error.message : String(error)}`);
+  console.log(
+    `compiled the function; running it here stopped, as it needs settings a build does not have: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 flushCompileCache();
 console.log(`compile cache written to ${enabled.directory}`);

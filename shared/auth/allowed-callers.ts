@@ -10,7 +10,11 @@ import type { CallerIdentity } from './identity.ts';
  * carry an email at a domain it does not administer. Service accounts have no
  * `hd`; for them (`*@project.iam.gserviceaccount.com`) the email decides.
  */
-export function isAllowedCaller(caller: Pick<CallerIdentity, 'email' | 'kind' | 'hostedDomain'>, patterns: readonly string[], admins: readonly string[]): boolean {
+export function isAllowedCaller(
+  caller: Pick<CallerIdentity, 'email' | 'kind' | 'hostedDomain'>,
+  patterns: readonly string[],
+  admins: readonly string[],
+): boolean {
   const { email } = caller;
   if (patterns.length === 0 || admins.includes(email)) return true;
   return patterns.some((pattern) => {

@@ -13,5 +13,10 @@ const SERVICE_ACCOUNT_DOMAIN = /\.gserviceaccount\.com$/;
 
 export function identityFromClaims(claims: { email: string; sub: string; hd?: string }): CallerIdentity {
   const email = claims.email.toLowerCase();
-  return { email, subject: claims.sub, kind: SERVICE_ACCOUNT_DOMAIN.test(email) ? 'serviceAccount' : 'user', ...(claims.hd ? { hostedDomain: claims.hd.toLowerCase() } : {}) };
+  return {
+    email,
+    subject: claims.sub,
+    kind: SERVICE_ACCOUNT_DOMAIN.test(email) ? 'serviceAccount' : 'user',
+    ...(claims.hd ? { hostedDomain: claims.hd.toLowerCase() } : {}),
+  };
 }

@@ -37,7 +37,11 @@ export function authorize(policy: AccessPolicy, caller: CallerIdentity, requirem
 }
 
 /** Whether `caller` may see and change the instance behind `deployment`: its owner or an admin, on this allocator only. */
-export function mayAccessInstance(policy: Pick<AccessPolicy, 'serverName' | 'admins'>, caller: CallerIdentity, deployment: V1Deployment): boolean {
+export function mayAccessInstance(
+  policy: Pick<AccessPolicy, 'serverName' | 'admins'>,
+  caller: CallerIdentity,
+  deployment: V1Deployment,
+): boolean {
   if (deployment.metadata?.labels?.[LABELS.allocator] !== policy.serverName) return false;
   return isAdmin(policy, caller) || isOwnedBy(deployment, caller.email, ownerHashOf(caller.email));
 }

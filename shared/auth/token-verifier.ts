@@ -49,7 +49,10 @@ const VERIFIED_TOKENS_KEPT = 1000;
  * included; only successes are kept, and every request still checks the
  * claims, expiry included, against the clock.
  */
-function verifiedTokens(): { get(token: string): Record<string, unknown> | undefined; add(token: string, payload: Record<string, unknown>): void } {
+function verifiedTokens(): {
+  get(token: string): Record<string, unknown> | undefined;
+  add(token: string, payload: Record<string, unknown>): void;
+} {
   const kept = new Map<string, Record<string, unknown>>();
   return {
     get: (token) => kept.get(token),
@@ -80,10 +83,11 @@ export function makeTokenVerifier(options: TokenVerifierOptions): TokenVerifier 
       }
       if (decoded.signature === SIGNATURE_REMOVED) {
         throw new UnauthenticatedError(
-          'the token\'s signature was removed by Cloud Run\'s IAM check, and this function verifies signatures itself: send the IAM token in X-Serverless-Authorization and your token in Authorization',
+          "the token's signature was removed by Cloud Run's IAM check, and this function verifies signatures itself: send the IAM token in X-Serverless-Authorization and your token in Authorization",
         );
       }
-      if (decoded.header.alg !== 'RS256') throw new UnauthenticatedError(`token algorithm ${String(decoded.header.alg)} is not accepted; Google ID tokens use RS256`);
+      if (decoded.header.alg !== 'RS256')
+        throw new UnauthenticatedError(`token algorithm ${String(decoded.header.alg)} is not accepted; Google ID tokens use RS256`);
       const known = verified.get(token);
       if (known) return identityFrom(checkClaims(known, options.audiences, now()));
       let payload: Record<string, unknown> | undefined;
@@ -131,13 +135,18 @@ interface CheckedClaims {
 /** The claim checks both modes share: issuer, audience, time, verified email. */
 export function checkClaims(payload: Readonly<Record<string, unknown>>, audiences: readonly string[], nowMs: number): CheckedClaims {
   const { iss, aud, exp, iat, email, email_verified: emailVerified, sub, hd } = payload;
-  if (typeof iss !== 'string' || !(GOOGLE_ISSUERS as readonly string[]).includes(iss)) throw new UnauthenticatedError('token is not issued by Google');
-  if (typeof aud !== 'string' || !audiences.includes(aud)) throw new UnauthenticatedError('token audience is not accepted by this allocator');
+  if (typeof iss !== 'string' || !(GOOGLE_ISSUERS as readonly string[]).includes(iss))
+    throw new UnauthenticatedError('token is not issued by Google');
+  if (typeof aud !== 'string' || !audiences.includes(aud))
+    throw new UnauthenticatedError('token audience is not accepted by this allocator');
   const nowSeconds = nowMs / 1000;
   if (typeof exp !== 'number' || nowSeconds > exp + CLOCK_SKEW_SECONDS) throw new UnauthenticatedError('token has expired');
   if (typeof iat !== 'number' || nowSeconds < iat - CLOCK_SKEW_SECONDS) throw new UnauthenticatedError('token is not valid yet');
   if (typeof sub !== 'string' || sub === '') throw new UnauthenticatedError('token has no subject');
-  if (typeof email !== 'string' || email === '') throw new UnauthenticatedError('token has no email claim; request an ID token that includes the email (for service accounts, --include-email)');
+  if (typeof email !== 'string' || email === '')
+    throw new UnauthenticatedError(
+      'token has no email claim; request an ID token that includes the email (for service accounts, --include-email)',
+    );
   if (emailVerified !== true && emailVerified !== 'true') throw new PermissionDeniedError(`email ${email} is not verified`);
   return { email, sub, ...(typeof hd === 'string' && hd !== '' ? { hd } : {}) };
 }
@@ -153,7 +162,7 @@ function identityFrom(claims: CheckedClaims): CallerIdentity {
 export function describeVerificationFailure(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   if (message.startsWith('Failed to retrieve verification certificates')) {
-    return new UnavailableError('cannot fetch Google\'s token certificates; try again', { cause: new Error(message.slice(0, 200)) });
+    return new UnavailableError("cannot fetch Google's token certificates; try again", { cause: new Error(message.slice(0, 200)) });
   }
   const reasons: [RegExp, string][] = [
     [/^Wrong recipient/, 'token audience is not accepted by this allocator'],

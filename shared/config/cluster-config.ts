@@ -6,7 +6,14 @@ export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
 
 /** Where the instances run: a GKE cluster named by a vkube.cfg, or any cluster by kubeconfig. */
 export type ClusterTarget =
-  | { readonly kind: 'gke'; readonly project: string; readonly location: string; readonly cluster: string; readonly namespace: string; readonly endpoint: EndpointKind }
+  | {
+      readonly kind: 'gke';
+      readonly project: string;
+      readonly location: string;
+      readonly cluster: string;
+      readonly namespace: string;
+      readonly endpoint: EndpointKind;
+    }
   | { readonly kind: 'kubeconfig'; readonly path: string; readonly namespace: string };
 
 /** The fields of the seed's vkube.cfg that Allocator reads. */
@@ -28,19 +35,23 @@ export function isZone(location: string): boolean {
 
 /** Validates a parsed vkube.cfg; `source` names the file in messages. */
 export function parseVkubeConfig(raw: unknown, source: string): VkubeConfig {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source} must hold a JSON object like {"project": "...", "zone": "...", "cluster": "..."}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${source} must hold a JSON object like {"project": "...", "zone": "...", "cluster": "..."}`);
   const fields = raw as Record<string, unknown>;
   const text = (key: string, required: boolean): string | undefined => {
     const value = fields[key];
     if (value === undefined && !required) return undefined;
-    if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(`${source}: "${key}" is missing or not a non-empty string; set it to the cluster's ${key}`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new ConfigError(`${source}: "${key}" is missing or not a non-empty string; set it to the cluster's ${key}`);
     return value.trim();
   };
   const namespace = text('namespace', false);
-  if (fields.location !== undefined && fields.zone !== undefined) throw new ConfigError(`${source}: give "location" (a zone or a region) or the older "zone", not both`);
+  if (fields.location !== undefined && fields.zone !== undefined)
+    throw new ConfigError(`${source}: give "location" (a zone or a region) or the older "zone", not both`);
   const location = fields.location !== undefined ? (text('location', true) as string) : (text('zone', true) as string);
   const endpoint = text('endpoint', false) ?? 'ip';
-  if (!(ENDPOINT_KINDS as readonly string[]).includes(endpoint)) throw new ConfigError(`${source}: "endpoint" must be ${ENDPOINT_KINDS.join(' or ')} (got "${endpoint}")`);
+  if (!(ENDPOINT_KINDS as readonly string[]).includes(endpoint))
+    throw new ConfigError(`${source}: "endpoint" must be ${ENDPOINT_KINDS.join(' or ')} (got "${endpoint}")`);
   return {
     project: text('project', true) as string,
     location,

@@ -37,16 +37,22 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     }
   }
   const service = parseServiceConfig(merged);
-  return { ...service, ...(service.templatePath === undefined ? {} : { templatePath: resolve(cwd, service.templatePath) }), ...parseTargets(merged, cwd) };
+  return {
+    ...service,
+    ...(service.templatePath === undefined ? {} : { templatePath: resolve(cwd, service.templatePath) }),
+    ...parseTargets(merged, cwd),
+  };
 }
 
 function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute: ComputeTarget } {
   const vkubePath = env.ALLOCATOR_VKUBE_CFG?.trim();
   const kubeconfigPath = env.ALLOCATOR_KUBECONFIG?.trim();
-  if (vkubePath && kubeconfigPath) throw new ConfigError('set only one of ALLOCATOR_VKUBE_CFG (a GKE cluster) and ALLOCATOR_KUBECONFIG (any cluster)');
+  if (vkubePath && kubeconfigPath)
+    throw new ConfigError('set only one of ALLOCATOR_VKUBE_CFG (a GKE cluster) and ALLOCATOR_KUBECONFIG (any cluster)');
   const namespaceOverride = env.ALLOCATOR_NAMESPACE?.trim() || undefined;
   const endpoint = env.ALLOCATOR_COMPUTE_ENDPOINT?.trim() || undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^/]+\/?$/.test(endpoint)) throw new ConfigError(`ALLOCATOR_COMPUTE_ENDPOINT must look like http://host:port (got "${endpoint}")`);
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+\/?$/.test(endpoint))
+    throw new ConfigError(`ALLOCATOR_COMPUTE_ENDPOINT must look like http://host:port (got "${endpoint}")`);
   const withEndpoint = endpoint === undefined ? {} : { endpoint };
   if (vkubePath) {
     const path = resolve(cwd, vkubePath);
@@ -62,10 +68,19 @@ function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute:
     // Disks are zonal: a regional cluster's disks need a zone of their own.
     const zone = env.ALLOCATOR_GCE_ZONE?.trim() || (isZone(vkube.location) ? vkube.location : undefined);
     if (zone === undefined) {
-      throw new ConfigError(`${path} names the region ${vkube.location}, and disks live in a zone: set ALLOCATOR_GCE_ZONE to the zone of the instances' disks, one of ${vkube.location}'s (e.g. ${vkube.location}-c)`);
+      throw new ConfigError(
+        `${path} names the region ${vkube.location}, and disks live in a zone: set ALLOCATOR_GCE_ZONE to the zone of the instances' disks, one of ${vkube.location}'s (e.g. ${vkube.location}-c)`,
+      );
     }
     return {
-      cluster: { kind: 'gke', project: vkube.project, location: vkube.location, cluster: vkube.cluster, namespace, endpoint: vkube.endpoint },
+      cluster: {
+        kind: 'gke',
+        project: vkube.project,
+        location: vkube.location,
+        cluster: vkube.cluster,
+        namespace,
+        endpoint: vkube.endpoint,
+      },
       compute: { project: env.ALLOCATOR_GCE_PROJECT?.trim() || vkube.project, zone, ...withEndpoint },
     };
   }
@@ -73,8 +88,12 @@ function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute:
     return {
       cluster: { kind: 'kubeconfig', path: resolve(cwd, kubeconfigPath), namespace: namespaceOverride ?? 'default' },
       compute: {
-        project: required(env, 'ALLOCATOR_GCE_PROJECT', 'the project of the instances\' disks (with ALLOCATOR_KUBECONFIG it cannot come from a vkube.cfg)'),
-        zone: required(env, 'ALLOCATOR_GCE_ZONE', 'the zone of the instances\' disks, e.g. us-central1-c'),
+        project: required(
+          env,
+          'ALLOCATOR_GCE_PROJECT',
+          "the project of the instances' disks (with ALLOCATOR_KUBECONFIG it cannot come from a vkube.cfg)",
+        ),
+        zone: required(env, 'ALLOCATOR_GCE_ZONE', "the zone of the instances' disks, e.g. us-central1-c"),
         ...withEndpoint,
       },
     };
@@ -86,6 +105,8 @@ function readText(path: string, key: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new ConfigError(`${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+      cause: error,
+    });
   }
 }

@@ -90,24 +90,33 @@ function wholeNumber(env: Env, key: string, fallback: number, min: number): numb
   const text = read(env, key);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) throw new ConfigError(`${key} must be a whole number >= ${min} (got "${text}")`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min)
+    throw new ConfigError(`${key} must be a whole number >= ${min} (got "${text}")`);
   return value;
 }
 
 function list(env: Env, key: string): string[] {
-  return (read(env, key) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return (read(env, key) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 export function parseServiceConfig(env: Env): ServiceConfig {
   const serverName = required(env, 'ALLOCATOR_SERVER_NAME', 'the prefix of instance names, e.g. syncbased');
   if (!isValidServerName(serverName)) {
-    throw new ConfigError(`ALLOCATOR_SERVER_NAME "${serverName}" must be lowercase letters, digits and dashes, start with a letter and be at most 54 characters`);
+    throw new ConfigError(
+      `ALLOCATOR_SERVER_NAME "${serverName}" must be lowercase letters, digits and dashes, start with a letter and be at most 54 characters`,
+    );
   }
   const mode = read(env, 'ALLOCATOR_AUTH_MODE') ?? 'verify';
-  if (!(AUTH_MODES as readonly string[]).includes(mode)) throw new ConfigError(`ALLOCATOR_AUTH_MODE must be one of ${AUTH_MODES.join(', ')} (got "${mode}")`);
+  if (!(AUTH_MODES as readonly string[]).includes(mode))
+    throw new ConfigError(`ALLOCATOR_AUTH_MODE must be one of ${AUTH_MODES.join(', ')} (got "${mode}")`);
   const audiences = list(env, 'ALLOCATOR_AUDIENCES');
   if (audiences.length === 0) {
-    throw new ConfigError('ALLOCATOR_AUDIENCES is required: set it to the audiences tokens may carry, comma-separated (the functions\' URL or custom audience; add 32555940559.apps.googleusercontent.com to accept `gcloud auth print-identity-token` from people)');
+    throw new ConfigError(
+      "ALLOCATOR_AUDIENCES is required: set it to the audiences tokens may carry, comma-separated (the functions' URL or custom audience; add 32555940559.apps.googleusercontent.com to accept `gcloud auth print-identity-token` from people)",
+    );
   }
   const certsUrl = read(env, 'ALLOCATOR_TOKEN_CERTS_URL') ?? GOOGLE_CERTS_URL;
   if (!/^https?:\/\//.test(certsUrl)) throw new ConfigError(`ALLOCATOR_TOKEN_CERTS_URL must be an http(s) URL (got "${certsUrl}")`);
@@ -116,22 +125,29 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   if (badAdmin !== undefined) throw new ConfigError(`ALLOCATOR_ADMINS must be comma-separated emails (got "${badAdmin}")`);
   const allowedCallers = list(env, 'ALLOCATOR_ALLOWED_CALLERS').map((pattern) => pattern.toLowerCase());
   const badPattern = allowedCallers.find((pattern) => !isCallerPattern(pattern));
-  if (badPattern !== undefined) throw new ConfigError(`ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, *@domain patterns or * (got "${badPattern}")`);
+  if (badPattern !== undefined)
+    throw new ConfigError(`ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, *@domain patterns or * (got "${badPattern}")`);
   const perUser = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES_PER_USER', 1, 1);
   const global = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES', 10, 1);
-  if (perUser > global) throw new ConfigError(`ALLOCATOR_MAX_INSTANCES_PER_USER (${perUser}) cannot exceed ALLOCATOR_MAX_INSTANCES (${global})`);
+  if (perUser > global)
+    throw new ConfigError(`ALLOCATOR_MAX_INSTANCES_PER_USER (${perUser}) cannot exceed ALLOCATOR_MAX_INSTANCES (${global})`);
   const diskType = read(env, 'ALLOCATOR_DISK_TYPE') ?? 'pd-standard';
-  if (!/^[a-z][-a-z0-9]*$/.test(diskType)) throw new ConfigError(`ALLOCATOR_DISK_TYPE must be a disk type name such as pd-standard or pd-ssd (got "${diskType}")`);
+  if (!/^[a-z][-a-z0-9]*$/.test(diskType))
+    throw new ConfigError(`ALLOCATOR_DISK_TYPE must be a disk type name such as pd-standard or pd-ssd (got "${diskType}")`);
   const defaultLifetime = wholeNumber(env, 'ALLOCATOR_DEFAULT_LIFETIME_SECONDS', 0, 0);
   const maxLifetime = wholeNumber(env, 'ALLOCATOR_MAX_LIFETIME_SECONDS', 0, 0);
   if (maxLifetime > 0 && (defaultLifetime === 0 || defaultLifetime > maxLifetime)) {
-    throw new ConfigError(`ALLOCATOR_DEFAULT_LIFETIME_SECONDS (${defaultLifetime || 'never'}) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS (${maxLifetime})`);
+    throw new ConfigError(
+      `ALLOCATOR_DEFAULT_LIFETIME_SECONDS (${defaultLifetime || 'never'}) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS (${maxLifetime})`,
+    );
   }
   const templatePath = read(env, 'ALLOCATOR_TEMPLATE');
   const dashboard = parseDashboard(env);
   const accessListFormat = read(env, 'ALLOCATOR_ACCESS_LIST_FORMAT') ?? '{email}';
   if (accessListFormat.split('{email}').length !== 2 || /[{}]/.test(accessListFormat.replace('{email}', ''))) {
-    throw new ConfigError(`ALLOCATOR_ACCESS_LIST_FORMAT must hold {email} once and no other braces, e.g. dev.v.io:u:{email} (got "${accessListFormat}")`);
+    throw new ConfigError(
+      `ALLOCATOR_ACCESS_LIST_FORMAT must hold {email} once and no other braces, e.g. dev.v.io:u:{email} (got "${accessListFormat}")`,
+    );
   }
   return {
     serverName,
@@ -143,7 +159,11 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     accessListFormat,
     admins,
     allowedCallers,
-    auth: { audiences: dashboard && !audiences.includes(dashboard.clientId) ? [...audiences, dashboard.clientId] : audiences, certsUrl, mode: mode as AuthMode },
+    auth: {
+      audiences: dashboard && !audiences.includes(dashboard.clientId) ? [...audiences, dashboard.clientId] : audiences,
+      certsUrl,
+      mode: mode as AuthMode,
+    },
     ...(dashboard ? { dashboard } : {}),
     waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
     deleteTimeoutMs: wholeNumber(env, 'ALLOCATOR_DELETE_TIMEOUT_SECONDS', 120, 1) * 1000,
@@ -161,7 +181,8 @@ function parseDashboard(env: Env): DashboardConfig | undefined {
   const clientId = read(env, 'ALLOCATOR_DASHBOARD_CLIENT_ID');
   const allocator = read(env, 'ALLOCATOR_DASHBOARD_ALLOCATOR');
   if (clientId === undefined && allocator === undefined) return undefined;
-  if (clientId === undefined || allocator === undefined) throw new ConfigError('set both ALLOCATOR_DASHBOARD_CLIENT_ID and ALLOCATOR_DASHBOARD_ALLOCATOR to serve the dashboard, or neither');
+  if (clientId === undefined || allocator === undefined)
+    throw new ConfigError('set both ALLOCATOR_DASHBOARD_CLIENT_ID and ALLOCATOR_DASHBOARD_ALLOCATOR to serve the dashboard, or neither');
   const origin = (text: string, key: string): string => {
     try {
       return new URL(text.replace('{function}', 'function')).origin;
@@ -173,6 +194,9 @@ function parseDashboard(env: Env): DashboardConfig | undefined {
   origin(signInScript, 'ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT');
   const origins = list(env, 'ALLOCATOR_DASHBOARD_ORIGINS').map((text) => origin(text, 'ALLOCATOR_DASHBOARD_ORIGINS'));
   // By default the page is the list function's own, which the allocator value names.
-  const listOrigin = origin(allocator.includes('{function}') ? allocator.replaceAll('{function}', 'list') : allocator, 'ALLOCATOR_DASHBOARD_ALLOCATOR');
+  const listOrigin = origin(
+    allocator.includes('{function}') ? allocator.replaceAll('{function}', 'list') : allocator,
+    'ALLOCATOR_DASHBOARD_ALLOCATOR',
+  );
   return { clientId, allocator, signInScript, origins: origins.length > 0 ? origins : [listOrigin] };
 }

@@ -17,7 +17,9 @@ async function releaseIfHeld(cluster: ClusterClient, pool: SlotPool, name: strin
 }
 
 async function takenNames(cluster: ClusterClient, selector: string): Promise<Set<string>> {
-  const leases = await allItems((continueToken) => cluster.listLeases({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }));
+  const leases = await allItems((continueToken) =>
+    cluster.listLeases({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
+  );
   return new Set(leases.flatMap((lease) => (lease.metadata?.name ? [lease.metadata.name] : [])));
 }
 
@@ -39,7 +41,12 @@ export function blindNames(pool: Pick<SlotPool, 'prefix' | 'size' | 'start'>): s
 /** Creates slot `name`; false when it is taken (the API server let another create of that name win). */
 async function tryTake(cluster: ClusterClient, pool: SlotPool, undo: UndoStack, name: string): Promise<boolean> {
   try {
-    await undo.step(`the ${pool.kind} slot ${name}`, () => releaseIfHeld(cluster, pool, name), () => cluster.createLease(slotLease(pool, name)), didNotHappen);
+    await undo.step(
+      `the ${pool.kind} slot ${name}`,
+      () => releaseIfHeld(cluster, pool, name),
+      () => cluster.createLease(slotLease(pool, name)),
+      didNotHappen,
+    );
     return true;
   } catch (error) {
     if (error instanceof ConflictError) return false;
@@ -84,6 +91,14 @@ export async function claimSlots(cluster: ClusterClient, pools: { user: SlotPool
 
 /** Makes the Deployment the owner of its slots, so that they go when it goes. */
 export async function bindSlots(cluster: ClusterClient, slots: readonly string[], deployment: V1Deployment): Promise<void> {
-  const ownerReferences = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata?.name ?? '', uid: deployment.metadata?.uid ?? '', blockOwnerDeletion: true }];
+  const ownerReferences = [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: deployment.metadata?.name ?? '',
+      uid: deployment.metadata?.uid ?? '',
+      blockOwnerDeletion: true,
+    },
+  ];
   await Promise.all(slots.map((slot) => cluster.patchLease(slot, { metadata: { ownerReferences } })));
 }

@@ -32,11 +32,18 @@ export async function executeCreate(plan: CreatePlan, context: CreateContext): P
   try {
     const slots = await claimSlots(cluster, plan.slots, undo);
     await createDisk(plan, context, undo);
-    const created = await undo.step(`the Deployment ${plan.name}`, () => deleteOwnDeployment(plan, context), () => cluster.createDeployment(plan.deployment), didNotHappen);
+    const created = await undo.step(
+      `the Deployment ${plan.name}`,
+      () => deleteOwnDeployment(plan, context),
+      () => cluster.createDeployment(plan.deployment),
+      didNotHappen,
+    );
     // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
     const binding = bindSlots(cluster, slots, created);
     binding.catch(() => undefined); // awaited below; a failure then undoes the create
-    const answer = plan.wait ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed', created) : instanceFromDeployment(created);
+    const answer = plan.wait
+      ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed', created)
+      : instanceFromDeployment(created);
     await binding;
     return answer;
   } catch (error) {
@@ -72,7 +79,13 @@ async function replayOrClear(plan: CreatePlan, keyHash: string, context: CreateC
  */
 async function createDisk(plan: CreatePlan, context: CreateContext, undo: UndoStack): Promise<void> {
   const label = `the disk ${plan.name}`;
-  const make = (): Promise<void> => undo.step(label, () => deleteInstanceDisk(context, plan.name), () => context.disks.createDisk(plan.disk), didNotHappen);
+  const make = (): Promise<void> =>
+    undo.step(
+      label,
+      () => deleteInstanceDisk(context, plan.name),
+      () => context.disks.createDisk(plan.disk),
+      didNotHappen,
+    );
   try {
     return await make();
   } catch (error) {

@@ -11,12 +11,23 @@ import type { ClusterClient } from '../kube/cluster.ts';
  * allocator's pods and one of Warning events. Ready, suspended and deleting
  * instances cost nothing.
  */
-export async function diagnose(cluster: ClusterClient, clock: Clock, serverName: string, deployments: readonly V1Deployment[]): Promise<Map<string, Problem[]>> {
-  const starting = deployments.filter((deployment) => stateOf(deployment, []) === 'starting').map((deployment) => deployment.metadata?.name ?? '');
+export async function diagnose(
+  cluster: ClusterClient,
+  clock: Clock,
+  serverName: string,
+  deployments: readonly V1Deployment[],
+): Promise<Map<string, Problem[]>> {
+  const starting = deployments
+    .filter((deployment) => stateOf(deployment, []) === 'starting')
+    .map((deployment) => deployment.metadata?.name ?? '');
   const problems = new Map<string, Problem[]>();
   if (starting.length === 0) return problems;
-  const selector = starting.length === 1 ? `${LABELS.allocator}=${serverName},${LABELS.instance}=${starting[0]}` : `${LABELS.allocator}=${serverName}`;
-  const [pods, events] = await Promise.all([cluster.listPods({ labelSelector: selector }), cluster.listEvents({ fieldSelector: 'type=Warning,involvedObject.kind=Pod' })]);
+  const selector =
+    starting.length === 1 ? `${LABELS.allocator}=${serverName},${LABELS.instance}=${starting[0]}` : `${LABELS.allocator}=${serverName}`;
+  const [pods, events] = await Promise.all([
+    cluster.listPods({ labelSelector: selector }),
+    cluster.listEvents({ fieldSelector: 'type=Warning,involvedObject.kind=Pod' }),
+  ]);
   const now = new Date(clock.now()).toISOString();
   for (const name of starting) {
     const own = pods.items.filter((pod) => pod.metadata?.labels?.[LABELS.instance] === name);

@@ -9,7 +9,12 @@ import type { ClusterClient } from '../kube/cluster.ts';
  * one the caller may not touch get the same 404, so names of other users'
  * instances are not revealed.
  */
-export async function findInstance(cluster: ClusterClient, policy: Pick<AccessPolicy, 'serverName' | 'admins'>, caller: CallerIdentity, name: string): Promise<V1Deployment> {
+export async function findInstance(
+  cluster: ClusterClient,
+  policy: Pick<AccessPolicy, 'serverName' | 'admins'>,
+  caller: CallerIdentity,
+  name: string,
+): Promise<V1Deployment> {
   const deployment = await cluster.readDeployment(name);
   if (!deployment || !mayAccessInstance(policy, caller, deployment)) throw new NotFoundError(`instance ${name} not found`);
   return deployment;

@@ -25,7 +25,12 @@ export interface LifecycleSettings {
 type Request = { readonly name: string; readonly wait: boolean; readonly waitMs: number };
 
 /** Scales an instance the caller may touch to 0, keeping its disk, name and slots. */
-export async function suspendInstance(context: ExecutionContext, settings: LifecycleSettings, caller: CallerIdentity, name: string): Promise<Instance> {
+export async function suspendInstance(
+  context: ExecutionContext,
+  settings: LifecycleSettings,
+  caller: CallerIdentity,
+  name: string,
+): Promise<Instance> {
   const deployment = await findInstance(context.cluster, settings.policy, caller, name);
   checkNotDeleting(deployment, 'be suspended');
   return await withLock(context, { deployment, operation: 'suspend', durationMs: settings.lockMs }, async () => {
@@ -35,7 +40,12 @@ export async function suspendInstance(context: ExecutionContext, settings: Lifec
 }
 
 /** Scales an instance back to its template's replicas and, if asked, waits until it is ready. */
-export async function resumeInstance(context: ExecutionContext, settings: LifecycleSettings, caller: CallerIdentity, request: Request): Promise<Instance> {
+export async function resumeInstance(
+  context: ExecutionContext,
+  settings: LifecycleSettings,
+  caller: CallerIdentity,
+  request: Request,
+): Promise<Instance> {
   const deployment = await findInstance(context.cluster, settings.policy, caller, request.name);
   checkNotDeleting(deployment, 'be resumed');
   return await withLock(context, { deployment, operation: 'resume', durationMs: settings.lockMs }, async () => {
@@ -51,7 +61,12 @@ export async function resumeInstance(context: ExecutionContext, settings: Lifecy
  * leaves the instance suspended, never running without its disk; another
  * reset finishes the job.
  */
-export async function resetInstance(context: ExecutionContext, settings: LifecycleSettings, caller: CallerIdentity, request: Request): Promise<Instance> {
+export async function resetInstance(
+  context: ExecutionContext,
+  settings: LifecycleSettings,
+  caller: CallerIdentity,
+  request: Request,
+): Promise<Instance> {
   const deployment = await findInstance(context.cluster, settings.policy, caller, request.name);
   checkNotDeleting(deployment, 'be reset');
   return await withLock(context, { deployment, operation: 'reset', durationMs: settings.lockMs }, async () => {
@@ -74,8 +89,14 @@ async function answer(context: ExecutionContext, deployment: V1Deployment, reque
 async function waitUntilPodsGone(context: ExecutionContext, name: string): Promise<void> {
   const deadline = context.clock.now() + context.timeouts.deleteMs;
   const delays = pollDelays();
-  while ((await context.cluster.listPods({ labelSelector: `${LABELS.allocator}=${context.serverName},${LABELS.instance}=${name}` })).items.length > 0) {
-    if (context.clock.now() > deadline) throw new DeadlineExceededError(`the pods of ${name} were still running after ${Math.round(context.timeouts.deleteMs / 1000)} s; the instance is left suspended, reset it again`);
+  while (
+    (await context.cluster.listPods({ labelSelector: `${LABELS.allocator}=${context.serverName},${LABELS.instance}=${name}` })).items
+      .length > 0
+  ) {
+    if (context.clock.now() > deadline)
+      throw new DeadlineExceededError(
+        `the pods of ${name} were still running after ${Math.round(context.timeouts.deleteMs / 1000)} s; the instance is left suspended, reset it again`,
+      );
     await context.clock.sleep(delays.next().value);
   }
 }

@@ -15,10 +15,20 @@ const PAGE_SIZE = 500;
  * follows the caller's own instances, with what the pods of those on their
  * way up say.
  */
-export async function listInstances(cluster: ClusterClient, clock: Clock, policy: Pick<AccessPolicy, 'serverName' | 'admins'>, caller: CallerIdentity, options: { all: boolean }): Promise<Instance[]> {
+export async function listInstances(
+  cluster: ClusterClient,
+  clock: Clock,
+  policy: Pick<AccessPolicy, 'serverName' | 'admins'>,
+  caller: CallerIdentity,
+  options: { all: boolean },
+): Promise<Instance[]> {
   const selector = instanceSelector(policy.serverName, options.all ? undefined : ownerHashOf(caller.email));
-  const listed = await allItems((continueToken) => cluster.listDeployments({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }));
+  const listed = await allItems((continueToken) =>
+    cluster.listDeployments({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }),
+  );
   const deployments = listed.filter((deployment) => mayAccessInstance(policy, caller, deployment));
   const problems = await diagnose(cluster, clock, policy.serverName, deployments);
-  return deployments.map((deployment) => instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? [])).sort(byNewestFirst);
+  return deployments
+    .map((deployment) => instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []))
+    .sort(byNewestFirst);
 }

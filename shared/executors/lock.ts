@@ -22,7 +22,15 @@ export async function withLock<T>(
 ): Promise<T> {
   const { cluster, clock } = context;
   const holder = `${options.operation}/${clock.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-  const lease = () => lockLease({ serverName: context.serverName, deployment: options.deployment, operation: options.operation, holder, nowMs: clock.now(), durationMs: options.durationMs });
+  const lease = () =>
+    lockLease({
+      serverName: context.serverName,
+      deployment: options.deployment,
+      operation: options.operation,
+      holder,
+      nowMs: clock.now(),
+      durationMs: options.durationMs,
+    });
   const name = lockName(options.deployment.metadata?.name ?? '');
   let attempt = await tryCreate(context, lease);
   if ('held' in attempt && isStale(attempt.held, clock.now())) {
@@ -31,7 +39,9 @@ export async function withLock<T>(
     attempt = await tryCreate(context, lease);
   }
   if ('held' in attempt) {
-    throw new AbortedError(`a ${lockedFor(attempt.held)} of ${options.deployment.metadata?.name} is in progress; retry when it is done`, { retryAfterSeconds: 5 });
+    throw new AbortedError(`a ${lockedFor(attempt.held)} of ${options.deployment.metadata?.name} is in progress; retry when it is done`, {
+      retryAfterSeconds: 5,
+    });
   }
   // Deleting the very object created, by its uid, leaves alone a lock taken over and made again since.
   const mine = attempt.mine;
@@ -64,7 +74,10 @@ async function tryCreate(context: ExecutionContext, lease: () => V1Lease): Promi
   }
 }
 
-function checkStillThere(current: V1Deployment | undefined, options: { deployment: V1Deployment; operation: string; whileDeleting?: boolean }): void {
+function checkStillThere(
+  current: V1Deployment | undefined,
+  options: { deployment: V1Deployment; operation: string; whileDeleting?: boolean },
+): void {
   const name = options.deployment.metadata?.name ?? '';
   if (!current || current.metadata?.uid !== options.deployment.metadata?.uid) throw new NotFoundError(`instance ${name} not found`);
   if (current.metadata?.deletionTimestamp && !options.whileDeleting) {

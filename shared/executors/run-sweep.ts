@@ -4,7 +4,10 @@ import { executeSweep, type SweepReport } from './sweep.ts';
 import { scanForSweep } from './sweep-scan.ts';
 
 /** One sweep: scan this allocator's objects, plan from what was seen, carry the plan out. */
-export async function runSweep(context: ExecutionContext, options: { graceMs: number; maxDestroys: number; dryRun: boolean; lockMs: number }): Promise<SweepReport> {
+export async function runSweep(
+  context: ExecutionContext,
+  options: { graceMs: number; maxDestroys: number; dryRun: boolean; lockMs: number },
+): Promise<SweepReport> {
   const startedAt = new Date(context.clock.now()).toISOString();
   const snapshot = await scanForSweep(context.cluster, context.disks, context.serverName);
   const plan = planSweep(snapshot, { nowMs: context.clock.now(), graceMs: options.graceMs, maxDestroys: options.maxDestroys });

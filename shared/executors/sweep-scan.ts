@@ -13,27 +13,56 @@ const PAGE = 500;
  * fresh read before it is taken.
  */
 export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serverName: string): Promise<SweepSnapshot> {
-  const [deployments, diskList, slots] = await Promise.all([scanDeployments(cluster, serverName), scanDisks(disks, serverName), scanSlots(cluster, serverName)]);
+  const [deployments, diskList, slots] = await Promise.all([
+    scanDeployments(cluster, serverName),
+    scanDisks(disks, serverName),
+    scanSlots(cluster, serverName),
+  ]);
   return { deployments, disks: diskList, slots };
 }
 
 async function scanDeployments(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['deployments'][number][]> {
-  const listed = await allItems((continueToken) => cluster.listDeployments({ labelSelector: `${LABELS.allocator}=${serverName}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) }));
+  const listed = await allItems((continueToken) =>
+    cluster.listDeployments({
+      labelSelector: `${LABELS.allocator}=${serverName}`,
+      limit: PAGE,
+      ...(continueToken ? { continueToken } : {}),
+    }),
+  );
   return listed.flatMap((deployment) => {
     const name = deployment.metadata?.name;
     const annotations = deployment.metadata?.annotations ?? {};
     const expiresAt = annotations[ANNOTATIONS.expiresAt];
-    return name ? [{ name, createdAtMs: timeOf(deployment.metadata?.creationTimestamp), owner: annotations[ANNOTATIONS.owner] ?? '', ...(expiresAt ? { expiresAt } : {}) }] : [];
+    return name
+      ? [
+          {
+            name,
+            createdAtMs: timeOf(deployment.metadata?.creationTimestamp),
+            owner: annotations[ANNOTATIONS.owner] ?? '',
+            ...(expiresAt ? { expiresAt } : {}),
+          },
+        ]
+      : [];
   });
 }
 
 async function scanDisks(disks: DisksApi, serverName: string): Promise<SweepSnapshot['disks'][number][]> {
   const listed = await allDisks(disks, { filter: `labels.${DISK_LABELS.allocator} = "${serverName}"`, maxResults: PAGE });
-  return listed.flatMap((disk) => (disk.labels[DISK_LABELS.allocator] === serverName && disk.labels[DISK_LABELS.instance] === disk.name ? [{ name: disk.name, createdAtMs: timeOf(disk.creationTimestamp) }] : []));
+  return listed.flatMap((disk) =>
+    disk.labels[DISK_LABELS.allocator] === serverName && disk.labels[DISK_LABELS.instance] === disk.name
+      ? [{ name: disk.name, createdAtMs: timeOf(disk.creationTimestamp) }]
+      : [],
+  );
 }
 
 async function scanSlots(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['slots'][number][]> {
-  const listed = await allItems((continueToken) => cluster.listLeases({ labelSelector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) }));
+  const listed = await allItems((continueToken) =>
+    cluster.listLeases({
+      labelSelector: `${LABELS.allocator}=${serverName},${SLOT_LABEL}`,
+      limit: PAGE,
+      ...(continueToken ? { continueToken } : {}),
+    }),
+  );
   return listed.flatMap((lease) => {
     const name = lease.metadata?.name;
     const instance = lease.metadata?.labels?.[LABELS.instance];

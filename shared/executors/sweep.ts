@@ -33,7 +33,11 @@ const PARALLEL = 4;
  * the plan, so a sweep is idempotent and safe beside creates, destroys,
  * extensions and other sweeps.
  */
-export async function executeSweep(plan: SweepPlan, context: ExecutionContext, options: { dryRun: boolean; startedAt: string; lockMs: number }): Promise<SweepReport> {
+export async function executeSweep(
+  plan: SweepPlan,
+  context: ExecutionContext,
+  options: { dryRun: boolean; startedAt: string; lockMs: number },
+): Promise<SweepReport> {
   const done: SweepAction[] = [];
   const failed: SweepReport['failed'][number][] = [];
   const run = async (action: SweepAction): Promise<void> => {
@@ -45,10 +49,18 @@ export async function executeSweep(plan: SweepPlan, context: ExecutionContext, o
     }
   };
   // Destroys first, then the slots that they may have freed anyway.
-  await inParallel(plan.actions.filter((a) => a.kind !== 'orphan-slot'), run);
-  await inParallel(plan.actions.filter((a) => a.kind === 'orphan-slot'), run);
+  await inParallel(
+    plan.actions.filter((a) => a.kind !== 'orphan-slot'),
+    run,
+  );
+  await inParallel(
+    plan.actions.filter((a) => a.kind === 'orphan-slot'),
+    run,
+  );
   const of = <K extends SweepActionKind>(kind: K): Omit<Extract<SweepAction, { kind: K }>, 'kind'>[] =>
-    done.filter((a): a is Extract<SweepAction, { kind: K }> => a.kind === kind).map(({ kind: _kind, ...entry }) => entry as Omit<Extract<SweepAction, { kind: K }>, 'kind'>);
+    done
+      .filter((a): a is Extract<SweepAction, { kind: K }> => a.kind === kind)
+      .map(({ kind: _kind, ...entry }) => entry as Omit<Extract<SweepAction, { kind: K }>, 'kind'>);
   return {
     dryRun: options.dryRun,
     startedAt: options.startedAt,
@@ -69,12 +81,18 @@ async function act(action: SweepAction, context: ExecutionContext, lockMs: numbe
   let reread: V1Deployment | undefined;
   const agrees = async (diskExists?: boolean): Promise<boolean> => {
     reread = await cluster.readDeployment(action.kind === 'orphan-slot' ? action.instance : action.name);
-    return stillAgrees(action, { deployment: reread, ...(diskExists === undefined ? {} : { diskExists }) }, { serverName, nowMs: clock.now() });
+    return stillAgrees(
+      action,
+      { deployment: reread, ...(diskExists === undefined ? {} : { diskExists }) },
+      { serverName, nowMs: clock.now() },
+    );
   };
   // An instance in the middle of another operation (a reset, say) waits for the next sweep.
   const destroy = async (deployment: V1Deployment): Promise<boolean> => {
     try {
-      await withLock(context, { deployment, operation: 'sweep', durationMs: lockMs, whileDeleting: true }, (lock) => teardownInstance(context, action.name, { releaseLock: lock.release }));
+      await withLock(context, { deployment, operation: 'sweep', durationMs: lockMs, whileDeleting: true }, (lock) =>
+        teardownInstance(context, action.name, { releaseLock: lock.release }),
+      );
       return true;
     } catch (error) {
       if (error instanceof AbortedError) return false;

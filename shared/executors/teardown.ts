@@ -19,7 +19,11 @@ export function isInstanceDisk(disk: DiskInfo, serverName: string): boolean {
  * Compute Engine is briefly unavailable, within the disk-release timeout. A
  * disk that does not carry this allocator's labels for this instance is left alone.
  */
-export async function deleteInstanceDisk(context: Context, name: string, firstRead?: Promise<DiskInfo | undefined>): Promise<'deleted' | 'absent' | 'not-ours'> {
+export async function deleteInstanceDisk(
+  context: Context,
+  name: string,
+  firstRead?: Promise<DiskInfo | undefined>,
+): Promise<'deleted' | 'absent' | 'not-ours'> {
   const { disks, clock } = context;
   const timeoutMs = context.timeouts.diskReleaseMs;
   const deadline = clock.now() + timeoutMs;
@@ -36,7 +40,9 @@ export async function deleteInstanceDisk(context: Context, name: string, firstRe
       if (!(error instanceof DiskInUseError || error instanceof UnavailableError)) throw error;
       if (clock.now() + delay > deadline) {
         const why = error instanceof DiskInUseError ? 'was still attached' : 'could not be deleted (Compute Engine unavailable)';
-        throw new DeadlineExceededError(`disk ${name} ${why} after ${Math.round(timeoutMs / 1000)} s; try destroying again later`, { cause: error });
+        throw new DeadlineExceededError(`disk ${name} ${why} after ${Math.round(timeoutMs / 1000)} s; try destroying again later`, {
+          cause: error,
+        });
       }
       await clock.sleep(delay);
       delay = Math.min(delay * 2, 10_000);
@@ -96,6 +102,13 @@ export async function teardownInstance(context: Context, name: string, start: Te
   const left = await context.cluster.deleteDeployment(name);
   if (left) await waitUntilDeploymentGone(context.cluster, context.clock, name, context.timeouts.deleteMs, left);
   // With the Deployment gone, the lock guards nothing: it goes while the disk does.
-  await Promise.all([deleteInstanceDisk(context, name, diskRead.catch(() => context.disks.getDisk(name))), start.releaseLock?.()]);
+  await Promise.all([
+    deleteInstanceDisk(
+      context,
+      name,
+      diskRead.catch(() => context.disks.getDisk(name)),
+    ),
+    start.releaseLock?.(),
+  ]);
   await Promise.all(slots.map((lease) => deleteSlot(context, lease)));
 }

@@ -21,7 +21,16 @@ export class ComputeRejectedError extends AllocatorError {
  * Engine's errors carry no `status`, so gax maps the HTTP code: 409 (an insert
  * of a disk that exists) arrives as ABORTED, not ALREADY_EXISTS.
  */
-const GRPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, UNAUTHENTICATED: 16 } as const;
+const GRPC = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNAUTHENTICATED: 16,
+} as const;
 
 /** Maps what a gax call threw to a typed error, keeping the cause. */
 export function computeError(error: unknown, action: string): AllocatorError {
@@ -46,14 +55,17 @@ export function computeError(error: unknown, action: string): AllocatorError {
       return new ComputeRejectedError(described, { cause: error });
     case GRPC.PERMISSION_DENIED:
     case GRPC.UNAUTHENTICATED:
-      return new ComputeRejectedError(`${action}: the allocator's credentials are not allowed to do this; check its IAM roles`, { cause: error });
+      return new ComputeRejectedError(`${action}: the allocator's credentials are not allowed to do this; check its IAM roles`, {
+        cause: error,
+      });
     default:
       return new UnavailableError(`${action}: Compute Engine is unavailable`, { cause: error });
   }
 }
 
 /** Operation error codes that a later try may not meet: capacity and Compute Engine's own trouble. */
-const TRANSIENT_OPERATION_ERRORS = /^(INTERNAL_ERROR|ZONE_RESOURCE_POOL_EXHAUSTED.*|RESOURCE_NOT_READY|RATE_LIMIT_EXCEEDED|SERVICE_UNAVAILABLE)$/;
+const TRANSIENT_OPERATION_ERRORS =
+  /^(INTERNAL_ERROR|ZONE_RESOURCE_POOL_EXHAUSTED.*|RESOURCE_NOT_READY|RATE_LIMIT_EXCEEDED|SERVICE_UNAVAILABLE)$/;
 
 /** Maps the first error of a finished Compute Engine operation (codes such as QUOTA_EXCEEDED, RESOURCE_ALREADY_EXISTS). */
 export function operationError(first: { code?: string | null; message?: string | null }, action: string): AllocatorError {

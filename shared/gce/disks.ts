@@ -19,7 +19,12 @@ export interface DiskInfo {
 /** The Compute Engine disk calls Allocator makes, in one project and zone. */
 export interface DisksApi {
   /** Creates a disk and waits for its operation; ConflictError if it exists. */
-  createDisk(disk: { readonly name: string; readonly sizeGb: number; readonly type: string; readonly labels: Readonly<Record<string, string>> }): Promise<void>;
+  createDisk(disk: {
+    readonly name: string;
+    readonly sizeGb: number;
+    readonly type: string;
+    readonly labels: Readonly<Record<string, string>>;
+  }): Promise<void>;
   /** Deletes a disk and waits for its operation; false if it was already gone; DiskInUseError while attached. */
   deleteDisk(name: string): Promise<boolean>;
   getDisk(name: string): Promise<DiskInfo | undefined>;
@@ -73,7 +78,13 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
       ]);
       const endpoint = options.endpoint ? new URL(options.endpoint) : undefined;
       const clientOptions = {
-        ...(endpoint ? { apiEndpoint: endpoint.hostname, port: Number(endpoint.port || (endpoint.protocol === 'http:' ? 80 : 443)), protocol: endpoint.protocol.replace(':', '') } : {}),
+        ...(endpoint
+          ? {
+              apiEndpoint: endpoint.hostname,
+              port: Number(endpoint.port || (endpoint.protocol === 'http:' ? 80 : 443)),
+              protocol: endpoint.protocol.replace(':', ''),
+            }
+          : {}),
         ...(options.authClient ? { authClient: options.authClient } : {}),
       };
       return { disks: new DisksClient(clientOptions), operations: new ZoneOperationsClient(clientOptions) };
@@ -103,7 +114,12 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
             project,
             zone,
             requestId: randomUUID(), // lets GCE drop a duplicate if gax retries the call
-            diskResource: { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}`, labels: { ...disk.labels } },
+            diskResource: {
+              name: disk.name,
+              sizeGb: String(disk.sizeGb),
+              type: `zones/${zone}/diskTypes/${disk.type}`,
+              labels: { ...disk.labels },
+            },
           },
           callSettings,
         );
@@ -164,7 +180,14 @@ function operationName(operation: { latestResponse?: unknown; name?: string | nu
   return name;
 }
 
-function diskInfo(disk: { name?: string | null; sizeGb?: { toString(): string } | string | number | null; status?: string | null; labels?: Record<string, string> | null; users?: string[] | null; creationTimestamp?: string | null }): DiskInfo {
+function diskInfo(disk: {
+  name?: string | null;
+  sizeGb?: { toString(): string } | string | number | null;
+  status?: string | null;
+  labels?: Record<string, string> | null;
+  users?: string[] | null;
+  creationTimestamp?: string | null;
+}): DiskInfo {
   return {
     name: disk.name ?? '',
     sizeGb: String(disk.sizeGb ?? ''),

@@ -15,18 +15,27 @@ import { executionContext, lifecycleSettings } from './execution-context.ts';
 function optionalSeconds(body: Readonly<Record<string, unknown>>, field: string, min: number): number | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new BadRequestError(`"${field}" must be a whole number of seconds >= ${min}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    throw new BadRequestError(`"${field}" must be a whole number of seconds >= ${min}`);
   return value;
 }
 
 /** `{"wait": bool, "waitTimeoutSeconds": n, "lifetimeSeconds": n}`, all optional. */
-export function parseCreateRequest(body: Readonly<Record<string, unknown>>): { wait: boolean; waitTimeoutMs?: number; lifetimeSeconds?: number } {
+export function parseCreateRequest(body: Readonly<Record<string, unknown>>): {
+  wait: boolean;
+  waitTimeoutMs?: number;
+  lifetimeSeconds?: number;
+} {
   rejectUnknownFields(body, ['wait', 'waitTimeoutSeconds', 'lifetimeSeconds']);
   const { wait = true } = body;
   if (typeof wait !== 'boolean') throw new BadRequestError('"wait" must be true or false');
   const waitTimeoutSeconds = optionalSeconds(body, 'waitTimeoutSeconds', 1);
   const lifetimeSeconds = optionalSeconds(body, 'lifetimeSeconds', 0);
-  return { wait, ...(waitTimeoutSeconds === undefined ? {} : { waitTimeoutMs: waitTimeoutSeconds * 1000 }), ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) };
+  return {
+    wait,
+    ...(waitTimeoutSeconds === undefined ? {} : { waitTimeoutMs: waitTimeoutSeconds * 1000 }),
+    ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }),
+  };
 }
 
 /** `{"name": "<instance>", "lifetimeSeconds": n}` (the lifetime optional). */
@@ -39,7 +48,10 @@ export function parseExtendRequest(body: Readonly<Record<string, unknown>>): { n
 }
 
 /** `{"name": "<instance>", "wait": bool, "waitTimeoutSeconds": n}`: resume and reset, which may wait as create does. */
-export function parseWaitRequest(body: Readonly<Record<string, unknown>>, operation: string): { name: string; wait: boolean; waitTimeoutMs?: number } {
+export function parseWaitRequest(
+  body: Readonly<Record<string, unknown>>,
+  operation: string,
+): { name: string; wait: boolean; waitTimeoutMs?: number } {
   rejectUnknownFields(body, ['name', 'wait', 'waitTimeoutSeconds']);
   const { name, wait = true } = body;
   if (typeof name !== 'string' || name === '') throw new BadRequestError(`"name" is required: the instance to ${operation}`);
@@ -52,13 +64,15 @@ export function parseWaitRequest(body: Readonly<Record<string, unknown>>, operat
 export function parseIdempotencyKey(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   const key = Array.isArray(value) ? value[0] : value;
-  if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key)) throw new BadRequestError('Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
+  if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key))
+    throw new BadRequestError('Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
   return key;
 }
 
 /** A name this allocator could have made, or a 400 that shows what they look like. */
 export function checkInstanceName(serverName: string, name: string): string {
-  if (!isInstanceNameOf(serverName, name)) throw new BadRequestError(`"${name.slice(0, 100)}" is not an instance name of this allocator; they look like ${serverName}-1a2b3c4d`);
+  if (!isInstanceNameOf(serverName, name))
+    throw new BadRequestError(`"${name.slice(0, 100)}" is not an instance name of this allocator; they look like ${serverName}-1a2b3c4d`);
   return name;
 }
 
@@ -85,7 +99,14 @@ export function makeCreateHandler(runtime: CreateRuntime, log?: LogSink): HttpFu
     noteInstance(request.name);
     const context = await executionContext(runtime, report);
     const waitMs = Math.min(request.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs);
-    return { status: 200, body: await resumeInstance(context, lifecycleSettings(config), caller, { name: checkInstanceName(config.serverName, request.name), wait: request.wait, waitMs }) };
+    return {
+      status: 200,
+      body: await resumeInstance(context, lifecycleSettings(config), caller, {
+        name: checkInstanceName(config.serverName, request.name),
+        wait: request.wait,
+        waitMs,
+      }),
+    };
   };
   return makeHttpFunction({
     name: 'create',

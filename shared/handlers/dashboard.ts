@@ -17,7 +17,11 @@ export function isDashboardPath(path: string): boolean {
 }
 
 /** What the page needs to know, as `/dashboard/config.json`: no secret, only where to sign in and what to call. */
-export function dashboardSettings(dashboard: DashboardConfig): { clientId: string; signInScript: string; endpoints: { create: string; destroy: string; list: string } } {
+export function dashboardSettings(dashboard: DashboardConfig): {
+  clientId: string;
+  signInScript: string;
+  endpoints: { create: string; destroy: string; list: string };
+} {
   const { create, destroy, list } = allocatorEndpoints(dashboard.allocator);
   return { clientId: dashboard.clientId, signInScript: dashboard.signInScript, endpoints: { create, destroy, list } };
 }
@@ -55,10 +59,17 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
     const path = url.pathname;
     let status = 200;
     try {
-      res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cross-Origin-Opener-Policy': 'same-origin-allow-popups' });
+      res.set({
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+        'Cross-Origin-Opener-Policy': 'same-origin-allow-popups',
+      });
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         status = 405;
-        res.status(405).set('Allow', 'GET, HEAD').json({ error: { code: 405, status: 'METHOD_NOT_ALLOWED', message: `method ${req.method} is not allowed; use GET` } });
+        res
+          .status(405)
+          .set('Allow', 'GET, HEAD')
+          .json({ error: { code: 405, status: 'METHOD_NOT_ALLOWED', message: `method ${req.method} is not allowed; use GET` } });
       } else if (path === '/dashboard') {
         status = 301;
         res.status(301).set('Location', 'dashboard/').end(); // relative: the function may sit below a path prefix
@@ -72,16 +83,42 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
         } else {
           if (!cache.has(entry.file)) cache.set(entry.file, readFile(join(options.dir, entry.file)));
           const body = await (cache.get(entry.file) as Promise<Buffer>);
-          res.status(200).set({ 'Content-Type': entry.type, 'Cache-Control': entry.cache, ...(entry.file === 'index.html' ? { 'Content-Security-Policy': csp } : {}) }).send(body);
+          res
+            .status(200)
+            .set({
+              'Content-Type': entry.type,
+              'Cache-Control': entry.cache,
+              ...(entry.file === 'index.html' ? { 'Content-Security-Policy': csp } : {}),
+            })
+            .send(body);
         }
       }
     } catch (error) {
       status = 500;
       cache.clear();
       res.status(500).json({ error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } });
-      log(formatRequestLog({ function: 'list', method: req.method, url: path, status, latencyMs: 0, message: 'dashboard file unreadable', error: String(error) }));
+      log(
+        formatRequestLog({
+          function: 'list',
+          method: req.method,
+          url: path,
+          status,
+          latencyMs: 0,
+          message: 'dashboard file unreadable',
+          error: String(error),
+        }),
+      );
       return;
     }
-    log(formatRequestLog({ function: 'list', method: req.method, url: path, status, latencyMs: Math.round(performance.now() - started), message: `dashboard ${status} ${path}` }));
+    log(
+      formatRequestLog({
+        function: 'list',
+        method: req.method,
+        url: path,
+        status,
+        latencyMs: Math.round(performance.now() - started),
+        message: `dashboard ${status} ${path}`,
+      }),
+    );
   };
 }

@@ -32,24 +32,48 @@ export function makeDestroyHandler(runtime: DestroyRuntime, log?: LogSink): Http
   const destroy = async ({ caller, body, noteInstance, report }: RequestContext) => {
     const { name } = parseDestroyRequest(body);
     noteInstance(name);
-    await destroyInstance(await executionContext(runtime, report), lifecycleSettings(config), caller, checkInstanceName(config.serverName, name));
+    await destroyInstance(
+      await executionContext(runtime, report),
+      lifecycleSettings(config),
+      caller,
+      checkInstanceName(config.serverName, name),
+    );
     return { status: 200, body: { name, destroyed: true } };
   };
   const suspend = async ({ caller, body, noteInstance, report }: RequestContext) => {
     const { name } = parseDestroyRequest(body, 'suspend');
     noteInstance(name);
-    return { status: 200, body: await suspendInstance(await executionContext(runtime, report), lifecycleSettings(config), caller, checkInstanceName(config.serverName, name)) };
+    return {
+      status: 200,
+      body: await suspendInstance(
+        await executionContext(runtime, report),
+        lifecycleSettings(config),
+        caller,
+        checkInstanceName(config.serverName, name),
+      ),
+    };
   };
   const reset = async ({ caller, body, noteInstance, report }: RequestContext) => {
     const request = parseWaitRequest(body, 'reset');
     noteInstance(request.name);
     const waitMs = Math.min(request.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs);
     const context = await executionContext(runtime, report);
-    return { status: 200, body: await resetInstance(context, lifecycleSettings(config), caller, { name: checkInstanceName(config.serverName, request.name), wait: request.wait, waitMs }) };
+    return {
+      status: 200,
+      body: await resetInstance(context, lifecycleSettings(config), caller, {
+        name: checkInstanceName(config.serverName, request.name),
+        wait: request.wait,
+        waitMs,
+      }),
+    };
   };
   const sweep = async ({ body, report, detail }: RequestContext) => {
     const { dryRun } = parseSweepRequest(body);
-    const swept = await runSweep(await executionContext(runtime, report), { ...config.sweep, dryRun, lockMs: lifecycleSettings(config).lockMs });
+    const swept = await runSweep(await executionContext(runtime, report), {
+      ...config.sweep,
+      dryRun,
+      lockMs: lifecycleSettings(config).lockMs,
+    });
     // The counts the log-based metrics read (infra/monitoring/).
     if (!dryRun) {
       detail({
@@ -71,7 +95,12 @@ export function makeDestroyHandler(runtime: DestroyRuntime, log?: LogSink): Http
       '/': { methods: ['POST', 'DELETE'], requires: 'caller', operation: 'destroy instances', handle: destroy },
       '/suspend': { methods: ['POST'], requires: 'caller', operation: 'suspend instances', handle: suspend },
       '/reset': { methods: ['POST'], requires: 'caller', operation: 'reset instances', handle: reset },
-      '/sweep': { methods: ['POST'], requires: 'admin', operation: 'sweep (such as the cleanup scheduler\'s service account)', handle: sweep },
+      '/sweep': {
+        methods: ['POST'],
+        requires: 'admin',
+        operation: "sweep (such as the cleanup scheduler's service account)",
+        handle: sweep,
+      },
     },
   });
 }

@@ -32,7 +32,10 @@ export function makeListHandler(runtime: ListRuntime, log?: LogSink, dashboardDi
         methods: ['GET'],
         requires: (query) => (query.get('all') === 'true' ? 'admin' : 'caller'),
         operation: 'list all instances',
-        handle: async ({ caller, query }) => ({ status: 200, body: { instances: await listInstances(await runtime.cluster(), runtime.clock, runtime.config, caller, parseListQuery(query)) } }),
+        handle: async ({ caller, query }) => ({
+          status: 200,
+          body: { instances: await listInstances(await runtime.cluster(), runtime.clock, runtime.config, caller, parseListQuery(query)) },
+        }),
       },
     },
   });

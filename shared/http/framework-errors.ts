@@ -67,11 +67,20 @@ function frameworkError(error: unknown, req: IncomingMessage): AllocatorError {
   if (error === undefined) return new NotFoundError(`no route for ${req.method} ${req.url}`);
   const { status, type } = error as { status?: number; type?: string };
   if (status === 413 || type === 'entity.too.large') return new PayloadTooLargeError(MAX_BODY_BYTES);
-  if (status !== undefined && status >= 400 && status < 500) return new BadRequestError(type === 'entity.parse.failed' ? 'request body is not valid JSON' : `malformed request (${type ?? status})`, { cause: error });
+  if (status !== undefined && status >= 400 && status < 500)
+    return new BadRequestError(
+      type === 'entity.parse.failed' ? 'request body is not valid JSON' : `malformed request (${type ?? status})`,
+      { cause: error },
+    );
   return new AllocatorError(500, 'INTERNAL', 'internal error; see the function logs', { cause: error });
 }
 
-function sendError(req: IncomingMessage, res: ServerResponse, error: AllocatorError, context: { functionName: string; log: LogSink; started: number }): void {
+function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: AllocatorError,
+  context: { functionName: string; log: LogSink; started: number },
+): void {
   const { status, body, headers } = toHttpError(error);
   const name = context.functionName;
   context.log(

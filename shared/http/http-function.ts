@@ -52,7 +52,9 @@ export function makeHttpFunction(options: {
   log?: LogSink;
 }): HttpFunction {
   const log = options.log ?? stdoutLog;
-  const paths = Object.entries(options.routes).map(([path, route]) => `${route.methods.join('/')} ${path}`).join(', ');
+  const paths = Object.entries(options.routes)
+    .map(([path, route]) => `${route.methods.join('/')} ${path}`)
+    .join(', ');
   return async (req: Request, res: Response) => {
     const started = performance.now();
     let caller: string | undefined;
@@ -68,9 +70,16 @@ export function makeHttpFunction(options: {
       const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
       if (origin !== undefined && options.corsOrigins?.includes(origin)) res.set(corsHeaders(origin));
       if (req.method === 'OPTIONS' && origin !== undefined) {
-        if (!options.corsOrigins?.includes(origin)) throw new PermissionDeniedError(`pages at ${origin} may not call this allocator; its admins can add the origin to ALLOCATOR_DASHBOARD_ORIGINS`);
+        if (!options.corsOrigins?.includes(origin))
+          throw new PermissionDeniedError(
+            `pages at ${origin} may not call this allocator; its admins can add the origin to ALLOCATOR_DASHBOARD_ORIGINS`,
+          );
         status = 204;
-        res.status(204).set(PREFLIGHT_HEADERS).set('Access-Control-Allow-Methods', (route?.methods ?? ['GET', 'POST']).join(', ')).end();
+        res
+          .status(204)
+          .set(PREFLIGHT_HEADERS)
+          .set('Access-Control-Allow-Methods', (route?.methods ?? ['GET', 'POST']).join(', '))
+          .end();
         return;
       }
       if (!route) throw new NotFoundError(`no such path ${path}: ${options.name} takes ${paths}`);
@@ -78,7 +87,12 @@ export function makeHttpFunction(options: {
       if (req.rawBody && req.rawBody.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
       const identity = await options.verifier.verify(req.headers);
       caller = identity.email;
-      authorize(options.policy, identity, typeof route.requires === 'function' ? route.requires(url.searchParams) : route.requires, route.operation);
+      authorize(
+        options.policy,
+        identity,
+        typeof route.requires === 'function' ? route.requires(url.searchParams) : route.requires,
+        route.operation,
+      );
       const result = await route.handle({
         caller: identity,
         body: parseBody(req.rawBody),

@@ -36,7 +36,11 @@ export function stateOf(deployment: V1Deployment, problems: readonly Problem[]):
 export function isAvailable(deployment: V1Deployment): boolean {
   const wanted = deployment.spec?.replicas ?? 1;
   const status = deployment.status;
-  return (status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) && (status?.availableReplicas ?? 0) >= wanted && (status?.updatedReplicas ?? 0) >= wanted;
+  return (
+    (status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) &&
+    (status?.availableReplicas ?? 0) >= wanted &&
+    (status?.updatedReplicas ?? 0) >= wanted
+  );
 }
 
 /** Whether `email` owns the instance behind `deployment`. */

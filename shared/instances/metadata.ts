@@ -61,12 +61,20 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
   const copy = structuredClone(deployment);
   if (copy.spec?.template) {
     const pod = copy.spec.template;
-    pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, [LABELS.allocator]: meta.serverName, [LABELS.instance]: meta.name } };
+    pod.metadata = {
+      ...pod.metadata,
+      labels: { ...pod.metadata?.labels, [LABELS.allocator]: meta.serverName, [LABELS.instance]: meta.name },
+    };
     if (pod.spec) pod.spec = pinnedToZone(pod.spec, meta.diskZone);
   }
   copy.metadata = {
     ...copy.metadata,
-    labels: { ...copy.metadata?.labels, [LABELS.allocator]: meta.serverName, [LABELS.ownerHash]: meta.ownerHash, [LABELS.instance]: meta.name },
+    labels: {
+      ...copy.metadata?.labels,
+      [LABELS.allocator]: meta.serverName,
+      [LABELS.ownerHash]: meta.ownerHash,
+      [LABELS.instance]: meta.name,
+    },
     annotations: {
       ...copy.metadata?.annotations,
       [ANNOTATIONS.owner]: meta.ownerEmail,
@@ -98,7 +106,9 @@ export function pinnedToZone(podSpec: V1PodSpec, zone: string): V1PodSpec {
       ...podSpec.affinity,
       nodeAffinity: {
         ...podSpec.affinity?.nodeAffinity,
-        requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms.map((term) => ({ ...term, matchExpressions: [...(term.matchExpressions ?? []), inZone] })) },
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: terms.map((term) => ({ ...term, matchExpressions: [...(term.matchExpressions ?? []), inZone] })),
+        },
       },
     },
   };
@@ -106,7 +116,9 @@ export function pinnedToZone(podSpec: V1PodSpec, zone: string): V1PodSpec {
 
 /** The label selector of one owner's instances, or of all instances of this allocator. */
 export function instanceSelector(serverName: string, ownerHash?: string): string {
-  return ownerHash === undefined ? `${LABELS.allocator}=${serverName}` : `${LABELS.allocator}=${serverName},${LABELS.ownerHash}=${ownerHash}`;
+  return ownerHash === undefined
+    ? `${LABELS.allocator}=${serverName}`
+    : `${LABELS.allocator}=${serverName},${LABELS.ownerHash}=${ownerHash}`;
 }
 
 export function diskLabels(meta: Pick<InstanceMetadata, 'serverName' | 'ownerHash' | 'name'>): Record<string, string> {

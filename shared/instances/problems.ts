@@ -2,12 +2,21 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Problem } from '../api-types.ts';
 
 /** Container waiting reasons that mean it will not start by itself. */
-const STUCK_CONTAINER = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CrashLoopBackOff', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+const STUCK_CONTAINER = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
 
 /** Warning events about a pod that say why it cannot run. */
 const POD_WARNINGS = new Set(['FailedScheduling', 'FailedAttachVolume', 'FailedMount', 'FailedCreatePodSandBox', 'BackOff', 'Failed']);
 
-const iso = (value: Date | string | undefined, fallback: string): string => (value === undefined ? fallback : new Date(value).toISOString());
+const iso = (value: Date | string | undefined, fallback: string): string =>
+  value === undefined ? fallback : new Date(value).toISOString();
 
 /**
  * Why an instance's pods are not ready, from their container states, their
@@ -25,10 +34,12 @@ export function problemsOf(pods: readonly V1Pod[], events: readonly CoreV1Event[
     if (pod.metadata?.deletionTimestamp) continue;
     podNames.add(pod.metadata?.name ?? '');
     const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') add('FailedScheduling', scheduled.message ?? '', iso(scheduled.lastTransitionTime, nowIso));
+    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
+      add('FailedScheduling', scheduled.message ?? '', iso(scheduled.lastTransitionTime, nowIso));
     for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
       const waiting = status.state?.waiting;
-      if (waiting?.reason && STUCK_CONTAINER.has(waiting.reason)) add(waiting.reason, `${status.name}: ${waiting.message ?? waiting.reason}`, iso(pod.status?.startTime, nowIso));
+      if (waiting?.reason && STUCK_CONTAINER.has(waiting.reason))
+        add(waiting.reason, `${status.name}: ${waiting.message ?? waiting.reason}`, iso(pod.status?.startTime, nowIso));
     }
   }
   for (const event of events) {

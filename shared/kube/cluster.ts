@@ -1,4 +1,16 @@
-import { AppsV1Api, CoordinationV1Api, createConfiguration, KubernetesObjectApi, PatchStrategy, ServerConfiguration, type CoreV1Event, type KubeConfig, type V1Deployment, type V1Lease, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  createConfiguration,
+  KubernetesObjectApi,
+  PatchStrategy,
+  ServerConfiguration,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1Deployment,
+  type V1Lease,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { NotFoundError } from '../errors.ts';
 import { callOptions } from './call-options.ts';
 import { watchDeployment, type DeploymentState } from './deployment-watch.ts';
@@ -102,38 +114,73 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
   });
 
   const readDeployment = (name: string): Promise<DeploymentState> =>
-    orMissing(call(`read Deployment ${name}`, () => apps.readNamespacedDeployment({ name, namespace }, timed())), undefined);
+    orMissing(
+      call(`read Deployment ${name}`, () => apps.readNamespacedDeployment({ name, namespace }, timed())),
+      undefined,
+    );
 
   return {
     namespace,
-    listPods: async (o) => page(await call('list Pods', () => objects.list<V1Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, o.labelSelector))),
-    listEvents: async (o) => page(await call('list Events', () => objects.list<CoreV1Event>('v1', 'Event', namespace, undefined, undefined, undefined, o.fieldSelector))),
+    listPods: async (o) =>
+      page(
+        await call('list Pods', () =>
+          objects.list<V1Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, o.labelSelector),
+        ),
+      ),
+    listEvents: async (o) =>
+      page(
+        await call('list Events', () =>
+          objects.list<CoreV1Event>('v1', 'Event', namespace, undefined, undefined, undefined, o.fieldSelector),
+        ),
+      ),
     createDeployment: (deployment) =>
-      call(`create Deployment ${deployment.metadata?.name}`, () => apps.createNamespacedDeployment({ namespace, body: deployment }, timed())),
+      call(`create Deployment ${deployment.metadata?.name}`, () =>
+        apps.createNamespacedDeployment({ namespace, body: deployment }, timed()),
+      ),
     readDeployment,
     listDeployments: async (o) => page(await call('list Deployments', () => apps.listNamespacedDeployment(listParams(o), timed()))),
     patchDeployment: (name, patch) =>
       call(`patch Deployment ${name}`, () =>
-        apps.patchNamespacedDeployment({ name, namespace, body: patch }, callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch })),
+        apps.patchNamespacedDeployment(
+          { name, namespace, body: patch },
+          callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch }),
+        ),
       ),
     deleteDeployment: async (name) => {
-      const answer = await orMissing(call(`delete Deployment ${name}`, () => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed())), undefined);
+      const answer = await orMissing(
+        call(`delete Deployment ${name}`, () =>
+          apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed()),
+        ),
+        undefined,
+      );
       // The API server answers the object while its deletion waits on a finalizer, and a Status once it is gone.
       // client-node reads either as a V1Status, which keeps the kind and the resourceVersion.
-      return answer?.kind === 'Deployment' ? { metadata: { name, ...(answer.metadata?.resourceVersion ? { resourceVersion: answer.metadata.resourceVersion } : {}) } } : undefined;
+      return answer?.kind === 'Deployment'
+        ? { metadata: { name, ...(answer.metadata?.resourceVersion ? { resourceVersion: answer.metadata.resourceVersion } : {}) } }
+        : undefined;
     },
     watchDeployment: (name, seen, maxMs, done) =>
       watchDeployment({ kubeConfig: options.kubeConfig, namespace, name, seen, maxMs, done, read: () => readDeployment(name) }),
-    createLease: (lease) => call(`create Lease ${lease.metadata?.name}`, () => coordination.createNamespacedLease({ namespace, body: lease }, timed())),
-    readLease: (name) => orMissing(call(`read Lease ${name}`, () => coordination.readNamespacedLease({ name, namespace }, timed())), undefined),
+    createLease: (lease) =>
+      call(`create Lease ${lease.metadata?.name}`, () => coordination.createNamespacedLease({ namespace, body: lease }, timed())),
+    readLease: (name) =>
+      orMissing(
+        call(`read Lease ${name}`, () => coordination.readNamespacedLease({ name, namespace }, timed())),
+        undefined,
+      ),
     listLeases: async (o) => page(await call('list Leases', () => coordination.listNamespacedLease(listParams(o), timed()))),
     patchLease: (name, patch) =>
       call(`patch Lease ${name}`, () =>
-        coordination.patchNamespacedLease({ name, namespace, body: patch }, callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch })),
+        coordination.patchNamespacedLease(
+          { name, namespace, body: patch },
+          callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch }),
+        ),
       ),
     deleteLease: (name, preconditions) =>
       orMissing(
-        call(`delete Lease ${name}`, () => coordination.deleteNamespacedLease({ name, namespace, ...(preconditions ? { body: { preconditions } } : {}) }, timed())).then(() => true),
+        call(`delete Lease ${name}`, () =>
+          coordination.deleteNamespacedLease({ name, namespace, ...(preconditions ? { body: { preconditions } } : {}) }, timed()),
+        ).then(() => true),
         false,
       ),
   };

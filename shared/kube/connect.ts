@@ -26,12 +26,22 @@ interface GkeCluster {
 export function controlPlaneOf(cluster: GkeCluster, kind: EndpointKind): { server: string; caData?: string } {
   if (kind === 'dns') {
     const dns = cluster.controlPlaneEndpointsConfig?.dnsEndpointConfig;
-    if (!dns?.endpoint) throw new UnavailableError('the GKE cluster has no DNS-based control-plane endpoint; enable it (gcloud container clusters update --enable-dns-access) or use "endpoint": "ip"');
-    if (dns.allowExternalTraffic === false) throw new UnavailableError('the GKE cluster\'s DNS-based endpoint does not allow external traffic; allow it (--enable-dns-access) for Cloud Run to reach it');
+    if (!dns?.endpoint)
+      throw new UnavailableError(
+        'the GKE cluster has no DNS-based control-plane endpoint; enable it (gcloud container clusters update --enable-dns-access) or use "endpoint": "ip"',
+      );
+    if (dns.allowExternalTraffic === false)
+      throw new UnavailableError(
+        "the GKE cluster's DNS-based endpoint does not allow external traffic; allow it (--enable-dns-access) for Cloud Run to reach it",
+      );
     return { server: `https://${dns.endpoint}` };
   }
-  if (!cluster.endpoint || !cluster.masterAuth?.clusterCaCertificate) throw new UnavailableError('the GKE cluster has no endpoint or CA certificate yet');
-  return { server: /^https?:\/\//.test(cluster.endpoint) ? cluster.endpoint : `https://${cluster.endpoint}`, caData: cluster.masterAuth.clusterCaCertificate };
+  if (!cluster.endpoint || !cluster.masterAuth?.clusterCaCertificate)
+    throw new UnavailableError('the GKE cluster has no endpoint or CA certificate yet');
+  return {
+    server: /^https?:\/\//.test(cluster.endpoint) ? cluster.endpoint : `https://${cluster.endpoint}`,
+    caData: cluster.masterAuth.clusterCaCertificate,
+  };
 }
 export const CONTAINER_API = 'https://container.googleapis.com';
 

@@ -51,7 +51,8 @@ export function watchDeployment(options: {
         (error: unknown) => {
           const status = (error as { statusCode?: number } | null)?.statusCode;
           // A refusal (403 without the watch verb) is an answer; anything else, a dropped stream, is read past.
-          if (status) settle(Promise.reject(kubeError(new ApiException(status, `HTTP ${status}`, undefined, {}), `watch Deployment ${name}`)));
+          if (status)
+            settle(Promise.reject(kubeError(new ApiException(status, `HTTP ${status}`, undefined, {}), `watch Deployment ${name}`)));
           else settle(options.read());
         },
       )

@@ -23,12 +23,19 @@ export function kubeError(error: unknown, action: string): AllocatorError {
     const message = `${action}: ${kubeMessage(error.body) ?? `HTTP ${code}`}`;
     if (code === 404) return new NotFoundError(message, { cause: error });
     if (code === 409) return new ConflictError(message, { cause: error });
-    if (code === 429 || code >= 500) return new UnavailableError(`${action}: the Kubernetes API is unavailable (HTTP ${code})`, { cause: error });
-    if (code === 401 || code === 403) return new ClusterRejectedError(code, `${action}: the allocator's credentials are not allowed to do this (HTTP ${code}); check its RBAC`, { cause: error });
+    if (code === 429 || code >= 500)
+      return new UnavailableError(`${action}: the Kubernetes API is unavailable (HTTP ${code})`, { cause: error });
+    if (code === 401 || code === 403)
+      return new ClusterRejectedError(
+        code,
+        `${action}: the allocator's credentials are not allowed to do this (HTTP ${code}); check its RBAC`,
+        { cause: error },
+      );
     return new ClusterRejectedError(code, message, { cause: error });
   }
   const name = (error as Error | undefined)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return new UnavailableError(`${action}: the Kubernetes API did not answer in time`, { cause: error });
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new UnavailableError(`${action}: the Kubernetes API did not answer in time`, { cause: error });
   return new UnavailableError(`${action}: cannot reach the Kubernetes API`, { cause: error });
 }
 

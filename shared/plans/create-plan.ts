@@ -21,7 +21,10 @@ export interface CreateRequest {
   readonly idempotencyKey?: string;
 }
 
-export type CreateConfig = Pick<ServiceConfig, 'serverName' | 'mountRoot' | 'version' | 'admins' | 'accessListFormat' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'> & {
+export type CreateConfig = Pick<
+  ServiceConfig,
+  'serverName' | 'mountRoot' | 'version' | 'admins' | 'accessListFormat' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'
+> & {
   /** Where the disks are: the pods are pinned to that zone. */
   readonly compute: { readonly zone: string };
 };
@@ -65,7 +68,10 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
   const { config, caller, request, nowMs } = inputs;
   const key = request.idempotencyKey;
   const keyHash = key === undefined ? undefined : idempotencyKeyHash(caller.email, key);
-  const name = key === undefined ? newInstanceName(config.serverName, () => inputs.random(4)) : idempotentInstanceName(config.serverName, caller.email, key);
+  const name =
+    key === undefined
+      ? newInstanceName(config.serverName, () => inputs.random(4))
+      : idempotentInstanceName(config.serverName, caller.email, key);
   const ownerHash = ownerHashOf(caller.email);
   const createdAt = new Date(nowMs).toISOString();
   const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);
@@ -86,8 +92,20 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
     name,
     ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
     createdAt,
-    slots: slotPools({ serverName: config.serverName, ownerHash, instance: name, attempt: inputs.random(4).toString('hex'), limits: config.limits, random: inputs.random(4).readUInt32BE(0) }),
-    disk: { name, sizeGb: config.disk.sizeGb, type: config.disk.type, labels: diskLabels({ serverName: config.serverName, ownerHash, name }) },
+    slots: slotPools({
+      serverName: config.serverName,
+      ownerHash,
+      instance: name,
+      attempt: inputs.random(4).toString('hex'),
+      limits: config.limits,
+      random: inputs.random(4).readUInt32BE(0),
+    }),
+    disk: {
+      name,
+      sizeGb: config.disk.sizeGb,
+      type: config.disk.type,
+      labels: diskLabels({ serverName: config.serverName, ownerHash, name }),
+    },
     deployment,
     instance: instanceFromDeployment(deployment),
     wait: request.wait,

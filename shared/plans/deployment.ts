@@ -38,7 +38,14 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
   const mountName = mountNameOf(inputs.mountRoot, name);
   const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat);
   const rendered = template.render(
-    makeTemplateData({ name, accessList, mountName, ownerHash, version, creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName } }),
+    makeTemplateData({
+      name,
+      accessList,
+      mountName,
+      ownerHash,
+      version,
+      creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName },
+    }),
   );
   return withInstanceMetadata(rendered, {
     serverName,
@@ -60,6 +67,19 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
  * Renders the template once with sample inputs, through the same assembly as
  * a create, so that a broken template fails at cold start.
  */
-export function checkTemplate(template: DeploymentTemplate, config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'> & { compute: { zone: string } }): V1Deployment {
-  return buildInstanceDeployment(template, { serverName: config.serverName, admins: config.admins, accessListFormat: config.accessListFormat, mountRoot: config.mountRoot, version: config.version, diskZone: config.compute.zone, name: `${config.serverName}-00000000`, ownerEmail: 'sample@example.com', createdAt: new Date(0).toISOString() });
+export function checkTemplate(
+  template: DeploymentTemplate,
+  config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'> & { compute: { zone: string } },
+): V1Deployment {
+  return buildInstanceDeployment(template, {
+    serverName: config.serverName,
+    admins: config.admins,
+    accessListFormat: config.accessListFormat,
+    mountRoot: config.mountRoot,
+    version: config.version,
+    diskZone: config.compute.zone,
+    name: `${config.serverName}-00000000`,
+    ownerEmail: 'sample@example.com',
+    createdAt: new Date(0).toISOString(),
+  });
 }

@@ -16,17 +16,28 @@ export function scalePatch(replicas: number): object {
 
 /** Refuses an operation on an instance that is being destroyed: a 409 that a retry turns into the 404 of its absence. */
 export function checkNotDeleting(deployment: V1Deployment, operation: string): void {
-  if (deployment.metadata?.deletionTimestamp) throw new AbortedError(`instance ${deployment.metadata.name} is being destroyed; it cannot ${operation}`, { retryAfterSeconds: 5 });
+  if (deployment.metadata?.deletionTimestamp)
+    throw new AbortedError(`instance ${deployment.metadata.name} is being destroyed; it cannot ${operation}`, { retryAfterSeconds: 5 });
 }
 
 /** The fresh disk a reset makes: the same name and labels as the instance's first one, the configured size and type. */
 export function resetDisk(deployment: V1Deployment, config: { serverName: string; disk: { sizeGb: number; type: string } }): DiskSpec {
   const name = deployment.metadata?.name ?? '';
   const ownerHash = deployment.metadata?.labels?.[LABELS.ownerHash] ?? '';
-  return { name, sizeGb: config.disk.sizeGb, type: config.disk.type, labels: diskLabels({ serverName: config.serverName, ownerHash, name }) };
+  return {
+    name,
+    sizeGb: config.disk.sizeGb,
+    type: config.disk.type,
+    labels: diskLabels({ serverName: config.serverName, ownerHash, name }),
+  };
 }
 
 /** The longest an operation may hold an instance's lock: its waits end well within this, or it has crashed. */
-export function lockDurationMs(config: { waitTimeoutMs: number; deleteTimeoutMs: number; diskReleaseTimeoutMs: number; callTimeoutMs: number }): number {
+export function lockDurationMs(config: {
+  waitTimeoutMs: number;
+  deleteTimeoutMs: number;
+  diskReleaseTimeoutMs: number;
+  callTimeoutMs: number;
+}): number {
   return config.waitTimeoutMs + config.deleteTimeoutMs + config.diskReleaseTimeoutMs + 10 * config.callTimeoutMs;
 }

@@ -31,6 +31,10 @@ function formatDuration(seconds: number): string {
 }
 
 /** The expiry an extension sets: now plus what was asked, else the default (or the maximum); undefined: never expires. */
-export function extensionExpiry(requestedSeconds: number | undefined, limits: { defaultSeconds: number; maxSeconds: number }, nowMs: number): string | undefined {
+export function extensionExpiry(
+  requestedSeconds: number | undefined,
+  limits: { defaultSeconds: number; maxSeconds: number },
+  nowMs: number,
+): string | undefined {
   return expiryFor(resolveLifetimeSeconds(requestedSeconds ?? (limits.defaultSeconds || limits.maxSeconds || undefined), limits), nowMs);
 }

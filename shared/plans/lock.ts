@@ -14,7 +14,14 @@ export function lockName(instance: string): string {
   return `${instance}-lock`;
 }
 
-export function lockLease(input: { serverName: string; deployment: V1Deployment; operation: string; holder: string; nowMs: number; durationMs: number }): V1Lease {
+export function lockLease(input: {
+  serverName: string;
+  deployment: V1Deployment;
+  operation: string;
+  holder: string;
+  nowMs: number;
+  durationMs: number;
+}): V1Lease {
   const name = input.deployment.metadata?.name ?? '';
   return {
     apiVersion: 'coordination.k8s.io/v1',

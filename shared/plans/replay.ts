@@ -8,7 +8,8 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 /** An existing instance answers a retried create only if that create made it, recently; otherwise a 409 that no retry fixes. */
 export function checkReplay(existing: V1Deployment, keyHash: string, nowMs: number): void {
   const annotations = existing.metadata?.annotations ?? {};
-  if (annotations[ANNOTATIONS.idempotencyKey] !== keyHash) throw new ConflictError('this Idempotency-Key was already used for another instance; use a new key');
+  if (annotations[ANNOTATIONS.idempotencyKey] !== keyHash)
+    throw new ConflictError('this Idempotency-Key was already used for another instance; use a new key');
   const createdAt = Date.parse(annotations[ANNOTATIONS.createdAt] ?? '');
   if (!(nowMs - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new ConflictError('this Idempotency-Key has expired; use a new key');
 }

@@ -45,10 +45,22 @@ export function instanceSlotSelector(serverName: string, instance: string): stri
   return `${LABELS.allocator}=${serverName},${SLOT_LABEL},${LABELS.instance}=${instance}`;
 }
 
-export function slotPools(input: { serverName: string; ownerHash: string; instance: string; attempt: string; limits: { perUser: number; global: number }; random: number }): { user: SlotPool; global: SlotPool } {
+export function slotPools(input: {
+  serverName: string;
+  ownerHash: string;
+  instance: string;
+  attempt: string;
+  limits: { perUser: number; global: number };
+  random: number;
+}): { user: SlotPool; global: SlotPool } {
   const { serverName, ownerHash, instance, limits } = input;
   const holder = `${instance}/${input.attempt}`;
-  const labels = (kind: SlotKind) => ({ [LABELS.allocator]: serverName, [SLOT_LABEL]: kind, [LABELS.ownerHash]: ownerHash, [LABELS.instance]: instance });
+  const labels = (kind: SlotKind) => ({
+    [LABELS.allocator]: serverName,
+    [SLOT_LABEL]: kind,
+    [LABELS.ownerHash]: ownerHash,
+    [LABELS.instance]: instance,
+  });
   return {
     user: {
       kind: 'user',
@@ -74,5 +86,10 @@ export function slotPools(input: { serverName: string; ownerHash: string; instan
 }
 
 export function slotLease(pool: SlotPool, name: string): V1Lease {
-  return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, labels: { ...pool.labels } }, spec: { holderIdentity: pool.holder } };
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, labels: { ...pool.labels } },
+    spec: { holderIdentity: pool.holder },
+  };
 }

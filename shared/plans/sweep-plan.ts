@@ -4,7 +4,12 @@ import { isExpired } from './lifetime.ts';
 
 /** What one scan saw of this allocator's objects (times in ms; Infinity when unknown, which never counts as old). */
 export interface SweepSnapshot {
-  readonly deployments: readonly { readonly name: string; readonly createdAtMs: number; readonly owner: string; readonly expiresAt?: string }[];
+  readonly deployments: readonly {
+    readonly name: string;
+    readonly createdAtMs: number;
+    readonly owner: string;
+    readonly expiresAt?: string;
+  }[];
   readonly disks: readonly { readonly name: string; readonly createdAtMs: number }[];
   readonly slots: readonly { readonly name: string; readonly instance: string; readonly createdAtMs: number }[];
 }
@@ -39,13 +44,19 @@ export function planSweep(snapshot: SweepSnapshot, options: { nowMs: number; gra
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   const destroys: SweepAction[] = [
-    ...snapshot.deployments.filter((d) => isExpired(d.expiresAt, nowMs)).map((d): SweepAction => ({ kind: 'expired', name: d.name, owner: d.owner, expiresAt: d.expiresAt ?? '' })),
+    ...snapshot.deployments
+      .filter((d) => isExpired(d.expiresAt, nowMs))
+      .map((d): SweepAction => ({ kind: 'expired', name: d.name, owner: d.owner, expiresAt: d.expiresAt ?? '' })),
     ...snapshot.deployments
       .filter((d) => !diskNames.has(d.name) && old(d.createdAtMs) && !isExpired(d.expiresAt, nowMs))
       .map((d): SweepAction => ({ kind: 'orphan-deployment', name: d.name, createdAt: iso(d.createdAtMs) })),
-    ...snapshot.disks.filter((d) => !deploymentNames.has(d.name) && old(d.createdAtMs)).map((d): SweepAction => ({ kind: 'orphan-disk', name: d.name, createdAt: iso(d.createdAtMs) })),
+    ...snapshot.disks
+      .filter((d) => !deploymentNames.has(d.name) && old(d.createdAtMs))
+      .map((d): SweepAction => ({ kind: 'orphan-disk', name: d.name, createdAt: iso(d.createdAtMs) })),
   ];
-  const slots = snapshot.slots.filter((s) => !deploymentNames.has(s.instance) && old(s.createdAtMs)).map((s): SweepAction => ({ kind: 'orphan-slot', name: s.name, instance: s.instance }));
+  const slots = snapshot.slots
+    .filter((s) => !deploymentNames.has(s.instance) && old(s.createdAtMs))
+    .map((s): SweepAction => ({ kind: 'orphan-slot', name: s.name, instance: s.instance }));
   const allowed = destroys.slice(0, options.maxDestroys);
   return {
     actions: [...allowed, ...slots],

@@ -6,22 +6,37 @@ import { systemClock } from '../clock.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
 import { checkTemplate } from '../plans/deployment.ts';
-import { compileDeploymentTemplate, PRECOMPILED_SUFFIX, templateFormatOf, type DeploymentTemplate, type PrecompiledTemplate } from '../template/deployment-template.ts';
+import {
+  compileDeploymentTemplate,
+  PRECOMPILED_SUFFIX,
+  templateFormatOf,
+  type DeploymentTemplate,
+  type PrecompiledTemplate,
+} from '../template/deployment-template.ts';
 import { clusterFor, disksFor, verifierFor } from './clients.ts';
 import type { CreateRuntime } from './runtimes.ts';
 
 /** Reads and compiles the template, and renders it once, so that a broken one fails at cold start. */
 export function loadTemplate(config: AllocatorConfig): DeploymentTemplate {
   const path = config.templatePath;
-  if (path === undefined) throw new ConfigError('ALLOCATOR_TEMPLATE is required: set it to the path of the deployment template, e.g. templates/syncbased-deployment.json.hbs');
+  if (path === undefined)
+    throw new ConfigError(
+      'ALLOCATOR_TEMPLATE is required: set it to the path of the deployment template, e.g. templates/syncbased-deployment.json.hbs',
+    );
   let source: string;
   try {
     source = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`ALLOCATOR_TEMPLATE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw new ConfigError(`ALLOCATOR_TEMPLATE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+      cause: error,
+    });
   }
   const precompiled = precompiledBeside(path);
-  const template = compileDeploymentTemplate(source, { format: templateFormatOf(path), source: path, ...(precompiled ? { precompiled } : {}) });
+  const template = compileDeploymentTemplate(source, {
+    format: templateFormatOf(path),
+    source: path,
+    ...(precompiled ? { precompiled } : {}),
+  });
   checkTemplate(template, config);
   return template;
 }
@@ -33,7 +48,10 @@ function precompiledBeside(path: string): PrecompiledTemplate | undefined {
   try {
     return createRequire(import.meta.url)(file) as PrecompiledTemplate;
   } catch (error) {
-    throw new ConfigError(`cannot load ${file}, the template's compilation that npm run bundle made (${(error as Error).message.split('\n')[0]}); bundle again, or delete it to compile the template at start`, { cause: error });
+    throw new ConfigError(
+      `cannot load ${file}, the template's compilation that npm run bundle made (${(error as Error).message.split('\n')[0]}); bundle again, or delete it to compile the template at start`,
+      { cause: error },
+    );
   }
 }
 

@@ -53,7 +53,11 @@ const sha256Of = (text: string): string => createHash('sha256').update(text).dig
 
 /** A CommonJS module holding `source` compiled as compileDeploymentTemplate compiles it, for the bundle to ship beside the template. */
 export function precompiledTemplateModule(source: string): string {
-  const fields = [`sha256: ${JSON.stringify(sha256Of(source))}`, `handlebars: ${JSON.stringify(HandlebarsRuntime.VERSION)}`, `spec: ${handlebarsCompiler().precompile(source, COMPILE_OPTIONS)}`];
+  const fields = [
+    `sha256: ${JSON.stringify(sha256Of(source))}`,
+    `handlebars: ${JSON.stringify(HandlebarsRuntime.VERSION)}`,
+    `spec: ${handlebarsCompiler().precompile(source, COMPILE_OPTIONS)}`,
+  ];
   return `// Made by infra/bundle.ts: the template beside it, compiled.\nmodule.exports = {\n  ${fields.join(',\n  ')},\n};\n`;
 }
 
@@ -63,7 +67,10 @@ export function precompiledTemplateModule(source: string): string {
  * renders it once at cold start (`checkTemplate`), so a broken template
  * fails before any request.
  */
-export function compileDeploymentTemplate(source: string, options: { format: TemplateFormat; source?: string; precompiled?: PrecompiledTemplate }): DeploymentTemplate {
+export function compileDeploymentTemplate(
+  source: string,
+  options: { format: TemplateFormat; source?: string; precompiled?: PrecompiledTemplate },
+): DeploymentTemplate {
   const where = options.source ?? 'deployment template';
   const { precompiled } = options;
   let compiled: HandlebarsTemplateDelegate<TemplateData>;
@@ -82,7 +89,12 @@ export function compileDeploymentTemplate(source: string, options: { format: Tem
     } catch (error) {
       const message = (error as Error).message;
       const unknown = /"(\w+)" not defined/.exec(message)?.[1];
-      throw new TemplateError(unknown ? `${where} uses {{${unknown}}}, which is not a template field; the fields are ${TEMPLATE_FIELDS.join(', ')}` : `${where}: ${message}`, { cause: error });
+      throw new TemplateError(
+        unknown
+          ? `${where} uses {{${unknown}}}, which is not a template field; the fields are ${TEMPLATE_FIELDS.join(', ')}`
+          : `${where}: ${message}`,
+        { cause: error },
+      );
     }
     return parseDeployment(text, { format: options.format, expectedName: unquote(data.Name), where });
   };
@@ -95,9 +107,13 @@ export function parseDeployment(text: string, options: { format: TemplateFormat;
   try {
     documents = options.format === 'json' ? [JSON.parse(text)] : loadAllYaml(text).filter((doc) => doc !== null && doc !== undefined);
   } catch (error) {
-    throw new TemplateError(`${options.where} does not expand to valid ${options.format.toUpperCase()}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new TemplateError(
+      `${options.where} does not expand to valid ${options.format.toUpperCase()}: ${(error as Error).message.split('\n')[0]}`,
+      { cause: error },
+    );
   }
-  if (documents.length !== 1) throw new TemplateError(`${options.where} must expand to exactly one Deployment; found ${documents.length} documents`);
+  if (documents.length !== 1)
+    throw new TemplateError(`${options.where} must expand to exactly one Deployment; found ${documents.length} documents`);
   return validateDeployment(documents[0], { expectedName: options.expectedName, where: options.where });
 }
 

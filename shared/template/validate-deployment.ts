@@ -23,12 +23,15 @@ export function validateDeployment(document: unknown, options: { expectedName: s
     return fail(`must expand to an apps/v1 Deployment; found ${String(document.apiVersion)} ${String(document.kind)}`);
   }
   const metadata = objectAt(document, 'metadata', fail);
-  if (metadata.name !== options.expectedName) fail(`the Deployment's metadata.name must be {{Name}} (expected "${options.expectedName}", found ${JSON.stringify(metadata.name)})`);
+  if (metadata.name !== options.expectedName)
+    fail(`the Deployment's metadata.name must be {{Name}} (expected "${options.expectedName}", found ${JSON.stringify(metadata.name)})`);
   stringMapAt(metadata, 'metadata.labels', fail);
   stringMapAt(metadata, 'metadata.annotations', fail);
   const spec = objectAt(document, 'spec', fail);
-  if (spec.replicas !== undefined && !(Number.isInteger(spec.replicas) && (spec.replicas as number) >= 0)) fail('spec.replicas must be a whole number >= 0');
-  const matchLabels = stringMapAt(objectAt(spec, 'spec.selector', fail), 'spec.selector.matchLabels', fail) ?? fail('spec.selector.matchLabels is missing');
+  if (spec.replicas !== undefined && !(Number.isInteger(spec.replicas) && (spec.replicas as number) >= 0))
+    fail('spec.replicas must be a whole number >= 0');
+  const matchLabels =
+    stringMapAt(objectAt(spec, 'spec.selector', fail), 'spec.selector.matchLabels', fail) ?? fail('spec.selector.matchLabels is missing');
   if (Object.keys(matchLabels).length === 0) fail('spec.selector.matchLabels must name at least one label');
   const podTemplate = objectAt(spec, 'spec.template', fail);
   const podLabels = stringMapAt(objectAt(podTemplate, 'spec.template.metadata', fail), 'spec.template.metadata.labels', fail) ?? {};
@@ -45,7 +48,10 @@ export function validateDeployment(document: unknown, options: { expectedName: s
       if (typeof container[field] !== 'string' || container[field] === '') fail(`${path}.${field} is missing`);
     }
   });
-  if (podSpec.volumes !== undefined && (!Array.isArray(podSpec.volumes) || !podSpec.volumes.every((volume) => isObject(volume) && typeof volume.name === 'string'))) {
+  if (
+    podSpec.volumes !== undefined &&
+    (!Array.isArray(podSpec.volumes) || !podSpec.volumes.every((volume) => isObject(volume) && typeof volume.name === 'string'))
+  ) {
     fail('spec.template.spec.volumes must be a list of objects with a name');
   }
   return document as V1Deployment;
@@ -59,6 +65,7 @@ function objectAt(parent: Json, path: string, fail: (message: string) => never):
 function stringMapAt(parent: Json, path: string, fail: (message: string) => never): Record<string, string> | undefined {
   const value = parent[path.split('.').at(-1) ?? path];
   if (value === undefined) return undefined;
-  if (!isObject(value) || !Object.values(value).every((entry) => typeof entry === 'string')) return fail(`${path} must map names to strings`);
+  if (!isObject(value) || !Object.values(value).every((entry) => typeof entry === 'string'))
+    return fail(`${path} must map names to strings`);
   return value as Record<string, string>;
 }

@@ -11,6 +11,13 @@ const run = promisify(execFile);
  * build has one Node, and the compile cache it makes fits no other).
  */
 export async function installAsBuildpackWould(dir: string): Promise<void> {
-  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeout: 240_000 });
-  await run('npm', ['run', 'gcp-build', '--silent'], { cwd: dir, timeout: 120_000, env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` } });
+  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    cwd: dir,
+    timeout: 240_000,
+  });
+  await run('npm', ['run', 'gcp-build', '--silent'], {
+    cwd: dir,
+    timeout: 120_000,
+    env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` },
+  });
 }

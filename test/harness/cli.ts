@@ -18,7 +18,9 @@ async function main(command: string | undefined): Promise<number> {
     }
     case 'up': {
       const controlPlane = await startControlPlane();
-      console.log(`control plane up: ${controlPlane.server}\n  export KUBECONFIG=${controlPlane.kubeconfigPath}\n  logs in ${controlPlane.dir}\nCtrl-C stops it.`);
+      console.log(
+        `control plane up: ${controlPlane.server}\n  export KUBECONFIG=${controlPlane.kubeconfigPath}\n  logs in ${controlPlane.dir}\nCtrl-C stops it.`,
+      );
       const keepAlive = setInterval(() => undefined, 1 << 30);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -36,7 +36,12 @@ function parseExpression(text: string): ComputeFilter {
   const [, field = '', operator = '', rawValue = ''] = match;
   const value = unquote(rawValue);
   const read = (resource: Record<string, unknown>): unknown =>
-    field.split('.').reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), resource);
+    field
+      .split('.')
+      .reduce<unknown>(
+        (node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+        resource,
+      );
   switch (operator) {
     case '=':
       return (resource) => stringOf(read(resource)) === value;

@@ -95,8 +95,9 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
   };
 
   try {
-    const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, kwokPort] =
-      await Promise.all(Array.from({ length: 6 }, getFreePort));
+    const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, kwokPort] = await Promise.all(
+      Array.from({ length: 6 }, getFreePort),
+    );
 
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const etcdPeerUrl = `http://127.0.0.1:${etcdPeerPort}`;
@@ -118,7 +119,11 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     const runtimeToken = randomBytes(24).toString('hex');
-    writeFileSync(join(dir, 'tokens.csv'), `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n${runtimeToken},${RUNTIME_USER},${RUNTIME_USER}\n`, { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'tokens.csv'),
+      `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n${runtimeToken},${RUNTIME_USER},${RUNTIME_USER}\n`,
+      { mode: 0o600 },
+    );
     const certDir = join(dir, 'apiserver-certs');
     mkdirSync(certDir);
     const server = `https://127.0.0.1:${apiserverPort}`;
@@ -157,7 +162,9 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       `--cert-dir=${join(dir, 'controller-manager-certs')}`,
       '--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller',
       '--use-service-account-credentials=false',
-      ...(options.controllerManagerQps ? [`--kube-api-qps=${options.controllerManagerQps}`, `--kube-api-burst=${Math.ceil(options.controllerManagerQps * 1.5)}`] : []),
+      ...(options.controllerManagerQps
+        ? [`--kube-api-qps=${options.controllerManagerQps}`, `--kube-api-burst=${Math.ceil(options.controllerManagerQps * 1.5)}`]
+        : []),
     ]);
     const scheduler = start('kube-scheduler', binaries.kubeScheduler, [
       `--kubeconfig=${kubeconfigPath}`,
@@ -283,11 +290,15 @@ function kwokStages(cachedDir: string, dir: string, readyDelay?: { readonly min:
     const guard = `    matchExpressions:\n    - key: '.metadata.annotations["${FAILS_WITH}"]'\n      operator: 'DoesNotExist'\n`;
     if (!source.includes('    matchExpressions:\n')) throw new Error(`kwok's ${file} has no matchExpressions to guard`);
     const guarded = join(dir, 'pod-ready.yaml');
-    const delay = readyDelay ? `  delay:\n    durationMilliseconds: ${readyDelay.min}\n    jitterDurationMilliseconds: ${readyDelay.max}\n` : '';
+    const delay = readyDelay
+      ? `  delay:\n    durationMilliseconds: ${readyDelay.min}\n    jitterDurationMilliseconds: ${readyDelay.max}\n`
+      : '';
     if (delay && !source.includes('\n  next:\n')) throw new Error(`kwok's ${file} has no next to delay`);
     writeFileSync(guarded, source.replace('    matchExpressions:\n', guard).replace('\n  next:\n', `\n${delay}  next:\n`));
     return guarded;
   });
-  const failures = readdirSync(FAILURE_STAGES_DIR).filter((file) => file.endsWith('.yaml')).map((file) => join(FAILURE_STAGES_DIR, file));
+  const failures = readdirSync(FAILURE_STAGES_DIR)
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => join(FAILURE_STAGES_DIR, file));
   return [...files, ...failures];
 }

@@ -28,7 +28,14 @@ export interface DisksEmulator {
   stop(): Promise<void>;
 }
 
-export const EMULATED_METHODS = ['disks.insert', 'disks.get', 'disks.list', 'disks.delete', 'zoneOperations.get', 'zoneOperations.wait'] as const;
+export const EMULATED_METHODS = [
+  'disks.insert',
+  'disks.get',
+  'disks.list',
+  'disks.delete',
+  'zoneOperations.get',
+  'zoneOperations.wait',
+] as const;
 export type EmulatedMethod = (typeof EMULATED_METHODS)[number];
 
 export interface FaultSpec {
@@ -184,7 +191,11 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
     const match = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/(disks|operations)(?:\/([^/]+))?(\/wait)?$/.exec(path);
     if (!match) return undefined;
     const [, project = '', zone = '', collection, name, wait] = match;
-    const params = { project: decodeURIComponent(project), zone: decodeURIComponent(zone), name: name === undefined ? '' : decodeURIComponent(name) };
+    const params = {
+      project: decodeURIComponent(project),
+      zone: decodeURIComponent(zone),
+      name: name === undefined ? '' : decodeURIComponent(name),
+    };
     if (collection === 'disks' && !wait) {
       if (name === undefined && httpMethod === 'POST') return { method: 'disks.insert', params };
       if (name === undefined && httpMethod === 'GET') return { method: 'disks.list', params };
@@ -198,7 +209,13 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
     return undefined;
   }
 
-  async function serve(method: EmulatedMethod, params: Record<string, string>, url: URL, req: IncomingMessage, fault: FaultSpec | undefined): Promise<unknown> {
+  async function serve(
+    method: EmulatedMethod,
+    params: Record<string, string>,
+    url: URL,
+    req: IncomingMessage,
+    fault: FaultSpec | undefined,
+  ): Promise<unknown> {
     const { project = '', zone = '', name = '' } = params;
     const diskPath = (diskName: string): string => `projects/${project}/zones/${zone}/disks/${diskName}`;
     switch (method) {
@@ -214,7 +231,11 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
         const failing = fault?.kind === 'operation';
         if (!failing) disks.set(key({ project, zone, name: disk.name }), disk);
         return startOperation({
-          project, zone, type: 'insert', target: disk, ...(requestId ? { requestId } : {}),
+          project,
+          zone,
+          type: 'insert',
+          target: disk,
+          ...(requestId ? { requestId } : {}),
           ...(failing ? { failWith: { reason: fault.reason ?? 'QUOTA_EXCEEDED' } } : {}),
           complete: () => {
             disk.status = 'READY';
@@ -235,11 +256,13 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
           throw error;
         }
         const maxResults = Math.min(Number(url.searchParams.get('maxResults') ?? 500), 500);
-        if (!Number.isInteger(maxResults) || maxResults < 0) throw new ComputeError(400, 'invalid', 'Invalid value for field \'maxResults\'');
+        if (!Number.isInteger(maxResults) || maxResults < 0) throw new ComputeError(400, 'invalid', "Invalid value for field 'maxResults'");
         const pageToken = url.searchParams.get('pageToken');
         const after = pageToken ? Buffer.from(pageToken, 'base64url').toString('utf8') : '';
         const matching = [...disks.values()]
-          .filter((disk) => disk.zone === zoneLink(project, zone) && disk.name > after && filter(disk as unknown as Record<string, unknown>))
+          .filter(
+            (disk) => disk.zone === zoneLink(project, zone) && disk.name > after && filter(disk as unknown as Record<string, unknown>),
+          )
           .sort((a, b) => a.name.localeCompare(b.name));
         const items = matching.slice(0, maxResults);
         const last = items.at(-1);
@@ -259,12 +282,20 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
         const disk = disks.get(diskKey);
         if (!disk) throw new ComputeError(404, 'notFound', `The resource '${diskPath(name)}' was not found`);
         if (disk.users && disk.users.length > 0) {
-          throw new ComputeError(400, 'resourceInUseByAnotherResource', `The disk resource '${diskPath(name)}' is already being used by '${disk.users[0]}'`);
+          throw new ComputeError(
+            400,
+            'resourceInUseByAnotherResource',
+            `The disk resource '${diskPath(name)}' is already being used by '${disk.users[0]}'`,
+          );
         }
         const failing = fault?.kind === 'operation';
         if (!failing) disk.status = 'DELETING';
         return startOperation({
-          project, zone, type: 'delete', target: disk, ...(requestId ? { requestId } : {}),
+          project,
+          zone,
+          type: 'delete',
+          target: disk,
+          ...(requestId ? { requestId } : {}),
           ...(failing ? { failWith: { reason: fault.reason ?? 'INTERNAL_ERROR' } } : {}),
           complete: () => {
             disks.delete(diskKey);
@@ -274,7 +305,8 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
       case 'zoneOperations.get':
       case 'zoneOperations.wait': {
         const entry = operations.get(`${project}/${zone}/${name}`);
-        if (!entry) throw new ComputeError(404, 'notFound', `The resource 'projects/${project}/zones/${zone}/operations/${name}' was not found`);
+        if (!entry)
+          throw new ComputeError(404, 'notFound', `The resource 'projects/${project}/zones/${zone}/operations/${name}' was not found`);
         if (method === 'zoneOperations.wait') {
           // Like the real API, wait returns when the operation is done or after about two minutes.
           await Promise.race([entry.done, new Promise((resolve) => setTimeout(resolve, WAIT_LIMIT_MS).unref())]);
@@ -308,7 +340,14 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
     }
     calls[matched.method] = (calls[matched.method] ?? 0) + 1;
     if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
-      sendComputeError(res, new ComputeError(401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.'));
+      sendComputeError(
+        res,
+        new ComputeError(
+          401,
+          'required',
+          'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        ),
+      );
       return;
     }
     const fault = takeFault(matched.method);
@@ -332,7 +371,8 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
   }
 
   function injectFault(fault: FaultSpec): void {
-    if (!EMULATED_METHODS.includes(fault.method)) throw new ComputeError(400, 'invalid', `unknown method ${String(fault.method)}; one of ${EMULATED_METHODS.join(', ')}`);
+    if (!EMULATED_METHODS.includes(fault.method))
+      throw new ComputeError(400, 'invalid', `unknown method ${String(fault.method)}; one of ${EMULATED_METHODS.join(', ')}`);
     faults.push({ ...fault, count: fault.count ?? 1 });
   }
 
@@ -359,7 +399,10 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
       if (users.length > 0) disk.users = users;
       else delete disk.users;
     },
-    disks: (where) => [...disks.values()].filter((disk) => !where || disk.zone === zoneLink(where.project, where.zone)).map((disk) => structuredClone(disk)),
+    disks: (where) =>
+      [...disks.values()]
+        .filter((disk) => !where || disk.zone === zoneLink(where.project, where.zone))
+        .map((disk) => structuredClone(disk)),
     get calls() {
       return { ...calls };
     },
@@ -376,15 +419,24 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
   function validateDisk(body: Record<string, unknown>, where: { project: string; zone: string; selfLinkBase: string }): Disk {
     const { name, sizeGb, type, labels, description } = body;
     if (typeof name !== 'string' || !NAME.test(name)) {
-      throw new ComputeError(400, 'invalid', `Invalid value for field 'resource.name': '${String(name)}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`);
+      throw new ComputeError(
+        400,
+        'invalid',
+        `Invalid value for field 'resource.name': '${String(name)}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`,
+      );
     }
     const size = sizeGb === undefined ? '10' : String(sizeGb);
     if (!/^[1-9]\d*$/.test(size)) throw new ComputeError(400, 'invalid', `Invalid value for field 'resource.sizeGb': '${size}'.`);
     if (labels !== undefined) {
-      if (labels === null || typeof labels !== 'object') throw new ComputeError(400, 'invalid', "Invalid value for field 'resource.labels'");
+      if (labels === null || typeof labels !== 'object')
+        throw new ComputeError(400, 'invalid', "Invalid value for field 'resource.labels'");
       for (const [labelKey, labelValue] of Object.entries(labels)) {
         if (!LABEL_KEY.test(labelKey) || typeof labelValue !== 'string' || !LABEL_VALUE.test(labelValue)) {
-          throw new ComputeError(400, 'invalid', `Invalid value for field 'resource.labels': '${labelKey}'. Label keys and values can only contain lowercase letters, numeric characters, underscores and dashes.`);
+          throw new ComputeError(
+            400,
+            'invalid',
+            `Invalid value for field 'resource.labels': '${labelKey}'. Label keys and values can only contain lowercase letters, numeric characters, underscores and dashes.`,
+          );
         }
       }
     }

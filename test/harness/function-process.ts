@@ -23,12 +23,22 @@ export interface FunctionProcess {
  * `--target` and `--source`, as its own Node process (Node 22 strips the
  * TypeScript types), configured by `env`.
  */
-export async function startFunctionProcess(options: { name: FunctionName; env: Record<string, string>; logFile: string; port?: number }): Promise<FunctionProcess> {
+export async function startFunctionProcess(options: {
+  name: FunctionName;
+  env: Record<string, string>;
+  logFile: string;
+  port?: number;
+}): Promise<FunctionProcess> {
   const port = options.port ?? (await getFreePort());
   const child = startProcess({
     name: `function-${options.name}`,
     command: process.execPath,
-    args: [FRAMEWORK_MAIN, `--target=${options.name}`, `--source=${join(REPO_ROOT, 'functions', options.name, 'index.ts')}`, `--port=${port}`],
+    args: [
+      FRAMEWORK_MAIN,
+      `--target=${options.name}`,
+      `--source=${join(REPO_ROOT, 'functions', options.name, 'index.ts')}`,
+      `--port=${port}`,
+    ],
     logFile: options.logFile,
     env: { ...process.env, ...options.env, NODE_ENV: 'production' },
   });

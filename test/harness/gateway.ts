@@ -46,7 +46,9 @@ export async function startGateway(): Promise<Gateway> {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
-    upstream.on('error', (error) => sendJson(res, 502, { error: { code: 502, status: 'UNAVAILABLE', message: `gateway: ${error.message}` } }));
+    upstream.on('error', (error) =>
+      sendJson(res, 502, { error: { code: 502, status: 'UNAVAILABLE', message: `gateway: ${error.message}` } }),
+    );
     req.pipe(upstream);
   }
 

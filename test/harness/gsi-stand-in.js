@@ -6,7 +6,11 @@
   const issuer = new URL(document.currentScript.src).origin;
   let settings;
   const signIn = async (email) => {
-    const response = await fetch(`${issuer}/gsi/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, client_id: settings.client_id }) });
+    const response = await fetch(`${issuer}/gsi/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, client_id: settings.client_id }),
+    });
     if (!response.ok) throw new Error(`the local issuer answered ${response.status}`);
     const { credential } = await response.json();
     settings.callback({ credential, select_by: 'btn' });

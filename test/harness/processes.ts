@@ -134,7 +134,12 @@ export async function waitUntil(
 export function removeWhenParentDies(dir: string): () => void {
   const sentinel = spawn(
     'sh',
-    ['-c', 'while read -r _; do :; done; for i in 1 2 3 4 5; do rm -rf "$1" 2>/dev/null && [ ! -e "$1" ] && exit 0; sleep 1; done', 'sentinel', dir],
+    [
+      '-c',
+      'while read -r _; do :; done; for i in 1 2 3 4 5; do rm -rf "$1" 2>/dev/null && [ ! -e "$1" ] && exit 0; sleep 1; done',
+      'sentinel',
+      dir,
+    ],
     { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
   );
   sentinel.unref();

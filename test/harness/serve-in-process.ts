@@ -23,10 +23,17 @@ export interface FunctionUrls {
  * framework, on loopback. Create's runtime has everything destroy's and list's
  * have, so one runtime (one set of clients) serves all three.
  */
-export async function serveInProcess(runtime: CreateRuntime, log: (line: string) => void = () => undefined): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
+export async function serveInProcess(
+  runtime: CreateRuntime,
+  log: (line: string) => void = () => undefined,
+): Promise<{ urls: FunctionUrls; stop: () => Promise<void> }> {
   installJsonFrameworkErrors({ functionName: 'in-process', log });
   const id = randomBytes(4).toString('hex');
-  const handlers = { create: makeCreateHandler(runtime, log), destroy: makeDestroyHandler(runtime, log), list: makeListHandler(runtime, log, DASHBOARD_DIR) };
+  const handlers = {
+    create: makeCreateHandler(runtime, log),
+    destroy: makeDestroyHandler(runtime, log),
+    list: makeListHandler(runtime, log, DASHBOARD_DIR),
+  };
   const servers: Server[] = [];
   const urls: Record<string, string> = {};
   for (const [name, handler] of Object.entries(handlers)) {

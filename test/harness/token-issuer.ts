@@ -80,7 +80,9 @@ const base64url = (value: Buffer | string): string => Buffer.from(value).toStrin
 
 /** A stable numeric subject per email, as Google's `sub` is a numeric string. */
 function subjectFor(email: string): string {
-  return BigInt(`0x${createHash('sha256').update(email).digest('hex').slice(0, 15)}`).toString().padStart(21, '1');
+  return BigInt(`0x${createHash('sha256').update(email).digest('hex').slice(0, 15)}`)
+    .toString()
+    .padStart(21, '1');
 }
 
 const GSI_STAND_IN = new URL('./gsi-stand-in.js', import.meta.url);
@@ -173,7 +175,10 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
         sendJson(res, 400, { error: 'email and client_id are required' });
         return;
       }
-      const claims = { ...claimsFor({ email: body.email, audience: body.client_id, expiresInSeconds: signInSeconds }), azp: body.client_id };
+      const claims = {
+        ...claimsFor({ email: body.email, audience: body.client_id, expiresInSeconds: signInSeconds }),
+        azp: body.client_id,
+      };
       sendJson(res, 200, { credential: signJwt({}, claims) });
       return;
     }

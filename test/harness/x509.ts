@@ -6,7 +6,9 @@ import forge from 'node-forge';
 
 /** A PEM self-signed certificate for `privateKey` (RSA), valid from `notBefore` to `notAfter`. */
 export function selfSignedCertificatePem(options: { privateKey: KeyObject; commonName: string; notBefore: Date; notAfter: Date }): string {
-  const key = forge.pki.privateKeyFromPem(options.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
+  const key = forge.pki.privateKeyFromPem(
+    options.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
+  ) as forge.pki.rsa.PrivateKey;
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
   certificate.serialNumber = `01${randomBytes(8).toString('hex')}`; // positive, as DER integers must be

@@ -19,10 +19,14 @@ describe('npm run local (the main job on one machine)', () => {
     local.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     local.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
-      const urls = await eventually(async () => {
-        const match = /create\s+POST\s+(\S+)\n\s+destroy\s+POST\s+(\S+)\n\s+list\s+GET\s+(\S+)/.exec(output);
-        return match ? { create: match[1]!, destroy: match[2]!, list: match[3]! } : undefined;
-      }, 90_000, `npm run local to print its URLs; output so far:\n${output}`);
+      const urls = await eventually(
+        async () => {
+          const match = /create\s+POST\s+(\S+)\n\s+destroy\s+POST\s+(\S+)\n\s+list\s+GET\s+(\S+)/.exec(output);
+          return match ? { create: match[1]!, destroy: match[2]!, list: match[3]! } : undefined;
+        },
+        90_000,
+        `npm run local to print its URLs; output so far:\n${output}`,
+      );
       const token = execFileSync(process.execPath, ['local/token.ts', 'ada@example.com'], { cwd: ROOT, env }).toString().trim();
       const headers = { authorization: `Bearer ${token}` };
 

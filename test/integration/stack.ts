@@ -16,7 +16,12 @@ export const ZONE = 'us-central1-c';
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../../templates/syncbased-deployment.json.hbs', import.meta.url));
 
 /** The allocator's environment for a namespace, emulator and issuer. */
-export function allocatorEnv(options: { namespace: string; emulator: DisksEmulator; issuer: TokenIssuer; overrides?: Record<string, string> }): Record<string, string> {
+export function allocatorEnv(options: {
+  namespace: string;
+  emulator: DisksEmulator;
+  issuer: TokenIssuer;
+  overrides?: Record<string, string>;
+}): Record<string, string> {
   return {
     ALLOCATOR_SERVER_NAME: 'syncbased',
     ALLOCATOR_TEMPLATE: DEFAULT_TEMPLATE,
@@ -92,12 +97,19 @@ export interface CallResult<T = Record<string, unknown>> {
 }
 
 /** Calls a function URL with a bearer token (if given) and a JSON body (if given). */
-export async function call<T = Record<string, unknown>>(url: string, init: { token?: string; method?: string; body?: unknown; rawBody?: string; query?: string } = {}): Promise<CallResult<T>> {
+export async function call<T = Record<string, unknown>>(
+  url: string,
+  init: { token?: string; method?: string; body?: unknown; rawBody?: string; query?: string } = {},
+): Promise<CallResult<T>> {
   const headers: Record<string, string> = {};
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
   const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${url}/${init.query ?? ''}`, { method: init.method ?? 'POST', headers, ...(body === undefined ? {} : { body }) });
+  const response = await fetch(`${url}/${init.query ?? ''}`, {
+    method: init.method ?? 'POST',
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
 }

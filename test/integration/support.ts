@@ -10,7 +10,10 @@ export function testKubeConfig(): KubeConfig {
 }
 
 /** Creates a fresh namespace for one test file and returns its name and a remover. */
-export async function createTestNamespace(kubeConfig: KubeConfig, prefix: string): Promise<{ namespace: string; remove: () => Promise<void> }> {
+export async function createTestNamespace(
+  kubeConfig: KubeConfig,
+  prefix: string,
+): Promise<{ namespace: string; remove: () => Promise<void> }> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name: namespace } } });

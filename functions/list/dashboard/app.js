@@ -133,9 +133,15 @@ async function refresh() {
     else if (instance.state === 'ready') {
       following.delete(name);
       setStatus(`${name} is ready (${what}).`);
-    } else setStatus(`${what} ${name}: ${instance.state}${instance.problems.length ? `: ${instance.problems.map((p) => p.reason).join(', ')}` : ''}…`);
+    } else
+      setStatus(
+        `${what} ${name}: ${instance.state}${instance.problems.length ? `: ${instance.problems.map((p) => p.reason).join(', ')}` : ''}…`,
+      );
   }
-  if (following.size > 0 || instances.some((instance) => instance.state === 'starting' || instance.state === 'failing' || instance.state === 'deleting')) {
+  if (
+    following.size > 0 ||
+    instances.some((instance) => instance.state === 'starting' || instance.state === 'failing' || instance.state === 'deleting')
+  ) {
     pollTimer = setTimeout(refresh, POLL_MS);
   }
 }
@@ -149,11 +155,38 @@ async function createInstance() {
 }
 
 const ACTIONS = {
-  extend: { label: 'Extend', doing: 'Extending', run: (name) => api('create', '/extend', { body: { name } }), done: (i) => `${i.name} now expires ${i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}.` },
-  suspend: { label: 'Suspend', doing: 'Suspending', run: (name) => api('destroy', '/suspend', { body: { name } }), done: (i) => `${i.name} is suspended.` },
-  resume: { label: 'Resume', doing: 'Resuming', run: (name) => api('create', '/resume', { body: { name, wait: false } }), follow: 'resumed' },
-  reset: { label: 'Reset', doing: 'Resetting', confirm: 'Reset wipes the instance\u2019s disk and starts it again. Its name and mount name stay.', run: (name) => api('destroy', '/reset', { body: { name, wait: false } }), follow: 'reset' },
-  destroy: { label: 'Destroy', doing: 'Destroying', confirm: 'Destroy removes the instance and its disk for good.', run: (name) => api('destroy', '', { body: { name } }), done: (i) => `${i.name} is destroyed.` },
+  extend: {
+    label: 'Extend',
+    doing: 'Extending',
+    run: (name) => api('create', '/extend', { body: { name } }),
+    done: (i) => `${i.name} now expires ${i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}.`,
+  },
+  suspend: {
+    label: 'Suspend',
+    doing: 'Suspending',
+    run: (name) => api('destroy', '/suspend', { body: { name } }),
+    done: (i) => `${i.name} is suspended.`,
+  },
+  resume: {
+    label: 'Resume',
+    doing: 'Resuming',
+    run: (name) => api('create', '/resume', { body: { name, wait: false } }),
+    follow: 'resumed',
+  },
+  reset: {
+    label: 'Reset',
+    doing: 'Resetting',
+    confirm: 'Reset wipes the instance\u2019s disk and starts it again. Its name and mount name stay.',
+    run: (name) => api('destroy', '/reset', { body: { name, wait: false } }),
+    follow: 'reset',
+  },
+  destroy: {
+    label: 'Destroy',
+    doing: 'Destroying',
+    confirm: 'Destroy removes the instance and its disk for good.',
+    run: (name) => api('destroy', '', { body: { name } }),
+    done: (i) => `${i.name} is destroyed.`,
+  },
 };
 
 async function runAction(kind, name, button) {
@@ -199,7 +232,14 @@ function renderInstance(instance) {
   const id = `instance-${instance.name}`;
   const mount = el('code', { text: instance.mountName });
   const copy = el('button', { type: 'button', 'aria-label': `Copy the mount name of ${instance.name}`, text: 'Copy' });
-  copy.addEventListener('click', () => void navigator.clipboard.writeText(instance.mountName).then(() => setStatus(`Copied ${instance.mountName}.`), () => setStatus(`Copy failed; the mount name is ${instance.mountName}.`)));
+  copy.addEventListener(
+    'click',
+    () =>
+      void navigator.clipboard.writeText(instance.mountName).then(
+        () => setStatus(`Copied ${instance.mountName}.`),
+        () => setStatus(`Copy failed; the mount name is ${instance.mountName}.`),
+      ),
+  );
   const details = el(
     'dl',
     {},
@@ -211,10 +251,19 @@ function renderInstance(instance) {
     el('dd', { 'data-expires': instance.expiresAt ?? '' }),
     ...(instance.owner !== session.email ? [el('dt', { text: 'Owner' }), el('dd', { text: instance.owner })] : []),
   );
-  const problems = el('ul', { class: 'problems', 'aria-label': `Problems of ${instance.name}` }, ...instance.problems.map((p) => el('li', {}, el('strong', { text: p.reason }), `: ${p.message}`)));
+  const problems = el(
+    'ul',
+    { class: 'problems', 'aria-label': `Problems of ${instance.name}` },
+    ...instance.problems.map((p) => el('li', {}, el('strong', { text: p.reason }), `: ${p.message}`)),
+  );
   const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', 'reset', 'destroy'];
   const buttons = kinds.map((kind) => {
-    const button = el('button', { type: 'button', class: kind === 'destroy' ? 'danger' : '', 'aria-label': `${ACTIONS[kind].label} ${instance.name}`, text: ACTIONS[kind].label });
+    const button = el('button', {
+      type: 'button',
+      class: kind === 'destroy' ? 'danger' : '',
+      'aria-label': `${ACTIONS[kind].label} ${instance.name}`,
+      text: ACTIONS[kind].label,
+    });
     if (instance.state === 'deleting') button.disabled = true;
     button.addEventListener('click', () => void runAction(kind, instance.name, button));
     return button;

@@ -26,7 +26,10 @@ export interface StandInState {
 
 class Refusal extends Error {}
 
-function parse(tool: 'gcloud' | 'kubectl', argv: string[]): { path: string; spec: CommandSpec; flags: Map<string, string | true>; positionals: string[] } {
+function parse(
+  tool: 'gcloud' | 'kubectl',
+  argv: string[],
+): { path: string; spec: CommandSpec; flags: Map<string, string | true>; positionals: string[] } {
   const table = tool === 'gcloud' ? GCLOUD : KUBECTL;
   const words = argv.filter((arg) => !arg.startsWith('-'));
   let path = '';
@@ -65,13 +68,28 @@ function parse(tool: 'gcloud' | 'kubectl', argv: string[]): { path: string; spec
   for (const [name, needed] of Object.entries(spec.needs ?? {})) {
     if (flags.has(name) && !flags.has(needed)) throw new Refusal(`(${tool} ${path}) argument ${name}: ${needed} must be specified.`);
   }
-  if (spec.positionals >= 0 && positionals.length !== spec.positionals) throw new Refusal(`(${tool} ${path}) expected ${spec.positionals} positional argument(s), got ${positionals.length}`);
+  if (spec.positionals >= 0 && positionals.length !== spec.positionals)
+    throw new Refusal(`(${tool} ${path}) expected ${spec.positionals} positional argument(s), got ${positionals.length}`);
   return { path, spec, flags, positionals };
 }
 
 function load(file: string): StandInState {
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as StandInState;
-  return { projectNumber: '123456789012', calls: [], services: [], serviceAccounts: [], roles: {}, bindings: [], functions: {}, jobs: {}, namespaces: ['default'], objects: [], images: [], metrics: {}, policies: {} };
+  return {
+    projectNumber: '123456789012',
+    calls: [],
+    services: [],
+    serviceAccounts: [],
+    roles: {},
+    bindings: [],
+    functions: {},
+    jobs: {},
+    namespaces: ['default'],
+    objects: [],
+    images: [],
+    metrics: {},
+    policies: {},
+  };
 }
 
 const value = (flags: Map<string, string | true>, name: string): string => String(flags.get(name) ?? '');
@@ -91,37 +109,48 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
       return value(flags, '--format') === 'value(projectNumber)' ? `${state.projectNumber}\n` : `projectNumber: '${state.projectNumber}'\n`;
     case 'gcloud projects add-iam-policy-binding':
     case 'gcloud iam service-accounts add-iam-policy-binding': {
-      if (path.startsWith('iam') && !state.serviceAccounts.includes(first)) throw new Refusal(`(gcloud.${path.replaceAll(' ', '.')}) NOT_FOUND: Unknown service account ${first}`);
+      if (path.startsWith('iam') && !state.serviceAccounts.includes(first))
+        throw new Refusal(`(gcloud.${path.replaceAll(' ', '.')}) NOT_FOUND: Unknown service account ${first}`);
       const binding = `${first} ${value(flags, '--member')} ${value(flags, '--role')}`;
       if (!state.bindings.includes(binding)) state.bindings.push(binding);
       return 'Updated IAM policy.\n';
     }
     case 'gcloud iam service-accounts create': {
       const email = `${first}@${project}.iam.gserviceaccount.com`;
-      if (state.serviceAccounts.includes(email)) throw new Refusal(`(gcloud.iam.service-accounts.create) Resource in projects [${project}] is the subject of a conflict: Service account ${first} already exists within project projects/${project}.`);
+      if (state.serviceAccounts.includes(email))
+        throw new Refusal(
+          `(gcloud.iam.service-accounts.create) Resource in projects [${project}] is the subject of a conflict: Service account ${first} already exists within project projects/${project}.`,
+        );
       state.serviceAccounts.push(email);
       return `Created service account [${first}].\n`;
     }
     case 'gcloud iam service-accounts describe':
-      if (!state.serviceAccounts.includes(first)) throw new Refusal(`(gcloud.iam.service-accounts.describe) NOT_FOUND: Unknown service account`);
+      if (!state.serviceAccounts.includes(first))
+        throw new Refusal(`(gcloud.iam.service-accounts.describe) NOT_FOUND: Unknown service account`);
       return `email: ${first}\n`;
     case 'gcloud iam roles create':
-      if (state.roles[`${project}/${first}`]) throw new Refusal(`(gcloud.iam.roles.create) ALREADY_EXISTS: A role named ${first} in projects/${project} already exists.`);
+      if (state.roles[`${project}/${first}`])
+        throw new Refusal(`(gcloud.iam.roles.create) ALREADY_EXISTS: A role named ${first} in projects/${project} already exists.`);
       state.roles[`${project}/${first}`] = value(flags, '--permissions').split(',');
       return `Created role [${first}].\n`;
     case 'gcloud iam roles update':
-      if (!state.roles[`${project}/${first}`]) throw new Refusal(`(gcloud.iam.roles.update) NOT_FOUND: The role named projects/${project}/roles/${first} was not found.`);
+      if (!state.roles[`${project}/${first}`])
+        throw new Refusal(`(gcloud.iam.roles.update) NOT_FOUND: The role named projects/${project}/roles/${first} was not found.`);
       if (flags.has('--permissions')) state.roles[`${project}/${first}`] = value(flags, '--permissions').split(',');
       return `name: projects/${project}/roles/${first}\n`;
     case 'gcloud iam roles describe':
-      if (!state.roles[`${project}/${first}`]) throw new Refusal(`(gcloud.iam.roles.describe) NOT_FOUND: The role named projects/${project}/roles/${first} was not found.`);
+      if (!state.roles[`${project}/${first}`])
+        throw new Refusal(`(gcloud.iam.roles.describe) NOT_FOUND: The role named projects/${project}/roles/${first} was not found.`);
       return `name: projects/${project}/roles/${first}\n`;
     case 'gcloud container clusters get-credentials':
-      if (!flags.has('--location') && !flags.has('--zone') && !flags.has('--region')) throw new Refusal('(gcloud.container.clusters.get-credentials) One of [--location, --zone, --region] must be supplied.');
+      if (!flags.has('--location') && !flags.has('--zone') && !flags.has('--region'))
+        throw new Refusal('(gcloud.container.clusters.get-credentials) One of [--location, --zone, --region] must be supplied.');
       state.kubeContext = `gke_${project}_${value(flags, '--location') || value(flags, '--zone') || value(flags, '--region')}_${first}`;
       return 'kubeconfig entry generated.\n';
     case 'gcloud builds get-default-service-account':
-      return value(flags, '--format') === 'value(serviceAccountEmail)' ? `projects/${project}/serviceAccounts/${state.projectNumber}-compute@developer.gserviceaccount.com\n` : '';
+      return value(flags, '--format') === 'value(serviceAccountEmail)'
+        ? `projects/${project}/serviceAccounts/${state.projectNumber}-compute@developer.gserviceaccount.com\n`
+        : '';
     case 'gcloud functions deploy': {
       const fn = (state.functions[located(first)] ??= { revisions: 0, traffic: 'latest', env: '', audiences: [] });
       fn.revisions += 1;
@@ -150,14 +179,19 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
     case 'gcloud logging metrics create':
     case 'gcloud logging metrics update': {
       const exists = state.metrics[first] !== undefined;
-      if (path.endsWith('create') && exists) throw new Refusal(`(gcloud.logging.metrics.create) ALREADY_EXISTS: Metric ${first} already exists.`);
-      if (path.endsWith('update') && !exists) throw new Refusal(`(gcloud.logging.metrics.update) NOT_FOUND: Metric ${first} does not exist.`);
+      if (path.endsWith('create') && exists)
+        throw new Refusal(`(gcloud.logging.metrics.create) ALREADY_EXISTS: Metric ${first} already exists.`);
+      if (path.endsWith('update') && !exists)
+        throw new Refusal(`(gcloud.logging.metrics.update) NOT_FOUND: Metric ${first} does not exist.`);
       state.metrics[first] = loadYaml(readFileSync(value(flags, '--config-from-file'), 'utf8'));
       return '';
     }
     case 'gcloud alpha monitoring policies list': {
       const wanted = /displayName="([^"]+)"/.exec(value(flags, '--filter'))?.[1];
-      return Object.entries(state.policies).filter(([, policy]) => (policy as { displayName?: string }).displayName === wanted).map(([name]) => `${name}\n`).join('');
+      return Object.entries(state.policies)
+        .filter(([, policy]) => (policy as { displayName?: string }).displayName === wanted)
+        .map(([name]) => `${name}\n`)
+        .join('');
     }
     case 'gcloud alpha monitoring policies create': {
       const name = `projects/${project}/alertPolicies/${Object.keys(state.policies).length + 1}`;
@@ -177,7 +211,8 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
     case 'gcloud scheduler jobs create http':
     case 'gcloud scheduler jobs update http': {
       const exists = state.jobs[located(first)] !== undefined;
-      if (path.includes('create') && exists) throw new Refusal(`(gcloud.scheduler.jobs.create.http) ALREADY_EXISTS: Job ${first} already exists.`);
+      if (path.includes('create') && exists)
+        throw new Refusal(`(gcloud.scheduler.jobs.create.http) ALREADY_EXISTS: Job ${first} already exists.`);
       if (path.includes('update') && !exists) throw new Refusal(`(gcloud.scheduler.jobs.update.http) NOT_FOUND: Job not found.`);
       state.jobs[located(first)] = { ...state.jobs[located(first)], ...Object.fromEntries([...flags].map(([k, v]) => [k, String(v)])) };
       return '';

@@ -60,7 +60,11 @@ describe('the allocator CLI against a local allocator', () => {
 
     expect((await allocatorCli(['list'], as('kim@example.com'))).stdout).toBe(`${name}\n`);
     const long = await allocatorCli(['list', '-l'], as('kim@example.com'));
-    expect(long.stdout).toMatch(new RegExp(`^Name:\\s+${name}\\nState:\\s+ready\\nMountName:\\s+/ns.test/allocated/${name}\\nOwner:\\s+kim@example.com\\nCreated:.*ago\\)\\nReplicas:\\s+1/1 ready\\nVersion:\\s+v1\\nDisk:\\s+${name}\\nExpires:\\s+never\\nAccessList:\\s+kim@example.com, admin@example.com\\n$`));
+    expect(long.stdout).toMatch(
+      new RegExp(
+        `^Name:\\s+${name}\\nState:\\s+ready\\nMountName:\\s+/ns.test/allocated/${name}\\nOwner:\\s+kim@example.com\\nCreated:.*ago\\)\\nReplicas:\\s+1/1 ready\\nVersion:\\s+v1\\nDisk:\\s+${name}\\nExpires:\\s+never\\nAccessList:\\s+kim@example.com, admin@example.com\\n$`,
+      ),
+    );
     const json = JSON.parse((await allocatorCli(['list', '--json'], as('kim@example.com'))).stdout) as { name: string }[];
     expect(json.map((i) => i.name)).toEqual([name]);
 
@@ -82,22 +86,32 @@ describe('the allocator CLI against a local allocator', () => {
     const second = await allocatorCli(['create', '--no-wait'], as('max@example.com'));
     const third = await allocatorCli(['create', '--no-wait'], as('max@example.com'));
     expect([first.code, second.code, third.code]).toEqual([0, 0, 1]);
-    expect(third.stderr).toBe('allocator: create failed: you already have 2 instances, the most allowed per user; destroy one first (429 RESOURCE_EXHAUSTED)\n');
+    expect(third.stderr).toBe(
+      'allocator: create failed: you already have 2 instances, the most allowed per user; destroy one first (429 RESOURCE_EXHAUSTED)\n',
+    );
     expect((await allocatorCli(['destroy', first.stdout.trim(), second.stdout.trim()], as('max@example.com'))).code).toBe(0);
 
     const missing = await allocatorCli(['destroy', 'syncbased-00000000'], as('max@example.com'));
-    expect(missing).toMatchObject({ code: 1, stderr: 'allocator: destroy syncbased-00000000: instance syncbased-00000000 not found (404 NOT_FOUND)\n' });
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: 'allocator: destroy syncbased-00000000: instance syncbased-00000000 not found (404 NOT_FOUND)\n',
+    });
   });
 
   it('says a bad token is refused', async () => {
     const run = await allocatorCli(['list', '--token', 'not-a-token']);
-    expect(run).toMatchObject({ code: 1, stderr: 'allocator: list failed: malformed token: expected three dot-separated parts (401 UNAUTHENTICATED)\n' });
+    expect(run).toMatchObject({
+      code: 1,
+      stderr: 'allocator: list failed: malformed token: expected three dot-separated parts (401 UNAUTHENTICATED)\n',
+    });
   });
 
   it('says which identity to set up when there is none', async () => {
     const run = await allocatorCli(['list']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/no Google identity found \(google-auth-library: Could not load the default credentials.*; gcloud: .+\)\. Either pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/);
+    expect(run.stderr).toMatch(
+      /no Google identity found \(google-auth-library: Could not load the default credentials.*; gcloud: .+\)\. Either pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/,
+    );
   });
 
   it.each([
@@ -120,10 +134,14 @@ describe('the allocator CLI against a local allocator', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('destroys the instance of run when it gets %s mid-command', async (signal) => {
-    const child = spawn(process.execPath, ['cli/bin.ts', 'run', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME"; exec sleep 30'], {
-      cwd: ROOT,
-      env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...as('pia@example.com') },
-    });
+    const child = spawn(
+      process.execPath,
+      ['cli/bin.ts', 'run', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME"; exec sleep 30'],
+      {
+        cwd: ROOT,
+        env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...as('pia@example.com') },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -136,15 +154,24 @@ describe('the allocator CLI against a local allocator', () => {
     expect((await allocatorCli(['list'], as('pia@example.com'))).stdout).toBe('');
   });
 
-  it('holds run\'s instance on a lease it renews while the command runs; once run is SIGKILLed, the next sweep after the lease destroys it', async () => {
-    const child = spawn(process.execPath, ['cli/bin.ts', 'run', '--lease', '3', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME $$"; exec sleep 60'], {
-      cwd: ROOT,
-      env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...as('kai@example.com') },
-    });
+  it("holds run's instance on a lease it renews while the command runs; once run is SIGKILLed, the next sweep after the lease destroys it", async () => {
+    const child = spawn(
+      process.execPath,
+      ['cli/bin.ts', 'run', '--lease', '3', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME $$"; exec sleep 60'],
+      {
+        cwd: ROOT,
+        env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...as('kai@example.com') },
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const [, name, shellPid] = await eventually(async () => /started (syncbased-[0-9a-f]{8}) (\d+)/.exec(stdout) ?? undefined, 30_000, 'the command to start');
-    const sweep = async () => (await call<{ expired: { name: string }[] }>(`${stack.urls.destroy}/sweep`, { token: stack.tokenFor(ADMIN), body: {} })).body;
+    const [, name, shellPid] = await eventually(
+      async () => /started (syncbased-[0-9a-f]{8}) (\d+)/.exec(stdout) ?? undefined,
+      30_000,
+      'the command to start',
+    );
+    const sweep = async () =>
+      (await call<{ expired: { name: string }[] }>(`${stack.urls.destroy}/sweep`, { token: stack.tokenFor(ADMIN), body: {} })).body;
     // Alive for longer than the lease: renewed, so not expired.
     await new Promise((resolve) => setTimeout(resolve, 4_500));
     expect((await sweep()).expired.map((e) => e.name)).not.toContain(name);
@@ -166,12 +193,24 @@ describe('the allocator CLI against a local allocator', () => {
     const reset = await allocatorCli(['reset', name, '--json'], as('lou@example.com'));
     expect(reset.code).toBe(0);
     expect(JSON.parse(reset.stdout)).toMatchObject({ name, state: 'ready' });
-    expect(await allocatorCli(['suspend', 'syncbased-00000000'], as('lou@example.com'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/not found \(404 NOT_FOUND\)/) });
+    expect(await allocatorCli(['suspend', 'syncbased-00000000'], as('lou@example.com'))).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/not found \(404 NOT_FOUND\)/),
+    });
     expect((await allocatorCli(['destroy', name], as('lou@example.com'))).code).toBe(0);
   });
 
   it('runs a command against a fresh instance, exits with its status and leaves nothing behind', async () => {
-    const run = await allocatorCli(['run', '--', 'sh', '-c', 'test -n "$ALLOCATOR_INSTANCE_NAME" && test -n "$ALLOCATOR_INSTANCE_MOUNT_NAME" && echo "on $ALLOCATOR_INSTANCE_NAME" && exit 3'], as('oz@example.com'));
+    const run = await allocatorCli(
+      [
+        'run',
+        '--',
+        'sh',
+        '-c',
+        'test -n "$ALLOCATOR_INSTANCE_NAME" && test -n "$ALLOCATOR_INSTANCE_MOUNT_NAME" && echo "on $ALLOCATOR_INSTANCE_NAME" && exit 3',
+      ],
+      as('oz@example.com'),
+    );
     expect(run.code).toBe(3);
     const name = /on (syncbased-[0-9a-f]{8})/.exec(run.stdout)?.[1];
     expect(name).toBeDefined();

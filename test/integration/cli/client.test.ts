@@ -30,8 +30,10 @@ describe('the typed client', () => {
     expect(await client.list()).toEqual([]);
   });
 
-  it('throws typed errors carrying the status and the server\'s error', async () => {
-    const error = await clientFor('pat@example.com').destroy('syncbased-00000000').catch((caught: unknown) => caught);
+  it("throws typed errors carrying the status and the server's error", async () => {
+    const error = await clientFor('pat@example.com')
+      .destroy('syncbased-00000000')
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AllocatorApiError);
     expect(error).toMatchObject({ status: 404, code: 'NOT_FOUND', body: { error: { code: 404, status: 'NOT_FOUND' } } });
   });
@@ -48,7 +50,11 @@ describe('the typed client', () => {
 
   it('retries through a Compute Engine outage the server answers with 503', async () => {
     stack.emulator.injectFault({ method: 'disks.insert', status: 503, count: 2 });
-    const client = new AllocatorClient({ allocator: gateway.allocatorFor('syncbase'), auth: stack.tokenFor('rae@example.com'), retry: { baseDelayMs: 50, attempts: 6 } });
+    const client = new AllocatorClient({
+      allocator: gateway.allocatorFor('syncbase'),
+      auth: stack.tokenFor('rae@example.com'),
+      retry: { baseDelayMs: 50, attempts: 6 },
+    });
     const instance = await client.create({ wait: false });
     expect((await client.list()).map((i) => i.name)).toEqual([instance.name]);
     await client.destroy(instance.name);
@@ -57,7 +63,11 @@ describe('the typed client', () => {
   it('gives up after its attempts with the last error', async () => {
     stack.emulator.injectFault({ method: 'disks.insert', status: 503, count: 100 });
     try {
-      const client = new AllocatorClient({ allocator: gateway.allocatorFor('syncbase'), auth: stack.tokenFor('sal@example.com'), retry: { baseDelayMs: 10, attempts: 2 } });
+      const client = new AllocatorClient({
+        allocator: gateway.allocatorFor('syncbase'),
+        auth: stack.tokenFor('sal@example.com'),
+        retry: { baseDelayMs: 10, attempts: 2 },
+      });
       await expect(client.create({ wait: false })).rejects.toMatchObject({ status: 503, code: 'UNAVAILABLE' });
     } finally {
       stack.emulator.clearFaults();
@@ -65,13 +75,17 @@ describe('the typed client', () => {
   });
 });
 
-describe('the client\'s lifecycle calls', () => {
+describe("the client's lifecycle calls", () => {
   it('suspends, resumes and resets, each answering the instance', async () => {
     const client = clientFor('ivy@example.com');
     const instance = await client.create();
     expect(await client.suspend(instance.name)).toMatchObject({ name: instance.name, state: 'suspended' });
     expect(await client.resume(instance.name)).toMatchObject({ name: instance.name, state: 'ready', readyReplicas: 1 });
-    expect(await client.reset(instance.name, { waitTimeoutSeconds: 30 })).toMatchObject({ name: instance.name, mountName: instance.mountName, state: 'ready' });
+    expect(await client.reset(instance.name, { waitTimeoutSeconds: 30 })).toMatchObject({
+      name: instance.name,
+      mountName: instance.mountName,
+      state: 'ready',
+    });
     await client.destroy(instance.name);
   });
 
@@ -89,7 +103,11 @@ describe('the client\'s lifecycle calls', () => {
 
 describe('Idempotency-Key on create', () => {
   const create = (email: string, key: string) =>
-    fetch(stack.urls.create, { method: 'POST', headers: { authorization: `Bearer ${stack.tokenFor(email)}`, 'idempotency-key': key }, body: '{"wait": false}' }).then(async (r) => ({ status: r.status, body: (await r.json()) as { name: string } }));
+    fetch(stack.urls.create, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.tokenFor(email)}`, 'idempotency-key': key },
+      body: '{"wait": false}',
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { name: string } }));
 
   it('answers a repeated key with the same instance, per caller', async () => {
     const first = await create('tom@example.com', 'key-1');
@@ -98,7 +116,10 @@ describe('Idempotency-Key on create', () => {
     expect([first.status, again.status, otherCaller.status]).toEqual([201, 201, 201]);
     expect(again.body.name).toBe(first.body.name);
     expect(otherCaller.body.name).not.toBe(first.body.name);
-    for (const [email, name] of [['tom@example.com', first.body.name], ['uma@example.com', otherCaller.body.name]] as const) {
+    for (const [email, name] of [
+      ['tom@example.com', first.body.name],
+      ['uma@example.com', otherCaller.body.name],
+    ] as const) {
       expect((await call(stack.urls.destroy, { token: stack.tokenFor(email), body: { name } })).status).toBe(200);
     }
   });

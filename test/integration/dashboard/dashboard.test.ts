@@ -121,12 +121,15 @@ describe('the dashboard in a real browser', () => {
     await page.screenshot({ path: `${ARTIFACTS}/limit-reached.png`, fullPage: true });
 
     await page.getByRole('button', { name: `Destroy ${name}` }).click();
-    await page.getByRole('dialog', { name: `Destroy ${name}?` }).getByRole('button', { name: 'Destroy' }).click();
+    await page
+      .getByRole('dialog', { name: `Destroy ${name}?` })
+      .getByRole('button', { name: 'Destroy' })
+      .click();
     await expectVisible(page.getByText('No instances yet.'));
     await page.context().close();
   });
 
-  it('shows each person only their own instances, and the admin everyone\'s', async () => {
+  it("shows each person only their own instances, and the admin everyone's", async () => {
     const ada = await signedIn('ada@example.com');
     await ada.getByRole('button', { name: 'Create an instance' }).click();
     const name = (await ada.getByRole('article').first().getByRole('heading').textContent()) ?? '';
@@ -135,10 +138,10 @@ describe('the dashboard in a real browser', () => {
     const bob = await signedIn('bob@example.com');
     await expectVisible(bob.getByText('No instances yet.'));
     expect(await bob.getByRole('article').count()).toBe(0);
-    expect(await bob.getByLabel('Show everyone\'s').isVisible()).toBe(false);
+    expect(await bob.getByLabel("Show everyone's").isVisible()).toBe(false);
 
     const admin = await signedIn(ADMIN);
-    await admin.getByLabel('Show everyone\'s').check();
+    await admin.getByLabel("Show everyone's").check();
     await expectVisible(admin.getByRole('heading', { name: 'All instances' }));
     await waitForState(admin, name, 'ready');
     await expectVisible(admin.getByRole('article', { name }).getByText('ada@example.com'));

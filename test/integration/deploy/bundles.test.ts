@@ -49,12 +49,22 @@ async function serveFrom(dir: string, name: string): Promise<string> {
     args: [join(dir, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), `--target=${name}`, `--port=${port}`],
     logFile: join(work, `${name}.log`),
     // Node says which compiled code it took from the cache.
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...env, ...(name === 'create' ? { ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' } : {}) },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      NODE_DEBUG_NATIVE: 'COMPILE_CACHE',
+      ...env,
+      ...(name === 'create' ? { ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' } : {}),
+    },
     cwd: dir,
   });
   processes.push(child);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(url, { method: 'OPTIONS' })).status > 0, { timeoutMs: 30_000, what: `the ${name} bundle to serve`, describe: () => child.logTail() });
+  await waitUntil(async () => (await fetch(url, { method: 'OPTIONS' })).status > 0, {
+    timeoutMs: 30_000,
+    what: `the ${name} bundle to serve`,
+    describe: () => child.logTail(),
+  });
   return url;
 }
 
@@ -71,11 +81,11 @@ describe('per-function bundles', () => {
     for (const bundle of bundles) expect(bundle.bytes).toBeLessThan(6 * 1024 * 1024);
   });
 
-  it('require Node\'s modules and the installed packages rather than import them', () => {
+  it("require Node's modules and the installed packages rather than import them", () => {
     for (const bundle of bundles) expect(bundle.esImports).toEqual([]);
   });
 
-  it('give compute\'s clients google-gax in REST mode only: no gRPC, one google-auth-library', () => {
+  it("give compute's clients google-gax in REST mode only: no gRPC, one google-auth-library", () => {
     for (const name of ['create', 'destroy']) {
       const { modules } = bundles.find((b) => b.name === name)!;
       expect(modules).toContain('node_modules/google-gax/build/src/fallback.js');
@@ -90,12 +100,15 @@ describe('per-function bundles', () => {
       const { modules } = bundle;
       expect(modules).toContain('node_modules/@kubernetes/client-node/dist/polyfill.js');
       expect(modules).toContain('node_modules/@kubernetes/client-node/dist/watch.js');
-      for (const unused of ['exec.js', 'attach.js', 'cp.js', 'portforward.js', 'metrics.js']) expect(modules).not.toContain(`node_modules/@kubernetes/client-node/dist/${unused}`);
+      for (const unused of ['exec.js', 'attach.js', 'cp.js', 'portforward.js', 'metrics.js'])
+        expect(modules).not.toContain(`node_modules/@kubernetes/client-node/dist/${unused}`);
       expect(modules.filter((path) => /^node_modules\/(ws|tar-fs|tar-stream)\//.test(path))).toEqual([]);
       // Of undici, what client-node takes (Agent, ProxyAgent, fetch), not its mocks, caches, WebSocket or EventSource.
       expect(modules).toContain('node_modules/undici/lib/web/fetch/index.js');
       expect(modules).toContain('node_modules/undici/lib/dispatcher/proxy-agent.js');
-      expect(modules.filter((path) => /^node_modules\/undici\/(index\.js|lib\/(mock|cache|web\/websocket|web\/eventsource)\/)/.test(path))).toEqual([]);
+      expect(
+        modules.filter((path) => /^node_modules\/undici\/(index\.js|lib\/(mock|cache|web\/websocket|web\/eventsource)\/)/.test(path)),
+      ).toEqual([]);
     }
   });
 
@@ -109,7 +122,11 @@ describe('per-function bundles', () => {
     expect(existsSync(join(destroyDir, 'templates'))).toBe(false);
     expect(existsSync(join(listDir, 'templates'))).toBe(false);
 
-    const [createUrl, listUrl, destroyUrl] = await Promise.all([serveFrom(createDir, 'create'), serveFrom(listDir, 'list'), serveFrom(destroyDir, 'destroy')]);
+    const [createUrl, listUrl, destroyUrl] = await Promise.all([
+      serveFrom(createDir, 'create'),
+      serveFrom(listDir, 'list'),
+      serveFrom(destroyDir, 'destroy'),
+    ]);
     const token = stack.tokenFor('vic@example.com');
     const created = await call<{ name: string }>(createUrl, { token, body: {} });
     expect(created.status).toBe(201);
@@ -122,7 +139,11 @@ describe('per-function bundles', () => {
     expect(stack.emulator.disks()).toEqual([]);
 
     // Each started from the code its build compiled.
-    for (const [name, dir] of [['create', createDir], ['list', listDir], ['destroy', destroyDir]] as const) {
+    for (const [name, dir] of [
+      ['create', createDir],
+      ['list', listDir],
+      ['destroy', destroyDir],
+    ] as const) {
       const log = readFileSync(join(work, `${name}.log`), 'utf8');
       expect(log).toContain(`cache for ${pathToFileURL(join(dir, 'index.js')).href} was accepted`);
     }

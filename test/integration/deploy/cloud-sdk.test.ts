@@ -54,9 +54,16 @@ function buildScript(id: string, substitutions: Record<string, string>): string 
 describe('the deploy files against a checked stand-in for gcloud and kubectl', () => {
   it('refuses what the real tools refuse: an unknown flag, a missing required flag, a wrong group', () => {
     const file = join(work, 'refusals.json');
-    const refuse = (args: string[]) => spawnSync(join(STAND_IN, 'gcloud'), args, { env: { ...process.env, CLOUD_SDK_STANDIN_STATE: file }, encoding: 'utf8' });
-    expect(refuse(['scheduler', 'jobs', 'update', 'http', 'j', '--location=r', '--headers=A=b'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/unrecognized arguments: --headers/) });
-    expect(refuse(['scheduler', 'jobs', 'create', 'http', 'j', '--location=r', '--uri=https://x'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/--schedule: Must be specified/) });
+    const refuse = (args: string[]) =>
+      spawnSync(join(STAND_IN, 'gcloud'), args, { env: { ...process.env, CLOUD_SDK_STANDIN_STATE: file }, encoding: 'utf8' });
+    expect(refuse(['scheduler', 'jobs', 'update', 'http', 'j', '--location=r', '--headers=A=b'])).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/unrecognized arguments: --headers/),
+    });
+    expect(refuse(['scheduler', 'jobs', 'create', 'http', 'j', '--location=r', '--uri=https://x'])).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/--schedule: Must be specified/),
+    });
     expect(refuse(['scheduler', 'job', 'describe', 'j'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/Invalid choice/) });
   });
 
@@ -65,14 +72,25 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     const setup = `${join(ROOT, 'infra/setup.sh')} --project my-project --zone us-central1-c --cluster test-instances --namespace allocator`;
     const first = bash(setup, { state: file, cwd: ROOT });
     const afterFirst = state(file);
-    expect(afterFirst.serviceAccounts.sort()).toEqual(['allocator-runtime@my-project.iam.gserviceaccount.com', 'allocator-scheduler@my-project.iam.gserviceaccount.com']);
+    expect(afterFirst.serviceAccounts.sort()).toEqual([
+      'allocator-runtime@my-project.iam.gserviceaccount.com',
+      'allocator-scheduler@my-project.iam.gserviceaccount.com',
+    ]);
     expect(afterFirst.namespaces).toContain('allocator');
     expect(afterFirst.objects).toEqual(['Namespace//allocator', 'Role/allocator/allocator', 'RoleBinding/allocator/allocator']);
     // The build account is the project's default, asked of gcloud, and it may build.
-    expect(afterFirst.bindings).toContain('my-project serviceAccount:123456789012-compute@developer.gserviceaccount.com roles/cloudbuild.builds.builder');
+    expect(afterFirst.bindings).toContain(
+      'my-project serviceAccount:123456789012-compute@developer.gserviceaccount.com roles/cloudbuild.builds.builder',
+    );
     expect(first).toMatch(/gcloud iam roles create allocatorDisks/);
 
-    expect(Object.keys(afterFirst.metrics).sort()).toEqual(['allocator_create_latency', 'allocator_request_failures', 'allocator_server_errors', 'allocator_sweep_expired', 'allocator_sweep_orphans']);
+    expect(Object.keys(afterFirst.metrics).sort()).toEqual([
+      'allocator_create_latency',
+      'allocator_request_failures',
+      'allocator_server_errors',
+      'allocator_sweep_expired',
+      'allocator_sweep_orphans',
+    ]);
     expect(Object.values(afterFirst.policies)).toEqual([expect.objectContaining({ displayName: 'Allocator: failed creates' })]);
 
     const second = bash(setup, { state: file, cwd: ROOT });
@@ -84,7 +102,7 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     expect(Object.keys(state(file).policies)).toHaveLength(1);
   });
 
-  it('deploys the build twice, and the second deploy updates the sweep\'s job and takes back traffic from a rollback', () => {
+  it("deploys the build twice, and the second deploy updates the sweep's job and takes back traffic from a rollback", () => {
     const file = join(work, 'deploy.json');
     const cwd = buildDirectory('build');
     const substitutions = { _ALLOWED_CALLERS: '*@example.com', _DASHBOARD_CLIENT_ID: '123-abc.apps.googleusercontent.com' };
@@ -99,16 +117,25 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     writeFileSync(file, JSON.stringify(seeded));
 
     deploy();
-    expect(state(file).jobs['us-central1/syncbase-allocator-sweep']).toMatchObject({ '--headers': 'Content-Type=application/json', '--message-body': '{"dryRun": false}' });
+    expect(state(file).jobs['us-central1/syncbase-allocator-sweep']).toMatchObject({
+      '--headers': 'Content-Type=application/json',
+      '--message-body': '{"dryRun": false}',
+    });
     // The README's rollback pins a revision...
-    bash('gcloud run services update-traffic syncbase-allocator-list --region=us-central1 --to-revisions=syncbase-allocator-list-00001=100', { state: file, cwd });
+    bash(
+      'gcloud run services update-traffic syncbase-allocator-list --region=us-central1 --to-revisions=syncbase-allocator-list-00001=100',
+      { state: file, cwd },
+    );
     expect(state(file).functions['us-central1/syncbase-allocator-list']?.traffic).toBe(1);
 
     deploy();
     const after = state(file);
     expect(after.jobs['us-central1/syncbase-allocator-sweep']).toMatchObject({ '--update-headers': 'Content-Type=application/json' });
-    for (const fn of ['create', 'destroy', 'list']) expect(after.functions[`us-central1/syncbase-allocator-${fn}`]).toMatchObject({ revisions: 2, traffic: 'latest' });
+    for (const fn of ['create', 'destroy', 'list'])
+      expect(after.functions[`us-central1/syncbase-allocator-${fn}`]).toMatchObject({ revisions: 2, traffic: 'latest' });
     expect(after.functions['us-central1/syncbase-allocator-create']?.env).toBe('dist/functions/create-env.yaml');
-    expect(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')).toMatch(/ALLOCATOR_DASHBOARD_CLIENT_ID: "123-abc.apps.googleusercontent.com"/);
+    expect(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')).toMatch(
+      /ALLOCATOR_DASHBOARD_CLIENT_ID: "123-abc.apps.googleusercontent.com"/,
+    );
   });
 });

@@ -13,7 +13,10 @@ const RBAC = fileURLToPath(new URL('../../../infra/k8s/rbac.yaml', import.meta.u
 let stack: TestStack;
 beforeAll(async () => {
   // The allocator runs as a plain user with no rights but those infra/k8s/rbac.yaml grants, as in production.
-  stack = await startTestStack({ prefix: 'rbac', overrides: { ALLOCATOR_KUBECONFIG: inject('runtimeKubeconfigPath'), ALLOCATOR_MAX_INSTANCES_PER_USER: '3' } });
+  stack = await startTestStack({
+    prefix: 'rbac',
+    overrides: { ALLOCATOR_KUBECONFIG: inject('runtimeKubeconfigPath'), ALLOCATOR_MAX_INSTANCES_PER_USER: '3' },
+  });
 });
 afterAll(async () => stack?.stop());
 
@@ -59,6 +62,7 @@ describe('the allocator with exactly the RBAC of infra/k8s/rbac.yaml', () => {
     const sweep = await call<{ failed: unknown[] }>(`${stack.urls.destroy}/sweep`, { ...as(ADMIN), body: { dryRun: false } });
     expect(sweep.status).toBe(200);
     expect(sweep.body.failed).toEqual([]);
-    for (const each of [name, pending.body.name]) expect((await call(stack.urls.destroy, { ...as('rob@example.com'), body: { name: each } })).status).toBe(200);
+    for (const each of [name, pending.body.name])
+      expect((await call(stack.urls.destroy, { ...as('rob@example.com'), body: { name: each } })).status).toBe(200);
   });
 });

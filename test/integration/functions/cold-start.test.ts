@@ -35,7 +35,10 @@ async function packagesLoadedBy(name: 'create' | 'list', request: { method: stri
     process.exit(0);
   `;
   // Asynchronous: the child needs this process's token issuer and disks emulator to answer.
-  const { stdout: output } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, ...stack.env } });
+  const { stdout: output } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...stack.env },
+  });
   const result = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as { status: number; packages: string[] };
   expect(result.status).toBeLessThan(300);
   return result.packages;
@@ -47,18 +50,26 @@ describe('what each function loads', () => {
   });
 
   it('create loads it on its first request (so the check above can see it)', async () => {
-    expect(await packagesLoadedBy('create', { method: 'POST', body: '{"wait": false}' }, stack.tokenFor('ivy@example.com'))).toEqual(['@google-cloud/compute', 'google-gax', '@kubernetes/client-node']);
+    expect(await packagesLoadedBy('create', { method: 'POST', body: '{"wait": false}' }, stack.tokenFor('ivy@example.com'))).toEqual([
+      '@google-cloud/compute',
+      'google-gax',
+      '@kubernetes/client-node',
+    ]);
   });
 });
 
 describe('warming up', () => {
-  it('fetches Google\'s certificates at cold start, before any request', async () => {
+  it("fetches Google's certificates at cold start, before any request", async () => {
     const before = stack.issuer.certFetches;
     const logDir = mkdtempSync(join(tmpdir(), 'allocator-warm-'));
     const list = await startFunctionProcess({ name: 'list', env: stack.env, logFile: join(logDir, 'list.log') });
     try {
       // Only the framework's OPTIONS probe has reached it, which needs no token.
-      await waitUntil(async () => stack.issuer.certFetches > before, { timeoutMs: 10_000, what: 'the list function to fetch the certificates', describe: () => list.process.logTail() });
+      await waitUntil(async () => stack.issuer.certFetches > before, {
+        timeoutMs: 10_000,
+        what: 'the list function to fetch the certificates',
+        describe: () => list.process.logTail(),
+      });
     } finally {
       await list.stop();
       rmSync(logDir, { recursive: true, force: true });

@@ -57,7 +57,7 @@ describe('a failed create leaves nothing behind', () => {
     await expectNothingLeft();
   });
 
-  it('when the disk insert\'s answer is lost after the disk was made', async () => {
+  it("when the disk insert's answer is lost after the disk was made", async () => {
     stack.emulator.injectFault({ method: 'disks.insert', kind: 'drop', count: 5 });
     const response = await call(stack.urls.create, { token: token(), body: {} });
     expect(response.status).toBe(503);
@@ -65,14 +65,22 @@ describe('a failed create leaves nothing behind', () => {
     await expectNothingLeft(); // undone as if it had succeeded, not left for the sweep
   });
 
-  it('when the disk of a keyed create\'s name is somebody else\'s, which is left alone and answered as final', async () => {
+  it("when the disk of a keyed create's name is somebody else's, which is left alone and answered as final", async () => {
     const key = 'failures-foreign-disk';
     const name = idempotentInstanceName('syncbased', 'fay@example.com', key);
     const foreign = makeDisksApiFor(stack);
     await foreign.createDisk({ name, sizeGb: 1, type: 'pd-standard', labels: { team: 'someone-else' } });
-    const response = await fetch(stack.urls.create, { method: 'POST', headers: { authorization: `Bearer ${token()}`, 'idempotency-key': key }, body: '{}' });
+    const response = await fetch(stack.urls.create, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token()}`, 'idempotency-key': key },
+      body: '{}',
+    });
     expect(response.status).toBe(409);
-    expect(((await response.json()) as { error: unknown }).error).toEqual({ code: 409, status: 'ALREADY_EXISTS', message: `a disk named ${name} already exists and is not this allocator's; it was left alone` });
+    expect(((await response.json()) as { error: unknown }).error).toEqual({
+      code: 409,
+      status: 'ALREADY_EXISTS',
+      message: `a disk named ${name} already exists and is not this allocator's; it was left alone`,
+    });
     expect(stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name)).toEqual([name]);
     await foreign.deleteDisk(name);
     await expectNothingLeft();
@@ -112,16 +120,40 @@ describe('the HTTP contract', () => {
     ['no token', stack_urls('create'), { body: {} }, 401, 'UNAUTHENTICATED'],
     ['a token that is not a JWT', stack_urls('create'), { token: 'abc', body: {} }, 401, 'UNAUTHENTICATED'],
     ['GET on create', stack_urls('create'), { method: 'GET', tokenOf: 'fay@example.com' }, 405, 'METHOD_NOT_ALLOWED'],
-    ['PUT on destroy', stack_urls('destroy'), { method: 'PUT', tokenOf: 'fay@example.com', body: { name: 'x' } }, 405, 'METHOD_NOT_ALLOWED'],
+    [
+      'PUT on destroy',
+      stack_urls('destroy'),
+      { method: 'PUT', tokenOf: 'fay@example.com', body: { name: 'x' } },
+      405,
+      'METHOD_NOT_ALLOWED',
+    ],
     ['POST on list', stack_urls('list'), { method: 'POST', tokenOf: 'fay@example.com' }, 405, 'METHOD_NOT_ALLOWED'],
     ['malformed JSON', stack_urls('create'), { rawBody: '{"wait": tru', tokenOf: 'fay@example.com' }, 400, 'INVALID_ARGUMENT'],
     ['a JSON array', stack_urls('create'), { rawBody: '[1]', tokenOf: 'fay@example.com' }, 400, 'INVALID_ARGUMENT'],
     ['an unknown field', stack_urls('create'), { body: { replicas: 5 }, tokenOf: 'fay@example.com' }, 400, 'INVALID_ARGUMENT'],
     ['a wrong type', stack_urls('create'), { body: { wait: 'yes' }, tokenOf: 'fay@example.com' }, 400, 'INVALID_ARGUMENT'],
-    ['a body over 64 KiB', stack_urls('create'), { body: { pad: 'x'.repeat(70_000) }, tokenOf: 'fay@example.com' }, 413, 'PAYLOAD_TOO_LARGE'],
+    [
+      'a body over 64 KiB',
+      stack_urls('create'),
+      { body: { pad: 'x'.repeat(70_000) }, tokenOf: 'fay@example.com' },
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['destroy without a name', stack_urls('destroy'), { body: {}, tokenOf: 'fay@example.com' }, 400, 'INVALID_ARGUMENT'],
-    ['destroy of a name this allocator cannot have made', stack_urls('destroy'), { body: { name: 'kube-dns' }, tokenOf: 'fay@example.com' }, 400, 'INVALID_ARGUMENT'],
-    ['an unknown list parameter', stack_urls('list'), { method: 'GET', query: '?owner=bob', tokenOf: 'fay@example.com' }, 400, 'INVALID_ARGUMENT'],
+    [
+      'destroy of a name this allocator cannot have made',
+      stack_urls('destroy'),
+      { body: { name: 'kube-dns' }, tokenOf: 'fay@example.com' },
+      400,
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'an unknown list parameter',
+      stack_urls('list'),
+      { method: 'GET', query: '?owner=bob', tokenOf: 'fay@example.com' },
+      400,
+      'INVALID_ARGUMENT',
+    ],
   ] as const)('answers %s with a JSON %i', async (_label, urlOf, init, status, statusName) => {
     const { tokenOf, ...rest } = init as typeof init & { tokenOf?: string };
     const response = await call(urlOf(), { ...rest, ...(tokenOf ? { token: stack.tokenFor(tokenOf) } : {}) });
@@ -137,9 +169,16 @@ describe('the HTTP contract', () => {
     const urls = await variant({ ALLOCATOR_ALLOWED_CALLERS: '*@example.com' });
     const outsider = await call(urls.create, { token: stack.tokenFor('eve@elsewhere.org'), body: {} });
     expect(outsider.status).toBe(403);
-    expect(outsider.body.error).toMatchObject({ status: 'PERMISSION_DENIED', message: expect.stringMatching(/eve@elsewhere.org may not use this allocator/) });
+    expect(outsider.body.error).toMatchObject({
+      status: 'PERMISSION_DENIED',
+      message: expect.stringMatching(/eve@elsewhere.org may not use this allocator/),
+    });
     // *@example.com is the Workspace domain: the token's hd claim, not the email alone.
-    const workspace = stack.issuer.issueIdToken({ email: 'ida@example.com', audience: 'https://allocator.test', hostedDomain: 'example.com' });
+    const workspace = stack.issuer.issueIdToken({
+      email: 'ida@example.com',
+      audience: 'https://allocator.test',
+      hostedDomain: 'example.com',
+    });
     expect((await call(urls.list, { token: workspace, method: 'GET' })).status).toBe(200);
     const consumer = await call(urls.list, { token: stack.tokenFor('ida@example.com'), method: 'GET' });
     expect(consumer.status).toBe(403);
@@ -149,9 +188,15 @@ describe('the HTTP contract', () => {
   it('answers a 2 MB body with its 413 every time, not with a reset connection', async () => {
     const body = JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) });
     for (let run = 0; run < 8; run += 1) {
-      const response = await fetch(stack.urls.create, { method: 'POST', headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' }, body });
+      const response = await fetch(stack.urls.create, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' },
+        body,
+      });
       expect(response.status).toBe(413);
-      expect(await response.json()).toEqual({ error: { code: 413, status: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than 65536 bytes' } });
+      expect(await response.json()).toEqual({
+        error: { code: 413, status: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than 65536 bytes' },
+      });
     }
     await expectNothingLeft();
   });
@@ -163,11 +208,26 @@ describe('the HTTP contract', () => {
     try {
       expect((await call(create.url, { token: token(), rawBody: '{"wait": tru' })).status).toBe(400);
       expect((await call(create.url, { token: token(), body: { pad: 'x'.repeat(70_000) } })).status).toBe(413);
-      const lines = await eventually(async () => {
-        const logged = readFileSync(logFile, 'utf8').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { severity: string; httpRequest: { requestMethod: string; status: number }; message: string; error?: string })
-          .filter((line) => line.httpRequest.requestMethod === 'POST'); // not the harness's readiness probes
-        return logged.length >= 2 ? logged : undefined;
-      }, 10_000, 'two request log lines');
+      const lines = await eventually(
+        async () => {
+          const logged = readFileSync(logFile, 'utf8')
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map(
+              (line) =>
+                JSON.parse(line) as {
+                  severity: string;
+                  httpRequest: { requestMethod: string; status: number };
+                  message: string;
+                  error?: string;
+                },
+            )
+            .filter((line) => line.httpRequest.requestMethod === 'POST'); // not the harness's readiness probes
+          return logged.length >= 2 ? logged : undefined;
+        },
+        10_000,
+        'two request log lines',
+      );
       expect(lines.map((line) => [line.severity, line.httpRequest.status, line.message])).toEqual([
         ['WARNING', 400, 'create 400 (refused by the framework)'],
         ['WARNING', 413, 'create 413 (refused by the framework)'],

@@ -10,7 +10,12 @@ let yamlUrls: FunctionUrls;
 let stopYaml = async (): Promise<void> => undefined;
 beforeAll(async () => {
   stack = await startTestStack({ prefix: 'identities' });
-  const runtime = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../../templates/syncbased-deployment.yaml.hbs', import.meta.url)) }));
+  const runtime = makeCreateRuntime(
+    loadConfig({
+      ...stack.env,
+      ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../../templates/syncbased-deployment.yaml.hbs', import.meta.url)),
+    }),
+  );
   const served = await serveInProcess(runtime);
   yamlUrls = served.urls;
   stopYaml = async () => {
@@ -34,13 +39,23 @@ const hostile = [
 ];
 
 describe('identities that contain JSON and template syntax', () => {
-  it.each(hostile.flatMap((email) => [['JSON', email], ['YAML', email]] as const))('stay one value in a %s template: %j', async (format, email) => {
+  it.each(
+    hostile.flatMap(
+      (email) =>
+        [
+          ['JSON', email],
+          ['YAML', email],
+        ] as const,
+    ),
+  )('stay one value in a %s template: %j', async (format, email) => {
     const urls = format === 'JSON' ? stack.urls : yamlUrls;
     const token = stack.issuer.issueIdToken({ email, audience: 'https://allocator.test' });
     const created = await call<{ name: string }>(urls.create, { token, body: { wait: false } });
     expect(created.status).toBe(201);
     try {
-      const deployment = await stack.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: created.body.name, namespace: stack.namespace });
+      const deployment = await stack.kubeConfig
+        .makeApiClient(AppsV1Api)
+        .readNamespacedDeployment({ name: created.body.name, namespace: stack.namespace });
       const containers = deployment.spec?.template.spec?.containers ?? [];
       expect(containers).toHaveLength(1);
       const command = containers[0]?.command ?? [];
@@ -51,8 +66,19 @@ describe('identities that contain JSON and template syntax', () => {
       expect(permissions).toEqual({ Admin: { In: [email, ADMIN] } });
       const creatorInfo = JSON.parse(deployment.metadata?.annotations?.['v.io/creator-info'] ?? '') as Record<string, unknown>;
       expect(creatorInfo).toMatchObject({ email, mountName: `/ns.test/allocated/${created.body.name}` });
-      const annotationKeys = Object.keys(deployment.metadata?.annotations ?? {}).filter((key) => key !== 'deployment.kubernetes.io/revision');
-      expect(annotationKeys.sort()).toEqual(['allocator.dev/access-list', 'allocator.dev/created-at', 'allocator.dev/disk', 'allocator.dev/mount-name', 'allocator.dev/owner', 'allocator.dev/replicas', 'allocator.dev/version', 'v.io/creator-info']);
+      const annotationKeys = Object.keys(deployment.metadata?.annotations ?? {}).filter(
+        (key) => key !== 'deployment.kubernetes.io/revision',
+      );
+      expect(annotationKeys.sort()).toEqual([
+        'allocator.dev/access-list',
+        'allocator.dev/created-at',
+        'allocator.dev/disk',
+        'allocator.dev/mount-name',
+        'allocator.dev/owner',
+        'allocator.dev/replicas',
+        'allocator.dev/version',
+        'v.io/creator-info',
+      ]);
       const listed = await call<{ instances: { name: string; owner: string }[] }>(urls.list, { token, method: 'GET' });
       expect(listed.body.instances).toEqual([expect.objectContaining({ name: created.body.name, owner: email })]);
     } finally {

@@ -103,7 +103,12 @@ describe('create, list and destroy against the local control plane', () => {
     await call(stack.urls.list, { token, method: 'GET' });
     const lines = stack.logs.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ severity: 'INFO', function: 'list', caller: 'eve@example.com', httpRequest: { requestMethod: 'GET', status: 200 } });
+    expect(lines[0]).toMatchObject({
+      severity: 'INFO',
+      function: 'list',
+      caller: 'eve@example.com',
+      httpRequest: { requestMethod: 'GET', status: 200 },
+    });
     expect(stack.logs.join('\n')).not.toContain(token.split('.')[2]);
   });
 });

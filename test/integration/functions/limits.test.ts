@@ -20,12 +20,22 @@ afterAll(async () => {
 /** Two create functions as separate framework processes, with the given limits. */
 async function twoCreateProcesses(limits: { perUser: number; global: number }): Promise<FunctionProcess[]> {
   const env = { ...stack.env, ALLOCATOR_MAX_INSTANCES_PER_USER: String(limits.perUser), ALLOCATOR_MAX_INSTANCES: String(limits.global) };
-  return await Promise.all([0, 1].map((i) => startFunctionProcess({ name: 'create', env, logFile: join(logDir, `create-${limits.perUser}-${limits.global}-${i}.log`) })));
+  return await Promise.all(
+    [0, 1].map((i) =>
+      startFunctionProcess({ name: 'create', env, logFile: join(logDir, `create-${limits.perUser}-${limits.global}-${i}.log`) }),
+    ),
+  );
 }
 
 async function destroyAll(): Promise<void> {
-  const all = await call<{ instances: { name: string }[] }>(stack.urls.list, { token: stack.tokenFor(ADMIN), method: 'GET', query: '?all=true' });
-  await Promise.all(all.body.instances.map((instance) => call(stack.urls.destroy, { token: stack.tokenFor(ADMIN), body: { name: instance.name } })));
+  const all = await call<{ instances: { name: string }[] }>(stack.urls.list, {
+    token: stack.tokenFor(ADMIN),
+    method: 'GET',
+    query: '?all=true',
+  });
+  await Promise.all(
+    all.body.instances.map((instance) => call(stack.urls.destroy, { token: stack.tokenFor(ADMIN), body: { name: instance.name } })),
+  );
 }
 
 async function deploymentCount(): Promise<number> {
@@ -37,7 +47,9 @@ describe('limits under concurrency, across two server processes', () => {
     const processes = await twoCreateProcesses({ perUser: 3, global: 10 });
     try {
       const token = stack.tokenFor('hal@example.com');
-      const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => call(processes[i % 2]!.url, { token, body: { wait: false } }).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => call(processes[i % 2]!.url, { token, body: { wait: false } }).then((r) => r.status)),
+      );
       expect(statuses.filter((s) => s === 201)).toHaveLength(3);
       expect(statuses.filter((s) => s === 429)).toHaveLength(17);
       expect(await deploymentCount()).toBe(3);
@@ -52,7 +64,9 @@ describe('limits under concurrency, across two server processes', () => {
     const processes = await twoCreateProcesses({ perUser: 2, global: 5 });
     try {
       const statuses = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => call(processes[i % 2]!.url, { token: stack.tokenFor(`user${i}@example.com`), body: { wait: false } }).then((r) => r.status)),
+        Array.from({ length: 20 }, (_, i) =>
+          call(processes[i % 2]!.url, { token: stack.tokenFor(`user${i}@example.com`), body: { wait: false } }).then((r) => r.status),
+        ),
       );
       expect(statuses.filter((s) => s === 201)).toHaveLength(5);
       expect(statuses.filter((s) => s === 429)).toHaveLength(15);

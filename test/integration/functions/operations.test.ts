@@ -5,20 +5,34 @@ import { call, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack({ prefix: 'operations', overrides: { ALLOCATOR_MAX_INSTANCES_PER_USER: '1', ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '3600', ALLOCATOR_MAX_LIFETIME_SECONDS: '86400' } });
+  stack = await startTestStack({
+    prefix: 'operations',
+    overrides: {
+      ALLOCATOR_MAX_INSTANCES_PER_USER: '1',
+      ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '3600',
+      ALLOCATOR_MAX_LIFETIME_SECONDS: '86400',
+    },
+  });
 });
 afterAll(async () => stack?.stop());
 
 type Answer = Instance & { error?: { code: number; status: string; message: string } };
-const op = async (url: string, email: string, body: Record<string, unknown>) => await call<Answer>(url, { token: stack.tokenFor(email), body });
+const op = async (url: string, email: string, body: Record<string, unknown>) =>
+  await call<Answer>(url, { token: stack.tokenFor(email), body });
 const create = (email: string) => op(stack.urls.create, email, {});
 const suspend = (email: string, name: string) => op(`${stack.urls.destroy}/suspend`, email, { name });
-const resume = (email: string, name: string, extra: Record<string, unknown> = {}) => op(`${stack.urls.create}/resume`, email, { name, ...extra });
-const reset = (email: string, name: string, extra: Record<string, unknown> = {}) => op(`${stack.urls.destroy}/reset`, email, { name, ...extra });
+const resume = (email: string, name: string, extra: Record<string, unknown> = {}) =>
+  op(`${stack.urls.create}/resume`, email, { name, ...extra });
+const reset = (email: string, name: string, extra: Record<string, unknown> = {}) =>
+  op(`${stack.urls.destroy}/reset`, email, { name, ...extra });
 const destroy = (email: string, name: string) => op(stack.urls.destroy, email, { name });
 const disk = (name: string) => stack.emulator.disks({ project: PROJECT, zone: ZONE }).find((d) => d.name === name);
-const deploymentNames = async () => (await stack.kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: stack.namespace })).items.map((d) => d.metadata?.name ?? '');
-const leases = async () => (await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items;
+const deploymentNames = async () =>
+  (await stack.kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: stack.namespace })).items.map(
+    (d) => d.metadata?.name ?? '',
+  );
+const leases = async () =>
+  (await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items;
 
 /** What every concurrent pair must leave: a Deployment only with its disk, and no disk, slot or lock without its Deployment. */
 async function expectConsistent(): Promise<void> {
@@ -43,7 +57,13 @@ describe('suspend, resume and reset', () => {
 
     const resumed = await resume('sue@example.com', created.body.name);
     expect(resumed.status).toBe(200);
-    expect(resumed.body).toMatchObject({ name: created.body.name, mountName: created.body.mountName, state: 'ready', replicas: 1, readyReplicas: 1 });
+    expect(resumed.body).toMatchObject({
+      name: created.body.name,
+      mountName: created.body.mountName,
+      state: 'ready',
+      replicas: 1,
+      readyReplicas: 1,
+    });
     expect((await destroy('sue@example.com', created.body.name)).status).toBe(200);
     await expectConsistent();
   });
@@ -66,7 +86,11 @@ describe('suspend, resume and reset', () => {
 
   it('answers strangers with the same 404 as destroy, and bad names with 400', async () => {
     const created = await create('own@example.com');
-    for (const answer of [await suspend('eve@example.com', created.body.name), await resume('eve@example.com', created.body.name), await reset('eve@example.com', created.body.name)]) {
+    for (const answer of [
+      await suspend('eve@example.com', created.body.name),
+      await resume('eve@example.com', created.body.name),
+      await reset('eve@example.com', created.body.name),
+    ]) {
       expect(answer.status).toBe(404);
       expect(answer.body.error).toMatchObject({ status: 'NOT_FOUND', message: `instance ${created.body.name} not found` });
     }
@@ -78,7 +102,11 @@ describe('suspend, resume and reset', () => {
 });
 
 describe('two operations on one instance at once', () => {
-  const pairs: [string, (name: string) => Promise<{ status: number; body: Answer }>, (name: string) => Promise<{ status: number; body: Answer }>][] = [
+  const pairs: [
+    string,
+    (name: string) => Promise<{ status: number; body: Answer }>,
+    (name: string) => Promise<{ status: number; body: Answer }>,
+  ][] = [
     ['a reset and a destroy', (n) => reset('pair@example.com', n), (n) => destroy('pair@example.com', n)],
     ['two resets', (n) => reset('pair@example.com', n), (n) => reset('pair@example.com', n)],
     ['a resume and a suspend', (n) => resume('pair@example.com', n), (n) => suspend('pair@example.com', n)],
@@ -90,12 +118,17 @@ describe('two operations on one instance at once', () => {
     expect(created.status).toBe(201);
     const answers = await Promise.all([first(created.body.name), second(created.body.name)]);
     for (const answer of answers) {
-      if (answer.status === 409) expect(answer.body.error).toMatchObject({ status: 'ABORTED', message: expect.stringMatching(/is in progress; retry when it is done|is being destroyed; it cannot/) });
+      if (answer.status === 409)
+        expect(answer.body.error).toMatchObject({
+          status: 'ABORTED',
+          message: expect.stringMatching(/is in progress; retry when it is done|is being destroyed; it cannot/),
+        });
       else expect([200, 404]).toContain(answer.status);
     }
     expect(answers.some((answer) => answer.status === 200)).toBe(true);
     await expectConsistent();
-    if ((await deploymentNames()).includes(created.body.name)) expect((await destroy('pair@example.com', created.body.name)).status).toBe(200);
+    if ((await deploymentNames()).includes(created.body.name))
+      expect((await destroy('pair@example.com', created.body.name)).status).toBe(200);
     await expectConsistent();
     expect(await deploymentNames()).toEqual([]);
   });

@@ -47,17 +47,23 @@ describe('an instance that does not become ready says why', () => {
     const created = await call<Answer>(urls.create, { token, body: { wait: false } });
     expect(created.status).toBe(201);
     expect(created.body.state).toBe('starting');
-    const failing = await eventually(async () => {
-      const listed = await call<{ instances: Answer[] }>(urls.list, { token, method: 'GET' });
-      const instance = listed.body.instances.find((candidate) => candidate.name === created.body.name);
-      return instance?.state === 'failing' && instance.problems.some((problem) => problem.reason === reason) ? instance : undefined;
-    }, 30_000, `${reason} in list`);
+    const failing = await eventually(
+      async () => {
+        const listed = await call<{ instances: Answer[] }>(urls.list, { token, method: 'GET' });
+        const instance = listed.body.instances.find((candidate) => candidate.name === created.body.name);
+        return instance?.state === 'failing' && instance.problems.some((problem) => problem.reason === reason) ? instance : undefined;
+      },
+      30_000,
+      `${reason} in list`,
+    );
     const problem = failing.problems.find((candidate) => candidate.reason === reason);
     expect(problem).toEqual({ reason, message: expect.stringMatching(message), since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     expect((await call(urls.destroy, { token, body: { name: created.body.name } })).status).toBe(200);
 
     const waited = await call<Answer>(urls.create, { token, body: { waitTimeoutSeconds: 4 } });
     expect(waited.status).toBe(504);
-    expect(waited.body.error?.message).toMatch(new RegExp(`^instance syncbased-[0-9a-f]{8} was not ready within 4 s: .*${reason}: .*; it was removed$`));
+    expect(waited.body.error?.message).toMatch(
+      new RegExp(`^instance syncbased-[0-9a-f]{8} was not ready within 4 s: .*${reason}: .*; it was removed$`),
+    );
   });
 });

@@ -37,9 +37,15 @@ afterAll(async () => {
 
 const apps = () => stack.kubeConfig.makeApiClient(AppsV1Api);
 const coordination = () => stack.kubeConfig.makeApiClient(CoordinationV1Api);
-const deploymentNames = async (): Promise<string[]> => (await apps().listNamespacedDeployment({ namespace: stack.namespace })).items.map((d) => d.metadata?.name ?? '').sort();
-const leaseNames = async (): Promise<string[]> => (await coordination().listNamespacedLease({ namespace: stack.namespace })).items.map((l) => l.metadata?.name ?? '').sort();
-const diskNames = (): string[] => stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name).sort();
+const deploymentNames = async (): Promise<string[]> =>
+  (await apps().listNamespacedDeployment({ namespace: stack.namespace })).items.map((d) => d.metadata?.name ?? '').sort();
+const leaseNames = async (): Promise<string[]> =>
+  (await coordination().listNamespacedLease({ namespace: stack.namespace })).items.map((l) => l.metadata?.name ?? '').sort();
+const diskNames = (): string[] =>
+  stack.emulator
+    .disks({ project: PROJECT, zone: ZONE })
+    .map((d) => d.name)
+    .sort();
 const pastGrace = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, GRACE_SECONDS * 1000 + 500));
 
 async function sweep(body: { dryRun?: boolean } = {}, email = ADMIN) {
@@ -64,7 +70,11 @@ describe('the cleanup sweep', () => {
     const createProcess = await startFunctionProcess({ name: 'create', env: stack.env, logFile: join(logDir, 'killed-create.log') });
     // The disk is made at once; its operation then takes long enough to kill the process mid-create.
     stack.emulator.injectFault({ method: 'zoneOperations.wait', kind: 'latency', latencyMs: 30_000 });
-    const pending = fetch(createProcess.url, { method: 'POST', headers: { authorization: `Bearer ${stack.tokenFor('ann@example.com')}` }, body: '{}' }).catch(() => 'cut');
+    const pending = fetch(createProcess.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.tokenFor('ann@example.com')}` },
+      body: '{}',
+    }).catch(() => 'cut');
     const [disk] = await eventually(async () => (diskNames().length === 1 ? diskNames() : undefined), 20_000, 'the disk to be created');
     createProcess.process.kill();
     expect(await pending).toBe('cut');
@@ -104,20 +114,40 @@ describe('the cleanup sweep', () => {
     // Look-alikes this allocator did not label: never touched.
     await apps().createNamespacedDeployment({
       namespace: stack.namespace,
-      body: { metadata: { name: 'syncbased-aaaaaaaa', labels: { app: 'x' } }, spec: { replicas: 0, selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'x' }] } } } },
+      body: {
+        metadata: { name: 'syncbased-aaaaaaaa', labels: { app: 'x' } },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: 'x' } },
+          template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'x' }] } },
+        },
+      },
     });
     await stack.runtime.disks().createDisk({ name: 'unlabelled-disk', sizeGb: 1, type: 'pd-standard', labels: {} });
-    await stack.runtime.disks().createDisk({ name: 'other-allocator-disk', sizeGb: 1, type: 'pd-standard', labels: { allocator: 'another', 'allocator-instance': 'other-allocator-disk' } });
+    await stack.runtime.disks().createDisk({
+      name: 'other-allocator-disk',
+      sizeGb: 1,
+      type: 'pd-standard',
+      labels: { allocator: 'another', 'allocator-instance': 'other-allocator-disk' },
+    });
     await pastGrace();
 
     const dry = await sweep({ dryRun: true });
-    expect(dry.body).toMatchObject({ dryRun: true, expired: [expect.objectContaining({ name: expiring.body.name, owner: 'cal@example.com' })], orphanDisks: [], orphanDeployments: [] });
+    expect(dry.body).toMatchObject({
+      dryRun: true,
+      expired: [expect.objectContaining({ name: expiring.body.name, owner: 'cal@example.com' })],
+      orphanDisks: [],
+      orphanDeployments: [],
+    });
     expect(await deploymentNames()).toContain(expiring.body.name); // a dry run changes nothing
 
     const report = await sweep();
     expect(report.body.expired.map((e) => e.name)).toEqual([expiring.body.name]);
     // The counts the log-based metrics read (infra/monitoring/allocator_sweep_*.yaml).
-    const logged = stack.logs.map((line) => JSON.parse(line) as { function: string; details?: Record<string, number> }).filter((line) => line.details).at(-1);
+    const logged = stack.logs
+      .map((line) => JSON.parse(line) as { function: string; details?: Record<string, number> })
+      .filter((line) => line.details)
+      .at(-1);
     expect(logged).toMatchObject({ function: 'destroy', details: { sweepExpired: 1, sweepOrphans: 0, sweepFailed: 0, sweepDeferred: 0 } });
     expect(report.body).toMatchObject({ orphanDisks: [], orphanDeployments: [], failed: [] });
     expect(await deploymentNames()).toEqual([lasting.body.name, 'syncbased-aaaaaaaa'].sort());
@@ -132,7 +162,8 @@ describe('the cleanup sweep', () => {
     await Promise.all(['d1', 'd2', 'd3'].map((user) => create(`${user}@example.com`, { wait: false, lifetimeSeconds: 1 })));
     await pastGrace();
     const bounded = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_SWEEP_MAX_DESTROYS: '2' }));
-    const sweepDirectly = async () => await runSweep(await executionContext(bounded, () => undefined), { ...bounded.config.sweep, dryRun: false, lockMs: 60_000 });
+    const sweepDirectly = async () =>
+      await runSweep(await executionContext(bounded, () => undefined), { ...bounded.config.sweep, dryRun: false, lockMs: 60_000 });
     const first = await sweepDirectly();
     expect(first.expired).toHaveLength(2);
     expect(first.deferred).toBe(1);
@@ -144,17 +175,14 @@ describe('the cleanup sweep', () => {
   });
 
   it('runs twice at once beside creates without losing a live instance or leaving an orphan', async () => {
-    const results = await Promise.all([
-      ...Array.from({ length: 6 }, (_, i) => create(`e${i}@example.com`)),
-      sweep(),
-      sweep(),
-    ]);
+    const results = await Promise.all([...Array.from({ length: 6 }, (_, i) => create(`e${i}@example.com`)), sweep(), sweep()]);
     const created = results.slice(0, 6).map((r) => (r.body as Instance).name);
     expect(results.slice(0, 6).map((r) => r.status)).toEqual(Array(6).fill(201));
     expect(results.slice(6).map((r) => r.status)).toEqual([200, 200]);
     await pastGrace();
     const [a, b] = await Promise.all([sweep(), sweep()]);
-    for (const report of [a.body, b.body]) expect(report).toMatchObject({ expired: [], orphanDisks: [], orphanDeployments: [], orphanSlots: [], failed: [] });
+    for (const report of [a.body, b.body])
+      expect(report).toMatchObject({ expired: [], orphanDisks: [], orphanDeployments: [], orphanSlots: [], failed: [] });
     expect(await deploymentNames()).toEqual([...created].sort());
     expect(diskNames()).toEqual([...created].sort());
     expect((await leaseNames()).length).toBe(12);
@@ -175,12 +203,15 @@ describe('instance lifetimes', () => {
     const listed = await call<{ instances: Instance[] }>(stack.urls.list, { token: stack.tokenFor('fio@example.com'), method: 'GET' });
     expect(listed.body.instances[0]?.expiresAt).toBe(created.body.expiresAt);
 
-    const extend = (email: string, body: Record<string, unknown>) => call<Instance>(`${stack.urls.create}/extend`, { token: stack.tokenFor(email), body });
+    const extend = (email: string, body: Record<string, unknown>) =>
+      call<Instance>(`${stack.urls.create}/extend`, { token: stack.tokenFor(email), body });
     const extended = await extend('fio@example.com', { name: created.body.name, lifetimeSeconds: 7200 });
     expect(extended.status).toBe(200);
     expect(Date.parse(extended.body.expiresAt ?? '') - Date.now()).toBeGreaterThan(7_000_000);
     expect((await extend('gil@example.com', { name: created.body.name, lifetimeSeconds: 7200 })).status).toBe(404);
     expect((await extend('fio@example.com', { name: created.body.name, lifetimeSeconds: 90_000 })).status).toBe(400);
-    expect((await call(stack.urls.destroy, { token: stack.tokenFor('fio@example.com'), body: { name: created.body.name } })).status).toBe(200);
+    expect((await call(stack.urls.destroy, { token: stack.tokenFor('fio@example.com'), body: { name: created.body.name } })).status).toBe(
+      200,
+    );
   });
 });

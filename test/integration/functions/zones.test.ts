@@ -11,15 +11,24 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 describe('instances on a cluster with nodes in two zones', () => {
-  it('run every pod in its disk\'s zone, whatever the template says', async () => {
+  it("run every pod in its disk's zone, whatever the template says", async () => {
     expect(new Set(NODES.map((node) => node.zone)).size).toBe(2);
-    const created = await Promise.all(Array.from({ length: 8 }, () => call<Instance>(stack.urls.create, { token: stack.tokenFor('zed@example.com'), body: {} })));
+    const created = await Promise.all(
+      Array.from({ length: 8 }, () => call<Instance>(stack.urls.create, { token: stack.tokenFor('zed@example.com'), body: {} })),
+    );
     expect(created.map((answer) => answer.status)).toEqual(Array(8).fill(201));
     const zoneOf = new Map(NODES.map((node) => [node.name as string, node.zone as string]));
-    const pods = (await stack.kubeConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: stack.namespace, labelSelector: 'allocator.dev/allocator=syncbased' })).items;
+    const pods = (
+      await stack.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .listNamespacedPod({ namespace: stack.namespace, labelSelector: 'allocator.dev/allocator=syncbased' })
+    ).items;
     expect(pods).toHaveLength(8);
-    for (const pod of pods) expect({ pod: pod.metadata?.name, zone: zoneOf.get(pod.spec?.nodeName ?? '') }).toEqual({ pod: pod.metadata?.name, zone: ZONE });
+    for (const pod of pods)
+      expect({ pod: pod.metadata?.name, zone: zoneOf.get(pod.spec?.nodeName ?? '') }).toEqual({ pod: pod.metadata?.name, zone: ZONE });
     for (const disk of stack.emulator.disks({ project: PROJECT, zone: ZONE })) expect(disk.zone).toMatch(new RegExp(`/zones/${ZONE}$`));
-    await Promise.all(created.map((answer) => call(stack.urls.destroy, { token: stack.tokenFor('zed@example.com'), body: { name: answer.body.name } })));
+    await Promise.all(
+      created.map((answer) => call(stack.urls.destroy, { token: stack.tokenFor('zed@example.com'), body: { name: answer.body.name } })),
+    );
   });
 });

@@ -72,9 +72,19 @@ describe('Compute Engine disks emulator, through @google-cloud/compute', () => {
     // Compute Engine sends no `status`, so gax maps HTTP 409 to ABORTED (10), not ALREADY_EXISTS (6).
     expect(duplicate).toMatchObject({ code: 10 });
     expect(String((duplicate as Error).message)).toMatch(/The resource 'projects\/[^']+\/disks\/dup' already exists/);
-    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks`, { method: 'POST', headers: { authorization: 'Bearer x' }, body: JSON.stringify({ name: 'dup' }) });
+    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x' },
+      body: JSON.stringify({ name: 'dup' }),
+    });
     expect(raw.status).toBe(409);
-    expect(await raw.json()).toEqual({ error: { code: 409, message: expect.any(String), errors: [{ message: expect.any(String), domain: 'global', reason: 'alreadyExists' }] } });
+    expect(await raw.json()).toEqual({
+      error: {
+        code: 409,
+        message: expect.any(String),
+        errors: [{ message: expect.any(String), domain: 'global', reason: 'alreadyExists' }],
+      },
+    });
 
     const missing = await disks.get({ project, zone, disk: 'nope' }).catch((error: unknown) => error);
     expect(missing).toMatchObject({ code: 5 }); // NOT_FOUND from 404
@@ -89,9 +99,14 @@ describe('Compute Engine disks emulator, through @google-cloud/compute', () => {
     expect(inUse).toMatchObject({ code: 3 }); // INVALID_ARGUMENT from 400
     expect(String((inUse as Error).message)).toMatch(/already being used/);
     // gax keeps only google.rpc.Status fields; the wire body carries the reason.
-    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks/busy`, { method: 'DELETE', headers: { authorization: 'Bearer x' } });
+    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks/busy`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer x' },
+    });
     expect(raw.status).toBe(400);
-    expect(await raw.json()).toMatchObject({ error: { code: 400, errors: [{ reason: 'resourceInUseByAnotherResource', domain: 'global' }] } });
+    expect(await raw.json()).toMatchObject({
+      error: { code: 400, errors: [{ reason: 'resourceInUseByAnotherResource', domain: 'global' }] },
+    });
 
     emulator.detachDisk({ project, zone, name: 'busy' }, 'instances/vm-1');
     const [operation] = await disks.delete({ project, zone, disk: 'busy' });

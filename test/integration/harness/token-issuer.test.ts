@@ -18,7 +18,7 @@ const bearer = (token: string): Record<string, string> => ({ authorization: `Bea
 const withSignature = (token: string, signature: string): string => `${token.split('.').slice(0, 2).join('.')}.${signature}`;
 
 describe('local token issuer', () => {
-  it('serves X.509 certificates in Google\'s PEM map with Cache-Control max-age', async () => {
+  it("serves X.509 certificates in Google's PEM map with Cache-Control max-age", async () => {
     const response = await fetch(issuer.certsUrl);
     expect(response.headers.get('cache-control')).toMatch(/max-age=\d+/);
     const certs = (await response.json()) as Record<string, string>;
@@ -29,10 +29,15 @@ describe('local token issuer', () => {
     }
   });
 
-  it('issues tokens that google-auth-library verifies with the issuer\'s certs URL', async () => {
+  it("issues tokens that google-auth-library verifies with the issuer's certs URL", async () => {
     const client = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: issuer.certsUrl } });
     const ticket = await client.verifyIdToken({ idToken: issuer.issueIdToken({ email: 'ada@example.com', audience }), audience });
-    expect(ticket.getPayload()).toMatchObject({ iss: 'https://accounts.google.com', aud: audience, email: 'ada@example.com', email_verified: true });
+    expect(ticket.getPayload()).toMatchObject({
+      iss: 'https://accounts.google.com',
+      aud: audience,
+      email: 'ada@example.com',
+      email_verified: true,
+    });
   });
 
   it.each([
@@ -49,7 +54,7 @@ describe('local token issuer', () => {
     expect(issuer.certFetches - before).toBeLessThanOrEqual(1);
   });
 
-  it('checks a token\'s signature once, and its claims on every use', async () => {
+  it("checks a token's signature once, and its claims on every use", async () => {
     // Certificates that may not be cached: every signature check fetches them.
     const uncached = await startTokenIssuer({ certsMaxAgeSeconds: 0 });
     try {
@@ -60,7 +65,9 @@ describe('local token issuer', () => {
       expect(uncached.certFetches).toBe(1);
       // The same claims under another signature are checked, and refused.
       const [header, payload] = token.split('.');
-      await expect(checking.verify(bearer(`${header}.${payload}.${Buffer.from('forged').toString('base64url')}`))).rejects.toMatchObject({ status: 401 });
+      await expect(checking.verify(bearer(`${header}.${payload}.${Buffer.from('forged').toString('base64url')}`))).rejects.toMatchObject({
+        status: 401,
+      });
       expect(uncached.certFetches).toBe(2);
       // Once expired (with the skew allowed), the remembered token is refused too.
       nowMs += (600 + 301) * 1000;
@@ -73,8 +80,16 @@ describe('local token issuer', () => {
   const refusals: [string, () => string, RegExp][] = [
     ['a wrong audience', () => issuer.issueIdToken({ email: 'ada@example.com', audience: 'https://other.test' }), /audience/],
     ['an expired token', () => issuer.issueIdToken({ email: 'ada@example.com', audience, expiresInSeconds: -3600 }), /expired/],
-    ['a token signed by another key', () => issuer.signJwt({}, { ...issuer.claimsFor({ email: 'ada@example.com', audience }) }, 'unpublished'), /unknown key/],
-    ['alg: none', () => withSignature(issuer.signJwt({ alg: 'none' }, { ...issuer.claimsFor({ email: 'ada@example.com', audience }) }), ''), /algorithm none/],
+    [
+      'a token signed by another key',
+      () => issuer.signJwt({}, { ...issuer.claimsFor({ email: 'ada@example.com', audience }) }, 'unpublished'),
+      /unknown key/,
+    ],
+    [
+      'alg: none',
+      () => withSignature(issuer.signJwt({ alg: 'none' }, { ...issuer.claimsFor({ email: 'ada@example.com', audience }) }), ''),
+      /algorithm none/,
+    ],
     [
       'an edited payload',
       () => {
@@ -84,7 +99,11 @@ describe('local token issuer', () => {
       },
       /signature is invalid/,
     ],
-    ['a signature removed by Cloud Run', () => withSignature(issuer.issueIdToken({ email: 'ada@example.com', audience }), 'SIGNATURE_REMOVED_BY_GOOGLE'), /signature was removed/],
+    [
+      'a signature removed by Cloud Run',
+      () => withSignature(issuer.issueIdToken({ email: 'ada@example.com', audience }), 'SIGNATURE_REMOVED_BY_GOOGLE'),
+      /signature was removed/,
+    ],
     ['a token that is not a JWT', () => 'not-a-token', /malformed/],
   ];
 
@@ -97,7 +116,9 @@ describe('local token issuer', () => {
   });
 
   it('refuses an unverified email with 403', async () => {
-    const error = await verifier.verify(bearer(issuer.issueIdToken({ email: 'ada@example.com', audience, emailVerified: false }))).catch((caught: unknown) => caught);
+    const error = await verifier
+      .verify(bearer(issuer.issueIdToken({ email: 'ada@example.com', audience, emailVerified: false })))
+      .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 403 });
   });
 
@@ -105,7 +126,10 @@ describe('local token issuer', () => {
     const trusting = makeTokenVerifier({ audiences: [audience], mode: 'trust-cloud-run-iam', certsUrl: issuer.certsUrl });
     const stripped = withSignature(issuer.issueIdToken({ email: 'ada@example.com', audience }), 'SIGNATURE_REMOVED_BY_GOOGLE');
     expect(await trusting.verify({ 'x-serverless-authorization': `Bearer ${stripped}` })).toMatchObject({ email: 'ada@example.com' });
-    const otherAudience = withSignature(issuer.issueIdToken({ email: 'ada@example.com', audience: 'https://other.test' }), 'SIGNATURE_REMOVED_BY_GOOGLE');
+    const otherAudience = withSignature(
+      issuer.issueIdToken({ email: 'ada@example.com', audience: 'https://other.test' }),
+      'SIGNATURE_REMOVED_BY_GOOGLE',
+    );
     await expect(trusting.verify(bearer(otherAudience))).rejects.toMatchObject({ status: 401 });
   });
 });

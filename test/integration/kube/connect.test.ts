@@ -24,7 +24,13 @@ const gkeApi = createServer((req, res) => {
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ name: 'tests', endpoint: apiserver.host, masterAuth: { clusterCaCertificate: kubeconfig.clusters[0]!.cluster['certificate-authority-data'] } }));
+  res.end(
+    JSON.stringify({
+      name: 'tests',
+      endpoint: apiserver.host,
+      masterAuth: { clusterCaCertificate: kubeconfig.clusters[0]!.cluster['certificate-authority-data'] },
+    }),
+  );
 });
 let gkeUrl = '';
 beforeAll(async () => {
@@ -61,7 +67,10 @@ describe('connecting to a GKE cluster named by a vkube.cfg', () => {
     const authClient = new OAuth2Client();
     authClient.setCredentials({ access_token: 'x', expiry_date: Date.now() + 3_600_000 });
     await expect(
-      connectToCluster({ kind: 'gke', project: 'proj', location: 'us-central1-c', cluster: 'missing', namespace: 'default', endpoint: 'ip' }, { googleAuthClient: async () => authClient, containerApi: gkeUrl }),
+      connectToCluster(
+        { kind: 'gke', project: 'proj', location: 'us-central1-c', cluster: 'missing', namespace: 'default', endpoint: 'ip' },
+        { googleAuthClient: async () => authClient, containerApi: gkeUrl },
+      ),
     ).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/cannot read GKE cluster proj\/us-central1-c\/missing/) });
   });
 });

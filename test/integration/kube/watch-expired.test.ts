@@ -11,8 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClusterClient } from '../../../shared/kube/cluster.ts';
 
 const PATH = '/apis/apps/v1/namespaces/ns/deployments';
-const current: V1Deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'slow', namespace: 'ns', resourceVersion: '4242', uid: 'u-1' }, spec: { replicas: 0, selector: {}, template: {} } };
-const expired = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'too old resource version: 7 (4242)', reason: 'Expired', code: 410 };
+const current: V1Deployment = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'slow', namespace: 'ns', resourceVersion: '4242', uid: 'u-1' },
+  spec: { replicas: 0, selector: {}, template: {} },
+};
+const expired = {
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'too old resource version: 7 (4242)',
+  reason: 'Expired',
+  code: 410,
+};
 const requests: string[] = [];
 let server: Server;
 let kubeConfig: KubeConfig;
@@ -20,9 +33,12 @@ let kubeConfig: KubeConfig;
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://apiserver');
-    requests.push(`${url.pathname}${url.searchParams.get('watch') === 'true' ? ` watch from ${url.searchParams.get('resourceVersion')}` : ''}`);
+    requests.push(
+      `${url.pathname}${url.searchParams.get('watch') === 'true' ? ` watch from ${url.searchParams.get('resourceVersion')}` : ''}`,
+    );
     res.setHeader('Content-Type', 'application/json');
-    if (url.pathname === PATH && url.searchParams.get('watch') === 'true') return void res.end(`${JSON.stringify({ type: 'ERROR', object: expired })}\n`);
+    if (url.pathname === PATH && url.searchParams.get('watch') === 'true')
+      return void res.end(`${JSON.stringify({ type: 'ERROR', object: expired })}\n`);
     if (url.pathname === `${PATH}/slow`) return void res.end(JSON.stringify(current));
     res.statusCode = 404;
     res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', code: 404 }));

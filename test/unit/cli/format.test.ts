@@ -5,7 +5,20 @@ import { formatAge, formatError, formatInstanceBlock } from '../../../cli/format
 describe('formatInstanceBlock', () => {
   it('prints one aligned block, escaping newlines', () => {
     const block = formatInstanceBlock(
-      { name: 'syncbased-1a2b3c4d', owner: 'a\nb@example.com', mountName: '/m/x', accessList: { In: ['a@x', 'root@x'] }, creationTime: '2026-11-25T00:00:00.000Z', replicas: 1, readyReplicas: 0, version: 'v1', disk: 'syncbased-1a2b3c4d', expiresAt: null, state: 'failing' as const, problems: [{ reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z' }] },
+      {
+        name: 'syncbased-1a2b3c4d',
+        owner: 'a\nb@example.com',
+        mountName: '/m/x',
+        accessList: { In: ['a@x', 'root@x'] },
+        creationTime: '2026-11-25T00:00:00.000Z',
+        replicas: 1,
+        readyReplicas: 0,
+        version: 'v1',
+        disk: 'syncbased-1a2b3c4d',
+        expiresAt: null,
+        state: 'failing' as const,
+        problems: [{ reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z' }],
+      },
       Date.parse('2026-11-25T00:05:30.000Z'),
     );
     expect(block).toBe(

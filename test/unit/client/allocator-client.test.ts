@@ -24,8 +24,25 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const instance = { name: 's-1a2b3c4d', owner: 'a@x', mountName: '/m/s-1a2b3c4d', accessList: { In: ['a@x'] }, creationTime: '2026-11-25T00:00:00.000Z', replicas: 1, readyReplicas: 1, version: 'v1', disk: 's-1a2b3c4d', expiresAt: null, state: 'ready', problems: [] };
-const error = (code: number, status: string) => ({ status: code, body: { error: { code, status, message: `${status} says the server` } }, headers: { 'retry-after': '0' } });
+const instance = {
+  name: 's-1a2b3c4d',
+  owner: 'a@x',
+  mountName: '/m/s-1a2b3c4d',
+  accessList: { In: ['a@x'] },
+  creationTime: '2026-11-25T00:00:00.000Z',
+  replicas: 1,
+  readyReplicas: 1,
+  version: 'v1',
+  disk: 's-1a2b3c4d',
+  expiresAt: null,
+  state: 'ready',
+  problems: [],
+};
+const error = (code: number, status: string) => ({
+  status: code,
+  body: { error: { code, status, message: `${status} says the server` } },
+  headers: { 'retry-after': '0' },
+});
 const client = () => new AllocatorClient({ allocator: base, auth: 'token', retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
 
 describe('AllocatorClient', () => {
@@ -55,7 +72,10 @@ describe('AllocatorClient', () => {
     const call = _label.includes('list') ? client().list() : client().create();
     await expect(call).rejects.toThrow(AllocatorApiError);
     script = [answer];
-    await expect(_label.includes('list') ? client().list() : client().create()).rejects.toMatchObject({ code: 'INVALID_ANSWER', message: expect.stringMatching(message) });
+    await expect(_label.includes('list') ? client().list() : client().create()).rejects.toMatchObject({
+      code: 'INVALID_ANSWER',
+      message: expect.stringMatching(message),
+    });
   });
 });
 

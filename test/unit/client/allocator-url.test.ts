@@ -8,7 +8,11 @@ describe('allocatorEndpoints', () => {
       'https://us-central1-p.cloudfunctions.net/syncbase-allocator-create',
       'https://us-central1-p.cloudfunctions.net/syncbase-allocator',
     ],
-    ['https://us-central1-p.cloudfunctions.net/syncbase-allocator/', 'https://us-central1-p.cloudfunctions.net/syncbase-allocator-create', 'https://us-central1-p.cloudfunctions.net/syncbase-allocator'],
+    [
+      'https://us-central1-p.cloudfunctions.net/syncbase-allocator/',
+      'https://us-central1-p.cloudfunctions.net/syncbase-allocator-create',
+      'https://us-central1-p.cloudfunctions.net/syncbase-allocator',
+    ],
     ['https://sa-{function}-abc-uc.a.run.app', 'https://sa-create-abc-uc.a.run.app', 'https://sa-{function}-abc-uc.a.run.app'],
     ['http://127.0.0.1:8080/allocator', 'http://127.0.0.1:8080/allocator-create', 'http://127.0.0.1:8080/allocator'],
   ])('%s', (allocator, create, audience) => {

@@ -14,10 +14,14 @@ describe('googleIdTokenSource', () => {
   });
 
   it('says why each source of tokens failed, and keeps their errors as the cause', async () => {
-    const failure = await googleIdTokenSource({ gcloud: '/nonexistent/gcloud' }).getIdToken('https://allocator.test').catch((error: unknown) => error);
+    const failure = await googleIdTokenSource({ gcloud: '/nonexistent/gcloud' })
+      .getIdToken('https://allocator.test')
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(MissingIdentityError);
     const { message, cause } = failure as MissingIdentityError;
-    expect(message).toMatch(/^no Google identity found \(google-auth-library: .*allocator-test-key\.json.*; gcloud: not installed\)\. Either pass --token/);
+    expect(message).toMatch(
+      /^no Google identity found \(google-auth-library: .*allocator-test-key\.json.*; gcloud: not installed\)\. Either pass --token/,
+    );
     expect((cause as AggregateError).errors).toHaveLength(2);
   });
 });

@@ -67,7 +67,14 @@ export class FakeCluster implements ClusterClient {
     const reads = (this.#reads.get(name) ?? 0) + 1;
     this.#reads.set(name, reads);
     const replicas = found.spec?.replicas ?? 1;
-    if (reads > this.readyAfterReads) found.status = { observedGeneration: found.metadata?.generation ?? 1, replicas, availableReplicas: replicas, updatedReplicas: replicas, readyReplicas: replicas };
+    if (reads > this.readyAfterReads)
+      found.status = {
+        observedGeneration: found.metadata?.generation ?? 1,
+        replicas,
+        availableReplicas: replicas,
+        updatedReplicas: replicas,
+        readyReplicas: replicas,
+      };
     return structuredClone(found);
   }
 
@@ -81,7 +88,9 @@ export class FakeCluster implements ClusterClient {
       if (!found) throw new NotFoundError(`deployments "${name}" not found`);
       const { metadata, spec } = patch as { metadata?: { annotations?: Record<string, string | null> }; spec?: { replicas?: number } };
       const annotations = { ...found.metadata?.annotations, ...metadata?.annotations };
-      found.metadata!.annotations = Object.fromEntries(Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null));
+      found.metadata!.annotations = Object.fromEntries(
+        Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null),
+      );
       if (spec?.replicas !== undefined) {
         found.spec = { ...found.spec!, replicas: spec.replicas };
         found.metadata!.generation = (found.metadata!.generation ?? 1) + 1;
@@ -125,8 +134,10 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('patchLease', () => {
       const found = this.leases.get(name);
       if (!found) throw new NotFoundError(`leases "${name}" not found`);
-      const { ownerReferences } = (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] | null } }).metadata ?? {};
-      if (ownerReferences === null) delete found.metadata!.ownerReferences; // a merge patch's null removes the field
+      const { ownerReferences } =
+        (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] | null } }).metadata ?? {};
+      if (ownerReferences === null)
+        delete found.metadata!.ownerReferences; // a merge patch's null removes the field
       else if (ownerReferences) found.metadata!.ownerReferences = ownerReferences;
       return structuredClone(found);
     });
@@ -136,7 +147,8 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('deleteLease', () => {
       const found = this.leases.get(name);
       if (!found) return false;
-      if (preconditions && found.metadata?.uid !== preconditions.uid) throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
+      if (preconditions && found.metadata?.uid !== preconditions.uid)
+        throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
       this.leases.delete(name);
       return true;
     });
@@ -149,14 +161,26 @@ export class FakeCluster implements ClusterClient {
   listEvents(options: { fieldSelector: string }) {
     return this.faults.run('listEvents', () => {
       const wanted = Object.fromEntries(options.fieldSelector.split(',').map((term) => term.split('=') as [string, string]));
-      const items = this.events.filter((event) => (!wanted.type || event.type === wanted.type) && (!wanted['involvedObject.kind'] || event.involvedObject.kind === wanted['involvedObject.kind']));
+      const items = this.events.filter(
+        (event) =>
+          (!wanted.type || event.type === wanted.type) &&
+          (!wanted['involvedObject.kind'] || event.involvedObject.kind === wanted['involvedObject.kind']),
+      );
       return { items: structuredClone(items) };
     });
   }
 
-  #page<T extends V1Deployment | V1Lease | V1Pod>(all: readonly T[], options: { labelSelector: string; limit?: number; continueToken?: string }): Page<T> {
-    const matching = all.filter((item) => matchesSelector(item.metadata?.labels, options.labelSelector)).map((item) => structuredClone(item));
-    const page = pageOf(matching, { ...(options.limit === undefined ? {} : { limit: options.limit }), ...(options.continueToken === undefined ? {} : { token: options.continueToken }) });
+  #page<T extends V1Deployment | V1Lease | V1Pod>(
+    all: readonly T[],
+    options: { labelSelector: string; limit?: number; continueToken?: string },
+  ): Page<T> {
+    const matching = all
+      .filter((item) => matchesSelector(item.metadata?.labels, options.labelSelector))
+      .map((item) => structuredClone(item));
+    const page = pageOf(matching, {
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      ...(options.continueToken === undefined ? {} : { token: options.continueToken }),
+    });
     return { items: page.items, ...(page.next ? { continueToken: page.next } : {}) };
   }
 }

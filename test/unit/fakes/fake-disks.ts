@@ -13,10 +13,22 @@ export class FakeDisks implements DisksApi {
     this.#clock = clock;
   }
 
-  createDisk(disk: { readonly name: string; readonly sizeGb: number; readonly type: string; readonly labels: Readonly<Record<string, string>> }) {
+  createDisk(disk: {
+    readonly name: string;
+    readonly sizeGb: number;
+    readonly type: string;
+    readonly labels: Readonly<Record<string, string>>;
+  }) {
     return this.faults.run('createDisk', () => {
       if (this.disks.has(disk.name)) throw new ConflictError(`create disk ${disk.name}: The resource already exists`);
-      this.disks.set(disk.name, { name: disk.name, sizeGb: String(disk.sizeGb), status: 'READY', labels: { ...disk.labels }, users: [], creationTimestamp: new Date(this.#clock.now()).toISOString() });
+      this.disks.set(disk.name, {
+        name: disk.name,
+        sizeGb: String(disk.sizeGb),
+        status: 'READY',
+        labels: { ...disk.labels },
+        users: [],
+        creationTimestamp: new Date(this.#clock.now()).toISOString(),
+      });
     });
   }
 
@@ -24,7 +36,8 @@ export class FakeDisks implements DisksApi {
     return this.faults.run('deleteDisk', () => {
       const disk = this.disks.get(name);
       if (!disk) return false;
-      if (disk.users.length > 0) throw new DiskInUseError(`delete disk ${name}: The disk resource is already being used by ${disk.users[0]}`);
+      if (disk.users.length > 0)
+        throw new DiskInUseError(`delete disk ${name}: The disk resource is already being used by ${disk.users[0]}`);
       this.disks.delete(name);
       return true;
     });
@@ -38,8 +51,13 @@ export class FakeDisks implements DisksApi {
   listDisks(options: { filter: string; maxResults?: number; pageToken?: string }) {
     return this.faults.run('listDisks', () => {
       const [, key = '', value] = /^labels\.([\w-]+) = "([^"]*)"$/.exec(options.filter) ?? [];
-      const matching = [...this.disks.values()].filter((disk) => value === undefined || disk.labels[key] === value).map((disk) => structuredClone(disk));
-      const page = pageOf(matching, { ...(options.maxResults === undefined ? {} : { limit: options.maxResults }), ...(options.pageToken === undefined ? {} : { token: options.pageToken }) });
+      const matching = [...this.disks.values()]
+        .filter((disk) => value === undefined || disk.labels[key] === value)
+        .map((disk) => structuredClone(disk));
+      const page = pageOf(matching, {
+        ...(options.maxResults === undefined ? {} : { limit: options.maxResults }),
+        ...(options.pageToken === undefined ? {} : { token: options.pageToken }),
+      });
       return { items: page.items, ...(page.next ? { nextPageToken: page.next } : {}) };
     });
   }

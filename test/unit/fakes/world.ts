@@ -37,7 +37,14 @@ export function countingRandom(): (bytes: number) => Buffer {
 }
 
 /** Fakes of both adapters on one clock, and the context an executor takes. */
-export function world(): { clock: FakeClock; cluster: FakeCluster; disks: FakeDisks; events: string[]; random: (bytes: number) => Buffer; context: CreateContext } {
+export function world(): {
+  clock: FakeClock;
+  cluster: FakeCluster;
+  disks: FakeDisks;
+  events: string[];
+  random: (bytes: number) => Buffer;
+  context: CreateContext;
+} {
   const clock = new FakeClock();
   const cluster = new FakeCluster(clock);
   const disks = new FakeDisks(clock);
@@ -48,13 +55,25 @@ export function world(): { clock: FakeClock; cluster: FakeCluster; disks: FakeDi
     disks,
     events,
     random: countingRandom(),
-    context: { serverName: config.serverName, cluster, disks, clock, timeouts: { deleteMs: 30_000, diskReleaseMs: 30_000 }, report: (event) => void events.push(event), graceMs: GRACE_MS },
+    context: {
+      serverName: config.serverName,
+      cluster,
+      disks,
+      clock,
+      timeouts: { deleteMs: 30_000, diskReleaseMs: 30_000 },
+      report: (event) => void events.push(event),
+      graceMs: GRACE_MS,
+    },
   };
 }
 
 /** What is left in the fakes, by name. */
 export function leftovers(w: { cluster: FakeCluster; disks: FakeDisks }): { deployments: string[]; leases: string[]; disks: string[] } {
-  return { deployments: [...w.cluster.deployments.keys()].sort(), leases: [...w.cluster.leases.keys()].sort(), disks: [...w.disks.disks.keys()].sort() };
+  return {
+    deployments: [...w.cluster.deployments.keys()].sort(),
+    leases: [...w.cluster.leases.keys()].sort(),
+    disks: [...w.disks.disks.keys()].sort(),
+  };
 }
 
 export const NOTHING = { deployments: [], leases: [], disks: [] };

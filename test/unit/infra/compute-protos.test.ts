@@ -14,11 +14,16 @@ describe('trimProtos on the installed compute protos', () => {
     for (const name of DISK_SERVICES) {
       const service = root.lookupService(name);
       expect(Object.keys(service.methods)).toEqual(Object.keys(fullRoot.lookupService(name).methods));
-      for (const method of service.methodsArray) expect(method.parsedOptions).toEqual(fullRoot.lookupService(name).methods[method.name]!.parsedOptions);
+      for (const method of service.methodsArray)
+        expect(method.parsedOptions).toEqual(fullRoot.lookupService(name).methods[method.name]!.parsedOptions);
     }
     expect(() => root.resolveAll()).not.toThrow();
     const disk = root.lookupType('google.cloud.compute.v1.Disk');
-    expect(disk.toObject(disk.fromObject({ name: 'd', sizeGb: 10, labels: { a: 'b' } }), { longs: String })).toEqual({ name: 'd', sizeGb: '10', labels: { a: 'b' } });
+    expect(disk.toObject(disk.fromObject({ name: 'd', sizeGb: 10, labels: { a: 'b' } }), { longs: String })).toEqual({
+      name: 'd',
+      sizeGb: '10',
+      labels: { a: 'b' },
+    });
   });
 
   it('drops the services and types disks never use', () => {

@@ -47,7 +47,7 @@ describe('cloudbuild.yaml', () => {
     expect(Number(cloudbuild.substitutions._CONCURRENCY)).toBeGreaterThan(1);
   });
 
-  it('targets the scheduler job at destroy\'s /sweep with an OIDC token of the scheduler\'s account', () => {
+  it("targets the scheduler job at destroy's /sweep with an OIDC token of the scheduler's account", () => {
     const scheduler = script('scheduler');
     expect(scheduler).toContain('--uri=https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR}-destroy/sweep');
     expect(scheduler).toContain('--oidc-service-account-email=${_SCHEDULER_SA}@${PROJECT_ID}.iam.gserviceaccount.com');
@@ -59,7 +59,9 @@ describe('cloudbuild.yaml', () => {
   it('puts the scheduler among the admins, the allocator URL among the audiences, and requires the allowed callers', () => {
     const environment = script('environment');
     expect(environment).toContain('admins="${_SCHEDULER_SA}@${PROJECT_ID}.iam.gserviceaccount.com"');
-    expect(environment).toContain('ALLOCATOR_AUDIENCES: "https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR},32555940559.apps.googleusercontent.com"');
+    expect(environment).toContain(
+      'ALLOCATOR_AUDIENCES: "https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR},32555940559.apps.googleusercontent.com"',
+    );
     expect(environment).toContain('_ALLOWED_CALLERS is required with _AUTH_SHAPE=verify');
   });
 
@@ -67,11 +69,13 @@ describe('cloudbuild.yaml', () => {
     const text = readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8').replace(/^#.*$/gm, '');
     const used = new Set([...text.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]));
     expect([...used].sort()).toEqual(Object.keys(cloudbuild.substitutions).sort());
-    for (const key of ['_REGION', '_ALLOCATOR', '_VKUBE_CFG', '_TEMPLATE', '_RUNTIME_SA', '_SCHEDULER_SA', '_DASHBOARD_CLIENT_ID']) expect(cloudbuild.substitutions).toHaveProperty(key);
+    for (const key of ['_REGION', '_ALLOCATOR', '_VKUBE_CFG', '_TEMPLATE', '_RUNTIME_SA', '_SCHEDULER_SA', '_DASHBOARD_CLIENT_ID'])
+      expect(cloudbuild.substitutions).toHaveProperty(key);
   });
 });
 
-const dryRun = (file: string, args: string[]): string => execFileSync('bash', [`${ROOT}infra/${file}`, '--dry-run', ...args], { encoding: 'utf8' });
+const dryRun = (file: string, args: string[]): string =>
+  execFileSync('bash', [`${ROOT}infra/${file}`, '--dry-run', ...args], { encoding: 'utf8' });
 
 describe('infra scripts, dry run', () => {
   const setup = dryRun('setup.sh', ['--project', 'p1', '--zone', 'us-central1-c', '--cluster', 'c1', '--namespace', 'alloc']);
@@ -80,7 +84,9 @@ describe('infra scripts, dry run', () => {
   it('grant the runtime account cluster read, zone-scoped disk rights and namespaced RBAC only', () => {
     expect(setup).toContain('+ gcloud iam service-accounts create allocator-runtime --project=p1');
     expect(setup).toContain('--member=serviceAccount:allocator-runtime@p1.iam.gserviceaccount.com --role=roles/container.clusterViewer');
-    expect(setup).toContain('--permissions=compute.disks.create\\,compute.disks.delete\\,compute.disks.get\\,compute.disks.list\\,compute.disks.setLabels\\,compute.zoneOperations.get');
+    expect(setup).toContain(
+      '--permissions=compute.disks.create\\,compute.disks.delete\\,compute.disks.get\\,compute.disks.list\\,compute.disks.setLabels\\,compute.zoneOperations.get',
+    );
     expect(setup).toContain('resource.name.startsWith\\(\\"projects/p1/zones/us-central1-c\\"\\)');
     expect(setup).toMatch(/#\s+resources: \[deployments\]\n#\s+verbs: \[get, list, watch, create, patch, delete\]/);
     expect(setup).toMatch(/#\s+resources: \[leases\]/);
@@ -93,13 +99,16 @@ describe('infra scripts, dry run', () => {
     }
     const actAs = commands.filter((line) => line.includes('roles/iam.serviceAccountUser'));
     expect(actAs).toHaveLength(2);
-    for (const line of actAs) expect(line).toMatch(/^\+ gcloud iam service-accounts add-iam-policy-binding allocator-(runtime|scheduler)@p1/);
+    for (const line of actAs)
+      expect(line).toMatch(/^\+ gcloud iam service-accounts add-iam-policy-binding allocator-(runtime|scheduler)@p1/);
   });
 
   it('never grant broad roles or open anything to allUsers', () => {
     const invokers = dryRun('grant-invokers.sh', ['--project', 'p1', '--region', 'us-central1', '--users-group', 'testers@example.com']);
     for (const text of [setup, invokers]) {
-      expect(text).not.toMatch(/allUsers|allAuthenticatedUsers|roles\/(owner|editor|container\.developer|container\.admin|compute\.admin|iam\.serviceAccountTokenCreator)\b/);
+      expect(text).not.toMatch(
+        /allUsers|allAuthenticatedUsers|roles\/(owner|editor|container\.developer|container\.admin|compute\.admin|iam\.serviceAccountTokenCreator)\b/,
+      );
     }
     expect(invokers.split('\n').filter((line) => line.startsWith('+ '))).toEqual([
       '+ gcloud functions add-invoker-policy-binding syncbase-allocator-create --project=p1 --region=us-central1 --member=group:testers@example.com',
@@ -114,21 +123,25 @@ describe('infra scripts, dry run', () => {
   });
 });
 
-describe('the README\'s deploy commands', () => {
+describe("the README's deploy commands", () => {
   const readme = readFileSync(`${ROOT}README.md`, 'utf8');
 
   it('asks for an email in every impersonated ID token, which the functions need', () => {
-    const impersonated = readme.split('\n').filter((line) => line.includes('print-identity-token') && line.includes('--impersonate-service-account'));
+    const impersonated = readme
+      .split('\n')
+      .filter((line) => line.includes('print-identity-token') && line.includes('--impersonate-service-account'));
     expect(impersonated.length).toBeGreaterThan(0);
     for (const line of impersonated) expect(line).toContain('--include-email');
   });
 
-  it('gives several allowed callers and admins through gcloud\'s alternate delimiter, which keeps their commas', () => {
+  it("gives several allowed callers and admins through gcloud's alternate delimiter, which keeps their commas", () => {
     const example = /--substitutions='(\^;\^[^']+)'/.exec(readme)?.[1];
     expect(example).toBeDefined();
     // gcloud topic escaping: ^D^ at the start makes D the separator instead of the comma.
     const [, delimiter = '', rest = ''] = /^\^(.)\^(.*)$/.exec(example!) ?? [];
-    const values = Object.fromEntries(rest.split(delimiter).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+    const values = Object.fromEntries(
+      rest.split(delimiter).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    );
     expect(values._ALLOWED_CALLERS?.split(',')).toHaveLength(2);
     expect(values._ADMINS?.split(',')).toHaveLength(2);
     for (const key of Object.keys(values)) expect(cloudbuild.substitutions).toHaveProperty(key);

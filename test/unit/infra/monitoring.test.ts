@@ -22,7 +22,9 @@ describe('the log-based metrics (LogMetric resources for gcloud logging metrics 
     expect(metric.description).toEqual(expect.any(String));
     expect(metric.filter).toMatch(/^resource.type="cloud_run_revision" AND /);
     expect(metric.metricDescriptor.metricKind).toBe('DELTA');
-    expect(Object.keys(metric.labelExtractors ?? {}).sort()).toEqual((metric.metricDescriptor.labels ?? []).map((label) => label.key).sort());
+    expect(Object.keys(metric.labelExtractors ?? {}).sort()).toEqual(
+      (metric.metricDescriptor.labels ?? []).map((label) => label.key).sort(),
+    );
     if (metric.metricDescriptor.valueType === 'DISTRIBUTION') {
       expect(metric.valueExtractor).toMatch(/^EXTRACT\(jsonPayload\.[\w.]+\)$/);
       expect(metric.bucketOptions).toBeDefined();
@@ -33,7 +35,15 @@ describe('the log-based metrics (LogMetric resources for gcloud logging metrics 
 
   it('reads fields that the request log lines carry', () => {
     const line = JSON.parse(
-      formatRequestLog({ function: 'destroy', method: 'POST', url: '/sweep', status: 200, latencyMs: 12, message: 'destroy 200', details: { sweepExpired: 2, sweepOrphans: 1 } }),
+      formatRequestLog({
+        function: 'destroy',
+        method: 'POST',
+        url: '/sweep',
+        status: 200,
+        latencyMs: 12,
+        message: 'destroy 200',
+        details: { sweepExpired: 2, sweepOrphans: 1 },
+      }),
     ) as Record<string, unknown>;
     for (const file of metrics) {
       const metric = load(readFileSync(`${DIR}/${file}`, 'utf8')) as LogMetric;
@@ -41,6 +51,11 @@ describe('the log-based metrics (LogMetric resources for gcloud logging metrics 
         expect(field.split('.')[0]).toMatch(/^(function|latencyMs|details)$/);
       }
     }
-    expect(line).toMatchObject({ function: 'destroy', latencyMs: 12, details: { sweepExpired: 2, sweepOrphans: 1 }, httpRequest: { status: 200, requestMethod: 'POST' } });
+    expect(line).toMatchObject({
+      function: 'destroy',
+      latencyMs: 12,
+      details: { sweepExpired: 2, sweepOrphans: 1 },
+      httpRequest: { status: 200, requestMethod: 'POST' },
+    });
   });
 });

@@ -36,6 +36,10 @@ describe('toHttpError', () => {
 
   it('hides the details of an unexpected error', () => {
     const mapped = toHttpError(new TypeError('secret internals at /srv/app.js:12'));
-    expect(mapped).toEqual({ status: 500, headers: {}, body: { error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } } });
+    expect(mapped).toEqual({
+      status: 500,
+      headers: {},
+      body: { error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } },
+    });
   });
 });

@@ -9,8 +9,24 @@ import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 const user = (email: string): CallerIdentity => ({ email, subject: '1', kind: 'user', hostedDomain: email.split('@')[1] ?? '' });
 const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
   withInstanceMetadata(
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') }, spec: { replicas: 1, selector: {}, template: {} } },
-    { serverName, diskZone: 'us-central1-c', name: 'syncbased-1a2b3c4d', ownerEmail: email, ownerHash: ownerHashOf(email), mountName: '/m/syncbased-1a2b3c4d', accessList: [email, 'root@example.com'], version: 'v1', diskName: 'syncbased-1a2b3c4d', createdAt: '2026-11-25T01:02:03.456Z' },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') },
+      spec: { replicas: 1, selector: {}, template: {} },
+    },
+    {
+      serverName,
+      diskZone: 'us-central1-c',
+      name: 'syncbased-1a2b3c4d',
+      ownerEmail: email,
+      ownerHash: ownerHashOf(email),
+      mountName: '/m/syncbased-1a2b3c4d',
+      accessList: [email, 'root@example.com'],
+      version: 'v1',
+      diskName: 'syncbased-1a2b3c4d',
+      createdAt: '2026-11-25T01:02:03.456Z',
+    },
   );
 const policy = { serverName: 'syncbased', admins: ['root@example.com'], allowedCallers: ['*@example.com'] };
 
@@ -19,8 +35,8 @@ describe('who may see and destroy an instance', () => {
     ['its owner', owned('ada@example.com'), 'ada@example.com', true],
     ['another user', owned('ada@example.com'), 'bob@example.com', false],
     ['an admin', owned('ada@example.com'), 'root@example.com', true],
-    ['its owner, on another allocator\'s Deployment', owned('ada@example.com', 'other'), 'ada@example.com', false],
-    ['an admin, on another allocator\'s Deployment', owned('ada@example.com', 'other'), 'root@example.com', false],
+    ["its owner, on another allocator's Deployment", owned('ada@example.com', 'other'), 'ada@example.com', false],
+    ["an admin, on another allocator's Deployment", owned('ada@example.com', 'other'), 'root@example.com', false],
     ['anyone, on an unlabelled Deployment', { metadata: { name: 'x' } }, 'root@example.com', false],
   ] as const)('%s: %s', (_label, deployment, email, expected) => {
     expect(mayAccessInstance(policy, user(email), deployment)).toBe(expected);
@@ -55,4 +71,3 @@ describe('what a caller may ask for', () => {
     expect(() => authorize({ ...policy, admins: ['ops@corp.test'] }, user('ops@corp.test'), 'admin', 'sweep')).not.toThrow();
   });
 });
-

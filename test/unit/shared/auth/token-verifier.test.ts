@@ -21,7 +21,15 @@ describe('selectToken', () => {
 
 describe('checkClaims', () => {
   const now = 1_800_000_000_000;
-  const valid = { iss: 'https://accounts.google.com', aud: 'aud-1', sub: '123', email: 'ada@example.com', email_verified: true, iat: now / 1000 - 10, exp: now / 1000 + 3600 };
+  const valid = {
+    iss: 'https://accounts.google.com',
+    aud: 'aud-1',
+    sub: '123',
+    email: 'ada@example.com',
+    email_verified: true,
+    iat: now / 1000 - 10,
+    exp: now / 1000 + 3600,
+  };
 
   it('accepts valid claims', () => {
     expect(checkClaims(valid, ['aud-0', 'aud-1'], now)).toEqual({ email: 'ada@example.com', sub: '123' });
@@ -37,7 +45,9 @@ describe('checkClaims', () => {
     ['no subject', { sub: '' }, 401, /no subject/],
     ['an unverified email', { email_verified: false }, 403, /not verified/],
   ])('refuses %s', (_label, override, status, message) => {
-    expect(() => checkClaims({ ...valid, ...override }, ['aud-1'], now)).toThrow(expect.objectContaining({ status, message: expect.stringMatching(message) }));
+    expect(() => checkClaims({ ...valid, ...override }, ['aud-1'], now)).toThrow(
+      expect.objectContaining({ status, message: expect.stringMatching(message) }),
+    );
   });
 });
 
@@ -77,7 +87,13 @@ describe('isAllowedCaller', () => {
     ['a subdomain', user('ada@sub.example.com', 'sub.example.com'), ['*@example.com'], [], false],
     ['a look-alike domain', user('ada@example.com.evil', 'example.com'), ['*@example.com'], [], false],
     ['another look-alike', user('ada@evilexample.com', 'example.com'), ['*@example.com'], [], false],
-    ['a service account of the project, which has no hd', { email: 'ci@p.iam.gserviceaccount.com', kind: 'serviceAccount' as const }, ['*@p.iam.gserviceaccount.com'], [], true],
+    [
+      'a service account of the project, which has no hd',
+      { email: 'ci@p.iam.gserviceaccount.com', kind: 'serviceAccount' as const },
+      ['*@p.iam.gserviceaccount.com'],
+      [],
+      true,
+    ],
     ['a consumer account named exactly', user('bob@gmail.com'), ['bob@gmail.com'], [], true],
     ['another person', user('bob@example.com', 'example.com'), ['ada@example.com'], [], false],
     ['an admin outside the list', user('root@corp.com'), ['*@example.com'], ['root@corp.com'], true],
@@ -85,7 +101,14 @@ describe('isAllowedCaller', () => {
     expect(isAllowedCaller(caller, patterns, admins)).toBe(expected);
   });
 
-  it.each([['*', true], ['*@example.com', true], ['ada@example.com', true], ['example.com', false], ['*@*', false], ['a*@example.com', false]])('%j is a pattern: %s', (pattern, expected) => {
+  it.each([
+    ['*', true],
+    ['*@example.com', true],
+    ['ada@example.com', true],
+    ['example.com', false],
+    ['*@*', false],
+    ['a*@example.com', false],
+  ])('%j is a pattern: %s', (pattern, expected) => {
     expect(isCallerPattern(pattern)).toBe(expected);
   });
 });

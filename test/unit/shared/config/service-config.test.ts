@@ -33,7 +33,11 @@ describe('parseServiceConfig', () => {
 
   it('serves the dashboard only when its client id and allocator are set, and accepts its tokens', () => {
     expect(parseServiceConfig(base)).not.toHaveProperty('dashboard');
-    const config = parseServiceConfig({ ...base, ALLOCATOR_DASHBOARD_CLIENT_ID: 'dash.apps.googleusercontent.com', ALLOCATOR_DASHBOARD_ALLOCATOR: 'https://a-{function}-xyz-uc.a.run.app' });
+    const config = parseServiceConfig({
+      ...base,
+      ALLOCATOR_DASHBOARD_CLIENT_ID: 'dash.apps.googleusercontent.com',
+      ALLOCATOR_DASHBOARD_ALLOCATOR: 'https://a-{function}-xyz-uc.a.run.app',
+    });
     expect(config.dashboard).toEqual({
       clientId: 'dash.apps.googleusercontent.com',
       allocator: 'https://a-{function}-xyz-uc.a.run.app',
@@ -46,22 +50,35 @@ describe('parseServiceConfig', () => {
   it.each([
     [{ ALLOCATOR_DASHBOARD_CLIENT_ID: 'x' }, /set both ALLOCATOR_DASHBOARD_CLIENT_ID and ALLOCATOR_DASHBOARD_ALLOCATOR/],
     [{ ALLOCATOR_DASHBOARD_CLIENT_ID: 'x', ALLOCATOR_DASHBOARD_ALLOCATOR: 'not a url' }, /ALLOCATOR_DASHBOARD_ALLOCATOR must hold URLs/],
-    [{ ALLOCATOR_DASHBOARD_CLIENT_ID: 'x', ALLOCATOR_DASHBOARD_ALLOCATOR: 'https://a.test/x', ALLOCATOR_DASHBOARD_ORIGINS: 'dashboard.test' }, /ALLOCATOR_DASHBOARD_ORIGINS must hold URLs/],
+    [
+      {
+        ALLOCATOR_DASHBOARD_CLIENT_ID: 'x',
+        ALLOCATOR_DASHBOARD_ALLOCATOR: 'https://a.test/x',
+        ALLOCATOR_DASHBOARD_ORIGINS: 'dashboard.test',
+      },
+      /ALLOCATOR_DASHBOARD_ORIGINS must hold URLs/,
+    ],
   ])('refuses a half-set dashboard %j', (env, message) => {
     expect(() => parseServiceConfig({ ...base, ...env })).toThrow(message);
   });
 
-  it('needs no template: only create\'s runtime does', () => {
+  it("needs no template: only create's runtime does", () => {
     expect(parseServiceConfig({ ...base, ALLOCATOR_TEMPLATE: undefined })).not.toHaveProperty('templatePath');
   });
 
-  it('keeps create\'s readiness wait apart from the deletion timeout', () => {
+  it("keeps create's readiness wait apart from the deletion timeout", () => {
     const config = parseServiceConfig({ ...base, ALLOCATOR_WAIT_TIMEOUT_SECONDS: '5', ALLOCATOR_DELETE_TIMEOUT_SECONDS: '600' });
     expect([config.waitTimeoutMs, config.deleteTimeoutMs]).toEqual([5_000, 600_000]);
   });
 
   it('reads lists and numbers', () => {
-    const config = parseServiceConfig({ ...base, ALLOCATOR_ADMINS: ' Root@Example.com , ops@example.com,', ALLOCATOR_AUDIENCES: 'a, b', ALLOCATOR_MAX_INSTANCES_PER_USER: '3', ALLOCATOR_AUTH_MODE: 'trust-cloud-run-iam' });
+    const config = parseServiceConfig({
+      ...base,
+      ALLOCATOR_ADMINS: ' Root@Example.com , ops@example.com,',
+      ALLOCATOR_AUDIENCES: 'a, b',
+      ALLOCATOR_MAX_INSTANCES_PER_USER: '3',
+      ALLOCATOR_AUTH_MODE: 'trust-cloud-run-iam',
+    });
     expect(config.admins).toEqual(['root@example.com', 'ops@example.com']);
     expect(config.auth).toMatchObject({ audiences: ['a', 'b'], mode: 'trust-cloud-run-iam' });
     expect(config.limits.perUser).toBe(3);
@@ -81,12 +98,21 @@ describe('parseServiceConfig', () => {
     [{ ALLOCATOR_MAX_INSTANCES: '1.5' }, /ALLOCATOR_MAX_INSTANCES must be a whole number/],
     [{ ALLOCATOR_MAX_INSTANCES_PER_USER: '5', ALLOCATOR_MAX_INSTANCES: '2' }, /cannot exceed ALLOCATOR_MAX_INSTANCES/],
     [{ ALLOCATOR_ADMINS: 'root' }, /ALLOCATOR_ADMINS must be comma-separated emails \(got "root"\)/],
-    [{ ALLOCATOR_ALLOWED_CALLERS: 'example.com' }, /ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, \*@domain patterns or \* \(got "example.com"\)/],
+    [
+      { ALLOCATOR_ALLOWED_CALLERS: 'example.com' },
+      /ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, \*@domain patterns or \* \(got "example.com"\)/,
+    ],
     [{ ALLOCATOR_TOKEN_CERTS_URL: 'file:///etc/passwd' }, /ALLOCATOR_TOKEN_CERTS_URL must be an http\(s\) URL/],
     [{ ALLOCATOR_DISK_TYPE: 'SSD!' }, /ALLOCATOR_DISK_TYPE must be a disk type name/],
     [{ ALLOCATOR_WAIT_TIMEOUT_SECONDS: '-1' }, /ALLOCATOR_WAIT_TIMEOUT_SECONDS must be a whole number >= 1/],
-    [{ ALLOCATOR_MAX_LIFETIME_SECONDS: '3600' }, /ALLOCATOR_DEFAULT_LIFETIME_SECONDS \(never\) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS \(3600\)/],
-    [{ ALLOCATOR_MAX_LIFETIME_SECONDS: '3600', ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '7200' }, /must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS/],
+    [
+      { ALLOCATOR_MAX_LIFETIME_SECONDS: '3600' },
+      /ALLOCATOR_DEFAULT_LIFETIME_SECONDS \(never\) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS \(3600\)/,
+    ],
+    [
+      { ALLOCATOR_MAX_LIFETIME_SECONDS: '3600', ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '7200' },
+      /must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS/,
+    ],
   ])('refuses %j', (override, message) => {
     expect(() => parseServiceConfig({ ...base, ...override })).toThrow(ConfigError);
     expect(() => parseServiceConfig({ ...base, ...override })).toThrow(message);
@@ -95,8 +121,18 @@ describe('parseServiceConfig', () => {
 
 describe('parseVkubeConfig', () => {
   it('reads project, zone, cluster and an optional namespace', () => {
-    expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c' }, 'vkube.cfg')).toEqual({ project: 'p', location: 'z', cluster: 'c', endpoint: 'ip' });
-    expect(parseVkubeConfig({ project: 'p', location: 'us-central1', cluster: 'c', endpoint: 'dns' }, 'vkube.cfg')).toEqual({ project: 'p', location: 'us-central1', cluster: 'c', endpoint: 'dns' });
+    expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c' }, 'vkube.cfg')).toEqual({
+      project: 'p',
+      location: 'z',
+      cluster: 'c',
+      endpoint: 'ip',
+    });
+    expect(parseVkubeConfig({ project: 'p', location: 'us-central1', cluster: 'c', endpoint: 'dns' }, 'vkube.cfg')).toEqual({
+      project: 'p',
+      location: 'us-central1',
+      cluster: 'c',
+      endpoint: 'dns',
+    });
     expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c', namespace: 'ns' }, 'vkube.cfg')).toMatchObject({ namespace: 'ns' });
   });
 
@@ -113,17 +149,25 @@ describe('parseVkubeConfig', () => {
   });
 });
 
-
-
 describe('loadConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'allocator-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'vkube.cfg'), JSON.stringify({ project: 'proj', zone: 'us-central1-c', cluster: 'tests', namespace: 'alloc' }));
-  writeFileSync(join(dir, 'local.env'), 'ALLOCATOR_SERVER_NAME=syncbased\nALLOCATOR_TEMPLATE=t.json.hbs\nALLOCATOR_AUDIENCES=aud\nALLOCATOR_VKUBE_CFG=vkube.cfg\nALLOCATOR_VERSION=from-file\n');
+  writeFileSync(
+    join(dir, 'local.env'),
+    'ALLOCATOR_SERVER_NAME=syncbased\nALLOCATOR_TEMPLATE=t.json.hbs\nALLOCATOR_AUDIENCES=aud\nALLOCATOR_VKUBE_CFG=vkube.cfg\nALLOCATOR_VERSION=from-file\n',
+  );
 
   it('reads a vkube.cfg for GKE, with paths in the file relative to the file and the environment winning', () => {
     const config = loadConfig({ ALLOCATOR_CONFIG_FILE: join(dir, 'local.env'), ALLOCATOR_VERSION: 'from-env' }, '/');
-    expect(config.cluster).toEqual({ kind: 'gke', project: 'proj', location: 'us-central1-c', cluster: 'tests', namespace: 'alloc', endpoint: 'ip' });
+    expect(config.cluster).toEqual({
+      kind: 'gke',
+      project: 'proj',
+      location: 'us-central1-c',
+      cluster: 'tests',
+      namespace: 'alloc',
+      endpoint: 'ip',
+    });
     expect(config.compute).toEqual({ project: 'proj', zone: 'us-central1-c' });
     expect(config.templatePath).toBe(join(dir, 't.json.hbs'));
     expect(config.version).toBe('from-env');
@@ -134,14 +178,19 @@ describe('loadConfig', () => {
     [{ ALLOCATOR_VKUBE_CFG: 'v', ALLOCATOR_KUBECONFIG: 'k' }, /set only one of ALLOCATOR_VKUBE_CFG/],
     [{ ALLOCATOR_KUBECONFIG: 'k' }, /ALLOCATOR_GCE_PROJECT is required/],
     [{ ALLOCATOR_VKUBE_CFG: 'missing.cfg' }, /ALLOCATOR_VKUBE_CFG: cannot read .*missing.cfg \(ENOENT\)/],
-    [{ ALLOCATOR_KUBECONFIG: 'k', ALLOCATOR_GCE_PROJECT: 'p', ALLOCATOR_GCE_ZONE: 'z', ALLOCATOR_COMPUTE_ENDPOINT: 'localhost:1' }, /ALLOCATOR_COMPUTE_ENDPOINT must look like http:\/\/host:port/],
+    [
+      { ALLOCATOR_KUBECONFIG: 'k', ALLOCATOR_GCE_PROJECT: 'p', ALLOCATOR_GCE_ZONE: 'z', ALLOCATOR_COMPUTE_ENDPOINT: 'localhost:1' },
+      /ALLOCATOR_COMPUTE_ENDPOINT must look like http:\/\/host:port/,
+    ],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig({ ...base, ...env }, dir)).toThrow(message);
   });
 
-  it('takes a regional cluster, with the disks\' zone given apart', () => {
+  it("takes a regional cluster, with the disks' zone given apart", () => {
     writeFileSync(join(dir, 'regional.cfg'), JSON.stringify({ project: 'proj', location: 'us-central1', cluster: 'tests' }));
-    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'regional.cfg' }, dir)).toThrow(/names the region us-central1, and disks live in a zone: set ALLOCATOR_GCE_ZONE/);
+    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'regional.cfg' }, dir)).toThrow(
+      /names the region us-central1, and disks live in a zone: set ALLOCATOR_GCE_ZONE/,
+    );
     const config = loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'regional.cfg', ALLOCATOR_GCE_ZONE: 'us-central1-b' }, dir);
     expect(config.cluster).toMatchObject({ kind: 'gke', location: 'us-central1' });
     expect(config.compute).toEqual({ project: 'proj', zone: 'us-central1-b' });
@@ -149,7 +198,11 @@ describe('loadConfig', () => {
 
   it('keeps the cause of a file it cannot read or parse', () => {
     writeFileSync(join(dir, 'broken.cfg'), '{not json');
-    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'missing.cfg' }, dir)).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'ENOENT' }) }));
-    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'broken.cfg' }, dir)).toThrow(expect.objectContaining({ cause: expect.any(SyntaxError) }));
+    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'missing.cfg' }, dir)).toThrow(
+      expect.objectContaining({ cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    );
+    expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'broken.cfg' }, dir)).toThrow(
+      expect.objectContaining({ cause: expect.any(SyntaxError) }),
+    );
   });
 });

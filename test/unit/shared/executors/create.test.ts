@@ -23,7 +23,11 @@ describe('executeCreate', () => {
     const p = plan(w);
     const instance = await executeCreate(p, w.context);
     expect(instance).toEqual({ ...p.instance, readyReplicas: 1, state: 'ready' });
-    expect(leftovers(w)).toEqual({ deployments: [p.name], leases: [`syncbased-g-${p.slots.global.start}`, slotName(p.slots.user, 0)].sort(), disks: [p.name] });
+    expect(leftovers(w)).toEqual({
+      deployments: [p.name],
+      leases: [`syncbased-g-${p.slots.global.start}`, slotName(p.slots.user, 0)].sort(),
+      disks: [p.name],
+    });
     expect([...w.cluster.leases.values()].map((lease) => lease.metadata?.ownerReferences?.[0]?.name)).toEqual([p.name, p.name]);
     expect(w.cluster.deployments.get(p.name)?.spec).toEqual(p.deployment.spec);
     expect(w.disks.disks.get(p.name)?.labels).toEqual(p.disk.labels);
@@ -65,9 +69,22 @@ describe('claiming slots', () => {
   it('takes a free global slot with one call, however many are taken, and lists only when the blind tries conflict', async () => {
     const w = world();
     const bigConfig = { ...config, limits: { perUser: 1, global: 5_000 } };
-    const plan5000 = planCreate({ config: bigConfig, template, caller: caller(), request: { wait: false }, nowMs: w.clock.now(), random: w.random });
+    const plan5000 = planCreate({
+      config: bigConfig,
+      template,
+      caller: caller(),
+      request: { wait: false },
+      nowMs: w.clock.now(),
+      random: w.random,
+    });
     for (let i = 0; i < 4_000; i += 1) {
-      if (i !== plan5000.slots.global.start) await w.cluster.createLease({ metadata: { name: `syncbased-g-${i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+      if (i !== plan5000.slots.global.start)
+        await w.cluster.createLease({
+          metadata: {
+            name: `syncbased-g-${i}`,
+            labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' },
+          },
+        });
     }
     w.cluster.faults.calls.length = 0;
     await executeCreate(plan5000, w.context);
@@ -77,14 +94,39 @@ describe('claiming slots', () => {
     // Every blind try taken: it lists and finds the one free slot left.
     const crowded = world();
     const small = { ...config, limits: { perUser: 1, global: 5 } };
-    const plan = planCreate({ config: small, template, caller: caller('bea@example.com'), request: { wait: false }, nowMs: crowded.clock.now(), random: crowded.random });
+    const plan = planCreate({
+      config: small,
+      template,
+      caller: caller('bea@example.com'),
+      request: { wait: false },
+      nowMs: crowded.clock.now(),
+      random: crowded.random,
+    });
     const free = (plan.slots.global.start + 3) % 5;
     for (let i = 0; i < 5; i += 1) {
-      if (i !== free) await crowded.cluster.createLease({ metadata: { name: `syncbased-g-${i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+      if (i !== free)
+        await crowded.cluster.createLease({
+          metadata: {
+            name: `syncbased-g-${i}`,
+            labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' },
+          },
+        });
     }
     await executeCreate(plan, crowded.context);
     expect(crowded.cluster.leases.get(`syncbased-g-${free}`)?.spec?.holderIdentity).toBe(plan.slots.global.holder);
-    await expect(executeCreate(planCreate({ config: small, template, caller: caller('cy@example.com'), request: { wait: false }, nowMs: crowded.clock.now(), random: crowded.random }), crowded.context)).rejects.toThrow(/already runs 5 instances/);
+    await expect(
+      executeCreate(
+        planCreate({
+          config: small,
+          template,
+          caller: caller('cy@example.com'),
+          request: { wait: false },
+          nowMs: crowded.clock.now(),
+          random: crowded.random,
+        }),
+        crowded.context,
+      ),
+    ).rejects.toThrow(/already runs 5 instances/);
   });
 });
 
@@ -92,8 +134,20 @@ describe('claiming slots under churn', () => {
   it('lists again when others take the free slots it listed, and takes one freed since', async () => {
     const w = world();
     const small = { ...config, limits: { perUser: 1, global: 5 } };
-    const p = planCreate({ config: small, template, caller: caller('bea@example.com'), request: { wait: false }, nowMs: w.clock.now(), random: w.random });
-    const other = (name: string) => ({ metadata: { name, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+    const p = planCreate({
+      config: small,
+      template,
+      caller: caller('bea@example.com'),
+      request: { wait: false },
+      nowMs: w.clock.now(),
+      random: w.random,
+    });
+    const other = (name: string) => ({
+      metadata: {
+        name,
+        labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' },
+      },
+    });
     // The blind tries are start, start+1 and start+2; all taken. The list shows start+3 free.
     const listedFree = `syncbased-g-${(p.slots.global.start + 3) % 5}`;
     const freedLater = `syncbased-g-${(p.slots.global.start + 4) % 5}`;
@@ -118,9 +172,22 @@ describe('claiming slots under churn', () => {
   it('answers the 429 after one list when that list shows every slot taken', async () => {
     const w = world();
     const small = { ...config, limits: { perUser: 1, global: 5 } };
-    for (let i = 0; i < 5; i += 1) await w.cluster.createLease({ metadata: { name: `syncbased-g-${i}`, labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' } } });
+    for (let i = 0; i < 5; i += 1)
+      await w.cluster.createLease({
+        metadata: {
+          name: `syncbased-g-${i}`,
+          labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'other' },
+        },
+      });
     w.cluster.faults.calls.length = 0;
-    const p = planCreate({ config: small, template, caller: caller('cy@example.com'), request: { wait: false }, nowMs: w.clock.now(), random: w.random });
+    const p = planCreate({
+      config: small,
+      template,
+      caller: caller('cy@example.com'),
+      request: { wait: false },
+      nowMs: w.clock.now(),
+      random: w.random,
+    });
     await expect(executeCreate(p, w.context)).rejects.toThrow(/already runs 5 instances/);
     expect(w.cluster.faults.calls.filter((call) => call === 'listLeases')).toHaveLength(1);
   });
@@ -143,16 +210,22 @@ describe('the blind tries', () => {
 
 describe('a failure at any step of create leaves nothing behind', async () => {
   const calls = await callsOfASuccessfulCreate();
-  const steps = [...calls.cluster.map((method, i) => ['cluster', method, calls.cluster.slice(0, i + 1).filter((m) => m === method).length] as const), ...calls.disks.map((method, i) => ['disks', method, calls.disks.slice(0, i + 1).filter((m) => m === method).length] as const)];
+  const steps = [
+    ...calls.cluster.map((method, i) => ['cluster', method, calls.cluster.slice(0, i + 1).filter((m) => m === method).length] as const),
+    ...calls.disks.map((method, i) => ['disks', method, calls.disks.slice(0, i + 1).filter((m) => m === method).length] as const),
+  ];
 
-  it.each(steps.flatMap((step) => (['before', 'after'] as const).map((when) => [...step, when] as const)))('%s.%s call %i failing %s it acts', async (adapter, method, nth, when) => {
-    const w = world();
-    const fakes = adapter === 'cluster' ? w.cluster : w.disks;
-    fakes.faults.inject({ method, nth, when, error: () => new UnavailableError(`${method}: connection reset`) });
-    await expect(executeCreate(plan(w), w.context)).rejects.toThrow(/connection reset/);
-    expect(leftovers(w)).toEqual(NOTHING);
-    expect(w.events).toEqual([]);
-  });
+  it.each(steps.flatMap((step) => (['before', 'after'] as const).map((when) => [...step, when] as const)))(
+    '%s.%s call %i failing %s it acts',
+    async (adapter, method, nth, when) => {
+      const w = world();
+      const fakes = adapter === 'cluster' ? w.cluster : w.disks;
+      fakes.faults.inject({ method, nth, when, error: () => new UnavailableError(`${method}: connection reset`) });
+      await expect(executeCreate(plan(w), w.context)).rejects.toThrow(/connection reset/);
+      expect(leftovers(w)).toEqual(NOTHING);
+      expect(w.events).toEqual([]);
+    },
+  );
 
   it('including a disk insert whose answer was lost after the disk was made', async () => {
     const w = world();
@@ -185,7 +258,10 @@ describe('a create with an Idempotency-Key', () => {
     const first = plan(w, { idempotencyKey: 'k1' });
     w.cluster.faults.inject({ method: 'createDeployment', when: 'before', error: () => new Error('unreachable') });
     // The first try's slots and disk exist, its Deployment does not yet: as if it were still running.
-    await w.cluster.createLease({ metadata: { name: slotName(first.slots.user, 0), labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
+    await w.cluster.createLease({
+      metadata: { name: slotName(first.slots.user, 0), labels: { ...first.slots.user.labels } },
+      spec: { holderIdentity: first.slots.user.holder },
+    });
     const retry = executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
     await expect(retry).rejects.toThrow(AbortedError);
     await expect(retry).rejects.toMatchObject({ status: 409, statusName: 'ABORTED', retryAfterSeconds: 5 });
@@ -194,24 +270,37 @@ describe('a create with an Idempotency-Key', () => {
   it('clears what an interrupted try left, once it is older than the grace period, and creates the instance', async () => {
     const w = world();
     const first = plan(w, { idempotencyKey: 'k1' });
-    await w.cluster.createLease({ metadata: { name: slotName(first.slots.user, 0), labels: { ...first.slots.user.labels } }, spec: { holderIdentity: first.slots.user.holder } });
+    await w.cluster.createLease({
+      metadata: { name: slotName(first.slots.user, 0), labels: { ...first.slots.user.labels } },
+      spec: { holderIdentity: first.slots.user.holder },
+    });
     await w.disks.createDisk(first.disk);
     w.clock.advance(GRACE_MS + 1);
     const retry = plan(w, { idempotencyKey: 'k1' });
     const instance = await executeCreate(retry, w.context);
     expect(instance.name).toBe(first.name);
-    expect(leftovers(w)).toEqual({ deployments: [first.name], leases: [`syncbased-g-${retry.slots.global.start}`, slotName(first.slots.user, 0)].sort(), disks: [first.name] });
+    expect(leftovers(w)).toEqual({
+      deployments: [first.name],
+      leases: [`syncbased-g-${retry.slots.global.start}`, slotName(first.slots.user, 0)].sort(),
+      disks: [first.name],
+    });
     expect([...w.cluster.leases.values()].every((lease) => lease.metadata?.ownerReferences?.[0]?.name === first.name)).toBe(true);
-    expect(w.events).toEqual([expect.stringMatching(/clearing 1 slot\(s\) left by an interrupted create/), expect.stringMatching(/clearing the disk left by an interrupted create/)]);
+    expect(w.events).toEqual([
+      expect.stringMatching(/clearing 1 slot\(s\) left by an interrupted create/),
+      expect.stringMatching(/clearing the disk left by an interrupted create/),
+    ]);
   });
 
-  it('answers 409 ALREADY_EXISTS, not to be retried, for a disk of that name that is not this allocator\'s, and leaves it alone', async () => {
+  it("answers 409 ALREADY_EXISTS, not to be retried, for a disk of that name that is not this allocator's, and leaves it alone", async () => {
     const w = world();
     const p = plan(w, { idempotencyKey: 'k1' });
     await w.disks.createDisk({ name: p.name, sizeGb: 1, type: 'pd-ssd', labels: { team: 'someone-else' } });
     const attempt = executeCreate(p, w.context);
     await expect(attempt).rejects.toThrow(ConflictError);
-    await expect(attempt).rejects.toMatchObject({ statusName: 'ALREADY_EXISTS', message: expect.stringMatching(/not this allocator's; it was left alone/) });
+    await expect(attempt).rejects.toMatchObject({
+      statusName: 'ALREADY_EXISTS',
+      message: expect.stringMatching(/not this allocator's; it was left alone/),
+    });
     expect(leftovers(w)).toEqual({ ...NOTHING, disks: [p.name] });
   });
 
@@ -219,6 +308,9 @@ describe('a create with an Idempotency-Key', () => {
     const w = world();
     const p = plan(w, { idempotencyKey: 'k1' });
     await w.cluster.createDeployment({ ...p.deployment, metadata: { ...p.deployment.metadata, annotations: {} } });
-    await expect(executeCreate(p, w.context)).rejects.toMatchObject({ statusName: 'ALREADY_EXISTS', message: expect.stringMatching(/already used for another instance/) });
+    await expect(executeCreate(p, w.context)).rejects.toMatchObject({
+      statusName: 'ALREADY_EXISTS',
+      message: expect.stringMatching(/already used for another instance/),
+    });
   });
 });

@@ -23,22 +23,36 @@ function withDiskDeletion(w: World, around: (name: string, deleteDisk: () => Pro
   };
   return { ...w.context, disks };
 }
-const settings: LifecycleSettings = { policy: { serverName: 'syncbased', admins: ['root@example.com'] }, disk: config.disk, lockMs: 60_000 };
+const settings: LifecycleSettings = {
+  policy: { serverName: 'syncbased', admins: ['root@example.com'] },
+  disk: config.disk,
+  lockMs: 60_000,
+};
 const ada = caller('ada@example.com');
 
 async function instance(w: World): Promise<string> {
-  return (await executeCreate(planCreate({ config, template, caller: ada, request: { wait: true }, nowMs: w.clock.now(), random: w.random }), w.context)).name;
+  return (
+    await executeCreate(
+      planCreate({ config, template, caller: ada, request: { wait: true }, nowMs: w.clock.now(), random: w.random }),
+      w.context,
+    )
+  ).name;
 }
 const request = (name: string) => ({ name, wait: true, waitMs: 10_000 });
 
 describe('suspend, resume and reset', () => {
-  it('suspend scales to 0 and keeps disk and slots; resume scales back to the template\'s replicas', async () => {
+  it("suspend scales to 0 and keeps disk and slots; resume scales back to the template's replicas", async () => {
     const w = world();
     const name = await instance(w);
     const before = leftovers(w);
     expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ name, state: 'suspended', replicas: 0 });
     expect(leftovers(w)).toEqual(before);
-    expect(await resumeInstance(w.context, settings, ada, request(name))).toMatchObject({ name, state: 'ready', replicas: 1, readyReplicas: 1 });
+    expect(await resumeInstance(w.context, settings, ada, request(name))).toMatchObject({
+      name,
+      state: 'ready',
+      replicas: 1,
+      readyReplicas: 1,
+    });
     expect(leftovers(w)).toEqual(before); // and the lock is gone
   });
 
@@ -70,7 +84,10 @@ describe('suspend, resume and reset', () => {
     const w = world();
     const name = await instance(w);
     const before = leftovers(w);
-    for (const act of [() => suspendInstance(w.context, settings, caller('eve@example.com'), name), () => resetInstance(w.context, settings, caller('eve@example.com'), request(name))]) {
+    for (const act of [
+      () => suspendInstance(w.context, settings, caller('eve@example.com'), name),
+      () => resetInstance(w.context, settings, caller('eve@example.com'), request(name)),
+    ]) {
       await expect(act()).rejects.toThrow(NotFoundError);
     }
     expect(leftovers(w)).toEqual(before);
@@ -90,8 +107,12 @@ describe('suspend, resume and reset', () => {
     const before = structuredClone(w.cluster.deployments.get(name)!);
     w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date(); // a destroy began meanwhile
     const work = async () => 'ran';
-    await expect(withLock(w.context, { deployment: before, operation: 'reset', durationMs: 60_000 }, work)).rejects.toThrow(/is being destroyed; it cannot reset/);
-    await expect(withLock(w.context, { deployment: before, operation: 'destroy', durationMs: 60_000, whileDeleting: true }, work)).resolves.toBe('ran');
+    await expect(withLock(w.context, { deployment: before, operation: 'reset', durationMs: 60_000 }, work)).rejects.toThrow(
+      /is being destroyed; it cannot reset/,
+    );
+    await expect(
+      withLock(w.context, { deployment: before, operation: 'destroy', durationMs: 60_000, whileDeleting: true }, work),
+    ).resolves.toBe('ran');
     await w.cluster.deleteDeployment(name);
     await expect(withLock(w.context, { deployment: before, operation: 'reset', durationMs: 60_000 }, work)).rejects.toThrow(NotFoundError);
     expect([...w.cluster.leases.keys()].filter((lease) => lease.endsWith('-lock'))).toEqual([]);
@@ -124,7 +145,9 @@ describe('one operation at a time on an instance', () => {
     await expect(suspendInstance(w.context, settings, ada, name)).rejects.toThrow(AbortedError);
     w.clock.advance(6_000);
     expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ state: 'suspended' });
-    expect(w.events).toContainEqual(expect.stringMatching(/taking over the lock of syncbased-[0-9a-f]{8}-lock, left by an interrupted reset/));
+    expect(w.events).toContainEqual(
+      expect.stringMatching(/taking over the lock of syncbased-[0-9a-f]{8}-lock, left by an interrupted reset/),
+    );
   });
 
   it('releases only the lock it made: one taken over meanwhile stays with its new holder', async () => {
@@ -132,7 +155,11 @@ describe('one operation at a time on an instance', () => {
     const name = await instance(w);
     const deployment = w.cluster.deployments.get(name)!;
     let resume = (): void => undefined;
-    const slow = withLock(w.context, { deployment, operation: 'reset', durationMs: 5_000 }, () => new Promise<void>((resolve) => (resume = resolve)));
+    const slow = withLock(
+      w.context,
+      { deployment, operation: 'reset', durationMs: 5_000 },
+      () => new Promise<void>((resolve) => (resume = resolve)),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     w.clock.advance(6_000);
     await withLock(w.context, { deployment, operation: 'suspend', durationMs: 60_000 }, async () => {
@@ -172,7 +199,10 @@ describe('one operation at a time on an instance', () => {
     const name = await instance(w);
     const context = withDiskDeletion(w, async (_name, deleteDisk) => {
       const [slot] = (await w.cluster.listLeases({ labelSelector: instanceSlotSelector('syncbased', name) })).items;
-      await w.cluster.createLease({ metadata: { name: 'syncbased-g-2', labels: { ...slot!.metadata!.labels } }, spec: { holderIdentity: `${name}/retry` } });
+      await w.cluster.createLease({
+        metadata: { name: 'syncbased-g-2', labels: { ...slot!.metadata!.labels } },
+        spec: { holderIdentity: `${name}/retry` },
+      });
       return await deleteDisk();
     });
     await destroyInstance(context, settings, ada, name);
@@ -183,7 +213,11 @@ describe('one operation at a time on an instance', () => {
     const w = world();
     const name = await instance(w);
     const [slot] = (await w.cluster.listLeases({ labelSelector: instanceSlotSelector('syncbased', name) })).items;
-    w.cluster.faults.inject({ method: 'patchLease', when: 'before', error: () => new NotFoundError(`leases "${slot!.metadata!.name}" not found`) });
+    w.cluster.faults.inject({
+      method: 'patchLease',
+      when: 'before',
+      error: () => new NotFoundError(`leases "${slot!.metadata!.name}" not found`),
+    });
     await destroyInstance(w.context, settings, ada, name);
     expect(leftovers(w)).toEqual(NOTHING);
   });

@@ -11,12 +11,20 @@ type World = ReturnType<typeof world>;
 
 /** One instance, made by the real create executor; `lifetimeSeconds` 1 so that it can expire. */
 async function instance(w: World, email: string, lifetimeSeconds = 3600): Promise<string> {
-  const plan = planCreate({ config: { ...config, limits: { perUser: 5, global: 50 } }, template, caller: caller(email), request: { wait: false, lifetimeSeconds }, nowMs: w.clock.now(), random: w.random });
+  const plan = planCreate({
+    config: { ...config, limits: { perUser: 5, global: 50 } },
+    template,
+    caller: caller(email),
+    request: { wait: false, lifetimeSeconds },
+    nowMs: w.clock.now(),
+    random: w.random,
+  });
   return (await executeCreate(plan, w.context)).name;
 }
 
 const planOf = (...actions: SweepAction[]): SweepPlan => ({ actions, deferred: 0, scanned: { deployments: 0, disks: 0, slots: 0 } });
-const sweep = (w: World, plan: SweepPlan, dryRun = false) => executeSweep(plan, w.context, { dryRun, startedAt: new Date(w.clock.now()).toISOString(), lockMs: 60_000 });
+const sweep = (w: World, plan: SweepPlan, dryRun = false) =>
+  executeSweep(plan, w.context, { dryRun, startedAt: new Date(w.clock.now()).toISOString(), lockMs: 60_000 });
 
 describe('executeSweep acts only where a fresh read still agrees', () => {
   it('destroys an expired instance, and not one extended since the scan', async () => {
@@ -24,8 +32,16 @@ describe('executeSweep acts only where a fresh read still agrees', () => {
     const expiring = await instance(w, 'a@x.test', 1);
     const extended = await instance(w, 'b@x.test', 1);
     w.clock.advance(2_000);
-    await w.cluster.patchDeployment(extended, { metadata: { annotations: { 'allocator.dev/expires-at': new Date(w.clock.now() + 3_600_000).toISOString() } } });
-    const report = await sweep(w, planOf({ kind: 'expired', name: expiring, owner: 'a@x.test', expiresAt: '' }, { kind: 'expired', name: extended, owner: 'b@x.test', expiresAt: '' }));
+    await w.cluster.patchDeployment(extended, {
+      metadata: { annotations: { 'allocator.dev/expires-at': new Date(w.clock.now() + 3_600_000).toISOString() } },
+    });
+    const report = await sweep(
+      w,
+      planOf(
+        { kind: 'expired', name: expiring, owner: 'a@x.test', expiresAt: '' },
+        { kind: 'expired', name: extended, owner: 'b@x.test', expiresAt: '' },
+      ),
+    );
     expect(report.expired.map((e) => e.name)).toEqual([expiring]);
     expect(leftovers(w).deployments).toEqual([extended]);
     expect(leftovers(w).disks).toEqual([extended]);
@@ -36,7 +52,10 @@ describe('executeSweep acts only where a fresh read still agrees', () => {
     const orphan = await instance(w, 'a@x.test');
     const healed = await instance(w, 'b@x.test');
     await w.disks.deleteDisk(orphan);
-    const report = await sweep(w, planOf({ kind: 'orphan-deployment', name: orphan, createdAt: '' }, { kind: 'orphan-deployment', name: healed, createdAt: '' }));
+    const report = await sweep(
+      w,
+      planOf({ kind: 'orphan-deployment', name: orphan, createdAt: '' }, { kind: 'orphan-deployment', name: healed, createdAt: '' }),
+    );
     expect(report.orphanDeployments.map((e) => e.name)).toEqual([orphan]);
     expect(leftovers(w).deployments).toEqual([healed]);
   });
@@ -44,8 +63,16 @@ describe('executeSweep acts only where a fresh read still agrees', () => {
   it('deletes a disk whose Deployment is gone, and not one whose Deployment exists now', async () => {
     const w = world();
     const live = await instance(w, 'a@x.test');
-    await w.disks.createDisk({ name: 'syncbased-0000abcd', sizeGb: 1, type: 'pd-standard', labels: { allocator: 'syncbased', 'allocator-instance': 'syncbased-0000abcd' } });
-    const report = await sweep(w, planOf({ kind: 'orphan-disk', name: 'syncbased-0000abcd', createdAt: '' }, { kind: 'orphan-disk', name: live, createdAt: '' }));
+    await w.disks.createDisk({
+      name: 'syncbased-0000abcd',
+      sizeGb: 1,
+      type: 'pd-standard',
+      labels: { allocator: 'syncbased', 'allocator-instance': 'syncbased-0000abcd' },
+    });
+    const report = await sweep(
+      w,
+      planOf({ kind: 'orphan-disk', name: 'syncbased-0000abcd', createdAt: '' }, { kind: 'orphan-disk', name: live, createdAt: '' }),
+    );
     expect(report.orphanDisks.map((e) => e.name)).toEqual(['syncbased-0000abcd']);
     expect(leftovers(w).disks).toEqual([live]);
   });
@@ -53,14 +80,28 @@ describe('executeSweep acts only where a fresh read still agrees', () => {
   it('deletes a slot of a missing instance, and not one whose instance exists now or one taken since by another', async () => {
     const w = world();
     const live = await instance(w, 'a@x.test');
-    const liveSlot = [...w.cluster.leases.values()].find((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === live)!.metadata!.name!;
-    await w.cluster.createLease({ metadata: { name: 'syncbased-g-9', labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'syncbased-0000dead' } } });
-    await w.cluster.createLease({ metadata: { name: 'syncbased-g-8', labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'syncbased-0000beef' } } });
-    const report = await sweep(w, planOf(
-      { kind: 'orphan-slot', name: 'syncbased-g-9', instance: 'syncbased-0000dead' },
-      { kind: 'orphan-slot', name: liveSlot, instance: live },
-      { kind: 'orphan-slot', name: 'syncbased-g-8', instance: 'syncbased-0000dead' },
-    ));
+    const liveSlot = [...w.cluster.leases.values()].find((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === live)!.metadata!
+      .name!;
+    await w.cluster.createLease({
+      metadata: {
+        name: 'syncbased-g-9',
+        labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'syncbased-0000dead' },
+      },
+    });
+    await w.cluster.createLease({
+      metadata: {
+        name: 'syncbased-g-8',
+        labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': 'global', 'allocator.dev/instance': 'syncbased-0000beef' },
+      },
+    });
+    const report = await sweep(
+      w,
+      planOf(
+        { kind: 'orphan-slot', name: 'syncbased-g-9', instance: 'syncbased-0000dead' },
+        { kind: 'orphan-slot', name: liveSlot, instance: live },
+        { kind: 'orphan-slot', name: 'syncbased-g-8', instance: 'syncbased-0000dead' },
+      ),
+    );
     expect(report.orphanSlots.map((e) => e.name)).toEqual(['syncbased-g-9']);
     expect(leftovers(w).leases).toContain(liveSlot);
     expect(leftovers(w).leases).toContain('syncbased-g-8');
@@ -81,10 +122,19 @@ describe('executeSweep acts only where a fresh read still agrees', () => {
     const first = await instance(w, 'a@x.test', 1);
     const second = await instance(w, 'b@x.test', 1);
     w.clock.advance(2_000);
-    w.cluster.faults.inject({ method: 'deleteDeployment', when: 'before', error: () => new Error('etcd timeout', { cause: new Error('context deadline exceeded') }) });
-    const report = await sweep(w, planOf({ kind: 'expired', name: first, owner: '', expiresAt: '' }, { kind: 'expired', name: second, owner: '', expiresAt: '' }));
+    w.cluster.faults.inject({
+      method: 'deleteDeployment',
+      when: 'before',
+      error: () => new Error('etcd timeout', { cause: new Error('context deadline exceeded') }),
+    });
+    const report = await sweep(
+      w,
+      planOf({ kind: 'expired', name: first, owner: '', expiresAt: '' }, { kind: 'expired', name: second, owner: '', expiresAt: '' }),
+    );
     expect(report.expired).toHaveLength(1);
-    expect(report.failed).toEqual([{ kind: 'expired', name: expect.any(String), error: 'Error: etcd timeout <- Error: context deadline exceeded' }]);
+    expect(report.failed).toEqual([
+      { kind: 'expired', name: expect.any(String), error: 'Error: etcd timeout <- Error: context deadline exceeded' },
+    ]);
   });
 });
 
@@ -93,13 +143,24 @@ describe('runSweep', () => {
     const w = world();
     const live = await instance(w, 'a@x.test');
     const expiring = await instance(w, 'b@x.test', 1);
-    await w.disks.createDisk({ name: 'syncbased-0000abcd', sizeGb: 1, type: 'pd-standard', labels: { allocator: 'syncbased', 'allocator-instance': 'syncbased-0000abcd' } });
+    await w.disks.createDisk({
+      name: 'syncbased-0000abcd',
+      sizeGb: 1,
+      type: 'pd-standard',
+      labels: { allocator: 'syncbased', 'allocator-instance': 'syncbased-0000abcd' },
+    });
     w.clock.advance(2_000);
     const young = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false, lockMs: 60_000 });
     expect(young).toMatchObject({ expired: [{ name: expiring }], orphanDisks: [], failed: [] });
     w.clock.advance(GRACE_MS);
     const old = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false, lockMs: 60_000 });
-    expect(old).toMatchObject({ expired: [], orphanDisks: [{ name: 'syncbased-0000abcd' }], orphanDeployments: [], orphanSlots: [], scanned: { deployments: 1, disks: 2, slots: 2 } });
+    expect(old).toMatchObject({
+      expired: [],
+      orphanDisks: [{ name: 'syncbased-0000abcd' }],
+      orphanDeployments: [],
+      orphanSlots: [],
+      scanned: { deployments: 1, disks: 2, slots: 2 },
+    });
     expect(leftovers(w)).toEqual({ deployments: [live], leases: expect.any(Array), disks: [live] });
     await w.cluster.deleteDeployment(live);
     await w.disks.deleteDisk(live);

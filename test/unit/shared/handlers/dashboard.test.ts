@@ -32,14 +32,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the dashboard\'s files', () => {
+describe("the dashboard's files", () => {
   it('serves the page with a CSP that allows only itself, the sign-in script and the allocator', async () => {
     const response = await fetch(`${url}/dashboard/`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('content-security-policy')).toBe(contentSecurityPolicy(dashboard));
     expect(contentSecurityPolicy(dashboard)).toContain("script-src 'self' https://accounts.google.com;");
-    expect(contentSecurityPolicy(dashboard)).toContain("connect-src 'self' https://us-central1-p.cloudfunctions.net https://accounts.google.com;");
+    expect(contentSecurityPolicy(dashboard)).toContain(
+      "connect-src 'self' https://us-central1-p.cloudfunctions.net https://accounts.google.com;",
+    );
     expect(await response.text()).toBe('<!doctype html><title>t</title>');
   });
 
@@ -49,7 +51,11 @@ describe('the dashboard\'s files', () => {
     expect(dashboardSettings(dashboard)).toEqual({
       clientId: 'dash.apps.googleusercontent.com',
       signInScript: 'https://accounts.google.com/gsi/client',
-      endpoints: { create: `${dashboard.allocator}-create`, destroy: `${dashboard.allocator}-destroy`, list: `${dashboard.allocator}-list` },
+      endpoints: {
+        create: `${dashboard.allocator}-create`,
+        destroy: `${dashboard.allocator}-destroy`,
+        list: `${dashboard.allocator}-list`,
+      },
     });
   });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkInstanceName, parseCreateRequest, parseExtendRequest, parseIdempotencyKey } from '../../../../shared/handlers/create-handler.ts';
+import {
+  checkInstanceName,
+  parseCreateRequest,
+  parseExtendRequest,
+  parseIdempotencyKey,
+} from '../../../../shared/handlers/create-handler.ts';
 import { parseDestroyRequest, parseSweepRequest } from '../../../../shared/handlers/destroy-handler.ts';
 import { parseListQuery } from '../../../../shared/handlers/list-handler.ts';
 
@@ -36,7 +41,6 @@ describe('request parsing', () => {
   it.each(['all=yes', 'owner=bob'])('list refuses ?%s', (query) => {
     expect(() => parseListQuery(new URLSearchParams(query))).toThrow(expect.objectContaining({ status: 400 }));
   });
-
 });
 
 describe('lifetime requests', () => {
@@ -47,7 +51,10 @@ describe('lifetime requests', () => {
 
   it.each([
     [{ name: 'x' }, { name: 'x' }],
-    [{ name: 'x', lifetimeSeconds: 60 }, { name: 'x', lifetimeSeconds: 60 }],
+    [
+      { name: 'x', lifetimeSeconds: 60 },
+      { name: 'x', lifetimeSeconds: 60 },
+    ],
   ])('extend %j', (body, expected) => {
     expect(parseExtendRequest(body)).toEqual(expected);
   });
@@ -77,7 +84,10 @@ describe('names and keys', () => {
     ['other-1a2b3c4d', false],
   ])('%s is an instance name of syncbased: %s', (name, ok) => {
     if (ok) expect(checkInstanceName('syncbased', name)).toBe(name);
-    else expect(() => checkInstanceName('syncbased', name)).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/they look like syncbased-1a2b3c4d/) }));
+    else
+      expect(() => checkInstanceName('syncbased', name)).toThrow(
+        expect.objectContaining({ status: 400, message: expect.stringMatching(/they look like syncbased-1a2b3c4d/) }),
+      );
   });
 
   it.each([

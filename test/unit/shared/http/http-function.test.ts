@@ -59,7 +59,12 @@ beforeAll(async () => {
             return { status: 200, body: {} };
           },
         },
-        '/listing': { methods: ['GET'], requires: (query) => (query.get('all') === 'true' ? 'admin' : 'caller'), operation: 'list all instances', handle: async () => ({ status: 200, body: [] }) },
+        '/listing': {
+          methods: ['GET'],
+          requires: (query) => (query.get('all') === 'true' ? 'admin' : 'caller'),
+          operation: 'list all instances',
+          handle: async () => ({ status: 200, body: [] }),
+        },
       },
     }),
   );
@@ -72,24 +77,68 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 async function send(path: string, init: { method?: string; as?: string; body?: string; origin?: string } = {}) {
   const response = await fetch(`${url}${path}`, {
     method: init.method ?? 'POST',
-    headers: { 'content-type': 'application/json', ...(init.as ? { authorization: `Bearer ${init.as}` } : {}), ...(init.origin ? { origin: init.origin } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(init.as ? { authorization: `Bearer ${init.as}` } : {}),
+      ...(init.origin ? { origin: init.origin } : {}),
+    },
     ...(init.body === undefined ? {} : { body: init.body }),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as { error?: { code: number; status: string; message: string } } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text ? JSON.parse(text) : {}) as { error?: { code: number; status: string; message: string } },
+  };
 }
 
 describe('makeHttpFunction', () => {
   it.each([
-    ['an unknown path', '/nope', { as: 'ada@example.com' }, 404, /no such path \/nope: destroy takes POST\/DELETE \/, POST \/sweep, GET \/listing/],
+    [
+      'an unknown path',
+      '/nope',
+      { as: 'ada@example.com' },
+      404,
+      /no such path \/nope: destroy takes POST\/DELETE \/, POST \/sweep, GET \/listing/,
+    ],
     ['a method the route does not take', '/sweep', { method: 'PUT', as: 'root@example.com' }, 405, /method PUT is not allowed; use POST/],
     ['no token', '/', {}, 401, /missing bearer token/],
-    ['a caller outside the allowed callers', '/', { as: 'eve@elsewhere.org', body: '{}' }, 403, /eve@elsewhere.org may not use this allocator/],
-    ['a non-admin on an admin route, before its body is read', '/sweep', { as: 'ada@example.com', body: '{"bogus":true}' }, 403, /only admins may sweep/],
-    ['an admin with a bad body on an admin route', '/sweep', { as: 'root@example.com', body: '{"bogus":true}' }, 400, /unknown field "bogus"/],
-    ['a non-admin asking for all', '/listing?all=true', { method: 'GET', as: 'ada@example.com' }, 403, /only admins may list all instances/],
+    [
+      'a caller outside the allowed callers',
+      '/',
+      { as: 'eve@elsewhere.org', body: '{}' },
+      403,
+      /eve@elsewhere.org may not use this allocator/,
+    ],
+    [
+      'a non-admin on an admin route, before its body is read',
+      '/sweep',
+      { as: 'ada@example.com', body: '{"bogus":true}' },
+      403,
+      /only admins may sweep/,
+    ],
+    [
+      'an admin with a bad body on an admin route',
+      '/sweep',
+      { as: 'root@example.com', body: '{"bogus":true}' },
+      400,
+      /unknown field "bogus"/,
+    ],
+    [
+      'a non-admin asking for all',
+      '/listing?all=true',
+      { method: 'GET', as: 'ada@example.com' },
+      403,
+      /only admins may list all instances/,
+    ],
     ['bad JSON from an allowed caller', '/', { as: 'ada@example.com', body: '{not json' }, 400, /request body is not valid JSON/],
-    ['a bug in the operation', '/', { as: 'ada@example.com', body: '{"fail":"unexpected"}' }, 500, /^internal error; see the function logs$/],
+    [
+      'a bug in the operation',
+      '/',
+      { as: 'ada@example.com', body: '{"fail":"unexpected"}' },
+      500,
+      /^internal error; see the function logs$/,
+    ],
   ] as const)('answers %s with a Google-shaped error', async (_label, path, init, status, message) => {
     const before = handled.length;
     const response = await send(path, init);
@@ -114,17 +163,30 @@ describe('makeHttpFunction', () => {
     await send('/', { as: 'ada@example.com', body: '{}' });
     await send('/', { as: 'ada@example.com', body: '{"fail":"unexpected"}' });
     expect(logs).toEqual([
-      expect.objectContaining({ severity: 'INFO', message: 'destroy 200 s-00000001', caller: 'ada@example.com', instance: 's-00000001', events: ['could not undo the disk s-00000001: boom'] }),
+      expect.objectContaining({
+        severity: 'INFO',
+        message: 'destroy 200 s-00000001',
+        caller: 'ada@example.com',
+        instance: 's-00000001',
+        events: ['could not undo the disk s-00000001: boom'],
+      }),
       expect.objectContaining({ severity: 'ERROR', message: 'destroy 500', error: 'Error: a bug with internals in its message' }),
     ]);
   });
 });
 
-describe('CORS for the dashboard\'s origin', () => {
-  it('answers a preflight from the dashboard\'s origin, before any token', async () => {
+describe("CORS for the dashboard's origin", () => {
+  it("answers a preflight from the dashboard's origin, before any token", async () => {
     const response = await send('/sweep', { method: 'OPTIONS', origin: 'https://dashboard.test' });
     expect(response.status).toBe(204);
-    expect(Object.fromEntries(['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'vary'].map((h) => [h, response.headers.get(h)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'vary'].map((h) => [
+          h,
+          response.headers.get(h),
+        ]),
+      ),
+    ).toEqual({
       'access-control-allow-origin': 'https://dashboard.test',
       'access-control-allow-methods': 'POST',
       'access-control-allow-headers': 'authorization, content-type, idempotency-key, x-serverless-authorization',
@@ -141,7 +203,7 @@ describe('CORS for the dashboard\'s origin', () => {
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('puts CORS headers on the dashboard\'s answers, errors included, so the page can read them', async () => {
+  it("puts CORS headers on the dashboard's answers, errors included, so the page can read them", async () => {
     const ok = await send('/listing', { method: 'GET', as: 'ada@example.com', origin: 'https://dashboard.test' });
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://dashboard.test');
     const refused = await send('/sweep', { as: 'ada@example.com', body: '{}', origin: 'https://dashboard.test' });

@@ -6,8 +6,24 @@ import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 
 const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
   withInstanceMetadata(
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') }, spec: { replicas: 1, selector: {}, template: {} } },
-    { serverName, diskZone: 'us-central1-c', name: 'syncbased-1a2b3c4d', ownerEmail: email, ownerHash: ownerHashOf(email), mountName: '/m/syncbased-1a2b3c4d', accessList: [email, 'root@example.com'], version: 'v1', diskName: 'syncbased-1a2b3c4d', createdAt: '2026-11-25T01:02:03.456Z' },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'syncbased-1a2b3c4d', creationTimestamp: new Date('2026-11-25T01:02:03Z') },
+      spec: { replicas: 1, selector: {}, template: {} },
+    },
+    {
+      serverName,
+      diskZone: 'us-central1-c',
+      name: 'syncbased-1a2b3c4d',
+      ownerEmail: email,
+      ownerHash: ownerHashOf(email),
+      mountName: '/m/syncbased-1a2b3c4d',
+      accessList: [email, 'root@example.com'],
+      version: 'v1',
+      diskName: 'syncbased-1a2b3c4d',
+      createdAt: '2026-11-25T01:02:03.456Z',
+    },
   );
 
 describe('instances read back from Deployments', () => {
@@ -30,7 +46,7 @@ describe('instances read back from Deployments', () => {
     });
   });
 
-  it('selects one owner\'s instances by label, or all of this allocator\'s', () => {
+  it("selects one owner's instances by label, or all of this allocator's", () => {
     expect(instanceSelector('syncbased', 'abc')).toBe('allocator.dev/allocator=syncbased,allocator.dev/owner-hash=abc');
     expect(instanceSelector('syncbased')).toBe('allocator.dev/allocator=syncbased');
   });
@@ -48,7 +64,7 @@ describe('availability', () => {
   });
 });
 
-describe('an instance\'s state', () => {
+describe("an instance's state", () => {
   const problem = { reason: 'ImagePullBackOff', message: 'x', since: '2026-11-25T00:00:00.000Z' };
   const with_ = (change: (d: V1Deployment) => void): V1Deployment => {
     const deployment = owned('ada@example.com');

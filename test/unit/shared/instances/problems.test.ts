@@ -3,10 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { problemsOf } from '../../../../shared/instances/problems.ts';
 
 const NOW = '2026-11-25T12:00:00.000Z';
-const pod = (name: string, status: V1Pod['status'], deleting = false): V1Pod => ({ metadata: { name, ...(deleting ? { deletionTimestamp: new Date(NOW) } : {}) }, status });
+const pod = (name: string, status: V1Pod['status'], deleting = false): V1Pod => ({
+  metadata: { name, ...(deleting ? { deletionTimestamp: new Date(NOW) } : {}) },
+  status,
+});
 const waiting = (reason: string, message: string): V1Pod['status'] => ({
   startTime: new Date('2026-11-25T11:59:00Z'),
-  containerStatuses: [{ name: 'syncbased', image: 'i', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason, message } } }],
+  containerStatuses: [
+    { name: 'syncbased', image: 'i', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason, message } } },
+  ],
 });
 const event = (podName: string, reason: string, message: string, type = 'Warning'): CoreV1Event => ({
   metadata: {},
@@ -19,21 +24,58 @@ const event = (podName: string, reason: string, message: string, type = 'Warning
 
 describe('problemsOf', () => {
   it.each<[string, V1Pod[], CoreV1Event[], { reason: string; message: string; since: string }[]]>([
-    ['a healthy pod', [pod('p', { containerStatuses: [{ name: 'c', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] })], [], []],
-    ['an image that cannot be pulled', [pod('p', waiting('ImagePullBackOff', 'Back-off pulling image "x"'))], [], [{ reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image "x"', since: '2026-11-25T11:59:00.000Z' }]],
-    ['a pull error', [pod('p', waiting('ErrImagePull', 'manifest unknown'))], [], [{ reason: 'ErrImagePull', message: 'syncbased: manifest unknown', since: '2026-11-25T11:59:00.000Z' }]],
-    ['a crashing container', [pod('p', waiting('CrashLoopBackOff', 'back-off 5m0s restarting failed container'))], [], [{ reason: 'CrashLoopBackOff', message: 'syncbased: back-off 5m0s restarting failed container', since: '2026-11-25T11:59:00.000Z' }]],
+    [
+      'a healthy pod',
+      [pod('p', { containerStatuses: [{ name: 'c', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] })],
+      [],
+      [],
+    ],
+    [
+      'an image that cannot be pulled',
+      [pod('p', waiting('ImagePullBackOff', 'Back-off pulling image "x"'))],
+      [],
+      [{ reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image "x"', since: '2026-11-25T11:59:00.000Z' }],
+    ],
+    [
+      'a pull error',
+      [pod('p', waiting('ErrImagePull', 'manifest unknown'))],
+      [],
+      [{ reason: 'ErrImagePull', message: 'syncbased: manifest unknown', since: '2026-11-25T11:59:00.000Z' }],
+    ],
+    [
+      'a crashing container',
+      [pod('p', waiting('CrashLoopBackOff', 'back-off 5m0s restarting failed container'))],
+      [],
+      [{ reason: 'CrashLoopBackOff', message: 'syncbased: back-off 5m0s restarting failed container', since: '2026-11-25T11:59:00.000Z' }],
+    ],
     ['a container still being created', [pod('p', waiting('ContainerCreating', ''))], [], []],
     [
       'a pod the scheduler cannot place',
-      [pod('p', { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.', lastTransitionTime: new Date('2026-11-25T11:57:00Z') }] })],
+      [
+        pod('p', {
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/1 nodes are available: 1 Insufficient cpu.',
+              lastTransitionTime: new Date('2026-11-25T11:57:00Z'),
+            },
+          ],
+        }),
+      ],
       [],
       [{ reason: 'FailedScheduling', message: '0/1 nodes are available: 1 Insufficient cpu.', since: '2026-11-25T11:57:00.000Z' }],
     ],
     [
       'a volume that cannot attach, and one that cannot mount',
       [pod('p', {})],
-      [event('p', 'FailedAttachVolume', 'AttachVolume.Attach failed for volume "data-disk"'), event('p', 'FailedMount', 'MountVolume.MountDevice failed'), event('p', 'Scheduled', 'ok', 'Normal'), event('other', 'FailedMount', 'not ours')],
+      [
+        event('p', 'FailedAttachVolume', 'AttachVolume.Attach failed for volume "data-disk"'),
+        event('p', 'FailedMount', 'MountVolume.MountDevice failed'),
+        event('p', 'Scheduled', 'ok', 'Normal'),
+        event('other', 'FailedMount', 'not ours'),
+      ],
       [
         { reason: 'FailedAttachVolume', message: 'AttachVolume.Attach failed for volume "data-disk"', since: '2026-11-25T11:58:00.000Z' },
         { reason: 'FailedMount', message: 'MountVolume.MountDevice failed', since: '2026-11-25T11:58:00.000Z' },
@@ -45,7 +87,12 @@ describe('problemsOf', () => {
   });
 
   it('keeps one problem per reason, the first seen', () => {
-    const pods = [pod('a', waiting('ImagePullBackOff', 'first')), pod('b', { ...waiting('ImagePullBackOff', 'second'), startTime: new Date('2026-11-25T11:00:00Z') })];
-    expect(problemsOf(pods, [], NOW)).toEqual([{ reason: 'ImagePullBackOff', message: 'syncbased: second', since: '2026-11-25T11:00:00.000Z' }]);
+    const pods = [
+      pod('a', waiting('ImagePullBackOff', 'first')),
+      pod('b', { ...waiting('ImagePullBackOff', 'second'), startTime: new Date('2026-11-25T11:00:00Z') }),
+    ];
+    expect(problemsOf(pods, [], NOW)).toEqual([
+      { reason: 'ImagePullBackOff', message: 'syncbased: second', since: '2026-11-25T11:00:00.000Z' },
+    ]);
   });
 });

@@ -8,7 +8,7 @@ const cluster = {
 };
 
 describe('the control-plane endpoint of a GKE cluster', () => {
-  it('is the IP endpoint with the cluster\'s CA by default', () => {
+  it("is the IP endpoint with the cluster's CA by default", () => {
     expect(controlPlaneOf(cluster, 'ip')).toEqual({ server: 'https://34.1.2.3', caData: 'Q0E=' });
   });
 
@@ -18,7 +18,12 @@ describe('the control-plane endpoint of a GKE cluster', () => {
 
   it.each([
     ['no DNS endpoint', { ...cluster, controlPlaneEndpointsConfig: {} }, 'dns', /has no DNS-based control-plane endpoint; enable it/],
-    ['a DNS endpoint closed to outside traffic', { ...cluster, controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: 'x.gke.goog', allowExternalTraffic: false } } }, 'dns', /does not allow external traffic/],
+    [
+      'a DNS endpoint closed to outside traffic',
+      { ...cluster, controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: 'x.gke.goog', allowExternalTraffic: false } } },
+      'dns',
+      /does not allow external traffic/,
+    ],
     ['no IP endpoint yet', { masterAuth: {} }, 'ip', /has no endpoint or CA certificate yet/],
   ] as const)('answers 503 for %s', (_label, value, kind, message) => {
     expect(() => controlPlaneOf(value, kind)).toThrow(expect.objectContaining({ status: 503, message: expect.stringMatching(message) }));

@@ -14,7 +14,12 @@ describe('kubeError', () => {
     [answered(403, 'forbidden'), ClusterRejectedError, 500, /not allowed to do this \(HTTP 403\); check its RBAC/],
     [answered(429, 'too many requests'), UnavailableError, 503, /unavailable \(HTTP 429\)/],
     [answered(503, 'etcd down'), UnavailableError, 503, /unavailable \(HTTP 503\)/],
-    [Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }), UnavailableError, 503, /did not answer in time/],
+    [
+      Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }),
+      UnavailableError,
+      503,
+      /did not answer in time/,
+    ],
     [new TypeError('fetch failed'), UnavailableError, 503, /cannot reach the Kubernetes API/],
   ] as const)('%s', (cause, kind, status, message) => {
     const mapped = kubeError(cause, 'create Deployment x');

@@ -6,7 +6,14 @@ function kubeConfig(): KubeConfig {
   const config = new KubeConfig();
   config.loadFromOptions({
     // With a CA of its own (the local control plane's, GKE's IP endpoint) client-node makes an Agent per request.
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', caData: Buffer.from('-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n').toString('base64'), skipTLSVerify: false }],
+    clusters: [
+      {
+        name: 'c',
+        server: 'https://127.0.0.1:6443',
+        caData: Buffer.from('-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n').toString('base64'),
+        skipTLSVerify: false,
+      },
+    ],
     users: [{ name: 'u', token: 'secret-token' }],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',

@@ -13,7 +13,12 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
   metadata: {
     name,
     annotations: {
-      'v.io/creator-info': JSON.stringify({ email: 'ada@example.com', mountName: `/ns/allocated/${name}`, createdAt: '2026-11-25T12:00:00.000Z', allocator: 'syncbased' }),
+      'v.io/creator-info': JSON.stringify({
+        email: 'ada@example.com',
+        mountName: `/ns/allocated/${name}`,
+        createdAt: '2026-11-25T12:00:00.000Z',
+        allocator: 'syncbased',
+      }),
       'allocator.dev/owner': 'ada@example.com',
       'allocator.dev/mount-name': `/ns/allocated/${name}`,
       'allocator.dev/access-list': '{"In":["ada@example.com","root@example.com"]}',
@@ -37,19 +42,37 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
           {
             name: 'syncbased',
             image: 'us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:v1',
-            command: ['syncbased', `--name=/ns/allocated/${name}`, '--root-dir=/data/root', '--v23.permissions.literal={"Admin":{"In":["ada@example.com","root@example.com"]}}'],
+            command: [
+              'syncbased',
+              `--name=/ns/allocated/${name}`,
+              '--root-dir=/data/root',
+              '--v23.permissions.literal={"Admin":{"In":["ada@example.com","root@example.com"]}}',
+            ],
             volumeMounts: [{ name: 'data-disk', mountPath: '/data' }],
           },
         ],
         volumes: [{ name: 'data-disk', gcePersistentDisk: { pdName: name, fsType: 'ext4' } }],
-        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-central1-c'] }] }] } } },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-central1-c'] }] },
+              ],
+            },
+          },
+        },
       },
     },
   },
 });
 
 const slots = (name: string, holder: string, globalStart: number) => {
-  const labels = (kind: string) => ({ 'allocator.dev/allocator': 'syncbased', 'allocator.dev/slot': kind, 'allocator.dev/owner-hash': ADA, 'allocator.dev/instance': name });
+  const labels = (kind: string) => ({
+    'allocator.dev/allocator': 'syncbased',
+    'allocator.dev/slot': kind,
+    'allocator.dev/owner-hash': ADA,
+    'allocator.dev/instance': name,
+  });
   return {
     user: {
       kind: 'user',
@@ -96,7 +119,12 @@ describe('planCreate', () => {
       name: 'syncbased-01010101',
       createdAt: '2026-11-25T12:00:00.000Z',
       slots: slots('syncbased-01010101', 'syncbased-01010101/02020202', 0x03030303 % 3),
-      disk: { name: 'syncbased-01010101', sizeGb: 10, type: 'pd-standard', labels: { allocator: 'syncbased', 'allocator-owner-hash': ADA, 'allocator-instance': 'syncbased-01010101' } },
+      disk: {
+        name: 'syncbased-01010101',
+        sizeGb: 10,
+        type: 'pd-standard',
+        labels: { allocator: 'syncbased', 'allocator-owner-hash': ADA, 'allocator-instance': 'syncbased-01010101' },
+      },
       deployment: manifest('syncbased-01010101'),
       instance: instance('syncbased-01010101'),
       wait: true,
@@ -104,8 +132,15 @@ describe('planCreate', () => {
     });
   });
 
-  it('plans a create with a key: the name and the key\'s hash follow from caller and key', () => {
-    const plan = planCreate({ config, template, caller: caller(), request: { wait: false, idempotencyKey: 'k1', waitTimeoutMs: 5_000, lifetimeSeconds: 3600 }, nowMs: NOW, random: countingRandom() });
+  it("plans a create with a key: the name and the key's hash follow from caller and key", () => {
+    const plan = planCreate({
+      config,
+      template,
+      caller: caller(),
+      request: { wait: false, idempotencyKey: 'k1', waitTimeoutMs: 5_000, lifetimeSeconds: 3600 },
+      nowMs: NOW,
+      random: countingRandom(),
+    });
     const name = plan.name;
     expect(name).toMatch(/^syncbased-[0-9a-f]{8}$/);
     expect(plan).toEqual({
@@ -113,28 +148,65 @@ describe('planCreate', () => {
       idempotencyKeyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       createdAt: '2026-11-25T12:00:00.000Z',
       slots: slots(name, `${name}/01010101`, 0x02020202 % 3),
-      disk: { name, sizeGb: 10, type: 'pd-standard', labels: { allocator: 'syncbased', 'allocator-owner-hash': ADA, 'allocator-instance': name } },
+      disk: {
+        name,
+        sizeGb: 10,
+        type: 'pd-standard',
+        labels: { allocator: 'syncbased', 'allocator-owner-hash': ADA, 'allocator-instance': name },
+      },
       deployment: manifest(name, { 'allocator.dev/idempotency-key-hash': plan.idempotencyKeyHash! }),
       instance: instance(name),
       wait: false,
       waitMs: 5_000,
     });
-    expect(planCreate({ config, template, caller: caller(), request: { wait: true, idempotencyKey: 'k1' }, nowMs: NOW + 1, random: countingRandom() }).name).toBe(name);
-    expect(planCreate({ config, template, caller: caller('bob@example.com'), request: { wait: true, idempotencyKey: 'k1' }, nowMs: NOW, random: countingRandom() }).name).not.toBe(name);
+    expect(
+      planCreate({
+        config,
+        template,
+        caller: caller(),
+        request: { wait: true, idempotencyKey: 'k1' },
+        nowMs: NOW + 1,
+        random: countingRandom(),
+      }).name,
+    ).toBe(name);
+    expect(
+      planCreate({
+        config,
+        template,
+        caller: caller('bob@example.com'),
+        request: { wait: true, idempotencyKey: 'k1' },
+        nowMs: NOW,
+        random: countingRandom(),
+      }).name,
+    ).not.toBe(name);
   });
 
   it.each([
     [{ wait: true, waitTimeoutMs: 999_999 }, 'waitMs', 60_000],
     [{ wait: true, lifetimeSeconds: 0 }, 'expiresAt', undefined],
   ] as const)('bounds %j', (request, field, expected) => {
-    const plan = planCreate({ config: { ...config, lifetime: { defaultSeconds: 0, maxSeconds: 0 } }, template, caller: caller(), request, nowMs: NOW, random: countingRandom() });
+    const plan = planCreate({
+      config: { ...config, lifetime: { defaultSeconds: 0, maxSeconds: 0 } },
+      template,
+      caller: caller(),
+      request,
+      nowMs: NOW,
+      random: countingRandom(),
+    });
     if (field === 'waitMs') expect(plan.waitMs).toBe(expected);
     else expect(plan.deployment.metadata?.annotations).not.toHaveProperty('allocator.dev/expires-at');
   });
 
   it('refuses a lifetime over the maximum before anything is made', () => {
-    expect(() => planCreate({ config, template, caller: caller(), request: { wait: true, lifetimeSeconds: 86_401 }, nowMs: NOW, random: countingRandom() })).toThrow(
-      expect.objectContaining({ status: 400 }),
-    );
+    expect(() =>
+      planCreate({
+        config,
+        template,
+        caller: caller(),
+        request: { wait: true, lifetimeSeconds: 86_401 },
+        nowMs: NOW,
+        random: countingRandom(),
+      }),
+    ).toThrow(expect.objectContaining({ status: 400 }));
   });
 });

@@ -17,7 +17,9 @@ describe('resolveLifetimeSeconds', () => {
     [86_401, /at most 86400 \(1 d\)/],
     [0, /at most 86400/],
   ])('refuses %i over a maximum', (requested, message) => {
-    expect(() => resolveLifetimeSeconds(requested, { defaultSeconds: 3600, maxSeconds: 86_400 })).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(message) }));
+    expect(() => resolveLifetimeSeconds(requested, { defaultSeconds: 3600, maxSeconds: 86_400 })).toThrow(
+      expect.objectContaining({ status: 400, message: expect.stringMatching(message) }),
+    );
   });
 });
 
@@ -48,4 +50,3 @@ describe('extensionExpiry', () => {
     expect(extensionExpiry(requested, limits, now)).toBe(expected);
   });
 });
-

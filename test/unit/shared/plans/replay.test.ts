@@ -3,7 +3,12 @@ import { checkReplay, IDEMPOTENCY_WINDOW_MS, judgeLeftovers, stillInProgress } f
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const made = (keyHash: string | undefined, createdAtMs: number) => ({
-  metadata: { annotations: { ...(keyHash ? { 'allocator.dev/idempotency-key-hash': keyHash } : {}), 'allocator.dev/created-at': new Date(createdAtMs).toISOString() } },
+  metadata: {
+    annotations: {
+      ...(keyHash ? { 'allocator.dev/idempotency-key-hash': keyHash } : {}),
+      'allocator.dev/created-at': new Date(createdAtMs).toISOString(),
+    },
+  },
 });
 
 describe('checkReplay', () => {
@@ -15,7 +20,8 @@ describe('checkReplay', () => {
   ])('%s', (_label, existing, refusal) => {
     const run = () => checkReplay(existing, 'k', NOW);
     if (refusal === undefined) expect(run).not.toThrow();
-    else expect(run).toThrow(expect.objectContaining({ status: 409, statusName: 'ALREADY_EXISTS', message: expect.stringMatching(refusal) }));
+    else
+      expect(run).toThrow(expect.objectContaining({ status: 409, statusName: 'ALREADY_EXISTS', message: expect.stringMatching(refusal) }));
   });
 });
 

@@ -13,15 +13,51 @@ const empty: SweepSnapshot = { deployments: [], disks: [], slots: [] };
 
 describe('planSweep', () => {
   it.each<[string, SweepSnapshot, SweepAction[]]>([
-    ['nothing to do for a healthy instance', { deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', expiresAt: FUTURE }], disks: [{ name: 'a', createdAtMs: OLD }], slots: [{ name: 's', instance: 'a', createdAtMs: OLD }] }, []],
-    ['an expired instance, whatever its age', { ...empty, deployments: [{ name: 'a', createdAtMs: YOUNG, owner: 'o', expiresAt: PAST }], disks: [{ name: 'a', createdAtMs: YOUNG }] }, [{ kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST }]],
-    ['an old Deployment without its disk', { ...empty, deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o' }] }, [{ kind: 'orphan-deployment', name: 'a', createdAt: iso(OLD) }]],
-    ['a young Deployment without its disk (a create in flight)', { ...empty, deployments: [{ name: 'a', createdAtMs: YOUNG, owner: 'o' }] }, []],
-    ['an expired Deployment without its disk: expired, not both', { ...empty, deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', expiresAt: PAST }] }, [{ kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST }]],
-    ['an old disk without its Deployment', { ...empty, disks: [{ name: 'a', createdAtMs: OLD }] }, [{ kind: 'orphan-disk', name: 'a', createdAt: iso(OLD) }]],
+    [
+      'nothing to do for a healthy instance',
+      {
+        deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', expiresAt: FUTURE }],
+        disks: [{ name: 'a', createdAtMs: OLD }],
+        slots: [{ name: 's', instance: 'a', createdAtMs: OLD }],
+      },
+      [],
+    ],
+    [
+      'an expired instance, whatever its age',
+      {
+        ...empty,
+        deployments: [{ name: 'a', createdAtMs: YOUNG, owner: 'o', expiresAt: PAST }],
+        disks: [{ name: 'a', createdAtMs: YOUNG }],
+      },
+      [{ kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST }],
+    ],
+    [
+      'an old Deployment without its disk',
+      { ...empty, deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o' }] },
+      [{ kind: 'orphan-deployment', name: 'a', createdAt: iso(OLD) }],
+    ],
+    [
+      'a young Deployment without its disk (a create in flight)',
+      { ...empty, deployments: [{ name: 'a', createdAtMs: YOUNG, owner: 'o' }] },
+      [],
+    ],
+    [
+      'an expired Deployment without its disk: expired, not both',
+      { ...empty, deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', expiresAt: PAST }] },
+      [{ kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST }],
+    ],
+    [
+      'an old disk without its Deployment',
+      { ...empty, disks: [{ name: 'a', createdAtMs: OLD }] },
+      [{ kind: 'orphan-disk', name: 'a', createdAt: iso(OLD) }],
+    ],
     ['a young disk without its Deployment', { ...empty, disks: [{ name: 'a', createdAtMs: YOUNG }] }, []],
     ['a disk of unknown age', { ...empty, disks: [{ name: 'a', createdAtMs: Number.POSITIVE_INFINITY }] }, []],
-    ['an old slot of a missing instance', { ...empty, slots: [{ name: 's', instance: 'gone', createdAtMs: OLD }] }, [{ kind: 'orphan-slot', name: 's', instance: 'gone' }]],
+    [
+      'an old slot of a missing instance',
+      { ...empty, slots: [{ name: 's', instance: 'gone', createdAtMs: OLD }] },
+      [{ kind: 'orphan-slot', name: 's', instance: 'gone' }],
+    ],
     ['a young slot of a missing instance', { ...empty, slots: [{ name: 's', instance: 'gone', createdAtMs: YOUNG }] }, []],
   ])('%s', (_label, snapshot, actions) => {
     expect(planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 10 })).toEqual({
@@ -33,9 +69,20 @@ describe('planSweep', () => {
 
   it('bounds the destroys, expired first, and never the slot deletions', () => {
     const snapshot: SweepSnapshot = {
-      deployments: [{ name: 'e1', createdAtMs: OLD, owner: 'o', expiresAt: PAST }, { name: 'e2', createdAtMs: OLD, owner: 'o', expiresAt: PAST }, { name: 'd1', createdAtMs: OLD, owner: 'o' }],
-      disks: [{ name: 'e1', createdAtMs: OLD }, { name: 'e2', createdAtMs: OLD }, { name: 'k1', createdAtMs: OLD }],
-      slots: [{ name: 's1', instance: 'x', createdAtMs: OLD }, { name: 's2', instance: 'y', createdAtMs: OLD }],
+      deployments: [
+        { name: 'e1', createdAtMs: OLD, owner: 'o', expiresAt: PAST },
+        { name: 'e2', createdAtMs: OLD, owner: 'o', expiresAt: PAST },
+        { name: 'd1', createdAtMs: OLD, owner: 'o' },
+      ],
+      disks: [
+        { name: 'e1', createdAtMs: OLD },
+        { name: 'e2', createdAtMs: OLD },
+        { name: 'k1', createdAtMs: OLD },
+      ],
+      slots: [
+        { name: 's1', instance: 'x', createdAtMs: OLD },
+        { name: 's2', instance: 'y', createdAtMs: OLD },
+      ],
     };
     const plan = planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 2 });
     expect(plan.actions.map((a) => `${a.kind}:${a.name}`)).toEqual(['expired:e1', 'expired:e2', 'orphan-slot:s1', 'orphan-slot:s2']);

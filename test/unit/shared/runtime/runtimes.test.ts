@@ -31,8 +31,13 @@ writeFileSync(
 );
 
 describe('the runtimes each function starts with', () => {
-  it('give destroy and the sweep the deletion timeout, not create\'s readiness wait', async () => {
-    const runtime = loadDestroyRuntime({ ...env, ALLOCATOR_WAIT_TIMEOUT_SECONDS: '5', ALLOCATOR_DELETE_TIMEOUT_SECONDS: '600', ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS: '30' });
+  it("give destroy and the sweep the deletion timeout, not create's readiness wait", async () => {
+    const runtime = loadDestroyRuntime({
+      ...env,
+      ALLOCATOR_WAIT_TIMEOUT_SECONDS: '5',
+      ALLOCATOR_DELETE_TIMEOUT_SECONDS: '600',
+      ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS: '30',
+    });
     expect((await executionContext(runtime, () => undefined)).timeouts).toEqual({ deleteMs: 600_000, diskReleaseMs: 30_000 });
   });
 
@@ -52,8 +57,12 @@ describe('the runtimes each function starts with', () => {
   it('create refuses to start without a template, or with one that cannot make a Deployment', () => {
     expect(() => loadCreateRuntime(env)).toThrow(ConfigError);
     expect(() => loadCreateRuntime(env)).toThrow(/ALLOCATOR_TEMPLATE is required/);
-    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: join(dir, 'missing.json.hbs') })).toThrow(/cannot read .*missing.json.hbs \(ENOENT\)/);
-    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: join(dir, 'missing.json.hbs') })).toThrow(expect.objectContaining({ cause: expect.objectContaining({ code: 'ENOENT' }) }));
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: join(dir, 'missing.json.hbs') })).toThrow(
+      /cannot read .*missing.json.hbs \(ENOENT\)/,
+    );
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: join(dir, 'missing.json.hbs') })).toThrow(
+      expect.objectContaining({ cause: expect.objectContaining({ code: 'ENOENT' }) }),
+    );
     const broken = join(dir, 'broken.json.hbs');
     writeFileSync(broken, '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"{{Name}}"}}');
     expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: broken })).toThrow(TemplateError);
@@ -65,13 +74,30 @@ describe('the runtimes each function starts with', () => {
     const source = readFileSync(fileURLToPath(new URL('../../../../templates/syncbased-deployment.json.hbs', import.meta.url)), 'utf8');
     writeFileSync(template, source);
     // A compilation of the source with another label: taken, since it names this source's hash.
-    writeFileSync(`${template}${PRECOMPILED_SUFFIX}`, precompiledTemplateModule(source.replace('"ownerHash"', '"fromCompilation"')).replace(/sha256: "\w+"/, `sha256: "${createHash('sha256').update(source).digest('hex')}"`));
-    const rendered = loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: template }).template.render(makeTemplateData({ name: 'syncbased-1', accessList: [], mountName: 'm', ownerHash: 'h', version: 'v', creatorInfo: { email: 'a@example.com', mountName: 'm', createdAt: '2026-11-28T00:00:00.000Z', allocator: 'syncbased' } }));
+    writeFileSync(
+      `${template}${PRECOMPILED_SUFFIX}`,
+      precompiledTemplateModule(source.replace('"ownerHash"', '"fromCompilation"')).replace(
+        /sha256: "\w+"/,
+        `sha256: "${createHash('sha256').update(source).digest('hex')}"`,
+      ),
+    );
+    const rendered = loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: template }).template.render(
+      makeTemplateData({
+        name: 'syncbased-1',
+        accessList: [],
+        mountName: 'm',
+        ownerHash: 'h',
+        version: 'v',
+        creatorInfo: { email: 'a@example.com', mountName: 'm', createdAt: '2026-11-28T00:00:00.000Z', allocator: 'syncbased' },
+      }),
+    );
     expect(rendered.metadata?.labels).toEqual({ fromCompilation: 'h' });
     const damaged = join(dir, 'damaged.json.hbs');
     writeFileSync(damaged, source);
     writeFileSync(`${damaged}${PRECOMPILED_SUFFIX}`, 'module.exports = {');
     expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: damaged })).toThrow(ConfigError);
-    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: damaged })).toThrow(/damaged.json.hbs.precompiled.cjs, the template's compilation that npm run bundle made .*; bundle again/);
+    expect(() => loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: damaged })).toThrow(
+      /damaged.json.hbs.precompiled.cjs, the template's compilation that npm run bundle made .*; bundle again/,
+    );
   });
 });

@@ -3,7 +3,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileDeploymentTemplate, PRECOMPILED_SUFFIX, precompiledTemplateModule, TemplateError, templateFormatOf, type PrecompiledTemplate } from '../../../../shared/template/deployment-template.ts';
+import {
+  compileDeploymentTemplate,
+  PRECOMPILED_SUFFIX,
+  precompiledTemplateModule,
+  TemplateError,
+  templateFormatOf,
+  type PrecompiledTemplate,
+} from '../../../../shared/template/deployment-template.ts';
 import { jsonStringLiteral, makeTemplateData } from '../../../../shared/template/template-data.ts';
 
 const data = makeTemplateData({
@@ -12,7 +19,12 @@ const data = makeTemplateData({
   mountName: '/ns/allocated/syncbased-1a2b3c4d',
   ownerHash: 'f'.repeat(40),
   version: 'v1.2',
-  creatorInfo: { email: 'ada@example.com', mountName: '/ns/allocated/syncbased-1a2b3c4d', createdAt: '2026-11-25T00:00:00.000Z', allocator: 'syncbased' },
+  creatorInfo: {
+    email: 'ada@example.com',
+    mountName: '/ns/allocated/syncbased-1a2b3c4d',
+    createdAt: '2026-11-25T00:00:00.000Z',
+    allocator: 'syncbased',
+  },
 });
 
 const expected = {
@@ -21,7 +33,8 @@ const expected = {
   metadata: {
     name: 'syncbased-1a2b3c4d',
     annotations: {
-      'v.io/creator-info': '{"email":"ada@example.com","mountName":"/ns/allocated/syncbased-1a2b3c4d","createdAt":"2026-11-25T00:00:00.000Z","allocator":"syncbased"}',
+      'v.io/creator-info':
+        '{"email":"ada@example.com","mountName":"/ns/allocated/syncbased-1a2b3c4d","createdAt":"2026-11-25T00:00:00.000Z","allocator":"syncbased"}',
     },
     labels: { ownerHash: 'f'.repeat(40) },
   },
@@ -52,10 +65,13 @@ const expected = {
 };
 
 describe('the shipped syncbased templates', () => {
-  it.each(['templates/syncbased-deployment.json.hbs', 'templates/syncbased-deployment.yaml.hbs'])('%s renders the whole expected Deployment', (path) => {
-    const template = compileDeploymentTemplate(readFileSync(path, 'utf8'), { format: templateFormatOf(path) });
-    expect(template.render(data)).toEqual(expected);
-  });
+  it.each(['templates/syncbased-deployment.json.hbs', 'templates/syncbased-deployment.yaml.hbs'])(
+    '%s renders the whole expected Deployment',
+    (path) => {
+      const template = compileDeploymentTemplate(readFileSync(path, 'utf8'), { format: templateFormatOf(path) });
+      expect(template.render(data)).toEqual(expected);
+    },
+  );
 });
 
 /** What the bundle ships beside a template, loaded as create's runtime loads it. */
@@ -71,21 +87,27 @@ function precompiled(source: string): PrecompiledTemplate {
 }
 
 describe('a template compiled by the bundle', () => {
-  it.each(['templates/syncbased-deployment.json.hbs', 'templates/syncbased-deployment.yaml.hbs'])('%s renders as it does compiled at start', (path) => {
-    const source = readFileSync(path, 'utf8');
-    const template = compileDeploymentTemplate(source, { format: templateFormatOf(path), precompiled: precompiled(source) });
-    expect(template.render(data)).toEqual(expected);
-  });
+  it.each(['templates/syncbased-deployment.json.hbs', 'templates/syncbased-deployment.yaml.hbs'])(
+    '%s renders as it does compiled at start',
+    (path) => {
+      const source = readFileSync(path, 'utf8');
+      const template = compileDeploymentTemplate(source, { format: templateFormatOf(path), precompiled: precompiled(source) });
+      expect(template.render(data)).toEqual(expected);
+    },
+  );
 
   it('keeps the strict checks: an unknown field is still named', () => {
     const source = minimal('{{Nmae}}');
-    expect(() => compileDeploymentTemplate(source, { format: 'json', precompiled: precompiled(source) }).render(data)).toThrow(/uses \{\{Nmae\}\}, which is not a template field/);
+    expect(() => compileDeploymentTemplate(source, { format: 'json', precompiled: precompiled(source) }).render(data)).toThrow(
+      /uses \{\{Nmae\}\}, which is not a template field/,
+    );
   });
 
   it('is used only for the source it was made from, by this Handlebars', () => {
     const source = readFileSync('templates/syncbased-deployment.json.hbs', 'utf8');
     const other = precompiled(source.replace('"ownerHash"', '"otherLabel"'));
-    const labels = (given: PrecompiledTemplate) => compileDeploymentTemplate(source, { format: 'json', precompiled: given }).render(data).metadata?.labels;
+    const labels = (given: PrecompiledTemplate) =>
+      compileDeploymentTemplate(source, { format: 'json', precompiled: given }).render(data).metadata?.labels;
     expect(labels(other)).toEqual({ ownerHash: 'f'.repeat(40) });
     expect(labels({ ...precompiled(source), spec: other.spec, handlebars: '0.0.1' })).toEqual({ ownerHash: 'f'.repeat(40) });
     // With the source's hash and this version, what is given is what renders.
@@ -93,7 +115,8 @@ describe('a template compiled by the bundle', () => {
   });
 });
 
-const minimal = (name = '{{Name}}', extra = ''): string => `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"${name}"${extra}}}`;
+const minimal = (name = '{{Name}}', extra = ''): string =>
+  `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"${name}"${extra}}}`;
 
 /** What cold start does: compile, then render once. */
 const compileAndRender = (source: string, format: 'json' | 'yaml') => compileDeploymentTemplate(source, { format }).render(data);
@@ -103,10 +126,20 @@ describe('a template is refused at startup', () => {
     ['an unknown field', minimal('{{Nmae}}'), 'json', /uses \{\{Nmae\}\}, which is not a template field/],
     ['a helper', minimal('{{lookup Name}}'), 'json', /lookup|helper/i],
     ['invalid JSON', '{"apiVersion": "apps/v1",', 'json', /does not expand to valid JSON/],
-    ['two YAML documents', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "{{Name}}"}\n---\napiVersion: v1\nkind: Service\n', 'yaml', /exactly one Deployment; found 2 documents/],
+    [
+      'two YAML documents',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "{{Name}}"}\n---\napiVersion: v1\nkind: Service\n',
+      'yaml',
+      /exactly one Deployment; found 2 documents/,
+    ],
     ['a list', '[1, 2]', 'json', /found an array/],
     ['another kind', '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{Name}}"}}', 'json', /found v1 Pod/],
-    ['the old extensions/v1beta1 Deployment', '{"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"name":"{{Name}}"}}', 'json', /found extensions\/v1beta1 Deployment/],
+    [
+      'the old extensions/v1beta1 Deployment',
+      '{"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"name":"{{Name}}"}}',
+      'json',
+      /found extensions\/v1beta1 Deployment/,
+    ],
     ['a fixed name', minimal('fixed'), 'json', /metadata.name must be \{\{Name\}\}.*found "fixed"/],
     ['no spec', minimal(), 'json', /spec is missing/],
     ['labels that are not strings', minimal('{{Name}}', ',"labels":{"n":1}'), 'json', /metadata.labels must map names to strings/],
@@ -135,5 +168,4 @@ describe('template data encodings', () => {
     expect(literal).toMatch(/^"[\x20-\x7e]*"$/); // printable ASCII only
     expect(JSON.parse(literal)).toBe(text);
   });
-
 });

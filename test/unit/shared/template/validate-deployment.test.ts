@@ -8,7 +8,10 @@ const valid = () => ({
   spec: {
     replicas: 1,
     selector: { matchLabels: { application: 'x' } },
-    template: { metadata: { labels: { application: 'x', extra: 'y' } }, spec: { containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'data' }] } },
+    template: {
+      metadata: { labels: { application: 'x', extra: 'y' } },
+      spec: { containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'data' }] },
+    },
   },
 });
 
@@ -25,12 +28,36 @@ describe('validateDeployment', () => {
     ['a negative replica count', (d) => ({ ...d, spec: { ...d.spec, replicas: -1 } }), /spec.replicas must be a whole number >= 0/],
     ['a fractional replica count', (d) => ({ ...d, spec: { ...d.spec, replicas: 0.5 } }), /spec.replicas/],
     ['no selector', (d) => ({ ...d, spec: { ...d.spec, selector: undefined } }), /spec.selector is missing/],
-    ['an empty selector', (d) => ({ ...d, spec: { ...d.spec, selector: { matchLabels: {} } } }), /spec.selector.matchLabels must name at least one label/],
-    ['pods the selector does not match', (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, metadata: { labels: { application: 'z' } } } } }), /spec.template.metadata.labels must include the selector's application: "x"/],
-    ['no containers', (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { containers: [] } } } }), /spec.template.spec.containers must list at least one container/],
-    ['a container without an image', (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { containers: [{ name: 'c' }] } } } }), /spec.template.spec.containers\[0\].image is missing/],
-    ['volumes without names', (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { ...d.spec.template.spec, volumes: [{}] } } } }), /spec.template.spec.volumes must be a list of objects with a name/],
-    ['annotations that are not strings', (d) => ({ ...d, metadata: { ...d.metadata, annotations: { a: { b: 1 } } } }), /metadata.annotations must map names to strings/],
+    [
+      'an empty selector',
+      (d) => ({ ...d, spec: { ...d.spec, selector: { matchLabels: {} } } }),
+      /spec.selector.matchLabels must name at least one label/,
+    ],
+    [
+      'pods the selector does not match',
+      (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, metadata: { labels: { application: 'z' } } } } }),
+      /spec.template.metadata.labels must include the selector's application: "x"/,
+    ],
+    [
+      'no containers',
+      (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { containers: [] } } } }),
+      /spec.template.spec.containers must list at least one container/,
+    ],
+    [
+      'a container without an image',
+      (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { containers: [{ name: 'c' }] } } } }),
+      /spec.template.spec.containers\[0\].image is missing/,
+    ],
+    [
+      'volumes without names',
+      (d) => ({ ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { ...d.spec.template.spec, volumes: [{}] } } } }),
+      /spec.template.spec.volumes must be a list of objects with a name/,
+    ],
+    [
+      'annotations that are not strings',
+      (d) => ({ ...d, metadata: { ...d.metadata, annotations: { a: { b: 1 } } } }),
+      /metadata.annotations must map names to strings/,
+    ],
     ['a Service', (d) => ({ ...d, kind: 'Service' }), /found apps\/v1 Service/],
   ])('refuses %s', (_label, change, message) => {
     expect(() => validateDeployment(change(valid()), options)).toThrow(TemplateError);
