@@ -51,8 +51,8 @@ export class MethodNotAllowedError extends AllocatorError {
   }
 }
 
-export class ConflictError extends AllocatorError {
-  override readonly name = 'ConflictError';
+export class AlreadyExistsError extends AllocatorError {
+  override readonly name = 'AlreadyExistsError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(409, 'ALREADY_EXISTS', message, options);
   }

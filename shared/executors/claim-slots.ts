@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { AllocatorError, ConflictError, QuotaExceededError } from '../errors.ts';
+import { AllocatorError, AlreadyExistsError, QuotaExceededError } from '../errors.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { slotLease, slotName, type SlotPool } from '../plans/slots.ts';
 import { deleteSlot } from './teardown.ts';
@@ -49,7 +49,7 @@ async function tryTake(cluster: ClusterClient, pool: SlotPool, undo: UndoStack, 
     );
     return true;
   } catch (error) {
-    if (error instanceof ConflictError) return false;
+    if (error instanceof AlreadyExistsError) return false;
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ConflictError } from '../errors.ts';
+import { AlreadyExistsError } from '../errors.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
 import { ANNOTATIONS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
@@ -89,12 +89,12 @@ async function createDisk(plan: CreatePlan, context: CreateContext, undo: UndoSt
   try {
     return await make();
   } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
+    if (!(error instanceof AlreadyExistsError)) throw error;
   }
   const existing = await context.disks.getDisk(plan.name);
   if (existing === undefined) return await make(); // deleted meanwhile
   if (!isInstanceDisk(existing, context.serverName)) {
-    throw new ConflictError(`a disk named ${plan.name} already exists and is not this allocator's; it was left alone`);
+    throw new AlreadyExistsError(`a disk named ${plan.name} already exists and is not this allocator's; it was left alone`);
   }
   const times = [timeOf(existing.creationTimestamp)];
   if (judgeLeftovers(times, context.clock.now(), context.graceMs) === 'in-progress') {

@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
-import { AbortedError, ConflictError, NotFoundError } from '../errors.ts';
+import { AbortedError, AlreadyExistsError, NotFoundError } from '../errors.ts';
 import { isStale, lockedFor, lockLease, lockName } from '../plans/lock.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteSlot } from './teardown.ts';
@@ -67,7 +67,7 @@ async function tryCreate(context: ExecutionContext, lease: () => V1Lease): Promi
     try {
       return { mine: await context.cluster.createLease(lease()) };
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
+      if (!(error instanceof AlreadyExistsError)) throw error;
     }
     const held = await context.cluster.readLease(lease().metadata?.name ?? '');
     if (held !== undefined || attempt >= 3) return { held: held ?? lease() }; // released meanwhile: try again, a few times

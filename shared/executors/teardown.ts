@@ -1,5 +1,5 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { ConflictError, DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
+import { AlreadyExistsError, DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { DiskInUseError, type DiskInfo } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
@@ -57,7 +57,7 @@ export async function deleteSlot(context: Pick<Context, 'cluster'>, lease: V1Lea
   try {
     return await context.cluster.deleteLease(name, uid ? { uid } : undefined);
   } catch (error) {
-    if (error instanceof ConflictError) return false; // replaced: somebody else's slot now
+    if (error instanceof AlreadyExistsError) return false; // replaced: somebody else's slot now
     throw error;
   }
 }

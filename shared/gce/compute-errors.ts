@@ -1,4 +1,4 @@
-import { AllocatorError, ConflictError, NotFoundError, QuotaExceededError, UnavailableError } from '../errors.ts';
+import { AllocatorError, AlreadyExistsError, NotFoundError, QuotaExceededError, UnavailableError } from '../errors.ts';
 
 /** A disk is still attached to an instance (GCE answers 400 resourceInUseByAnotherResource). */
 export class DiskInUseError extends AllocatorError {
@@ -42,10 +42,10 @@ export function computeError(error: unknown, action: string): AllocatorError {
     case GRPC.NOT_FOUND:
       return new NotFoundError(described, { cause: error });
     case GRPC.ALREADY_EXISTS:
-      return new ConflictError(described, { cause: error });
+      return new AlreadyExistsError(described, { cause: error });
     case GRPC.ABORTED:
       // gax keeps only google.rpc.Status fields, so the reason survives only in the message.
-      if (/already exists/i.test(message)) return new ConflictError(described, { cause: error });
+      if (/already exists/i.test(message)) return new AlreadyExistsError(described, { cause: error });
       return new UnavailableError(`${action}: Compute Engine aborted the call; try again`, { cause: error });
     case GRPC.RESOURCE_EXHAUSTED:
       return new QuotaExceededError(described, { cause: error });
@@ -72,7 +72,7 @@ export function operationError(first: { code?: string | null; message?: string |
   const code = first.code ?? 'ERROR';
   const message = `${action}: ${code}: ${first.message ?? ''}`.trim();
   if (/QUOTA/.test(code)) return new QuotaExceededError(message);
-  if (code === 'RESOURCE_ALREADY_EXISTS') return new ConflictError(message);
+  if (code === 'RESOURCE_ALREADY_EXISTS') return new AlreadyExistsError(message);
   if (code === 'RESOURCE_NOT_FOUND') return new NotFoundError(message);
   if (code === 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE') return new DiskInUseError(message);
   if (TRANSIENT_OPERATION_ERRORS.test(code)) return new UnavailableError(message);

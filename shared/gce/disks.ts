@@ -18,7 +18,7 @@ export interface DiskInfo {
 
 /** The Compute Engine disk calls Allocator makes, in one project and zone. */
 export interface DisksApi {
-  /** Creates a disk and waits for its operation; ConflictError if it exists. */
+  /** Creates a disk and waits for its operation; AlreadyExistsError if it exists. */
   createDisk(disk: {
     readonly name: string;
     readonly sizeGb: number;

@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { AbortedError, ConflictError } from '../errors.ts';
+import { AbortedError, AlreadyExistsError } from '../errors.ts';
 import { ANNOTATIONS } from '../instances/metadata.ts';
 
 /** How long an Idempotency-Key keeps answering with the instance it made. */
@@ -9,9 +9,9 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 export function checkReplay(existing: V1Deployment, keyHash: string, nowMs: number): void {
   const annotations = existing.metadata?.annotations ?? {};
   if (annotations[ANNOTATIONS.idempotencyKey] !== keyHash)
-    throw new ConflictError('this Idempotency-Key was already used for another instance; use a new key');
+    throw new AlreadyExistsError('this Idempotency-Key was already used for another instance; use a new key');
   const createdAt = Date.parse(annotations[ANNOTATIONS.createdAt] ?? '');
-  if (!(nowMs - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new ConflictError('this Idempotency-Key has expired; use a new key');
+  if (!(nowMs - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new AlreadyExistsError('this Idempotency-Key has expired; use a new key');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, QuotaExceededError, UnavailableError } from '../../../shared/errors.ts';
+import { AlreadyExistsError, QuotaExceededError, UnavailableError } from '../../../shared/errors.ts';
 import { ComputeRejectedError, DiskInUseError } from '../../../shared/gce/compute-errors.ts';
 import { makeDisksApi, type DisksApi } from '../../../shared/gce/disks.ts';
 import { startDisksEmulator, type DisksEmulator } from '../../harness/disks-emulator.ts';
@@ -25,7 +25,7 @@ const disk = (name: string) => ({ name, sizeGb: 10, type: 'pd-standard', labels:
 describe('the disks adapter through the real client', () => {
   it('reports an insert of an existing disk (HTTP 409, which gax calls ABORTED) as a conflict', async () => {
     await disks.createDisk(disk('dup'));
-    await expect(disks.createDisk(disk('dup'))).rejects.toThrow(ConflictError);
+    await expect(disks.createDisk(disk('dup'))).rejects.toThrow(AlreadyExistsError);
     await expect(disks.createDisk(disk('dup'))).rejects.toMatchObject({ status: 409, statusName: 'ALREADY_EXISTS' });
   });
 
@@ -34,7 +34,7 @@ describe('the disks adapter through the real client', () => {
     ['ZONE_RESOURCE_POOL_EXHAUSTED', UnavailableError, 503],
     ['INTERNAL_ERROR', UnavailableError, 503],
     ['INVALID_FIELD_VALUE', ComputeRejectedError, 500],
-    ['RESOURCE_ALREADY_EXISTS', ConflictError, 409],
+    ['RESOURCE_ALREADY_EXISTS', AlreadyExistsError, 409],
   ] as const)('reports an operation that ends in %s as %s', async (reason, kind, status) => {
     emulator.injectFault({ method: 'disks.insert', kind: 'operation', reason });
     const failed = disks.createDisk(disk(`op-${reason.toLowerCase().replaceAll('_', '-')}`));

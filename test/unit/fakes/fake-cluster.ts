@@ -1,5 +1,5 @@
 import type { CoreV1Event, V1Deployment, V1Lease, V1Pod } from '@kubernetes/client-node';
-import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
+import { AlreadyExistsError, NotFoundError } from '../../../shared/errors.ts';
 import type { ClusterClient, Page } from '../../../shared/kube/cluster.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, matchesSelector, pageOf } from './faults.ts';
@@ -36,7 +36,7 @@ export class FakeCluster implements ClusterClient {
   createDeployment(deployment: V1Deployment) {
     return this.faults.run('createDeployment', () => {
       const name = deployment.metadata?.name ?? '';
-      if (this.deployments.has(name)) throw new ConflictError(`deployments "${name}" already exists`);
+      if (this.deployments.has(name)) throw new AlreadyExistsError(`deployments "${name}" already exists`);
       const stored = this.#metadata(deployment);
       stored.metadata!.generation = 1;
       this.deployments.set(name, stored);
@@ -115,7 +115,7 @@ export class FakeCluster implements ClusterClient {
   createLease(lease: V1Lease) {
     return this.faults.run('createLease', () => {
       const name = lease.metadata?.name ?? '';
-      if (this.leases.has(name)) throw new ConflictError(`leases "${name}" already exists`);
+      if (this.leases.has(name)) throw new AlreadyExistsError(`leases "${name}" already exists`);
       const stored = this.#metadata(lease);
       this.leases.set(name, stored);
       return structuredClone(stored);
@@ -148,7 +148,7 @@ export class FakeCluster implements ClusterClient {
       const found = this.leases.get(name);
       if (!found) return false;
       if (preconditions && found.metadata?.uid !== preconditions.uid)
-        throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
+        throw new AlreadyExistsError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
       this.leases.delete(name);
       return true;
     });

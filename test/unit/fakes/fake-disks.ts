@@ -1,4 +1,4 @@
-import { ConflictError } from '../../../shared/errors.ts';
+import { AlreadyExistsError } from '../../../shared/errors.ts';
 import { DiskInUseError, type DiskInfo, type DisksApi } from '../../../shared/gce/disks.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, pageOf } from './faults.ts';
@@ -20,7 +20,7 @@ export class FakeDisks implements DisksApi {
     readonly labels: Readonly<Record<string, string>>;
   }) {
     return this.faults.run('createDisk', () => {
-      if (this.disks.has(disk.name)) throw new ConflictError(`create disk ${disk.name}: The resource already exists`);
+      if (this.disks.has(disk.name)) throw new AlreadyExistsError(`create disk ${disk.name}: The resource already exists`);
       this.disks.set(disk.name, {
         name: disk.name,
         sizeGb: String(disk.sizeGb),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BadRequestError,
-  ConflictError,
+  AlreadyExistsError,
   DeadlineExceededError,
   MethodNotAllowedError,
   NotFoundError,
@@ -20,7 +20,7 @@ describe('toHttpError', () => {
     [new PermissionDeniedError('no'), 403, 'PERMISSION_DENIED'],
     [new NotFoundError('gone'), 404, 'NOT_FOUND'],
     [new MethodNotAllowedError('PUT', ['POST']), 405, 'METHOD_NOT_ALLOWED'],
-    [new ConflictError('exists'), 409, 'ALREADY_EXISTS'],
+    [new AlreadyExistsError('exists'), 409, 'ALREADY_EXISTS'],
     [new PayloadTooLargeError(1024), 413, 'PAYLOAD_TOO_LARGE'],
     [new QuotaExceededError('limit'), 429, 'RESOURCE_EXHAUSTED'],
     [new UnavailableError('down'), 503, 'UNAVAILABLE'],

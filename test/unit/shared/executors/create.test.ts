@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError, ConflictError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
+import { AbortedError, AlreadyExistsError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
 import { blindNames } from '../../../../shared/executors/claim-slots.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
@@ -296,7 +296,7 @@ describe('a create with an Idempotency-Key', () => {
     const p = plan(w, { idempotencyKey: 'k1' });
     await w.disks.createDisk({ name: p.name, sizeGb: 1, type: 'pd-ssd', labels: { team: 'someone-else' } });
     const attempt = executeCreate(p, w.context);
-    await expect(attempt).rejects.toThrow(ConflictError);
+    await expect(attempt).rejects.toThrow(AlreadyExistsError);
     await expect(attempt).rejects.toMatchObject({
       statusName: 'ALREADY_EXISTS',
       message: expect.stringMatching(/not this allocator's; it was left alone/),

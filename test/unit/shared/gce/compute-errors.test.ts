@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AllocatorError, ConflictError, NotFoundError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
+import { AllocatorError, AlreadyExistsError, NotFoundError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
 import { ComputeRejectedError, computeError, DiskInUseError, operationError } from '../../../../shared/gce/compute-errors.ts';
 
 /** What google-gax throws: an Error with the gRPC code it mapped the HTTP status to. */
@@ -8,9 +8,9 @@ const gax = (code: number | undefined, message: string) => Object.assign(new Err
 describe('computeError', () => {
   it.each([
     [5, 'The resource was not found', NotFoundError, 404],
-    [10, "The resource 'projects/p/zones/z/disks/d' already exists", ConflictError, 409],
+    [10, "The resource 'projects/p/zones/z/disks/d' already exists", AlreadyExistsError, 409],
     [10, 'Operation was aborted', UnavailableError, 503],
-    [6, 'already exists', ConflictError, 409],
+    [6, 'already exists', AlreadyExistsError, 409],
     [8, 'Quota exceeded', QuotaExceededError, 429],
     [3, "The disk resource 'd' is already being used by 'vm'", DiskInUseError, 409],
     [3, "Invalid value for field 'resource.type'", ComputeRejectedError, 500],
@@ -35,7 +35,7 @@ describe('computeError', () => {
 describe('operationError', () => {
   it.each([
     ['QUOTA_EXCEEDED', QuotaExceededError, 429],
-    ['RESOURCE_ALREADY_EXISTS', ConflictError, 409],
+    ['RESOURCE_ALREADY_EXISTS', AlreadyExistsError, 409],
     ['RESOURCE_NOT_FOUND', NotFoundError, 404],
     ['RESOURCE_IN_USE_BY_ANOTHER_RESOURCE', DiskInUseError, 409],
     ['ZONE_RESOURCE_POOL_EXHAUSTED', UnavailableError, 503],

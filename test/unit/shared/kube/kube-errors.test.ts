@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
+import { AlreadyExistsError, NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
 import { ClusterRejectedError, kubeError } from '../../../../shared/kube/kube-errors.ts';
 
 /** What client-node throws for an answered request: its own exception with the status and body. */
@@ -9,7 +9,7 @@ const answered = (code: number, message: string) => new ApiException(code, 'HTTP
 describe('kubeError', () => {
   it.each([
     [answered(404, 'deployments.apps "x" not found'), NotFoundError, 404, /create Deployment x: deployments.apps "x" not found/],
-    [answered(409, 'leases "s" already exists'), ConflictError, 409, /already exists/],
+    [answered(409, 'leases "s" already exists'), AlreadyExistsError, 409, /already exists/],
     [answered(422, 'spec.template.spec.containers[0].name: Invalid value'), ClusterRejectedError, 500, /Invalid value/],
     [answered(403, 'forbidden'), ClusterRejectedError, 500, /not allowed to do this \(HTTP 403\); check its RBAC/],
     [answered(429, 'too many requests'), UnavailableError, 503, /unavailable \(HTTP 429\)/],
