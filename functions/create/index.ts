@@ -8,4 +8,4 @@ import { warmUp } from '../../shared/runtime/warm-up.ts';
 installJsonFrameworkErrors({ functionName: 'create' });
 const runtime = loadCreateRuntime();
 warmUp(runtime);
-http('create', makeCreateHandler(runtime));
+http('create', makeCreateHandler({ runtime }));

@@ -9,4 +9,4 @@ installJsonFrameworkErrors({ functionName: 'destroy' });
 // No template setting, no template engine: destroy renders nothing.
 const runtime = loadDestroyRuntime();
 warmUp(runtime);
-http('destroy', makeDestroyHandler(runtime));
+http('destroy', makeDestroyHandler({ runtime }));

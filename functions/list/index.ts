@@ -11,4 +11,4 @@ installJsonFrameworkErrors({ functionName: 'list' });
 // The dashboard's files sit beside this file, in the sources and in the bundle alike.
 const runtime = loadListRuntime();
 warmUp(runtime);
-http('list', makeListHandler(runtime, undefined, fileURLToPath(new URL('./dashboard/', import.meta.url))));
+http('list', makeListHandler({ runtime, dashboardDir: fileURLToPath(new URL('./dashboard/', import.meta.url)) }));

@@ -49,6 +49,8 @@ export interface ServiceConfig {
     /** The longest lifetime a create or an extension may ask for; 0 means no maximum. `ALLOCATOR_MAX_LIFETIME_SECONDS`, default 0. */
     readonly maxSeconds: number;
   };
+  /** The allocator value callers use (the CLI's `--allocator`), which `/openapi.json` names as its server. `ALLOCATOR_URL`, default the dashboard's. */
+  readonly url?: string;
   /** The web dashboard the list function serves at `/dashboard/`; absent unless its client id and allocator are set. */
   readonly dashboard?: DashboardConfig;
   readonly sweep: {
@@ -143,6 +145,9 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   }
   const templatePath = read(env, 'ALLOCATOR_TEMPLATE');
   const dashboard = parseDashboard(env);
+  const url = read(env, 'ALLOCATOR_URL') ?? dashboard?.allocator;
+  if (url !== undefined && !URL.canParse(url.replace('{function}', 'function')))
+    throw new ConfigError(`ALLOCATOR_URL must be the allocator's URL, as the CLI's --allocator (got "${url}")`);
   const accessListFormat = read(env, 'ALLOCATOR_ACCESS_LIST_FORMAT') ?? '{email}';
   if (accessListFormat.split('{email}').length !== 2 || /[{}]/.test(accessListFormat.replace('{email}', ''))) {
     throw new ConfigError(
@@ -165,6 +170,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
       mode: mode as AuthMode,
     },
     ...(dashboard ? { dashboard } : {}),
+    ...(url === undefined ? {} : { url }),
     waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
     deleteTimeoutMs: wholeNumber(env, 'ALLOCATOR_DELETE_TIMEOUT_SECONDS', 120, 1) * 1000,
     diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,

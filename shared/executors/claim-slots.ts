@@ -2,7 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { AllocatorError, AlreadyExistsError, QuotaExceededError } from '../errors.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { slotLease, slotName, type SlotPool } from '../plans/slots.ts';
-import { deleteSlot } from './teardown.ts';
+import { deleteLease } from './teardown.ts';
 import type { UndoStack } from './undo.ts';
 
 /** A step failed with an answer that says it did not happen (any 4xx); timeouts and 5xx may hide a success. */
@@ -13,7 +13,7 @@ export function didNotHappen(error: unknown): boolean {
 /** Deletes `name` if this try holds it: after a create whose answer was lost, it may or may not. */
 async function releaseIfHeld(cluster: ClusterClient, pool: SlotPool, name: string): Promise<void> {
   const lease = await cluster.readLease(name);
-  if (lease?.spec?.holderIdentity === pool.holder) await deleteSlot({ cluster }, lease);
+  if (lease?.spec?.holderIdentity === pool.holder) await deleteLease({ cluster }, lease);
 }
 
 async function takenNames(cluster: ClusterClient, selector: string): Promise<Set<string>> {

@@ -8,9 +8,9 @@ import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts
 import { instanceSlotSelector } from '../plans/slots.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
-import { deleteInstanceDisk, deleteSlot, isInstanceDisk } from './teardown.ts';
+import { deleteInstanceDisk, deleteLease, isInstanceDisk } from './teardown.ts';
 import { UndoStack } from './undo.ts';
-import { instanceView } from './diagnose.ts';
+import { instanceView } from './instance-view.ts';
 import { waitUntilReady } from './wait-ready.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
 
@@ -22,19 +22,19 @@ export type CreateContext = ExecutionContext & { readonly graceMs: number };
  * Deployment, and (if asked) waits until it is available. Any failure undoes
  * every step that was sent, answered or not, before it is thrown.
  */
-export async function executeCreate(plan: CreatePlan, context: CreateContext): Promise<Instance> {
+export async function executeCreate(context: CreateContext, plan: CreatePlan): Promise<Instance> {
   if (plan.idempotencyKeyHash !== undefined) {
-    const replayed = await replayOrClear(plan, plan.idempotencyKeyHash, context);
+    const replayed = await replayOrClear(context, plan, plan.idempotencyKeyHash);
     if (replayed) return replayed;
   }
   const { cluster } = context;
   const undo = new UndoStack(context.report);
   try {
     const slots = await claimSlots(cluster, plan.slots, undo);
-    await createDisk(plan, context, undo);
+    await createDisk(context, plan, undo);
     const created = await undo.step(
       `the Deployment ${plan.name}`,
-      () => deleteOwnDeployment(plan, context),
+      () => deleteOwnDeployment(context, plan),
       () => cluster.createDeployment(plan.deployment),
       didNotHappen,
     );
@@ -42,7 +42,7 @@ export async function executeCreate(plan: CreatePlan, context: CreateContext): P
     const binding = bindSlots(cluster, slots, created);
     binding.catch(() => undefined); // awaited below; a failure then undoes the create
     const answer = plan.wait
-      ? await waitUntilReady(context, plan.name, plan.waitMs, '; it was removed', created)
+      ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
       : instanceFromDeployment(created);
     await binding;
     return answer;
@@ -53,13 +53,13 @@ export async function executeCreate(plan: CreatePlan, context: CreateContext): P
 }
 
 /** A create with a key: the instance it made answers again; parts of an interrupted try are cleared. */
-async function replayOrClear(plan: CreatePlan, keyHash: string, context: CreateContext): Promise<Instance | undefined> {
+async function replayOrClear(context: CreateContext, plan: CreatePlan, keyHash: string): Promise<Instance | undefined> {
   const { cluster, clock } = context;
   const existing = await cluster.readDeployment(plan.name);
   if (existing) {
     checkReplay(existing, keyHash, clock.now());
-    if (!plan.wait || isAvailable(existing)) return await instanceView(cluster, clock, context.serverName, existing);
-    return await waitUntilReady(context, plan.name, plan.waitMs);
+    if (!plan.wait || isAvailable(existing)) return await instanceView(context, existing);
+    return await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs });
   }
   const leftovers = (await cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, plan.name) })).items;
   const times = leftovers.map((lease) => timeOf(lease.metadata?.creationTimestamp));
@@ -67,7 +67,7 @@ async function replayOrClear(plan: CreatePlan, keyHash: string, context: CreateC
   if (verdict === 'in-progress') throw stillInProgress('a create with this Idempotency-Key', times, clock.now(), context.graceMs);
   if (verdict === 'interrupted') {
     context.report(`clearing ${leftovers.length} slot(s) left by an interrupted create of ${plan.name}`);
-    await Promise.all(leftovers.map((lease) => deleteSlot(context, lease)));
+    await Promise.all(leftovers.map((lease) => deleteLease(context, lease)));
   }
   return undefined;
 }
@@ -77,7 +77,7 @@ async function replayOrClear(plan: CreatePlan, keyHash: string, context: CreateC
  * an interrupted try (cleared, then made again), a running try's (a 409 to
  * retry), or somebody else's (a 409 not to retry; it is never touched).
  */
-async function createDisk(plan: CreatePlan, context: CreateContext, undo: UndoStack): Promise<void> {
+async function createDisk(context: CreateContext, plan: CreatePlan, undo: UndoStack): Promise<void> {
   const label = `the disk ${plan.name}`;
   const make = (): Promise<void> =>
     undo.step(
@@ -106,9 +106,9 @@ async function createDisk(plan: CreatePlan, context: CreateContext, undo: UndoSt
 }
 
 /** Deletes the Deployment if this try made it (its creation time is this plan's), and waits until it is gone. */
-async function deleteOwnDeployment(plan: CreatePlan, context: CreateContext): Promise<void> {
+async function deleteOwnDeployment(context: CreateContext, plan: CreatePlan): Promise<void> {
   const current: V1Deployment | undefined = await context.cluster.readDeployment(plan.name);
   if (current?.metadata?.annotations?.[ANNOTATIONS.createdAt] !== plan.createdAt) return;
   const left = await context.cluster.deleteDeployment(plan.name);
-  if (left) await waitUntilDeploymentGone(context.cluster, context.clock, plan.name, context.timeouts.deleteMs, left);
+  if (left) await waitUntilDeploymentGone(context, { name: plan.name, timeoutMs: context.timeouts.deleteMs, seen: left });
 }

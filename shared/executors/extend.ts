@@ -1,25 +1,21 @@
-import type { CallerIdentity } from '../auth/identity.ts';
-import type { AccessPolicy } from '../auth/policy.ts';
-import type { Clock } from '../clock.ts';
 import type { Instance } from '../instances/instance.ts';
-import { checkNotDeleting } from '../plans/lifecycle.ts';
-import { instanceView } from './diagnose.ts';
 import { ANNOTATIONS } from '../instances/metadata.ts';
-import type { ClusterClient } from '../kube/cluster.ts';
+import { checkNotDeleting } from '../plans/lifecycle.ts';
+import { extensionExpiry, type LifetimeLimits } from '../plans/lifetime.ts';
+import type { CallerContext } from './context.ts';
 import { findInstance } from './find-instance.ts';
+import { instanceView } from './instance-view.ts';
 
-/** Sets the expiry of an instance the caller may touch; undefined removes it (never expires). */
+/** Sets the expiry of an instance the caller may touch to `lifetimeSeconds` from now (default: the allocator's), within its limits. */
 export async function extendInstance(
-  cluster: ClusterClient,
-  clock: Clock,
-  policy: Pick<AccessPolicy, 'serverName' | 'admins'>,
-  caller: CallerIdentity,
-  request: { name: string; expiresAt: string | undefined },
+  context: CallerContext & { readonly lifetime: LifetimeLimits },
+  request: { readonly name: string; readonly lifetimeSeconds?: number },
 ): Promise<Instance> {
-  const deployment = await findInstance(cluster, policy, caller, request.name);
+  const expiresAt = extensionExpiry(request.lifetimeSeconds, context.lifetime, context.clock.now());
+  const deployment = await findInstance(context, request.name);
   checkNotDeleting(deployment, 'be extended');
-  const patched = await cluster.patchDeployment(request.name, {
-    metadata: { annotations: { [ANNOTATIONS.expiresAt]: request.expiresAt ?? null } },
+  const patched = await context.cluster.patchDeployment(request.name, {
+    metadata: { annotations: { [ANNOTATIONS.expiresAt]: expiresAt ?? null } },
   });
-  return await instanceView(cluster, clock, policy.serverName, patched);
+  return await instanceView(context, patched);
 }

@@ -1,54 +1,42 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { CallerIdentity } from '../auth/identity.ts';
-import type { AccessPolicy } from '../auth/policy.ts';
 import { DeadlineExceededError } from '../errors.ts';
 import type { Instance } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { checkNotDeleting, replicasToRestore, resetDisk, scalePatch } from '../plans/lifecycle.ts';
 import type { CreateConfig } from '../plans/create-plan.ts';
-import type { ExecutionContext } from './context.ts';
-import { instanceView } from './diagnose.ts';
+import type { InstanceContext } from './context.ts';
+import { instanceView } from './instance-view.ts';
 import { findInstance } from './find-instance.ts';
 import { withLock } from './lock.ts';
 import { pollDelays } from './poll.ts';
 import { deleteInstanceDisk } from './teardown.ts';
 import { waitUntilReady } from './wait-ready.ts';
 
-/** What suspend, resume and reset need besides the adapters. */
-export interface LifecycleSettings {
-  readonly policy: Pick<AccessPolicy, 'serverName' | 'admins'>;
-  readonly disk: CreateConfig['disk'];
-  /** The longest an operation may hold the instance's lock. */
-  readonly lockMs: number;
+/** Resume and reset: which instance, and whether and how long to wait until it is ready. */
+export interface WaitingRequest {
+  readonly name: string;
+  readonly wait: boolean;
+  readonly waitMs: number;
 }
 
-type Request = { readonly name: string; readonly wait: boolean; readonly waitMs: number };
+/** Reset makes the new disk from the configured size and type. */
+export type ResetContext = InstanceContext & { readonly disk: CreateConfig['disk'] };
 
 /** Scales an instance the caller may touch to 0, keeping its disk, name and slots. */
-export async function suspendInstance(
-  context: ExecutionContext,
-  settings: LifecycleSettings,
-  caller: CallerIdentity,
-  name: string,
-): Promise<Instance> {
-  const deployment = await findInstance(context.cluster, settings.policy, caller, name);
+export async function suspendInstance(context: InstanceContext, request: { readonly name: string }): Promise<Instance> {
+  const deployment = await findInstance(context, request.name);
   checkNotDeleting(deployment, 'be suspended');
-  return await withLock(context, { deployment, operation: 'suspend', durationMs: settings.lockMs }, async () => {
-    const patched = await context.cluster.patchDeployment(name, scalePatch(0));
-    return await instanceView(context.cluster, context.clock, context.serverName, patched);
+  return await withLock(context, { deployment, operation: 'suspend' }, async () => {
+    const patched = await context.cluster.patchDeployment(request.name, scalePatch(0));
+    return await instanceView(context, patched);
   });
 }
 
 /** Scales an instance back to its template's replicas and, if asked, waits until it is ready. */
-export async function resumeInstance(
-  context: ExecutionContext,
-  settings: LifecycleSettings,
-  caller: CallerIdentity,
-  request: Request,
-): Promise<Instance> {
-  const deployment = await findInstance(context.cluster, settings.policy, caller, request.name);
+export async function resumeInstance(context: InstanceContext, request: WaitingRequest): Promise<Instance> {
+  const deployment = await findInstance(context, request.name);
   checkNotDeleting(deployment, 'be resumed');
-  return await withLock(context, { deployment, operation: 'resume', durationMs: settings.lockMs }, async () => {
+  return await withLock(context, { deployment, operation: 'resume' }, async () => {
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deployment)));
     return await answer(context, patched, request);
   });
@@ -61,32 +49,27 @@ export async function resumeInstance(
  * leaves the instance suspended, never running without its disk; another
  * reset finishes the job.
  */
-export async function resetInstance(
-  context: ExecutionContext,
-  settings: LifecycleSettings,
-  caller: CallerIdentity,
-  request: Request,
-): Promise<Instance> {
-  const deployment = await findInstance(context.cluster, settings.policy, caller, request.name);
+export async function resetInstance(context: ResetContext, request: WaitingRequest): Promise<Instance> {
+  const deployment = await findInstance(context, request.name);
   checkNotDeleting(deployment, 'be reset');
-  return await withLock(context, { deployment, operation: 'reset', durationMs: settings.lockMs }, async () => {
+  return await withLock(context, { deployment, operation: 'reset' }, async () => {
     await context.cluster.patchDeployment(request.name, scalePatch(0));
     await waitUntilPodsGone(context, request.name);
     await deleteInstanceDisk(context, request.name);
-    await context.disks.createDisk(resetDisk(deployment, { serverName: context.serverName, disk: settings.disk }));
+    await context.disks.createDisk(resetDisk(deployment, { serverName: context.serverName, disk: context.disk }));
     context.report(`reset the disk of ${request.name}`);
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deployment)));
     return await answer(context, patched, request);
   });
 }
 
-async function answer(context: ExecutionContext, deployment: V1Deployment, request: Request): Promise<Instance> {
-  if (!request.wait) return await instanceView(context.cluster, context.clock, context.serverName, deployment);
-  return await waitUntilReady(context, request.name, request.waitMs);
+async function answer(context: InstanceContext, deployment: V1Deployment, request: WaitingRequest): Promise<Instance> {
+  if (!request.wait) return await instanceView(context, deployment);
+  return await waitUntilReady(context, { name: request.name, timeoutMs: request.waitMs });
 }
 
 /** Polls until no pod of the instance is left, so that its disk can be let go. */
-async function waitUntilPodsGone(context: ExecutionContext, name: string): Promise<void> {
+async function waitUntilPodsGone(context: InstanceContext, name: string): Promise<void> {
   const deadline = context.clock.now() + context.timeouts.deleteMs;
   const delays = pollDelays();
   while (

@@ -1,11 +1,10 @@
-import type { CallerIdentity } from '../auth/identity.ts';
-import { mayAccessInstance, type AccessPolicy } from '../auth/policy.ts';
+import { mayAccessInstance } from '../auth/policy.ts';
 import { byNewestFirst, instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
-import type { Clock } from '../clock.ts';
-import { allItems, type ClusterClient } from '../kube/cluster.ts';
-import { diagnose } from './diagnose.ts';
+import { allItems } from '../kube/cluster.ts';
+import type { CallerContext } from './context.ts';
+import { diagnose } from './instance-view.ts';
 
 const PAGE_SIZE = 500;
 
@@ -15,19 +14,14 @@ const PAGE_SIZE = 500;
  * follows the caller's own instances, with what the pods of those on their
  * way up say.
  */
-export async function listInstances(
-  cluster: ClusterClient,
-  clock: Clock,
-  policy: Pick<AccessPolicy, 'serverName' | 'admins'>,
-  caller: CallerIdentity,
-  options: { all: boolean },
-): Promise<Instance[]> {
-  const selector = instanceSelector(policy.serverName, options.all ? undefined : ownerHashOf(caller.email));
+export async function listInstances(context: CallerContext, request: { readonly all: boolean }): Promise<Instance[]> {
+  const { cluster, policy, caller } = context;
+  const selector = instanceSelector(context.serverName, request.all ? undefined : ownerHashOf(caller.email));
   const listed = await allItems((continueToken) =>
     cluster.listDeployments({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }),
   );
   const deployments = listed.filter((deployment) => mayAccessInstance(policy, caller, deployment));
-  const problems = await diagnose(cluster, clock, policy.serverName, deployments);
+  const problems = await diagnose(context, deployments);
   return deployments
     .map((deployment) => instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []))
     .sort(byNewestFirst);

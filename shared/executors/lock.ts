@@ -2,7 +2,7 @@ import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { AbortedError, AlreadyExistsError, NotFoundError } from '../errors.ts';
 import { isStale, lockedFor, lockLease, lockName } from '../plans/lock.ts';
 import type { ExecutionContext } from './context.ts';
-import { deleteSlot } from './teardown.ts';
+import { deleteLease } from './teardown.ts';
 
 /** The lock held by `withLock`'s work, which may let it go before the work ends. */
 export interface HeldLock {
@@ -16,12 +16,12 @@ export interface HeldLock {
  * A lock left by a crashed process is taken over once its duration has passed.
  */
 export async function withLock<T>(
-  context: ExecutionContext,
-  options: { deployment: V1Deployment; operation: string; durationMs: number; whileDeleting?: boolean },
+  context: ExecutionContext & { readonly lockMs: number },
+  options: { deployment: V1Deployment; operation: string; whileDeleting?: boolean },
   work: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
   const { cluster, clock } = context;
-  const holder = `${options.operation}/${clock.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const holder = `${options.operation}/${clock.now().toString(36)}${context.random(4).toString('hex')}`;
   const lease = () =>
     lockLease({
       serverName: context.serverName,
@@ -29,13 +29,13 @@ export async function withLock<T>(
       operation: options.operation,
       holder,
       nowMs: clock.now(),
-      durationMs: options.durationMs,
+      durationMs: context.lockMs,
     });
   const name = lockName(options.deployment.metadata?.name ?? '');
   let attempt = await tryCreate(context, lease);
   if ('held' in attempt && isStale(attempt.held, clock.now())) {
     context.report(`taking over the lock of ${name}, left by an interrupted ${lockedFor(attempt.held)}`);
-    await deleteSlot(context, attempt.held);
+    await deleteLease(context, attempt.held);
     attempt = await tryCreate(context, lease);
   }
   if ('held' in attempt) {
@@ -47,7 +47,7 @@ export async function withLock<T>(
   const mine = attempt.mine;
   let released: Promise<void> | undefined;
   const release = (): Promise<void> =>
-    (released ??= deleteSlot(context, mine).then(
+    (released ??= deleteLease(context, mine).then(
       () => undefined,
       (error: unknown) => context.report(`could not release the lock ${name}: ${(error as Error).message}`),
     ));

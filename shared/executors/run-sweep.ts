@@ -3,13 +3,16 @@ import type { ExecutionContext } from './context.ts';
 import { executeSweep, type SweepReport } from './sweep.ts';
 import { scanForSweep } from './sweep-scan.ts';
 
+/** The sweep's settings: its grace period, its bound on destroys per run, and the lock duration of each destroy. */
+export type SweepContext = ExecutionContext & {
+  readonly lockMs: number;
+  readonly sweep: { readonly graceMs: number; readonly maxDestroys: number };
+};
+
 /** One sweep: scan this allocator's objects, plan from what was seen, carry the plan out. */
-export async function runSweep(
-  context: ExecutionContext,
-  options: { graceMs: number; maxDestroys: number; dryRun: boolean; lockMs: number },
-): Promise<SweepReport> {
+export async function runSweep(context: SweepContext, request: { readonly dryRun: boolean }): Promise<SweepReport> {
   const startedAt = new Date(context.clock.now()).toISOString();
-  const snapshot = await scanForSweep(context.cluster, context.disks, context.serverName);
-  const plan = planSweep(snapshot, { nowMs: context.clock.now(), graceMs: options.graceMs, maxDestroys: options.maxDestroys });
-  return await executeSweep(plan, context, { dryRun: options.dryRun, startedAt, lockMs: options.lockMs });
+  const snapshot = await scanForSweep(context);
+  const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep });
+  return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
 }

@@ -4,6 +4,7 @@ import { timeOf } from '../instances/timestamps.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { SLOT_LABEL } from '../plans/slots.ts';
 import type { SweepSnapshot } from '../plans/sweep-plan.ts';
+import type { ExecutionContext } from './context.ts';
 
 const PAGE = 500;
 
@@ -12,7 +13,8 @@ const PAGE = 500;
  * three at once: they are independent, and each action is checked against a
  * fresh read before it is taken.
  */
-export async function scanForSweep(cluster: ClusterClient, disks: DisksApi, serverName: string): Promise<SweepSnapshot> {
+export async function scanForSweep(context: Pick<ExecutionContext, 'cluster' | 'disks' | 'serverName'>): Promise<SweepSnapshot> {
+  const { cluster, disks, serverName } = context;
   const [deployments, diskList, slots] = await Promise.all([
     scanDeployments(cluster, serverName),
     scanDisks(disks, serverName),

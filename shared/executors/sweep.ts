@@ -5,7 +5,7 @@ import { LABELS } from '../instances/metadata.ts';
 import { stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
 import type { ExecutionContext } from './context.ts';
 import { withLock } from './lock.ts';
-import { deleteInstanceDisk, deleteSlot, teardownInstance } from './teardown.ts';
+import { deleteInstanceDisk, deleteLease, teardownInstance } from './teardown.ts';
 
 /** What one sweep did (or, in a dry run, would do). */
 export interface SweepReport {
@@ -34,16 +34,16 @@ const PARALLEL = 4;
  * extensions and other sweeps.
  */
 export async function executeSweep(
-  plan: SweepPlan,
-  context: ExecutionContext,
-  options: { dryRun: boolean; startedAt: string; lockMs: number },
+  context: ExecutionContext & { readonly lockMs: number },
+  request: { readonly plan: SweepPlan; readonly dryRun: boolean; readonly startedAt: string },
 ): Promise<SweepReport> {
+  const { plan } = request;
   const done: SweepAction[] = [];
   const failed: SweepReport['failed'][number][] = [];
   const run = async (action: SweepAction): Promise<void> => {
-    if (options.dryRun) return void done.push(action);
+    if (request.dryRun) return void done.push(action);
     try {
-      if (await act(action, context, options.lockMs)) done.push(action);
+      if (await act(action, context)) done.push(action);
     } catch (error) {
       failed.push({ kind: action.kind, name: action.name, error: describeErrorChain(error) });
     }
@@ -62,8 +62,8 @@ export async function executeSweep(
       .filter((a): a is Extract<SweepAction, { kind: K }> => a.kind === kind)
       .map(({ kind: _kind, ...entry }) => entry as Omit<Extract<SweepAction, { kind: K }>, 'kind'>);
   return {
-    dryRun: options.dryRun,
-    startedAt: options.startedAt,
+    dryRun: request.dryRun,
+    startedAt: request.startedAt,
     finishedAt: new Date(context.clock.now()).toISOString(),
     expired: of('expired'),
     orphanDisks: of('orphan-disk'),
@@ -76,7 +76,7 @@ export async function executeSweep(
 }
 
 /** One action, if a fresh read still agrees with it; whether it was done. */
-async function act(action: SweepAction, context: ExecutionContext, lockMs: number): Promise<boolean> {
+async function act(action: SweepAction, context: ExecutionContext & { readonly lockMs: number }): Promise<boolean> {
   const { cluster, disks, clock, serverName } = context;
   let reread: V1Deployment | undefined;
   const agrees = async (diskExists?: boolean): Promise<boolean> => {
@@ -90,7 +90,7 @@ async function act(action: SweepAction, context: ExecutionContext, lockMs: numbe
   // An instance in the middle of another operation (a reset, say) waits for the next sweep.
   const destroy = async (deployment: V1Deployment): Promise<boolean> => {
     try {
-      await withLock(context, { deployment, operation: 'sweep', durationMs: lockMs, whileDeleting: true }, (lock) =>
+      await withLock(context, { deployment, operation: 'sweep', whileDeleting: true }, (lock) =>
         teardownInstance(context, action.name, { releaseLock: lock.release }),
       );
       return true;
@@ -111,7 +111,7 @@ async function act(action: SweepAction, context: ExecutionContext, lockMs: numbe
       if (!(await agrees())) return false;
       const lease = await cluster.readLease(action.name);
       // Still held for that instance: not a slot taken since under the same name.
-      return lease?.metadata?.labels?.[LABELS.instance] === action.instance && (await deleteSlot(context, lease));
+      return lease?.metadata?.labels?.[LABELS.instance] === action.instance && (await deleteLease(context, lease));
     }
   }
 }

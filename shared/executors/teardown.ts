@@ -50,8 +50,8 @@ export async function deleteInstanceDisk(
   }
 }
 
-/** Deletes a slot only if it is still the object that was read (not one taken since under the same name). */
-export async function deleteSlot(context: Pick<Context, 'cluster'>, lease: V1Lease): Promise<boolean> {
+/** Deletes a Lease (a slot or a lock) only if it is still the object that was read, not one made since under the same name. */
+export async function deleteLease(context: Pick<Context, 'cluster'>, lease: V1Lease): Promise<boolean> {
   const name = lease.metadata?.name ?? '';
   const uid = lease.metadata?.uid;
   try {
@@ -100,7 +100,7 @@ export async function teardownInstance(context: Context, name: string, start: Te
   const diskRead = context.disks.getDisk(name);
   diskRead.catch(() => undefined); // read again below if this failed
   const left = await context.cluster.deleteDeployment(name);
-  if (left) await waitUntilDeploymentGone(context.cluster, context.clock, name, context.timeouts.deleteMs, left);
+  if (left) await waitUntilDeploymentGone(context, { name, timeoutMs: context.timeouts.deleteMs, seen: left });
   // With the Deployment gone, the lock guards nothing: it goes while the disk does.
   await Promise.all([
     deleteInstanceDisk(
@@ -110,5 +110,5 @@ export async function teardownInstance(context: Context, name: string, start: Te
     ),
     start.releaseLock?.(),
   ]);
-  await Promise.all(slots.map((lease) => deleteSlot(context, lease)));
+  await Promise.all(slots.map((lease) => deleteLease(context, lease)));
 }

@@ -1,41 +1,33 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Clock } from '../clock.ts';
 import { DeadlineExceededError } from '../errors.ts';
 import { isAvailable } from '../instances/instance.ts';
-import type { ClusterClient } from '../kube/cluster.ts';
 import type { DeploymentState } from '../kube/deployment-watch.ts';
+import type { ClusterContext } from './context.ts';
 import { pollDelays } from './poll.ts';
 
-/**
- * Waits until every wanted replica of `name` is available, or throws a 504
- * after `timeoutMs`. `seen` (what a create just got back) saves the first read.
- */
-export async function waitUntilAvailable(
-  cluster: ClusterClient,
-  clock: Clock,
-  name: string,
-  timeoutMs: number,
-  seen?: V1Deployment,
-): Promise<V1Deployment> {
+/** What to wait for: a Deployment by name, for at most `timeoutMs`; `seen` is a state already in hand, which saves the first read. */
+export interface WaitRequest {
+  readonly name: string;
+  readonly timeoutMs: number;
+  readonly seen?: V1Deployment;
+}
+
+type Context = Pick<ClusterContext, 'cluster' | 'clock'>;
+
+/** Waits until every wanted replica of the Deployment is available, or throws a 504 after `timeoutMs`. */
+export async function waitUntilAvailable(context: Context, request: WaitRequest): Promise<V1Deployment> {
+  const { name, timeoutMs } = request;
   const available = (state: DeploymentState): state is V1Deployment => state !== undefined && isAvailable(state);
-  const state = await follow(cluster, clock, name, timeoutMs, available, seen);
+  const state = await follow(context, request, available);
   if (!available(state)) throw new DeadlineExceededError(`instance ${name} was not available within ${Math.round(timeoutMs / 1000)} s`);
   return state;
 }
 
-/**
- * Waits until `name`'s Deployment is gone (foreground deletion removes its
- * pods first). `seen` (what its delete answered) saves the first read.
- */
-export async function waitUntilDeploymentGone(
-  cluster: ClusterClient,
-  clock: Clock,
-  name: string,
-  timeoutMs: number,
-  seen?: V1Deployment,
-): Promise<void> {
+/** Waits until the Deployment is gone (foreground deletion removes its pods first). */
+export async function waitUntilDeploymentGone(context: Context, request: WaitRequest): Promise<void> {
+  const { name, timeoutMs } = request;
   const gone = (state: DeploymentState): boolean => state === undefined;
-  if (!gone(await follow(cluster, clock, name, timeoutMs, gone, seen))) {
+  if (!gone(await follow(context, request, gone))) {
     throw new DeadlineExceededError(`Deployment ${name} was still being deleted after ${Math.round(timeoutMs / 1000)} s`);
   }
 }
@@ -46,14 +38,9 @@ export async function waitUntilDeploymentGone(
  * change (it was cut) is followed by a short pause, so a failing watch
  * cannot spin.
  */
-async function follow(
-  cluster: ClusterClient,
-  clock: Clock,
-  name: string,
-  timeoutMs: number,
-  done: (state: DeploymentState) => boolean,
-  seen?: V1Deployment,
-): Promise<DeploymentState> {
+async function follow(context: Context, request: WaitRequest, done: (state: DeploymentState) => boolean): Promise<DeploymentState> {
+  const { cluster, clock } = context;
+  const { name, timeoutMs, seen } = request;
   const deadline = clock.now() + timeoutMs;
   const pauses = pollDelays();
   let state = seen ?? (await cluster.readDeployment(name));

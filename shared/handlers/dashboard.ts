@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { allocatorEndpoints } from '../../client/allocator-url.ts';
+import { OPERATIONS, operationUrl, type OperationId } from '../api/operations.ts';
 import type { DashboardConfig } from '../config/service-config.ts';
 import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
 
@@ -16,20 +17,34 @@ export function isDashboardPath(path: string): boolean {
   return path === '/dashboard' || path.startsWith('/dashboard/');
 }
 
-/** What the page needs to know, as `/dashboard/config.json`: no secret, only where to sign in and what to call. */
+/** The operations the page calls. */
+export const DASHBOARD_OPERATIONS = [
+  'list',
+  'create',
+  'extend',
+  'suspend',
+  'resume',
+  'reset',
+  'destroy',
+] as const satisfies readonly OperationId[];
+
+/** What the page needs to know, as `/dashboard/config.json`: no secret, only where to sign in and how to call each operation. */
 export function dashboardSettings(dashboard: DashboardConfig): {
   clientId: string;
   signInScript: string;
-  endpoints: { create: string; destroy: string; list: string };
+  operations: Record<(typeof DASHBOARD_OPERATIONS)[number], { url: string; method: string }>;
 } {
-  const { create, destroy, list } = allocatorEndpoints(dashboard.allocator);
-  return { clientId: dashboard.clientId, signInScript: dashboard.signInScript, endpoints: { create, destroy, list } };
+  const endpoints = allocatorEndpoints(dashboard.allocator);
+  const operations = Object.fromEntries(
+    DASHBOARD_OPERATIONS.map((id) => [id, { url: operationUrl(endpoints, id), method: OPERATIONS[id].methods[0] }]),
+  ) as Record<(typeof DASHBOARD_OPERATIONS)[number], { url: string; method: string }>;
+  return { clientId: dashboard.clientId, signInScript: dashboard.signInScript, operations };
 }
 
 /** The page may load only itself, the sign-in script, and call only the allocator's functions. */
 export function contentSecurityPolicy(dashboard: DashboardConfig): string {
   const signIn = new URL(dashboard.signInScript).origin;
-  const api = [...new Set(Object.values(dashboardSettings(dashboard).endpoints).map((url) => new URL(url).origin))].join(' ');
+  const api = [...new Set(Object.values(dashboardSettings(dashboard).operations).map(({ url }) => new URL(url).origin))].join(' ');
   return [
     "default-src 'self'",
     `script-src 'self' ${signIn}`,

@@ -1,22 +1,34 @@
-import type { ExecutionContext } from '../executors/context.ts';
-import type { LifecycleSettings } from '../executors/lifecycle.ts';
+import type { CallerContext } from '../executors/context.ts';
+import type { CreateContext } from '../executors/create.ts';
+import type { ResetContext } from '../executors/lifecycle.ts';
+import type { SweepContext } from '../executors/run-sweep.ts';
+import type { CallContext } from '../http/http-function.ts';
+import type { LifetimeLimits } from '../plans/lifetime.ts';
 import { lockDurationMs } from '../plans/lifecycle.ts';
-import type { DestroyRuntime } from '../runtime/runtimes.ts';
+import type { DestroyRuntime, ListRuntime } from '../runtime/runtimes.ts';
 
-/** An executor's context for one request: the runtime's clients, and the request's log for what it reports. */
-export async function executionContext(runtime: DestroyRuntime, report: (event: string) => void): Promise<ExecutionContext> {
+/** What list's executor reads with: the cluster, the clock, and who calls. */
+export async function callerContext(runtime: ListRuntime, call: Pick<CallContext, 'caller'>): Promise<CallerContext> {
   const { config } = runtime;
-  return {
-    serverName: config.serverName,
-    cluster: await runtime.cluster(),
-    disks: runtime.disks(),
-    clock: runtime.clock,
-    timeouts: { deleteMs: config.deleteTimeoutMs, diskReleaseMs: config.diskReleaseTimeoutMs },
-    report,
-  };
+  return { serverName: config.serverName, cluster: await runtime.cluster(), clock: runtime.clock, caller: call.caller, policy: config };
 }
 
-/** What destroy, suspend, resume and reset need from the configuration. */
-export function lifecycleSettings(config: DestroyRuntime['config']): LifecycleSettings {
-  return { policy: config, disk: config.disk, lockMs: lockDurationMs(config) };
+/** Everything an executor of create or destroy may read: the runtime's clients and settings, who calls, and the request's log. */
+export type FullContext = CreateContext & ResetContext & SweepContext & { readonly lifetime: LifetimeLimits };
+
+/** The context of one request to create or destroy. */
+export async function executionContext(runtime: DestroyRuntime, call: Pick<CallContext, 'caller' | 'report'>): Promise<FullContext> {
+  const { config } = runtime;
+  return {
+    ...(await callerContext(runtime, call)),
+    disks: runtime.disks(),
+    random: runtime.random,
+    timeouts: { deleteMs: config.deleteTimeoutMs, diskReleaseMs: config.diskReleaseTimeoutMs },
+    report: call.report,
+    lockMs: lockDurationMs(config),
+    graceMs: config.sweep.graceMs,
+    sweep: config.sweep,
+    disk: config.disk,
+    lifetime: config.lifetime,
+  };
 }

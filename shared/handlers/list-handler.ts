@@ -1,45 +1,66 @@
-import type { HttpFunction } from '@google-cloud/functions-framework';
-import { BadRequestError } from '../errors.ts';
+import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import { openApiDocument } from '../api/openapi.ts';
 import { listInstances } from '../executors/list.ts';
 import { makeHttpFunction } from '../http/http-function.ts';
-import type { LogSink } from '../http/request-log.ts';
+import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
 import type { ListRuntime } from '../runtime/runtimes.ts';
 import { isDashboardPath, makeDashboardHandler } from './dashboard.ts';
+import { callerContext } from './execution-context.ts';
 
-/** `?all=true` (admins only). */
-export function parseListQuery(query: URLSearchParams): { all: boolean } {
-  const unknown = [...query.keys()].filter((key) => key !== 'all');
-  if (unknown.length > 0) throw new BadRequestError(`unknown query parameter ${unknown.join(', ')}; list takes only all=true`);
-  const all = query.get('all');
-  if (all !== null && all !== 'true' && all !== 'false') throw new BadRequestError('"all" must be true or false');
-  return { all: all === 'true' };
-}
+/** Where list publishes the OpenAPI description of the whole API, without a token: it holds nothing secret. */
+export const OPENAPI_PATH = '/openapi.json';
 
 /**
- * The list function: `GET /`, or `GET /?all=true` for admins; and, when the
+ * The list function: the list operation; `/openapi.json`; and, when the
  * dashboard is configured, its page at `/dashboard/` from `dashboardDir`.
  */
-export function makeListHandler(runtime: ListRuntime, log?: LogSink, dashboardDir?: string): HttpFunction {
+export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; dashboardDir?: string }): HttpFunction {
+  const { runtime } = options;
   const { dashboard } = runtime.config;
   const api = makeHttpFunction({
-    name: 'list',
+    function: 'list',
+    handlers: { list: async (call, request) => ({ instances: await listInstances(await callerContext(runtime, call), request) }) },
     verifier: runtime.verifier,
     policy: runtime.config,
     ...(dashboard ? { corsOrigins: dashboard.origins } : {}),
-    ...(log ? { log } : {}),
-    routes: {
-      '/': {
-        methods: ['GET'],
-        requires: (query) => (query.get('all') === 'true' ? 'admin' : 'caller'),
-        operation: 'list all instances',
-        handle: async ({ caller, query }) => ({
-          status: 200,
-          body: { instances: await listInstances(await runtime.cluster(), runtime.clock, runtime.config, caller, parseListQuery(query)) },
-        }),
-      },
-    },
+    ...(options.log ? { log: options.log } : {}),
   });
-  if (!dashboard || dashboardDir === undefined) return api;
-  const page = makeDashboardHandler({ dir: dashboardDir, dashboard, ...(log ? { log } : {}) });
-  return (req, res) => (isDashboardPath(new URL(req.originalUrl ?? req.url, 'http://function').pathname) ? page(req, res) : api(req, res));
+  const description = makeOpenApiHandler(runtime.config, options.log ?? stdoutLog);
+  const page =
+    dashboard && options.dashboardDir !== undefined
+      ? makeDashboardHandler({ dir: options.dashboardDir, dashboard, ...(options.log ? { log: options.log } : {}) })
+      : undefined;
+  return (req, res) => {
+    const path = new URL(req.originalUrl ?? req.url, 'http://function').pathname;
+    if (path === OPENAPI_PATH && (req.method === 'GET' || req.method === 'HEAD')) return description(req, res);
+    if (page && isDashboardPath(path)) return page(req, res);
+    return api(req, res);
+  };
+}
+
+/** Serves the OpenAPI description, made once on first request. */
+function makeOpenApiHandler(config: ListRuntime['config'], log: LogSink): HttpFunction {
+  let body: string | undefined;
+  return (req: Request, res: Response) => {
+    const started = performance.now();
+    body ??= JSON.stringify(openApiDocument({ version: config.version, ...(config.url ? { allocator: config.url } : {}) }));
+    res
+      .status(200)
+      .set({
+        'Content-Type': 'application/json; charset=utf-8',
+        'Cache-Control': 'public, max-age=300',
+        'Access-Control-Allow-Origin': '*',
+      })
+      .send(body);
+    log(
+      formatRequestLog({
+        function: 'list',
+        method: req.method,
+        url: OPENAPI_PATH,
+        status: 200,
+        latencyMs: Math.round(performance.now() - started),
+        message: `list 200 ${OPENAPI_PATH}`,
+      }),
+    );
+  };
 }

@@ -1,19 +1,18 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { CallerIdentity } from '../auth/identity.ts';
-import { authorize, type AccessPolicy, type Requirement } from '../auth/policy.ts';
+import { OPERATIONS, operationsOf, type FunctionName, type OperationId, type OperationOf, type RequestOf } from '../api/operations.ts';
+import { asksForAdmin, parseRequest } from '../api/requests.ts';
+import { authorize, type AccessPolicy } from '../auth/policy.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, toHttpError } from '../errors.ts';
 import { parseBody } from './body.ts';
 import { MAX_BODY_BYTES } from './framework-errors.ts';
 import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
 
-export interface RequestContext {
+/** What an operation's handler gets besides its parsed request: who calls, and the request's log line. */
+export interface CallContext {
   readonly caller: CallerIdentity;
-  /** The JSON body (an object; `{}` when there is none). */
-  readonly body: Readonly<Record<string, unknown>>;
-  readonly query: URLSearchParams;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** Names the instance in the request log once it is known. */
+  /** Names the instance in the request log once it is known (requests with a `name` are named already). */
   noteInstance(name: string): void;
   /** Adds an event to the request's log line (an undo that failed, say). */
   report(event: string): void;
@@ -21,30 +20,23 @@ export interface RequestContext {
   detail(values: Readonly<Record<string, number>>): void;
 }
 
-export interface HandlerResult {
-  readonly status: number;
-  readonly body: unknown;
-}
+/** Runs one operation: its parsed request in, its answer's body out; the status is the table's. */
+export type OperationHandler<K extends OperationId> = (call: CallContext, request: RequestOf<K>) => Promise<unknown>;
 
-/** One operation of a function, at one path. */
-export interface Route {
-  readonly methods: readonly string[];
-  /** Who may call it, decided by the access policy before the body is read; may depend on the query (list's `all=true`). */
-  readonly requires: Requirement | ((query: URLSearchParams) => Requirement);
-  /** What it does, for the 403 of a non-admin: "only admins may <operation>". */
-  readonly operation: string;
-  handle(context: RequestContext): Promise<HandlerResult>;
-}
+/** Every operation the function `F` serves, each with its handler. */
+export type OperationHandlers<F extends FunctionName> = { readonly [K in OperationOf<F>]: OperationHandler<K> };
 
 /**
- * Wraps a function's routes as an HTTP function: finds the route, checks the
- * method, the body size, the caller's token and what the access policy
- * allows, then parses the JSON body and runs the operation. Every failure is
- * answered as a Google API JSON error through `toHttpError`; one log line per request.
+ * Wraps a function's operations, as the table in `shared/api/operations.ts`
+ * declares them, as an HTTP function: finds the operation by path and
+ * method, checks the body size, the caller's token and what the access
+ * policy allows, then parses the request by the table and runs the handler.
+ * Every failure is answered as a Google API JSON error through `toHttpError`;
+ * one log line per request.
  */
-export function makeHttpFunction(options: {
-  name: string;
-  routes: Readonly<Record<string, Route>>;
+export function makeHttpFunction<F extends FunctionName>(options: {
+  function: F;
+  handlers: OperationHandlers<F>;
   verifier: TokenVerifier;
   policy: AccessPolicy;
   /** Origins whose pages may call (the dashboard's): preflights are answered and responses carry CORS headers for them. */
@@ -52,9 +44,10 @@ export function makeHttpFunction(options: {
   log?: LogSink;
 }): HttpFunction {
   const log = options.log ?? stdoutLog;
-  const paths = Object.entries(options.routes)
-    .map(([path, route]) => `${route.methods.join('/')} ${path}`)
-    .join(', ');
+  const name = options.function;
+  const routes = routesOf(name);
+  const paths = [...routes].map(([path, byMethod]) => `${[...byMethod.keys()].join('/')} ${path}`).join(', ');
+  const settings = { serverName: options.policy.serverName };
   return async (req: Request, res: Response) => {
     const started = performance.now();
     let caller: string | undefined;
@@ -66,46 +59,47 @@ export function makeHttpFunction(options: {
     try {
       const url = new URL(req.originalUrl ?? req.url, 'http://function');
       const path = url.pathname.replace(/\/+$/, '') || '/';
-      const route = options.routes[path];
+      const byMethod = routes.get(path);
       const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
       if (origin !== undefined && options.corsOrigins?.includes(origin)) res.set(corsHeaders(origin));
       if (req.method === 'OPTIONS' && origin !== undefined) {
-        if (!options.corsOrigins?.includes(origin))
+        if (!options.corsOrigins?.includes(origin)) {
           throw new PermissionDeniedError(
             `pages at ${origin} may not call this allocator; its admins can add the origin to ALLOCATOR_DASHBOARD_ORIGINS`,
           );
+        }
         status = 204;
         res
           .status(204)
           .set(PREFLIGHT_HEADERS)
-          .set('Access-Control-Allow-Methods', (route?.methods ?? ['GET', 'POST']).join(', '))
+          .set('Access-Control-Allow-Methods', [...(byMethod?.keys() ?? ['GET', 'POST'])].join(', '))
           .end();
         return;
       }
-      if (!route) throw new NotFoundError(`no such path ${path}: ${options.name} takes ${paths}`);
-      if (!route.methods.includes(req.method)) throw new MethodNotAllowedError(req.method, route.methods);
+      if (!byMethod) throw new NotFoundError(`no such path ${path}: ${name} takes ${paths}`);
+      const operation = byMethod.get(req.method);
+      if (!operation) throw new MethodNotAllowedError(req.method, [...byMethod.keys()]);
       if (req.rawBody && req.rawBody.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
       const identity = await options.verifier.verify(req.headers);
       caller = identity.email;
-      authorize(
-        options.policy,
-        identity,
-        typeof route.requires === 'function' ? route.requires(url.searchParams) : route.requires,
-        route.operation,
-      );
-      const result = await route.handle({
-        caller: identity,
-        body: parseBody(req.rawBody),
-        query: url.searchParams,
-        headers: req.headers,
-        noteInstance: (name) => {
-          instance = name;
+      const spec = OPERATIONS[operation];
+      authorize(options.policy, identity, asksForAdmin(operation, url.searchParams) ? 'admin' : spec.requires, spec.adminAction);
+      const request = parseRequest(operation, { body: parseBody(req.rawBody), query: url.searchParams, headers: req.headers }, settings);
+      if ('name' in request && typeof request.name === 'string') instance = request.name;
+      const handler = options.handlers[operation as OperationOf<F>] as OperationHandler<typeof operation>;
+      const answer = await handler(
+        {
+          caller: identity,
+          noteInstance: (noted) => {
+            instance = noted;
+          },
+          report: (event) => void events.push(event),
+          detail: (values) => void Object.assign(details, values),
         },
-        report: (event) => void events.push(event),
-        detail: (values) => void Object.assign(details, values),
-      });
-      status = result.status;
-      res.status(status).json(result.body);
+        request,
+      );
+      status = spec.answer.status;
+      res.status(status).json(answer);
     } catch (error) {
       failure = error;
       const mapped = toHttpError(error);
@@ -114,12 +108,12 @@ export function makeHttpFunction(options: {
     } finally {
       log(
         formatRequestLog({
-          function: options.name,
+          function: name,
           method: req.method,
           url: req.originalUrl ?? req.url,
           status,
           latencyMs: Math.round(performance.now() - started),
-          message: `${options.name} ${status}${instance ? ` ${instance}` : ''}`,
+          message: `${name} ${status}${instance ? ` ${instance}` : ''}`,
           ...(caller ? { caller } : {}),
           ...(instance ? { instance } : {}),
           ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
@@ -131,6 +125,18 @@ export function makeHttpFunction(options: {
       );
     }
   };
+}
+
+/** The function's operations by path, then by method. */
+function routesOf(fn: FunctionName): Map<string, Map<string, OperationId>> {
+  const routes = new Map<string, Map<string, OperationId>>();
+  for (const operation of operationsOf(fn)) {
+    const spec = OPERATIONS[operation];
+    const byMethod = routes.get(spec.path) ?? new Map<string, OperationId>();
+    for (const method of spec.methods) byMethod.set(method, operation);
+    routes.set(spec.path, byMethod);
+  }
+  return routes;
 }
 
 /** What a preflight allows besides the method: the headers the dashboard and the client send. */

@@ -13,8 +13,8 @@ import { slotPools, type SlotPool } from './slots.ts';
 export interface CreateRequest {
   /** Wait until the Deployment is available. */
   readonly wait: boolean;
-  /** A shorter wait than the configured one. */
-  readonly waitTimeoutMs?: number;
+  /** How long, at most (the caller's ask, within the configured limit: see `waitMsFor`). */
+  readonly waitMs: number;
   /** Seconds until the sweep destroys the instance; default from the configuration; 0: never. */
   readonly lifetimeSeconds?: number;
   /** A retry with the same key gets the same instance, not a second one. */
@@ -109,6 +109,6 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
     deployment,
     instance: instanceFromDeployment(deployment),
     wait: request.wait,
-    waitMs: Math.min(request.waitTimeoutMs ?? config.waitTimeoutMs, config.waitTimeoutMs),
+    waitMs: request.waitMs,
   };
 }

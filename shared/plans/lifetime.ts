@@ -1,11 +1,17 @@
 import { BadRequestError } from '../errors.ts';
 
+/** The configured lifetimes, in seconds: the default, and the longest one may ask for (0: no maximum). */
+export interface LifetimeLimits {
+  readonly defaultSeconds: number;
+  readonly maxSeconds: number;
+}
+
 /**
  * The lifetime an instance gets, in seconds (0: never expires): what the
  * caller asked for, else the configured default; never longer than the
  * configured maximum.
  */
-export function resolveLifetimeSeconds(requested: number | undefined, limits: { defaultSeconds: number; maxSeconds: number }): number {
+export function resolveLifetimeSeconds(requested: number | undefined, limits: LifetimeLimits): number {
   if (requested === undefined) return limits.defaultSeconds;
   if (limits.maxSeconds > 0 && (requested === 0 || requested > limits.maxSeconds)) {
     throw new BadRequestError(`"lifetimeSeconds" may be at most ${limits.maxSeconds} (${formatDuration(limits.maxSeconds)})`);
@@ -31,10 +37,6 @@ function formatDuration(seconds: number): string {
 }
 
 /** The expiry an extension sets: now plus what was asked, else the default (or the maximum); undefined: never expires. */
-export function extensionExpiry(
-  requestedSeconds: number | undefined,
-  limits: { defaultSeconds: number; maxSeconds: number },
-  nowMs: number,
-): string | undefined {
+export function extensionExpiry(requestedSeconds: number | undefined, limits: LifetimeLimits, nowMs: number): string | undefined {
   return expiryFor(resolveLifetimeSeconds(requestedSeconds ?? (limits.defaultSeconds || limits.maxSeconds || undefined), limits), nowMs);
 }

@@ -1,10 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { systemClock } from '../clock.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
 import { clusterFor, disksFor, verifierFor } from './clients.ts';
 import type { DestroyRuntime } from './runtimes.ts';
 
 export function makeDestroyRuntime(config: AllocatorConfig): DestroyRuntime {
-  return { config, verifier: verifierFor(config), cluster: clusterFor(config), disks: disksFor(config), clock: systemClock };
+  return {
+    config,
+    verifier: verifierFor(config),
+    cluster: clusterFor(config),
+    disks: disksFor(config),
+    clock: systemClock,
+    random: randomBytes,
+  };
 }
 
 /** Destroy's runtime at cold start: no template. */

@@ -16,13 +16,13 @@ export interface FunctionRuntime {
 /** List: nothing more. */
 export type ListRuntime = FunctionRuntime;
 
-/** Destroy and the sweep also delete disks (the client is built on first use). */
+/** Destroy and the sweep also delete disks (the client is built on first use), and name their locks' holders. */
 export interface DestroyRuntime extends FunctionRuntime {
   readonly disks: () => DisksApi;
+  readonly random: (bytes: number) => Buffer;
 }
 
-/** Create also renders the template and names instances. */
+/** Create also renders the template. */
 export interface CreateRuntime extends DestroyRuntime {
   readonly template: DeploymentTemplate;
-  readonly random: (bytes: number) => Buffer;
 }

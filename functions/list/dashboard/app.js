@@ -64,13 +64,18 @@ function showSignIn(why) {
 
 class ApiError extends Error {}
 
-/** One call to a function, with the signed-in person's token; an expired token asks them to sign in again. */
-async function api(fn, path, { method = 'POST', body } = {}) {
+/**
+ * One operation, by its id in the allocator's table of operations: config.json
+ * gives each one's URL and method. Sent with the signed-in person's token; an
+ * expired token asks them to sign in again.
+ */
+async function api(operation, { body, query } = {}) {
+  const { url, method } = config.operations[operation];
   if (!session.token || Date.now() > session.expiresAt - 30_000) {
     showSignIn('Your sign-in has expired; sign in again to go on.');
     throw new ApiError('');
   }
-  const response = await fetch(`${config.endpoints[fn]}${path}`, {
+  const response = await fetch(`${url}${query ? `?${new URLSearchParams(query)}` : ''}`, {
     method,
     headers: { authorization: `Bearer ${session.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
@@ -108,7 +113,7 @@ async function act(action, button) {
 
 async function checkAdmin() {
   try {
-    await api('list', '?all=true', { method: 'GET' });
+    await api('list', { query: { all: 'true' } });
     session.admin = true;
   } catch {
     session.admin = false;
@@ -120,7 +125,7 @@ async function refresh() {
   clearTimeout(pollTimer);
   const all = session.admin && $('show-all').checked;
   try {
-    instances = (await api('list', all ? '?all=true' : '', { method: 'GET' })).instances;
+    instances = (await api('list', all ? { query: { all: 'true' } } : {})).instances;
   } catch (error) {
     if (error.message) showError(error.message);
     return;
@@ -148,7 +153,7 @@ async function refresh() {
 
 async function createInstance() {
   setStatus('Creating an instance…');
-  const instance = await api('create', '', { body: { wait: false } });
+  const instance = await api('create', { body: { wait: false } });
   following.set(instance.name, 'created');
   setStatus(`Created ${instance.name}; starting…`);
   await refresh();
@@ -158,33 +163,33 @@ const ACTIONS = {
   extend: {
     label: 'Extend',
     doing: 'Extending',
-    run: (name) => api('create', '/extend', { body: { name } }),
+    run: (name) => api('extend', { body: { name } }),
     done: (i) => `${i.name} now expires ${i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}.`,
   },
   suspend: {
     label: 'Suspend',
     doing: 'Suspending',
-    run: (name) => api('destroy', '/suspend', { body: { name } }),
+    run: (name) => api('suspend', { body: { name } }),
     done: (i) => `${i.name} is suspended.`,
   },
   resume: {
     label: 'Resume',
     doing: 'Resuming',
-    run: (name) => api('create', '/resume', { body: { name, wait: false } }),
+    run: (name) => api('resume', { body: { name, wait: false } }),
     follow: 'resumed',
   },
   reset: {
     label: 'Reset',
     doing: 'Resetting',
     confirm: 'Reset wipes the instance\u2019s disk and starts it again. Its name and mount name stay.',
-    run: (name) => api('destroy', '/reset', { body: { name, wait: false } }),
+    run: (name) => api('reset', { body: { name, wait: false } }),
     follow: 'reset',
   },
   destroy: {
     label: 'Destroy',
     doing: 'Destroying',
     confirm: 'Destroy removes the instance and its disk for good.',
-    run: (name) => api('destroy', '', { body: { name } }),
+    run: (name) => api('destroy', { body: { name } }),
     done: (i) => `${i.name} is destroyed.`,
   },
 };

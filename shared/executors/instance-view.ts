@@ -1,22 +1,17 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Problem } from '../api-types.ts';
-import type { Clock } from '../clock.ts';
 import { instanceFromDeployment, stateOf, type Instance } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { problemsOf } from '../instances/problems.ts';
-import type { ClusterClient } from '../kube/cluster.ts';
+import type { ClusterContext } from './context.ts';
 
 /**
  * The problems of each instance that is on its way up, from one list of its
  * allocator's pods and one of Warning events. Ready, suspended and deleting
  * instances cost nothing.
  */
-export async function diagnose(
-  cluster: ClusterClient,
-  clock: Clock,
-  serverName: string,
-  deployments: readonly V1Deployment[],
-): Promise<Map<string, Problem[]>> {
+export async function diagnose(context: ClusterContext, deployments: readonly V1Deployment[]): Promise<Map<string, Problem[]>> {
+  const { cluster, clock, serverName } = context;
   const starting = deployments
     .filter((deployment) => stateOf(deployment, []) === 'starting')
     .map((deployment) => deployment.metadata?.name ?? '');
@@ -37,7 +32,7 @@ export async function diagnose(
 }
 
 /** An instance as every answer shows it: its Deployment, and what its pods say. */
-export async function instanceView(cluster: ClusterClient, clock: Clock, serverName: string, deployment: V1Deployment): Promise<Instance> {
-  const problems = await diagnose(cluster, clock, serverName, [deployment]);
+export async function instanceView(context: ClusterContext, deployment: V1Deployment): Promise<Instance> {
+  const problems = await diagnose(context, [deployment]);
   return instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []);
 }

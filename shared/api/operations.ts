@@ -1,0 +1,203 @@
+import { flag, instanceName, queryFlag, seconds, type FieldSet, type Parsed } from './fields.ts';
+import type { SchemaName } from './schemas.ts';
+
+/**
+ * Allocator's three Cloud Run functions. Which operation runs on which
+ * follows from what it needs, since each function is deployed with its own
+ * timeout, memory and bundle:
+ * - `create` (300 s, the template engine): operations that bring an instance
+ *   up or keep it, waiting at most the readiness timeout (240 s): create,
+ *   resume, extend.
+ * - `destroy` (540 s, no template): operations that let a disk go, whose
+ *   release by its node can take minutes, and the sweep that does many:
+ *   destroy, suspend, reset (it makes its new disk from settings, not the
+ *   template), sweep.
+ * - `list` (60 s, 256 MiB, no Compute Engine client): reads only, so its
+ *   cold start stays the cheapest; it also serves the dashboard and this
+ *   description.
+ */
+export const FUNCTION_NAMES = ['create', 'destroy', 'list'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Who may call an operation: any allowed caller, or an admin. */
+export const REQUIREMENTS = ['caller', 'admin'] as const;
+export type Requirement = (typeof REQUIREMENTS)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+/** One operation of the HTTP API. */
+export interface OperationSpec {
+  readonly function: FunctionName;
+  /** Below the function's URL. */
+  readonly path: `/${string}`;
+  /** The first is the one clients use. */
+  readonly methods: readonly [HttpMethod, ...HttpMethod[]];
+  readonly requires: Requirement;
+  /** Query flags that, when true, make the operation an admin's (list's `all`). */
+  readonly adminWhen?: readonly string[];
+  /** For a non-admin's 403: "only admins may <this>". */
+  readonly adminAction: string;
+  readonly summary: string;
+  readonly description: string;
+  readonly body?: FieldSet;
+  readonly query?: FieldSet;
+  /** Takes an `Idempotency-Key` header. */
+  readonly idempotent?: boolean;
+  readonly answer: { readonly status: 200 | 201; readonly schema: SchemaName; readonly description: string };
+  /** Every error status it can answer, besides those every operation can (`COMMON_ERRORS`). */
+  readonly errors: readonly number[];
+}
+
+const waitFields = {
+  wait: flag('Wait until the instance is ready before answering.', true),
+  waitTimeoutSeconds: seconds("How long to wait, at most the allocator's own limit (240 s by default).", 1),
+} satisfies FieldSet;
+
+const instanceErrors = [404, 409, 500, 503] as const;
+
+/**
+ * Every operation, declared once: the handlers build their routes from this
+ * table, the typed client its calls, the list function hands the dashboard
+ * the URL of each, and `openapi.ts` describes them.
+ */
+export const OPERATIONS = {
+  create: {
+    function: 'create',
+    path: '/',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: 'create instances',
+    summary: 'Create an instance',
+    description:
+      'Claims a slot of the limits, makes the disk and the Deployment, and by default waits until it is ready. ' +
+      'Any failure undoes every step. A retry with the same Idempotency-Key answers the same instance.',
+    body: {
+      ...waitFields,
+      lifetimeSeconds: seconds("Seconds until the cleanup sweep destroys it; 0: never. Default: the allocator's.", 0),
+    },
+    idempotent: true,
+    answer: { status: 201, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
+    errors: [409, 429, 500, 503, 504],
+  },
+  extend: {
+    function: 'create',
+    path: '/extend',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: 'extend instances',
+    summary: 'Push back when an instance expires',
+    description: "Sets the instance to expire `lifetimeSeconds` from now (default: the allocator's default lifetime), up to its maximum.",
+    body: {
+      name: instanceName('The instance to extend.'),
+      lifetimeSeconds: seconds('Seconds from now until it expires.', 1),
+    },
+    answer: { status: 200, schema: 'Instance', description: 'The instance with its new expiry.' },
+    errors: [404, 409, 500, 503],
+  },
+  resume: {
+    function: 'create',
+    path: '/resume',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: 'resume instances',
+    summary: 'Bring a suspended instance back',
+    description: "Scales the instance back to its template's replicas and by default waits until it is ready.",
+    body: { name: instanceName('The instance to resume.'), ...waitFields },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
+    errors: [...instanceErrors, 504],
+  },
+  destroy: {
+    function: 'destroy',
+    path: '/',
+    methods: ['POST', 'DELETE'],
+    requires: 'caller',
+    adminAction: 'destroy instances',
+    summary: 'Destroy an instance',
+    description: 'Deletes the Deployment (its pods first), then its disk, then lets its slots go.',
+    body: { name: instanceName('The instance to destroy.') },
+    answer: { status: 200, schema: 'Destroyed', description: 'The instance is gone, disk included.' },
+    errors: [...instanceErrors, 504],
+  },
+  suspend: {
+    function: 'destroy',
+    path: '/suspend',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: 'suspend instances',
+    summary: 'Scale an instance to 0, keeping its disk',
+    description: 'The instance keeps its disk, name and mount name, and still counts toward the limits.',
+    body: { name: instanceName('The instance to suspend.') },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, suspended.' },
+    errors: instanceErrors,
+  },
+  reset: {
+    function: 'destroy',
+    path: '/reset',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: 'reset instances',
+    summary: "Wipe an instance's disk and start it again",
+    description:
+      'Scales the instance to 0, deletes its disk once detached, makes a fresh one with the same name, and scales back. ' +
+      'Its name, mount name, owner, access list and expiry stay.',
+    body: { name: instanceName('The instance to reset.'), ...waitFields },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
+    errors: [...instanceErrors, 429, 504],
+  },
+  sweep: {
+    function: 'destroy',
+    path: '/sweep',
+    methods: ['POST'],
+    requires: 'admin',
+    adminAction: "sweep (such as the cleanup scheduler's service account)",
+    summary: 'Destroy expired instances and remove orphans (admins)',
+    description: 'Destroys expired instances and removes disks, Deployments and slots left without their instance.',
+    body: { dryRun: flag('Report what would be removed, and remove nothing.', false) },
+    answer: { status: 200, schema: 'SweepReport', description: 'What the sweep did, or would do.' },
+    errors: [409, 500, 503],
+  },
+  list: {
+    function: 'list',
+    path: '/',
+    methods: ['GET'],
+    requires: 'caller',
+    adminWhen: ['all'],
+    adminAction: 'list all instances',
+    summary: 'List your instances',
+    description: 'Your instances, newest first, with what keeps any of them from becoming ready.',
+    query: { all: queryFlag("Every user's instances (admins only).", false) },
+    answer: { status: 200, schema: 'InstanceList', description: 'The instances, newest first.' },
+    errors: [500, 503],
+  },
+} as const satisfies Record<string, OperationSpec>;
+
+export type OperationId = keyof typeof OPERATIONS;
+
+/** The statuses any operation may answer: a bad body, no or a bad token, no access, wrong method, too large a body. */
+export const COMMON_ERRORS = [400, 401, 403, 405, 413] as const;
+
+/** The operations each function serves. */
+export type OperationOf<F extends FunctionName> = {
+  [K in OperationId]: (typeof OPERATIONS)[K]['function'] extends F ? K : never;
+}[OperationId];
+
+export function operationsOf<F extends FunctionName>(fn: F): OperationOf<F>[] {
+  return (Object.keys(OPERATIONS) as OperationId[]).filter((id) => OPERATIONS[id].function === fn) as OperationOf<F>[];
+}
+
+type BodyOf<K extends OperationId> = (typeof OPERATIONS)[K] extends { body: infer B extends FieldSet } ? Parsed<B> : object;
+type QueryOf<K extends OperationId> = (typeof OPERATIONS)[K] extends { query: infer Q extends FieldSet } ? Parsed<Q> : object;
+
+/** What an operation's request parses into: its body's fields, its query's, and its Idempotency-Key if it takes one. */
+export type RequestOf<K extends OperationId> = BodyOf<K> &
+  QueryOf<K> &
+  ((typeof OPERATIONS)[K] extends { idempotent: true } ? { idempotencyKey?: string } : object);
+
+/** What a caller may send, before defaults: every field optional where the table says so. */
+export type RequestInputOf<K extends OperationId> = Partial<BodyOf<K>> & Partial<QueryOf<K>>;
+
+/** The URL of an operation, given its function's. */
+export function operationUrl(functionUrls: Readonly<Record<FunctionName, string>>, operation: OperationId): string {
+  const spec: OperationSpec = OPERATIONS[operation];
+  return `${functionUrls[spec.function]}${spec.path === '/' ? '' : spec.path}`;
+}

@@ -1,0 +1,45 @@
+import { BadRequestError } from '../errors.ts';
+import { parseFields, type FieldSettings } from './fields.ts';
+import { OPERATIONS, type OperationId, type OperationSpec, type RequestOf } from './operations.ts';
+
+/** What a request arrives with, before parsing. */
+export interface RawRequest {
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * Parses a request of `operation` by its entry in the table: the body's and
+ * the query's fields, unknown ones refused by name, and the Idempotency-Key
+ * of an operation that takes one. Every 400 of a malformed request comes
+ * from here.
+ */
+export function parseRequest<K extends OperationId>(operation: K, raw: RawRequest, settings: FieldSettings): RequestOf<K> {
+  const spec: OperationSpec = OPERATIONS[operation];
+  const body = parseFields(spec.body ?? {}, raw.body, settings);
+  const query = parseFields(spec.query ?? {}, Object.fromEntries(raw.query), settings, 'query');
+  const idempotencyKey = spec.idempotent ? parseIdempotencyKey(raw.headers['idempotency-key']) : undefined;
+  return { ...body, ...query, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) } as RequestOf<K>;
+}
+
+/** The optional `Idempotency-Key` header: 1 to 255 printable ASCII characters. */
+export function parseIdempotencyKey(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const key = Array.isArray(value) ? value[0] : value;
+  if (key === undefined || !/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new BadRequestError('Idempotency-Key must be 1 to 255 printable ASCII characters without spaces');
+  }
+  return key;
+}
+
+/** How long an operation waits for readiness: what the caller asked, never beyond the allocator's own limit. */
+export function waitMsFor(request: { waitTimeoutSeconds?: number }, limitMs: number): number {
+  return Math.min(request.waitTimeoutSeconds === undefined ? limitMs : request.waitTimeoutSeconds * 1000, limitMs);
+}
+
+/** A query flag that makes an operation an admin's, read before the body (list's `?all=true`). */
+export function asksForAdmin(operation: OperationId, query: URLSearchParams): boolean {
+  const spec: OperationSpec = OPERATIONS[operation];
+  return (spec.adminWhen ?? []).some((flag) => query.get(flag) === 'true');
+}

@@ -1,0 +1,139 @@
+import { INSTANCE_STATES } from '../api-types.ts';
+import type { JsonSchema } from './fields.ts';
+
+/**
+ * The JSON Schemas of what the functions answer, as the OpenAPI description
+ * publishes them under `components.schemas`. `shared/api-types.ts` holds the
+ * same shapes as TypeScript types; a unit test checks the two agree.
+ */
+export const SCHEMAS = {
+  Problem: {
+    type: 'object',
+    description: 'Something that keeps an instance from becoming ready, read from its pods and their Warning events.',
+    required: ['reason', 'message', 'since'],
+    properties: {
+      reason: { type: 'string', description: "Kubernetes' reason: ImagePullBackOff, CrashLoopBackOff, FailedScheduling, FailedMount, ..." },
+      message: { type: 'string' },
+      since: { type: 'string', format: 'date-time', description: 'When it was first seen.' },
+    },
+  },
+  Instance: {
+    type: 'object',
+    description: 'An instance: one Deployment of the template, with its own persistent disk.',
+    required: [
+      'name',
+      'owner',
+      'mountName',
+      'accessList',
+      'creationTime',
+      'replicas',
+      'readyReplicas',
+      'version',
+      'disk',
+      'expiresAt',
+      'state',
+      'problems',
+    ],
+    properties: {
+      name: { type: 'string', examples: ['syncbased-1a2b3c4d'] },
+      owner: { type: 'string', format: 'email' },
+      mountName: { type: 'string', description: 'Where the instance publishes itself: <mount root>/<name>.' },
+      accessList: {
+        type: 'object',
+        required: ['In'],
+        properties: { In: { type: 'array', items: { type: 'string' } } },
+        description: 'Who the instance lets in: its owner and the admins, in the configured format.',
+      },
+      creationTime: { type: 'string', format: 'date-time' },
+      replicas: { type: 'integer', minimum: 0 },
+      readyReplicas: { type: 'integer', minimum: 0 },
+      version: { type: 'string' },
+      disk: { type: 'string', description: 'The name of its Compute Engine persistent disk.' },
+      expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'When the cleanup sweep destroys it; null: never.' },
+      state: { enum: [...INSTANCE_STATES] },
+      problems: { type: 'array', items: { $ref: '#/components/schemas/Problem' } },
+    },
+  },
+  InstanceList: {
+    type: 'object',
+    required: ['instances'],
+    properties: { instances: { type: 'array', items: { $ref: '#/components/schemas/Instance' }, description: 'Newest first.' } },
+  },
+  Destroyed: {
+    type: 'object',
+    required: ['name', 'destroyed'],
+    properties: { name: { type: 'string' }, destroyed: { const: true } },
+  },
+  SweepReport: {
+    type: 'object',
+    description: 'What one sweep did or, in a dry run, would do.',
+    required: [
+      'dryRun',
+      'startedAt',
+      'finishedAt',
+      'expired',
+      'orphanDisks',
+      'orphanDeployments',
+      'orphanSlots',
+      'failed',
+      'deferred',
+      'scanned',
+    ],
+    properties: {
+      dryRun: { type: 'boolean' },
+      startedAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+      expired: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name', 'owner', 'expiresAt'],
+          properties: { name: { type: 'string' }, owner: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+        },
+      },
+      orphanDisks: { type: 'array', items: { $ref: '#/components/schemas/Orphan' } },
+      orphanDeployments: { type: 'array', items: { $ref: '#/components/schemas/Orphan' } },
+      orphanSlots: {
+        type: 'array',
+        items: { type: 'object', required: ['name', 'instance'], properties: { name: { type: 'string' }, instance: { type: 'string' } } },
+      },
+      failed: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kind', 'name', 'error'],
+          properties: { kind: { type: 'string' }, name: { type: 'string' }, error: { type: 'string' } },
+        },
+      },
+      deferred: { type: 'integer', minimum: 0, description: 'Destroys left for the next sweep by the per-run bound.' },
+      scanned: {
+        type: 'object',
+        required: ['deployments', 'disks', 'slots'],
+        properties: { deployments: { type: 'integer' }, disks: { type: 'integer' }, slots: { type: 'integer' } },
+      },
+    },
+  },
+  Orphan: {
+    type: 'object',
+    required: ['name', 'createdAt'],
+    properties: { name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+  },
+  Error: {
+    type: 'object',
+    description: 'The error shape of Google APIs.',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'status', 'message'],
+        properties: {
+          code: { type: 'integer', description: 'The HTTP status.' },
+          status: { type: 'string', description: 'The canonical status name: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, ...' },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const satisfies Record<string, JsonSchema>;
+
+export type SchemaName = keyof typeof SCHEMAS;
