@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSweep } from '../shared/executors/run-sweep.ts';
-import { executionContext } from '../shared/handlers/execution-context.ts';
+import { executionContext, SWEEPER } from '../shared/handlers/execution-context.ts';
 import { instanceSelector } from '../shared/instances/metadata.ts';
 import { ownerHashOf } from '../shared/instances/naming.ts';
 import { http } from '@google-cloud/functions-framework';
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < 5; round += 1) {
       viaSweep.push(
         await timeMs(async () =>
-          runSweep(await executionContext(runtime, () => undefined), { ...runtime.config.sweep, dryRun: true, lockMs: 60_000 }),
+          runSweep(await executionContext(runtime, { caller: SWEEPER, report: () => undefined }), { dryRun: true }),
         ),
       );
       // Every page of each, as the scan reads them (500 to a page).

@@ -5,6 +5,7 @@ import { LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { isAllowedCaller } from './allowed-callers.ts';
 import type { CallerIdentity } from './identity.ts';
+import type { Requirement } from '../api/operations.ts';
 
 /**
  * Who may do what, decided here and nowhere else: who may call at all
@@ -16,10 +17,6 @@ export interface AccessPolicy {
   readonly admins: readonly string[];
   readonly allowedCallers: readonly string[];
 }
-
-/** What an operation asks of its caller: any allowed caller, or an admin. */
-export const REQUIREMENTS = ['caller', 'admin'] as const;
-export type Requirement = (typeof REQUIREMENTS)[number];
 
 export function isAdmin(policy: Pick<AccessPolicy, 'admins'>, caller: CallerIdentity): boolean {
   return policy.admins.includes(caller.email);

@@ -1,3 +1,4 @@
+import type { CallerIdentity } from '../auth/identity.ts';
 import type { CallerContext } from '../executors/context.ts';
 import type { CreateContext } from '../executors/create.ts';
 import type { ResetContext } from '../executors/lifecycle.ts';
@@ -6,6 +7,9 @@ import type { CallContext } from '../http/http-function.ts';
 import type { LifetimeLimits } from '../plans/lifetime.ts';
 import { lockDurationMs } from '../plans/lifecycle.ts';
 import type { DestroyRuntime, ListRuntime } from '../runtime/runtimes.ts';
+
+/** Who runs a sweep that no request asked for (the bench's, a test's): it acts on no instance of its own. */
+export const SWEEPER: CallerIdentity = { email: 'sweeper@allocator.invalid', subject: 'sweeper', kind: 'serviceAccount' };
 
 /** What list's executor reads with: the cluster, the clock, and who calls. */
 export async function callerContext(runtime: ListRuntime, call: Pick<CallContext, 'caller'>): Promise<CallerContext> {

@@ -13,12 +13,3 @@ export function parseBody(rawBody: Buffer | undefined): Record<string, unknown> 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new BadRequestError('request body must be a JSON object');
   return value as Record<string, unknown>;
 }
-
-/** Refuses fields a request does not take, naming them. */
-export function rejectUnknownFields(body: Readonly<Record<string, unknown>>, allowed: readonly string[]): void {
-  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0)
-    throw new BadRequestError(
-      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => JSON.stringify(key)).join(', ')}; this request takes ${allowed.length > 0 ? allowed.join(', ') : 'no fields'}`,
-    );
-}

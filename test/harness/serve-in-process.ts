@@ -30,9 +30,9 @@ export async function serveInProcess(
   installJsonFrameworkErrors({ functionName: 'in-process', log });
   const id = randomBytes(4).toString('hex');
   const handlers = {
-    create: makeCreateHandler(runtime, log),
-    destroy: makeDestroyHandler(runtime, log),
-    list: makeListHandler(runtime, log, DASHBOARD_DIR),
+    create: makeCreateHandler({ runtime, log }),
+    destroy: makeDestroyHandler({ runtime, log }),
+    list: makeListHandler({ runtime, log, dashboardDir: DASHBOARD_DIR }),
   };
   const servers: Server[] = [];
   const urls: Record<string, string> = {};

@@ -5,7 +5,7 @@ import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../../../shared/executors/run-sweep.ts';
 import type { SweepReport } from '../../../shared/executors/sweep.ts';
-import { executionContext } from '../../../shared/handlers/execution-context.ts';
+import { executionContext, SWEEPER } from '../../../shared/handlers/execution-context.ts';
 import { loadConfig } from '../../../shared/config/load-config.ts';
 import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
@@ -163,7 +163,7 @@ describe('the cleanup sweep', () => {
     await pastGrace();
     const bounded = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_SWEEP_MAX_DESTROYS: '2' }));
     const sweepDirectly = async () =>
-      await runSweep(await executionContext(bounded, () => undefined), { ...bounded.config.sweep, dryRun: false, lockMs: 60_000 });
+      await runSweep(await executionContext(bounded, { caller: SWEEPER, report: () => undefined }), { dryRun: false });
     const first = await sweepDirectly();
     expect(first.expired).toHaveLength(2);
     expect(first.deferred).toBe(1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CallerIdentity } from '../../../shared/auth/identity.ts';
-import type { CreateContext } from '../../../shared/executors/create.ts';
+import type { FullContext } from '../../../shared/handlers/execution-context.ts';
 import type { CreateConfig } from '../../../shared/plans/create-plan.ts';
 import { compileDeploymentTemplate } from '../../../shared/template/deployment-template.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -43,7 +43,7 @@ export function world(): {
   disks: FakeDisks;
   events: string[];
   random: (bytes: number) => Buffer;
-  context: CreateContext;
+  context: FullContext;
 } {
   const clock = new FakeClock();
   const cluster = new FakeCluster(clock);
@@ -60,9 +60,16 @@ export function world(): {
       cluster,
       disks,
       clock,
+      random: countingRandom(),
       timeouts: { deleteMs: 30_000, diskReleaseMs: 30_000 },
       report: (event) => void events.push(event),
+      caller: caller('ada@example.com'),
+      policy: config,
+      lockMs: 60_000,
       graceMs: GRACE_MS,
+      sweep: { graceMs: GRACE_MS, maxDestroys: 10 },
+      disk: config.disk,
+      lifetime: config.lifetime,
     },
   };
 }

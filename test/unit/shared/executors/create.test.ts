@@ -7,12 +7,19 @@ import { slotName } from '../../../../shared/plans/slots.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
 const plan = (w: ReturnType<typeof world>, request: Partial<CreateRequest> = {}, email = 'ada@example.com') =>
-  planCreate({ config, template, caller: caller(email), request: { wait: true, ...request }, nowMs: w.clock.now(), random: w.random });
+  planCreate({
+    config,
+    template,
+    caller: caller(email),
+    request: { wait: true, waitMs: config.waitTimeoutMs, ...request },
+    nowMs: w.clock.now(),
+    random: w.random,
+  });
 
 /** The calls a create makes when nothing fails, in order. */
 async function callsOfASuccessfulCreate(): Promise<{ cluster: string[]; disks: string[] }> {
   const w = world();
-  await executeCreate(plan(w), w.context);
+  await executeCreate(w.context, plan(w));
   return { cluster: w.cluster.faults.calls, disks: w.disks.faults.calls };
 }
 
@@ -21,7 +28,7 @@ describe('executeCreate', () => {
     const w = world();
     w.cluster.readyAfterReads = 3;
     const p = plan(w);
-    const instance = await executeCreate(p, w.context);
+    const instance = await executeCreate(w.context, p);
     expect(instance).toEqual({ ...p.instance, readyReplicas: 1, state: 'ready' });
     expect(leftovers(w)).toEqual({
       deployments: [p.name],
@@ -37,30 +44,30 @@ describe('executeCreate', () => {
   it('answers without waiting when asked not to', async () => {
     const w = world();
     w.cluster.readyAfterReads = 1_000;
-    const instance = await executeCreate(plan(w, { wait: false }), w.context);
+    const instance = await executeCreate(w.context, plan(w, { wait: false }));
     expect(instance.readyReplicas).toBe(0);
   });
 
   it('undoes everything when the instance is not ready in time, reading the clock it was given', async () => {
     const w = world();
     w.cluster.readyAfterReads = Number.POSITIVE_INFINITY;
-    await expect(executeCreate(plan(w, { waitTimeoutMs: 5_000 }), w.context)).rejects.toMatchObject({ status: 504 });
+    await expect(executeCreate(w.context, plan(w, { waitMs: 5_000 }))).rejects.toMatchObject({ status: 504 });
     expect(leftovers(w)).toEqual(NOTHING);
   });
 
   it('refuses with the per-user 429 and holds nothing', async () => {
     const w = world();
-    await executeCreate(plan(w), w.context);
+    await executeCreate(w.context, plan(w));
     const before = leftovers(w);
-    await expect(executeCreate(plan(w, {}, 'ada@example.com'), w.context)).rejects.toThrow(QuotaExceededError);
+    await expect(executeCreate(w.context, plan(w, {}, 'ada@example.com'))).rejects.toThrow(QuotaExceededError);
     expect(leftovers(w)).toEqual(before);
   });
 
   it('refuses with the global 429 and gives back the per-user slot it took', async () => {
     const w = world();
-    for (const email of ['a@x.test', 'b@x.test', 'c@x.test']) await executeCreate(plan(w, {}, email), w.context);
+    for (const email of ['a@x.test', 'b@x.test', 'c@x.test']) await executeCreate(w.context, plan(w, {}, email));
     const before = leftovers(w);
-    await expect(executeCreate(plan(w, {}, 'd@x.test'), w.context)).rejects.toThrow(/already runs 3 instances/);
+    await expect(executeCreate(w.context, plan(w, {}, 'd@x.test'))).rejects.toThrow(/already runs 3 instances/);
     expect(leftovers(w)).toEqual(before);
   });
 });
@@ -73,7 +80,7 @@ describe('claiming slots', () => {
       config: bigConfig,
       template,
       caller: caller(),
-      request: { wait: false },
+      request: { wait: false, waitMs: 60_000 },
       nowMs: w.clock.now(),
       random: w.random,
     });
@@ -87,7 +94,7 @@ describe('claiming slots', () => {
         });
     }
     w.cluster.faults.calls.length = 0;
-    await executeCreate(plan5000, w.context);
+    await executeCreate(w.context, plan5000);
     expect(w.cluster.faults.calls.filter((call) => call === 'listLeases')).toEqual([]);
     expect(w.cluster.faults.calls.filter((call) => call === 'createLease')).toHaveLength(2); // one per pool
 
@@ -98,7 +105,7 @@ describe('claiming slots', () => {
       config: small,
       template,
       caller: caller('bea@example.com'),
-      request: { wait: false },
+      request: { wait: false, waitMs: 60_000 },
       nowMs: crowded.clock.now(),
       random: crowded.random,
     });
@@ -112,19 +119,19 @@ describe('claiming slots', () => {
           },
         });
     }
-    await executeCreate(plan, crowded.context);
+    await executeCreate(crowded.context, plan);
     expect(crowded.cluster.leases.get(`syncbased-g-${free}`)?.spec?.holderIdentity).toBe(plan.slots.global.holder);
     await expect(
       executeCreate(
+        crowded.context,
         planCreate({
           config: small,
           template,
           caller: caller('cy@example.com'),
-          request: { wait: false },
+          request: { wait: false, waitMs: 60_000 },
           nowMs: crowded.clock.now(),
           random: crowded.random,
         }),
-        crowded.context,
       ),
     ).rejects.toThrow(/already runs 5 instances/);
   });
@@ -138,7 +145,7 @@ describe('claiming slots under churn', () => {
       config: small,
       template,
       caller: caller('bea@example.com'),
-      request: { wait: false },
+      request: { wait: false, waitMs: 60_000 },
       nowMs: w.clock.now(),
       random: w.random,
     });
@@ -163,7 +170,7 @@ describe('claiming slots under churn', () => {
       }
       return createLease(lease);
     };
-    await executeCreate(p, w.context);
+    await executeCreate(w.context, p);
     expect(raced).toBe(true);
     expect(w.cluster.leases.get(freedLater)?.spec?.holderIdentity).toBe(p.slots.global.holder);
     expect(w.cluster.faults.calls.filter((call) => call === 'listLeases')).toHaveLength(2);
@@ -184,11 +191,11 @@ describe('claiming slots under churn', () => {
       config: small,
       template,
       caller: caller('cy@example.com'),
-      request: { wait: false },
+      request: { wait: false, waitMs: 60_000 },
       nowMs: w.clock.now(),
       random: w.random,
     });
-    await expect(executeCreate(p, w.context)).rejects.toThrow(/already runs 5 instances/);
+    await expect(executeCreate(w.context, p)).rejects.toThrow(/already runs 5 instances/);
     expect(w.cluster.faults.calls.filter((call) => call === 'listLeases')).toHaveLength(1);
   });
 });
@@ -221,7 +228,7 @@ describe('a failure at any step of create leaves nothing behind', async () => {
       const w = world();
       const fakes = adapter === 'cluster' ? w.cluster : w.disks;
       fakes.faults.inject({ method, nth, when, error: () => new UnavailableError(`${method}: connection reset`) });
-      await expect(executeCreate(plan(w), w.context)).rejects.toThrow(/connection reset/);
+      await expect(executeCreate(w.context, plan(w))).rejects.toThrow(/connection reset/);
       expect(leftovers(w)).toEqual(NOTHING);
       expect(w.events).toEqual([]);
     },
@@ -230,7 +237,7 @@ describe('a failure at any step of create leaves nothing behind', async () => {
   it('including a disk insert whose answer was lost after the disk was made', async () => {
     const w = world();
     w.disks.faults.inject({ method: 'createDisk', when: 'after', error: () => new UnavailableError('create disk: socket hang up') });
-    await expect(executeCreate(plan(w), w.context)).rejects.toMatchObject({ status: 503 });
+    await expect(executeCreate(w.context, plan(w))).rejects.toMatchObject({ status: 503 });
     expect(leftovers(w)).toEqual(NOTHING);
   });
 
@@ -238,7 +245,7 @@ describe('a failure at any step of create leaves nothing behind', async () => {
     const w = world();
     w.cluster.readyAfterReads = Number.POSITIVE_INFINITY;
     w.disks.faults.inject({ method: 'getDisk', when: 'before', error: () => new Error('permission denied on disks.get') });
-    await expect(executeCreate(plan(w, { waitTimeoutMs: 1_000 }), w.context)).rejects.toMatchObject({ status: 504 });
+    await expect(executeCreate(w.context, plan(w, { waitMs: 1_000 }))).rejects.toMatchObject({ status: 504 });
     expect(w.events).toEqual([expect.stringMatching(/^could not undo the disk syncbased-[0-9a-f]{8}: permission denied on disks.get$/)]);
     expect(leftovers(w).disks).toHaveLength(1); // left for the sweep, and said so
   });
@@ -247,8 +254,8 @@ describe('a failure at any step of create leaves nothing behind', async () => {
 describe('a create with an Idempotency-Key', () => {
   it('answers a retry with the instance the first try made', async () => {
     const w = world();
-    const first = await executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
-    const again = await executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
+    const first = await executeCreate(w.context, plan(w, { idempotencyKey: 'k1' }));
+    const again = await executeCreate(w.context, plan(w, { idempotencyKey: 'k1' }));
     expect(again).toEqual(first);
     expect(leftovers(w).deployments).toEqual([first.name]);
   });
@@ -262,7 +269,7 @@ describe('a create with an Idempotency-Key', () => {
       metadata: { name: slotName(first.slots.user, 0), labels: { ...first.slots.user.labels } },
       spec: { holderIdentity: first.slots.user.holder },
     });
-    const retry = executeCreate(plan(w, { idempotencyKey: 'k1' }), w.context);
+    const retry = executeCreate(w.context, plan(w, { idempotencyKey: 'k1' }));
     await expect(retry).rejects.toThrow(AbortedError);
     await expect(retry).rejects.toMatchObject({ status: 409, statusName: 'ABORTED', retryAfterSeconds: 5 });
   });
@@ -277,7 +284,7 @@ describe('a create with an Idempotency-Key', () => {
     await w.disks.createDisk(first.disk);
     w.clock.advance(GRACE_MS + 1);
     const retry = plan(w, { idempotencyKey: 'k1' });
-    const instance = await executeCreate(retry, w.context);
+    const instance = await executeCreate(w.context, retry);
     expect(instance.name).toBe(first.name);
     expect(leftovers(w)).toEqual({
       deployments: [first.name],
@@ -295,7 +302,7 @@ describe('a create with an Idempotency-Key', () => {
     const w = world();
     const p = plan(w, { idempotencyKey: 'k1' });
     await w.disks.createDisk({ name: p.name, sizeGb: 1, type: 'pd-ssd', labels: { team: 'someone-else' } });
-    const attempt = executeCreate(p, w.context);
+    const attempt = executeCreate(w.context, p);
     await expect(attempt).rejects.toThrow(AlreadyExistsError);
     await expect(attempt).rejects.toMatchObject({
       statusName: 'ALREADY_EXISTS',
@@ -308,7 +315,7 @@ describe('a create with an Idempotency-Key', () => {
     const w = world();
     const p = plan(w, { idempotencyKey: 'k1' });
     await w.cluster.createDeployment({ ...p.deployment, metadata: { ...p.deployment.metadata, annotations: {} } });
-    await expect(executeCreate(p, w.context)).rejects.toMatchObject({
+    await expect(executeCreate(w.context, p)).rejects.toMatchObject({
       statusName: 'ALREADY_EXISTS',
       message: expect.stringMatching(/already used for another instance/),
     });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortedError, NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { destroyInstance } from '../../../../shared/executors/destroy.ts';
-import { resetInstance, resumeInstance, suspendInstance, type LifecycleSettings } from '../../../../shared/executors/lifecycle.ts';
+import { resetInstance, resumeInstance, suspendInstance } from '../../../../shared/executors/lifecycle.ts';
 import { withLock } from '../../../../shared/executors/lock.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
 import { lockName } from '../../../../shared/plans/lock.ts';
@@ -23,18 +23,13 @@ function withDiskDeletion(w: World, around: (name: string, deleteDisk: () => Pro
   };
   return { ...w.context, disks };
 }
-const settings: LifecycleSettings = {
-  policy: { serverName: 'syncbased', admins: ['root@example.com'] },
-  disk: config.disk,
-  lockMs: 60_000,
-};
 const ada = caller('ada@example.com');
 
 async function instance(w: World): Promise<string> {
   return (
     await executeCreate(
-      planCreate({ config, template, caller: ada, request: { wait: true }, nowMs: w.clock.now(), random: w.random }),
       w.context,
+      planCreate({ config, template, caller: ada, request: { wait: true, waitMs: 60_000 }, nowMs: w.clock.now(), random: w.random }),
     )
   ).name;
 }
@@ -45,9 +40,9 @@ describe('suspend, resume and reset', () => {
     const w = world();
     const name = await instance(w);
     const before = leftovers(w);
-    expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ name, state: 'suspended', replicas: 0 });
+    expect(await suspendInstance(w.context, { name })).toMatchObject({ name, state: 'suspended', replicas: 0 });
     expect(leftovers(w)).toEqual(before);
-    expect(await resumeInstance(w.context, settings, ada, request(name))).toMatchObject({
+    expect(await resumeInstance(w.context, request(name))).toMatchObject({
       name,
       state: 'ready',
       replicas: 1,
@@ -61,7 +56,7 @@ describe('suspend, resume and reset', () => {
     const name = await instance(w);
     const first = w.disks.disks.get(name)!;
     w.clock.advance(1_000);
-    const answer = await resetInstance(w.context, settings, ada, request(name));
+    const answer = await resetInstance(w.context, request(name));
     expect(answer).toMatchObject({ name, state: 'ready' });
     const fresh = w.disks.disks.get(name)!;
     expect(fresh.labels).toEqual(first.labels);
@@ -73,10 +68,10 @@ describe('suspend, resume and reset', () => {
     const w = world();
     const name = await instance(w);
     w.disks.faults.inject({ method: 'createDisk', when: 'before', error: () => new UnavailableError('create disk: backendError') });
-    await expect(resetInstance(w.context, settings, ada, request(name))).rejects.toThrow(/backendError/);
+    await expect(resetInstance(w.context, request(name))).rejects.toThrow(/backendError/);
     expect(w.cluster.deployments.get(name)?.spec?.replicas).toBe(0);
     expect(w.disks.disks.has(name)).toBe(false);
-    expect(await resetInstance(w.context, settings, ada, request(name))).toMatchObject({ state: 'ready' });
+    expect(await resetInstance(w.context, request(name))).toMatchObject({ state: 'ready' });
     expect(w.disks.disks.has(name)).toBe(true);
   });
 
@@ -85,8 +80,8 @@ describe('suspend, resume and reset', () => {
     const name = await instance(w);
     const before = leftovers(w);
     for (const act of [
-      () => suspendInstance(w.context, settings, caller('eve@example.com'), name),
-      () => resetInstance(w.context, settings, caller('eve@example.com'), request(name)),
+      () => suspendInstance({ ...w.context, caller: caller('eve@example.com') }, { name }),
+      () => resetInstance({ ...w.context, caller: caller('eve@example.com') }, request(name)),
     ]) {
       await expect(act()).rejects.toThrow(NotFoundError);
     }
@@ -97,8 +92,8 @@ describe('suspend, resume and reset', () => {
     const w = world();
     const name = await instance(w);
     w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date();
-    await expect(resumeInstance(w.context, settings, ada, request(name))).rejects.toThrow(AbortedError);
-    await expect(resumeInstance(w.context, settings, ada, request(name))).rejects.toThrow(/is being destroyed; it cannot be resumed/);
+    await expect(resumeInstance(w.context, request(name))).rejects.toThrow(AbortedError);
+    await expect(resumeInstance(w.context, request(name))).rejects.toThrow(/is being destroyed; it cannot be resumed/);
   });
 
   it('reads the instance again under the lock: a destroy that began after the first read wins', async () => {
@@ -107,14 +102,12 @@ describe('suspend, resume and reset', () => {
     const before = structuredClone(w.cluster.deployments.get(name)!);
     w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date(); // a destroy began meanwhile
     const work = async () => 'ran';
-    await expect(withLock(w.context, { deployment: before, operation: 'reset', durationMs: 60_000 }, work)).rejects.toThrow(
+    await expect(withLock(w.context, { deployment: before, operation: 'reset' }, work)).rejects.toThrow(
       /is being destroyed; it cannot reset/,
     );
-    await expect(
-      withLock(w.context, { deployment: before, operation: 'destroy', durationMs: 60_000, whileDeleting: true }, work),
-    ).resolves.toBe('ran');
+    await expect(withLock(w.context, { deployment: before, operation: 'destroy', whileDeleting: true }, work)).resolves.toBe('ran');
     await w.cluster.deleteDeployment(name);
-    await expect(withLock(w.context, { deployment: before, operation: 'reset', durationMs: 60_000 }, work)).rejects.toThrow(NotFoundError);
+    await expect(withLock(w.context, { deployment: before, operation: 'reset' }, work)).rejects.toThrow(NotFoundError);
     expect([...w.cluster.leases.keys()].filter((lease) => lease.endsWith('-lock'))).toEqual([]);
   });
 });
@@ -125,26 +118,30 @@ describe('one operation at a time on an instance', () => {
     const name = await instance(w);
     const deployment = w.cluster.deployments.get(name)!;
     let second: unknown;
-    await withLock(w.context, { deployment, operation: 'reset', durationMs: 60_000 }, async () => {
-      second = await suspendInstance(w.context, settings, ada, name).catch((error: unknown) => error);
-      await expect(destroyInstance(w.context, settings, ada, name)).rejects.toThrow(/a reset of syncbased-[0-9a-f]{8} is in progress/);
+    await withLock(w.context, { deployment, operation: 'reset' }, async () => {
+      second = await suspendInstance(w.context, { name }).catch((error: unknown) => error);
+      await expect(destroyInstance(w.context, { name })).rejects.toThrow(/a reset of syncbased-[0-9a-f]{8} is in progress/);
     });
     expect(second).toBeInstanceOf(AbortedError);
     expect(second).toMatchObject({ status: 409, statusName: 'ABORTED', retryAfterSeconds: 5 });
     expect(w.cluster.leases.has(lockName(name))).toBe(false);
-    expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ state: 'suspended' });
+    expect(await suspendInstance(w.context, { name })).toMatchObject({ state: 'suspended' });
   });
 
   it('takes over a lock left by a crashed process once its duration has passed, and says so', async () => {
     const w = world();
     const name = await instance(w);
     const deployment = w.cluster.deployments.get(name)!;
-    const crashed = withLock(w.context, { deployment, operation: 'reset', durationMs: 5_000 }, () => new Promise<never>(() => undefined));
+    const crashed = withLock(
+      { ...w.context, lockMs: 5_000 },
+      { deployment, operation: 'reset' },
+      () => new Promise<never>(() => undefined),
+    );
     void crashed;
     await new Promise((resolve) => setImmediate(resolve));
-    await expect(suspendInstance(w.context, settings, ada, name)).rejects.toThrow(AbortedError);
+    await expect(suspendInstance(w.context, { name })).rejects.toThrow(AbortedError);
     w.clock.advance(6_000);
-    expect(await suspendInstance(w.context, settings, ada, name)).toMatchObject({ state: 'suspended' });
+    expect(await suspendInstance(w.context, { name })).toMatchObject({ state: 'suspended' });
     expect(w.events).toContainEqual(
       expect.stringMatching(/taking over the lock of syncbased-[0-9a-f]{8}-lock, left by an interrupted reset/),
     );
@@ -156,13 +153,13 @@ describe('one operation at a time on an instance', () => {
     const deployment = w.cluster.deployments.get(name)!;
     let resume = (): void => undefined;
     const slow = withLock(
-      w.context,
-      { deployment, operation: 'reset', durationMs: 5_000 },
+      { ...w.context, lockMs: 5_000 },
+      { deployment, operation: 'reset' },
       () => new Promise<void>((resolve) => (resume = resolve)),
     );
     await new Promise((resolve) => setImmediate(resolve));
     w.clock.advance(6_000);
-    await withLock(w.context, { deployment, operation: 'suspend', durationMs: 60_000 }, async () => {
+    await withLock(w.context, { deployment, operation: 'suspend' }, async () => {
       resume();
       await slow; // the reset that outlived its lock ends, and releases
       expect(w.cluster.leases.get(lockName(name))?.metadata?.labels?.['allocator.dev/lock']).toBe('suspend');
@@ -173,7 +170,7 @@ describe('one operation at a time on an instance', () => {
   it('lets destroy remove the instance, its disk, slots and lock', async () => {
     const w = world();
     const name = await instance(w);
-    await destroyInstance(w.context, settings, ada, name);
+    await destroyInstance(w.context, { name });
     expect(leftovers(w)).toEqual(NOTHING);
   });
 
@@ -189,7 +186,7 @@ describe('one operation at a time on an instance', () => {
       }
       return await deleteDisk();
     });
-    await destroyInstance(context, settings, ada, name);
+    await destroyInstance(context, { name });
     expect(releasedDuringDiskDeletion).toBe(true);
     expect(leftovers(w)).toEqual(NOTHING);
   });
@@ -205,7 +202,7 @@ describe('one operation at a time on an instance', () => {
       });
       return await deleteDisk();
     });
-    await destroyInstance(context, settings, ada, name);
+    await destroyInstance(context, { name });
     expect(leftovers(w)).toEqual({ ...NOTHING, leases: ['syncbased-g-2'] });
   });
 
@@ -218,7 +215,7 @@ describe('one operation at a time on an instance', () => {
       when: 'before',
       error: () => new NotFoundError(`leases "${slot!.metadata!.name}" not found`),
     });
-    await destroyInstance(w.context, settings, ada, name);
+    await destroyInstance(w.context, { name });
     expect(leftovers(w)).toEqual(NOTHING);
   });
 });

@@ -15,16 +15,16 @@ async function instance(w: World, email: string, lifetimeSeconds = 3600): Promis
     config: { ...config, limits: { perUser: 5, global: 50 } },
     template,
     caller: caller(email),
-    request: { wait: false, lifetimeSeconds },
+    request: { wait: false, waitMs: 60_000, lifetimeSeconds },
     nowMs: w.clock.now(),
     random: w.random,
   });
-  return (await executeCreate(plan, w.context)).name;
+  return (await executeCreate(w.context, plan)).name;
 }
 
 const planOf = (...actions: SweepAction[]): SweepPlan => ({ actions, deferred: 0, scanned: { deployments: 0, disks: 0, slots: 0 } });
 const sweep = (w: World, plan: SweepPlan, dryRun = false) =>
-  executeSweep(plan, w.context, { dryRun, startedAt: new Date(w.clock.now()).toISOString(), lockMs: 60_000 });
+  executeSweep(w.context, { plan, dryRun, startedAt: new Date(w.clock.now()).toISOString() });
 
 describe('executeSweep acts only where a fresh read still agrees', () => {
   it('destroys an expired instance, and not one extended since the scan', async () => {
@@ -150,10 +150,10 @@ describe('runSweep', () => {
       labels: { allocator: 'syncbased', 'allocator-instance': 'syncbased-0000abcd' },
     });
     w.clock.advance(2_000);
-    const young = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false, lockMs: 60_000 });
+    const young = await runSweep(w.context, { dryRun: false });
     expect(young).toMatchObject({ expired: [{ name: expiring }], orphanDisks: [], failed: [] });
     w.clock.advance(GRACE_MS);
-    const old = await runSweep(w.context, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: false, lockMs: 60_000 });
+    const old = await runSweep(w.context, { dryRun: false });
     expect(old).toMatchObject({
       expired: [],
       orphanDisks: [{ name: 'syncbased-0000abcd' }],
@@ -187,7 +187,7 @@ describe('runSweep', () => {
       if (w.cluster.faults.calls.includes('listDeployments') && w.cluster.faults.calls.includes('listLeases')) clusterListsSent();
     }, 1);
     try {
-      const report = await runSweep({ ...w.context, disks }, { graceMs: GRACE_MS, maxDestroys: 10, dryRun: true, lockMs: 60_000 });
+      const report = await runSweep({ ...w.context, disks }, { dryRun: true });
       expect(report.scanned).toEqual({ deployments: 1, disks: 1, slots: 2 });
     } finally {
       clearInterval(watchCalls);

@@ -51,10 +51,14 @@ describe("the dashboard's files", () => {
     expect(dashboardSettings(dashboard)).toEqual({
       clientId: 'dash.apps.googleusercontent.com',
       signInScript: 'https://accounts.google.com/gsi/client',
-      endpoints: {
-        create: `${dashboard.allocator}-create`,
-        destroy: `${dashboard.allocator}-destroy`,
-        list: `${dashboard.allocator}-list`,
+      operations: {
+        list: { url: `${dashboard.allocator}-list`, method: 'GET' },
+        create: { url: `${dashboard.allocator}-create`, method: 'POST' },
+        extend: { url: `${dashboard.allocator}-create/extend`, method: 'POST' },
+        resume: { url: `${dashboard.allocator}-create/resume`, method: 'POST' },
+        suspend: { url: `${dashboard.allocator}-destroy/suspend`, method: 'POST' },
+        reset: { url: `${dashboard.allocator}-destroy/reset`, method: 'POST' },
+        destroy: { url: `${dashboard.allocator}-destroy`, method: 'POST' },
       },
     });
   });

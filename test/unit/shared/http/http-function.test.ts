@@ -7,7 +7,6 @@ import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
 import type { TokenVerifier } from '../../../../shared/auth/token-verifier.ts';
 import { UnauthenticatedError } from '../../../../shared/errors.ts';
 import { installJsonFrameworkErrors } from '../../../../shared/http/framework-errors.ts';
-import { rejectUnknownFields } from '../../../../shared/http/body.ts';
 import { makeHttpFunction } from '../../../../shared/http/http-function.ts';
 
 /** Our TokenVerifier interface, answering "Bearer <email>" with that caller. */
@@ -24,58 +23,55 @@ const logs: Record<string, unknown>[] = [];
 const handled: string[] = [];
 let url = '';
 let server: ReturnType<typeof getTestServer>;
+let listServer: ReturnType<typeof getTestServer>;
+let listUrl = '';
 
 beforeAll(async () => {
   installJsonFrameworkErrors({ log: () => undefined });
   const name = `f-${randomBytes(4).toString('hex')}`;
+  const common = {
+    verifier,
+    policy: { serverName: 's', admins: ['root@example.com'], allowedCallers: ['*@example.com'] },
+    corsOrigins: ['https://dashboard.test'],
+    log: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+  };
   http(
     name,
     makeHttpFunction({
-      name: 'destroy',
-      verifier,
-      policy: { serverName: 's', admins: ['root@example.com'], allowedCallers: ['*@example.com'] },
-      corsOrigins: ['https://dashboard.test'],
-      log: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>),
-      routes: {
-        '/': {
-          methods: ['POST', 'DELETE'],
-          requires: 'caller',
-          operation: 'destroy',
-          handle: async ({ body, noteInstance, report }) => {
-            handled.push('/');
-            if (body.fail === 'unexpected') throw new Error('a bug with internals in its message');
-            noteInstance('s-00000001');
-            report('could not undo the disk s-00000001: boom');
-            return { status: 200, body: { ok: true } };
-          },
+      ...common,
+      function: 'destroy',
+      handlers: {
+        destroy: async (call, request) => {
+          handled.push('/');
+          if (request.name === 's-0000dead') throw new Error('a bug with internals in its message');
+          call.report(`could not undo the disk ${request.name}: boom`);
+          return { ok: true };
         },
-        '/sweep': {
-          methods: ['POST'],
-          requires: 'admin',
-          operation: 'sweep',
-          handle: async ({ body }) => {
-            rejectUnknownFields(body, ['dryRun']);
-            handled.push('/sweep');
-            return { status: 200, body: {} };
-          },
-        },
-        '/listing': {
-          methods: ['GET'],
-          requires: (query) => (query.get('all') === 'true' ? 'admin' : 'caller'),
-          operation: 'list all instances',
-          handle: async () => ({ status: 200, body: [] }),
+        suspend: async () => ({}),
+        reset: async () => ({}),
+        sweep: async () => {
+          handled.push('/sweep');
+          return {};
         },
       },
     }),
   );
+  http(`${name}-list`, makeHttpFunction({ ...common, function: 'list', handlers: { list: async () => ({ instances: [] }) } }));
+  listServer = getTestServer(`${name}-list`);
+  await new Promise<void>((resolve) => listServer.listen(0, '127.0.0.1', resolve));
+  listUrl = `http://127.0.0.1:${(listServer.address() as AddressInfo).port}`;
   server = getTestServer(name);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => listServer.close(() => resolve()));
+});
 
 async function send(path: string, init: { method?: string; as?: string; body?: string; origin?: string } = {}) {
-  const response = await fetch(`${url}${path}`, {
+  const listing = path.startsWith('/listing');
+  const response = await fetch(`${listing ? listUrl : url}${listing ? path.slice('/listing'.length) || '/' : path}`, {
     method: init.method ?? 'POST',
     headers: {
       'content-type': 'application/json',
@@ -99,14 +95,14 @@ describe('makeHttpFunction', () => {
       '/nope',
       { as: 'ada@example.com' },
       404,
-      /no such path \/nope: destroy takes POST\/DELETE \/, POST \/sweep, GET \/listing/,
+      /no such path \/nope: destroy takes POST\/DELETE \/, POST \/suspend, POST \/reset, POST \/sweep/,
     ],
     ['a method the route does not take', '/sweep', { method: 'PUT', as: 'root@example.com' }, 405, /method PUT is not allowed; use POST/],
     ['no token', '/', {}, 401, /missing bearer token/],
     [
       'a caller outside the allowed callers',
       '/',
-      { as: 'eve@elsewhere.org', body: '{}' },
+      { as: 'eve@elsewhere.org', body: '{"name":"s-00000001"}' },
       403,
       /eve@elsewhere.org may not use this allocator/,
     ],
@@ -133,9 +129,16 @@ describe('makeHttpFunction', () => {
     ],
     ['bad JSON from an allowed caller', '/', { as: 'ada@example.com', body: '{not json' }, 400, /request body is not valid JSON/],
     [
+      'a body the table refuses',
+      '/',
+      { as: 'ada@example.com', body: '{"name":"kube-dns"}' },
+      400,
+      /not an instance name of this allocator/,
+    ],
+    [
       'a bug in the operation',
       '/',
-      { as: 'ada@example.com', body: '{"fail":"unexpected"}' },
+      { as: 'ada@example.com', body: '{"name":"s-0000dead"}' },
       500,
       /^internal error; see the function logs$/,
     ],
@@ -160,8 +163,8 @@ describe('makeHttpFunction', () => {
 
   it('logs one line per request, with the caller, the instance, the error chain and what the operation reported', async () => {
     logs.length = 0;
-    await send('/', { as: 'ada@example.com', body: '{}' });
-    await send('/', { as: 'ada@example.com', body: '{"fail":"unexpected"}' });
+    await send('/', { as: 'ada@example.com', body: '{"name":"s-00000001"}' });
+    await send('/', { as: 'ada@example.com', body: '{"name":"s-0000dead"}' });
     expect(logs).toEqual([
       expect.objectContaining({
         severity: 'INFO',
@@ -170,7 +173,12 @@ describe('makeHttpFunction', () => {
         instance: 's-00000001',
         events: ['could not undo the disk s-00000001: boom'],
       }),
-      expect.objectContaining({ severity: 'ERROR', message: 'destroy 500', error: 'Error: a bug with internals in its message' }),
+      expect.objectContaining({
+        severity: 'ERROR',
+        message: 'destroy 500 s-0000dead',
+        instance: 's-0000dead',
+        error: 'Error: a bug with internals in its message',
+      }),
     ]);
   });
 });

@@ -114,7 +114,14 @@ const instance = (name: string) => ({
 
 describe('planCreate', () => {
   it('plans a create without a key: a random name, and the whole manifest, disk, slots and instance', () => {
-    const plan = planCreate({ config, template, caller: caller(), request: { wait: true }, nowMs: NOW, random: countingRandom() });
+    const plan = planCreate({
+      config,
+      template,
+      caller: caller(),
+      request: { wait: true, waitMs: 60_000 },
+      nowMs: NOW,
+      random: countingRandom(),
+    });
     expect(plan).toEqual({
       name: 'syncbased-01010101',
       createdAt: '2026-11-25T12:00:00.000Z',
@@ -137,7 +144,7 @@ describe('planCreate', () => {
       config,
       template,
       caller: caller(),
-      request: { wait: false, idempotencyKey: 'k1', waitTimeoutMs: 5_000, lifetimeSeconds: 3600 },
+      request: { wait: false, idempotencyKey: 'k1', waitMs: 5_000, lifetimeSeconds: 3600 },
       nowMs: NOW,
       random: countingRandom(),
     });
@@ -164,7 +171,7 @@ describe('planCreate', () => {
         config,
         template,
         caller: caller(),
-        request: { wait: true, idempotencyKey: 'k1' },
+        request: { wait: true, waitMs: 60_000, idempotencyKey: 'k1' },
         nowMs: NOW + 1,
         random: countingRandom(),
       }).name,
@@ -174,28 +181,29 @@ describe('planCreate', () => {
         config,
         template,
         caller: caller('bob@example.com'),
-        request: { wait: true, idempotencyKey: 'k1' },
+        request: { wait: true, waitMs: 60_000, idempotencyKey: 'k1' },
         nowMs: NOW,
         random: countingRandom(),
       }).name,
     ).not.toBe(name);
   });
 
-  it.each([
-    [{ wait: true, waitTimeoutMs: 999_999 }, 'waitMs', 60_000],
-    [{ wait: true, lifetimeSeconds: 0 }, 'expiresAt', undefined],
-  ] as const)('bounds %j', (request, field, expected) => {
-    const plan = planCreate({
-      config: { ...config, lifetime: { defaultSeconds: 0, maxSeconds: 0 } },
-      template,
-      caller: caller(),
-      request,
-      nowMs: NOW,
-      random: countingRandom(),
-    });
-    if (field === 'waitMs') expect(plan.waitMs).toBe(expected);
-    else expect(plan.deployment.metadata?.annotations).not.toHaveProperty('allocator.dev/expires-at');
-  });
+  it.each([[{ wait: true, waitMs: 60_000, lifetimeSeconds: 0 }, 'expiresAt', undefined]] as const)(
+    'bounds %j',
+    (request, field, expected) => {
+      const plan = planCreate({
+        config: { ...config, lifetime: { defaultSeconds: 0, maxSeconds: 0 } },
+        template,
+        caller: caller(),
+        request,
+        nowMs: NOW,
+        random: countingRandom(),
+      });
+      expect(field).toBe('expiresAt');
+      expect(expected).toBeUndefined();
+      expect(plan.deployment.metadata?.annotations).not.toHaveProperty('allocator.dev/expires-at');
+    },
+  );
 
   it('refuses a lifetime over the maximum before anything is made', () => {
     expect(() =>
@@ -203,7 +211,7 @@ describe('planCreate', () => {
         config,
         template,
         caller: caller(),
-        request: { wait: true, lifetimeSeconds: 86_401 },
+        request: { wait: true, waitMs: 60_000, lifetimeSeconds: 86_401 },
         nowMs: NOW,
         random: countingRandom(),
       }),

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../shared/config/config-error.ts';
 import { loadConfig } from '../../../../shared/config/load-config.ts';
-import { executionContext } from '../../../../shared/handlers/execution-context.ts';
+import { executionContext, SWEEPER } from '../../../../shared/handlers/execution-context.ts';
 import { loadCreateRuntime } from '../../../../shared/runtime/create-runtime.ts';
 import { loadDestroyRuntime } from '../../../../shared/runtime/destroy-runtime.ts';
 import { loadListRuntime } from '../../../../shared/runtime/list-runtime.ts';
@@ -38,12 +38,15 @@ describe('the runtimes each function starts with', () => {
       ALLOCATOR_DELETE_TIMEOUT_SECONDS: '600',
       ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS: '30',
     });
-    expect((await executionContext(runtime, () => undefined)).timeouts).toEqual({ deleteMs: 600_000, diskReleaseMs: 30_000 });
+    expect((await executionContext(runtime, { caller: SWEEPER, report: () => undefined })).timeouts).toEqual({
+      deleteMs: 600_000,
+      diskReleaseMs: 30_000,
+    });
   });
 
   it('list and destroy start without a template setting', () => {
     expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'verifier']);
-    expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'verifier']);
+    expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'random', 'verifier']);
     expect(loadConfig(env)).not.toHaveProperty('templatePath');
   });
 
