@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { allocatorEndpoints } from '../../client/allocator-url.ts';
 import type { DashboardConfig } from '../config/service-config.ts';
-import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
+import { INTERNAL_MESSAGE, InternalError, MethodNotAllowedError, NotFoundError, toHttpError } from '../errors.ts';
+import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
 
 /** The page's files, and how each is served. */
 const FILES: Readonly<Record<string, { file: string; type: string; cache: string }>> = {
@@ -11,6 +12,16 @@ const FILES: Readonly<Record<string, { file: string; type: string; cache: string
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
   '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
 };
+
+/** The page is only read. */
+const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
+
+/** Answers an error as every function does, through `toHttpError`; returns the status sent. */
+function sendError(res: Response, error: unknown): number {
+  const { status, headers, body } = toHttpError(error);
+  res.status(status).set(headers).json(body);
+  return status;
+}
 
 export function isDashboardPath(path: string): boolean {
   return path === '/dashboard' || path.startsWith('/dashboard/');
@@ -64,12 +75,8 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Opener-Policy': 'same-origin-allow-popups',
       });
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        status = 405;
-        res
-          .status(405)
-          .set('Allow', 'GET, HEAD')
-          .json({ error: { code: 405, status: 'METHOD_NOT_ALLOWED', message: `method ${req.method} is not allowed; use GET` } });
+      if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
+        status = sendError(res, new MethodNotAllowedError(req.method, ALLOWED_METHODS));
       } else if (path === '/dashboard') {
         status = 301;
         res.status(301).set('Location', 'dashboard/').end(); // relative: the function may sit below a path prefix
@@ -78,8 +85,7 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
       } else {
         const entry = FILES[path];
         if (!entry) {
-          status = 404;
-          res.status(404).json({ error: { code: 404, status: 'NOT_FOUND', message: `no such file ${path}` } });
+          status = sendError(res, new NotFoundError(`no such file ${path}`));
         } else {
           if (!cache.has(entry.file)) cache.set(entry.file, readFile(join(options.dir, entry.file)));
           const body = await (cache.get(entry.file) as Promise<Buffer>);
@@ -94,9 +100,8 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
         }
       }
     } catch (error) {
-      status = 500;
       cache.clear();
-      res.status(500).json({ error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } });
+      status = sendError(res, new InternalError(INTERNAL_MESSAGE, { cause: error }));
       log(
         formatRequestLog({
           function: 'list',
@@ -105,7 +110,7 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
           status,
           latencyMs: 0,
           message: 'dashboard file unreadable',
-          error: String(error),
+          error: describeErrorChain(error),
         }),
       );
       return;
