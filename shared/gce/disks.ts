@@ -98,7 +98,7 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
       if (operation.status === 'DONE') {
         const first = operation.error?.errors?.[0];
         if (!first) return;
-        throw operationError(first, action);
+        throw operationError(first, action, operation.httpErrorStatusCode);
       }
       if (Date.now() > deadline) throw new DeadlineExceededError(`${action}: operation ${operationName} did not finish in ${timeoutMs} ms`);
     }
