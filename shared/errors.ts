@@ -6,11 +6,29 @@
 export class AllocatorError extends Error {
   readonly status: number;
   readonly statusName: string;
+  /** When set, a retry may succeed after this many seconds; `toHttpError` sends it as `Retry-After`. */
+  readonly retryAfterSeconds?: number;
 
-  constructor(status: number, statusName: string, message: string, options?: { cause?: unknown }) {
+  constructor(status: number, statusName: string, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, options);
     this.status = status;
     this.statusName = statusName;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+}
+
+/** What a 500 says to the caller when the details belong in the logs only. */
+export const INTERNAL_MESSAGE = 'internal error; see the function logs';
+
+/**
+ * Our own fault (a bug, a refusal of our request by a backend): 500 INTERNAL.
+ * `toHttpError` answers anything that is not an AllocatorError with one
+ * whose message is INTERNAL_MESSAGE, which says nothing of the internals.
+ */
+export class InternalError extends AllocatorError {
+  override readonly name: string = 'InternalError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(500, 'INTERNAL', message, options);
   }
 }
 
@@ -64,10 +82,9 @@ export class AlreadyExistsError extends AllocatorError {
  */
 export class AbortedError extends AllocatorError {
   override readonly name = 'AbortedError';
-  readonly retryAfterSeconds: number;
+  declare readonly retryAfterSeconds: number;
   constructor(message: string, options: { retryAfterSeconds: number; cause?: unknown }) {
     super(409, 'ABORTED', message, options);
-    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -78,16 +95,18 @@ export class PayloadTooLargeError extends AllocatorError {
   }
 }
 
+/** A limit is reached (429); with `retryAfterSeconds` when the limit is known to lift by then. */
 export class QuotaExceededError extends AllocatorError {
   override readonly name = 'QuotaExceededError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(429, 'RESOURCE_EXHAUSTED', message, options);
   }
 }
 
+/** A backend cannot serve now (503); with `retryAfterSeconds` when it said how long to wait. */
 export class UnavailableError extends AllocatorError {
   override readonly name = 'UnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(503, 'UNAVAILABLE', message, options);
   }
 }
@@ -105,16 +124,16 @@ export interface HttpErrorBody {
 }
 
 /**
- * Maps anything thrown to a status and a JSON body. Unknown errors become a
- * 500 whose message says nothing of the internals (they are logged instead).
+ * Maps anything thrown to a status, headers and a JSON body. Unknown errors
+ * become an InternalError, whose message says nothing of the internals (they
+ * are logged instead). Any error with a retry hint gets `Retry-After`.
  */
 export function toHttpError(error: unknown): { status: number; body: HttpErrorBody; headers: Record<string, string> } {
-  if (error instanceof AllocatorError) {
-    const headers: Record<string, string> = {};
-    if (error instanceof UnauthenticatedError) headers['WWW-Authenticate'] = 'Bearer';
-    if (error instanceof MethodNotAllowedError) headers.Allow = error.allowed.join(', ');
-    if (error instanceof AbortedError) headers['Retry-After'] = String(error.retryAfterSeconds);
-    return { status: error.status, headers, body: { error: { code: error.status, status: error.statusName, message: error.message } } };
-  }
-  return { status: 500, headers: {}, body: { error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } } };
+  const known = error instanceof AllocatorError ? error : new InternalError(INTERNAL_MESSAGE, { cause: error });
+  const headers: Record<string, string> = {};
+  if (known instanceof UnauthenticatedError) headers['WWW-Authenticate'] = 'Bearer';
+  if (known instanceof MethodNotAllowedError) headers.Allow = known.allowed.join(', ');
+  // Retry-After takes whole seconds (RFC 9110, delay-seconds).
+  if (known.retryAfterSeconds !== undefined) headers['Retry-After'] = String(Math.max(0, Math.ceil(known.retryAfterSeconds)));
+  return { status: known.status, headers, body: { error: { code: known.status, status: known.statusName, message: known.message } } };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DisksClient, ZoneOperationsClient } from '@google-cloud/compute';
 import type { AuthClient } from 'google-auth-library';
+import { systemClock, type Clock } from '../clock.ts';
 import { DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { computeError, operationError } from './compute-errors.ts';
 
@@ -54,6 +55,8 @@ export interface DisksApiOptions {
   authClient?: AuthClient;
   /** Bound on each call, and on waiting for each operation. */
   timeoutMs: number;
+  /** What the operation-wait deadline is measured by; default systemClock. */
+  clock?: Clock;
 }
 
 interface Clients {
@@ -68,7 +71,7 @@ interface Clients {
  * (infra/compute-protos.ts).
  */
 export function makeDisksApi(options: DisksApiOptions): DisksApi {
-  const { project, zone, timeoutMs } = options;
+  const { project, zone, timeoutMs, clock = systemClock } = options;
   let clients: Promise<Clients> | undefined;
   const getClients = (): Promise<Clients> =>
     (clients ??= (async () => {
@@ -92,15 +95,16 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
   const callSettings = { timeout: timeoutMs };
 
   async function waitForOperation(operations: ZoneOperationsClient, operationName: string, action: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = clock.now() + timeoutMs;
     for (;;) {
       const [operation] = await operations.wait({ project, zone, operation: operationName }, callSettings);
       if (operation.status === 'DONE') {
         const first = operation.error?.errors?.[0];
         if (!first) return;
-        throw operationError(first, action);
+        throw operationError(first, action, operation.httpErrorStatusCode);
       }
-      if (Date.now() > deadline) throw new DeadlineExceededError(`${action}: operation ${operationName} did not finish in ${timeoutMs} ms`);
+      if (clock.now() > deadline)
+        throw new DeadlineExceededError(`${action}: operation ${operationName} did not finish in ${timeoutMs} ms`);
     }
   }
 

@@ -4,7 +4,8 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { allocatorEndpoints } from '../../client/allocator-url.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../api/operations.ts';
 import type { DashboardConfig } from '../config/service-config.ts';
-import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
+import { INTERNAL_MESSAGE, InternalError, MethodNotAllowedError, NotFoundError, toHttpError } from '../errors.ts';
+import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
 
 /** The page's files, and how each is served. */
 const FILES: Readonly<Record<string, { file: string; type: string; cache: string }>> = {
@@ -12,6 +13,16 @@ const FILES: Readonly<Record<string, { file: string; type: string; cache: string
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
   '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
 };
+
+/** The page is only read. */
+const ALLOWED_METHODS = ['GET', 'HEAD'] as const;
+
+/** Answers an error as every function does, through `toHttpError`; returns the status sent. */
+function sendError(res: Response, error: unknown): number {
+  const { status, headers, body } = toHttpError(error);
+  res.status(status).set(headers).json(body);
+  return status;
+}
 
 export function isDashboardPath(path: string): boolean {
   return path === '/dashboard' || path.startsWith('/dashboard/');
@@ -79,12 +90,8 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Opener-Policy': 'same-origin-allow-popups',
       });
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        status = 405;
-        res
-          .status(405)
-          .set('Allow', 'GET, HEAD')
-          .json({ error: { code: 405, status: 'METHOD_NOT_ALLOWED', message: `method ${req.method} is not allowed; use GET` } });
+      if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
+        status = sendError(res, new MethodNotAllowedError(req.method, ALLOWED_METHODS));
       } else if (path === '/dashboard') {
         status = 301;
         res.status(301).set('Location', 'dashboard/').end(); // relative: the function may sit below a path prefix
@@ -93,8 +100,7 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
       } else {
         const entry = FILES[path];
         if (!entry) {
-          status = 404;
-          res.status(404).json({ error: { code: 404, status: 'NOT_FOUND', message: `no such file ${path}` } });
+          status = sendError(res, new NotFoundError(`no such file ${path}`));
         } else {
           if (!cache.has(entry.file)) cache.set(entry.file, readFile(join(options.dir, entry.file)));
           const body = await (cache.get(entry.file) as Promise<Buffer>);
@@ -109,9 +115,8 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
         }
       }
     } catch (error) {
-      status = 500;
       cache.clear();
-      res.status(500).json({ error: { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' } });
+      status = sendError(res, new InternalError(INTERNAL_MESSAGE, { cause: error }));
       log(
         formatRequestLog({
           function: 'list',
@@ -120,7 +125,7 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
           status,
           latencyMs: 0,
           message: 'dashboard file unreadable',
-          error: String(error),
+          error: describeErrorChain(error),
         }),
       );
       return;

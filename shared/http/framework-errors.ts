@@ -1,6 +1,14 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AllocatorError, BadRequestError, NotFoundError, PayloadTooLargeError, toHttpError } from '../errors.ts';
+import {
+  AllocatorError,
+  BadRequestError,
+  INTERNAL_MESSAGE,
+  InternalError,
+  NotFoundError,
+  PayloadTooLargeError,
+  toHttpError,
+} from '../errors.ts';
 import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
 
 /** The largest request body any function accepts. */
@@ -72,7 +80,7 @@ function frameworkError(error: unknown, req: IncomingMessage): AllocatorError {
       type === 'entity.parse.failed' ? 'request body is not valid JSON' : `malformed request (${type ?? status})`,
       { cause: error },
     );
-  return new AllocatorError(500, 'INTERNAL', 'internal error; see the function logs', { cause: error });
+  return new InternalError(INTERNAL_MESSAGE, { cause: error });
 }
 
 function sendError(

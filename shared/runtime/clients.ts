@@ -1,5 +1,6 @@
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import { makeTokenVerifier, type TokenVerifier } from '../auth/token-verifier.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { AllocatorConfig } from '../config/load-config.ts';
 import { makeDisksApi, type DisksApi } from '../gce/disks.ts';
 import { makeClusterClient, type ClusterClient } from '../kube/cluster.ts';
@@ -33,7 +34,7 @@ export function clusterFor(config: AllocatorConfig): () => Promise<ClusterClient
 }
 
 /** The disks API, built on first use (loading the compute client is the costly part of a cold start). */
-export function disksFor(config: AllocatorConfig): () => DisksApi {
+export function disksFor(config: AllocatorConfig, clock: Clock = systemClock): () => DisksApi {
   let disks: DisksApi | undefined;
   return () =>
     (disks ??= makeDisksApi({
@@ -41,6 +42,7 @@ export function disksFor(config: AllocatorConfig): () => DisksApi {
       zone: config.compute.zone,
       ...(config.compute.endpoint ? { endpoint: config.compute.endpoint, authClient: emulatorAuthClient() } : {}),
       timeoutMs: config.callTimeoutMs,
+      clock,
     }));
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, QuotaExceededError, UnavailableError } from '../../../shared/errors.ts';
-import { ComputeRejectedError, DiskInUseError } from '../../../shared/gce/compute-errors.ts';
+import { AlreadyExistsError, QuotaExceededError, toHttpError, UnavailableError } from '../../../shared/errors.ts';
+import { COMPUTE_RATE_LIMIT_RETRY_AFTER_SECONDS, ComputeRejectedError, DiskInUseError } from '../../../shared/gce/compute-errors.ts';
 import { makeDisksApi, type DisksApi } from '../../../shared/gce/disks.ts';
 import { startDisksEmulator, type DisksEmulator } from '../../harness/disks-emulator.ts';
 import { OAuth2Client } from 'google-auth-library';
@@ -40,6 +40,32 @@ describe('the disks adapter through the real client', () => {
     const failed = disks.createDisk(disk(`op-${reason.toLowerCase().replaceAll('_', '-')}`));
     await expect(failed).rejects.toThrow(kind);
     await expect(failed).rejects.toMatchObject({ status, message: expect.stringContaining(reason) });
+  });
+
+  it('reports an operation that ends in RESOURCE_OPERATION_RATE_EXCEEDED as retryable, with Retry-After', async () => {
+    emulator.injectFault({ method: 'disks.insert', kind: 'operation', reason: 'RESOURCE_OPERATION_RATE_EXCEEDED' });
+    const failed = await disks.createDisk(disk('op-rate-limited')).then(
+      () => expect.unreachable('the insert should have failed'),
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(UnavailableError);
+    expect(failed).toMatchObject({
+      status: 503,
+      statusName: 'UNAVAILABLE',
+      retryAfterSeconds: COMPUTE_RATE_LIMIT_RETRY_AFTER_SECONDS,
+      message: expect.stringContaining('create disk op-rate-limited: RESOURCE_OPERATION_RATE_EXCEEDED'),
+    });
+    expect(toHttpError(failed)).toMatchObject({ status: 503, headers: { 'Retry-After': String(COMPUTE_RATE_LIMIT_RETRY_AFTER_SECONDS) } });
+    expect(emulator.disks({ project, zone }).map((d) => d.name)).not.toContain('op-rate-limited');
+  });
+
+  it('keeps the HTTP status of an operation that Compute Engine refused', async () => {
+    emulator.injectFault({ method: 'disks.insert', kind: 'operation', reason: 'INVALID_FIELD_VALUE' });
+    await expect(disks.createDisk(disk('op-refused'))).rejects.toMatchObject({
+      status: 500,
+      upstreamStatus: 403, // what the emulator reports for every failed operation
+      upstreamCode: 'INVALID_FIELD_VALUE',
+    });
   });
 
   it('reports a disk in use, and a missing one', async () => {

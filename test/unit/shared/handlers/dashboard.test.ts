@@ -75,4 +75,28 @@ describe("the dashboard's files", () => {
     expect(response.status).toBe(status);
     if (status === 301) expect(response.headers.get('location')).toBe('dashboard/');
   });
+
+  it.each([
+    [
+      '/dashboard/',
+      'POST',
+      { allow: 'GET, HEAD' },
+      { code: 405, status: 'METHOD_NOT_ALLOWED', message: 'method POST is not allowed; use GET or HEAD' },
+    ],
+    [
+      '/dashboard/app.js',
+      'DELETE',
+      { allow: 'GET, HEAD' },
+      { code: 405, status: 'METHOD_NOT_ALLOWED', message: 'method DELETE is not allowed; use GET or HEAD' },
+    ],
+    ['/dashboard/other.js', 'GET', { allow: null }, { code: 404, status: 'NOT_FOUND', message: 'no such file /dashboard/other.js' }],
+    ['/dashboard/app.css', 'GET', { allow: null }, { code: 500, status: 'INTERNAL', message: 'internal error; see the function logs' }],
+  ])('answers %s by %s with the Google API error body', async (path, method, headers, error) => {
+    const response = await fetch(`${url}${path}`, { method });
+    expect(response.status).toBe(error.code);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(response.headers.get('allow')).toBe(headers.allow);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await response.json()).toEqual({ error });
+  });
 });
