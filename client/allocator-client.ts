@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 import { AllocatorApiError } from './errors.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
+import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
 import { InvalidAnswerError, parseInstance, parseInstanceList, type Instance } from '../shared/api-types.ts';
 
 export type { Instance };
@@ -86,19 +87,13 @@ export class AllocatorClient {
       ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
       ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
     };
-    return await this.#call(
-      'POST',
-      this.endpoints.create,
-      { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() } },
-      parseInstance,
-    );
+    return await this.#operation('create', { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() } }, parseInstance);
   }
 
   /** Sets the instance to expire `lifetimeSeconds` from now (default: the allocator's default lifetime). */
   async extend(name: string, lifetimeSeconds?: number): Promise<Instance> {
-    return await this.#call(
-      'POST',
-      `${this.endpoints.create}/extend`,
+    return await this.#operation(
+      'extend',
       { body: { name, ...(lifetimeSeconds === undefined ? {} : { lifetimeSeconds }) } },
       parseInstance,
     );
@@ -106,17 +101,17 @@ export class AllocatorClient {
 
   /** Scales the instance to 0, keeping its disk, name and place in the limits. */
   async suspend(name: string): Promise<Instance> {
-    return await this.#call('POST', `${this.endpoints.destroy}/suspend`, { body: { name } }, parseInstance);
+    return await this.#operation('suspend', { body: { name } }, parseInstance);
   }
 
   /** Scales a suspended instance back and, by default, waits until it is ready. */
   async resume(name: string, options: WaitOptions = {}): Promise<Instance> {
-    return await this.#call('POST', `${this.endpoints.create}/resume`, { body: { name, ...waitBody(options) } }, parseInstance);
+    return await this.#operation('resume', { body: { name, ...waitBody(options) } }, parseInstance);
   }
 
   /** Wipes the instance's disk, keeping its name, mount name, owner and expiry; by default waits until it is ready again. */
   async reset(name: string, options: WaitOptions = {}): Promise<Instance> {
-    return await this.#call('POST', `${this.endpoints.destroy}/reset`, { body: { name, ...waitBody(options) } }, parseInstance);
+    return await this.#operation('reset', { body: { name, ...waitBody(options) } }, parseInstance);
   }
 
   /**
@@ -148,12 +143,21 @@ export class AllocatorClient {
   }
 
   async destroy(name: string): Promise<void> {
-    await this.#call('POST', this.endpoints.destroy, { body: { name } }, () => undefined);
+    await this.#operation('destroy', { body: { name } }, () => undefined);
   }
 
   async list(options: { all?: boolean } = {}): Promise<Instance[]> {
-    const url = options.all ? `${this.endpoints.list}?all=true` : this.endpoints.list;
-    return await this.#call('GET', url, {}, parseInstanceList);
+    return await this.#operation('list', options.all ? { query: { all: 'true' } } : {}, parseInstanceList);
+  }
+
+  /** One operation, at the URL and with the method its entry in the table gives. */
+  async #operation<T>(
+    operation: OperationId,
+    request: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string> },
+    parse: (answer: unknown) => T,
+  ): Promise<T> {
+    const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
+    return await this.#call(OPERATIONS[operation].methods[0], `${operationUrl(this.endpoints, operation)}${query}`, request, parse);
   }
 
   /** One call, retried as documented; the answer is checked by `parse` rather than trusted. */
