@@ -60,6 +60,9 @@ async function main(): Promise<void> {
       ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
       ALLOCATOR_AUDIENCES: allocator,
       ALLOCATOR_ADMINS: ADMIN,
+      // The sample template's syncbased compares blessings, so blessing patterns, as the deploy's
+      // default (cloudbuild.yaml's _ACCESS_LIST_FORMAT); {email} writes bare emails.
+      ALLOCATOR_ACCESS_LIST_FORMAT: 'dev.v.io:u:{email}',
       // The dashboard signs in through the local issuer's stand-in for Google's sign-in script.
       ALLOCATOR_DASHBOARD_CLIENT_ID: LOCAL_DASHBOARD_CLIENT_ID,
       ALLOCATOR_DASHBOARD_ALLOCATOR: allocator,

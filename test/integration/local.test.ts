@@ -32,7 +32,9 @@ describe('npm run local (the main job on one machine)', () => {
 
       const created = await fetch(urls.create, { method: 'POST', headers, body: '{}' });
       expect(created.status).toBe(201);
-      const { name } = (await created.json()) as { name: string };
+      const { name, accessList } = (await created.json()) as { name: string; accessList: { In: string[] } };
+      // The sample syncbased compares blessings: the stack writes blessing patterns unless told otherwise.
+      expect(accessList).toEqual({ In: ['dev.v.io:u:ada@example.com', 'dev.v.io:u:admin@example.com'] });
       const listed = (await (await fetch(urls.list, { headers })).json()) as { instances: { name: string }[] };
       expect(listed.instances.map((i) => i.name)).toEqual([name]);
       expect((await fetch(urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) })).status).toBe(200);

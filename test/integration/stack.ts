@@ -113,3 +113,18 @@ export async function call<T = Record<string, unknown>>(
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
 }
+
+/**
+ * The names of every disk `emulator` holds, in any project and zone, sorted. A
+ * disk anywhere but PROJECT's ZONE is named with where it is
+ * (`name @ projects/p/zones/z`), so that comparing with the names expected also
+ * fails on a disk made or left in another zone: reading one zone only would
+ * not see it.
+ */
+export function diskNames(emulator: DisksEmulator): string[] {
+  const home = `/compute/v1/projects/${PROJECT}/zones/${ZONE}`;
+  return emulator
+    .disks()
+    .map((disk) => (disk.zone.endsWith(home) ? disk.name : `${disk.name} @ ${disk.zone.replace(/^.*\/compute\/v1\//, '')}`))
+    .sort();
+}

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../shared/config/load-config.ts';
+import { accessListOf } from '../../../shared/plans/deployment.ts';
 import type { StandInState } from '../../harness/cloud-sdk/stand-in.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -137,5 +139,23 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     expect(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')).toMatch(
       /ALLOCATOR_DASHBOARD_CLIENT_ID: "123-abc.apps.googleusercontent.com"/,
     );
+  });
+
+  it.each([
+    ['the default', {}, ['dev.v.io:u:ada@example.com', 'dev.v.io:u:allocator-scheduler@my-project.iam.gserviceaccount.com']],
+    [
+      '_ACCESS_LIST_FORMAT={email}',
+      { _ACCESS_LIST_FORMAT: '{email}' },
+      ['ada@example.com', 'allocator-scheduler@my-project.iam.gserviceaccount.com'],
+    ],
+  ])('gives all three functions the access-list format of %s, which their config takes', (_label, format, accessList) => {
+    const cwd = buildDirectory(`access-list-${Object.keys(format).length}`);
+    bash(buildScript('environment', { _ALLOWED_CALLERS: '*@example.com', ...format }), { state: join(work, 'access-list.json'), cwd });
+    for (const file of ['env.yaml', 'create-env.yaml']) {
+      // As Cloud Run sets them: each key of the env-vars file an environment variable.
+      const env = load(readFileSync(join(cwd, 'dist/functions', file), 'utf8')) as Record<string, string>;
+      const config = loadConfig({ ...env, ALLOCATOR_VKUBE_CFG: join(ROOT, 'infra/vkube.cfg.example') }, cwd);
+      expect({ file, accessList: accessListOf('ada@example.com', config.admins, config.accessListFormat) }).toEqual({ file, accessList });
+    }
   });
 });

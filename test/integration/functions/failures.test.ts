@@ -8,7 +8,7 @@ import { loadConfig } from '../../../shared/config/load-config.ts';
 import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { idempotentInstanceName } from '../../../shared/instances/naming.ts';
 import { startFunctionProcess } from '../../harness/function-process.ts';
-import { call, PROJECT, serveInProcess, startTestStack, ZONE, type FunctionUrls, type TestStack } from '../stack.ts';
+import { call, diskNames, serveInProcess, startTestStack, type FunctionUrls, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/templates/${name}`, import.meta.url));
@@ -35,13 +35,13 @@ async function variant(overrides: Record<string, string>): Promise<FunctionUrls>
   return served.urls;
 }
 
-/** Nothing of any instance is left: no Deployment, no disk, no slot. */
+/** Nothing of any instance is left: no Deployment, no disk in any zone, no slot. */
 async function expectNothingLeft(): Promise<void> {
   const apps = stack.kubeConfig.makeApiClient(AppsV1Api);
   const coordination = stack.kubeConfig.makeApiClient(CoordinationV1Api);
   expect((await apps.listNamespacedDeployment({ namespace: stack.namespace })).items.map((d) => d.metadata?.name)).toEqual([]);
   expect((await coordination.listNamespacedLease({ namespace: stack.namespace })).items.map((l) => l.metadata?.name)).toEqual([]);
-  expect(stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name)).toEqual([]);
+  expect(diskNames(stack.emulator)).toEqual([]);
 }
 
 const token = (): string => stack.tokenFor('fay@example.com');
@@ -81,7 +81,7 @@ describe('a failed create leaves nothing behind', () => {
       status: 'ALREADY_EXISTS',
       message: `a disk named ${name} already exists and is not this allocator's; it was left alone`,
     });
-    expect(stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name)).toEqual([name]);
+    expect(diskNames(stack.emulator)).toEqual([name]);
     await foreign.deleteDisk(name);
     await expectNothingLeft();
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFunctionProcess, type FunctionProcess } from '../../harness/function-process.ts';
-import { ADMIN, call, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
+import { ADMIN, call, diskNames, startTestStack, type TestStack } from '../stack.ts';
 
 let stack: TestStack;
 let logDir: string;
@@ -38,8 +38,10 @@ async function destroyAll(): Promise<void> {
   );
 }
 
-async function deploymentCount(): Promise<number> {
-  return (await stack.kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: stack.namespace })).items.length;
+async function deploymentNames(): Promise<string[]> {
+  return (await stack.kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: stack.namespace })).items
+    .map((deployment) => deployment.metadata?.name ?? '')
+    .sort();
 }
 
 describe('limits under concurrency, across two server processes', () => {
@@ -52,8 +54,9 @@ describe('limits under concurrency, across two server processes', () => {
       );
       expect(statuses.filter((s) => s === 201)).toHaveLength(3);
       expect(statuses.filter((s) => s === 429)).toHaveLength(17);
-      expect(await deploymentCount()).toBe(3);
-      expect(stack.emulator.disks({ project: PROJECT, zone: ZONE })).toHaveLength(3);
+      const deployments = await deploymentNames();
+      expect(deployments).toHaveLength(3);
+      expect(diskNames(stack.emulator)).toEqual(deployments); // each instance's disk, in ZONE, and no other
     } finally {
       await Promise.all(processes.map((p) => p.stop()));
       await destroyAll();
@@ -70,12 +73,14 @@ describe('limits under concurrency, across two server processes', () => {
       );
       expect(statuses.filter((s) => s === 201)).toHaveLength(5);
       expect(statuses.filter((s) => s === 429)).toHaveLength(15);
-      expect(await deploymentCount()).toBe(5);
-      expect(stack.emulator.disks({ project: PROJECT, zone: ZONE })).toHaveLength(5);
+      const deployments = await deploymentNames();
+      expect(deployments).toHaveLength(5);
+      expect(diskNames(stack.emulator)).toEqual(deployments);
     } finally {
       await Promise.all(processes.map((p) => p.stop()));
       await destroyAll();
     }
-    expect(await deploymentCount()).toBe(0);
+    expect(await deploymentNames()).toEqual([]);
+    expect(diskNames(stack.emulator)).toEqual([]);
   });
 });

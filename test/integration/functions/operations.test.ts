@@ -1,7 +1,7 @@
 import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../../shared/instances/instance.ts';
-import { call, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
+import { call, diskNames, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -34,11 +34,10 @@ const deploymentNames = async () =>
 const leases = async () =>
   (await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items;
 
-/** What every concurrent pair must leave: a Deployment only with its disk, and no disk, slot or lock without its Deployment. */
+/** What every concurrent pair must leave: a Deployment only with its disk (in ZONE), and no disk (in any zone), slot or lock without its Deployment. */
 async function expectConsistent(): Promise<void> {
   const deployments = await deploymentNames();
-  const disks = stack.emulator.disks({ project: PROJECT, zone: ZONE }).map((d) => d.name);
-  expect([...disks].sort()).toEqual([...deployments].sort());
+  expect(diskNames(stack.emulator)).toEqual([...deployments].sort());
   for (const lease of await leases()) expect(deployments).toContain(lease.metadata?.labels?.['allocator.dev/instance']);
   expect((await leases()).filter((lease) => lease.metadata?.labels?.['allocator.dev/lock'])).toEqual([]);
 }

@@ -10,7 +10,7 @@ import { loadConfig } from '../../../shared/config/load-config.ts';
 import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
 import { startFunctionProcess } from '../../harness/function-process.ts';
-import { ADMIN, call, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
+import { ADMIN, call, diskNames as disksOf, startTestStack, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 // Wide enough for a loaded machine: creationTimestamp also rounds down to the second.
@@ -41,11 +41,8 @@ const deploymentNames = async (): Promise<string[]> =>
   (await apps().listNamespacedDeployment({ namespace: stack.namespace })).items.map((d) => d.metadata?.name ?? '').sort();
 const leaseNames = async (): Promise<string[]> =>
   (await coordination().listNamespacedLease({ namespace: stack.namespace })).items.map((l) => l.metadata?.name ?? '').sort();
-const diskNames = (): string[] =>
-  stack.emulator
-    .disks({ project: PROJECT, zone: ZONE })
-    .map((d) => d.name)
-    .sort();
+/** Every disk, in any zone (one elsewhere is named with its zone). */
+const diskNames = (): string[] => disksOf(stack.emulator);
 const pastGrace = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, GRACE_SECONDS * 1000 + 500));
 
 async function sweep(body: { dryRun?: boolean } = {}, email = ADMIN) {

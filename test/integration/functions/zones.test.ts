@@ -26,7 +26,13 @@ describe('instances on a cluster with nodes in two zones', () => {
     expect(pods).toHaveLength(8);
     for (const pod of pods)
       expect({ pod: pod.metadata?.name, zone: zoneOf.get(pod.spec?.nodeName ?? '') }).toEqual({ pod: pod.metadata?.name, zone: ZONE });
-    for (const disk of stack.emulator.disks({ project: PROJECT, zone: ZONE })) expect(disk.zone).toMatch(new RegExp(`/zones/${ZONE}$`));
+    // Every disk the emulator holds, in any project and zone: each instance's
+    // disk must be in ZONE of PROJECT, and there must be no other disk.
+    const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+    const disks = stack.emulator.disks().map((disk) => ({ name: disk.name, zone: disk.zone.replace(/^.*\/compute\/v1\//, '') }));
+    expect(disks.sort(byName)).toEqual(
+      created.map((answer) => ({ name: answer.body.disk, zone: `projects/${PROJECT}/zones/${ZONE}` })).sort(byName),
+    );
     await Promise.all(
       created.map((answer) => call(stack.urls.destroy, { token: stack.tokenFor('zed@example.com'), body: { name: answer.body.name } })),
     );

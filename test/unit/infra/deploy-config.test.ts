@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { parseServiceConfig } from '../../../shared/config/service-config.ts';
+import { accessListOf } from '../../../shared/plans/deployment.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -63,6 +65,27 @@ describe('cloudbuild.yaml', () => {
       'ALLOCATOR_AUDIENCES: "https://${_REGION}-${PROJECT_ID}.cloudfunctions.net/${_ALLOCATOR},32555940559.apps.googleusercontent.com"',
     );
     expect(environment).toContain('_ALLOWED_CALLERS is required with _AUTH_SHAPE=verify');
+  });
+
+  it('writes the access list as Vanadium blessing patterns by default, which the sample syncbased compares', () => {
+    // The sample template's syncbased compares blessings: a bare email would lock its owner out.
+    expect(cloudbuild.substitutions._TEMPLATE).toBe('templates/syncbased-deployment.json.hbs');
+    expect(cloudbuild.substitutions._ACCESS_LIST_FORMAT).toBe('dev.v.io:u:{email}');
+    // Written into the env file that all three functions read (create's adds only the template).
+    const environment = script('environment');
+    expect(environment).toMatch(/^ {0,8}ALLOCATOR_ACCESS_LIST_FORMAT: "\$\{_ACCESS_LIST_FORMAT\}"$/m);
+    expect(environment.indexOf('ALLOCATOR_ACCESS_LIST_FORMAT')).toBeGreaterThan(environment.indexOf('cat > dist/functions/env.yaml <<EOF'));
+    expect(environment.indexOf('ALLOCATOR_ACCESS_LIST_FORMAT')).toBeLessThan(environment.indexOf('\nEOF\n'));
+    // And the functions' config takes the default as it stands, making each entry a blessing pattern.
+    const config = parseServiceConfig({
+      ALLOCATOR_SERVER_NAME: cloudbuild.substitutions._SERVER_NAME,
+      ALLOCATOR_AUDIENCES: 'https://a.test',
+      ALLOCATOR_ACCESS_LIST_FORMAT: cloudbuild.substitutions._ACCESS_LIST_FORMAT,
+    });
+    expect(accessListOf('ada@example.com', ['root@example.com'], config.accessListFormat)).toEqual([
+      'dev.v.io:u:ada@example.com',
+      'dev.v.io:u:root@example.com',
+    ]);
   });
 
   it('has a substitution for every ${_NAME} it uses, and uses every one', () => {
