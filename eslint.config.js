@@ -21,6 +21,7 @@ export default tseslint.config(
         console: 'readonly',
         google: 'readonly',
         URL: 'readonly',
+        URLSearchParams: 'readonly',
       },
     },
   },

@@ -1,8 +1,12 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { AllocatorClient } from '../client/allocator-client.ts';
+import type { OperationId } from '../shared/api/operations.ts';
 
 /** One `allocator` command: its help, its options, and what it does. */
 export interface Command {
+  /** The operation it runs, whose summary the help shows; or, for a command of the CLI's own, its summary. */
+  readonly operation?: OperationId;
+  readonly summary?: string;
   readonly usage: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;
   readonly run: (context: {
@@ -45,3 +49,13 @@ export function interruptSignal(): AbortSignal {
   }
   return interrupt.signal;
 }
+
+/** The option (or argument) that sends each request field: the help of a command bound to an operation names each of its fields' flags. */
+export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  name: '<name>',
+  wait: '--no-wait',
+  waitTimeoutSeconds: '--wait-timeout',
+  lifetimeSeconds: '--lifetime',
+  dryRun: '--dry-run',
+  all: '--all',
+};

@@ -10,6 +10,7 @@ function oneName(positionals: string[], command: string): string {
 /** Resume and reset: the server acts without its wait, and the CLI follows the instance, showing its state and problems. */
 function waitingCommand(operation: 'resume' | 'reset', usage: string): Command {
   return {
+    operation,
     usage,
     options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, ...waitTimeoutOption },
     run: async ({ client, values, positionals }) => {
@@ -30,6 +31,7 @@ function waitingCommand(operation: 'resume' | 'reset', usage: string): Command {
 
 export const LIFECYCLE_COMMANDS: Record<string, Command> = {
   suspend: {
+    operation: 'suspend',
     usage: `usage: allocator suspend <name> [--json]
 
 Scales the instance to 0 and keeps its disk, name and mount name; it still

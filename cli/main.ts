@@ -3,23 +3,23 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AllocatorClient, DEFAULT_LEASE_SECONDS } from '../client/allocator-client.ts';
+import { OPERATIONS } from '../shared/api/operations.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
 import { makeProgress } from './progress.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { createAndWait } from './wait-ready.ts';
 
-const GLOBAL_HELP = `usage: allocator [--allocator URL] [--token TOKEN] <command> [options]
+/** The commands, in the order the help lists them; each one bound to an operation is described by the table's summary. */
+function globalHelp(): string {
+  const lines = Object.entries(COMMANDS).map(([name, command]) => {
+    const summary = command.operation ? OPERATIONS[command.operation].summary : (command.summary ?? '');
+    return `  ${name.padEnd(9)} ${summary.charAt(0).toLowerCase()}${summary.slice(1)}`;
+  });
+  return `usage: allocator [--allocator URL] [--token TOKEN] <command> [options]
 
 Commands:
-  create    create an instance and print its name
-  extend    push back when an instance expires
-  destroy   destroy instances by name
-  suspend   scale an instance to 0, keeping its disk
-  resume    bring a suspended instance back
-  reset     wipe an instance's disk and start it again
-  list      list your instances
-  run       run a command against a fresh instance, then destroy it
+${lines.join('\n')}
 
 Global options:
   --allocator URL   the allocator (or $ALLOCATOR), e.g.
@@ -29,10 +29,11 @@ Global options:
   -h, --help        this help; 'allocator <command> --help' for a command's
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
+}
 
-const COMMANDS: Record<string, Command> = {
-  ...LIFECYCLE_COMMANDS,
+export const COMMANDS: Record<string, Command> = {
   create: {
+    operation: 'create',
     usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
 
 Creates an instance and prints its name (or, with --json, the instance).
@@ -58,6 +59,7 @@ an instance not ready within --wait-timeout (default 240) is destroyed.`,
     },
   },
   extend: {
+    operation: 'extend',
     usage: `usage: allocator extend <name> [--lifetime SECONDS]
 
 Sets the instance to expire SECONDS from now (default: the allocator's default
@@ -75,6 +77,7 @@ lifetime), up to the allocator's maximum, and prints the new expiry.`,
     },
   },
   destroy: {
+    operation: 'destroy',
     usage: `usage: allocator destroy <name>...
 
 Destroys each named instance with its disk.`,
@@ -94,7 +97,9 @@ Destroys each named instance with its disk.`,
       return failed === 0 ? 0 : 1;
     },
   },
+  ...LIFECYCLE_COMMANDS,
   list: {
+    operation: 'list',
     usage: `usage: allocator list [-l] [--json] [--all]
 
 Lists your instances, newest first: names, or with -l one block each.
@@ -108,7 +113,28 @@ Lists your instances, newest first: names, or with -l one block each.
       return 0;
     },
   },
+  sweep: {
+    operation: 'sweep',
+    usage: `usage: allocator sweep [--dry-run] [--json]
+
+Destroys expired instances and removes disks, Deployments and slots left
+without their instance (admins only; the scheduled cleanup does the same).
+--dry-run reports what it would remove and removes nothing.`,
+    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    run: async ({ client, values }) => {
+      const report = await client().sweep({ dryRun: values['dry-run'] === true });
+      if (values.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        const verb = report.dryRun ? 'would remove' : 'removed';
+        console.log(
+          `${verb}: ${report.expired.length} expired, ${report.orphanDisks.length} orphan disks, ${report.orphanDeployments.length} orphan Deployments, ${report.orphanSlots.length} orphan slots; ${report.failed.length} failed, ${report.deferred} left for the next sweep`,
+        );
+      }
+      return report.failed.length === 0 ? 0 : 1;
+    },
+  },
   run: {
+    summary: 'Run a command against a fresh instance, then destroy it',
     usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
@@ -187,10 +213,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const wantsHelp = args.includes('--help') || args.includes('-h');
   if (command === undefined) {
     if (wantsHelp) {
-      console.log(GLOBAL_HELP);
+      console.log(globalHelp());
       return 0;
     }
-    console.error(name === undefined ? GLOBAL_HELP : `allocator: unknown command "${name}"\n\n${GLOBAL_HELP}`);
+    console.error(name === undefined ? globalHelp() : `allocator: unknown command "${name}"\n\n${globalHelp()}`);
     return 2;
   }
   if (wantsHelp) {

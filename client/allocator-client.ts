@@ -3,9 +3,16 @@ import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts'
 import { AllocatorApiError } from './errors.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
-import { InvalidAnswerError, parseInstance, parseInstanceList, type Instance } from '../shared/api-types.ts';
+import {
+  InvalidAnswerError,
+  parseInstance,
+  parseInstanceList,
+  parseSweepReport,
+  type Instance,
+  type SweepReport,
+} from '../shared/api-types.ts';
 
-export type { Instance };
+export type { Instance, SweepReport };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */
@@ -148,6 +155,11 @@ export class AllocatorClient {
 
   async list(options: { all?: boolean } = {}): Promise<Instance[]> {
     return await this.#operation('list', options.all ? { query: { all: 'true' } } : {}, parseInstanceList);
+  }
+
+  /** Destroys expired instances and removes orphans (admins only); `dryRun` reports what it would remove. */
+  async sweep(options: { dryRun?: boolean } = {}): Promise<SweepReport> {
+    return await this.#operation('sweep', { body: options.dryRun === undefined ? {} : { dryRun: options.dryRun } }, parseSweepReport);
   }
 
   /** One operation, at the URL and with the method its entry in the table gives. */

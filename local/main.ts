@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       ALLOCATOR_COMPUTE_ENDPOINT: emulator.url,
       ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
       ALLOCATOR_AUDIENCES: allocator,
+      ALLOCATOR_URL: allocator,
       ALLOCATOR_ADMINS: ADMIN,
       // The sample template's syncbased compares blessings, so blessing patterns, as the deploy's
       // default (cloudbuild.yaml's _ACCESS_LIST_FORMAT); {email} writes bare emails.

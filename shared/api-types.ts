@@ -1,7 +1,7 @@
 /**
  * The JSON the functions answer, shared by the server and the typed client,
- * with the checks the client runs on what it receives. The published client
- * imports nothing else from shared/.
+ * with the checks the client runs on what it receives. The JSON Schemas of the
+ * same shapes, which the OpenAPI description publishes, are in api/schemas.ts.
  */
 
 /** Where an instance is in its life. */
@@ -73,4 +73,33 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
 export function parseInstanceList(value: unknown): Instance[] {
   if (!isRecord(value) || !Array.isArray(value.instances)) throw new InvalidAnswerError('the answer has no "instances" list');
   return value.instances.map((instance, index) => parseInstance(instance, `instances[${index}]`));
+}
+
+/** What one sweep did (or, in a dry run, would do). */
+export interface SweepReport {
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Expired instances destroyed. */
+  readonly expired: readonly { name: string; owner: string; expiresAt: string }[];
+  /** Disks of this allocator whose Deployment is missing. */
+  readonly orphanDisks: readonly { name: string; createdAt: string }[];
+  /** Deployments of this allocator whose disk is missing. */
+  readonly orphanDeployments: readonly { name: string; createdAt: string }[];
+  /** Limit slots held for instances that do not exist. */
+  readonly orphanSlots: readonly { name: string; instance: string }[];
+  readonly failed: readonly { kind: string; name: string; error: string }[];
+  /** Destroys left for the next sweep by the per-run bound. */
+  readonly deferred: number;
+  readonly scanned: { readonly deployments: number; readonly disks: number; readonly slots: number };
+}
+
+/** Checks the sweep's answer as far as a caller relies on it: its lists and counts. */
+export function parseSweepReport(value: unknown): SweepReport {
+  if (!isRecord(value) || typeof value.dryRun !== 'boolean') throw new InvalidAnswerError('the answer is not a sweep report');
+  for (const field of ['expired', 'orphanDisks', 'orphanDeployments', 'orphanSlots', 'failed'] as const) {
+    if (!Array.isArray(value[field])) throw new InvalidAnswerError(`the sweep report's ${field} is not a list`);
+  }
+  if (!Number.isInteger(value.deferred)) throw new InvalidAnswerError("the sweep report's deferred is not a whole number");
+  return value as unknown as SweepReport;
 }

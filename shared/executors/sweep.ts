@@ -1,29 +1,14 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { SweepReport } from '../api-types.ts';
 import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
+
+export type { SweepReport };
 import type { ExecutionContext } from './context.ts';
 import { withLock } from './lock.ts';
 import { deleteInstanceDisk, deleteLease, teardownInstance } from './teardown.ts';
-
-/** What one sweep did (or, in a dry run, would do). */
-export interface SweepReport {
-  readonly dryRun: boolean;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  /** Expired instances destroyed. */
-  readonly expired: readonly { name: string; owner: string; expiresAt: string }[];
-  /** Disks of this allocator whose Deployment is missing. */
-  readonly orphanDisks: readonly { name: string; createdAt: string }[];
-  /** Deployments of this allocator whose disk is missing. */
-  readonly orphanDeployments: readonly { name: string; createdAt: string }[];
-  /** Limit slots held for instances that do not exist. */
-  readonly orphanSlots: readonly { name: string; instance: string }[];
-  readonly failed: readonly { kind: SweepActionKind; name: string; error: string }[];
-  readonly deferred: number;
-  readonly scanned: SweepPlan['scanned'];
-}
 
 const PARALLEL = 4;
 

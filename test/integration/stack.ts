@@ -54,6 +54,8 @@ export interface TestStack {
   readonly runtime: CreateRuntime;
   readonly urls: FunctionUrls;
   readonly logs: string[];
+  /** Answers that do not match the OpenAPI description the list function serves; stop() fails on any. */
+  readonly violations: readonly string[];
   tokenFor(email: string): string;
   stop(): Promise<void>;
 }
@@ -80,12 +82,16 @@ export async function startTestStack(options: {
     runtime,
     urls: served.urls,
     logs,
+    violations: served.violations,
     tokenFor: (email) => issuer.issueIdToken({ email, audience: AUDIENCE }),
     stop: async () => {
       await served.stop();
       await runtime.disks().close();
       await Promise.all([issuer.stop(), emulator.stop()]);
       await remove();
+      if (served.violations.length > 0) {
+        throw new Error(`answers that /openapi.json does not describe:\n${[...new Set(served.violations)].join('\n')}`);
+      }
     },
   };
 }

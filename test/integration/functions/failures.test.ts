@@ -31,6 +31,7 @@ async function variant(overrides: Record<string, string>): Promise<FunctionUrls>
   extra.push(async () => {
     await served.stop();
     await runtime.disks().close();
+    expect(served.violations, 'answers that /openapi.json does not describe').toEqual([]);
   });
   return served.urls;
 }

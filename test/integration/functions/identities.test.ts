@@ -21,6 +21,7 @@ beforeAll(async () => {
   stopYaml = async () => {
     await served.stop();
     await runtime.disks().close();
+    expect(served.violations, 'answers that /openapi.json does not describe').toEqual([]);
   };
 });
 afterAll(async () => {

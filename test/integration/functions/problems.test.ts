@@ -29,6 +29,7 @@ async function failingAllocator(template: string, version = 'v1'): Promise<Funct
   stops.push(async () => {
     await served.stop();
     await runtime.disks().close();
+    expect(served.violations, 'answers that /openapi.json does not describe').toEqual([]);
   });
   return served.urls;
 }
