@@ -143,9 +143,7 @@ async function main(): Promise<void> {
     const rawScan: number[] = [];
     for (let round = 0; round < 5; round += 1) {
       viaSweep.push(
-        await timeMs(async () =>
-          runSweep(await executionContext(runtime, { caller: SWEEPER, report: () => undefined }), { dryRun: true }),
-        ),
+        await timeMs(async () => runSweep(await executionContext(runtime, { caller: SWEEPER, report: () => undefined }), { dryRun: true })),
       );
       // Every page of each, as the scan reads them (500 to a page).
       rawScan.push(
