@@ -16,6 +16,7 @@ export function renderDirect(runtime: CreateRuntime, email: string): { name: str
     serverName: 'syncbased',
     name,
     diskZone: 'us-central1-c',
+    ownerSubject: '0',
     ownerEmail: email,
     admins: [],
     accessListFormat: '{email}',

@@ -36,7 +36,7 @@ export const SCHEMAS = {
     ],
     properties: {
       name: { type: 'string', examples: ['syncbased-1a2b3c4d'] },
-      owner: { type: 'string', format: 'email' },
+      owner: { type: 'string', description: 'The verified email of the token that created it.' },
       mountName: { type: 'string', description: 'Where the instance publishes itself: <mount root>/<name>.' },
       accessList: {
         type: 'object',

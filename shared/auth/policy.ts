@@ -1,11 +1,10 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { Requirement } from '../api/operations.ts';
 import { PermissionDeniedError } from '../errors.ts';
 import { isOwnedBy } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
-import { ownerHashOf } from '../instances/naming.ts';
-import { isAllowedCaller } from './allowed-callers.ts';
+import { isAllowedCaller, namesAccount } from './allowed-callers.ts';
 import type { CallerIdentity } from './identity.ts';
-import type { Requirement } from '../api/operations.ts';
 
 /**
  * Who may do what, decided here and nowhere else: who may call at all
@@ -14,31 +13,47 @@ import type { Requirement } from '../api/operations.ts';
  */
 export interface AccessPolicy {
   readonly serverName: string;
+  /** Emails or `sub:<id>` entries. */
   readonly admins: readonly string[];
   readonly allowedCallers: readonly string[];
+  /** Domains whose emails name an account only with a matching `hd` (ALLOCATOR_WORKSPACE_DOMAINS, and every `*@domain` pattern's). */
+  readonly workspaceDomains: readonly string[];
 }
 
-export function isAdmin(policy: Pick<AccessPolicy, 'admins'>, caller: CallerIdentity): boolean {
-  return policy.admins.includes(caller.email);
+export type InstancePolicy = Pick<AccessPolicy, 'serverName' | 'admins' | 'workspaceDomains'>;
+
+/** Whether the caller's account is an admin's, whatever its token may do. */
+export function isAdminAccount(policy: Pick<AccessPolicy, 'admins' | 'workspaceDomains'>, caller: CallerIdentity): boolean {
+  return policy.admins.some((entry) => namesAccount(entry, caller, policy.workspaceDomains));
+}
+
+/** Whether the caller acts as an admin: an admin's account, with a token bound to this allocator. */
+export function isAdmin(policy: Pick<AccessPolicy, 'admins' | 'workspaceDomains'>, caller: CallerIdentity): boolean {
+  return isAdminAccount(policy, caller) && caller.sharedAudience !== true;
+}
+
+/** The 403 of an admin whose token was minted for gcloud: it may have come from any service its holder calls. */
+export function needsBoundToken(action: string): PermissionDeniedError {
+  return new PermissionDeniedError(
+    `a token minted for gcloud acts for its holder's own instances only, since any service you call with one receives it; to ${action}, sign in with \`allocator login\` (or send a token for this allocator's audience)`,
+  );
 }
 
 /**
  * Lets a request on, or throws a 403 naming what is missing. Runs before the
  * operation reads its body.
  */
-export function authorize(policy: AccessPolicy, caller: CallerIdentity, requirement: Requirement, operation: string): void {
-  if (!isAllowedCaller(caller, policy.allowedCallers, policy.admins)) {
+export function authorize(policy: AccessPolicy, caller: CallerIdentity, requirement: Requirement, action: string): void {
+  if (!isAllowedCaller(caller, policy)) {
     throw new PermissionDeniedError(`${caller.email} may not use this allocator; ask its admins to add you to ALLOCATOR_ALLOWED_CALLERS`);
   }
-  if (requirement === 'admin' && !isAdmin(policy, caller)) throw new PermissionDeniedError(`only admins may ${operation}`);
+  if (requirement !== 'admin') return;
+  if (!isAdminAccount(policy, caller)) throw new PermissionDeniedError(`only admins may ${action}`);
+  if (caller.sharedAudience) throw needsBoundToken(action);
 }
 
 /** Whether `caller` may see and change the instance behind `deployment`: its owner or an admin, on this allocator only. */
-export function mayAccessInstance(
-  policy: Pick<AccessPolicy, 'serverName' | 'admins'>,
-  caller: CallerIdentity,
-  deployment: V1Deployment,
-): boolean {
+export function mayAccessInstance(policy: InstancePolicy, caller: CallerIdentity, deployment: V1Deployment): boolean {
   if (deployment.metadata?.labels?.[LABELS.allocator] !== policy.serverName) return false;
-  return isAdmin(policy, caller) || isOwnedBy(deployment, caller.email, ownerHashOf(caller.email));
+  return isAdmin(policy, caller) || isOwnedBy(deployment, caller);
 }

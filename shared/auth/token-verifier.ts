@@ -130,6 +130,7 @@ interface CheckedClaims {
   email: string;
   sub: string;
   hd?: string;
+  aud: string;
 }
 
 /** The claim checks both modes share: issuer, audience, time, verified email. */
@@ -148,7 +149,7 @@ export function checkClaims(payload: Readonly<Record<string, unknown>>, audience
       'token has no email claim; request an ID token that includes the email (for service accounts, --include-email)',
     );
   if (emailVerified !== true && emailVerified !== 'true') throw new PermissionDeniedError(`email ${email} is not verified`);
-  return { email, sub, ...(typeof hd === 'string' && hd !== '' ? { hd } : {}) };
+  return { email, sub, aud, ...(typeof hd === 'string' && hd !== '' ? { hd } : {}) };
 }
 
 function identityFrom(claims: CheckedClaims): CallerIdentity {

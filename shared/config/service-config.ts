@@ -1,5 +1,6 @@
 import { AUTH_MODES, GOOGLE_CERTS_URL, type AuthMode } from '../auth/token-verifier.ts';
-import { isCallerPattern } from '../auth/allowed-callers.ts';
+import { admitsTheWorld, isAccountEntry, isCallerPattern } from '../auth/allowed-callers.ts';
+import { SHARED_AUDIENCES } from '../auth/identity.ts';
 import { isValidServerName } from '../instances/naming.ts';
 import { ConfigError } from './config-error.ts';
 
@@ -23,10 +24,25 @@ export interface ServiceConfig {
    * patterns (`dev.v.io:u:{email}`). `ALLOCATOR_ACCESS_LIST_FORMAT`, default `{email}`.
    */
   readonly accessListFormat: string;
-  /** Emails that may list and destroy every instance; on every access list. `ALLOCATOR_ADMINS`, comma-separated. */
+  /**
+   * Accounts that may list and destroy every instance, with a token bound to
+   * this allocator: emails (on every access list) or `sub:<account id>`.
+   * `ALLOCATOR_ADMINS`, comma-separated.
+   */
   readonly admins: readonly string[];
-  /** Who may call at all: emails, `*@domain`, or `*`. `ALLOCATOR_ALLOWED_CALLERS`, comma-separated; empty allows any verified caller. */
+  /**
+   * Who may call at all: emails, `sub:<account id>` or `*@domain`.
+   * `ALLOCATOR_ALLOWED_CALLERS`, comma-separated; empty allows any verified
+   * caller (for Cloud Run's IAM check to restrict). Patterns that admit the
+   * world (`*`, `*@gmail.com`, every project's service accounts) are refused.
+   */
   readonly allowedCallers: readonly string[];
+  /**
+   * Google Workspace domains: an email there names an account only when the
+   * token's `hd` is the domain. `ALLOCATOR_WORKSPACE_DOMAINS`, comma-separated,
+   * plus the domain of every `*@domain` allowed-caller pattern.
+   */
+  readonly workspaceDomains: readonly string[];
   readonly auth: {
     /** `ALLOCATOR_AUDIENCES`, comma-separated, required. */
     readonly audiences: readonly string[];
@@ -34,6 +50,12 @@ export interface ServiceConfig {
     readonly certsUrl: string;
     /** `ALLOCATOR_AUTH_MODE`: `verify` (default) or `trust-cloud-run-iam`. */
     readonly mode: AuthMode;
+    /**
+     * What a token minted for gcloud may do: `own-instances` (default: its
+     * holder's own instances, never an admin's powers) or `refuse` (gcloud's
+     * client id is dropped from the audiences). `ALLOCATOR_GCLOUD_TOKENS`.
+     */
+    readonly gcloudTokens: GcloudTokens;
   };
   /** How long create waits for the Deployment to be available. `ALLOCATOR_WAIT_TIMEOUT_SECONDS`, default 240. */
   readonly waitTimeoutMs: number;
@@ -73,6 +95,10 @@ export interface DashboardConfig {
 }
 
 export const GOOGLE_SIGN_IN_SCRIPT = 'https://accounts.google.com/gsi/client';
+
+/** What a token minted for gcloud may do here. */
+export const GCLOUD_TOKENS = ['own-instances', 'refuse'] as const;
+export type GcloudTokens = (typeof GCLOUD_TOKENS)[number];
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -123,12 +149,35 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   const certsUrl = read(env, 'ALLOCATOR_TOKEN_CERTS_URL') ?? GOOGLE_CERTS_URL;
   if (!/^https?:\/\//.test(certsUrl)) throw new ConfigError(`ALLOCATOR_TOKEN_CERTS_URL must be an http(s) URL (got "${certsUrl}")`);
   const admins = list(env, 'ALLOCATOR_ADMINS').map((email) => email.toLowerCase());
-  const badAdmin = admins.find((email) => !/^[^@\s]+@[^@\s]+$/.test(email));
-  if (badAdmin !== undefined) throw new ConfigError(`ALLOCATOR_ADMINS must be comma-separated emails (got "${badAdmin}")`);
+  const badAdmin = admins.find((entry) => !isAccountEntry(entry));
+  if (badAdmin !== undefined)
+    throw new ConfigError(`ALLOCATOR_ADMINS must be comma-separated emails or sub:<account id> entries (got "${badAdmin}")`);
   const allowedCallers = list(env, 'ALLOCATOR_ALLOWED_CALLERS').map((pattern) => pattern.toLowerCase());
-  const badPattern = allowedCallers.find((pattern) => !isCallerPattern(pattern));
+  const badPattern = allowedCallers.find((pattern) => !isCallerPattern(pattern) && admitsTheWorld(pattern) === undefined);
   if (badPattern !== undefined)
-    throw new ConfigError(`ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, *@domain patterns or * (got "${badPattern}")`);
+    throw new ConfigError(
+      `ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, sub:<account id> entries or *@domain patterns (got "${badPattern}")`,
+    );
+  for (const pattern of allowedCallers) {
+    const why = admitsTheWorld(pattern);
+    if (why) throw new ConfigError(`ALLOCATOR_ALLOWED_CALLERS: ${why}. Every caller there could then create instances.`);
+  }
+  const workspaceDomains = [
+    ...new Set([
+      ...list(env, 'ALLOCATOR_WORKSPACE_DOMAINS').map((domain) => domain.toLowerCase()),
+      ...allowedCallers
+        .filter((pattern) => pattern.startsWith('*@') && !pattern.endsWith('gserviceaccount.com'))
+        .map((pattern) => pattern.slice(2)),
+    ]),
+  ];
+  const gcloudTokens = read(env, 'ALLOCATOR_GCLOUD_TOKENS') ?? 'own-instances';
+  if (!(GCLOUD_TOKENS as readonly string[]).includes(gcloudTokens))
+    throw new ConfigError(`ALLOCATOR_GCLOUD_TOKENS must be one of ${GCLOUD_TOKENS.join(', ')} (got "${gcloudTokens}")`);
+  const acceptedAudiences = gcloudTokens === 'refuse' ? audiences.filter((audience) => !SHARED_AUDIENCES.includes(audience)) : audiences;
+  if (acceptedAudiences.length === 0)
+    throw new ConfigError(
+      "ALLOCATOR_GCLOUD_TOKENS=refuse leaves no audience in ALLOCATOR_AUDIENCES: add the functions' URL or custom audience",
+    );
   const perUser = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES_PER_USER', 1, 1);
   const global = wholeNumber(env, 'ALLOCATOR_MAX_INSTANCES', 10, 1);
   if (perUser > global)
@@ -164,10 +213,13 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     accessListFormat,
     admins,
     allowedCallers,
+    workspaceDomains,
     auth: {
-      audiences: dashboard && !audiences.includes(dashboard.clientId) ? [...audiences, dashboard.clientId] : audiences,
+      audiences:
+        dashboard && !acceptedAudiences.includes(dashboard.clientId) ? [...acceptedAudiences, dashboard.clientId] : acceptedAudiences,
       certsUrl,
       mode: mode as AuthMode,
+      gcloudTokens: gcloudTokens as GcloudTokens,
     },
     ...(dashboard ? { dashboard } : {}),
     ...(url === undefined ? {} : { url }),

@@ -1,5 +1,5 @@
 import type { CallerIdentity } from '../auth/identity.ts';
-import type { AccessPolicy } from '../auth/policy.ts';
+import type { InstancePolicy } from '../auth/policy.ts';
 import type { Clock } from '../clock.ts';
 import type { DisksApi } from '../gce/disks.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
@@ -14,7 +14,7 @@ export interface ClusterContext {
 /** An executor acting for a caller: who calls, and who may touch which instance. */
 export interface CallerContext extends ClusterContext {
   readonly caller: CallerIdentity;
-  readonly policy: Pick<AccessPolicy, 'serverName' | 'admins'>;
+  readonly policy: InstancePolicy;
 }
 
 /** What an executor that changes things acts on: both adapters, the clock, randomness, and the request's log. */

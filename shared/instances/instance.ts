@@ -1,6 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Instance, InstanceState, Problem } from '../api-types.ts';
+import type { CallerIdentity } from '../auth/identity.ts';
 import { ANNOTATIONS, LABELS } from './metadata.ts';
+import { ownerHashOf } from './naming.ts';
 
 export type { Instance };
 
@@ -44,8 +46,19 @@ export function isAvailable(deployment: V1Deployment): boolean {
 }
 
 /** Whether `email` owns the instance behind `deployment`. */
-export function isOwnedBy(deployment: V1Deployment, email: string, ownerHash: string): boolean {
-  return deployment.metadata?.labels?.[LABELS.ownerHash] === ownerHash && deployment.metadata?.annotations?.[ANNOTATIONS.owner] === email;
+/**
+ * Whether `caller` owns the instance: the owner label and annotation name its
+ * email and, where the instance records its owner's account id, the id is
+ * the caller's too (an address given to another account owns nothing).
+ */
+export function isOwnedBy(deployment: V1Deployment, caller: Pick<CallerIdentity, 'email' | 'subject'>): boolean {
+  const annotations = deployment.metadata?.annotations ?? {};
+  const subject = annotations[ANNOTATIONS.ownerSubject];
+  return (
+    deployment.metadata?.labels?.[LABELS.ownerHash] === ownerHashOf(caller.email) &&
+    annotations[ANNOTATIONS.owner] === caller.email &&
+    (subject === undefined || subject === caller.subject)
+  );
 }
 
 function parseAccessList(text: string | undefined): { In: string[] } {

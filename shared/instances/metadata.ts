@@ -13,6 +13,8 @@ export const LABELS = {
 
 export const ANNOTATIONS = {
   owner: 'allocator.dev/owner',
+  /** The owner's Google account id (`sub`): an email can pass to another account, this cannot. Absent on instances made before it was recorded. */
+  ownerSubject: 'allocator.dev/owner-sub',
   mountName: 'allocator.dev/mount-name',
   accessList: 'allocator.dev/access-list',
   version: 'allocator.dev/version',
@@ -43,6 +45,7 @@ export interface InstanceMetadata {
   readonly diskZone: string;
   readonly name: string;
   readonly ownerEmail: string;
+  readonly ownerSubject: string;
   readonly ownerHash: string;
   readonly mountName: string;
   readonly accessList: readonly string[];
@@ -78,6 +81,7 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
     annotations: {
       ...copy.metadata?.annotations,
       [ANNOTATIONS.owner]: meta.ownerEmail,
+      [ANNOTATIONS.ownerSubject]: meta.ownerSubject,
       [ANNOTATIONS.mountName]: meta.mountName,
       [ANNOTATIONS.accessList]: JSON.stringify({ In: meta.accessList }),
       [ANNOTATIONS.version]: meta.version,

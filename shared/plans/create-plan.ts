@@ -80,6 +80,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
     name,
     diskZone: config.compute.zone,
     ownerEmail: caller.email,
+    ownerSubject: caller.subject,
     admins: config.admins,
     accessListFormat: config.accessListFormat,
     mountRoot: config.mountRoot,

@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { SUBJECT_PREFIX } from '../auth/allowed-callers.ts';
 import { withInstanceMetadata } from '../instances/metadata.ts';
 import { mountNameOf, ownerHashOf } from '../instances/naming.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
@@ -11,6 +12,7 @@ export interface DeploymentInputs {
   /** The zone of its disk: its pods are pinned there. */
   readonly diskZone: string;
   readonly ownerEmail: string;
+  readonly ownerSubject: string;
   readonly admins: readonly string[];
   /** How an access-list entry is written from an email (`{email}`, `dev.v.io:u:{email}`). */
   readonly accessListFormat: string;
@@ -24,7 +26,8 @@ export interface DeploymentInputs {
 
 /** The owner first, then each admin, each once: who the instance lets in. */
 export function accessListOf(ownerEmail: string, admins: readonly string[], format = '{email}'): string[] {
-  return [...new Set([ownerEmail, ...admins])].map((email) => format.replace('{email}', () => email));
+  const adminEmails = admins.filter((entry) => !entry.startsWith(SUBJECT_PREFIX)); // an account id is no blessing
+  return [...new Set([ownerEmail, ...adminEmails])].map((email) => format.replace('{email}', () => email));
 }
 
 /**
@@ -52,6 +55,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
     diskZone: inputs.diskZone,
     name,
     ownerEmail,
+    ownerSubject: inputs.ownerSubject,
     ownerHash,
     mountName,
     accessList,
@@ -80,6 +84,7 @@ export function checkTemplate(
     diskZone: config.compute.zone,
     name: `${config.serverName}-00000000`,
     ownerEmail: 'sample@example.com',
+    ownerSubject: '0',
     createdAt: new Date(0).toISOString(),
   });
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback, readBody, sendJson } from './http.ts';
 import { selfSignedCertificatePem } from './x509.ts';
+import { GCLOUD_CLIENT_ID } from '../../shared/auth/identity.ts';
 
 /**
  * A local issuer of Google-style identity tokens: RS256 JWTs with Google's
@@ -54,7 +55,7 @@ export interface GoogleIdTokenClaims {
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
 /** What `gcloud auth print-identity-token` uses as audience and azp for a person. */
-export const GCLOUD_CLIENT_ID = '32555940559.apps.googleusercontent.com';
+export { GCLOUD_CLIENT_ID };
 
 interface SigningKey {
   kid: string;

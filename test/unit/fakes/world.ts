@@ -64,7 +64,7 @@ export function world(): {
       timeouts: { deleteMs: 30_000, diskReleaseMs: 30_000 },
       report: (event) => void events.push(event),
       caller: caller('ada@example.com'),
-      policy: config,
+      policy: { ...config, workspaceDomains: [] },
       lockMs: 60_000,
       graceMs: GRACE_MS,
       sweep: { graceMs: GRACE_MS, maxDestroys: 10 },

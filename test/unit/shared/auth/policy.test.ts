@@ -20,6 +20,7 @@ const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
       diskZone: 'us-central1-c',
       name: 'syncbased-1a2b3c4d',
       ownerEmail: email,
+      ownerSubject: '1',
       ownerHash: ownerHashOf(email),
       mountName: '/m/syncbased-1a2b3c4d',
       accessList: [email, 'root@example.com'],
@@ -28,7 +29,12 @@ const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
       createdAt: '2026-11-25T01:02:03.456Z',
     },
   );
-const policy = { serverName: 'syncbased', admins: ['root@example.com'], allowedCallers: ['*@example.com'] };
+const policy = {
+  serverName: 'syncbased',
+  admins: ['root@example.com'],
+  allowedCallers: ['*@example.com'],
+  workspaceDomains: ['example.com'],
+};
 
 describe('who may see and destroy an instance', () => {
   it.each([
@@ -69,5 +75,46 @@ describe('what a caller may ask for', () => {
 
   it('lets admins in even when they are outside ALLOCATOR_ALLOWED_CALLERS', () => {
     expect(() => authorize({ ...policy, admins: ['ops@corp.test'] }, user('ops@corp.test'), 'admin', 'sweep')).not.toThrow();
+  });
+});
+
+describe('a token minted for gcloud', () => {
+  const viaGcloud = (email: string): CallerIdentity => ({ ...user(email), sharedAudience: true });
+
+  it("refuses an admin's operation with a 403 that names allocator login", () => {
+    expect(() => authorize(policy, viaGcloud('root@example.com'), 'admin', 'sweep')).toThrow(
+      expect.objectContaining({
+        status: 403,
+        message: expect.stringMatching(/minted for gcloud .* to sweep, sign in with `allocator login`/),
+      }),
+    );
+  });
+
+  it("gives an admin no access to other people's instances, and keeps their own", () => {
+    expect(mayAccessInstance(policy, viaGcloud('root@example.com'), owned('ada@example.com'))).toBe(false);
+    expect(mayAccessInstance(policy, viaGcloud('root@example.com'), owned('root@example.com'))).toBe(true);
+    expect(isAdmin(policy, viaGcloud('root@example.com'))).toBe(false);
+  });
+
+  it('lets anyone allowed use their own instances with it', () => {
+    expect(() => authorize(policy, viaGcloud('ada@example.com'), 'caller', 'create instances')).not.toThrow();
+    expect(mayAccessInstance(policy, viaGcloud('ada@example.com'), owned('ada@example.com'))).toBe(true);
+  });
+});
+
+describe('owners pinned by account id', () => {
+  it('refuses the same email on another account', () => {
+    expect(mayAccessInstance(policy, { ...user('ada@example.com'), subject: '2' }, owned('ada@example.com'))).toBe(false);
+  });
+
+  it('keeps instances made before the id was recorded working by email', () => {
+    const old = owned('ada@example.com');
+    delete old.metadata!.annotations!['allocator.dev/owner-sub'];
+    expect(mayAccessInstance(policy, { ...user('ada@example.com'), subject: '2' }, old)).toBe(true);
+  });
+
+  it('knows an admin by account id', () => {
+    expect(isAdmin({ ...policy, admins: ['sub:42'] }, { ...user('new-root@example.com'), subject: '42' })).toBe(true);
+    expect(isAdmin({ ...policy, admins: ['sub:42'] }, { ...user('root@example.com'), subject: '43' })).toBe(false);
   });
 });

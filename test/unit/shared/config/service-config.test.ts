@@ -21,7 +21,13 @@ describe('parseServiceConfig', () => {
       accessListFormat: '{email}',
       admins: [],
       allowedCallers: [],
-      auth: { audiences: ['https://a.test'], certsUrl: 'https://www.googleapis.com/oauth2/v1/certs', mode: 'verify' },
+      workspaceDomains: [],
+      auth: {
+        audiences: ['https://a.test'],
+        certsUrl: 'https://www.googleapis.com/oauth2/v1/certs',
+        mode: 'verify',
+        gcloudTokens: 'own-instances',
+      },
       waitTimeoutMs: 240_000,
       deleteTimeoutMs: 120_000,
       diskReleaseTimeoutMs: 300_000,
@@ -97,10 +103,10 @@ describe('parseServiceConfig', () => {
     [{ ALLOCATOR_MAX_INSTANCES_PER_USER: '0' }, /ALLOCATOR_MAX_INSTANCES_PER_USER must be a whole number >= 1 \(got "0"\)/],
     [{ ALLOCATOR_MAX_INSTANCES: '1.5' }, /ALLOCATOR_MAX_INSTANCES must be a whole number/],
     [{ ALLOCATOR_MAX_INSTANCES_PER_USER: '5', ALLOCATOR_MAX_INSTANCES: '2' }, /cannot exceed ALLOCATOR_MAX_INSTANCES/],
-    [{ ALLOCATOR_ADMINS: 'root' }, /ALLOCATOR_ADMINS must be comma-separated emails \(got "root"\)/],
+    [{ ALLOCATOR_ADMINS: 'root' }, /ALLOCATOR_ADMINS must be comma-separated emails or sub:<account id> entries \(got "root"\)/],
     [
       { ALLOCATOR_ALLOWED_CALLERS: 'example.com' },
-      /ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, \*@domain patterns or \* \(got "example.com"\)/,
+      /ALLOCATOR_ALLOWED_CALLERS must be comma-separated emails, sub:<account id> entries or \*@domain patterns \(got "example.com"\)/,
     ],
     [{ ALLOCATOR_TOKEN_CERTS_URL: 'file:///etc/passwd' }, /ALLOCATOR_TOKEN_CERTS_URL must be an http\(s\) URL/],
     [{ ALLOCATOR_DISK_TYPE: 'SSD!' }, /ALLOCATOR_DISK_TYPE must be a disk type name/],
@@ -204,5 +210,42 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ALLOCATOR_VKUBE_CFG: 'broken.cfg' }, dir)).toThrow(
       expect.objectContaining({ cause: expect.any(SyntaxError) }),
     );
+  });
+});
+
+describe('who counts as whom', () => {
+  it.each([
+    ['*', /"\*" admits every Google account.*ALLOCATOR_ALLOWED_CALLERS|ALLOCATOR_ALLOWED_CALLERS: "\*" admits every Google account/],
+    [
+      '*@example.com,*@developer.gserviceaccount.com',
+      /ALLOCATOR_ALLOWED_CALLERS: "\*@developer.gserviceaccount.com" admits service accounts of every project/,
+    ],
+    ['*@appspot.gserviceaccount.com', /service accounts of every project/],
+    ['*@gmail.com', /ALLOCATOR_ALLOWED_CALLERS: "\*@gmail.com" admits anyone who makes a Google account there/],
+  ])('refuses ALLOCATOR_ALLOWED_CALLERS=%s, saying why', (callers, message) => {
+    expect(() => parseServiceConfig({ ...base, ALLOCATOR_ALLOWED_CALLERS: callers })).toThrow(message);
+  });
+
+  it('takes sub:<id> entries, and learns Workspace domains from the setting and the *@domain patterns', () => {
+    const config = parseServiceConfig({
+      ...base,
+      ALLOCATOR_ADMINS: 'sub:1234,root@corp.test',
+      ALLOCATOR_ALLOWED_CALLERS: '*@example.com,*@p.iam.gserviceaccount.com,sub:99',
+      ALLOCATOR_WORKSPACE_DOMAINS: 'Corp.Test',
+    });
+    expect(config.admins).toEqual(['sub:1234', 'root@corp.test']);
+    expect(config.workspaceDomains).toEqual(['corp.test', 'example.com']);
+  });
+
+  it('drops gcloud from the audiences with ALLOCATOR_GCLOUD_TOKENS=refuse', () => {
+    const both = { ...base, ALLOCATOR_AUDIENCES: 'https://a.test,32555940559.apps.googleusercontent.com' };
+    expect(parseServiceConfig(both).auth.audiences).toEqual(['https://a.test', '32555940559.apps.googleusercontent.com']);
+    expect(parseServiceConfig({ ...both, ALLOCATOR_GCLOUD_TOKENS: 'refuse' }).auth.audiences).toEqual(['https://a.test']);
+    expect(() => parseServiceConfig({ ...both, ALLOCATOR_GCLOUD_TOKENS: 'maybe' })).toThrow(
+      /ALLOCATOR_GCLOUD_TOKENS must be one of own-instances, refuse/,
+    );
+    expect(() =>
+      parseServiceConfig({ ...base, ALLOCATOR_AUDIENCES: '32555940559.apps.googleusercontent.com', ALLOCATOR_GCLOUD_TOKENS: 'refuse' }),
+    ).toThrow(/leaves no audience/);
   });
 });

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const name = `f-${randomBytes(4).toString('hex')}`;
   const common = {
     verifier,
-    policy: { serverName: 's', admins: ['root@example.com'], allowedCallers: ['*@example.com'] },
+    policy: { serverName: 's', admins: ['root@example.com'], allowedCallers: ['*@example.com'], workspaceDomains: ['example.com'] },
     corsOrigins: ['https://dashboard.test'],
     log: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
   };

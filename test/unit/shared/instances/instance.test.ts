@@ -17,6 +17,7 @@ const owned = (email: string, serverName = 'syncbased'): V1Deployment =>
       diskZone: 'us-central1-c',
       name: 'syncbased-1a2b3c4d',
       ownerEmail: email,
+      ownerSubject: '1',
       ownerHash: ownerHashOf(email),
       mountName: '/m/syncbased-1a2b3c4d',
       accessList: [email, 'root@example.com'],

@@ -20,6 +20,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
         allocator: 'syncbased',
       }),
       'allocator.dev/owner': 'ada@example.com',
+      'allocator.dev/owner-sub': '1',
       'allocator.dev/mount-name': `/ns/allocated/${name}`,
       'allocator.dev/access-list': '{"In":["ada@example.com","root@example.com"]}',
       'allocator.dev/version': 'v1',
