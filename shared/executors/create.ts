@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { AlreadyExistsError } from '../errors.ts';
+import { AllocatorError, AlreadyExistsError } from '../errors.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
-import { ANNOTATIONS } from '../instances/metadata.ts';
+import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import type { CreatePlan } from '../plans/create-plan.ts';
 import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
@@ -32,12 +32,19 @@ export async function executeCreate(context: CreateContext, plan: CreatePlan): P
   try {
     const slots = await claimSlots(cluster, plan.slots, undo);
     await createDisk(context, plan, undo);
-    const created = await undo.step(
-      `the Deployment ${plan.name}`,
-      () => deleteOwnDeployment(context, plan),
-      () => cluster.createDeployment(plan.deployment),
-      didNotHappen,
-    );
+    const created = await undo
+      .step(
+        `the Deployment ${plan.name}`,
+        () => deleteOwnDeployment(context, plan),
+        () => cluster.createDeployment(plan.deployment),
+        didNotHappen,
+      )
+      .catch((error: unknown) => {
+        if (error instanceof AlreadyExistsError && plan.idempotencyKeyHash === undefined) {
+          throw new NameTakenError(`a Deployment named ${plan.name} exists already`, { cause: error });
+        }
+        throw error;
+      });
     // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
     const binding = bindSlots(cluster, slots, created);
     binding.catch(() => undefined); // awaited below; a failure then undoes the create
@@ -73,9 +80,25 @@ async function replayOrClear(context: CreateContext, plan: CreatePlan, keyHash: 
 }
 
 /**
- * Creates the disk. One that exists already is this allocator's leftover of
- * an interrupted try (cleared, then made again), a running try's (a 409 to
- * retry), or somebody else's (a 409 not to retry; it is never touched).
+ * A create without a key drew a name that an instance, or its disk, already
+ * has (a suspended instance's, a restorable one's, a leftover): that name is
+ * never cleared, and the create tries another.
+ */
+export class NameTakenError extends AllocatorError {
+  override readonly name = 'NameTakenError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(409, 'ALREADY_EXISTS', message, options);
+  }
+}
+
+/**
+ * Creates the disk. One that exists already is never touched unless create
+ * can prove it its own: for a create without a key, any disk of the name is
+ * a collision (`NameTakenError`). For a keyed create, it is this caller's
+ * leftover of an interrupted try only when it carries the caller's owner hash
+ * and no Deployment of the name exists: then, past the grace period, it is
+ * cleared and made again; younger, a running try's (a 409 to retry).
+ * Anything else is somebody else's (a 409 not to retry).
  */
 async function createDisk(context: CreateContext, plan: CreatePlan, undo: UndoStack): Promise<void> {
   const label = `the disk ${plan.name}`;
@@ -90,11 +113,18 @@ async function createDisk(context: CreateContext, plan: CreatePlan, undo: UndoSt
     return await make();
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;
+    if (plan.idempotencyKeyHash === undefined) throw new NameTakenError(`a disk named ${plan.name} exists already`, { cause: error });
   }
-  const existing = await context.disks.getDisk(plan.name);
-  if (existing === undefined) return await make(); // deleted meanwhile
-  if (!isInstanceDisk(existing, context.serverName)) {
-    throw new AlreadyExistsError(`a disk named ${plan.name} already exists and is not this allocator's; it was left alone`);
+  const [existing, deployment] = await Promise.all([context.disks.getDisk(plan.name), context.cluster.readDeployment(plan.name)]);
+  if (existing === undefined && deployment === undefined) return await make(); // deleted meanwhile
+  const ownHash = plan.disk.labels[DISK_LABELS.ownerHash];
+  if (
+    existing === undefined ||
+    deployment !== undefined ||
+    !isInstanceDisk(existing, context.serverName) ||
+    existing.labels[DISK_LABELS.ownerHash] !== ownHash
+  ) {
+    throw new AlreadyExistsError(`a disk named ${plan.name} already exists and is not a leftover of yours; it was left alone`);
   }
   const times = [timeOf(existing.creationTimestamp)];
   if (judgeLeftovers(times, context.clock.now(), context.graceMs) === 'in-progress') {

@@ -1,6 +1,6 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { waitMsFor } from '../api/requests.ts';
-import { executeCreate } from '../executors/create.ts';
+import { executeCreate, NameTakenError } from '../executors/create.ts';
 import { extendInstance } from '../executors/extend.ts';
 import { resumeInstance } from '../executors/lifecycle.ts';
 import { makeHttpFunction, type OperationHandlers } from '../http/http-function.ts';
@@ -9,22 +9,33 @@ import { planCreate } from '../plans/create-plan.ts';
 import type { CreateRuntime } from '../runtime/runtimes.ts';
 import { executionContext } from './execution-context.ts';
 
+/** How many random names a create without a key draws before it gives up: a collision is 1 in 2^32 per instance. */
+const NAME_TRIES = 3;
+
 /** The create function: the operations the table puts on it (create, extend, resume), each handed to its executor. */
 export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSink }): HttpFunction {
   const { runtime } = options;
   const { config } = runtime;
   const handlers: OperationHandlers<'create'> = {
     create: async (call, request) => {
-      const plan = planCreate({
-        config,
-        template: runtime.template,
-        caller: call.caller,
-        request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
-        nowMs: runtime.clock.now(),
-        random: runtime.random,
-      });
-      call.noteInstance(plan.name);
-      return await executeCreate(await executionContext(runtime, call), plan);
+      const context = await executionContext(runtime, call);
+      for (let attempt = 1; ; attempt += 1) {
+        const plan = planCreate({
+          config,
+          template: runtime.template,
+          caller: call.caller,
+          request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
+          nowMs: runtime.clock.now(),
+          random: runtime.random,
+        });
+        call.noteInstance(plan.name);
+        try {
+          return await executeCreate(context, plan);
+        } catch (error) {
+          if (!(error instanceof NameTakenError) || attempt >= NAME_TRIES) throw error;
+          call.report(`${plan.name} is taken (${error.message}); trying another name`);
+        }
+      }
     },
     extend: async (call, request) => await extendInstance(await executionContext(runtime, call), request),
     resume: async (call, request) =>

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, AlreadyExistsError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
 import { blindNames } from '../../../../shared/executors/claim-slots.ts';
-import { executeCreate } from '../../../../shared/executors/create.ts';
+import { executeCreate, NameTakenError } from '../../../../shared/executors/create.ts';
+import { suspendInstance } from '../../../../shared/executors/lifecycle.ts';
 import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
 import { slotName } from '../../../../shared/plans/slots.ts';
-import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
+import { caller, config, countingRandom, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
 const plan = (w: ReturnType<typeof world>, request: Partial<CreateRequest> = {}, email = 'ada@example.com') =>
   planCreate({
@@ -306,7 +307,7 @@ describe('a create with an Idempotency-Key', () => {
     await expect(attempt).rejects.toThrow(AlreadyExistsError);
     await expect(attempt).rejects.toMatchObject({
       statusName: 'ALREADY_EXISTS',
-      message: expect.stringMatching(/not this allocator's; it was left alone/),
+      message: expect.stringMatching(/is not a leftover of yours; it was left alone/),
     });
     expect(leftovers(w)).toEqual({ ...NOTHING, disks: [p.name] });
   });
@@ -319,5 +320,65 @@ describe('a create with an Idempotency-Key', () => {
       statusName: 'ALREADY_EXISTS',
       message: expect.stringMatching(/already used for another instance/),
     });
+  });
+});
+
+describe('create never deletes a disk it cannot prove its own', () => {
+  /** Randomness whose first draw (a create's name without a key) is fixed: two creates draw the same name. */
+  const drawing = (first: number) => {
+    const rest = countingRandom();
+    let drawn = false;
+    return (bytes: number) => {
+      if (drawn) return rest(bytes);
+      drawn = true;
+      return Buffer.alloc(bytes, first);
+    };
+  };
+
+  it("leaves a suspended instance's disk alone when a create without a key draws its name, and says the name is taken", async () => {
+    const w = world();
+    const suspendedPlan = planCreate({
+      config: { ...config, limits: { perUser: 1, global: 3 } },
+      template,
+      caller: caller('ada@example.com'),
+      request: { wait: true, waitMs: 60_000 },
+      nowMs: w.clock.now(),
+      random: drawing(7),
+    });
+    await executeCreate(w.context, suspendedPlan);
+    await suspendInstance(w.context, { name: suspendedPlan.name });
+    const disk = await w.disks.getDisk(suspendedPlan.name);
+    expect(disk?.users ?? []).toEqual([]); // detached: a delete would succeed
+    w.clock.advance(GRACE_MS + 1); // past the grace period: old enough to pass for a leftover
+
+    const colliding = planCreate({
+      config,
+      template,
+      caller: caller('bob@example.com'),
+      request: { wait: true, waitMs: 60_000 },
+      nowMs: w.clock.now(),
+      random: drawing(7),
+    });
+    expect(colliding.name).toBe(suspendedPlan.name);
+    await expect(executeCreate(w.context, colliding)).rejects.toThrow(NameTakenError);
+
+    expect(await w.disks.getDisk(suspendedPlan.name)).toEqual(disk); // the same disk: same id, same creation time
+    expect(w.cluster.deployments.get(suspendedPlan.name)?.metadata?.annotations?.['allocator.dev/owner']).toBe('ada@example.com');
+    expect(leftovers(w)).toEqual({ deployments: [suspendedPlan.name], leases: expect.any(Array), disks: [suspendedPlan.name] });
+    expect([...w.cluster.leases.values()].every((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === suspendedPlan.name)).toBe(
+      true,
+    );
+  });
+
+  it("leaves alone a keyed create's disk of the name that carries another owner's hash, however old", async () => {
+    const w = world();
+    const p = plan(w, { idempotencyKey: 'k1' });
+    await w.disks.createDisk({ ...p.disk, labels: { ...p.disk.labels, 'allocator-owner-hash': 'f'.repeat(40) } });
+    w.clock.advance(GRACE_MS + 1);
+    await expect(executeCreate(w.context, p)).rejects.toMatchObject({
+      statusName: 'ALREADY_EXISTS',
+      message: expect.stringMatching(/not a leftover of yours/),
+    });
+    expect(leftovers(w)).toEqual({ ...NOTHING, disks: [p.name] });
   });
 });
