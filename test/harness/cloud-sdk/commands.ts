@@ -68,6 +68,19 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
     positionals: 1,
     flags: { '--member': true, '--role': true, '--condition': true, '--condition-from-file': true },
     required: ['--member', '--role'],
+    exclusive: [['--condition', '--condition-from-file']],
+  },
+  'projects remove-iam-policy-binding': {
+    reference: `${REF}/projects/remove-iam-policy-binding`,
+    positionals: 1,
+    flags: { '--member': true, '--role': true, '--all': false, '--condition': true, '--condition-from-file': true },
+    required: ['--member', '--role'],
+    exclusive: [['--all', '--condition', '--condition-from-file']],
+  },
+  'projects get-iam-policy': {
+    reference: `${REF}/projects/get-iam-policy`,
+    positionals: 1,
+    flags: { '--filter': true, '--limit': true, '--page-size': true, '--sort-by': true },
   },
   'iam service-accounts create': {
     reference: `${REF}/iam/service-accounts/create`,
@@ -80,6 +93,7 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
     positionals: 1,
     flags: { '--member': true, '--role': true, '--condition': true, '--condition-from-file': true },
     required: ['--member', '--role'],
+    exclusive: [['--condition', '--condition-from-file']],
   },
   'iam roles create': {
     reference: `${REF}/iam/roles/create`,

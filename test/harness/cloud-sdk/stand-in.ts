@@ -94,6 +94,29 @@ function load(file: string): StandInState {
 
 const value = (flags: Map<string, string | true>, name: string): string => String(flags.get(name) ?? '');
 
+/**
+ * The --condition of an IAM binding command, as gcloud's iam_util reads it: undefined when not given,
+ * null for `None`, else its keys, of which `expression` and `title` are required.
+ */
+function conditionOf(
+  flags: Map<string, string | true>,
+  command: string,
+): { expression: string; title: string; description: string } | null | undefined {
+  if (!flags.has('--condition')) return undefined;
+  const text = value(flags, '--condition');
+  if (text === 'None') return null;
+  const keys = Object.fromEntries(
+    text.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] as const),
+  ) as Record<string, string | undefined>;
+  if (!keys.expression || !keys.title)
+    throw new Refusal(`(${command}) argument --condition: If not \`None\`, \`expression\` and \`title\` are required keys.`);
+  return { expression: keys.expression, title: keys.title, description: keys.description ?? '' };
+}
+
+/** A binding as the state keeps it: resource, member and role, and its condition's title and expression if it has one. */
+const bindingOf = (resource: string, member: string, role: string, condition: ReturnType<typeof conditionOf>): string =>
+  condition ? `${resource} ${member} ${role} if ${condition.title}: ${condition.expression}` : `${resource} ${member} ${role}`;
+
 /** Runs one invocation against `state`; returns what it prints. */
 export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInState, stdin: string): string {
   state.calls.push([tool, ...argv].join(' '));
@@ -111,9 +134,39 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
     case 'gcloud iam service-accounts add-iam-policy-binding': {
       if (path.startsWith('iam') && !state.serviceAccounts.includes(first))
         throw new Refusal(`(gcloud.${path.replaceAll(' ', '.')}) NOT_FOUND: Unknown service account ${first}`);
-      const binding = `${first} ${value(flags, '--member')} ${value(flags, '--role')}`;
+      const command = `gcloud.${path.replaceAll(' ', '.')}`;
+      const condition = conditionOf(flags, command);
+      if (condition === undefined && state.bindings.some((binding) => binding.startsWith(`${first} `) && binding.includes(' if ')))
+        throw new Refusal(
+          `(${command}) Adding a binding without specifying a condition to a policy containing conditions is prohibited in non-interactive mode. Run the command again with \`--condition=None\``,
+        );
+      // The same role, condition and member again changes nothing, as gcloud's _AddBindingToIamPolicyWithCondition.
+      const binding = bindingOf(first, value(flags, '--member'), value(flags, '--role'), condition);
       if (!state.bindings.includes(binding)) state.bindings.push(binding);
       return 'Updated IAM policy.\n';
+    }
+    case 'gcloud projects remove-iam-policy-binding': {
+      const condition = conditionOf(flags, 'gcloud.projects.remove-iam-policy-binding');
+      const binding = bindingOf(first, value(flags, '--member'), value(flags, '--role'), condition);
+      if (!state.bindings.includes(binding))
+        throw new Refusal(
+          '(gcloud.projects.remove-iam-policy-binding) Policy binding with the specified principal, role, and condition not found!',
+        );
+      state.bindings.splice(state.bindings.indexOf(binding), 1);
+      return 'Updated IAM policy.\n';
+    }
+    case 'gcloud projects get-iam-policy': {
+      // Only the query infra/setup.sh asks: one row per member of a role, the role printed for each match.
+      const query = /^bindings\.role=(\S+) AND bindings\.members=(\S+)$/.exec(value(flags, '--filter'));
+      if (value(flags, '--flatten') !== 'bindings[].members' || !query || value(flags, '--format') !== 'value(bindings.role)')
+        throw new Refusal(
+          'the stand-in answers get-iam-policy only flattened by member, filtered by role and member, as value(bindings.role)',
+        );
+      const [, role = '', member = ''] = query;
+      return state.bindings
+        .filter((binding) => binding.split(' ')[0] === first && binding.split(' ')[1] === member && binding.split(' ')[2] === role)
+        .map(() => `${role}\n`)
+        .join('');
     }
     case 'gcloud iam service-accounts create': {
       const email = `${first}@${project}.iam.gserviceaccount.com`;

@@ -67,6 +67,14 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
       stderr: expect.stringMatching(/--schedule: Must be specified/),
     });
     expect(refuse(['scheduler', 'job', 'describe', 'j'])).toMatchObject({ status: 1, stderr: expect.stringMatching(/Invalid choice/) });
+    // gcloud's iam_util: a condition needs a title, and a policy with conditions needs --condition on every add.
+    const binding = ['projects', 'add-iam-policy-binding', 'p', '--member=user:a@example.com', '--role=roles/viewer'];
+    expect(refuse([...binding, '--condition=expression=true'])).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/`title` are required keys/),
+    });
+    expect(refuse([...binding, '--condition=expression=true,title=t'])).toMatchObject({ status: 0 });
+    expect(refuse(binding)).toMatchObject({ status: 1, stderr: expect.stringMatching(/Run the command again with `--condition=None`/) });
   });
 
   it('runs infra/setup.sh on a fresh project and again on the same project', () => {
@@ -85,6 +93,29 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
       'my-project serviceAccount:123456789012-compute@developer.gserviceaccount.com roles/cloudbuild.builds.builder',
     );
     expect(first).toMatch(/gcloud iam roles create allocatorDisks/);
+    // Changing a disk: only the allocator's own, by name; listing and operations: no condition.
+    expect(afterFirst.bindings).toContain(
+      'my-project serviceAccount:allocator-runtime@my-project.iam.gserviceaccount.com projects/my-project/roles/allocatorServerDisks if allocator-disks-syncbased: resource.name.startsWith("projects/my-project/zones/us-central1-c/disks/syncbased-")',
+    );
+    expect(afterFirst.roles['my-project/allocatorServerDisks']).toEqual([
+      'compute.disks.create',
+      'compute.disks.delete',
+      'compute.disks.get',
+      'compute.disks.setLabels',
+    ]);
+    expect(afterFirst.roles['my-project/allocatorDisks']).toEqual(['compute.disks.list', 'compute.zoneOperations.get']);
+    // The build deploys with its own roles, none of which may set an IAM policy.
+    const build = 'serviceAccount:123456789012-compute@developer.gserviceaccount.com';
+    expect(
+      afterFirst.bindings.filter((binding) => binding.startsWith(`my-project ${build} `)).map((binding) => binding.split(' ')[2]),
+    ).toEqual([
+      'roles/cloudbuild.builds.builder',
+      'roles/logging.logWriter',
+      'projects/my-project/roles/allocatorDeploy',
+      'projects/my-project/roles/allocatorImageCheck',
+    ]);
+    for (const role of ['allocatorDeploy', 'allocatorImageCheck'])
+      expect(afterFirst.roles[`my-project/${role}`]?.filter((permission) => permission.endsWith('IamPolicy'))).toEqual([]);
 
     expect(Object.keys(afterFirst.metrics).sort()).toEqual([
       'allocator_create_latency',
@@ -102,6 +133,21 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     expect(second).toMatch(/gcloud alpha monitoring policies update projects\/my-project\/alertPolicies\/1/);
     expect(state(file).bindings).toEqual(afterFirst.bindings);
     expect(Object.keys(state(file).policies)).toHaveLength(1);
+  });
+
+  it('takes back the project-wide roles an earlier setup.sh gave the build, once', () => {
+    const file = join(work, 'upgrade.json');
+    const build = 'serviceAccount:123456789012-compute@developer.gserviceaccount.com';
+    const earlier = ['roles/artifactregistry.reader', 'roles/cloudfunctions.developer', 'roles/run.admin', 'roles/cloudscheduler.admin'];
+    for (const role of earlier)
+      bash(`gcloud projects add-iam-policy-binding my-project --member=${build} --role=${role}`, { state: file, cwd: ROOT });
+    const setup = `${join(ROOT, 'infra/setup.sh')} --project my-project --zone us-central1-c --cluster test-instances --server-name sb`;
+    const first = bash(setup, { state: file, cwd: ROOT });
+    for (const role of earlier)
+      expect(first).toContain(`+ gcloud projects remove-iam-policy-binding my-project --member=${build} --role=${role} --condition=None`);
+    expect(state(file).bindings.filter((binding) => earlier.some((role) => binding.endsWith(` ${role}`)))).toEqual([]);
+    expect(state(file).bindings.some((binding) => binding.includes('disks/sb-")'))).toBe(true);
+    expect(bash(setup, { state: file, cwd: ROOT })).not.toMatch(/remove-iam-policy-binding/);
   });
 
   it("deploys the build twice, and the second deploy updates the sweep's job and takes back traffic from a rollback", () => {

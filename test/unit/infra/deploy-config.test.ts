@@ -38,8 +38,9 @@ describe('cloudbuild.yaml', () => {
     expect(deploy).toContain('--service-account=${_RUNTIME_SA}@${PROJECT_ID}.iam.gserviceaccount.com');
     // Only create gets the template setting; destroy and list start without one.
     expect(deploy).toContain(`--env-vars-file=dist/functions/${fn === 'create' ? 'create-env' : 'env'}.yaml`);
-    // The README's default shape needs the IAM check off; the iam shape turns it on.
-    expect(deploy).toMatch(/access=--allow-unauthenticated; \[ "\$\{_AUTH_SHAPE\}" = iam \] && access=--no-allow-unauthenticated/);
+    // The build never sets who may invoke (it has no setIamPolicy): infra/grant-invokers.sh does, once.
+    expect(deploy).not.toMatch(/allow-unauthenticated/);
+    expect(deploy).toMatch(/--serve-all-traffic-latest-revision --quiet$/m); // a new function starts closed, without a prompt
     expect(step(`deploy-${fn}`).waitFor).toEqual(['environment']); // the three run in parallel
     // Many requests per instance: a create holds its request through the readiness wait. Above 1 needs a whole vCPU.
     expect(deploy).toMatch(/--memory=\d+Mi --cpu=1 --concurrency=\$\{_CONCURRENCY\}/);
@@ -104,22 +105,64 @@ describe('infra scripts, dry run', () => {
   const setup = dryRun('setup.sh', ['--project', 'p1', '--zone', 'us-central1-c', '--cluster', 'c1', '--namespace', 'alloc']);
   const commands = setup.split('\n').filter((line) => line.startsWith('+ '));
 
-  it('grant the runtime account cluster read, zone-scoped disk rights and namespaced RBAC only', () => {
+  it("grant the runtime account cluster read, its own disks' rights by name and namespaced RBAC only", () => {
     expect(setup).toContain('+ gcloud iam service-accounts create allocator-runtime --project=p1');
     expect(setup).toContain('--member=serviceAccount:allocator-runtime@p1.iam.gserviceaccount.com --role=roles/container.clusterViewer');
-    expect(setup).toContain(
-      '--permissions=compute.disks.create\\,compute.disks.delete\\,compute.disks.get\\,compute.disks.list\\,compute.disks.setLabels\\,compute.zoneOperations.get',
+    const runtimeDisks = commands.filter((line) =>
+      line.includes('serviceAccount:allocator-runtime@p1.iam.gserviceaccount.com --role=projects/p1/roles/'),
     );
-    expect(setup).toContain('resource.name.startsWith\\(\\"projects/p1/zones/us-central1-c\\"\\)');
+    expect(runtimeDisks).toEqual([
+      // Whatever changes a disk: only disks named <server-name>-* in the zone.
+      '+ gcloud projects add-iam-policy-binding p1 --member=serviceAccount:allocator-runtime@p1.iam.gserviceaccount.com --role=projects/p1/roles/allocatorServerDisks --condition=expression=resource.name.startsWith\\(\\"projects/p1/zones/us-central1-c/disks/syncbased-\\"\\)\\,title=allocator-disks-syncbased',
+      // Listing and operations name no disk.
+      '+ gcloud projects add-iam-policy-binding p1 --member=serviceAccount:allocator-runtime@p1.iam.gserviceaccount.com --role=projects/p1/roles/allocatorDisks --condition=None',
+    ]);
+    expect(commands).toContain(
+      '+ gcloud iam roles create allocatorServerDisks --project=p1 --title=Allocator\\ instance\\ disks --permissions=compute.disks.create\\,compute.disks.delete\\,compute.disks.get\\,compute.disks.setLabels',
+    );
+    expect(commands).toContain(
+      '+ gcloud iam roles create allocatorDisks --project=p1 --title=Allocator\\ disk\\ listing --permissions=compute.disks.list\\,compute.zoneOperations.get',
+    );
     expect(setup).toMatch(/#\s+resources: \[deployments\]\n#\s+verbs: \[get, list, watch, create, patch, delete\]/);
     expect(setup).toMatch(/#\s+resources: \[leases\]/);
     expect(setup).toMatch(/#\s+namespace: alloc\n/);
   });
 
-  it('give Cloud Build deploy roles and actAs on the two Allocator accounts only', () => {
-    for (const role of ['roles/cloudfunctions.developer', 'roles/run.admin', 'roles/cloudscheduler.admin']) {
-      expect(setup).toContain(`--member=serviceAccount:BUILD_SERVICE_ACCOUNT --role=${role}`);
-    }
+  it('give Cloud Build custom deploy and image-check roles without setIamPolicy, and actAs on the two Allocator accounts only', () => {
+    const build = commands.filter((line) => line.includes('add-iam-policy-binding p1 --member=serviceAccount:BUILD_SERVICE_ACCOUNT'));
+    expect(build.map((line) => /--role=(\S+)/.exec(line)?.[1])).toEqual([
+      'roles/cloudbuild.builds.builder',
+      'roles/logging.logWriter',
+      'projects/p1/roles/allocatorDeploy',
+      'projects/p1/roles/allocatorImageCheck',
+    ]);
+    for (const line of build) expect(line).toMatch(/ --condition=None$/);
+    const permissions = (role: string): string[] =>
+      (commands.find((line) => line.startsWith(`+ gcloud iam roles create ${role} `)) ?? '').replace(/^.*--permissions=/, '').split('\\,');
+    expect(permissions('allocatorDeploy')).toEqual([
+      'cloudfunctions.functions.create',
+      'cloudfunctions.functions.get',
+      'cloudfunctions.functions.update',
+      'cloudfunctions.functions.sourceCodeSet',
+      'cloudfunctions.operations.get',
+      'cloudfunctions.runtimes.list',
+      'run.services.get',
+      'run.services.update',
+      'cloudscheduler.jobs.create',
+      'cloudscheduler.jobs.get',
+      'cloudscheduler.jobs.update',
+    ]);
+    // What gcloud artifacts docker images describe calls, read only.
+    expect(permissions('allocatorImageCheck')).toEqual([
+      'artifactregistry.repositories.get',
+      'artifactregistry.tags.get',
+      'artifactregistry.versions.get',
+      'serviceusage.services.get',
+      'containeranalysis.occurrences.list',
+    ]);
+    expect(commands.join('\n')).not.toMatch(
+      /setIamPolicy|roles\/run\.admin|roles\/cloudfunctions\.(developer|admin)|roles\/cloudscheduler\.admin/,
+    );
     const actAs = commands.filter((line) => line.includes('roles/iam.serviceAccountUser'));
     expect(actAs).toHaveLength(2);
     for (const line of actAs)
@@ -141,8 +184,27 @@ describe('infra scripts, dry run', () => {
     ]);
   });
 
-  it('refuse to run without the required arguments', () => {
-    expect(() => execFileSync('bash', [`${ROOT}infra/setup.sh`, '--dry-run'], { stdio: 'pipe' })).toThrow(/--project is required/);
+  it('open the functions to everyone only when asked, for the verify shape', () => {
+    const open = dryRun('grant-invokers.sh', ['--project', 'p1', '--region', 'us-central1', '--public']);
+    expect(open.split('\n').filter((line) => line.startsWith('+ '))).toEqual(
+      ['create', 'destroy', 'list'].map(
+        (fn) =>
+          `+ gcloud functions add-invoker-policy-binding syncbase-allocator-${fn} --project=p1 --region=us-central1 --member=allUsers`,
+      ),
+    );
+  });
+
+  it.each([
+    ['setup.sh', ['--dry-run'], /--project is required/],
+    ['setup.sh', ['--dry-run', '--project', 'p', '--zone', 'z', '--cluster', 'c', '--server-name', 'Bad_Name'], /--server-name must be/],
+    ['grant-invokers.sh', ['--dry-run', '--project', 'p', '--region', 'r'], /--users-group or --public is required/],
+    [
+      'grant-invokers.sh',
+      ['--dry-run', '--project', 'p', '--region', 'r', '--public', '--users-group', 'g@example.com'],
+      /exclude each other/,
+    ],
+  ])('%s refuses %j', (file, args, message) => {
+    expect(() => execFileSync('bash', [`${ROOT}infra/${file}`, ...args], { stdio: 'pipe' })).toThrow(message);
   });
 });
 
