@@ -11,6 +11,8 @@ export interface Command {
   readonly options: NonNullable<ParseArgsConfig['options']>;
   readonly run: (context: {
     client: () => AllocatorClient;
+    /** The allocator value as given (--allocator or $ALLOCATOR), for commands that do not call it through the client. */
+    allocator: string | undefined;
     values: Record<string, string | boolean | undefined>;
     positionals: string[];
     rest: string[];

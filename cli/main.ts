@@ -8,6 +8,7 @@ import { formatError, formatInstanceBlock } from './format.ts';
 import { makeProgress } from './progress.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
+import { LOGIN_COMMANDS } from './login.ts';
 import { createAndWait } from './wait-ready.ts';
 
 /** The commands, in the order the help lists them; each one bound to an operation is described by the table's summary. */
@@ -24,8 +25,9 @@ ${lines.join('\n')}
 Global options:
   --allocator URL   the allocator (or $ALLOCATOR), e.g.
                     https://us-central1-my-project.cloudfunctions.net/syncbase-allocator
-  --token TOKEN     a Google ID token (or $ALLOCATOR_TOKEN); otherwise one from
-                    google-auth-library's credentials, then gcloud auth print-identity-token
+  --token TOKEN     a Google ID token (or $ALLOCATOR_TOKEN); otherwise one minted
+                    from 'allocator login', then google-auth-library's credentials,
+                    then gcloud auth print-identity-token
   -h, --help        this help; 'allocator <command> --help' for a command's
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
@@ -133,6 +135,7 @@ without their instance (admins only; the scheduled cleanup does the same).
       return report.failed.length === 0 ? 0 : 1;
     },
   },
+  ...LOGIN_COMMANDS,
   run: {
     summary: 'Run a command against a fresh instance, then destroy it',
     usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] -- <command> [args...]
@@ -241,7 +244,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         throw new UsageError((error as Error).message, { cause: error });
       }
     };
-    return await command.run({ client: getClient, values: values as Record<string, string | boolean | undefined>, positionals, rest });
+    return await command.run({
+      client: getClient,
+      allocator,
+      values: values as Record<string, string | boolean | undefined>,
+      positionals,
+      rest,
+    });
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`allocator: ${(error as Error).message}\n\n${command.usage}`);

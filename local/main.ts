@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     stops.push(() => controlPlane.stop());
     const issuer = await startTokenIssuer();
     stops.push(() => issuer.stop());
+    issuer.registerOAuthClient({ clientId: LOCAL_CLI_CLIENT_ID, clientSecret: LOCAL_CLI_CLIENT_SECRET });
     const emulator = await startDisksEmulator();
     stops.push(() => emulator.stop());
     const gateway = await startGateway();
@@ -68,6 +69,12 @@ async function main(): Promise<void> {
       ALLOCATOR_DASHBOARD_CLIENT_ID: LOCAL_DASHBOARD_CLIENT_ID,
       ALLOCATOR_DASHBOARD_ALLOCATOR: allocator,
       ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+      // allocator login signs in through the local issuer's stand-in for Google's OAuth endpoints.
+      ALLOCATOR_CLI_CLIENT_ID: LOCAL_CLI_CLIENT_ID,
+      ALLOCATOR_CLI_CLIENT_SECRET: LOCAL_CLI_CLIENT_SECRET,
+      ALLOCATOR_OAUTH_AUTHORIZATION_URL: `${issuer.url}/o/oauth2/v2/auth`,
+      ALLOCATOR_OAUTH_TOKEN_URL: `${issuer.url}/token`,
+      ALLOCATOR_OAUTH_REVOCATION_URL: `${issuer.url}/revoke`,
       ...Object.fromEntries(
         Object.entries(process.env).filter(
           (entry): entry is [string, string] => entry[0].startsWith('ALLOCATOR_') && entry[1] !== undefined,
@@ -106,6 +113,9 @@ async function main(): Promise<void> {
 
 /** The dashboard's OAuth client id on the local stack; a deployment uses its own from Google Cloud's console. */
 const LOCAL_DASHBOARD_CLIENT_ID = 'local-dashboard.apps.googleusercontent.com';
+/** The CLI's "Desktop app" client on the local stack; its secret is no secret, as a Desktop app's is not at Google. */
+const LOCAL_CLI_CLIENT_ID = 'local-cli.apps.googleusercontent.com';
+const LOCAL_CLI_CLIENT_SECRET = 'local-cli-secret';
 
 function instructions(info: LocalStackInfo, logDir: string, kubeconfig: string): string {
   return `
@@ -118,7 +128,12 @@ Allocator is running locally.
 Tokens: the local issuer signs Google-style ID tokens for any email (admin: ${ADMIN}).
   TOKEN=$(npm run --silent local:token -- ada@example.com)
 
-With the CLI:
+With the CLI, signed in as a person (a browser page asks for any email):
+  export ALLOCATOR=${info.allocator}
+  npm run --silent allocator -- login        # or login --no-browser to print the URL
+  npm run --silent allocator -- list         # ...; allocator logout signs out
+
+With the CLI and a token instead:
   export ALLOCATOR=${info.allocator} ALLOCATOR_TOKEN=$TOKEN
   npm run --silent allocator -- create
   npm run --silent allocator -- list -l

@@ -1,6 +1,7 @@
 import { objectSchema, type JsonSchema } from './fields.ts';
 import { COMMON_ERRORS, FUNCTION_NAMES, OPERATIONS, type FunctionName, type OperationId, type OperationSpec } from './operations.ts';
 import { SCHEMAS } from './schemas.ts';
+import { SIGN_IN_EXTENSION, type SignInSettings } from './sign-in.ts';
 
 /** The canonical status name each HTTP status answers with (Google's). */
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -44,7 +45,13 @@ export function functionUrls(allocator?: string): FunctionUrls {
  * The OpenAPI 3.1 description of the HTTP API, generated from the table of
  * operations and the answers' schemas: nothing in it is written twice.
  */
-export function openApiDocument(options: { allocator?: string; version: string; clientId?: string }): Record<string, unknown> {
+export function openApiDocument(options: {
+  allocator?: string;
+  version: string;
+  clientId?: string;
+  /** What `allocator login` signs in with, when the allocator has a CLI client. */
+  signIn?: SignInSettings;
+}): Record<string, unknown> {
   const urls = functionUrls(options.allocator);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [id, spec] of Object.entries(OPERATIONS) as [OperationId, OperationSpec][]) {
@@ -65,6 +72,7 @@ export function openApiDocument(options: { allocator?: string; version: string; 
           ? '. This allocator was deployed without ALLOCATOR_URL, so each path names its function: `/create/extend` is `<allocator>-create/extend`.'
           : '.'),
       ...(options.clientId ? { 'x-allocator-client-id': options.clientId } : {}),
+      ...(options.signIn ? { [SIGN_IN_EXTENSION]: options.signIn } : {}),
     },
     servers: [{ url: urls.server }],
     security: [{ googleIdToken: [] }],

@@ -81,6 +81,8 @@ export interface ServiceConfig {
     /** The most instances one sweep destroys; the rest wait for the next. `ALLOCATOR_SWEEP_MAX_DESTROYS`, default 50. */
     readonly maxDestroys: number;
   };
+  /** What `allocator login` signs in with; absent unless `ALLOCATOR_CLI_CLIENT_ID` is set. See {@link CliSignInConfig}. */
+  readonly cliSignIn?: CliSignInConfig;
 }
 
 export interface DashboardConfig {
@@ -194,6 +196,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   }
   const templatePath = read(env, 'ALLOCATOR_TEMPLATE');
   const dashboard = parseDashboard(env);
+  const cliSignIn = parseCliSignIn(env);
   const url = read(env, 'ALLOCATOR_URL') ?? dashboard?.allocator;
   if (url !== undefined && !URL.canParse(url.replace('{function}', 'function')))
     throw new ConfigError(`ALLOCATOR_URL must be the allocator's URL, as the CLI's --allocator (got "${url}")`);
@@ -215,13 +218,15 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     allowedCallers,
     workspaceDomains,
     auth: {
-      audiences:
-        dashboard && !acceptedAudiences.includes(dashboard.clientId) ? [...acceptedAudiences, dashboard.clientId] : acceptedAudiences,
+      audiences: [
+        ...new Set([...acceptedAudiences, ...(dashboard ? [dashboard.clientId] : []), ...(cliSignIn ? [cliSignIn.clientId] : [])]),
+      ],
       certsUrl,
       mode: mode as AuthMode,
       gcloudTokens: gcloudTokens as GcloudTokens,
     },
     ...(dashboard ? { dashboard } : {}),
+    ...(cliSignIn ? { cliSignIn } : {}),
     ...(url === undefined ? {} : { url }),
     waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
     deleteTimeoutMs: wholeNumber(env, 'ALLOCATOR_DELETE_TIMEOUT_SECONDS', 120, 1) * 1000,
@@ -257,4 +262,61 @@ function parseDashboard(env: Env): DashboardConfig | undefined {
     'ALLOCATOR_DASHBOARD_ALLOCATOR',
   );
   return { clientId, allocator, signInScript, origins: origins.length > 0 ? origins : [listOrigin] };
+}
+
+// ---- `allocator login`: the CLI's own OAuth client (kept apart from the settings above) ----
+
+/**
+ * The OAuth client of type "Desktop app" that `allocator login` signs people
+ * in with, published at the list function's `/openapi.json` so that the CLI
+ * needs only the allocator's URL. Its client id joins the accepted audiences:
+ * the ID tokens the CLI mints carry it, so they are good for this allocator
+ * and nothing else (unlike gcloud's, which any service accepting gcloud's
+ * client id would take).
+ */
+export interface CliSignInConfig {
+  /** `ALLOCATOR_CLI_CLIENT_ID`. */
+  readonly clientId: string;
+  /**
+   * `ALLOCATOR_CLI_CLIENT_SECRET`. Google treats a Desktop app's secret as not
+   * confidential (it ships inside every copy of the app, and PKCE is what
+   * protects the code), yet its token endpoint still requires it; so it is
+   * published with the client id.
+   */
+  readonly clientSecret?: string;
+  /** `ALLOCATOR_OAUTH_AUTHORIZATION_URL`, default Google's; the local token issuer serves a stand-in. */
+  readonly authorizationEndpoint: string;
+  /** `ALLOCATOR_OAUTH_TOKEN_URL`, default Google's. */
+  readonly tokenEndpoint: string;
+  /** `ALLOCATOR_OAUTH_REVOCATION_URL`, default Google's; `allocator logout` revokes the refresh token there. */
+  readonly revocationEndpoint: string;
+}
+
+export const GOOGLE_AUTHORIZATION_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
+export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+export const GOOGLE_REVOCATION_URL = 'https://oauth2.googleapis.com/revoke';
+
+const CLI_ENDPOINTS = [
+  ['ALLOCATOR_OAUTH_AUTHORIZATION_URL', 'authorizationEndpoint', GOOGLE_AUTHORIZATION_URL],
+  ['ALLOCATOR_OAUTH_TOKEN_URL', 'tokenEndpoint', GOOGLE_TOKEN_URL],
+  ['ALLOCATOR_OAUTH_REVOCATION_URL', 'revocationEndpoint', GOOGLE_REVOCATION_URL],
+] as const;
+
+export function parseCliSignIn(env: Env): CliSignInConfig | undefined {
+  const clientId = read(env, 'ALLOCATOR_CLI_CLIENT_ID');
+  const clientSecret = read(env, 'ALLOCATOR_CLI_CLIENT_SECRET');
+  if (clientId === undefined) {
+    const stray = ['ALLOCATOR_CLI_CLIENT_SECRET', ...CLI_ENDPOINTS.map(([key]) => key)].find((key) => read(env, key) !== undefined);
+    if (stray !== undefined)
+      throw new ConfigError(`${stray} is set without ALLOCATOR_CLI_CLIENT_ID: set the CLI's OAuth client id too, or unset it`);
+    return undefined;
+  }
+  const endpoints = Object.fromEntries(
+    CLI_ENDPOINTS.map(([key, field, fallback]) => {
+      const url = read(env, key) ?? fallback;
+      if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new ConfigError(`${key} must be an http(s) URL (got "${url}")`);
+      return [field, url];
+    }),
+  ) as Pick<CliSignInConfig, 'authorizationEndpoint' | 'tokenEndpoint' | 'revocationEndpoint'>;
+  return { clientId, ...(clientSecret === undefined ? {} : { clientSecret }), ...endpoints };
 }

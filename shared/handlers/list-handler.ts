@@ -43,7 +43,13 @@ function makeOpenApiHandler(config: ListRuntime['config'], log: LogSink): HttpFu
   let body: string | undefined;
   return (req: Request, res: Response) => {
     const started = performance.now();
-    body ??= JSON.stringify(openApiDocument({ version: config.version, ...(config.url ? { allocator: config.url } : {}) }));
+    body ??= JSON.stringify(
+      openApiDocument({
+        version: config.version,
+        ...(config.url ? { allocator: config.url } : {}),
+        ...(config.cliSignIn ? { signIn: config.cliSignIn } : {}),
+      }),
+    );
     res
       .status(200)
       .set({

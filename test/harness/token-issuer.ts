@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeServer, listenOnLoopback, readBody, sendJson } from './http.ts';
+import { makeOAuthStandIn, type OAuthClient } from './oauth-stand-in.ts';
 import { selfSignedCertificatePem } from './x509.ts';
 import { GCLOUD_CLIENT_ID } from '../../shared/auth/identity.ts';
 
@@ -24,8 +25,16 @@ export interface TokenIssuer {
   claimsFor(identity: IdentityRequest): GoogleIdTokenClaims;
   /** How many times the certs were fetched (to observe caching). */
   readonly certFetches: number;
-  /** The lifetime, in seconds, of the tokens the sign-in stand-in gives from now on (Google's are an hour). */
+  /** The lifetime, in seconds, of the tokens the sign-in stand-ins give from now on (Google's are an hour). */
   signInSeconds: number;
+  /**
+   * Lets an OAuth client sign people in through the stand-in for Google's
+   * authorization and token endpoints (`/o/oauth2/v2/auth`, `/token`, `/revoke`;
+   * see oauth-stand-in.ts).
+   */
+  registerOAuthClient(client: OAuthClient): void;
+  /** Refresh tokens the token endpoint has given and not revoked. */
+  readonly liveRefreshTokens: number;
   stop(): Promise<void>;
 }
 
@@ -125,6 +134,10 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
   };
 
   const issueIdToken = (identity: IdentityRequest): string => signJwt({}, { ...claimsFor(identity) });
+  // A token endpoint's ID token names the signed-in client as both audience and azp.
+  const oauth = makeOAuthStandIn(({ email, clientId }) =>
+    signJwt({}, { ...claimsFor({ email, audience: clientId, expiresInSeconds: signInSeconds }), azp: clientId }),
+  );
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => sendJson(res, 500, { error: String(error) }));
@@ -148,8 +161,9 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
       sendJson(res, 200, { keys });
       return;
     }
-    // Local runs mint tokens here (`npm run local` prints how); no such endpoint exists at Google.
-    if (req.method === 'POST' && path === '/token') {
+    // Local runs mint tokens here with a JSON body (`npm run local` prints how); no such endpoint exists
+    // at Google. A form-encoded POST /token is the stand-in for Google's token endpoint, below.
+    if (req.method === 'POST' && path === '/token' && (req.headers['content-type'] ?? '').startsWith('application/json')) {
       const body = JSON.parse(await readBody(req)) as Partial<IdentityRequest>;
       if (typeof body.email !== 'string' || typeof body.audience !== 'string') {
         sendJson(res, 400, { error: 'email and audience are required strings' });
@@ -183,6 +197,7 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
       sendJson(res, 200, { credential: signJwt({}, claims) });
       return;
     }
+    if (await oauth.handle(req, res, path)) return;
     sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
   }
 
@@ -201,6 +216,10 @@ export async function startTokenIssuer(options: { certsMaxAgeSeconds?: number; s
     },
     set signInSeconds(seconds: number) {
       signInSeconds = seconds;
+    },
+    registerOAuthClient: (client) => oauth.registerClient(client),
+    get liveRefreshTokens() {
+      return oauth.liveRefreshTokens;
     },
     stop: () => closeServer(server),
   };

@@ -27,6 +27,13 @@ describe('npm run local (the main job on one machine)', () => {
         90_000,
         `npm run local to print its URLs; output so far:\n${output}`,
       );
+      // allocator login finds the local CLI client and the issuer's stand-in endpoints at /openapi.json.
+      expect(output).toContain('allocator -- login');
+      const description = (await (await fetch(`${urls.list}/openapi.json`)).json()) as { info: Record<string, unknown> };
+      expect(description.info['x-allocator-sign-in']).toMatchObject({
+        clientId: 'local-cli.apps.googleusercontent.com',
+        tokenEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/token$/),
+      });
       const token = execFileSync(process.execPath, ['local/token.ts', 'ada@example.com'], { cwd: ROOT, env }).toString().trim();
       const headers = { authorization: `Bearer ${token}` };
 

@@ -110,7 +110,7 @@ describe('the allocator CLI against a local allocator', () => {
     const run = await allocatorCli(['list']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /no Google identity found \(google-auth-library: Could not load the default credentials.*; gcloud: .+\)\. Either pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/,
+      /no Google identity found \(google-auth-library: Could not load the default credentials.*; gcloud: .+\)\. Either sign in with `allocator login`, or pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/,
     );
   });
 

@@ -133,3 +133,155 @@ describe('local token issuer', () => {
     await expect(trusting.verify(bearer(otherAudience))).rejects.toMatchObject({ status: 401 });
   });
 });
+
+describe("the token issuer's stand-in for Google's OAuth endpoints", () => {
+  const client = { clientId: 'cli.test', clientSecret: 'secret' };
+  const redirectUri = 'http://127.0.0.1:9/';
+  const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+  const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+  beforeAll(() => issuer.registerOAuthClient(client));
+
+  const authorize = (extra: Record<string, string> = {}): URLSearchParams =>
+    new URLSearchParams({
+      client_id: client.clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: 'openid email',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'st',
+      access_type: 'offline',
+      ...extra,
+    });
+
+  /** Approves the consent form as ada and returns the code from the 302 to the loopback redirect. */
+  async function code(extra: Record<string, string> = {}): Promise<string> {
+    const response = await fetch(`${issuer.url}/o/oauth2/v2/auth`, {
+      method: 'POST',
+      body: new URLSearchParams({ ...Object.fromEntries(authorize(extra)), email: 'ada@example.com', decision: 'allow' }),
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get('location') ?? '');
+    expect(location.origin + location.pathname).toBe(redirectUri);
+    expect(location.searchParams.get('state')).toBe('st');
+    return location.searchParams.get('code') ?? '';
+  }
+
+  const token = async (form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const response = await fetch(`${issuer.url}/token`, { method: 'POST', body: new URLSearchParams(form) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const exchange = (theCode: string, extra: Record<string, string> = {}): ReturnType<typeof token> =>
+    token({
+      grant_type: 'authorization_code',
+      code: theCode,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      ...extra,
+    });
+
+  it('shows a consent page for a known client and a loopback redirect, and an error page otherwise', async () => {
+    const page = await fetch(`${issuer.url}/o/oauth2/v2/auth?${authorize().toString()}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Allow');
+    expect((await fetch(`${issuer.url}/o/oauth2/v2/auth?${authorize({ client_id: 'nobody' }).toString()}`)).status).toBe(401);
+    expect((await fetch(`${issuer.url}/o/oauth2/v2/auth?${authorize({ redirect_uri: 'https://evil.test/' }).toString()}`)).status).toBe(
+      400,
+    );
+  });
+
+  it('redirects a refusal with error=access_denied and the state', async () => {
+    const response = await fetch(`${issuer.url}/o/oauth2/v2/auth`, {
+      method: 'POST',
+      body: new URLSearchParams({ ...Object.fromEntries(authorize()), decision: 'deny' }),
+      redirect: 'manual',
+    });
+    expect(Object.fromEntries(new URL(response.headers.get('location') ?? '').searchParams)).toEqual({
+      state: 'st',
+      error: 'access_denied',
+    });
+  });
+
+  it('answers a code as Google does: an ID token for the client, a refresh token, and ID tokens from the refresh token', async () => {
+    const first = await exchange(await code());
+    expect(first).toMatchObject({
+      status: 200,
+      body: { token_type: 'Bearer', expires_in: 3599, scope: 'openid https://www.googleapis.com/auth/userinfo.email' },
+    });
+    const verifying = makeTokenVerifier({ audiences: [client.clientId], mode: 'verify', certsUrl: issuer.certsUrl });
+    expect(await verifying.verify(bearer(first.body.id_token as string))).toMatchObject({ email: 'ada@example.com' });
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: first.body.refresh_token as string,
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body).not.toHaveProperty('refresh_token');
+    expect(await verifying.verify(bearer(refreshed.body.id_token as string))).toMatchObject({ email: 'ada@example.com' });
+  });
+
+  it('gives no refresh token without access_type=offline', async () => {
+    expect((await exchange(await code({ access_type: 'online' }))).body).not.toHaveProperty('refresh_token');
+  });
+
+  it.each([
+    ['no grant_type', { grant_type: '' }, 400, 'invalid_request'],
+    ['an unknown grant_type', { grant_type: 'password' }, 400, 'unsupported_grant_type'],
+    ['an unknown client', { client_id: 'nobody' }, 401, 'invalid_client'],
+    ['a wrong client secret', { client_secret: 'guess' }, 401, 'invalid_client'],
+    ['no code', { code: '' }, 400, 'invalid_request'],
+    ['an unknown code', { code: '4/0nothing' }, 400, 'invalid_grant'],
+    ['another redirect_uri', { redirect_uri: 'http://127.0.0.1:10/' }, 400, 'redirect_uri_mismatch'],
+    ['no code_verifier', { code_verifier: '' }, 400, 'invalid_grant'],
+    ['a wrong code_verifier', { code_verifier: 'x'.repeat(43) }, 400, 'invalid_grant'],
+  ])('refuses %s with %i %s, shaped as RFC 6749 §5.2', async (_label, change, status, error) => {
+    // An empty value in the table leaves that parameter out.
+    const base = {
+      grant_type: 'authorization_code',
+      code: await code(),
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    };
+    const sent = Object.fromEntries(Object.entries({ ...base, ...change }).filter(([, value]) => value !== ''));
+    const answer = await token(sent);
+    expect(answer).toEqual({ status, body: { error, error_description: expect.any(String) } });
+  });
+
+  it('takes a code once, and revokes what it gave when it is replayed', async () => {
+    const theCode = await code();
+    const first = await exchange(theCode);
+    expect(first.status).toBe(200);
+    expect(await exchange(theCode)).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Bad Request' } });
+    const refresh = await token({
+      grant_type: 'refresh_token',
+      refresh_token: first.body.refresh_token as string,
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    });
+    expect(refresh).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } });
+  });
+
+  it('refuses a revoked refresh token, and one of another client', async () => {
+    const { body } = await exchange(await code());
+    const refreshToken = body.refresh_token as string;
+    issuer.registerOAuthClient({ clientId: 'other.test' });
+    const other = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'other.test' });
+    expect(other).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const revoke = await fetch(`${issuer.url}/revoke`, { method: 'POST', body: new URLSearchParams({ token: refreshToken }) });
+    expect(revoke.status).toBe(200);
+    const refused = await token({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: client.clientId,
+      client_secret: 'secret',
+    });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect((await fetch(`${issuer.url}/revoke`, { method: 'POST', body: new URLSearchParams({ token: refreshToken }) })).status).toBe(400);
+  });
+});

@@ -1,6 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MissingIdentityError } from '../../../client/errors.ts';
 import { googleIdTokenSource } from '../../../client/id-token.ts';
+import { LoginStore } from '../../../client/login-store.ts';
 
 describe('googleIdTokenSource', () => {
   const saved = { ...process.env };
@@ -14,14 +18,74 @@ describe('googleIdTokenSource', () => {
   });
 
   it('says why each source of tokens failed, and keeps their errors as the cause', async () => {
-    const failure = await googleIdTokenSource({ gcloud: '/nonexistent/gcloud' })
+    const failure = await googleIdTokenSource({ gcloud: '/nonexistent/gcloud', logins: new LoginStore('/nonexistent/allocator') })
       .getIdToken('https://allocator.test')
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(MissingIdentityError);
     const { message, cause } = failure as MissingIdentityError;
     expect(message).toMatch(
-      /^no Google identity found \(google-auth-library: .*allocator-test-key\.json.*; gcloud: not installed\)\. Either pass --token/,
+      /^no Google identity found \(google-auth-library: .*allocator-test-key\.json.*; gcloud: not installed\)\. Either sign in with `allocator login`, or pass --token/,
     );
     expect((cause as AggregateError).errors).toHaveLength(2);
+  });
+
+  describe('with a sign-in from allocator login', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'allocator-id-token-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const logins = new LoginStore(dir);
+    logins.set('https://allocator.test', {
+      clientId: 'cli.test',
+      clientSecret: 's',
+      authorizationEndpoint: 'https://issuer.test/auth',
+      tokenEndpoint: 'https://issuer.test/token',
+      refreshToken: 'r1',
+      email: 'ada@example.com',
+    });
+    const jwt = (exp: number): string => `h.${Buffer.from(JSON.stringify({ aud: 'cli.test', exp })).toString('base64url')}.s`;
+
+    it('mints ID tokens for the client id from the refresh token, first, and caches them until a minute before exp', async () => {
+      const sent: string[] = [];
+      const fetchToken = (async (url: string | URL | Request, init?: RequestInit) => {
+        sent.push(`${String(url)} ${String(init?.body)}`);
+        return Response.json({ id_token: jwt(Math.floor(Date.now() / 1000) + 3600) });
+      }) as typeof fetch;
+      const source = googleIdTokenSource({ gcloud: '/nonexistent/gcloud', logins, fetch: fetchToken });
+      const token = await source.getIdToken('https://allocator.test');
+      expect(await source.getIdToken('https://allocator.test')).toBe(token);
+      expect(sent).toEqual(['https://issuer.test/token grant_type=refresh_token&refresh_token=r1&client_id=cli.test&client_secret=s']);
+    });
+
+    it('refreshes a token within a minute of its exp', async () => {
+      let calls = 0;
+      const fetchToken = (async () => {
+        calls += 1;
+        return Response.json({ id_token: jwt(Math.floor(Date.now() / 1000) + 30) });
+      }) as typeof fetch;
+      const source = googleIdTokenSource({ gcloud: '/nonexistent/gcloud', logins, fetch: fetchToken });
+      await source.getIdToken('https://allocator.test');
+      await source.getIdToken('https://allocator.test');
+      expect(calls).toBe(2);
+    });
+
+    it('says to sign in again when the refresh token is refused', async () => {
+      const refused = (async () =>
+        Response.json(
+          { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
+          { status: 400 },
+        )) as typeof fetch;
+      const failure = await googleIdTokenSource({ gcloud: '/nonexistent/gcloud', logins, fetch: refused })
+        .getIdToken('https://allocator.test')
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(MissingIdentityError);
+      expect((failure as Error).message).toMatch(
+        /^the sign-in to https:\/\/allocator.test as ada@example.com is no longer good \(.*invalid_grant.*\): run `allocator login` again/,
+      );
+    });
+
+    it('leaves other allocators to the usual chain', async () => {
+      await expect(googleIdTokenSource({ gcloud: '/nonexistent/gcloud', logins }).getIdToken('https://other.test')).rejects.toThrow(
+        /^no Google identity found/,
+      );
+    });
   });
 });

@@ -125,6 +125,64 @@ describe('parseServiceConfig', () => {
   });
 });
 
+describe('parseServiceConfig: the CLI sign-in client of allocator login', () => {
+  it('has none unless ALLOCATOR_CLI_CLIENT_ID is set', () => {
+    expect(parseServiceConfig(base)).not.toHaveProperty('cliSignIn');
+  });
+
+  it("publishes the client with Google's endpoints by default, and accepts its tokens", () => {
+    const config = parseServiceConfig({
+      ...base,
+      ALLOCATOR_CLI_CLIENT_ID: 'cli.apps.googleusercontent.com',
+      ALLOCATOR_CLI_CLIENT_SECRET: 's',
+    });
+    expect(config.cliSignIn).toEqual({
+      clientId: 'cli.apps.googleusercontent.com',
+      clientSecret: 's',
+      authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
+      tokenEndpoint: 'https://oauth2.googleapis.com/token',
+      revocationEndpoint: 'https://oauth2.googleapis.com/revoke',
+    });
+    expect(config.auth.audiences).toEqual(['https://a.test', 'cli.apps.googleusercontent.com']);
+  });
+
+  it('takes the stand-in endpoints of a local run, and lists each audience once beside the dashboard', () => {
+    const config = parseServiceConfig({
+      ...base,
+      ALLOCATOR_AUDIENCES: 'https://a.test,cli.test',
+      ALLOCATOR_DASHBOARD_CLIENT_ID: 'dash.test',
+      ALLOCATOR_DASHBOARD_ALLOCATOR: 'https://a.test/x',
+      ALLOCATOR_CLI_CLIENT_ID: 'cli.test',
+      ALLOCATOR_OAUTH_AUTHORIZATION_URL: 'http://127.0.0.1:9/o/oauth2/v2/auth',
+      ALLOCATOR_OAUTH_TOKEN_URL: 'http://127.0.0.1:9/token',
+      ALLOCATOR_OAUTH_REVOCATION_URL: 'http://127.0.0.1:9/revoke',
+    });
+    expect(config.cliSignIn).toEqual({
+      clientId: 'cli.test',
+      authorizationEndpoint: 'http://127.0.0.1:9/o/oauth2/v2/auth',
+      tokenEndpoint: 'http://127.0.0.1:9/token',
+      revocationEndpoint: 'http://127.0.0.1:9/revoke',
+    });
+    expect(config.auth.audiences).toEqual(['https://a.test', 'cli.test', 'dash.test']);
+  });
+
+  it.each([
+    [{ ALLOCATOR_CLI_CLIENT_SECRET: 's' }, /ALLOCATOR_CLI_CLIENT_SECRET is set without ALLOCATOR_CLI_CLIENT_ID/],
+    [{ ALLOCATOR_OAUTH_TOKEN_URL: 'http://x.test/token' }, /ALLOCATOR_OAUTH_TOKEN_URL is set without ALLOCATOR_CLI_CLIENT_ID/],
+    [
+      { ALLOCATOR_CLI_CLIENT_ID: 'c', ALLOCATOR_OAUTH_TOKEN_URL: 'oauth2.googleapis.com/token' },
+      /ALLOCATOR_OAUTH_TOKEN_URL must be an http\(s\) URL/,
+    ],
+    [
+      { ALLOCATOR_CLI_CLIENT_ID: 'c', ALLOCATOR_OAUTH_AUTHORIZATION_URL: 'ftp://x.test' },
+      /ALLOCATOR_OAUTH_AUTHORIZATION_URL must be an http\(s\) URL/,
+    ],
+  ])('refuses %j', (env, message) => {
+    expect(() => parseServiceConfig({ ...base, ...env })).toThrow(ConfigError);
+    expect(() => parseServiceConfig({ ...base, ...env })).toThrow(message);
+  });
+});
+
 describe('parseVkubeConfig', () => {
   it('reads project, zone, cluster and an optional namespace', () => {
     expect(parseVkubeConfig({ project: 'p', zone: 'z', cluster: 'c' }, 'vkube.cfg')).toEqual({
