@@ -76,6 +76,7 @@ describe('identities that contain JSON and template syntax', () => {
         'allocator.dev/disk',
         'allocator.dev/mount-name',
         'allocator.dev/owner',
+        'allocator.dev/owner-sub',
         'allocator.dev/replicas',
         'allocator.dev/version',
         'v.io/creator-info',
