@@ -61,6 +61,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
             },
           },
         },
+        automountServiceAccountToken: false,
       },
     },
   },
