@@ -2,14 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AdmissionregistrationV1Api, ApiException, AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../../shared/config/load-config.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
 import { LABELS } from '../../../shared/instances/metadata.ts';
+import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { RUNTIME_USER } from '../../harness/control-plane.ts';
-import { ADMIN, call, startTestStack, type TestStack } from '../stack.ts';
+import { ADMIN, call, diskNames, serveInProcess, startTestStack, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 const MANIFESTS = fileURLToPath(new URL('../../../infra/k8s/manifests.sh', import.meta.url));
 const POLICY = 'allocator-deployments';
+const OTHER_SERVICE_ACCOUNT = fileURLToPath(new URL('../../fixtures/templates/other-service-account.json.hbs', import.meta.url));
 
 let stack: TestStack;
 let runtimeApps: AppsV1Api;
@@ -145,6 +148,26 @@ describe('the runtime account under the namespace, RBAC and admission policy of 
     expect(sweep.body.failed).toEqual([]);
     for (const each of [name, pending.body.name])
       expect((await call(stack.urls.destroy, { ...as('rob@example.com'), body: { name: each } })).status).toBe(200);
+  });
+
+  it("answers a create whose template breaks the policy with the policy's message, and leaves nothing behind", async () => {
+    // The same allocator with a template whose pods run as another service account than the params name.
+    const runtime = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: OTHER_SERVICE_ACCOUNT }));
+    const served = await serveInProcess(runtime);
+    try {
+      const disks = diskNames(stack.emulator);
+      const refused = await call<Answer>(served.urls.create, { ...as('rob@example.com'), body: {} });
+      expect({ status: refused.status, message: refused.body.error?.message }).toEqual({
+        status: 500,
+        message: expect.stringMatching(
+          /the cluster's admission refused it \(HTTP 403\): .*denied request: the allocator's runtime account may only run pods as the service account default, not deployer$/,
+        ),
+      });
+      expect(diskNames(stack.emulator)).toEqual(disks);
+    } finally {
+      await served.stop();
+      await runtime.disks().close();
+    }
   });
 
   it.each([
