@@ -187,6 +187,15 @@ describe('the runtime account under the namespace, RBAC and admission policy of 
       "the allocator's runtime account may not mount hostPath volumes: root",
     ],
     [
+      "another instance's disk",
+      (d: V1Deployment) =>
+        (d.spec!.template.spec!.volumes = [
+          { name: 'data-disk', gcePersistentDisk: { pdName: 'unsafe' } },
+          { name: 'theirs', gcePersistentDisk: { pdName: 'syncbased-0badf00d' } },
+        ]),
+      "the allocator's runtime account may only mount the instance's own disk, unsafe, not syncbased-0badf00d",
+    ],
+    [
       "the node's network",
       (d: V1Deployment) => (d.spec!.template.spec!.hostNetwork = true),
       "the allocator's runtime account may not share the node's namespaces: hostNetwork",
