@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # One-time setup of a Google Cloud project for Allocator: APIs, the runtime and
-# scheduler service accounts with just the roles they need, the Kubernetes RBAC
-# of the runtime account, and the roles Cloud Build deploys with. Prints every
+# scheduler service accounts with just the roles they need, the runtime
+# account's namespace, RBAC and admission policy (infra/k8s/), and the roles
+# Cloud Build deploys with. Prints every
 # command; with --dry-run it only prints. Safe to run again: what exists is
-# kept (the custom role is updated to the permissions below). The README's
-# Deploy section explains each role.
+# kept (the custom roles are updated to the permissions below). docs/deploy.md
+# explains each role.
 #
 # usage: infra/setup.sh --project P --zone Z --cluster C [--location L] [--namespace NS]
 #          [--server-name syncbased] [--runtime-sa allocator-runtime] [--scheduler-sa allocator-scheduler]
-#          [--build-sa EMAIL] [--dry-run]
+#          [--build-sa EMAIL] [--pod-service-account default] [--dry-run]
 # --zone is the disks' zone; --location the cluster's zone or region (default: --zone);
 # --server-name the build's _SERVER_NAME: the runtime may change only disks named <server-name>-*.
+# --namespace defaults to allocator; --pod-service-account is the Kubernetes
+# service account the template's pods run as, the only one the policy lets them use.
 set -euo pipefail
 
-project='' zone='' cluster='' location='' namespace=default dry_run=0
-runtime_sa=allocator-runtime scheduler_sa=allocator-scheduler build_sa='' server_name=syncbased
+project='' zone='' cluster='' location='' namespace=allocator dry_run=0
+runtime_sa=allocator-runtime scheduler_sa=allocator-scheduler build_sa='' server_name=syncbased pod_sa=default
 while [[ $# -gt 0 ]]; do
   case $1 in
     --project) project=$2; shift 2 ;;
@@ -26,8 +29,9 @@ while [[ $# -gt 0 ]]; do
     --runtime-sa) runtime_sa=$2; shift 2 ;;
     --scheduler-sa) scheduler_sa=$2; shift 2 ;;
     --build-sa) build_sa=$2; shift 2 ;;
+    --pod-service-account) pod_sa=$2; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -127,22 +131,12 @@ ensure_role allocatorDisks "Allocator disk listing" compute.disks.list,compute.z
 run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$runtime" \
   --role="projects/$project/roles/allocatorDisks" --condition=None
 
-echo "# The runtime account in the cluster: its namespace, then Deployments, Leases, and reading Pods and Events there"
+echo "# The runtime account in the cluster: its namespace (Pod Security baseline), its RBAC, and the admission policy on its Deployments (infra/k8s/)"
 run gcloud container clusters get-credentials "$cluster" --location="$location" --project="$project"
-namespace_manifest="apiVersion: v1
-kind: Namespace
-metadata:
-  name: $namespace"
-echo "+ kubectl apply -f - (namespace $namespace)"
-[[ $dry_run == 1 ]] || printf '%s\n' "$namespace_manifest" | kubectl apply -f -
-manifest=$(sed -e "s/NAMESPACE/$namespace/g" -e "s/RUNTIME_ACCOUNT/$runtime/g" "$(dirname "$0")/k8s/rbac.yaml")
+manifest=$("$(dirname "$0")/k8s/manifests.sh" --namespace "$namespace" --runtime-account "$runtime" --pod-service-account "$pod_sa")
 printf '%s\n' "$manifest" | sed 's/^/#   /'
-if [[ $dry_run == 1 ]]; then
-  echo "+ kubectl apply -f - (the manifest above)"
-else
-  echo "+ kubectl apply -f - (the manifest above)"
-  printf '%s\n' "$manifest" | kubectl apply -f -
-fi
+echo "+ kubectl apply -f - (the manifests above)"
+[[ $dry_run == 1 ]] || printf '%s\n' "$manifest" | kubectl apply -f -
 
 echo "# The cleanup scheduler's account (also one of ALLOCATOR_ADMINS, set by cloudbuild.yaml)"
 ensure_account "$scheduler_sa" "Allocator cleanup scheduler"

@@ -19,6 +19,13 @@ export interface AllocatorConfig extends ServiceConfig {
 }
 
 /**
+ * The instances' namespace on GKE when neither `ALLOCATOR_NAMESPACE` nor the
+ * vkube.cfg names one: the one `infra/setup.sh` makes by default, kept for
+ * Allocator, with Pod Security Admission and its admission policy on.
+ */
+export const DEFAULT_GKE_NAMESPACE = 'allocator';
+
+/**
  * Loads the configuration once, at cold start: the environment, over the
  * `KEY=VALUE` file named by `ALLOCATOR_CONFIG_FILE` if any (relative paths in
  * it are relative to the file), plus the vkube.cfg it names.
@@ -64,7 +71,7 @@ function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute:
       throw new ConfigError(`ALLOCATOR_VKUBE_CFG ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
     const vkube = parseVkubeConfig(raw, path);
-    const namespace = namespaceOverride ?? vkube.namespace ?? 'default';
+    const namespace = namespaceOverride ?? vkube.namespace ?? DEFAULT_GKE_NAMESPACE;
     // Disks are zonal: a regional cluster's disks need a zone of their own.
     const zone = env.ALLOCATOR_GCE_ZONE?.trim() || (isZone(vkube.location) ? vkube.location : undefined);
     if (zone === undefined) {

@@ -25,6 +25,10 @@ export function kubeError(error: unknown, action: string): AllocatorError {
     if (code === 409) return new AlreadyExistsError(message, { cause: error });
     if (code === 429 || code >= 500)
       return new UnavailableError(`${action}: the Kubernetes API is unavailable (HTTP ${code})`, { cause: error });
+    const refusal = kubeMessage(error.body);
+    // Admission (Pod Security, infra/k8s/admission.yaml) says what in the object it refused; the fix is in the template.
+    if (code === 403 && refusal !== undefined && ADMISSION_REFUSAL.test(refusal))
+      return new ClusterRejectedError(code, `${action}: the cluster's admission refused it (HTTP 403): ${refusal}`, { cause: error });
     if (code === 401 || code === 403)
       return new ClusterRejectedError(
         code,
@@ -38,6 +42,9 @@ export function kubeError(error: unknown, action: string): AllocatorError {
     return new UnavailableError(`${action}: the Kubernetes API did not answer in time`, { cause: error });
   return new UnavailableError(`${action}: cannot reach the Kubernetes API`, { cause: error });
 }
+
+/** How a ValidatingAdmissionPolicy, an admission webhook and Pod Security word a refusal. */
+const ADMISSION_REFUSAL = /denied request: |denied the request: |violates PodSecurity /;
 
 function kubeMessage(body: unknown): string | undefined {
   const parsed = typeof body === 'string' ? safeParse(body) : body;

@@ -33,7 +33,8 @@ export function accessListOf(ownerEmail: string, admins: readonly string[], form
 /**
  * The one place an instance's Deployment is assembled: the template's output
  * plus Allocator's labels and annotations, on which selection and ownership
- * rest. Create, the cold-start template check and the bench all use it.
+ * rest, and pods that mount no service-account token unless the template
+ * says. Create, the cold-start template check and the bench all use it.
  */
 export function buildInstanceDeployment(template: DeploymentTemplate, inputs: DeploymentInputs): V1Deployment {
   const { serverName, name, ownerEmail, version, createdAt } = inputs;
@@ -50,7 +51,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
       creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName },
     }),
   );
-  return withInstanceMetadata(rendered, {
+  const deployment = withInstanceMetadata(rendered, {
     serverName,
     diskZone: inputs.diskZone,
     name,
@@ -65,6 +66,22 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
     ...(inputs.idempotencyKeyHash ? { idempotencyKeyHash: inputs.idempotencyKeyHash } : {}),
     ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt } : {}),
   });
+  return withoutServiceAccountToken(deployment);
+}
+
+/**
+ * A copy of `deployment` whose pods get no service-account token unless the
+ * template says whether they should: an instance has no business with the
+ * Kubernetes API, and a mounted token is a credential for whoever gets into
+ * the pod.
+ */
+export function withoutServiceAccountToken(deployment: V1Deployment): V1Deployment {
+  const pod = deployment.spec?.template;
+  if (!deployment.spec || !pod?.spec || pod.spec.automountServiceAccountToken !== undefined) return deployment;
+  return {
+    ...deployment,
+    spec: { ...deployment.spec, template: { ...pod, spec: { ...pod.spec, automountServiceAccountToken: false } } },
+  };
 }
 
 /**

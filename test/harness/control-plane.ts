@@ -144,6 +144,9 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       // New nodes get a not-ready taint that only the node-lifecycle controller
       // lifts; kwok keeps the fake node Ready, so that controller is not run.
       '--disable-admission-plugins=TaintNodesByCondition',
+      // As on GKE: privileged containers are for admission (Pod Security, infra/k8s/admission.yaml) to refuse,
+      // not turned off for the whole cluster, which would hide whether those refuse them.
+      '--allow-privileged=true',
     ]);
     await ready(apiserver, () => httpsOk(`${server}/readyz`));
 

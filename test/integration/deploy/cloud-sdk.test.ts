@@ -87,7 +87,14 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
       'allocator-scheduler@my-project.iam.gserviceaccount.com',
     ]);
     expect(afterFirst.namespaces).toContain('allocator');
-    expect(afterFirst.objects).toEqual(['Namespace//allocator', 'Role/allocator/allocator', 'RoleBinding/allocator/allocator']);
+    expect(afterFirst.objects).toEqual([
+      'Namespace//allocator',
+      'Role/allocator/allocator',
+      'RoleBinding/allocator/allocator',
+      'ValidatingAdmissionPolicy//allocator-deployments',
+      'ConfigMap/allocator/allocator-admission',
+      'ValidatingAdmissionPolicyBinding//allocator-deployments-allocator',
+    ]);
     // The build account is the project's default, asked of gcloud, and it may build.
     expect(afterFirst.bindings).toContain(
       'my-project serviceAccount:123456789012-compute@developer.gserviceaccount.com roles/cloudbuild.builds.builder',
@@ -131,6 +138,8 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     expect(second).toMatch(/gcloud iam roles update allocatorDisks/);
     expect(second).toMatch(/gcloud logging metrics update allocator_create_latency/);
     expect(second).toMatch(/gcloud alpha monitoring policies update projects\/my-project\/alertPolicies\/1/);
+    expect(second).toMatch(/validatingadmissionpolicybinding\/allocator-deployments-allocator unchanged/);
+    expect(state(file).objects).toEqual(afterFirst.objects);
     expect(state(file).bindings).toEqual(afterFirst.bindings);
     expect(Object.keys(state(file).policies)).toHaveLength(1);
   });

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_GKE_NAMESPACE } from '../../../shared/config/load-config.ts';
 import { parseServiceConfig } from '../../../shared/config/service-config.ts';
 import { accessListOf } from '../../../shared/plans/deployment.ts';
 
@@ -126,6 +127,37 @@ describe('infra scripts, dry run', () => {
     expect(setup).toMatch(/#\s+resources: \[deployments\]\n#\s+verbs: \[get, list, watch, create, patch, delete\]/);
     expect(setup).toMatch(/#\s+resources: \[leases\]/);
     expect(setup).toMatch(/#\s+namespace: alloc\n/);
+  });
+
+  it('make the namespace with Pod Security labels and bind the admission policy to it and the runtime account', () => {
+    expect(setup).toMatch(/#\s+name: alloc\n#\s+labels:\n#\s+pod-security.kubernetes.io\/enforce: baseline\n/);
+    expect(setup).toMatch(/#\s+pod-security.kubernetes.io\/warn: restricted\n/);
+    expect(setup).toMatch(/#\s+runtimeAccount: allocator-runtime@p1.iam.gserviceaccount.com\n#\s+serviceAccountName: default\n/);
+    expect(setup).toMatch(/#\s+name: allocator-deployments-alloc\n/);
+    expect(setup).toMatch(/#\s+kubernetes.io\/metadata.name: alloc\n/);
+    expect(setup).not.toMatch(/NAMESPACE|RUNTIME_ACCOUNT|POD_SERVICE_ACCOUNT/);
+    expect(commands.filter((line) => line.startsWith('+ kubectl'))).toEqual(['+ kubectl apply -f - (the manifests above)']);
+  });
+
+  it('default to the namespace the functions default to', () => {
+    const bare = dryRun('setup.sh', ['--project', 'p1', '--zone', 'us-central1-c', '--cluster', 'c1']);
+    expect(bare).toMatch(new RegExp(`#\\s+kind: Namespace\\n#\\s+metadata:\\n#\\s+name: ${DEFAULT_GKE_NAMESPACE}\\n`));
+  });
+
+  it('refuse a namespace or account that would not survive being written into the manifests', () => {
+    const manifests = (args: string[]) => spawnSync('bash', [`${ROOT}infra/k8s/manifests.sh`, ...args], { encoding: 'utf8' });
+    expect(manifests(['--namespace', 'a/b', '--runtime-account', 'r'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--namespace must be a DNS label/),
+    });
+    expect(manifests(['--namespace', 'a', '--runtime-account', 'r&x'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--runtime-account must be a username/),
+    });
+    expect(manifests(['--namespace', 'a', '--runtime-account', 'r', '--pod-service-account', 'A B'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--pod-service-account must be a service account name/),
+    });
   });
 
   it('give Cloud Build custom deploy and image-check roles without setIamPolicy, and actAs on the two Allocator accounts only', () => {

@@ -12,6 +12,21 @@ describe('kubeError', () => {
     [answered(409, 'leases "s" already exists'), AlreadyExistsError, 409, /already exists/],
     [answered(422, 'spec.template.spec.containers[0].name: Invalid value'), ClusterRejectedError, 500, /Invalid value/],
     [answered(403, 'forbidden'), ClusterRejectedError, 500, /not allowed to do this \(HTTP 403\); check its RBAC/],
+    [
+      answered(
+        403,
+        "deployments.apps \"x\" is forbidden: ValidatingAdmissionPolicy 'allocator-deployments' with binding 'allocator-deployments-ns' denied request: the allocator's runtime account may only run pods as the service account default, not deployer",
+      ),
+      ClusterRejectedError,
+      500,
+      /^create Deployment x: the cluster's admission refused it \(HTTP 403\): .* may only run pods as the service account default, not deployer$/,
+    ],
+    [
+      answered(403, 'pods "p" is forbidden: violates PodSecurity "baseline:latest": privileged'),
+      ClusterRejectedError,
+      500,
+      /admission refused it \(HTTP 403\): .*violates PodSecurity "baseline:latest": privileged$/,
+    ],
     [answered(429, 'too many requests'), UnavailableError, 503, /unavailable \(HTTP 429\)/],
     [answered(503, 'etcd down'), UnavailableError, 503, /unavailable \(HTTP 503\)/],
     [

@@ -62,6 +62,7 @@ const manifest = (name: string, extraAnnotations: Record<string, string> = {}) =
             },
           },
         },
+        automountServiceAccountToken: false,
       },
     },
   },

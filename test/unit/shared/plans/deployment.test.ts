@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pinnedToZone } from '../../../../shared/instances/metadata.ts';
-import { accessListOf, buildInstanceDeployment, checkTemplate } from '../../../../shared/plans/deployment.ts';
+import { accessListOf, buildInstanceDeployment, checkTemplate, withoutServiceAccountToken } from '../../../../shared/plans/deployment.ts';
 import { compileDeploymentTemplate } from '../../../../shared/template/deployment-template.ts';
 import { template } from '../../fakes/world.ts';
 
@@ -83,6 +83,66 @@ describe('buildInstanceDeployment', () => {
         compute: { zone: 'us-central1-c' },
       }).metadata?.labels?.['allocator.dev/instance'],
     ).toBe('syncbased-00000000');
+  });
+
+  it('mounts no service-account token in the pods, unless the template says either way', () => {
+    const podSpec = (automount?: boolean) => ({
+      containers: [{ name: 'c', image: 'i' }],
+      ...(automount === undefined ? {} : { automountServiceAccountToken: automount }),
+    });
+    const withPod = (spec: ReturnType<typeof podSpec>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec } },
+    });
+    const silent = withPod(podSpec());
+    expect(withoutServiceAccountToken(silent)).toEqual(withPod(podSpec(false)));
+    expect(silent).toEqual(withPod(podSpec())); // the input is not changed
+    for (const chosen of [true, false]) expect(withoutServiceAccountToken(withPod(podSpec(chosen)))).toEqual(withPod(podSpec(chosen)));
+  });
+
+  it.each([
+    ['says nothing', undefined, false],
+    ['asks for the token', true, true],
+    ['turns it off itself', false, false],
+  ])("builds every instance's pods without a token when the template %s", (_label, automount, expected) => {
+    const spec = {
+      containers: [{ name: 'c', image: 'i' }],
+      ...(automount === undefined ? {} : { automountServiceAccountToken: automount }),
+    };
+    const withToken = compileDeploymentTemplate(
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: '{{Name}}' },
+        spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec } },
+      }),
+      { format: 'json' },
+    );
+    const deployment = buildInstanceDeployment(withToken, {
+      serverName: 's',
+      diskZone: 'z-a',
+      name: 's-00000001',
+      ownerEmail: 'ada@example.com',
+      ownerSubject: '1',
+      admins: [],
+      accessListFormat: '{email}',
+      mountRoot: '',
+      version: 'v',
+      createdAt: '2026-11-25T00:00:00.000Z',
+    });
+    expect(deployment.spec?.template.spec).toEqual({
+      containers: [{ name: 'c', image: 'i' }],
+      automountServiceAccountToken: expected,
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['z-a'] }] }],
+          },
+        },
+      },
+    });
   });
 
   it("pins the pods to the disk's zone, ANDed into each of the template's own node terms", () => {

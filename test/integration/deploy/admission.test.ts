@@ -1,0 +1,242 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { AdmissionregistrationV1Api, ApiException, AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../../shared/config/load-config.ts';
+import type { Instance } from '../../../shared/instances/instance.ts';
+import { LABELS } from '../../../shared/instances/metadata.ts';
+import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
+import { RUNTIME_USER } from '../../harness/control-plane.ts';
+import { ADMIN, call, diskNames, serveInProcess, startTestStack, type TestStack } from '../stack.ts';
+import { eventually } from '../support.ts';
+
+const MANIFESTS = fileURLToPath(new URL('../../../infra/k8s/manifests.sh', import.meta.url));
+const POLICY = 'allocator-deployments';
+const OTHER_SERVICE_ACCOUNT = fileURLToPath(new URL('../../fixtures/templates/other-service-account.json.hbs', import.meta.url));
+
+let stack: TestStack;
+let runtimeApps: AppsV1Api;
+/** What kubectl said on the first and the second apply. */
+let applied: string[][];
+beforeAll(async () => {
+  // The allocator runs as the runtime account, with only what infra/k8s/ grants it, as in production.
+  stack = await startTestStack({
+    prefix: 'admission',
+    overrides: { ALLOCATOR_KUBECONFIG: inject('runtimeKubeconfigPath'), ALLOCATOR_MAX_INSTANCES_PER_USER: '3' },
+  });
+  const runtime = new KubeConfig();
+  runtime.loadFromFile(inject('runtimeKubeconfigPath'));
+  runtimeApps = runtime.makeApiClient(AppsV1Api);
+  applied = [applyManifests(), applyManifests()];
+  // A binding takes effect at admission a moment after it is made: probe (a dry run) until a Deployment without labels is refused.
+  await eventually(
+    async () =>
+      (
+        await createAsRuntime(
+          handMade('probe', (d) => delete d.metadata?.labels),
+          'All',
+        )
+      ).code === 403,
+    30_000,
+    'the admission policy to be active',
+  );
+});
+afterAll(async () => {
+  // The policy and its binding are cluster-wide: the namespace's removal leaves them.
+  const admission = stack?.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+  await admission?.deleteValidatingAdmissionPolicyBinding({ name: `${POLICY}-${stack.namespace}` }).catch(() => undefined);
+  await admission?.deleteValidatingAdmissionPolicy({ name: POLICY }).catch(() => undefined);
+  await stack?.stop();
+});
+
+/** infra/k8s/manifests.sh's output applied with kubectl as the cluster's admin, as infra/setup.sh applies it. */
+function applyManifests(): string[] {
+  const rendered = spawnSync(MANIFESTS, ['--namespace', stack.namespace, '--runtime-account', RUNTIME_USER], { encoding: 'utf8' });
+  if (rendered.status !== 0) throw new Error(`manifests.sh: ${rendered.stderr}`);
+  const applied = spawnSync('kubectl', ['apply', '-f', '-'], {
+    input: rendered.stdout,
+    env: { ...process.env, KUBECONFIG: inject('kubeconfigPath') },
+    encoding: 'utf8',
+  });
+  if (applied.error) throw new Error(`this test applies infra/k8s/ with kubectl, as infra/setup.sh does: ${applied.error.message}`);
+  if (applied.status !== 0) throw new Error(`kubectl apply: exit ${applied.status}\n${applied.stderr}`);
+  return applied.stdout.trim().split('\n');
+}
+
+/** A Deployment as the allocator would make one, safe, for `change` to make unsafe. */
+function handMade(name: string, change: (deployment: V1Deployment) => void = () => undefined): V1Deployment {
+  const deployment: V1Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { [LABELS.allocator]: 'syncbased', [LABELS.instance]: name } },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { application: name } },
+      template: {
+        metadata: { labels: { application: name } },
+        spec: { containers: [{ name: 'server', image: 'example.com/server:v1' }] },
+      },
+    },
+  };
+  change(deployment);
+  return deployment;
+}
+
+/** What the API server answers the runtime account's create of `deployment`: 201, or the status and message of a refusal. */
+async function createAsRuntime(deployment: V1Deployment, dryRun?: 'All'): Promise<{ code: number; message?: string }> {
+  try {
+    await runtimeApps.createNamespacedDeployment({ namespace: stack.namespace, body: deployment, ...(dryRun ? { dryRun } : {}) });
+    return { code: 201 };
+  } catch (error) {
+    if (!(error instanceof ApiException)) throw error;
+    const body = (typeof error.body === 'string' ? JSON.parse(error.body) : error.body) as { message?: string };
+    return { code: error.code, ...(body.message === undefined ? {} : { message: body.message }) };
+  }
+}
+
+const refusal = (message: string) => ({
+  code: 403,
+  message: expect.stringMatching(
+    new RegExp(`ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}-.*' denied request: ${message.replace(/[()]/g, '\\$&')}`),
+  ),
+});
+
+type Answer = Instance & { error?: { code: number; status: string; message: string } };
+const as = (email: string) => ({ token: stack.tokenFor(email) });
+
+describe('the runtime account under the namespace, RBAC and admission policy of infra/k8s/', () => {
+  it('applies them as infra/setup.sh does, and a second apply changes nothing', async () => {
+    const [first, second] = applied;
+    expect(first).toHaveLength(6);
+    expect(second).toEqual([
+      `namespace/${stack.namespace} unchanged`,
+      'role.rbac.authorization.k8s.io/allocator unchanged',
+      'rolebinding.rbac.authorization.k8s.io/allocator unchanged',
+      `validatingadmissionpolicy.admissionregistration.k8s.io/${POLICY} unchanged`,
+      'configmap/allocator-admission unchanged',
+      `validatingadmissionpolicybinding.admissionregistration.k8s.io/${POLICY}-${stack.namespace} unchanged`,
+    ]);
+    const namespace = await stack.kubeConfig.makeApiClient(CoreV1Api).readNamespace({ name: stack.namespace });
+    expect(namespace.metadata?.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+    });
+  });
+
+  it("lets the allocator's own Deployments through: every operation it offers works", async () => {
+    const created = await call<Answer>(stack.urls.create, { ...as('rob@example.com'), body: {} });
+    expect({ status: created.status, error: created.body.error }).toEqual({ status: 201, error: undefined });
+    const name = created.body.name;
+    const pending = await call<Answer>(stack.urls.create, { ...as('rob@example.com'), body: { wait: false } });
+    expect(pending.status).toBe(201);
+    const listed = await call<{ instances: Answer[] }>(stack.urls.list, { ...as('rob@example.com'), method: 'GET' });
+    expect(listed.body.instances.map((i) => i.name).sort()).toEqual([name, pending.body.name].sort());
+    // Each of these patches the Deployment: an update the policy checks too.
+    for (const [url, body] of [
+      [`${stack.urls.destroy}/suspend`, { name }],
+      [`${stack.urls.create}/resume`, { name }],
+      [`${stack.urls.destroy}/reset`, { name }],
+      [`${stack.urls.create}/extend`, { name, lifetimeSeconds: 600 }],
+    ] as const) {
+      const answer = await call<Answer>(url, { ...as('rob@example.com'), body });
+      expect({ url, status: answer.status, error: answer.body.error }).toEqual({ url, status: 200, error: undefined });
+    }
+    const deployment = await stack.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace: stack.namespace });
+    expect(deployment.spec?.template.spec?.automountServiceAccountToken).toBe(false);
+    const sweep = await call<{ failed: unknown[] }>(`${stack.urls.destroy}/sweep`, { ...as(ADMIN), body: { dryRun: false } });
+    expect(sweep.body.failed).toEqual([]);
+    for (const each of [name, pending.body.name])
+      expect((await call(stack.urls.destroy, { ...as('rob@example.com'), body: { name: each } })).status).toBe(200);
+  });
+
+  it("answers a create whose template breaks the policy with the policy's message, and leaves nothing behind", async () => {
+    // The same allocator with a template whose pods run as another service account than the params name.
+    const runtime = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: OTHER_SERVICE_ACCOUNT }));
+    const served = await serveInProcess(runtime);
+    try {
+      const disks = diskNames(stack.emulator);
+      const refused = await call<Answer>(served.urls.create, { ...as('rob@example.com'), body: {} });
+      expect({ status: refused.status, message: refused.body.error?.message }).toEqual({
+        status: 500,
+        message: expect.stringMatching(
+          /the cluster's admission refused it \(HTTP 403\): .*denied request: the allocator's runtime account may only run pods as the service account default, not deployer$/,
+        ),
+      });
+      expect(diskNames(stack.emulator)).toEqual(disks);
+    } finally {
+      await served.stop();
+      await runtime.disks().close();
+    }
+  });
+
+  it.each([
+    [
+      'a privileged container',
+      (d: V1Deployment) => (d.spec!.template.spec!.containers[0]!.securityContext = { privileged: true }),
+      "the allocator's runtime account may not run privileged containers: server",
+    ],
+    [
+      'a privileged init container',
+      (d: V1Deployment) => (d.spec!.template.spec!.initContainers = [{ name: 'setup', image: 'i', securityContext: { privileged: true } }]),
+      "the allocator's runtime account may not run privileged containers: setup",
+    ],
+    [
+      'a hostPath volume',
+      (d: V1Deployment) => (d.spec!.template.spec!.volumes = [{ name: 'root', hostPath: { path: '/' } }]),
+      "the allocator's runtime account may not mount hostPath volumes: root",
+    ],
+    [
+      "another instance's disk",
+      (d: V1Deployment) =>
+        (d.spec!.template.spec!.volumes = [
+          { name: 'data-disk', gcePersistentDisk: { pdName: 'unsafe' } },
+          { name: 'theirs', gcePersistentDisk: { pdName: 'syncbased-0badf00d' } },
+        ]),
+      "the allocator's runtime account may only mount the instance's own disk, unsafe, not syncbased-0badf00d",
+    ],
+    [
+      "the node's network",
+      (d: V1Deployment) => (d.spec!.template.spec!.hostNetwork = true),
+      "the allocator's runtime account may not share the node's namespaces: hostNetwork",
+    ],
+    [
+      "the node's PID and IPC namespaces",
+      (d: V1Deployment) => Object.assign(d.spec!.template.spec!, { hostPID: true, hostIPC: true }),
+      "the allocator's runtime account may not share the node's namespaces: hostPID, hostIPC",
+    ],
+    [
+      'another service account',
+      (d: V1Deployment) => (d.spec!.template.spec!.serviceAccountName = 'deployer'),
+      "the allocator's runtime account may only run pods as the service account default, not deployer",
+    ],
+    [
+      "no allocator's label",
+      (d: V1Deployment) => delete d.metadata!.labels![LABELS.allocator],
+      "the allocator's runtime account may only make Deployments that carry Allocator's labels (allocator.dev/allocator, allocator.dev/instance)",
+    ],
+  ])('refuses the runtime account a Deployment with %s', async (_label, change, message) => {
+    expect(await createAsRuntime(handMade('unsafe', change))).toEqual(refusal(message));
+  });
+
+  it('lets the runtime account make the same Deployment without the unsafe part, and binds no one else', async () => {
+    expect(await createAsRuntime(handMade('safe'))).toEqual({ code: 201 });
+    // The admin is not the runtime account: the policy leaves its Deployments alone...
+    const adminApps = stack.kubeConfig.makeApiClient(AppsV1Api);
+    const unlabelled = handMade('admins', (d) => delete d.metadata?.labels);
+    await adminApps.createNamespacedDeployment({ namespace: stack.namespace, body: unlabelled, dryRun: 'All' });
+    // ...but Pod Security's baseline refuses even the admin a privileged pod in the namespace.
+    const core = stack.kubeConfig.makeApiClient(CoreV1Api);
+    const privileged = core.createNamespacedPod({
+      namespace: stack.namespace,
+      body: {
+        metadata: { name: 'privileged' },
+        spec: { containers: [{ name: 'c', image: 'i', securityContext: { privileged: true } }] },
+      },
+    });
+    await expect(privileged).rejects.toMatchObject({
+      code: 403,
+      body: expect.stringMatching(/violates PodSecurity \\"baseline:latest\\": privileged/),
+    });
+  });
+});
