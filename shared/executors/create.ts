@@ -118,12 +118,10 @@ async function createDisk(context: CreateContext, plan: CreatePlan, undo: UndoSt
   const [existing, deployment] = await Promise.all([context.disks.getDisk(plan.name), context.cluster.readDeployment(plan.name)]);
   if (existing === undefined && deployment === undefined) return await make(); // deleted meanwhile
   const ownHash = plan.disk.labels[DISK_LABELS.ownerHash];
-  if (
-    existing === undefined ||
-    deployment !== undefined ||
-    !isInstanceDisk(existing, context.serverName) ||
-    existing.labels[DISK_LABELS.ownerHash] !== ownHash
-  ) {
+  if (existing !== undefined && !isInstanceDisk(existing, context.serverName)) {
+    throw new AlreadyExistsError(`a disk named ${plan.name} already exists and is not this allocator's; it was left alone`);
+  }
+  if (existing === undefined || deployment !== undefined || existing.labels[DISK_LABELS.ownerHash] !== ownHash) {
     throw new AlreadyExistsError(`a disk named ${plan.name} already exists and is not a leftover of yours; it was left alone`);
   }
   const times = [timeOf(existing.creationTimestamp)];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager,
+# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kubectl,
 # kube-scheduler, kwok) from published Go modules into a cache keyed by version.
 # A component whose cache directory is complete is not rebuilt.
 #
@@ -51,8 +51,9 @@ build_etcd() {
   go build -trimpath -o "$out/etcd" go.etcd.io/etcd/server/v3
 }
 
-build_kubernetes() {
-  local version=$1 out=$2
+# kubernetes_wrapper VERSION: a wrapper module that builds k8s.io/kubernetes commands at VERSION.
+kubernetes_wrapper() {
+  local version=$1
   local staging_version="v0.${version#v1.}"
   go mod init allocator.local/kubernetes-wrapper >/dev/null 2>&1
   # The release's go.mod replaces its staging modules with local paths; a
@@ -69,14 +70,26 @@ build_kubernetes() {
     go mod edit -replace="$module=$module@$staging_version"
   done
   go get "k8s.io/kubernetes@$version" 2>&1 | tail -n 3 >&2 || true
+}
+
+# build_kubernetes_commands VERSION OUT COMMAND...
+build_kubernetes_commands() {
+  local version=$1 out=$2
+  shift 2
+  kubernetes_wrapper "$version"
   local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$version" | cut -d. -f2)"
   local cmd
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+  for cmd in "$@"; do
     log "kubernetes $version: compiling $cmd"
     go get "k8s.io/kubernetes/cmd/$cmd@$version" 2>&1 | tail -n 3 >&2 || true
     go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd"
   done
 }
+
+build_kubernetes() { build_kubernetes_commands "$1" "$2" kube-apiserver kube-controller-manager kube-scheduler; }
+
+# kubectl is its own component, so that adding it did not rebuild the others; the tests apply infra/k8s/ with it.
+build_kubectl() { build_kubernetes_commands "$1" "$2" kubectl; }
 
 build_kwok() {
   local version=$1 out=$2
@@ -97,4 +110,5 @@ build_kwok() {
 build_component etcd "$ETCD_VERSION" build_etcd
 build_component kwok "$KWOK_VERSION" build_kwok
 build_component kubernetes "$KUBERNETES_VERSION" build_kubernetes
+build_component kubectl "$KUBERNETES_VERSION" build_kubectl
 echo "$CACHE_DIR"

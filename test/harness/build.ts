@@ -10,6 +10,8 @@ export interface ControlPlaneBinaries {
   readonly kubeApiserver: string;
   readonly kubeControllerManager: string;
   readonly kubeScheduler: string;
+  /** The same release's kubectl, which the tests apply infra/k8s/ with as infra/setup.sh does. */
+  readonly kubectl: string;
   readonly kwok: string;
   /** Directory of kwok's stage definitions (node-initialize, pod-ready, ...). */
   readonly kwokStagesDir: string;
@@ -34,6 +36,7 @@ export function controlPlaneBinaries(cacheDir: string = controlPlaneCacheDir()):
     kubeApiserver: join(k8sDir, 'kube-apiserver'),
     kubeControllerManager: join(k8sDir, 'kube-controller-manager'),
     kubeScheduler: join(k8sDir, 'kube-scheduler'),
+    kubectl: join(cacheDir, `kubectl-${kubernetes}`, 'kubectl'),
     kwok: join(cacheDir, `kwok-${kwok}`, 'kwok'),
     kwokStagesDir: join(cacheDir, `kwok-${kwok}`, 'stages'),
   };

@@ -9,6 +9,7 @@ import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { RUNTIME_USER } from '../../harness/control-plane.ts';
 import { ADMIN, call, diskNames, serveInProcess, startTestStack, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
+import { controlPlaneBinaries } from '../../harness/build.ts';
 
 const MANIFESTS = fileURLToPath(new URL('../../../infra/k8s/manifests.sh', import.meta.url));
 const POLICY = 'allocator-deployments';
@@ -49,16 +50,16 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** infra/k8s/manifests.sh's output applied with kubectl as the cluster's admin, as infra/setup.sh applies it. */
+/** infra/k8s/manifests.sh's output applied with kubectl (the control plane's own build) as the cluster's admin, as infra/setup.sh applies it. */
 function applyManifests(): string[] {
   const rendered = spawnSync(MANIFESTS, ['--namespace', stack.namespace, '--runtime-account', RUNTIME_USER], { encoding: 'utf8' });
   if (rendered.status !== 0) throw new Error(`manifests.sh: ${rendered.stderr}`);
-  const applied = spawnSync('kubectl', ['apply', '-f', '-'], {
+  const applied = spawnSync(controlPlaneBinaries().kubectl, ['apply', '-f', '-'], {
     input: rendered.stdout,
     env: { ...process.env, KUBECONFIG: inject('kubeconfigPath') },
     encoding: 'utf8',
   });
-  if (applied.error) throw new Error(`this test applies infra/k8s/ with kubectl, as infra/setup.sh does: ${applied.error.message}`);
+  if (applied.error) throw new Error(`kubectl apply: ${applied.error.message}`);
   if (applied.status !== 0) throw new Error(`kubectl apply: exit ${applied.status}\n${applied.stderr}`);
   return applied.stdout.trim().split('\n');
 }

@@ -307,7 +307,7 @@ describe('a create with an Idempotency-Key', () => {
     await expect(attempt).rejects.toThrow(AlreadyExistsError);
     await expect(attempt).rejects.toMatchObject({
       statusName: 'ALREADY_EXISTS',
-      message: expect.stringMatching(/is not a leftover of yours; it was left alone/),
+      message: expect.stringMatching(/is not this allocator's; it was left alone/),
     });
     expect(leftovers(w)).toEqual({ ...NOTHING, disks: [p.name] });
   });
