@@ -14,8 +14,11 @@ export interface ServiceConfig {
   readonly mountRoot: string;
   /** `ALLOCATOR_VERSION`, default `latest`. */
   readonly version: string;
-  /** `ALLOCATOR_DISK_SIZE_GB` (default 10) and `ALLOCATOR_DISK_TYPE` (default `pd-standard`). */
-  readonly disk: { readonly sizeGb: number; readonly type: string };
+  /**
+   * `ALLOCATOR_DISK_SIZE_GB` (default 10) and `ALLOCATOR_DISK_TYPE` (default `pd-standard`); `source`, what every
+   * instance's disk is made from: `ALLOCATOR_DISK_SOURCE_SNAPSHOT` or `ALLOCATOR_DISK_SOURCE_IMAGE`, default none (an empty disk).
+   */
+  readonly disk: { readonly sizeGb: number; readonly type: string; readonly source?: DiskSource };
   /** `ALLOCATOR_MAX_INSTANCES_PER_USER` (default 1) and `ALLOCATOR_MAX_INSTANCES` (default 10). */
   readonly limits: { readonly perUser: number; readonly global: number };
   /**
@@ -102,6 +105,51 @@ export const GOOGLE_SIGN_IN_SCRIPT = 'https://accounts.google.com/gsi/client';
 export const GCLOUD_TOKENS = ['own-instances', 'refuse'] as const;
 export type GcloudTokens = (typeof GCLOUD_TOKENS)[number];
 
+/**
+ * A golden disk: the snapshot or image every instance's disk is made from, as
+ * Compute Engine takes it in a disk's `sourceSnapshot` or `sourceImage`.
+ */
+export type DiskSource = { readonly snapshot: string } | { readonly image: string };
+
+/** The setting behind each kind of disk source, named by the errors a missing or refused source gives. */
+export const DISK_SOURCE_SETTINGS = {
+  snapshot: 'ALLOCATOR_DISK_SOURCE_SNAPSHOT',
+  image: 'ALLOCATOR_DISK_SOURCE_IMAGE',
+} as const;
+
+const PROJECT_PATH = String.raw`(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?(?:projects/[a-z0-9](?:[-a-z0-9.:]*[a-z0-9])?/)?global/`;
+const RESOURCE_NAME = '[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?';
+const DISK_SOURCE_SHAPES = {
+  snapshot: {
+    pattern: new RegExp(`^${PROJECT_PATH}snapshots/${RESOURCE_NAME}$`),
+    example: 'projects/my-project/global/snapshots/my-snapshot or global/snapshots/my-snapshot',
+  },
+  image: {
+    pattern: new RegExp(`^${PROJECT_PATH}images/(?:family/)?${RESOURCE_NAME}$`),
+    example: 'projects/my-project/global/images/my-image, projects/my-project/global/images/family/my-family or global/images/my-image',
+  },
+} as const;
+
+/** The source of `disk`, if one is set: at most one of the two settings, each a Compute Engine resource URL or partial path. */
+function parseDiskSource(env: Env): DiskSource | undefined {
+  const set = (['snapshot', 'image'] as const).flatMap((kind) => {
+    const value = read(env, DISK_SOURCE_SETTINGS[kind]);
+    return value === undefined ? [] : [{ kind, value }];
+  });
+  if (set.length > 1)
+    throw new ConfigError(
+      `set at most one of ${DISK_SOURCE_SETTINGS.snapshot} and ${DISK_SOURCE_SETTINGS.image}: a disk is made from one source`,
+    );
+  const [source] = set;
+  if (source === undefined) return undefined;
+  const shape = DISK_SOURCE_SHAPES[source.kind];
+  if (!shape.pattern.test(source.value))
+    throw new ConfigError(
+      `${DISK_SOURCE_SETTINGS[source.kind]} must be a Compute Engine ${source.kind}'s URL or partial path, such as ${shape.example} (got "${source.value}")`,
+    );
+  return source.kind === 'snapshot' ? { snapshot: source.value } : { image: source.value };
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads one setting, trimming it; empty counts as unset. */
@@ -187,6 +235,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
   const diskType = read(env, 'ALLOCATOR_DISK_TYPE') ?? 'pd-standard';
   if (!/^[a-z][-a-z0-9]*$/.test(diskType))
     throw new ConfigError(`ALLOCATOR_DISK_TYPE must be a disk type name such as pd-standard or pd-ssd (got "${diskType}")`);
+  const diskSource = parseDiskSource(env);
   const defaultLifetime = wholeNumber(env, 'ALLOCATOR_DEFAULT_LIFETIME_SECONDS', 0, 0);
   const maxLifetime = wholeNumber(env, 'ALLOCATOR_MAX_LIFETIME_SECONDS', 0, 0);
   if (maxLifetime > 0 && (defaultLifetime === 0 || defaultLifetime > maxLifetime)) {
@@ -211,7 +260,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     ...(templatePath === undefined ? {} : { templatePath }),
     mountRoot: read(env, 'ALLOCATOR_MOUNT_ROOT') ?? '',
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
-    disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType },
+    disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType, ...(diskSource ? { source: diskSource } : {}) },
     limits: { perUser, global },
     accessListFormat,
     admins,

@@ -8,6 +8,7 @@ import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts
 import { instanceSlotSelector } from '../plans/slots.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
+import { blameDiskSource } from './disk-source.ts';
 import { deleteInstanceDisk, deleteLease, isInstanceDisk } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 import { instanceView } from './instance-view.ts';
@@ -98,17 +99,22 @@ export class NameTakenError extends AllocatorError {
  * leftover of an interrupted try only when it carries the caller's owner hash
  * and no Deployment of the name exists: then, past the grace period, it is
  * cleared and made again; younger, a running try's (a 409 to retry).
- * Anything else is somebody else's (a 409 not to retry).
+ * Anything else is somebody else's (a 409 not to retry). A configured source
+ * that Compute Engine cannot use is the operator's to fix (`blameDiskSource`).
  */
 async function createDisk(context: CreateContext, plan: CreatePlan, undo: UndoStack): Promise<void> {
   const label = `the disk ${plan.name}`;
   const make = (): Promise<void> =>
-    undo.step(
-      label,
-      () => deleteInstanceDisk(context, plan.name),
-      () => context.disks.createDisk(plan.disk),
-      didNotHappen,
-    );
+    undo
+      .step(
+        label,
+        () => deleteInstanceDisk(context, plan.name),
+        () => context.disks.createDisk(plan.disk),
+        didNotHappen,
+      )
+      .catch((error: unknown) => {
+        throw blameDiskSource(error, plan.disk.source);
+      });
   try {
     return await make();
   } catch (error) {

@@ -9,6 +9,7 @@ import { instanceView } from './instance-view.ts';
 import { findInstance } from './find-instance.ts';
 import { withLock } from './lock.ts';
 import { pollDelays } from './poll.ts';
+import { blameDiskSource } from './disk-source.ts';
 import { deleteInstanceDisk } from './teardown.ts';
 import { waitUntilReady } from './wait-ready.ts';
 
@@ -19,7 +20,7 @@ export interface WaitingRequest {
   readonly waitMs: number;
 }
 
-/** Reset makes the new disk from the configured size and type. */
+/** Reset makes the new disk from the configured size, type and source. */
 export type ResetContext = InstanceContext & { readonly disk: CreateConfig['disk'] };
 
 /** Scales an instance the caller may touch to 0, keeping its disk, name and slots. */
@@ -56,7 +57,10 @@ export async function resetInstance(context: ResetContext, request: WaitingReque
     await context.cluster.patchDeployment(request.name, scalePatch(0));
     await waitUntilPodsGone(context, request.name);
     await deleteInstanceDisk(context, request.name);
-    await context.disks.createDisk(resetDisk(deployment, { serverName: context.serverName, disk: context.disk }));
+    const disk = resetDisk(deployment, { serverName: context.serverName, disk: context.disk });
+    await context.disks.createDisk(disk).catch((error: unknown) => {
+      throw blameDiskSource(error, disk.source);
+    });
     context.report(`reset the disk of ${request.name}`);
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deployment)));
     return await answer(context, patched, request);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DisksClient, ZoneOperationsClient } from '@google-cloud/compute';
 import type { AuthClient } from 'google-auth-library';
 import { systemClock, type Clock } from '../clock.ts';
+import type { DiskSource } from '../config/service-config.ts';
 import { DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { computeError, operationError } from './compute-errors.ts';
 
@@ -25,6 +26,8 @@ export interface DisksApi {
     readonly sizeGb: number;
     readonly type: string;
     readonly labels: Readonly<Record<string, string>>;
+    /** What it is made from (its `sourceSnapshot` or `sourceImage`); absent: an empty disk. */
+    readonly source?: DiskSource;
   }): Promise<void>;
   /** Deletes a disk and waits for its operation; false if it was already gone; DiskInUseError while attached. */
   deleteDisk(name: string): Promise<boolean>;
@@ -123,6 +126,7 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
               sizeGb: String(disk.sizeGb),
               type: `zones/${zone}/diskTypes/${disk.type}`,
               labels: { ...disk.labels },
+              ...sourceFields(disk.source),
             },
           },
           callSettings,
@@ -175,6 +179,12 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
       await Promise.all([disks.close(), operations.close()]);
     },
   };
+}
+
+/** A disk source as the Disk resource's fields: Compute Engine resolves a partial path against the disk's project. */
+function sourceFields(source: DiskSource | undefined): { sourceSnapshot?: string; sourceImage?: string } {
+  if (source === undefined) return {};
+  return 'snapshot' in source ? { sourceSnapshot: source.snapshot } : { sourceImage: source.image };
 }
 
 function operationName(operation: { latestResponse?: unknown; name?: string | null }): string {

@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
-import type { ServiceConfig } from '../config/service-config.ts';
+import type { DiskSource, ServiceConfig } from '../config/service-config.ts';
 import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { diskLabels } from '../instances/metadata.ts';
 import { idempotencyKeyHash, idempotentInstanceName, newInstanceName, ownerHashOf } from '../instances/naming.ts';
@@ -34,6 +34,8 @@ export interface DiskSpec {
   readonly sizeGb: number;
   readonly type: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The snapshot or image the disk is made from; absent: an empty disk. */
+  readonly source?: DiskSource;
 }
 
 /** Everything one create will make, decided before any call. */
@@ -106,6 +108,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
       sizeGb: config.disk.sizeGb,
       type: config.disk.type,
       labels: diskLabels({ serverName: config.serverName, ownerHash, name }),
+      ...(config.disk.source ? { source: { ...config.disk.source } } : {}),
     },
     deployment,
     instance: instanceFromDeployment(deployment),

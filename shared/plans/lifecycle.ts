@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { ServiceConfig } from '../config/service-config.ts';
 import { AbortedError } from '../errors.ts';
 import { ANNOTATIONS, diskLabels, LABELS } from '../instances/metadata.ts';
 import type { DiskSpec } from './create-plan.ts';
@@ -20,8 +21,8 @@ export function checkNotDeleting(deployment: V1Deployment, operation: string): v
     throw new AbortedError(`instance ${deployment.metadata.name} is being destroyed; it cannot ${operation}`, { retryAfterSeconds: 5 });
 }
 
-/** The fresh disk a reset makes: the same name and labels as the instance's first one, the configured size and type. */
-export function resetDisk(deployment: V1Deployment, config: { serverName: string; disk: { sizeGb: number; type: string } }): DiskSpec {
+/** The fresh disk a reset makes: the same name and labels as the instance's first one, the configured size, type and source. */
+export function resetDisk(deployment: V1Deployment, config: Pick<ServiceConfig, 'serverName' | 'disk'>): DiskSpec {
   const name = deployment.metadata?.name ?? '';
   const ownerHash = deployment.metadata?.labels?.[LABELS.ownerHash] ?? '';
   return {
@@ -29,6 +30,7 @@ export function resetDisk(deployment: V1Deployment, config: { serverName: string
     sizeGb: config.disk.sizeGb,
     type: config.disk.type,
     labels: diskLabels({ serverName: config.serverName, ownerHash, name }),
+    ...(config.disk.source ? { source: { ...config.disk.source } } : {}),
   };
 }
 

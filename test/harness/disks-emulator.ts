@@ -6,7 +6,8 @@ import { closeServer, listenOnLoopback, readBody, sendJson } from './http.ts';
 /**
  * A local emulator of the Compute Engine v1 disks REST API (disks insert, get,
  * list, delete; zoneOperations get and wait) for the real `@google-cloud/compute`
- * client. Its state lives in memory only and is gone when it stops. Any bearer
+ * client. It holds snapshots and images too (`addSnapshot`, `addImage`, or
+ * `POST /emulator/snapshots` and `/emulator/images`), for disks made from one. Its state lives in memory only and is gone when it stops. Any bearer
  * token is accepted; a request without one gets the real 401.
  */
 export interface DisksEmulator {
@@ -20,6 +21,10 @@ export interface DisksEmulator {
   /** Marks a disk as in use by an instance, as attaching it to a VM would. */
   attachDisk(target: DiskRef, instance: string): void;
   detachDisk(target: DiskRef, instance: string): void;
+  /** Holds a snapshot that disks can be made from (`sourceSnapshot`); its disks are `diskSizeGb` (default 10) or larger. */
+  addSnapshot(project: string, name: string, options?: { diskSizeGb?: number }): SourceResource;
+  /** Holds an image that disks can be made from (`sourceImage`), in a family if given (the newest one of a family is used). */
+  addImage(project: string, name: string, options?: { family?: string; diskSizeGb?: number }): SourceResource;
   /** Snapshot of the disks of one zone (all zones when omitted). */
   disks(where?: { project: string; zone: string }): Disk[];
   /** How many calls of each method arrived. */
@@ -58,6 +63,16 @@ export interface DiskRef {
   name: string;
 }
 
+/** A snapshot or an image, as far as a disk made from it needs. */
+export interface SourceResource {
+  id: string;
+  name: string;
+  selfLink: string;
+  diskSizeGb: string;
+  family?: string;
+  creationTimestamp: string;
+}
+
 export interface Disk {
   kind: 'compute#disk';
   id: string;
@@ -73,6 +88,10 @@ export interface Disk {
   labelFingerprint: string;
   users?: string[];
   physicalBlockSizeBytes: string;
+  sourceSnapshot?: string;
+  sourceSnapshotId?: string;
+  sourceImage?: string;
+  sourceImageId?: string;
 }
 
 interface Operation {
@@ -120,6 +139,8 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
   const delays = options.operationDelayMs ?? 25;
   const operationDelayMs = (type: 'insert' | 'delete'): number => (typeof delays === 'number' ? delays : delays[type]);
   const disks = new Map<string, Disk>();
+  /** Snapshots and images by `project/name`. */
+  const sources = { snapshots: new Map<string, SourceResource>(), images: new Map<string, SourceResource>() };
   const operations = new Map<string, { op: Operation; done: Promise<void> }>();
   const requestIds = new Map<string, Operation>();
   const faults: (FaultSpec & { count: number })[] = [];
@@ -128,6 +149,7 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
 
   const key = (ref: DiskRef): string => `${ref.project}/${ref.zone}/${ref.name}`;
   const zoneLink = (project: string, zone: string): string => `${baseUrl}/compute/v1/projects/${project}/zones/${zone}`;
+  const globalLink = (project: string): string => `${baseUrl}/compute/v1/projects/${project}/global`;
   const now = (): string => new Date().toISOString();
   const numericId = (): string => `${randomInt(1, 9)}${Array.from({ length: 18 }, () => randomInt(0, 10)).join('')}`;
 
@@ -333,6 +355,26 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
       }
       return;
     }
+    const addSource = /^\/emulator\/(snapshots|images)$/.exec(url.pathname);
+    if (addSource && req.method === 'POST') {
+      try {
+        const body = parseJson(await readBody(req)) as { project?: unknown; name?: unknown; family?: unknown; diskSizeGb?: unknown };
+        if (typeof body.project !== 'string' || typeof body.name !== 'string' || !NAME.test(body.name))
+          throw new ComputeError(400, 'invalid', 'give "project" and "name" (a resource name)');
+        const options = {
+          ...(typeof body.diskSizeGb === 'number' ? { diskSizeGb: body.diskSizeGb } : {}),
+          ...(typeof body.family === 'string' ? { family: body.family } : {}),
+        };
+        sendJson(
+          res,
+          200,
+          addSource[1] === 'snapshots' ? addSnapshot(body.project, body.name, options) : addImage(body.project, body.name, options),
+        );
+      } catch (error) {
+        sendComputeError(res, error instanceof ComputeError ? error : new ComputeError(400, 'invalid', String(error)));
+      }
+      return;
+    }
     const matched = route(req.method ?? 'GET', url.pathname);
     if (!matched) {
       sendComputeError(res, new ComputeError(404, 'notFound', `The requested URL ${url.pathname} was not found on this server.`));
@@ -376,6 +418,54 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
     faults.push({ ...fault, count: fault.count ?? 1 });
   }
 
+  function addSource(
+    kind: 'snapshots' | 'images',
+    project: string,
+    name: string,
+    options: { family?: string; diskSizeGb?: number },
+  ): SourceResource {
+    const resource: SourceResource = {
+      id: numericId(),
+      name,
+      selfLink: `${globalLink(project)}/${kind}/${name}`,
+      diskSizeGb: String(options.diskSizeGb ?? 10),
+      ...(options.family === undefined ? {} : { family: options.family }),
+      creationTimestamp: now(),
+    };
+    sources[kind].set(`${project}/${name}`, resource);
+    return structuredClone(resource);
+  }
+  const addSnapshot = (project: string, name: string, options: { diskSizeGb?: number } = {}): SourceResource =>
+    addSource('snapshots', project, name, options);
+  const addImage = (project: string, name: string, options: { family?: string; diskSizeGb?: number } = {}): SourceResource =>
+    addSource('images', project, name, options);
+
+  /**
+   * Resolves a disk's sourceSnapshot or sourceImage as Compute Engine does: a
+   * full URL or a partial path (`projects/p/global/...` or `global/...`, in the
+   * disk's project); an image family stands for its newest image. A value of
+   * another shape is a 400 `invalid`, one that names nothing a 404 `notFound`.
+   */
+  function resolveSource(field: 'sourceSnapshot' | 'sourceImage', value: unknown, diskProject: string): SourceResource {
+    const text = String(value);
+    const path = text.replace(/^https:\/\/(?:www|compute)\.googleapis\.com\/compute\/v1\//, '').replace(`${baseUrl}/compute/v1/`, '');
+    const kind = field === 'sourceSnapshot' ? 'snapshots' : 'images';
+    const match = new RegExp(`^(?:projects/([^/]+)/)?global/${kind}/(${kind === 'images' ? '(?:family/)?' : ''}[^/]+)$`).exec(path);
+    if (typeof value !== 'string' || !match)
+      throw new ComputeError(400, 'invalid', `Invalid value for field 'resource.${field}': '${text}'. The URL is malformed.`);
+    const [, project = diskProject, name = ''] = match;
+    const family = name.startsWith('family/') ? name.slice('family/'.length) : undefined;
+    const found =
+      family === undefined
+        ? sources[kind].get(`${project}/${name}`)
+        : [...sources[kind].entries()]
+            .filter(([at, image]) => at.startsWith(`${project}/`) && image.family === family)
+            .map(([, image]) => image)
+            .sort((a, b) => b.creationTimestamp.localeCompare(a.creationTimestamp))[0];
+    if (!found) throw new ComputeError(404, 'notFound', `The resource 'projects/${project}/global/${kind}/${name}' was not found`);
+    return found;
+  }
+
   baseUrl = await listenOnLoopback(server, options.port);
   const { port } = new URL(baseUrl);
   const findDisk = (ref: DiskRef): Disk => {
@@ -389,6 +479,8 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
     port: Number(port),
     injectFault,
     clearFaults: () => void faults.splice(0),
+    addSnapshot,
+    addImage,
     attachDisk: (ref, instance) => {
       const disk = findDisk(ref);
       disk.users = [...(disk.users ?? []), instance];
@@ -408,6 +500,8 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
     },
     reset: () => {
       disks.clear();
+      sources.snapshots.clear();
+      sources.images.clear();
       operations.clear();
       requestIds.clear();
       faults.splice(0);
@@ -417,7 +511,7 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
   };
 
   function validateDisk(body: Record<string, unknown>, where: { project: string; zone: string; selfLinkBase: string }): Disk {
-    const { name, sizeGb, type, labels, description } = body;
+    const { name, sizeGb, type, labels, description, sourceSnapshot, sourceImage } = body;
     if (typeof name !== 'string' || !NAME.test(name)) {
       throw new ComputeError(
         400,
@@ -425,8 +519,26 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
         `Invalid value for field 'resource.name': '${String(name)}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`,
       );
     }
-    const size = sizeGb === undefined ? '10' : String(sizeGb);
+    if (sourceSnapshot !== undefined && sourceImage !== undefined)
+      throw new ComputeError(
+        400,
+        'invalid',
+        "Invalid value for field 'resource': only one of sourceSnapshot and sourceImage may be given.",
+      );
+    const source =
+      sourceSnapshot !== undefined
+        ? { field: 'sourceSnapshot' as const, kind: 'snapshot', resource: resolveSource('sourceSnapshot', sourceSnapshot, where.project) }
+        : sourceImage !== undefined
+          ? { field: 'sourceImage' as const, kind: 'image', resource: resolveSource('sourceImage', sourceImage, where.project) }
+          : undefined;
+    const size = sizeGb === undefined ? (source?.resource.diskSizeGb ?? '10') : String(sizeGb);
     if (!/^[1-9]\d*$/.test(size)) throw new ComputeError(400, 'invalid', `Invalid value for field 'resource.sizeGb': '${size}'.`);
+    if (source && Number(size) < Number(source.resource.diskSizeGb))
+      throw new ComputeError(
+        400,
+        'invalid',
+        `Invalid value for field 'resource.sizeGb': '${size}'. Requested disk size cannot be smaller than the ${source.kind} size (${source.resource.diskSizeGb} GB).`,
+      );
     if (labels !== undefined) {
       if (labels === null || typeof labels !== 'object')
         throw new ComputeError(400, 'invalid', "Invalid value for field 'resource.labels'");
@@ -455,6 +567,7 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
       ...(labels ? { labels: { ...(labels as Record<string, string>) } } : {}),
       labelFingerprint: randomBytes(8).toString('base64'),
       physicalBlockSizeBytes: '4096',
+      ...(source ? { [source.field]: source.resource.selfLink, [`${source.field}Id`]: source.resource.id } : {}),
     };
   }
 }

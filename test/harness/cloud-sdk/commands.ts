@@ -186,6 +186,13 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
     positionals: 0,
     flags: { '--region': true, '--service': true, '--limit': true },
   },
+  'compute snapshots describe': { reference: `${REF}/compute/snapshots/describe`, positionals: 1, flags: {} },
+  'compute images describe': { reference: `${REF}/compute/images/describe`, positionals: 1, flags: {} },
+  'compute images describe-from-family': {
+    reference: `${REF}/compute/images/describe-from-family`,
+    positionals: 1,
+    flags: { '--zone': true },
+  },
   'artifacts docker images describe': {
     reference: `${REF}/artifacts/docker/images/describe`,
     positionals: 1,

@@ -19,6 +19,9 @@ export interface StandInState {
   objects: string[];
   /** Images in the project's Artifact Registry. */
   images: string[];
+  /** Compute Engine snapshots and disk images, as `project/name`; an image in a family as `project/name family`. */
+  computeSnapshots?: string[];
+  computeImages?: string[];
   metrics: Record<string, unknown>;
   policies: Record<string, unknown>;
   kubeContext?: string;
@@ -255,6 +258,25 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
       if (!state.policies[first]) throw new Refusal(`(gcloud.alpha.monitoring.policies.update) NOT_FOUND: ${first}`);
       state.policies[first] = loadYaml(readFileSync(value(flags, '--policy-from-file'), 'utf8'));
       return `Updated alert policy [${first}].\n`;
+    case 'gcloud compute snapshots describe':
+    case 'gcloud compute images describe':
+    case 'gcloud compute images describe-from-family': {
+      // Without --project, gcloud uses its configured project; the build always gives one.
+      const kind = path === 'compute snapshots describe' ? 'snapshots' : 'images';
+      const held = (kind === 'snapshots' ? state.computeSnapshots : state.computeImages) ?? [];
+      const family = path.endsWith('describe-from-family');
+      const found = held.find((entry) =>
+        family ? entry.startsWith(`${project}/`) && entry.endsWith(` ${first}`) : entry.split(' ')[0] === `${project}/${first}`,
+      );
+      if (!found)
+        throw new Refusal(
+          `(gcloud.${path.replaceAll(' ', '.')}) Could not fetch resource:\n - The resource 'projects/${project}/global/${kind}/${family ? `family/${first}` : first}' was not found`,
+        );
+      const name = (found.split(' ')[0] ?? '').slice(project.length + 1);
+      return value(flags, '--format') === 'value(selfLink)'
+        ? `https://www.googleapis.com/compute/v1/projects/${project}/global/${kind}/${name}\n`
+        : `name: ${name}\n`;
+    }
     case 'gcloud artifacts docker images describe':
       if (!(state.images ?? []).includes(first)) throw new Refusal(`(gcloud.artifacts.docker.images.describe) Image not found: ${first}`);
       return `image_summary:\n  fully_qualified_digest: ${first}@sha256:0\n`;

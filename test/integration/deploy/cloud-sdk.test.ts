@@ -21,7 +21,17 @@ interface Step {
 }
 
 /** The build's steps that run gcloud, in the order Cloud Build runs them. */
-const STEPS = ['images', 'image-check', 'environment', 'deploy-create', 'deploy-destroy', 'deploy-list', 'audiences', 'scheduler'];
+const STEPS = [
+  'images',
+  'image-check',
+  'disk-source-check',
+  'environment',
+  'deploy-create',
+  'deploy-destroy',
+  'deploy-list',
+  'audiences',
+  'scheduler',
+];
 
 /** A directory laid out as Cloud Build's workspace: the repository (linked), and the bundles' directories. */
 function buildDirectory(name: string): string {
@@ -194,6 +204,65 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     expect(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')).toMatch(
       /ALLOCATOR_DASHBOARD_CLIENT_ID: "123-abc.apps.googleusercontent.com"/,
     );
+  });
+
+  it.each([
+    [
+      'a snapshot by partial path',
+      { _DISK_SOURCE_SNAPSHOT: 'global/snapshots/golden' },
+      { computeSnapshots: ['my-project/golden'] },
+      'gcloud compute snapshots describe golden --project=my-project --format=value(selfLink)',
+      /_DISK_SOURCE_SNAPSHOT names global\/snapshots\/golden, which cannot be read/,
+    ],
+    [
+      'an image family in another project',
+      { _DISK_SOURCE_IMAGE: 'https://www.googleapis.com/compute/v1/projects/images-project/global/images/family/golden' },
+      { computeImages: ['images-project/golden-v2 golden'] },
+      'gcloud compute images describe-from-family golden --project=images-project --format=value(selfLink)',
+      /_DISK_SOURCE_IMAGE names .*family\/golden, which cannot be read/,
+    ],
+    [
+      'an image',
+      { _DISK_SOURCE_IMAGE: 'projects/images-project/global/images/golden-v2' },
+      { computeImages: ['images-project/golden-v2 golden'] },
+      'gcloud compute images describe golden-v2 --project=images-project --format=value(selfLink)',
+      /_DISK_SOURCE_IMAGE names projects\/images-project\/global\/images\/golden-v2, which cannot be read/,
+    ],
+  ])("looks up the golden disks' source, %s: a missing one stops the build before it deploys", (label, source, held, lookup, refusal) => {
+    const file = join(work, `source-${label.replaceAll(' ', '-')}.json`);
+    const cwd = buildDirectory(`source-${label.replaceAll(' ', '-')}`);
+    bash('gcloud projects describe my-project', { state: file, cwd }); // a fresh project's state, whose image exists
+    writeFileSync(file, JSON.stringify({ ...state(file), images: ['us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:latest'] }));
+    const substitutions = { _ALLOWED_CALLERS: '*@example.com', ...source };
+    const deploy = (): void => {
+      for (const id of STEPS) bash(buildScript(id, substitutions), { state: file, cwd });
+    };
+    expect(deploy).toThrow(refusal);
+    expect(state(file).functions).toEqual({});
+    expect(state(file).calls).toContain(lookup);
+
+    writeFileSync(file, JSON.stringify({ ...state(file), ...held }));
+    deploy();
+    expect(Object.keys(state(file).functions)).toHaveLength(3);
+    const env = load(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')) as Record<string, string>;
+    const config = loadConfig({ ...env, ALLOCATOR_VKUBE_CFG: join(ROOT, 'infra/vkube.cfg.example') }, cwd);
+    expect(config.disk.source).toEqual(
+      '_DISK_SOURCE_SNAPSHOT' in source ? { snapshot: source._DISK_SOURCE_SNAPSHOT } : { image: source._DISK_SOURCE_IMAGE },
+    );
+  });
+
+  it.each([
+    [
+      { _DISK_SOURCE_SNAPSHOT: 'global/snapshots/a', _DISK_SOURCE_IMAGE: 'global/images/b' },
+      /set at most one of _DISK_SOURCE_SNAPSHOT and _DISK_SOURCE_IMAGE/,
+    ],
+    [
+      { _DISK_SOURCE_SNAPSHOT: 'projects/p/global/images/b' },
+      /_DISK_SOURCE_SNAPSHOT must be a Compute Engine resource URL or partial path/,
+    ],
+  ])('refuses the source %j before looking anything up', (source, refusal) => {
+    const file = join(work, 'source-refused.json');
+    expect(() => bash(buildScript('disk-source-check', source), { state: file, cwd: ROOT })).toThrow(refusal);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, QuotaExceededError, toHttpError, UnavailableError } from '../../../shared/errors.ts';
+import { AlreadyExistsError, NotFoundError, QuotaExceededError, toHttpError, UnavailableError } from '../../../shared/errors.ts';
 import { COMPUTE_RATE_LIMIT_RETRY_AFTER_SECONDS, ComputeRejectedError, DiskInUseError } from '../../../shared/gce/compute-errors.ts';
 import { makeDisksApi, type DisksApi } from '../../../shared/gce/disks.ts';
 import { startDisksEmulator, type DisksEmulator } from '../../harness/disks-emulator.ts';
@@ -23,6 +23,26 @@ afterAll(async () => {
 const disk = (name: string) => ({ name, sizeGb: 10, type: 'pd-standard', labels: { allocator: 'syncbased' } });
 
 describe('the disks adapter through the real client', () => {
+  it.each([
+    [{ snapshot: 'global/snapshots/golden' }, 'sourceSnapshot'],
+    [{ image: `projects/${project}/global/images/family/golden` }, 'sourceImage'],
+  ] as const)("sends the source %j as the Disk resource's %s", async (source, field) => {
+    const held =
+      'snapshot' in source ? emulator.addSnapshot(project, 'golden') : emulator.addImage(project, 'golden-v1', { family: 'golden' });
+    const name = `from-${field.toLowerCase()}`;
+    await disks.createDisk({ ...disk(name), source });
+    expect(emulator.disks({ project, zone }).find((made) => made.name === name)).toMatchObject({
+      [field]: held.selfLink,
+      [`${field}Id`]: held.id,
+    });
+  });
+
+  it("reports a source that does not exist as Compute's 404 names it; the create step turns that into the setting's 500", async () => {
+    const failed = disks.createDisk({ ...disk('from-nothing'), source: { snapshot: 'global/snapshots/nothing' } });
+    await expect(failed).rejects.toThrow(NotFoundError);
+    await expect(failed).rejects.toThrow(`The resource 'projects/${project}/global/snapshots/nothing' was not found`);
+  });
+
   it('reports an insert of an existing disk (HTTP 409, which gax calls ABORTED) as a conflict', async () => {
     await disks.createDisk(disk('dup'));
     await expect(disks.createDisk(disk('dup'))).rejects.toThrow(AlreadyExistsError);

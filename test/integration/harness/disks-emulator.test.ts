@@ -134,6 +134,91 @@ describe('Compute Engine disks emulator, through @google-cloud/compute', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
+  it.each([
+    ['a partial path', 'global/snapshots/golden'],
+    ['a project path', `projects/${project}/global/snapshots/golden`],
+    ['a full URL', `https://www.googleapis.com/compute/v1/projects/${project}/global/snapshots/golden`],
+  ])('makes a disk from a snapshot named by %s, recording sourceSnapshot and sourceSnapshotId', async (_, sourceSnapshot) => {
+    const snapshot = emulator.addSnapshot(project, 'golden', { diskSizeGb: 20 });
+    const [operation] = await disks.insert({ project, zone, diskResource: { name: 'from-snapshot', sourceSnapshot } });
+    const [done] = await operations.wait({ project, zone, operation: operation.latestResponse.name });
+    expect(done.error).toBeFalsy();
+    const [disk] = await disks.get({ project, zone, disk: 'from-snapshot' });
+    expect(disk).toMatchObject({ sizeGb: '20', sourceSnapshot: snapshot.selfLink, sourceSnapshotId: snapshot.id });
+    expect(snapshot.selfLink).toMatch(new RegExp(`/compute/v1/projects/${project}/global/snapshots/golden$`));
+    expect(disk.sourceImage).toBeFalsy();
+  });
+
+  it("makes a disk from an image or its family's newest image, recording sourceImage and sourceImageId", async () => {
+    emulator.addImage('images-project', 'golden-v1', { family: 'golden' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const newest = emulator.addImage('images-project', 'golden-v2', { family: 'golden' });
+    const [operation] = await disks.insert({
+      project,
+      zone,
+      diskResource: { name: 'from-family', sizeGb: '10', sourceImage: 'projects/images-project/global/images/family/golden' },
+    });
+    await operations.wait({ project, zone, operation: operation.latestResponse.name });
+    const [disk] = await disks.get({ project, zone, disk: 'from-family' });
+    expect(disk).toMatchObject({ sourceImage: newest.selfLink, sourceImageId: newest.id });
+    expect(disk.sourceSnapshot).toBeFalsy();
+
+    const response = await fetch(`${emulator.url}/emulator/images`, {
+      method: 'POST',
+      body: JSON.stringify({ project, name: 'posted' }),
+    });
+    expect(response.status).toBe(200);
+    const [second] = await disks.insert({ project, zone, diskResource: { name: 'from-posted', sourceImage: 'global/images/posted' } });
+    await operations.wait({ project, zone, operation: second.latestResponse.name });
+    expect((await disks.get({ project, zone, disk: 'from-posted' }))[0].sourceImage).toMatch(/\/global\/images\/posted$/);
+  });
+
+  it.each([
+    ['sourceSnapshot', 'global/snapshots/missing', `projects/${project}/global/snapshots/missing`],
+    ['sourceSnapshot', 'projects/other/global/snapshots/missing', 'projects/other/global/snapshots/missing'],
+    ['sourceImage', 'projects/p2/global/images/missing', 'projects/p2/global/images/missing'],
+    ['sourceImage', 'projects/p2/global/images/family/none', 'projects/p2/global/images/family/none'],
+  ])('answers a %s of %s that does not exist with the real 404 notFound, and makes no disk', async (field, value, path) => {
+    const message = `The resource '${path}' was not found`;
+    const failed = await disks.insert({ project, zone, diskResource: { name: 'orphan', [field]: value } }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: 5 }); // NOT_FOUND from 404
+    expect(String((failed as Error).message)).toContain(message);
+    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x' },
+      body: JSON.stringify({ name: 'orphan', [field]: value }),
+    });
+    expect(raw.status).toBe(404);
+    expect(await raw.json()).toEqual({ error: { code: 404, message, errors: [{ message, domain: 'global', reason: 'notFound' }] } });
+    expect(emulator.disks()).toEqual([]);
+  });
+
+  it.each([
+    ['sourceSnapshot', 'golden'],
+    ['sourceSnapshot', 'projects/p/global/images/i'],
+    ['sourceImage', 'projects/p/zones/z/images/i'],
+  ])('answers a malformed %s (%s) with the real 400 invalid', async (field, value) => {
+    const message = `Invalid value for field 'resource.${field}': '${value}'. The URL is malformed.`;
+    const raw = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x' },
+      body: JSON.stringify({ name: 'bad', [field]: value }),
+    });
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toEqual({ error: { code: 400, message, errors: [{ message, domain: 'global', reason: 'invalid' }] } });
+    const failed = await disks.insert({ project, zone, diskResource: { name: 'bad', [field]: value } }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: 3 }); // INVALID_ARGUMENT from 400
+  });
+
+  it('refuses a disk smaller than its snapshot', async () => {
+    emulator.addSnapshot(project, 'big', { diskSizeGb: 50 });
+    const failed = await disks
+      .insert({ project, zone, diskResource: { name: 'small', sizeGb: '10', sourceSnapshot: 'global/snapshots/big' } })
+      .catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: 3 });
+    expect(String((failed as Error).message)).toMatch(/cannot be smaller than the snapshot size \(50 GB\)/);
+  });
+
   it('answers 401 to a request without credentials', async () => {
     const response = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks`);
     expect(response.status).toBe(401);

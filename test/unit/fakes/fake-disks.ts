@@ -1,3 +1,4 @@
+import type { DiskSource } from '../../../shared/config/service-config.ts';
 import { AlreadyExistsError } from '../../../shared/errors.ts';
 import { DiskInUseError, type DiskInfo, type DisksApi } from '../../../shared/gce/disks.ts';
 import type { FakeClock } from './fake-clock.ts';
@@ -6,6 +7,8 @@ import { Faults, pageOf } from './faults.ts';
 /** An in-memory DisksApi: names are unique, and an attached disk cannot be deleted. */
 export class FakeDisks implements DisksApi {
   readonly disks = new Map<string, DiskInfo>();
+  /** What each disk was made from, for those made from a snapshot or an image. */
+  readonly sources = new Map<string, DiskSource>();
   readonly faults = new Faults();
   readonly #clock: FakeClock;
 
@@ -18,9 +21,12 @@ export class FakeDisks implements DisksApi {
     readonly sizeGb: number;
     readonly type: string;
     readonly labels: Readonly<Record<string, string>>;
+    readonly source?: DiskSource;
   }) {
     return this.faults.run('createDisk', () => {
       if (this.disks.has(disk.name)) throw new AlreadyExistsError(`create disk ${disk.name}: The resource already exists`);
+      if (disk.source) this.sources.set(disk.name, { ...disk.source });
+      else this.sources.delete(disk.name);
       this.disks.set(disk.name, {
         name: disk.name,
         sizeGb: String(disk.sizeGb),
@@ -39,6 +45,7 @@ export class FakeDisks implements DisksApi {
       if (disk.users.length > 0)
         throw new DiskInUseError(`delete disk ${name}: The disk resource is already being used by ${disk.users[0]}`);
       this.disks.delete(name);
+      this.sources.delete(name);
       return true;
     });
   }

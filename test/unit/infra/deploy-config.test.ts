@@ -90,6 +90,29 @@ describe('cloudbuild.yaml', () => {
     ]);
   });
 
+  it("looks the golden disks' source up before anything deploys, and passes it to all three functions", () => {
+    expect(cloudbuild.substitutions).toMatchObject({ _DISK_SOURCE_SNAPSHOT: '', _DISK_SOURCE_IMAGE: '' });
+    const check = script('disk-source-check');
+    expect(step('disk-source-check').name).toBe('gcr.io/google.com/cloudsdktool/cloud-sdk:slim');
+    expect(check).toContain('snapshots describe');
+    expect(check).toContain('images describe-from-family');
+    expect(check).toContain('gcloud compute "$${describe[@]}" --project="$$project"');
+    // Every deploy waits for the environment, which waits for both checks.
+    expect(step('environment').waitFor).toEqual(['image-check', 'disk-source-check']);
+    for (const fn of ['create', 'destroy', 'list']) expect(step(`deploy-${fn}`).waitFor).toEqual(['environment']);
+    const environment = script('environment');
+    expect(environment).toMatch(/^ {0,8}ALLOCATOR_DISK_SOURCE_SNAPSHOT: "\$\{_DISK_SOURCE_SNAPSHOT\}"$/m);
+    expect(environment).toMatch(/^ {0,8}ALLOCATOR_DISK_SOURCE_IMAGE: "\$\{_DISK_SOURCE_IMAGE\}"$/m);
+    // The defaults, empty, leave the functions making empty disks.
+    const config = parseServiceConfig({
+      ALLOCATOR_SERVER_NAME: 'syncbased',
+      ALLOCATOR_AUDIENCES: 'https://a.test',
+      ALLOCATOR_DISK_SOURCE_SNAPSHOT: cloudbuild.substitutions._DISK_SOURCE_SNAPSHOT,
+      ALLOCATOR_DISK_SOURCE_IMAGE: cloudbuild.substitutions._DISK_SOURCE_IMAGE,
+    });
+    expect(config.disk).toEqual({ sizeGb: 10, type: 'pd-standard' });
+  });
+
   it('has a substitution for every ${_NAME} it uses, and uses every one', () => {
     const text = readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8').replace(/^#.*$/gm, '');
     const used = new Set([...text.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]));

@@ -125,6 +125,62 @@ describe('parseServiceConfig', () => {
   });
 });
 
+describe('parseServiceConfig: golden disks', () => {
+  it('makes empty disks unless a source is set', () => {
+    expect(parseServiceConfig(base).disk).toEqual({ sizeGb: 10, type: 'pd-standard' });
+    expect(parseServiceConfig({ ...base, ALLOCATOR_DISK_SOURCE_SNAPSHOT: ' ', ALLOCATOR_DISK_SOURCE_IMAGE: '' }).disk).toEqual({
+      sizeGb: 10,
+      type: 'pd-standard',
+    });
+  });
+
+  it.each([
+    [{ ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'projects/p/global/snapshots/s' }, { snapshot: 'projects/p/global/snapshots/s' }],
+    [{ ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'global/snapshots/syncbase-golden' }, { snapshot: 'global/snapshots/syncbase-golden' }],
+    [
+      { ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'https://www.googleapis.com/compute/v1/projects/my-project/global/snapshots/s-1' },
+      { snapshot: 'https://www.googleapis.com/compute/v1/projects/my-project/global/snapshots/s-1' },
+    ],
+    [
+      { ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'projects/example.com:p/global/snapshots/s' },
+      { snapshot: 'projects/example.com:p/global/snapshots/s' },
+    ],
+    [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'projects/p/global/images/i' }, { image: 'projects/p/global/images/i' }],
+    [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'projects/p/global/images/family/f' }, { image: 'projects/p/global/images/family/f' }],
+    [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'global/images/i' }, { image: 'global/images/i' }],
+  ])('makes disks from %j', (override, source) => {
+    expect(parseServiceConfig({ ...base, ...override }).disk).toEqual({ sizeGb: 10, type: 'pd-standard', source });
+  });
+
+  it.each([
+    [
+      { ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'global/snapshots/s', ALLOCATOR_DISK_SOURCE_IMAGE: 'global/images/i' },
+      /set at most one of ALLOCATOR_DISK_SOURCE_SNAPSHOT and ALLOCATOR_DISK_SOURCE_IMAGE/,
+    ],
+    [
+      { ALLOCATOR_DISK_SOURCE_SNAPSHOT: 's' },
+      /ALLOCATOR_DISK_SOURCE_SNAPSHOT must be a Compute Engine snapshot's URL or partial path.*\(got "s"\)/,
+    ],
+    [{ ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'projects/p/global/images/i' }, /ALLOCATOR_DISK_SOURCE_SNAPSHOT must be .* snapshot's/],
+    [{ ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'projects/p/zones/z/snapshots/s' }, /ALLOCATOR_DISK_SOURCE_SNAPSHOT must be/],
+    [{ ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'global/snapshots/Golden' }, /ALLOCATOR_DISK_SOURCE_SNAPSHOT must be/],
+    [
+      { ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'http://evil.test/compute/v1/projects/p/global/snapshots/s' },
+      /ALLOCATOR_DISK_SOURCE_SNAPSHOT must be/,
+    ],
+    [
+      { ALLOCATOR_DISK_SOURCE_IMAGE: 'debian-12' },
+      /ALLOCATOR_DISK_SOURCE_IMAGE must be a Compute Engine image's URL or partial path.*family/,
+    ],
+    [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'projects/p/global/snapshots/s' }, /ALLOCATOR_DISK_SOURCE_IMAGE must be/],
+    [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'projects/p/global/images/family/' }, /ALLOCATOR_DISK_SOURCE_IMAGE must be/],
+    [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'projects//global/images/i' }, /ALLOCATOR_DISK_SOURCE_IMAGE must be/],
+  ])('refuses %j', (override, message) => {
+    expect(() => parseServiceConfig({ ...base, ...override })).toThrow(ConfigError);
+    expect(() => parseServiceConfig({ ...base, ...override })).toThrow(message);
+  });
+});
+
 describe('parseServiceConfig: the CLI sign-in client of allocator login', () => {
   it('has none unless ALLOCATOR_CLI_CLIENT_ID is set', () => {
     expect(parseServiceConfig(base)).not.toHaveProperty('cliSignIn');

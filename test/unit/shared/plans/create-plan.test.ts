@@ -207,6 +207,28 @@ describe('planCreate', () => {
     },
   );
 
+  it.each([[{ snapshot: 'global/snapshots/golden' }], [{ image: 'projects/p/global/images/family/golden' }]])(
+    'makes the disk from the configured source %j',
+    (source) => {
+      const plan = planCreate({
+        config: { ...config, disk: { ...config.disk, source } },
+        template,
+        caller: caller(),
+        request: { wait: true, waitMs: 60_000 },
+        nowMs: NOW,
+        random: countingRandom(),
+      });
+      expect(plan.disk).toEqual({
+        name: 'syncbased-01010101',
+        sizeGb: 10,
+        type: 'pd-standard',
+        labels: { allocator: 'syncbased', 'allocator-owner-hash': ADA, 'allocator-instance': 'syncbased-01010101' },
+        source,
+      });
+      expect(plan.disk.source).not.toBe(source);
+    },
+  );
+
   it('refuses a lifetime over the maximum before anything is made', () => {
     expect(() =>
       planCreate({
