@@ -126,8 +126,13 @@ run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$
 # The sweep's disk list (disks.list) and each operation's wait (zoneOperations.get), which name no disk
 # (https://cloud.google.com/compute/docs/reference/rest/v1/disks/list,
 # https://cloud.google.com/compute/docs/reference/rest/v1/zoneOperations/wait). Earlier versions granted this
-# role every disk permission in the zone; its binding of those, if still there, now grants these two only.
-ensure_role allocatorDisks "Allocator disk listing" compute.disks.list,compute.zoneOperations.get
+# role every disk permission in the zone; its binding of those, if still there, now grants these only.
+# Golden disks (ALLOCATOR_DISK_SOURCE_SNAPSHOT or _IMAGE) need the source's useReadOnly permission to be
+# made from it (https://cloud.google.com/compute/docs/disks/create-snapshots#restore-snapshot,
+# https://cloud.google.com/compute/docs/images/managing-access-custom-images); a source in another project
+# needs it granted there.
+ensure_role allocatorDisks "Allocator disk listing" \
+  compute.disks.list,compute.zoneOperations.get,compute.snapshots.useReadOnly,compute.images.useReadOnly
 run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$runtime" \
   --role="projects/$project/roles/allocatorDisks" --condition=None
 
@@ -174,6 +179,10 @@ run gcloud projects add-iam-policy-binding "$project" --member="$build" \
 # project need this role's permissions there too.
 image_permissions=artifactregistry.repositories.get,artifactregistry.tags.get,artifactregistry.versions.get
 image_permissions+=,serviceusage.services.get,containeranalysis.occurrences.list
+# The disk-source-check step's gcloud compute snapshots describe, images describe and images
+# describe-from-family (https://cloud.google.com/compute/docs/reference/rest/v1/snapshots/get,
+# https://cloud.google.com/compute/docs/reference/rest/v1/images/get, .../images/getFromFamily).
+image_permissions+=,compute.snapshots.get,compute.images.get,compute.images.getFromFamily
 ensure_role allocatorImageCheck "Allocator image check" "$image_permissions"
 run gcloud projects add-iam-policy-binding "$project" --member="$build" \
   --role="projects/$project/roles/allocatorImageCheck" --condition=None

@@ -120,7 +120,12 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
       'compute.disks.get',
       'compute.disks.setLabels',
     ]);
-    expect(afterFirst.roles['my-project/allocatorDisks']).toEqual(['compute.disks.list', 'compute.zoneOperations.get']);
+    expect(afterFirst.roles['my-project/allocatorDisks']).toEqual([
+      'compute.disks.list',
+      'compute.zoneOperations.get',
+      'compute.snapshots.useReadOnly',
+      'compute.images.useReadOnly',
+    ]);
     // The build deploys with its own roles, none of which may set an IAM policy.
     const build = 'serviceAccount:123456789012-compute@developer.gserviceaccount.com';
     expect(

@@ -145,7 +145,7 @@ describe('infra scripts, dry run', () => {
       '+ gcloud iam roles create allocatorServerDisks --project=p1 --title=Allocator\\ instance\\ disks --permissions=compute.disks.create\\,compute.disks.delete\\,compute.disks.get\\,compute.disks.setLabels',
     );
     expect(commands).toContain(
-      '+ gcloud iam roles create allocatorDisks --project=p1 --title=Allocator\\ disk\\ listing --permissions=compute.disks.list\\,compute.zoneOperations.get',
+      '+ gcloud iam roles create allocatorDisks --project=p1 --title=Allocator\\ disk\\ listing --permissions=compute.disks.list\\,compute.zoneOperations.get\\,compute.snapshots.useReadOnly\\,compute.images.useReadOnly',
     );
     expect(setup).toMatch(/#\s+resources: \[deployments\]\n#\s+verbs: \[get, list, watch, create, patch, delete\]/);
     expect(setup).toMatch(/#\s+resources: \[leases\]/);
@@ -214,6 +214,9 @@ describe('infra scripts, dry run', () => {
       'artifactregistry.versions.get',
       'serviceusage.services.get',
       'containeranalysis.occurrences.list',
+      'compute.snapshots.get',
+      'compute.images.get',
+      'compute.images.getFromFamily',
     ]);
     expect(commands.join('\n')).not.toMatch(
       /setIamPolicy|roles\/run\.admin|roles\/cloudfunctions\.(developer|admin)|roles\/cloudscheduler\.admin/,
