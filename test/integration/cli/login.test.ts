@@ -10,13 +10,14 @@ import { LoginStore } from '../../../client/login-store.ts';
 import { jwtClaims } from '../../../client/oauth.ts';
 import { launchChromium } from '../../harness/browser.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
-import { startTestStack, type TestStack } from '../stack.ts';
+import { ADMIN, startTestStack, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLIENT_ID = 'allocator-cli.apps.googleusercontent.test';
 const CLIENT_SECRET = 'desktop-app-secret';
-const EMAIL = 'ada@example.com';
+/** The allocator's admin: its login token, bound to this allocator, carries an admin's powers (a gcloud token would not). */
+const EMAIL = ADMIN;
 let stack: TestStack;
 let gateway: Gateway;
 let browser: Browser;
@@ -117,7 +118,18 @@ describe('allocator login', () => {
       code: 0,
       stdout: expect.stringMatching(`^${name} expires `),
     });
+    expect(await allocatorCli(['suspend', name])).toMatchObject({ code: 0, stdout: `${name}: suspended\n` });
+    expect(await allocatorCli(['resume', name])).toMatchObject({ code: 0, stdout: `${name}\n` });
+    expect(await allocatorCli(['reset', name])).toMatchObject({ code: 0, stdout: `${name}\n` });
+    const everyone = await allocatorCli(['list', '--all', '--json']);
+    expect(JSON.parse(everyone.stdout)).toEqual([expect.objectContaining({ name, owner: EMAIL, state: 'ready' })]);
+    const swept = await allocatorCli(['sweep', '--dry-run', '--json']);
+    expect(swept.code).toBe(0);
+    expect(JSON.parse(swept.stdout)).toMatchObject({ dryRun: true, failed: [] });
     expect(await allocatorCli(['destroy', name])).toMatchObject({ code: 0, stdout: `destroyed ${name}\n` });
+    const ran = await allocatorCli(['run', '--', 'sh', '-c', 'echo on $ALLOCATOR_INSTANCE_NAME']);
+    expect(ran).toMatchObject({ code: 0, stdout: expect.stringMatching(/^on syncbased-[0-9a-f]{8}\n$/) });
+    expect(JSON.parse((await allocatorCli(['list', '--json'])).stdout)).toEqual([]);
 
     const revokedBefore = stack.issuer.liveRefreshTokens;
     expect(await allocatorCli(['logout'])).toMatchObject({ code: 0, stdout: `Signed out of ${allocator} (${EMAIL}).\n` });
