@@ -48,7 +48,6 @@ export function functionUrls(allocator?: string): FunctionUrls {
 export function openApiDocument(options: {
   allocator?: string;
   version: string;
-  clientId?: string;
   /** What `allocator login` signs in with, when the allocator has a CLI client. */
   signIn?: SignInSettings;
 }): Record<string, unknown> {
@@ -71,7 +70,6 @@ export function openApiDocument(options: {
         (urls.server === '/'
           ? '. This allocator was deployed without ALLOCATOR_URL, so each path names its function: `/create/extend` is `<allocator>-create/extend`.'
           : '.'),
-      ...(options.clientId ? { 'x-allocator-client-id': options.clientId } : {}),
       ...(options.signIn ? { [SIGN_IN_EXTENSION]: options.signIn } : {}),
     },
     servers: [{ url: urls.server }],
