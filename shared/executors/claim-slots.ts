@@ -82,11 +82,18 @@ async function claimOne(cluster: ClusterClient, pool: SlotPool, undo: UndoStack)
   throw new QuotaExceededError(pool.exhausted);
 }
 
-/** Claims a per-user and a global slot; each is on `undo` from the moment its create is sent. */
+/**
+ * Claims a per-user and a global slot at once: one round trip instead of two.
+ * Each is on `undo` from the moment its create is sent, so a failed claim of
+ * either gives the other back when the caller unwinds. A caller over their
+ * own limit may hold a global slot for that one round trip, the same window a
+ * create failing at its disk opens; the per-user refusal is the one answered.
+ */
 export async function claimSlots(cluster: ClusterClient, pools: { user: SlotPool; global: SlotPool }, undo: UndoStack): Promise<string[]> {
-  const user = await claimOne(cluster, pools.user, undo);
-  const global = await claimOne(cluster, pools.global, undo);
-  return [user, global];
+  const [user, global] = await Promise.allSettled([claimOne(cluster, pools.user, undo), claimOne(cluster, pools.global, undo)]);
+  if (user.status === 'rejected') throw user.reason;
+  if (global.status === 'rejected') throw global.reason;
+  return [user.value, global.value];
 }
 
 /** Makes the Deployment the owner of its slots, so that they go when it goes. */
