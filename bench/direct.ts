@@ -9,15 +9,21 @@ import type { CreateRuntime } from '../shared/runtime/runtimes.ts';
 import type { ClusterClient } from '../shared/kube/cluster.ts';
 import type { DisksApi } from '../shared/gce/disks.ts';
 
+/** An owner as a create records it: the token's email and account id. */
+export interface Owner {
+  readonly email: string;
+  readonly subject: string;
+}
+
 /** The same Deployment a create sends, from the one function that assembles it. */
-export function renderDirect(runtime: CreateRuntime, email: string): { name: string; deployment: V1Deployment } {
+export function renderDirect(runtime: CreateRuntime, owner: Owner): { name: string; deployment: V1Deployment } {
   const name = newInstanceName('syncbased');
   const deployment = buildInstanceDeployment(runtime.template, {
     serverName: 'syncbased',
     name,
     diskZone: 'us-central1-c',
-    ownerSubject: '0',
-    ownerEmail: email,
+    ownerSubject: owner.subject,
+    ownerEmail: owner.email,
     admins: [],
     accessListFormat: '{email}',
     mountRoot: '/bench',
@@ -38,13 +44,13 @@ export function idleOther(deployment: V1Deployment): V1Deployment {
 }
 
 /** A create's calls made directly: the disk, the Deployment, then a watch until it is available. */
-export async function directCreate(runtime: CreateRuntime, cluster: ClusterClient, disks: DisksApi, email: string): Promise<string> {
-  const direct = renderDirect(runtime, email);
+export async function directCreate(runtime: CreateRuntime, cluster: ClusterClient, disks: DisksApi, owner: Owner): Promise<string> {
+  const direct = renderDirect(runtime, owner);
   await disks.createDisk({
     name: direct.name,
     sizeGb: 10,
     type: 'pd-standard',
-    labels: diskLabels({ serverName: 'syncbased', ownerHash: ownerHashOf(email), name: direct.name }),
+    labels: diskLabels({ serverName: 'syncbased', ownerHash: ownerHashOf(owner.email), name: direct.name }),
   });
   const created = await cluster.createDeployment(direct.deployment);
   const available = (state: V1Deployment | undefined): boolean => state !== undefined && isAvailable(state);

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       let directName = '';
       directCreate.push(
         await timeMs(async () => {
-          directName = await createDirectly(runtime, cluster, disks, 'bench@example.com');
+          directName = await createDirectly(runtime, cluster, disks, stack.ownerFor('bench@example.com'));
         }),
       );
       directDestroy.push(await timeMs(() => destroyDirectly(cluster, disks, directName)));
@@ -95,7 +95,9 @@ async function main(): Promise<void> {
     ];
     for (let i = 0; i < owners.length; i += 25) {
       await Promise.all(
-        owners.slice(i, i + 25).map((owner) => cluster.createDeployment(idleOther(renderDirect(runtime, owner).deployment))),
+        owners
+          .slice(i, i + 25)
+          .map((owner) => cluster.createDeployment(idleOther(renderDirect(runtime, stack.ownerFor(owner)).deployment))),
       );
     }
     const listerHeaders = stack.headersFor('lister@example.com');
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
       for (let i = OTHERS; i < LIST_GROWN; i += 50) {
         await Promise.all(
           Array.from({ length: Math.min(50, LIST_GROWN - i) }, (_, j) =>
-            cluster.createDeployment(idleOther(renderDirect(runtime, `other${i + j}@example.com`).deployment)),
+            cluster.createDeployment(idleOther(renderDirect(runtime, stack.ownerFor(`other${i + j}@example.com`)).deployment)),
           ),
         );
       }

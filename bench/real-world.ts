@@ -39,7 +39,9 @@ async function main(): Promise<void> {
       times.create.push(await timeMs(async () => void (name = await createdName(await create(urls.create)))));
       times.destroy.push(await timeMs(() => destroy(name)));
       let direct = '';
-      times.directCreate.push(await timeMs(async () => void (direct = await directCreate(runtime, cluster, disks, 'bench@example.com'))));
+      times.directCreate.push(
+        await timeMs(async () => void (direct = await directCreate(runtime, cluster, disks, stack.ownerFor('bench@example.com')))),
+      );
       times.directDestroy.push(await timeMs(() => directDestroy(cluster, disks, direct)));
     }
     report('create p50, end to end (vs direct calls)', percentile(times.create, 50), percentile(times.directCreate, 50));

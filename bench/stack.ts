@@ -26,6 +26,8 @@ export interface BenchStack {
   readonly disks: DisksApi;
   /** Headers with an ID token of `email` for the allocator's audience. */
   headersFor(email: string): Record<string, string>;
+  /** The owner a create by `email` records: the email and the account id its tokens carry. */
+  ownerFor(email: string): { email: string; subject: string };
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startBenchStack(
       cluster: await runtime.cluster(),
       disks,
       headersFor: (email) => ({ authorization: `Bearer ${issuer.issueIdToken({ email, audience: env.ALLOCATOR_AUDIENCES! })}` }),
+      ownerFor: (email) => ({ email, subject: issuer.claimsFor({ email, audience: env.ALLOCATOR_AUDIENCES! }).sub }),
       stop: async () => {
         await served.stop();
         await disks.close();
