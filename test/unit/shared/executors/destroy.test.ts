@@ -9,22 +9,28 @@ import { caller, config, template, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
 
-/** `w`'s context, whose cluster runs `then` once, right before the first call of `method` is made or right after it answered. */
-function around(w: World, at: 'before' | 'after', method: keyof ClusterClient, then: () => Promise<void>): World['context'] {
-  let done = false;
+/** Where in a caller's calls something else happens: right before its first call of `method`, or right after that call answered. */
+type Moment = readonly ['before' | 'after', keyof ClusterClient];
+
+/** `w`'s context, whose cluster runs each `then` once, at its moment. */
+function racing(w: World, events: readonly { at: Moment; then: () => Promise<void> }[]): World['context'] {
+  const pending = [...events];
+  const due = async (when: 'before' | 'after', method: PropertyKey): Promise<void> => {
+    for (const event of pending.filter((e) => e.at[0] === when && e.at[1] === method)) {
+      pending.splice(pending.indexOf(event), 1);
+      await event.then();
+    }
+  };
   const cluster = new Proxy(w.cluster, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
       const bound = (value as (...args: unknown[]) => unknown).bind(target);
-      if (key !== method) return bound;
       return async (...args: unknown[]) => {
-        const answer = at === 'after' ? await bound(...args) : undefined;
-        if (!done) {
-          done = true;
-          await then();
-        }
-        return at === 'after' ? answer : await bound(...args);
+        await due('before', key);
+        const answer = await bound(...args);
+        await due('after', key);
+        return answer;
       };
     },
   });
@@ -61,21 +67,27 @@ describe('a destroy racing a re-create of the same name', () => {
   // Between the destroy's read of the instance and its writes, another destroy removes the instance and a
   // create with the same Idempotency-Key makes it again: same name, same slot names, same disk name, same
   // owner. The first destroy must leave the new instance whole, wherever the race falls.
-  it.each([
-    ['after its read of the Deployment, before it lists the slots', 'after', 'readDeployment'],
-    ['after it listed the old slots, before it takes the lock', 'before', 'createLease'],
-  ] as const)('leaves the new instance, its slots and its disk alone when the race falls %s', async (_where, at, method) => {
+  it.each<[string, Moment, Moment]>([
+    ['after its read of the Deployment, before it lists the slots', ['after', 'readDeployment'], ['after', 'readDeployment']],
+    ['after it listed the old slots, before it takes the lock', ['before', 'createLease'], ['before', 'createLease']],
+    // The old instance gone and no new one yet when it deletes the Deployment: it must stop there, not go on to the disk.
+    ['around its delete of the Deployment', ['before', 'createLease'], ['after', 'deleteDeployment']],
+  ])('leaves the new instance, its slots and its disk alone when the race falls %s', async (_where, destroyed, created) => {
     const w = world();
     const name = await createKeyed(w);
     const old = parts(w, name);
     let made: ReturnType<typeof parts> | undefined;
-    const context = around(w, at, method, async () => {
-      await destroyInstance(w.context, { name });
+    const recreate = async (): Promise<void> => {
       w.clock.advance(1_000);
       expect(await createKeyed(w)).toBe(name);
       made = parts(w, name);
-    });
+    };
+    const context = racing(w, [
+      { at: destroyed, then: async () => void (await destroyInstance(w.context, { name })) },
+      { at: created, then: recreate },
+    ]);
     const outcome = await destroyInstance(context, { name }).catch((error: unknown) => error);
+    if (made === undefined) await recreate(); // the destroy stopped before that moment
     expect(parts(w, name)).toEqual(made);
     expect(outcome).toBeInstanceOf(NotFoundError);
     expect(outcome).toMatchObject({ message: `instance ${name} not found` });
@@ -86,5 +98,26 @@ describe('a destroy racing a re-create of the same name', () => {
     expect(made?.slots.every((slot) => slot.owners?.[0]?.uid === made?.deployment)).toBe(true);
     expect(made?.disk?.creationTimestamp).not.toBe(old.disk?.creationTimestamp);
     expect(made?.locks).toEqual([]);
+  });
+
+  it('leaves the new instance alone when it finishes a destroy already running, without the lock', async () => {
+    const w = world();
+    const name = await createKeyed(w);
+    w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date(); // a destroy that stopped after the delete
+    let made: ReturnType<typeof parts> | undefined;
+    const context = racing(w, [
+      {
+        at: ['after', 'readDeployment'],
+        then: async () => {
+          await destroyInstance(w.context, { name });
+          w.clock.advance(1_000);
+          expect(await createKeyed(w)).toBe(name);
+          made = parts(w, name);
+        },
+      },
+    ]);
+    await expect(destroyInstance(context, { name })).rejects.toThrow(`instance ${name} not found`);
+    expect(made?.deployment).toBeDefined();
+    expect(parts(w, name)).toEqual(made);
   });
 });
