@@ -167,7 +167,10 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
     deleteDeployment: async (name, preconditions) => {
       const deletion = call(`delete Deployment ${name}`, () =>
         apps.deleteNamespacedDeployment(
-          { name, namespace, propagationPolicy: 'Foreground', ...(preconditions ? { body: { preconditions } } : {}) },
+          // With a body, the API server reads the options from it alone: the propagation policy goes there too.
+          preconditions
+            ? { name, namespace, body: { propagationPolicy: 'Foreground', preconditions } }
+            : { name, namespace, propagationPolicy: 'Foreground' },
           timed(),
         ),
       );

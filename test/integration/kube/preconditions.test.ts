@@ -42,14 +42,13 @@ describe('ClusterClient uid preconditions, against the API server', () => {
 
   it('deletes a Deployment only while it is the object named: a 409 if replaced, a 404 if there is none', async () => {
     const first = await cluster.createDeployment(deployment('named'));
-    await cluster.deleteDeployment('named');
-    await cluster.watchDeployment('named', undefined, 30_000, (state) => state === undefined);
+    const left = await cluster.deleteDeployment('named');
+    if (left) await cluster.watchDeployment('named', left, 30_000, (state) => state === undefined);
     await expect(cluster.deleteDeployment('named', { uid: first.metadata!.uid! })).rejects.toThrow(NotFoundError);
     const second = await cluster.createDeployment(deployment('named'));
     await expect(cluster.deleteDeployment('named', { uid: first.metadata!.uid! })).rejects.toThrow(AlreadyExistsError);
     expect((await cluster.readDeployment('named'))?.metadata?.uid).toBe(second.metadata?.uid);
-    await cluster.deleteDeployment('named', { uid: second.metadata!.uid! });
-    const left = await cluster.readDeployment('named');
-    expect(left === undefined || left.metadata?.deletionTimestamp !== undefined).toBe(true);
+    // Still in the foreground: the Deployment stays, with the garbage collector's finalizer, until its dependents go.
+    expect(await cluster.deleteDeployment('named', { uid: second.metadata!.uid! })).toMatchObject({ metadata: { name: 'named' } });
   });
 });
