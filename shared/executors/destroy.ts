@@ -13,11 +13,14 @@ export async function destroyInstance(
   // Only a read, so it goes along with taking the lock.
   const slots = instanceSlots(context, name);
   slots.catch(() => undefined); // awaited in the teardown
+  // Every write of the teardown is conditional on the uid read: a destroy and a create of the same
+  // name since this read leave the new instance alone, without a second read under the lock.
+  const uid = deployment.metadata?.uid;
   if (deployment.metadata?.deletionTimestamp) {
-    await teardownInstance(context, name, { slots }); // a destroy already running: finish it
+    await teardownInstance(context, name, { slots, uid }); // a destroy already running: finish it
   } else {
-    await withLock(context, { deployment, operation: 'destroy', whileDeleting: true }, (lock) =>
-      teardownInstance(context, name, { slots, releaseLock: lock.release }),
+    await withLock(context, { deployment, operation: 'destroy', uidPreconditions: uid !== undefined }, (lock) =>
+      teardownInstance(context, name, { slots, uid, releaseLock: lock.release }),
     );
   }
   return { name, destroyed: true };

@@ -10,6 +10,22 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** What `withLock` locks, for what, and what it checks once the lock is held. */
+export interface LockOptions {
+  /** The instance's Deployment as the caller read it. */
+  readonly deployment: V1Deployment;
+  /** What the lock is for, as a second operation's 409 names it. */
+  readonly operation: string;
+  /** Whether the work may run on an instance being destroyed (default false: a 409 to retry). */
+  readonly whileDeleting?: boolean;
+  /**
+   * Whether every write of the work is conditional on the Deployment's uid
+   * (default false): then the instance is not read again under the lock,
+   * since a write to a destroyed or re-created instance fails by itself.
+   */
+  readonly uidPreconditions?: boolean;
+}
+
 /**
  * Runs `work` holding the instance's lock, so that two operations on one
  * instance never interleave: the second gets a 409 ABORTED naming the first.
@@ -17,7 +33,7 @@ export interface HeldLock {
  */
 export async function withLock<T>(
   context: ExecutionContext & { readonly lockMs: number },
-  options: { deployment: V1Deployment; operation: string; whileDeleting?: boolean },
+  options: LockOptions,
   work: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
   const { cluster, clock } = context;
@@ -54,7 +70,7 @@ export async function withLock<T>(
   try {
     // Read again under the lock: a destroy may have begun and ended between the caller's read
     // and the lock (a destroy lets its lock go once the Deployment is gone).
-    checkStillThere(await cluster.readDeployment(name.slice(0, -'-lock'.length)), options);
+    if (!options.uidPreconditions) checkStillThere(await cluster.readDeployment(name.slice(0, -'-lock'.length)), options);
     return await work({ release });
   } finally {
     await release();
@@ -74,10 +90,7 @@ async function tryCreate(context: ExecutionContext, lease: () => V1Lease): Promi
   }
 }
 
-function checkStillThere(
-  current: V1Deployment | undefined,
-  options: { deployment: V1Deployment; operation: string; whileDeleting?: boolean },
-): void {
+function checkStillThere(current: V1Deployment | undefined, options: LockOptions): void {
   const name = options.deployment.metadata?.name ?? '';
   if (!current || current.metadata?.uid !== options.deployment.metadata?.uid) throw new NotFoundError(`instance ${name} not found`);
   if (current.metadata?.deletionTimestamp && !options.whileDeleting) {

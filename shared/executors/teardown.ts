@@ -67,12 +67,22 @@ export async function instanceSlots(context: Pick<Context, 'cluster' | 'serverNa
   return (await context.cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, instance) })).items;
 }
 
-/** Lets a slot go of its owner; one deleted meanwhile needs nothing. */
-async function detachSlot(context: Pick<Context, 'cluster'>, lease: V1Lease): Promise<void> {
+/**
+ * Lets a slot go of its owner; one deleted meanwhile needs nothing. With
+ * `owner`, only a slot that Deployment owns, and only the object listed: one
+ * made since under the same name is another instance's.
+ */
+async function detachSlot(context: Pick<Context, 'cluster'>, lease: V1Lease, owner: string | undefined): Promise<void> {
+  const uid = lease.metadata?.uid;
+  if (owner !== undefined && !lease.metadata?.ownerReferences?.some((reference) => reference.uid === owner)) return;
   try {
-    await context.cluster.patchLease(lease.metadata?.name ?? '', { metadata: { ownerReferences: null } });
+    await context.cluster.patchLease(
+      lease.metadata?.name ?? '',
+      { metadata: { ownerReferences: null } },
+      owner !== undefined && uid ? { uid } : undefined,
+    );
   } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
+    if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) throw error;
   }
 }
 
@@ -82,6 +92,14 @@ export interface TeardownStart {
   readonly slots?: Promise<readonly V1Lease[]>;
   /** Lets go of the instance's lock, once nothing needs it (the Deployment is gone). */
   readonly releaseLock?: () => Promise<void>;
+  /**
+   * The uid of the Deployment the caller read. With it, the teardown touches
+   * only that instance, without reading it again: the slots' detach and the
+   * Deployment's delete are conditional on uids, and a delete refused (the
+   * name is a new instance's) or finding nothing (another destroy removed it)
+   * stops it, as a 404, before the disk and the slots.
+   */
+  readonly uid?: string;
 }
 
 /**
@@ -91,15 +109,22 @@ export interface TeardownStart {
  * collector to remove them too, which doubled the wait (218 ms against 450 ms
  * here). They stay held, so the limit stays exact, until they are deleted last;
  * those deleted are the ones listed at the start, by uid, never slots a new
- * create of the same name has taken since the Deployment went.
+ * create of the same name has taken since the Deployment went. With
+ * `start.uid`, a delete of the Deployment that succeeds proves the instance
+ * read was there all along, so the slots listed before it are its own.
  */
 export async function teardownInstance(context: Context, name: string, start: TeardownStart = {}): Promise<void> {
+  const { uid } = start;
   const slots = await (start.slots ?? instanceSlots(context, name));
-  await Promise.all(slots.map((lease) => detachSlot(context, lease)));
+  await Promise.all(slots.map((lease) => detachSlot(context, lease, uid)));
   // The disk's labels are checked while the Deployment goes: one Compute round trip off the destroy.
   const diskRead = context.disks.getDisk(name);
   diskRead.catch(() => undefined); // read again below if this failed
-  const left = await context.cluster.deleteDeployment(name);
+  const left = await context.cluster.deleteDeployment(name, uid === undefined ? undefined : { uid }).catch((error: unknown) => {
+    if (error instanceof AlreadyExistsError || error instanceof NotFoundError)
+      throw new NotFoundError(`instance ${name} not found`, { cause: error });
+    throw error;
+  });
   if (left) await waitUntilDeploymentGone(context, { name, timeoutMs: context.timeouts.deleteMs, seen: left });
   // With the Deployment gone, the lock guards nothing: it goes while the disk does.
   await Promise.all([

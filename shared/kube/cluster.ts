@@ -11,11 +11,11 @@ import {
   type V1Lease,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { NotFoundError } from '../errors.ts';
+import { AlreadyExistsError, NotFoundError } from '../errors.ts';
 import { callOptions } from './call-options.ts';
 import { watchDeployment, type DeploymentState } from './deployment-watch.ts';
 import { shareConnections } from './shared-connections.ts';
-import { kubeError } from './kube-errors.ts';
+import { ClusterRejectedError, kubeError } from './kube-errors.ts';
 
 /** One page of a list, with the token of the next (undefined on the last page). */
 export interface Page<T> {
@@ -51,9 +51,12 @@ export interface ClusterClient {
    * Foreground propagation: the Deployment goes last, after its ReplicaSets
    * and Pods. Answers what is left: the Deployment as the deletion left it
    * (name and resourceVersion, to watch from) while it waits on those, or
-   * undefined once it is gone (or if there was none).
+   * undefined once it is gone (or if there was none). With `uid`, deletes
+   * only that object: a 409 (AlreadyExistsError) if the name is another
+   * object's now, and a 404 (NotFoundError) if there is none, since then
+   * something else deleted the one meant.
    */
-  deleteDeployment(name: string): Promise<DeploymentState>;
+  deleteDeployment(name: string, preconditions?: { uid: string }): Promise<DeploymentState>;
   /**
    * Follows `name` from `seen` (as read before) until `done` holds for its
    * state (undefined: gone) or `maxMs` passes; answers the last state.
@@ -62,14 +65,29 @@ export interface ClusterClient {
   createLease(lease: V1Lease): Promise<V1Lease>;
   readLease(name: string): Promise<V1Lease | undefined>;
   listLeases(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Lease>>;
-  /** JSON merge patch. */
-  patchLease(name: string, patch: object): Promise<V1Lease>;
+  /**
+   * JSON merge patch. With `uid`, patches only that object: a 409
+   * (AlreadyExistsError) if it was replaced under the same name.
+   */
+  patchLease(name: string, patch: object, preconditions?: { uid: string }): Promise<V1Lease>;
   /** With `uid`, deletes only that object (not one made since under the same name): a 409 if it was replaced. */
   deleteLease(name: string, preconditions?: { uid: string }): Promise<boolean>;
   /** Pods by label, to tell why an instance is not ready. */
   listPods(options: { labelSelector: string }): Promise<Page<V1Pod>>;
   /** Events by field selector (`type=Warning`), for the same. */
   listEvents(options: { fieldSelector: string }): Promise<Page<CoreV1Event>>;
+}
+
+/**
+ * A merge patch whose `metadata.uid` is not the object's is refused as an
+ * invalid change of an immutable field (422), not as a conflict; callers get
+ * it as the 409 of a failed delete precondition.
+ */
+function uidMismatch(error: unknown, action: string): unknown {
+  if (error instanceof ClusterRejectedError && error.kubeStatus === 422 && error.message.includes('metadata.uid')) {
+    return new AlreadyExistsError(`${action}: it was replaced by another object of the same name`, { cause: error });
+  }
+  return error;
 }
 
 export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: string; timeoutMs: number }): ClusterClient {
@@ -146,13 +164,17 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
           callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch }),
         ),
       ),
-    deleteDeployment: async (name) => {
-      const answer = await orMissing(
-        call(`delete Deployment ${name}`, () =>
-          apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }, timed()),
+    deleteDeployment: async (name, preconditions) => {
+      const deletion = call(`delete Deployment ${name}`, () =>
+        apps.deleteNamespacedDeployment(
+          // With a body, the API server reads the options from it alone: the propagation policy goes there too.
+          preconditions
+            ? { name, namespace, body: { propagationPolicy: 'Foreground', preconditions } }
+            : { name, namespace, propagationPolicy: 'Foreground' },
+          timed(),
         ),
-        undefined,
       );
+      const answer = preconditions ? await deletion : await orMissing(deletion, undefined);
       // The API server answers the object while its deletion waits on a finalizer, and a Status once it is gone.
       // client-node reads either as a V1Status, which keeps the kind and the resourceVersion.
       return answer?.kind === 'Deployment'
@@ -169,13 +191,21 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
         undefined,
       ),
     listLeases: async (o) => page(await call('list Leases', () => coordination.listNamespacedLease(listParams(o), timed()))),
-    patchLease: (name, patch) =>
-      call(`patch Lease ${name}`, () =>
-        coordination.patchNamespacedLease(
-          { name, namespace, body: patch },
-          callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch }),
-        ),
-      ),
+    patchLease: async (name, patch, preconditions) => {
+      const action = `patch Lease ${name}`;
+      // A merge patch has no preconditions of its own: the uid in its body is one, as the field is immutable.
+      const body = preconditions ? { ...patch, metadata: { ...(patch as { metadata?: object }).metadata, uid: preconditions.uid } } : patch;
+      try {
+        return await call(action, () =>
+          coordination.patchNamespacedLease(
+            { name, namespace, body },
+            callOptions(timeoutMs, { 'Content-Type': PatchStrategy.MergePatch }),
+          ),
+        );
+      } catch (error) {
+        throw preconditions ? uidMismatch(error, action) : error;
+      }
+    },
     deleteLease: (name, preconditions) =>
       orMissing(
         call(`delete Lease ${name}`, () =>

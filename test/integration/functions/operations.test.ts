@@ -1,7 +1,10 @@
 import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../../shared/errors.ts';
+import { destroyInstance } from '../../../shared/executors/destroy.ts';
+import { executionContext } from '../../../shared/handlers/execution-context.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
-import { call, diskNames, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
+import { ADMIN, call, diskNames, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -130,5 +133,66 @@ describe('two operations on one instance at once', () => {
       expect((await destroy('pair@example.com', created.body.name)).status).toBe(200);
     await expectConsistent();
     expect(await deploymentNames()).toEqual([]);
+  });
+});
+
+describe('a destroy racing a re-create of the same name', () => {
+  const keyed = async (email: string, key: string): Promise<Answer> => {
+    const response = await fetch(stack.urls.create, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.tokenFor(email)}`, 'idempotency-key': key },
+      body: '{}',
+    });
+    expect(response.status).toBe(201);
+    return (await response.json()) as Answer;
+  };
+  const deployment = async (name: string) =>
+    (await stack.kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: stack.namespace })).items.find(
+      (d) => d.metadata?.name === name,
+    );
+  const slotsOf = async (name: string) =>
+    (await leases())
+      .filter((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === name && !lease.metadata?.labels?.['allocator.dev/lock'])
+      .map((lease) => ({ name: lease.metadata?.name, uid: lease.metadata?.uid, owner: lease.metadata?.ownerReferences?.[0]?.uid }));
+
+  it('leaves the new instance, its slots and its disk alone when another destroy and a keyed create run between its read and its writes', async () => {
+    const email = 'race@example.com';
+    const first = await keyed(email, 'race');
+    const old = (await deployment(first.name))?.metadata?.uid;
+    const context = await executionContext(stack.runtime, {
+      caller: { email: ADMIN, subject: '1', kind: 'user' }, // an admin's context: the race is what is tested, not ownership
+      report: () => undefined,
+    });
+    let raced = false;
+    let made: { uid?: string; slots: Awaited<ReturnType<typeof slotsOf>>; disk?: string } | undefined;
+    const cluster = new Proxy(context.cluster, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        const bound = (value as (...args: unknown[]) => unknown).bind(target);
+        if (key !== 'readDeployment') return bound;
+        return async (...args: unknown[]) => {
+          const answer = await bound(...args);
+          if (!raced) {
+            raced = true; // after the destroy's read: another destroy, then a create with the same key
+            expect((await destroy(email, first.name)).status).toBe(200);
+            expect((await keyed(email, 'race')).name).toBe(first.name);
+            made = { uid: (await deployment(first.name))?.metadata?.uid, slots: await slotsOf(first.name), disk: disk(first.name)?.id };
+          }
+          return answer;
+        };
+      },
+    });
+    const outcome = await destroyInstance({ ...context, cluster }, { name: first.name }).catch((error: unknown) => error);
+    const now = await deployment(first.name);
+    expect({ uid: now?.metadata?.uid, slots: await slotsOf(first.name), disk: disk(first.name)?.id }).toEqual(made);
+    expect(now?.metadata?.deletionTimestamp).toBeUndefined();
+    expect(made?.uid).not.toBe(old);
+    expect(made?.slots.length).toBeGreaterThan(0);
+    expect(made?.slots.every((slot) => slot.owner === made?.uid)).toBe(true);
+    expect(outcome).toBeInstanceOf(NotFoundError);
+    await expectConsistent();
+    expect((await destroy(email, first.name)).status).toBe(200);
+    await expectConsistent();
   });
 });

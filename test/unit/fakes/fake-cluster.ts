@@ -6,7 +6,8 @@ import { Faults, matchesSelector, pageOf } from './faults.ts';
 
 /**
  * An in-memory ClusterClient: names are unique, creates of a taken name are
- * 409s, a deleted Deployment takes the Leases it owns with it (the garbage
+ * 409s, so are writes whose uid precondition names a replaced object (as the
+ * client reports the API server's refusals), a deleted Deployment takes the Leases it owns with it (the garbage
  * collector's part), and a Deployment is available `readyAfterReads` reads
  * after it is made.
  */
@@ -100,10 +101,13 @@ export class FakeCluster implements ClusterClient {
     });
   }
 
-  deleteDeployment(name: string) {
+  deleteDeployment(name: string, preconditions?: { uid: string }) {
     return this.faults.run('deleteDeployment', () => {
       const found = this.deployments.get(name);
+      if (!found && preconditions) throw new NotFoundError(`deployments "${name}" not found`);
       if (!found) return undefined;
+      if (preconditions && found.metadata?.uid !== preconditions.uid)
+        throw new AlreadyExistsError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
       this.deployments.delete(name);
       for (const [leaseName, lease] of this.leases) {
         if (lease.metadata?.ownerReferences?.some((owner) => owner.uid === found.metadata?.uid)) this.leases.delete(leaseName);
@@ -130,10 +134,12 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('listLeases', () => this.#page([...this.leases.values()], options));
   }
 
-  patchLease(name: string, patch: object) {
+  patchLease(name: string, patch: object, preconditions?: { uid: string }) {
     return this.faults.run('patchLease', () => {
       const found = this.leases.get(name);
       if (!found) throw new NotFoundError(`leases "${name}" not found`);
+      if (preconditions && found.metadata?.uid !== preconditions.uid)
+        throw new AlreadyExistsError(`leases "${name}" was replaced: uid is not ${preconditions.uid}`);
       const { ownerReferences } =
         (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] | null } }).metadata ?? {};
       if (ownerReferences === null)
