@@ -18,17 +18,20 @@ export interface DiskInfo {
   readonly creationTimestamp: string;
 }
 
+/** A disk to make: what create and reset plan, and the adapter sends. */
+export interface DiskSpec {
+  readonly name: string;
+  readonly sizeGb: number;
+  readonly type: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** What it is made from (its `sourceSnapshot` or `sourceImage`); absent: an empty disk. */
+  readonly source?: DiskSource;
+}
+
 /** The Compute Engine disk calls Allocator makes, in one project and zone. */
 export interface DisksApi {
   /** Creates a disk and waits for its operation; AlreadyExistsError if it exists. */
-  createDisk(disk: {
-    readonly name: string;
-    readonly sizeGb: number;
-    readonly type: string;
-    readonly labels: Readonly<Record<string, string>>;
-    /** What it is made from (its `sourceSnapshot` or `sourceImage`); absent: an empty disk. */
-    readonly source?: DiskSource;
-  }): Promise<void>;
+  createDisk(disk: DiskSpec): Promise<void>;
   /** Deletes a disk and waits for its operation; false if it was already gone; DiskInUseError while attached. */
   deleteDisk(name: string): Promise<boolean>;
   getDisk(name: string): Promise<DiskInfo | undefined>;

@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
-import type { DiskSource, ServiceConfig } from '../config/service-config.ts';
+import type { ServiceConfig } from '../config/service-config.ts';
+import type { DiskSpec } from '../gce/disks.ts';
 import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { diskLabels } from '../instances/metadata.ts';
 import { idempotencyKeyHash, idempotentInstanceName, newInstanceName, ownerHashOf } from '../instances/naming.ts';
@@ -29,14 +30,7 @@ export type CreateConfig = Pick<
   readonly compute: { readonly zone: string };
 };
 
-export interface DiskSpec {
-  readonly name: string;
-  readonly sizeGb: number;
-  readonly type: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** The snapshot or image the disk is made from; absent: an empty disk. */
-  readonly source?: DiskSource;
-}
+export type { DiskSpec };
 
 /** Everything one create will make, decided before any call. */
 export interface CreatePlan {

@@ -1,6 +1,6 @@
 import type { DiskSource } from '../../../shared/config/service-config.ts';
 import { AlreadyExistsError } from '../../../shared/errors.ts';
-import { DiskInUseError, type DiskInfo, type DisksApi } from '../../../shared/gce/disks.ts';
+import { DiskInUseError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, pageOf } from './faults.ts';
 
@@ -16,13 +16,7 @@ export class FakeDisks implements DisksApi {
     this.#clock = clock;
   }
 
-  createDisk(disk: {
-    readonly name: string;
-    readonly sizeGb: number;
-    readonly type: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly source?: DiskSource;
-  }) {
+  createDisk(disk: DiskSpec) {
     return this.faults.run('createDisk', () => {
       if (this.disks.has(disk.name)) throw new AlreadyExistsError(`create disk ${disk.name}: The resource already exists`);
       if (disk.source) this.sources.set(disk.name, { ...disk.source });
