@@ -84,6 +84,7 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
     const url = new URL(req.originalUrl ?? req.url, 'http://function');
     const path = url.pathname;
     let status = 200;
+    let failure: unknown;
     try {
       res.set({
         'X-Content-Type-Options': 'nosniff',
@@ -116,19 +117,8 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
       }
     } catch (error) {
       cache.clear();
+      failure = error;
       status = sendError(res, new InternalError(INTERNAL_MESSAGE, { cause: error }));
-      log(
-        formatRequestLog({
-          function: 'list',
-          method: req.method,
-          url: path,
-          status,
-          latencyMs: 0,
-          message: 'dashboard file unreadable',
-          error: describeErrorChain(error),
-        }),
-      );
-      return;
     }
     log(
       formatRequestLog({
@@ -137,7 +127,8 @@ export function makeDashboardHandler(options: { dir: string; dashboard: Dashboar
         url: path,
         status,
         latencyMs: Math.round(performance.now() - started),
-        message: `dashboard ${status} ${path}`,
+        message: failure === undefined ? `dashboard ${status} ${path}` : 'dashboard file unreadable',
+        ...(failure === undefined ? {} : { error: describeErrorChain(failure) }),
       }),
     );
   };
