@@ -6,16 +6,18 @@ import { AllocatorClient, DEFAULT_LEASE_SECONDS } from '../client/allocator-clie
 import { OPERATIONS } from '../shared/api/operations.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
 import { makeProgress } from './progress.ts';
-import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
+import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
+import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
 import { createAndWait } from './wait-ready.ts';
 
 /** The commands, in the order the help lists them; each one bound to an operation is described by the table's summary. */
 function globalHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, command]) => {
     const summary = command.operation ? OPERATIONS[command.operation].summary : (command.summary ?? '');
-    return `  ${name.padEnd(9)} ${summary.charAt(0).toLowerCase()}${summary.slice(1)}`;
+    return `  ${name.padEnd(width)} ${summary.charAt(0).toLowerCase()}${summary.slice(1)}`;
   });
   return `usage: allocator [--allocator URL] [--token TOKEN] <command> [options]
 
@@ -36,18 +38,26 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
 export const COMMANDS: Record<string, Command> = {
   create: {
     operation: 'create',
-    usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
+    usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS] [--param NAME=VALUE]...
 
 Creates an instance and prints its name (or, with --json, the instance).
 --lifetime asks for an expiry other than the allocator's default.
+${PARAM_USAGE}
 By default it waits until the instance is ready, showing progress on stderr;
 an instance not ready within --wait-timeout (default 240) is destroyed.`,
-    options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, lifetime: { type: 'string' }, ...waitTimeoutOption },
+    options: {
+      'no-wait': { type: 'boolean' },
+      json: { type: 'boolean' },
+      lifetime: { type: 'string' },
+      ...waitTimeoutOption,
+      ...paramOption,
+    },
     run: async ({ client, values }) => {
       const lifetime = values.lifetime === undefined ? undefined : Number(values.lifetime);
       if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 0))
         throw new UsageError('--lifetime takes a whole number of seconds');
-      const create = { ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }) };
+      const parameters = paramsOf(values);
+      const create = { ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }), ...(parameters ? { parameters } : {}) };
       const instance = values['no-wait']
         ? await client().create({ ...create, wait: false })
         : await createAndWait(client(), {
@@ -136,9 +146,10 @@ without their instance (admins only; the scheduled cleanup does the same).
     },
   },
   ...LOGIN_COMMANDS,
+  ...PARAMETERS_COMMANDS,
   run: {
     summary: 'Run a command against a fresh instance, then destroy it',
-    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] -- <command> [args...]
+    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] [--param NAME=VALUE]... -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
 ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
@@ -146,13 +157,16 @@ destroys the instance when the command ends (also on failure, SIGINT or
 SIGTERM), and exits with the command's status.
 The instance lives on a lease of --lease seconds (default ${DEFAULT_LEASE_SECONDS}), renewed while
 the command runs: if run itself is killed (SIGKILL, a CI job's time limit), the
-next cleanup sweep after the lease runs out destroys the instance.`,
-    options: { ...waitTimeoutOption, lease: { type: 'string' } },
+next cleanup sweep after the lease runs out destroys the instance.
+${PARAM_USAGE}`,
+    options: { ...waitTimeoutOption, lease: { type: 'string' }, ...paramOption },
     run: async ({ client, values, rest }) => {
       if (rest.length === 0) throw new UsageError('run needs a command after --');
+      const parameters = paramsOf(values);
       return await runWithInstance(client(), rest, {
         timeoutSeconds: waitTimeout(values),
         leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS),
+        ...(parameters ? { parameters } : {}),
       });
     },
   },
@@ -161,7 +175,7 @@ next cleanup sweep after the lease runs out destroys the instance.`,
 async function runWithInstance(
   client: AllocatorClient,
   command: string[],
-  options: { timeoutSeconds: number; leaseSeconds: number },
+  options: { timeoutSeconds: number; leaseSeconds: number; parameters?: Record<string, string> },
 ): Promise<number> {
   const signal = interruptSignal();
   let heartbeat: { stop(): void } | undefined;
@@ -170,7 +184,7 @@ async function runWithInstance(
     timeoutSeconds: options.timeoutSeconds,
     progress: makeProgress(),
     signal,
-    create: { lifetimeSeconds: options.leaseSeconds },
+    create: { lifetimeSeconds: options.leaseSeconds, ...(options.parameters ? { parameters: options.parameters } : {}) },
     onCreated: (created) => {
       heartbeat = client.keepAlive(created.name, options.leaseSeconds, renewalFailed);
     },
@@ -247,7 +261,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return await command.run({
       client: getClient,
       allocator,
-      values: values as Record<string, string | boolean | undefined>,
+      values: values as OptionValues,
       positionals,
       rest,
     });
@@ -264,5 +278,5 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** Whether `arg` is the value of a preceding --allocator or --token. */
 function isOptionValue(args: string[], arg: string): boolean {
   const index = args.indexOf(arg);
-  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease'].includes(args[index - 1] as string);
+  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--param'].includes(args[index - 1] as string);
 }

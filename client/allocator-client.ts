@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 import { AllocatorApiError } from './errors.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
+import { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
 import {
   InvalidAnswerError,
@@ -41,6 +42,8 @@ export interface CreateOptions {
   readonly idempotencyKey?: string;
   /** Seconds until the cleanup sweep destroys it; default the allocator's. */
   readonly lifetimeSeconds?: number;
+  /** Values of the parameters the allocator declares (see `parameters()`); each one not named gets its default. */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /** How long a lease lives between renewals, unless asked otherwise: long enough to ride out a slow renewal. */
@@ -93,6 +96,7 @@ export class AllocatorClient {
       ...(options.wait === undefined ? {} : { wait: options.wait }),
       ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
       ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
+      ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
     };
     return await this.#operation('create', { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() } }, parseInstance);
   }
@@ -155,6 +159,11 @@ export class AllocatorClient {
 
   async list(options: { all?: boolean } = {}): Promise<Instance[]> {
     return await this.#operation('list', options.all ? { query: { all: 'true' } } : {}, parseInstanceList);
+  }
+
+  /** The parameters create takes, read from the allocator's published description (no token needed). */
+  async parameters(): Promise<ParameterDeclaration[]> {
+    return await fetchParameterDeclarations(this.endpoints.list);
   }
 
   /** Destroys expired instances and removes orphans (admins only); `dryRun` reports what it would remove. */

@@ -12,3 +12,4 @@ export { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts'
 export { AllocatorApiError, MissingIdentityError } from './errors.ts';
 export { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 export type { InstanceState, Problem, SweepReport } from '../shared/api-types.ts';
+export { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';

@@ -13,9 +13,11 @@ export interface TemplateData {
   readonly CreatorInfo: string;
   readonly OwnerHash: string;
   readonly Version: string;
+  /** Each declared parameter's value for this instance (`{{Parameters.imageTag}}`), escaped like the rest. */
+  readonly Parameters: Readonly<Record<string, string>>;
 }
 
-export const TEMPLATE_FIELDS = ['Name', 'AccessList', 'MountName', 'CreatorInfo', 'OwnerHash', 'Version'] as const;
+export const TEMPLATE_FIELDS = ['Name', 'AccessList', 'MountName', 'CreatorInfo', 'OwnerHash', 'Version', 'Parameters'] as const;
 
 /** The creator info an instance carries as an annotation. */
 export interface CreatorInfo {
@@ -47,6 +49,8 @@ export function makeTemplateData(input: {
   ownerHash: string;
   version: string;
   creatorInfo: CreatorInfo;
+  /** The instance's parameters, every declared one with its value; none by default. */
+  parameters?: Readonly<Record<string, string>>;
 }): TemplateData {
   return {
     Name: jsonStringContent(input.name),
@@ -55,5 +59,6 @@ export function makeTemplateData(input: {
     CreatorInfo: jsonStringLiteral(JSON.stringify(input.creatorInfo)),
     OwnerHash: jsonStringContent(input.ownerHash),
     Version: jsonStringContent(input.version),
+    Parameters: Object.fromEntries(Object.entries(input.parameters ?? {}).map(([name, value]) => [name, jsonStringContent(value)])),
   };
 }
