@@ -93,7 +93,12 @@ export function openApiDocument(options: {
   };
 }
 
-function operationObject(id: OperationId, spec: OperationSpec, operationId: string, settings: Pick<FieldSettings, 'parameters'>): Record<string, unknown> {
+function operationObject(
+  id: OperationId,
+  spec: OperationSpec,
+  operationId: string,
+  settings: Pick<FieldSettings, 'parameters'>,
+): Record<string, unknown> {
   const statuses = [...new Set([...COMMON_ERRORS, ...spec.errors])].sort((a, b) => a - b);
   const errorResponse = (status: number): Record<string, unknown> => ({
     description: STATUS_TEXT[status] ?? `HTTP ${status}`,

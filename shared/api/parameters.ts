@@ -22,8 +22,7 @@ export type ParameterDeclaration = {
   readonly default: string;
 } & ParameterRule;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Characters as JSON Schema's maxLength counts them: code points. */
 export function lengthOf(value: string): number {
@@ -34,7 +33,7 @@ export function lengthOf(value: string): number {
 export function describeRule(declaration: ParameterDeclaration): string {
   return 'enum' in declaration
     ? `one of ${declaration.enum.map((value) => JSON.stringify(value)).join(', ')}`
-    : `matching ${declaration.pattern}, at most ${declaration.maxLength} characters`;
+    : `text matching ${declaration.pattern}, of at most ${declaration.maxLength} characters`;
 }
 
 /** How `value` breaks the declaration's rule; undefined if it obeys. */
@@ -59,7 +58,11 @@ const shown = (value: string): string => JSON.stringify(value.length > 100 ? `${
  * parameter it does not name at its default. Each 400 names the parameter
  * and its rule.
  */
-export function resolveParameters(declarations: readonly ParameterDeclaration[], value: unknown, field = 'parameters'): Record<string, string> {
+export function resolveParameters(
+  declarations: readonly ParameterDeclaration[],
+  value: unknown,
+  field = 'parameters',
+): Record<string, string> {
   const resolved = parameterDefaults(declarations);
   if (value === undefined) return resolved;
   const takes =
@@ -69,7 +72,9 @@ export function resolveParameters(declarations: readonly ParameterDeclaration[],
   if (!isRecord(value)) throw new BadRequestError(`"${field}" must be an object of parameter names and string values; ${takes}`);
   const names = Object.keys(value);
   if (names.length > PARAMETER_LIMITS.count)
-    throw new BadRequestError(`"${field}" names ${names.length} parameters, over the ${PARAMETER_LIMITS.count} any allocator takes; ${takes}`);
+    throw new BadRequestError(
+      `"${field}" names ${names.length} parameters, over the ${PARAMETER_LIMITS.count} any allocator takes; ${takes}`,
+    );
   const unknown = names.filter((name) => !declarations.some((declaration) => declaration.name === name));
   if (unknown.length > 0) {
     const listed = unknown
@@ -82,7 +87,9 @@ export function resolveParameters(declarations: readonly ParameterDeclaration[],
     const given = value[declaration.name];
     if (given === undefined) continue;
     if (typeof given !== 'string')
-      throw new BadRequestError(`parameter "${declaration.name}" must be a string ${describeRule(declaration)} (got ${typeof given})`);
+      throw new BadRequestError(
+        `parameter "${declaration.name}" must be a string: ${describeRule(declaration)} (got ${given === null ? 'null' : Array.isArray(given) ? 'a list' : typeof given})`,
+      );
     const broken = ruleBrokenBy(declaration, given);
     if (broken !== undefined) throw new BadRequestError(`parameter "${declaration.name}" is ${shown(given)}: ${broken}`);
     resolved[declaration.name] = given;

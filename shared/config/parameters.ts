@@ -1,20 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { load as loadYaml } from 'js-yaml';
-import {
-  lengthOf,
-  PARAMETER_LIMITS,
-  PARAMETER_NAME,
-  ruleBrokenBy,
-  type ParameterDeclaration,
-} from '../api/parameters.ts';
+import { lengthOf, PARAMETER_LIMITS, PARAMETER_NAME, ruleBrokenBy, type ParameterDeclaration } from '../api/parameters.ts';
 import { ConfigError } from './config-error.ts';
 
 export type { ParameterDeclaration };
 
 const KEYS = ['description', 'default', 'enum', 'pattern', 'maxLength'];
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * Reads the declarations file (`ALLOCATOR_PARAMETERS`): JSON, or YAML when
@@ -58,6 +51,11 @@ export function parseParameterDeclarations(raw: unknown, where: string): readonl
   return names.map((name) => parseDeclaration(name, raw[name], fail));
 }
 
+/** The declarations as a file holds them (the inverse of parseParameterDeclarations): what the bundle ships, as JSON. */
+export function declarationsDocument(declarations: readonly ParameterDeclaration[]): Record<string, Omit<ParameterDeclaration, 'name'>> {
+  return Object.fromEntries(declarations.map(({ name, ...declaration }) => [name, declaration]));
+}
+
 function parseDeclaration(name: string, raw: unknown, fail: (message: string) => never): ParameterDeclaration {
   if (!PARAMETER_NAME.test(name) || name.length > PARAMETER_LIMITS.nameLength)
     fail(`"${name}" is not a parameter name: a letter, then letters, digits or _, at most ${PARAMETER_LIMITS.nameLength} characters`);
@@ -82,7 +80,8 @@ function parseEnum(name: string, raw: Record<string, unknown>, fail: (message: s
   const values = raw.enum;
   if (!Array.isArray(values) || values.length === 0 || !values.every((value) => typeof value === 'string'))
     return fail(`${name}.enum must be a non-empty list of strings`);
-  if (values.length > PARAMETER_LIMITS.enumValues) fail(`${name}.enum lists ${values.length} values; at most ${PARAMETER_LIMITS.enumValues}`);
+  if (values.length > PARAMETER_LIMITS.enumValues)
+    fail(`${name}.enum lists ${values.length} values; at most ${PARAMETER_LIMITS.enumValues}`);
   if (new Set(values).size !== values.length) fail(`${name}.enum lists a value twice`);
   const long = values.find((value) => lengthOf(value) > PARAMETER_LIMITS.valueLength);
   if (long !== undefined) fail(`${name}.enum has a value longer than ${PARAMETER_LIMITS.valueLength} characters`);

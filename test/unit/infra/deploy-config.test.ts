@@ -113,6 +113,16 @@ describe('cloudbuild.yaml', () => {
     expect(config.disk).toEqual({ sizeGb: 10, type: 'pd-standard' });
   });
 
+  it('bundles the parameter declarations, checks the images with their defaults, and names them to all three functions', () => {
+    expect(cloudbuild.substitutions._PARAMETERS).toBe('');
+    expect(step('bundle').args).toContain('--parameters=${_PARAMETERS}');
+    expect(script('images')).toContain("template-images -- '${_TEMPLATE}' '${_VERSION}' '${_PARAMETERS}'");
+    const environment = script('environment');
+    expect(environment).toContain(`[ -z "\${_PARAMETERS}" ] || echo 'ALLOCATOR_PARAMETERS: "parameters.json"' >> dist/functions/env.yaml`);
+    // Before create's own file is made from it: create gets them too.
+    expect(environment.indexOf('ALLOCATOR_PARAMETERS')).toBeLessThan(environment.indexOf('create-env.yaml'));
+  });
+
   it('has a substitution for every ${_NAME} it uses, and uses every one', () => {
     const text = readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8').replace(/^#.*$/gm, '');
     const used = new Set([...text.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]));

@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { resolveParameters, type ParameterDeclaration } from '../../../../shared/api/parameters.ts';
+import { loadParameterDeclarations } from '../../../../shared/config/parameters.ts';
+import { ANNOTATIONS, instanceParameters } from '../../../../shared/instances/metadata.ts';
+import { buildInstanceDeployment, checkTemplate } from '../../../../shared/plans/deployment.ts';
+import { compileDeploymentTemplate, TemplateError } from '../../../../shared/template/deployment-template.ts';
+
+const FIXTURES = new URL('../../../fixtures/templates/', import.meta.url);
+const JSON_TEMPLATE = fileURLToPath(new URL('parameters.json.hbs', FIXTURES));
+const DECLARATIONS = loadParameterDeclarations(fileURLToPath(new URL('parameters.yaml', FIXTURES)));
+
+/** The same Deployment as parameters.json.hbs, in YAML, with each field in a double-quoted string. */
+const YAML_TEMPLATE = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: "{{Name}}"
+spec:
+  selector:
+    matchLabels:
+      application: "{{Name}}"
+  template:
+    metadata:
+      labels:
+        application: "{{Name}}"
+    spec:
+      containers:
+        - name: syncbased
+          image: "us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:{{Parameters.imageTag}}"
+          env:
+            - name: LOG_LEVEL
+              value: "{{Parameters.logLevel}}"
+            - name: NOTE
+              value: "{{Parameters.note}}"
+`;
+
+const templates = {
+  JSON: compileDeploymentTemplate(readFileSync(JSON_TEMPLATE, 'utf8'), { format: 'json', source: JSON_TEMPLATE }),
+  YAML: compileDeploymentTemplate(YAML_TEMPLATE, { format: 'yaml', source: 'parameters.yaml.hbs' }),
+};
+
+const inputs = {
+  serverName: 'syncbased',
+  name: 'syncbased-1a2b3c4d',
+  diskZone: 'us-central1-c',
+  ownerEmail: 'ada@example.com',
+  ownerSubject: '1',
+  admins: [],
+  accessListFormat: '{email}',
+  mountRoot: '/ns',
+  version: 'v1',
+  createdAt: '2026-11-25T00:00:00.000Z',
+};
+
+/** Values the fixture's permissive `note` (^[\s\S]*$, 200 characters) lets through: JSON, YAML and template syntax. */
+const HOSTILE = [
+  'o"brien',
+  'back\\slash\\"',
+  '{brace}}}{{Name}}',
+  'new\nline\r\ttab',
+  'uni\u2028code-ü-日本-😀',
+  '"},{"name":"evil","image":"evil"}],"x":[{"a":"',
+  '"\n        - name: evil\n          image: evil\n#',
+  "'single' & <html> $(id) `id`",
+  '',
+];
+
+describe('parameters in a template', () => {
+  it.each(HOSTILE.flatMap((value) => (['JSON', 'YAML'] as const).map((format) => [format, value] as const)))(
+    'stay one value in a %s template: %j',
+    (format, note) => {
+      const parameters = resolveParameters(DECLARATIONS, { note, imageTag: 'pr-123', logLevel: 'debug' });
+      const deployment = buildInstanceDeployment(templates[format], { ...inputs, parameters });
+      const containers = deployment.spec?.template.spec?.containers ?? [];
+      expect(containers).toHaveLength(1);
+      expect(containers[0]).toEqual({
+        name: 'syncbased',
+        image: 'us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:pr-123',
+        env: [
+          { name: 'LOG_LEVEL', value: 'debug' },
+          { name: 'NOTE', value: note },
+        ],
+        ...(format === 'JSON'
+          ? {
+              command: containers[0]?.command,
+              volumeMounts: [{ name: 'data-disk', mountPath: '/data' }],
+            }
+          : {}),
+      });
+      expect(instanceParameters(deployment.metadata?.annotations)).toEqual({ imageTag: 'pr-123', logLevel: 'debug', note });
+    },
+  );
+
+  it('render with every default when a create names none, as the cold-start check does', () => {
+    const deployment = checkTemplate(templates.JSON, { ...inputs, compute: { zone: 'z' }, parameters: DECLARATIONS });
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:v1');
+    expect(deployment.metadata?.annotations?.[ANNOTATIONS.parameters]).toBe('{"imageTag":"v1","logLevel":"info","note":""}');
+  });
+
+  it('stop the function at start when the template uses one that is not declared, naming it and the declared ones', () => {
+    const some: ParameterDeclaration[] = DECLARATIONS.filter((declaration) => declaration.name !== 'note');
+    const check = () => checkTemplate(templates.JSON, { ...inputs, compute: { zone: 'z' }, parameters: some });
+    expect(check).toThrow(TemplateError);
+    expect(check).toThrow(
+      /uses \{\{note\}\}, which is not a template field \(nor, as \{\{Parameters\.note\}\}, a declared parameter\); the fields are Name, .*Parameters, and the parameters \(ALLOCATOR_PARAMETERS\) are imageTag, logLevel$/,
+    );
+    expect(() => checkTemplate(templates.JSON, { ...inputs, compute: { zone: 'z' } })).toThrow(
+      /the parameters \(ALLOCATOR_PARAMETERS\) are none$/,
+    );
+  });
+
+  it('leave a Deployment without them as it was: no annotation', () => {
+    const deployment = checkTemplate(
+      compileDeploymentTemplate(
+        readFileSync(fileURLToPath(new URL('../../../../templates/syncbased-deployment.json.hbs', import.meta.url)), 'utf8'),
+        {
+          format: 'json',
+        },
+      ),
+      { ...inputs, compute: { zone: 'z' } },
+    );
+    expect(Object.keys(deployment.metadata?.annotations ?? {})).not.toContain(ANNOTATIONS.parameters);
+    expect(instanceParameters(deployment.metadata?.annotations)).toEqual({});
+  });
+});
+
+describe('instanceParameters, what a restore re-renders with', () => {
+  it.each([
+    ['no annotations', undefined, {}],
+    ['no parameters annotation', { other: 'x' }, {}],
+    [
+      'the annotation create writes',
+      { [ANNOTATIONS.parameters]: '{"imageTag":"pr-1","note":"a\\nb"}' },
+      { imageTag: 'pr-1', note: 'a\nb' },
+    ],
+    ['an annotation edited into something else', { [ANNOTATIONS.parameters]: 'not json' }, {}],
+    ['a list', { [ANNOTATIONS.parameters]: '["x"]' }, {}],
+    ['entries that are not text, dropped', { [ANNOTATIONS.parameters]: '{"a":"1","b":2,"c":null}' }, { a: '1' }],
+  ])('reads %s', (_label, annotations, expected) => {
+    expect(instanceParameters(annotations)).toEqual(expected);
+  });
+});
