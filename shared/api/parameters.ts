@@ -84,7 +84,8 @@ export function resolveParameters(
     throw new BadRequestError(`unknown parameter${unknown.length > 1 ? 's' : ''} ${listed}${unknown.length > 5 ? ', …' : ''}; ${takes}`);
   }
   for (const declaration of declarations) {
-    const given = value[declaration.name];
+    // Own keys only: a parameter may be named like an Object method (`constructor`).
+    const given = Object.hasOwn(value, declaration.name) ? value[declaration.name] : undefined;
     if (given === undefined) continue;
     if (typeof given !== 'string')
       throw new BadRequestError(

@@ -59,6 +59,18 @@ export function makeTemplateData(input: {
     CreatorInfo: jsonStringLiteral(JSON.stringify(input.creatorInfo)),
     OwnerHash: jsonStringContent(input.ownerHash),
     Version: jsonStringContent(input.version),
-    Parameters: Object.fromEntries(Object.entries(input.parameters ?? {}).map(([name, value]) => [name, jsonStringContent(value)])),
+    Parameters: parametersObject(input.parameters ?? {}),
   };
+}
+
+/**
+ * The escaped values without Object's prototype, so that a template's
+ * `{{Parameters.constructor}}` is an undeclared parameter (strict mode's
+ * error) rather than Object's. Handlebars names the object in that error, so
+ * it still converts to text.
+ */
+function parametersObject(parameters: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const object = Object.create(null, { [Symbol.toPrimitive]: { value: () => '[object Object]' } }) as Record<string, string>;
+  for (const [name, value] of Object.entries(parameters)) object[name] = jsonStringContent(value);
+  return object;
 }

@@ -89,6 +89,13 @@ describe("create's parameters", () => {
     expect(parseCreate({ parameters: {} }, []).parameters).toEqual({});
   });
 
+  it('takes a parameter named like an Object method, and gives it its default when not named', () => {
+    const declarations: ParameterDeclaration[] = [{ name: 'constructor', description: 'd', default: 'x', enum: ['x', 'y'] }];
+    expect(parseCreate({ parameters: {} }, declarations).parameters).toEqual({ constructor: 'x' });
+    expect(parseCreate({ parameters: { constructor: 'y' } }, declarations).parameters).toEqual({ constructor: 'y' });
+    expect(refusal({ parameters: { toString: 'y' } }, declarations).message).toMatch(/unknown parameter "toString"/);
+  });
+
   it('shows a long refused value cut short', () => {
     const message = refusal({ parameters: { logLevel: 'x'.repeat(5000) } }).message;
     expect(message.length).toBeLessThan(300);

@@ -110,6 +110,17 @@ describe('parameters in a template', () => {
     );
   });
 
+  it("take no value from Object's prototype: an undeclared {{Parameters.constructor}} is refused too", () => {
+    const source = readFileSync(JSON_TEMPLATE, 'utf8').replace('{{Parameters.note}}', '{{Parameters.constructor}}');
+    const template = compileDeploymentTemplate(source, { format: 'json', source: 'constructor.json.hbs' });
+    expect(() => checkTemplate(template, { ...inputs, compute: { zone: 'z' }, parameters: DECLARATIONS })).toThrow(
+      /uses \{\{constructor\}\}, which is not a template field \(nor, as \{\{Parameters\.constructor\}\}, a declared parameter\)/,
+    );
+    const declared = [...DECLARATIONS, { name: 'constructor', description: 'd', default: 'built', enum: ['built'] }];
+    const rendered = checkTemplate(template, { ...inputs, compute: { zone: 'z' }, parameters: declared });
+    expect(rendered.spec?.template.spec?.containers[0]?.env).toContainEqual({ name: 'NOTE', value: 'built' });
+  });
+
   it('leave a Deployment without them as it was: no annotation', () => {
     const deployment = checkTemplate(
       compileDeploymentTemplate(
