@@ -26,9 +26,14 @@ async function main() {
   });
   $('show-all').addEventListener('change', () => void refresh());
   setInterval(updateCountdowns, 1000);
-  await loadParameters();
+  // Without the description the page still works: a create then gets every parameter's default.
+  const described = loadParameters().catch(
+    (error) => `The allocator's parameters could not be read (${error.message}); a create gets their defaults.`,
+  );
   $('loading').hidden = true;
   showSignIn('Sign in with your Google account to see and manage your test instances.');
+  const problem = await described;
+  if (problem) showError(problem);
 }
 
 function loadScript(src) {
