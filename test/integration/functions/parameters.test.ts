@@ -2,14 +2,19 @@ import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoordinationV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parameterDeclarationsOf } from '../../../shared/api/parameters.ts';
+import { loadConfig } from '../../../shared/config/load-config.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
 import { instanceParameters } from '../../../shared/instances/metadata.ts';
-import { call, diskNames, startTestStack, type TestStack } from '../stack.ts';
+import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
+import { call, diskNames, serveInProcess, startTestStack, type FunctionUrls, type TestStack } from '../stack.ts';
 
 const FIXTURES = new URL('../../fixtures/templates/', import.meta.url);
 const IMAGE = 'us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased';
 
 let stack: TestStack;
+/** Create from the same template in YAML, beside the stack's JSON one. */
+let yamlUrls: FunctionUrls;
+let stopYaml = async (): Promise<void> => undefined;
 beforeAll(async () => {
   stack = await startTestStack({
     prefix: 'parameters',
@@ -19,13 +24,26 @@ beforeAll(async () => {
       ALLOCATOR_MAX_INSTANCES_PER_USER: '5',
     },
   });
+  const runtime = makeCreateRuntime(
+    loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: fileURLToPath(new URL('parameters-deployment.yaml.hbs', FIXTURES)) }),
+  );
+  const served = await serveInProcess(runtime);
+  yamlUrls = served.urls;
+  stopYaml = async () => {
+    await served.stop();
+    await runtime.disks().close();
+    expect(served.violations, 'answers that /openapi.json does not describe').toEqual([]);
+  };
 });
-afterAll(async () => stack?.stop());
+afterAll(async () => {
+  await stopYaml();
+  await stack?.stop();
+});
 
 type Answer = Instance & { error?: { code: number; status: string; message: string } };
 
-async function create(email: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(stack.urls.create, {
+async function create(email: string, body: unknown, headers: Record<string, string> = {}, url = stack.urls.create) {
+  const response = await fetch(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${stack.tokenFor(email)}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
@@ -100,16 +118,22 @@ describe('parameters against the local control plane', () => {
     expect(await everything()).toEqual(before);
   });
 
-  it('renders hostile values verbatim, as one value of one container', async () => {
+  it.each(['JSON', 'YAML'] as const)('renders hostile values verbatim in a %s template, as one value of one container', async (format) => {
     const hostile = [
       'o"brien \\ back\\"slash',
       '{brace}}}{{Name}}"}],"x":[{"a":"',
+      '"\n        - name: evil\n          image: evil\n#',
       'new\nline\r\ttab',
       'uni\u2028code-ü-日本-😀',
       "'--name=/evil' $(id)",
     ];
     for (const note of hostile) {
-      const created = await create('hal@example.com', { wait: false, parameters: { note } });
+      const created = await create(
+        'hal@example.com',
+        { wait: false, parameters: { note } },
+        {},
+        format === 'JSON' ? stack.urls.create : yamlUrls.create,
+      );
       expect(created.status, note).toBe(201);
       expect(await running(created.body.name)).toEqual({ containers: 1, image: `${IMAGE}:v1`, env: { LOG_LEVEL: 'info', NOTE: note } });
       expect(created.body.parameters.note).toBe(note);

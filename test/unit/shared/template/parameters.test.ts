@@ -11,33 +11,11 @@ const FIXTURES = new URL('../../../fixtures/templates/', import.meta.url);
 const JSON_TEMPLATE = fileURLToPath(new URL('parameters.json.hbs', FIXTURES));
 const DECLARATIONS = loadParameterDeclarations(fileURLToPath(new URL('parameters.yaml', FIXTURES)));
 
-/** The same Deployment as parameters.json.hbs, in YAML, with each field in a double-quoted string. */
-const YAML_TEMPLATE = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: "{{Name}}"
-spec:
-  selector:
-    matchLabels:
-      application: "{{Name}}"
-  template:
-    metadata:
-      labels:
-        application: "{{Name}}"
-    spec:
-      containers:
-        - name: syncbased
-          image: "us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:{{Parameters.imageTag}}"
-          env:
-            - name: LOG_LEVEL
-              value: "{{Parameters.logLevel}}"
-            - name: NOTE
-              value: "{{Parameters.note}}"
-`;
+const YAML_TEMPLATE = fileURLToPath(new URL('parameters-deployment.yaml.hbs', FIXTURES));
 
 const templates = {
   JSON: compileDeploymentTemplate(readFileSync(JSON_TEMPLATE, 'utf8'), { format: 'json', source: JSON_TEMPLATE }),
-  YAML: compileDeploymentTemplate(YAML_TEMPLATE, { format: 'yaml', source: 'parameters.yaml.hbs' }),
+  YAML: compileDeploymentTemplate(readFileSync(YAML_TEMPLATE, 'utf8'), { format: 'yaml', source: YAML_TEMPLATE }),
 };
 
 const inputs = {
@@ -81,12 +59,13 @@ describe('parameters in a template', () => {
           { name: 'LOG_LEVEL', value: 'debug' },
           { name: 'NOTE', value: note },
         ],
-        ...(format === 'JSON'
-          ? {
-              command: containers[0]?.command,
-              volumeMounts: [{ name: 'data-disk', mountPath: '/data' }],
-            }
-          : {}),
+        command: [
+          'syncbased',
+          '--name=/ns/syncbased-1a2b3c4d',
+          '--root-dir=/data/root',
+          '--v23.permissions.literal={"Admin":{"In":["ada@example.com"]}}',
+        ],
+        volumeMounts: [{ name: 'data-disk', mountPath: '/data' }],
       });
       expect(instanceParameters(deployment.metadata?.annotations)).toEqual({ imageTag: 'pr-123', logLevel: 'debug', note });
     },
