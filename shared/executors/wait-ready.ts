@@ -12,7 +12,7 @@ import { waitUntilAvailable, type WaitCheck, type WaitRequest } from './wait.ts'
  * every 5 s, so that a problem that will not go away ends the wait within
  * seconds of the kubelet reporting it, at two lists per look.
  */
-export const PROBLEM_CHECK_DELAYS = { quickMs: 1_000, quickForMs: 0, maxMs: 5_000 } as const;
+const PROBLEM_CHECK_DELAYS = { quickMs: 1_000, quickForMs: 1_000, maxMs: 5_000 } as const;
 
 /**
  * Waits until the instance is available and answers it. Its pods are looked
