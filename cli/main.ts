@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AllocatorClient, DEFAULT_LEASE_SECONDS } from '../client/allocator-client.ts';
+import { AllocatorClient, DEFAULT_LEASE_SECONDS, type Instance } from '../client/allocator-client.ts';
+import type { Heartbeat, HeartbeatHandlers } from '../client/heartbeat.ts';
 import { OPERATIONS } from '../shared/api/operations.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
 import { makeProgress } from './progress.ts';
@@ -11,6 +12,11 @@ import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
 import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
 import { createAndWait } from './wait-ready.ts';
+
+/** run's own exit status when its lease ran out unrenewed and it stopped the command (sysexits' EX_TEMPFAIL: try again later). */
+export const LEASE_LOST_STATUS = 75;
+/** How long the command has between SIGTERM and SIGKILL once the lease is lost. */
+const STOP_GRACE_MS = 10_000;
 
 /** The commands, in the order the help lists them; each one bound to an operation is described by the table's summary. */
 function globalHelp(): string {
@@ -155,9 +161,13 @@ Creates an instance, waits until it is ready, runs the command with
 ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
 destroys the instance when the command ends (also on failure, SIGINT or
 SIGTERM), and exits with the command's status.
-The instance lives on a lease of --lease seconds (default ${DEFAULT_LEASE_SECONDS}), renewed while
-the command runs: if run itself is killed (SIGKILL, a CI job's time limit), the
-next cleanup sweep after the lease runs out destroys the instance.
+The instance lives on a lease of --lease seconds (default ${DEFAULT_LEASE_SECONDS}), renewed every
+third of that for as long as the command runs, and through the destroy: if run
+itself is killed (SIGKILL, a CI job's time limit), the next cleanup sweep after
+the lease runs out destroys the instance. A failed renewal is retried; if none
+succeeds before the lease runs out, run says so, stops the command (SIGTERM,
+then SIGKILL after ${STOP_GRACE_MS / 1000} s), tries to destroy the instance and exits with
+${LEASE_LOST_STATUS}, whatever the command's status.
 ${PARAM_USAGE}`,
     options: { ...waitTimeoutOption, lease: { type: 'string' }, ...paramOption },
     run: async ({ client, values, rest }) => {
@@ -177,44 +187,98 @@ async function runWithInstance(
   command: string[],
   options: { timeoutSeconds: number; leaseSeconds: number; parameters?: Record<string, string> },
 ): Promise<number> {
-  const signal = interruptSignal();
-  let heartbeat: { stop(): void } | undefined;
-  const renewalFailed = (error: unknown): void => console.error(`allocator: could not renew the lease: ${formatError(error)}`);
-  const instance = await createAndWait(client, {
-    timeoutSeconds: options.timeoutSeconds,
-    progress: makeProgress(),
-    signal,
-    create: { lifetimeSeconds: options.leaseSeconds, ...(options.parameters ? { parameters: options.parameters } : {}) },
-    onCreated: (created) => {
-      heartbeat = client.keepAlive(created.name, options.leaseSeconds, renewalFailed);
+  const interrupted = interruptSignal();
+  const leaseLost = new AbortController();
+  const signal = AbortSignal.any([interrupted, leaseLost.signal]);
+  let heartbeat: Heartbeat | undefined;
+  // The heartbeat goes on through the destroy, whose own refusals of a renewal say nothing new.
+  let tearingDown = false;
+  const handlers = (name: string): HeartbeatHandlers => ({
+    onError: (error, leftMs) => {
+      if (!tearingDown)
+        console.error(`allocator: could not renew the lease of ${name} (${Math.round(leftMs / 1000)} s left): ${formatError(error)}`);
     },
-  }).catch((error: unknown) => {
-    heartbeat?.stop();
-    throw error;
+    onLost: (error) => {
+      if (tearingDown) return;
+      console.error(
+        `allocator: lost the lease of ${name}: no renewal succeeded for ${options.leaseSeconds} s${error === undefined ? '' : ` (the last: ${formatError(error)})`}, so the cleanup sweep may destroy it; stopping the command, exit status ${LEASE_LOST_STATUS}`,
+      );
+      leaseLost.abort();
+    },
   });
-  let status: number;
+  let instance: Instance;
   try {
-    if (signal.aborted) return 130;
-    const child = spawn(command[0] as string, command.slice(1), {
-      stdio: 'inherit',
-      env: { ...process.env, ALLOCATOR_INSTANCE_NAME: instance.name, ALLOCATOR_INSTANCE_MOUNT_NAME: instance.mountName },
+    instance = await createAndWait(client, {
+      timeoutSeconds: options.timeoutSeconds,
+      progress: makeProgress(),
+      signal,
+      create: { lifetimeSeconds: options.leaseSeconds, ...(options.parameters ? { parameters: options.parameters } : {}) },
+      onCreated: (created) => {
+        heartbeat = client.keepAlive(created.name, options.leaseSeconds, handlers(created.name));
+      },
     });
-    const forward = (): void => void child.kill((signal.reason as NodeJS.Signals | undefined) ?? 'SIGTERM');
-    signal.addEventListener('abort', forward, { once: true });
-    status = await new Promise<number>((resolve) => {
+  } catch (error) {
+    heartbeat?.stop();
+    if (leaseLost.signal.aborted) return LEASE_LOST_STATUS;
+    throw error;
+  }
+  let status = 130;
+  try {
+    if (!interrupted.aborted && !leaseLost.signal.aborted)
+      status = await runCommand(command, instance, { interrupted, leaseLost: leaseLost.signal });
+  } finally {
+    tearingDown = true;
+    process.stderr.write(`destroying ${instance.name}\n`);
+    await destroyAfterRun(client, instance.name, leaseLost.signal).finally(() => heartbeat?.stop());
+  }
+  return leaseLost.signal.aborted ? LEASE_LOST_STATUS : status;
+}
+
+/** Destroys run's instance; with the lease lost, the allocator is likely out of reach, and the sweep removes it instead. */
+async function destroyAfterRun(client: AllocatorClient, name: string, leaseLost: AbortSignal): Promise<void> {
+  try {
+    await client.destroy(name);
+  } catch (error) {
+    if (!leaseLost.aborted) throw error;
+    console.error(`allocator: could not destroy ${name}: ${formatError(error)}; the cleanup sweep will, its lease having run out`);
+  }
+}
+
+/**
+ * Runs the command with the instance in its environment and answers its
+ * exit status. An interruption is passed on to it; a lost lease stops it:
+ * SIGTERM, then SIGKILL after STOP_GRACE_MS.
+ */
+async function runCommand(
+  command: string[],
+  instance: Instance,
+  signals: { interrupted: AbortSignal; leaseLost: AbortSignal },
+): Promise<number> {
+  const child = spawn(command[0] as string, command.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, ALLOCATOR_INSTANCE_NAME: instance.name, ALLOCATOR_INSTANCE_MOUNT_NAME: instance.mountName },
+  });
+  let killTimer: NodeJS.Timeout | undefined;
+  const forward = (): void => void child.kill((signals.interrupted.reason as NodeJS.Signals | undefined) ?? 'SIGTERM');
+  const stop = (): void => {
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  };
+  signals.interrupted.addEventListener('abort', forward, { once: true });
+  signals.leaseLost.addEventListener('abort', stop, { once: true });
+  try {
+    return await new Promise<number>((resolve) => {
       child.once('error', (error) => {
         console.error(`allocator: cannot run ${command[0]}: ${error.message}`);
         resolve(127);
       });
       child.once('exit', (code, childSignal) => resolve(code ?? 128 + signalNumber(childSignal)));
     });
-    signal.removeEventListener('abort', forward);
   } finally {
-    heartbeat?.stop();
-    process.stderr.write(`destroying ${instance.name}\n`);
-    await client.destroy(instance.name);
+    clearTimeout(killTimer);
+    signals.interrupted.removeEventListener('abort', forward);
+    signals.leaseLost.removeEventListener('abort', stop);
   }
-  return status;
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 import { AllocatorApiError } from './errors.ts';
+import { startHeartbeat, type Heartbeat, type HeartbeatHandlers } from './heartbeat.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 import { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
@@ -132,11 +133,20 @@ export class AllocatorClient {
    * that the next sweep after the lease runs out destroys.
    */
   async lease(
-    options: { leaseSeconds?: number; create?: Omit<CreateOptions, 'lifetimeSeconds'>; onRenewalError?: (error: unknown) => void } = {},
+    options: {
+      leaseSeconds?: number;
+      create?: Omit<CreateOptions, 'lifetimeSeconds'>;
+      onRenewalError?: HeartbeatHandlers['onError'];
+      /** Renewals failed until the lease ran out: the instance may be destroyed by the next sweep. */
+      onLost?: HeartbeatHandlers['onLost'];
+    } = {},
   ): Promise<InstanceLease> {
     const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
     const instance = await this.create({ ...options.create, lifetimeSeconds: leaseSeconds });
-    const heartbeat = this.keepAlive(instance.name, leaseSeconds, options.onRenewalError);
+    const heartbeat = this.keepAlive(instance.name, leaseSeconds, {
+      ...(options.onRenewalError ? { onError: options.onRenewalError } : {}),
+      ...(options.onLost ? { onLost: options.onLost } : {}),
+    });
     return {
       instance,
       release: async () => {
@@ -146,11 +156,14 @@ export class AllocatorClient {
     };
   }
 
-  /** Renews an instance's lifetime every third of `leaseSeconds` until `stop`; the timer does not keep the process alive. */
-  keepAlive(name: string, leaseSeconds: number, onError: (error: unknown) => void = () => undefined): { stop(): void } {
-    const timer = setInterval(() => void this.extend(name, leaseSeconds).catch(onError), Math.max(1, leaseSeconds / 3) * 1000);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
+  /**
+   * Renews an instance's lifetime every third of `leaseSeconds` until `stop`,
+   * with no end of its own; failed renewals are retried, and `onLost` says
+   * when they failed until the lease ran out (`startHeartbeat`). The timers
+   * do not keep the process alive.
+   */
+  keepAlive(name: string, leaseSeconds: number, handlers: HeartbeatHandlers = {}): Heartbeat {
+    return startHeartbeat(() => this.extend(name, leaseSeconds), leaseSeconds, handlers);
   }
 
   async destroy(name: string): Promise<void> {

@@ -9,6 +9,7 @@ export {
   type WaitOptions,
 } from './allocator-client.ts';
 export { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
+export type { Heartbeat, HeartbeatHandlers } from './heartbeat.ts';
 export { AllocatorApiError, MissingIdentityError } from './errors.ts';
 export { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 export type { InstanceState, Problem, SweepReport } from '../shared/api-types.ts';

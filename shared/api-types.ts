@@ -15,6 +15,8 @@ export interface Problem {
   readonly message: string;
   /** When it was first seen (ISO time). */
   readonly since: string;
+  /** It will not go away by waiting (an image that does not exist, say): a wait for the instance stops at once. */
+  readonly permanent: boolean;
 }
 
 /** An instance, as create, extend and list answer it. */
@@ -64,9 +66,16 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
   const problems = value.problems;
   if (
     !Array.isArray(problems) ||
-    !problems.every((p) => isRecord(p) && typeof p.reason === 'string' && typeof p.message === 'string' && typeof p.since === 'string')
+    !problems.every(
+      (p) =>
+        isRecord(p) &&
+        typeof p.reason === 'string' &&
+        typeof p.message === 'string' &&
+        typeof p.since === 'string' &&
+        typeof p.permanent === 'boolean',
+    )
   ) {
-    fail('problems', 'a list of {reason, message, since}');
+    fail('problems', 'a list of {reason, message, since, permanent}');
   }
   // An allocator from before parameters answers without them: it made none.
   if (value.parameters === undefined) return { ...value, parameters: {} } as unknown as Instance;

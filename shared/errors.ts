@@ -69,6 +69,18 @@ export class MethodNotAllowedError extends AllocatorError {
   }
 }
 
+/**
+ * The request cannot succeed in the system's present state, and retrying
+ * will not help until somebody changes it (Google's FAILED_PRECONDITION):
+ * an instance whose pods report a problem that waiting will not mend.
+ */
+export class FailedPreconditionError extends AllocatorError {
+  override readonly name = 'FailedPreconditionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(400, 'FAILED_PRECONDITION', message, options);
+  }
+}
+
 export class AlreadyExistsError extends AllocatorError {
   override readonly name = 'AlreadyExistsError';
   constructor(message: string, options?: { cause?: unknown }) {

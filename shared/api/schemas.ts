@@ -10,11 +10,17 @@ export const SCHEMAS = {
   Problem: {
     type: 'object',
     description: 'Something that keeps an instance from becoming ready, read from its pods and their Warning events.',
-    required: ['reason', 'message', 'since'],
+    required: ['reason', 'message', 'since', 'permanent'],
     properties: {
       reason: { type: 'string', description: "Kubernetes' reason: ImagePullBackOff, CrashLoopBackOff, FailedScheduling, FailedMount, ..." },
       message: { type: 'string' },
       since: { type: 'string', format: 'date-time', description: 'When it was first seen.' },
+      permanent: {
+        type: 'boolean',
+        description:
+          'It will not go away by waiting (an image or tag that does not exist, an invalid image name, a CreateContainerConfigError): ' +
+          'a create, resume or reset waiting for the instance stops with a 400 FAILED_PRECONDITION.',
+      },
     },
   },
   Instance: {

@@ -18,7 +18,9 @@ describe('formatInstanceBlock', () => {
         expiresAt: null,
         parameters: { imageTag: 'pr-1\nx' },
         state: 'failing' as const,
-        problems: [{ reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z' }],
+        problems: [
+          { reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z', permanent: false },
+        ],
       },
       Date.parse('2026-11-25T00:05:30.000Z'),
     );
