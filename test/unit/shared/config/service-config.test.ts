@@ -29,6 +29,7 @@ describe('parseServiceConfig', () => {
         gcloudTokens: 'own-instances',
       },
       waitTimeoutMs: 240_000,
+      queue: { ticketMs: 20_000, requestBoundMs: 40_000, pollMs: 1_000 },
       deleteTimeoutMs: 120_000,
       diskReleaseTimeoutMs: 300_000,
       callTimeoutMs: 30_000,
