@@ -158,10 +158,12 @@ export interface Turn {
 /**
  * Who may claim. Walking the live tickets oldest first, a ticket is in the
  * running when its owner has a per-user slot free for it (an owner's own
- * oldest tickets get that owner's free slots); the first `globalFree` in
- * the running may claim. So a freed global slot goes to the oldest ticket
- * overall, a freed per-user slot to that caller's own oldest, and a caller
- * at their own limit holds up nobody else. Dead tickets count for nothing.
+ * oldest tickets get that owner's free slots). Only the first in the
+ * running may claim, and only while a global slot is free: so a freed
+ * global slot goes to the oldest ticket overall, a freed per-user slot to
+ * that caller's own oldest, and a caller at their own limit holds up nobody
+ * else. Claims go one at a time, in order: the next may claim once the one
+ * before has claimed and let its ticket go. Dead tickets count for nothing.
  * `mine` is judged as live: its waiter is the one asking.
  */
 export function turnOf(tickets: readonly Ticket[], mine: string, room: Room, nowMs: number): Turn {
@@ -173,7 +175,7 @@ export function turnOf(tickets: readonly Ticket[], mine: string, room: Room, now
     const ownersBefore = perOwner.get(ticket.ownerHash) ?? 0;
     perOwner.set(ticket.ownerHash, ownersBefore + 1);
     const inRunning = ownersBefore < room.userFree(ticket.ownerHash);
-    if (ticket.name === mine) return { mayClaim: inRunning && running < room.globalFree, ahead };
+    if (ticket.name === mine) return { mayClaim: inRunning && running === 0 && room.globalFree > 0, ahead };
     ahead += 1;
     if (inRunning) running += 1;
   }

@@ -46,14 +46,19 @@ describe('turnOf: who may claim a freed slot', () => {
     expect(turnOf(all, 'a1', room(1), NOW)).toEqual({ mayClaim: true, ahead: 0 });
   });
 
-  it('gives k free global slots to the k oldest', () => {
-    expect(claimers([a1, b1, a2, c1], room(2)).sort()).toEqual(['a1', 'b1']);
+  it('lets claims go one at a time, in order, however many slots are free', () => {
+    expect(claimers([a1, b1, a2, c1], room(3))).toEqual(['a1']);
+    // Once a1 has claimed and let its ticket go, b1 is next.
+    expect(claimers([b1, a2, c1], room(2))).toEqual(['b1']);
     expect(claimers([a1, b1, a2, c1], room(0))).toEqual([]);
   });
 
   it("gives a freed per-user slot to that caller's own oldest ticket", () => {
-    // A has one per-user slot free: a1 takes it, a2 waits even with global room for both.
-    expect(claimers([a1, b1, a2, c1], room(4, { A: 1 })).sort()).toEqual(['a1', 'b1', 'c1']);
+    // A has one per-user slot free: its oldest, a1, is in the running; a2 is not, so c1 comes before it.
+    expect(claimers([a1, a2, c1], room(4, { A: 1 }))).toEqual(['a1']);
+    expect(turnOf([a1, a2, c1], 'c1', room(4, { A: 1 }), NOW)).toEqual({ mayClaim: false, ahead: 2 });
+    expect(claimers([a2, c1], room(4, { A: 0 }))).toEqual(['c1']); // a1 claimed: A is at its limit
+    expect(claimers([a2, c1], room(4, { A: 1 }))).toEqual(['a2']); // one of A's instances went
   });
 
   it('lets a caller at their own limit hold up nobody else', () => {
