@@ -236,10 +236,14 @@ describe('a queued create', () => {
   }, 180_000);
 });
 
-/** The CLI as a child process: `create --queue --no-wait`, its stderr followed. */
-function cliWaiter(email: string): { child: ChildProcess; stderr: () => string } {
+/** The CLI as a child process (by default `create --queue --no-wait`), its output followed. */
+function cliWaiter(
+  email: string,
+  args = ['create', '--queue', '--no-wait'],
+): { child: ChildProcess; stderr: () => string; stdout: () => string; exit: Promise<number | null> } {
   let stderr = '';
-  const child = spawn(process.execPath, ['cli/bin.ts', 'create', '--queue', '--no-wait'], {
+  let stdout = '';
+  const child = spawn(process.execPath, ['cli/bin.ts', ...args], {
     cwd: ROOT,
     env: {
       PATH: '/usr/bin:/bin',
@@ -252,8 +256,50 @@ function cliWaiter(email: string): { child: ChildProcess; stderr: () => string }
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return { child, stderr: () => stderr };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stderr: () => stderr, stdout: () => stdout, exit };
 }
+
+describe('the CLI in line', () => {
+  it("'run' queues by default, shows its place, and runs the command once a slot frees", async () => {
+    const full = await fill();
+    const run = cliWaiter('runner@example.com', ['run', '--', 'sh', '-c', 'echo "ran on $ALLOCATOR_INSTANCE_NAME"']);
+    await eventually(async () => run.stderr().includes('queued: 1st in line (0 ahead of you)'), 20_000, 'run queued');
+    await clientFor('full@example.com').destroy(full[0]!.name);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout()).toMatch(/^ran on syncbased-[0-9a-f]+$/m);
+    expect(await tickets()).toEqual([]);
+  }, 60_000);
+
+  it("'run --no-queue' fails at the limit as before, taking no ticket", async () => {
+    await fill();
+    const run = cliWaiter('runner@example.com', ['run', '--no-queue', '--', 'true']);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/the most allowed|its limit/);
+    expect(await tickets()).toEqual([]);
+  }, 30_000);
+
+  it("'create --queue --queue-timeout' gives up, and its ticket goes", async () => {
+    await fill();
+    const create = cliWaiter('runner@example.com', ['create', '--queue', '--queue-timeout', '1']);
+    expect(await create.exit).toBe(1);
+    expect(create.stderr()).toMatch(/queued: 1st in line[\s\S]*no slot came free within 1 s in the queue/);
+    expect(await tickets()).toEqual([]);
+  }, 30_000);
+
+  it.each([
+    [['create', '--queue-timeout', '5'], /--queue-timeout needs the queue/],
+    [['create', '--queue', '--no-queue'], /contradict/],
+    [['run', '--queue-timeout', 'soon', '--', 'true'], /--queue-timeout takes a whole number of seconds/],
+  ])('refuses %j as bad usage', async (args, message) => {
+    const cli = cliWaiter('runner@example.com', args);
+    expect(await cli.exit).toBe(2);
+    expect(cli.stderr()).toMatch(message);
+  });
+});
 
 describe('a waiter killed with SIGKILL', () => {
   it('holds up the queue only until its ticket, no longer renewed, dies; the sweep then removes it', async () => {
