@@ -193,6 +193,30 @@ describe('a queued create', () => {
     expect(await tickets()).toEqual([]);
   });
 
+  it('stops renewing its ticket when its caller hangs up mid-wait', async () => {
+    await fill();
+    expect((await rawCreate('dan@example.com', { wait: false, queue: true }, 'hang-up')).status).toBe(409);
+    const hangUp = new AbortController();
+    const waiting = fetch(stack.urls.create, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stack.tokenFor('dan@example.com')}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'hang-up',
+      },
+      body: JSON.stringify({ wait: false, queue: true }),
+      signal: hangUp.signal,
+    }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    hangUp.abort();
+    await waiting;
+    const renewed = async (): Promise<number> => ticketFromLease((await tickets())[0]!).renewedAtMs;
+    const before = await renewed();
+    // Left waiting, the request would renew every third of the ticket's 4 s, within its 3 s bound.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await renewed()).toBe(before);
+  });
+
   it('serves 12 creates of 4 users, started 200 ms apart, in the order they started, never above the limit of 2', async () => {
     const slots = followSlots();
     const places = new Map<number, QueuePosition[]>();
