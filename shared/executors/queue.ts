@@ -63,7 +63,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
   let renewedMs = startedMs;
   for (;;) {
     if (context.signal?.aborted) throw new AbortedError('the caller went away while it waited in the queue', { retryAfterSeconds: 0 });
-    const [tickets, globalSlots] = await Promise.all([listTickets(context), listSlots(context.cluster, plan.slots.global.selector)]);
+    const [tickets, globalSlots] = await Promise.all([listTickets(context), listLeases(context.cluster, plan.slots.global.selector)]);
     const mine = tickets.find((ticket) => ticket.name === lease.metadata?.name);
     if (mine === undefined) {
       // Removed (by the sweep, after a stall longer than its lease time): a new ticket, at the back.
@@ -91,7 +91,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
     }
     if (fresh || nowMs + plan.queue.pollMs >= startedMs + plan.queue.requestBoundMs) throw queued(turn);
     if (nowMs - renewedMs >= plan.queue.ticketMs / 3) {
-      lease = await context.cluster.patchLease(mine.name, ticketRenewal(holder, nowMs), uidOf(lease)).catch((error: unknown) => {
+      lease = await context.cluster.patchLease(mine.name, ticketRenewal(nowMs), uidOf(lease)).catch((error: unknown) => {
         if (error instanceof AlreadyExistsError) throw replaced(); // a re-sent request found it dead and took a new one
         throw error;
       });
@@ -160,7 +160,7 @@ async function takeTicket(context: QueueContext, plan: QueuedClaim, holder: stri
       continue;
     }
     try {
-      return { lease: await cluster.patchLease(name, ticketRenewal(holder, clock.now()), uidOf(existing)), fresh: false };
+      return { lease: await cluster.patchLease(name, ticketRenewal(clock.now(), holder), uidOf(existing)), fresh: false };
     } catch (error) {
       if (!(error instanceof AlreadyExistsError || error instanceof NotFoundError)) throw error; // replaced or gone meanwhile
     }
@@ -174,11 +174,11 @@ async function releaseTicket(context: QueueContext, lease: V1Lease): Promise<voi
 }
 
 async function listTickets(context: QueueContext): Promise<Ticket[]> {
-  const leases = await listSlots(context.cluster, ticketSelector(context.serverName));
+  const leases = await listLeases(context.cluster, ticketSelector(context.serverName));
   return leases.map(ticketFromLease);
 }
 
-async function listSlots(cluster: ClusterClient, selector: string): Promise<V1Lease[]> {
+async function listLeases(cluster: ClusterClient, selector: string): Promise<V1Lease[]> {
   return await allItems((continueToken) =>
     cluster.listLeases({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
   );
@@ -186,7 +186,7 @@ async function listSlots(cluster: ClusterClient, selector: string): Promise<V1Le
 
 /** Removes every ticket whose waiter stopped renewing it (the sweep's part); answers their names. */
 export async function removeDeadTickets(context: ExecutionContext, options: { dryRun: boolean }): Promise<string[]> {
-  const leases = await listSlots(context.cluster, ticketSelector(context.serverName));
+  const leases = await listLeases(context.cluster, ticketSelector(context.serverName));
   const dead = leases.filter((lease) => !isLive(ticketFromLease(lease), context.clock.now()));
   if (!options.dryRun) await Promise.all(dead.map((lease) => deleteLease(context, lease)));
   return dead.map((lease) => lease.metadata?.name ?? '');

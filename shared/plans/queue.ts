@@ -109,9 +109,14 @@ export function ticketLease(input: {
   };
 }
 
-/** The merge patch that renews a ticket for `holder`: the request now waiting in its place. */
-export function ticketRenewal(holder: string, nowMs: number): object {
-  return { spec: { holderIdentity: holder, renewTime: microTime(nowMs) } };
+/**
+ * The merge patch that renews a ticket; with `holder`, it also hands the
+ * ticket to the request now waiting in its place (a re-sent one). A waiter's
+ * own renewals leave the holder alone, so one that was replaced cannot take
+ * the ticket back: it sees the new holder at its next look and stops.
+ */
+export function ticketRenewal(nowMs: number, holder?: string): object {
+  return { spec: { ...(holder === undefined ? {} : { holderIdentity: holder }), renewTime: microTime(nowMs) } };
 }
 
 function timeMs(value: unknown): number {

@@ -193,6 +193,23 @@ describe('a queued create', () => {
     expect(await tickets()).toEqual([]);
   });
 
+  it('hands its ticket to a request re-sent while it still waits: the older one stops, the place stays', async () => {
+    await fill();
+    expect((await rawCreate('eve@example.com', { wait: false, queue: true }, 'twice')).status).toBe(409);
+    const older = rawCreate('eve@example.com', { wait: false, queue: true }, 'twice');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const newer = await rawCreate('eve@example.com', { wait: false, queue: true }, 'twice');
+    const replaced = await older;
+    expect(replaced.status).toBe(409);
+    expect(replaced.body.error).toMatchObject({
+      status: 'ABORTED',
+      message: expect.stringMatching(/another request with this Idempotency-Key/),
+    });
+    expect(replaced.body.error).not.toHaveProperty('details');
+    expect(newer.body.error.details[0]?.metadata).toEqual({ position: '1', ahead: '0' });
+    expect(await tickets()).toHaveLength(1);
+  });
+
   it('stops renewing its ticket when its caller hangs up mid-wait', async () => {
     await fill();
     expect((await rawCreate('dan@example.com', { wait: false, queue: true }, 'hang-up')).status).toBe(409);

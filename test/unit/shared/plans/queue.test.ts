@@ -124,8 +124,9 @@ describe('tickets as Leases', () => {
     });
   });
 
-  it('renew with the new holder and time, keeping the place', () => {
-    expect(ticketRenewal('sb-1234/cd', NOW)).toEqual({ spec: { holderIdentity: 'sb-1234/cd', renewTime: microTime(NOW) } });
+  it('renew keeping the place: a waiter its time only, a re-sent request its holder too', () => {
+    expect(ticketRenewal(NOW)).toEqual({ spec: { renewTime: microTime(NOW) } });
+    expect(ticketRenewal(NOW, 'sb-1234/cd')).toEqual({ spec: { holderIdentity: 'sb-1234/cd', renewTime: microTime(NOW) } });
   });
 
   it('read a Lease without a renewal as dead and without a place as last', () => {
