@@ -113,9 +113,11 @@ describe('cloudbuild.yaml', () => {
     expect(config.disk).toEqual({ sizeGb: 10, type: 'pd-standard' });
   });
 
-  it("deploys create with the timeout it tells create, which leaves a queued create room to wait", () => {
+  it('deploys create with the timeout it tells create, which leaves a queued create room to wait', () => {
     expect(script('deploy-create')).toContain('--timeout=${_CREATE_TIMEOUT}s');
-    expect(script('environment')).toContain('echo "ALLOCATOR_CREATE_TIMEOUT_SECONDS: \\"${_CREATE_TIMEOUT}\\""; } > dist/functions/create-env.yaml');
+    expect(script('environment')).toContain(
+      'echo "ALLOCATOR_CREATE_TIMEOUT_SECONDS: \\"${_CREATE_TIMEOUT}\\""; } > dist/functions/create-env.yaml',
+    );
     const config = parseServiceConfig({
       ALLOCATOR_SERVER_NAME: 'syncbased',
       ALLOCATOR_AUDIENCES: 'https://a.test',
