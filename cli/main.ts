@@ -2,11 +2,12 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AllocatorClient, DEFAULT_LEASE_SECONDS, type Instance } from '../client/allocator-client.ts';
+import { AllocatorClient, DEFAULT_LEASE_SECONDS, type CreateOptions, type Instance } from '../client/allocator-client.ts';
 import type { Heartbeat, HeartbeatHandlers } from '../client/heartbeat.ts';
 import { OPERATIONS } from '../shared/api/operations.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
-import { makeProgress } from './progress.ts';
+import { makeProgress, type Progress } from './progress.ts';
+import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
@@ -43,25 +44,35 @@ export const COMMANDS: Record<string, Command> = {
   create: {
     operation: 'create',
     usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
+                        [--queue [--queue-timeout SECONDS]]
 
 Creates an instance and prints its name (or, with --json, the instance).
 --lifetime asks for an expiry other than the allocator's default.
 By default it waits until the instance is ready, showing progress on stderr;
-an instance not ready within --wait-timeout (default 240) is destroyed.`,
-    options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, lifetime: { type: 'string' }, ...waitTimeoutOption },
+an instance not ready within --wait-timeout (default 240) is destroyed.
+At a limit it fails at once, unless --queue: then it waits in line for a
+slot, showing its place, for at most --queue-timeout seconds if given.`,
+    options: {
+      'no-wait': { type: 'boolean' },
+      json: { type: 'boolean' },
+      lifetime: { type: 'string' },
+      ...waitTimeoutOption,
+      ...queueOptions,
+    },
     run: async ({ client, values }) => {
       const lifetime = values.lifetime === undefined ? undefined : Number(values.lifetime);
       if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 0))
         throw new UsageError('--lifetime takes a whole number of seconds');
-      const create = { ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }) };
+      const progress = makeProgress();
+      const signal = interruptSignal();
+      const create = {
+        ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }),
+        ...queueCreateOptions(values, { byDefault: false, progress }),
+        signal,
+      };
       const instance = values['no-wait']
         ? await client().create({ ...create, wait: false })
-        : await createAndWait(client(), {
-            create,
-            timeoutSeconds: waitTimeout(values),
-            progress: makeProgress(),
-            signal: interruptSignal(),
-          });
+        : await createAndWait(client(), { create, timeoutSeconds: waitTimeout(values), progress, signal });
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;
     },
@@ -144,7 +155,8 @@ without their instance (admins only; the scheduled cleanup does the same).
   ...LOGIN_COMMANDS,
   run: {
     summary: 'Run a command against a fresh instance, then destroy it',
-    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] -- <command> [args...]
+    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] [--no-queue | --queue-timeout SECONDS]
+                    -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
 ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
@@ -156,13 +168,18 @@ itself is killed (SIGKILL, a CI job's time limit), the next cleanup sweep after
 the lease runs out destroys the instance. A failed renewal is retried; if none
 succeeds before the lease runs out, run says so, stops the command (SIGTERM,
 then SIGKILL after ${STOP_GRACE_MS / 1000} s), tries to destroy the instance and exits with
-${LEASE_LOST_STATUS}, whatever the command's status.`,
-    options: { ...waitTimeoutOption, lease: { type: 'string' } },
+${LEASE_LOST_STATUS}, whatever the command's status.
+At a limit it waits in line for a slot, showing its place (--no-queue: fail
+at once instead; --queue-timeout: give up after SECONDS in line).`,
+    options: { ...waitTimeoutOption, lease: { type: 'string' }, ...queueOptions },
     run: async ({ client, values, rest }) => {
       if (rest.length === 0) throw new UsageError('run needs a command after --');
+      const progress = makeProgress();
       return await runWithInstance(client(), rest, {
         timeoutSeconds: waitTimeout(values),
         leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS),
+        progress,
+        queue: queueCreateOptions(values, { byDefault: true, progress }),
       });
     },
   },
@@ -171,7 +188,12 @@ ${LEASE_LOST_STATUS}, whatever the command's status.`,
 async function runWithInstance(
   client: AllocatorClient,
   command: string[],
-  options: { timeoutSeconds: number; leaseSeconds: number },
+  options: {
+    timeoutSeconds: number;
+    leaseSeconds: number;
+    progress: Progress;
+    queue: Pick<CreateOptions, 'queue' | 'queueTimeoutSeconds' | 'onQueued'>;
+  },
 ): Promise<number> {
   const interrupted = interruptSignal();
   const leaseLost = new AbortController();
@@ -196,9 +218,9 @@ async function runWithInstance(
   try {
     instance = await createAndWait(client, {
       timeoutSeconds: options.timeoutSeconds,
-      progress: makeProgress(),
+      progress: options.progress,
       signal,
-      create: { lifetimeSeconds: options.leaseSeconds },
+      create: { lifetimeSeconds: options.leaseSeconds, ...options.queue, signal },
       onCreated: (created) => {
         heartbeat = client.keepAlive(created.name, options.leaseSeconds, handlers(created.name));
       },
@@ -328,5 +350,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** Whether `arg` is the value of a preceding --allocator or --token. */
 function isOptionValue(args: string[], arg: string): boolean {
   const index = args.indexOf(arg);
-  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease'].includes(args[index - 1] as string);
+  return (
+    index > 0 &&
+    ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--queue-timeout'].includes(args[index - 1] as string)
+  );
 }
