@@ -62,6 +62,8 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   waitTimeoutSeconds: '--wait-timeout',
   lifetimeSeconds: '--lifetime',
   parameters: '--param',
+  queue: '--queue',
+  queueTimeoutSeconds: '--queue-timeout',
   dryRun: '--dry-run',
   all: '--all',
 };

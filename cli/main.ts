@@ -2,11 +2,12 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AllocatorClient, DEFAULT_LEASE_SECONDS, type Instance } from '../client/allocator-client.ts';
+import { AllocatorClient, DEFAULT_LEASE_SECONDS, type CreateOptions, type Instance } from '../client/allocator-client.ts';
 import type { Heartbeat, HeartbeatHandlers } from '../client/heartbeat.ts';
 import { OPERATIONS } from '../shared/api/operations.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
-import { makeProgress } from './progress.ts';
+import { makeProgress, type Progress } from './progress.ts';
+import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
@@ -44,34 +45,40 @@ Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
 export const COMMANDS: Record<string, Command> = {
   create: {
     operation: 'create',
-    usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS] [--param NAME=VALUE]...
+    usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
+                        [--queue [--queue-timeout SECONDS]] [--param NAME=VALUE]...
 
 Creates an instance and prints its name (or, with --json, the instance).
 --lifetime asks for an expiry other than the allocator's default.
 ${PARAM_USAGE}
 By default it waits until the instance is ready, showing progress on stderr;
-an instance not ready within --wait-timeout (default 240) is destroyed.`,
+an instance not ready within --wait-timeout (default 240) is destroyed.
+At a limit it fails at once, unless --queue: then it waits in line for a
+slot, showing its place, for at most --queue-timeout seconds if given.`,
     options: {
       'no-wait': { type: 'boolean' },
       json: { type: 'boolean' },
       lifetime: { type: 'string' },
       ...waitTimeoutOption,
+      ...queueOptions,
       ...paramOption,
     },
     run: async ({ client, values }) => {
       const lifetime = values.lifetime === undefined ? undefined : Number(values.lifetime);
       if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 0))
         throw new UsageError('--lifetime takes a whole number of seconds');
+      const progress = makeProgress();
+      const signal = interruptSignal();
       const parameters = paramsOf(values);
-      const create = { ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }), ...(parameters ? { parameters } : {}) };
+      const create = {
+        ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }),
+        ...(parameters ? { parameters } : {}),
+        ...queueCreateOptions(values, { byDefault: false, progress }),
+        signal,
+      };
       const instance = values['no-wait']
         ? await client().create({ ...create, wait: false })
-        : await createAndWait(client(), {
-            create,
-            timeoutSeconds: waitTimeout(values),
-            progress: makeProgress(),
-            signal: interruptSignal(),
-          });
+        : await createAndWait(client(), { create, timeoutSeconds: waitTimeout(values), progress, signal });
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;
     },
@@ -155,7 +162,8 @@ without their instance (admins only; the scheduled cleanup does the same).
   ...PARAMETERS_COMMANDS,
   run: {
     summary: 'Run a command against a fresh instance, then destroy it',
-    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] [--param NAME=VALUE]... -- <command> [args...]
+    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] [--no-queue | --queue-timeout SECONDS]
+                    [--param NAME=VALUE]... -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
 ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
@@ -168,14 +176,19 @@ the lease runs out destroys the instance. A failed renewal is retried; if none
 succeeds before the lease runs out, run says so, stops the command (SIGTERM,
 then SIGKILL after ${STOP_GRACE_MS / 1000} s), tries to destroy the instance and exits with
 ${LEASE_LOST_STATUS}, whatever the command's status.
+At a limit it waits in line for a slot, showing its place (--no-queue: fail
+at once instead; --queue-timeout: give up after SECONDS in line).
 ${PARAM_USAGE}`,
-    options: { ...waitTimeoutOption, lease: { type: 'string' }, ...paramOption },
+    options: { ...waitTimeoutOption, lease: { type: 'string' }, ...queueOptions, ...paramOption },
     run: async ({ client, values, rest }) => {
       if (rest.length === 0) throw new UsageError('run needs a command after --');
+      const progress = makeProgress();
       const parameters = paramsOf(values);
       return await runWithInstance(client(), rest, {
         timeoutSeconds: waitTimeout(values),
         leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS),
+        progress,
+        queue: queueCreateOptions(values, { byDefault: true, progress }),
         ...(parameters ? { parameters } : {}),
       });
     },
@@ -185,7 +198,13 @@ ${PARAM_USAGE}`,
 async function runWithInstance(
   client: AllocatorClient,
   command: string[],
-  options: { timeoutSeconds: number; leaseSeconds: number; parameters?: Record<string, string> },
+  options: {
+    timeoutSeconds: number;
+    leaseSeconds: number;
+    progress: Progress;
+    queue: Pick<CreateOptions, 'queue' | 'queueTimeoutSeconds' | 'onQueued'>;
+    parameters?: Record<string, string>;
+  },
 ): Promise<number> {
   const interrupted = interruptSignal();
   const leaseLost = new AbortController();
@@ -210,9 +229,14 @@ async function runWithInstance(
   try {
     instance = await createAndWait(client, {
       timeoutSeconds: options.timeoutSeconds,
-      progress: makeProgress(),
+      progress: options.progress,
       signal,
-      create: { lifetimeSeconds: options.leaseSeconds, ...(options.parameters ? { parameters: options.parameters } : {}) },
+      create: {
+        lifetimeSeconds: options.leaseSeconds,
+        ...(options.parameters ? { parameters: options.parameters } : {}),
+        ...options.queue,
+        signal,
+      },
       onCreated: (created) => {
         heartbeat = client.keepAlive(created.name, options.leaseSeconds, handlers(created.name));
       },
@@ -342,5 +366,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** Whether `arg` is the value of a preceding --allocator or --token. */
 function isOptionValue(args: string[], arg: string): boolean {
   const index = args.indexOf(arg);
-  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--param'].includes(args[index - 1] as string);
+  return (
+    index > 0 &&
+    ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--queue-timeout', '--param'].includes(args[index - 1] as string)
+  );
 }

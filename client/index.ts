@@ -3,6 +3,7 @@ export {
   DEFAULT_LEASE_SECONDS,
   type AllocatorClientOptions,
   type CreateOptions,
+  type QueuePosition,
   type Instance,
   type InstanceLease,
   type RetryOptions,

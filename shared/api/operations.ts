@@ -56,6 +56,14 @@ const waitFields = {
 
 const instanceErrors = [404, 409, 500, 503] as const;
 
+const queueFields = {
+  queue: flag('At a limit, wait in line for a slot (needs an Idempotency-Key) instead of answering 429.', false),
+  queueTimeoutSeconds: seconds(
+    'With `queue`: give up (504, and the place in line goes) after this long in line, counted from the first request.',
+    1,
+  ),
+} satisfies FieldSet;
+
 /**
  * Every operation, declared once: the handlers build their routes from this
  * table, the typed client its calls, the list function hands the dashboard
@@ -72,10 +80,14 @@ export const OPERATIONS = {
     description:
       'Claims a slot of the limits, makes the disk and the Deployment, and by default waits until it is ready. ' +
       'Any failure undoes every step. A retry with the same Idempotency-Key answers the same instance; ' +
-      'the same key with other parameters is refused (409).',
+      'the same key with other parameters is refused (409). ' +
+      'With `queue`, a create at a limit waits in line for a slot instead of answering 429: each request waits a while, then ' +
+      'answers 409 ABORTED with its place (a `google.rpc.ErrorInfo` detail, reason `QUEUED`, metadata `position` and `ahead`) and ' +
+      '`Retry-After`; sending it again with the same Idempotency-Key keeps the place.',
     body: {
       ...waitFields,
       lifetimeSeconds: seconds("Seconds until the cleanup sweep destroys it; 0: never. Default: the allocator's.", 0),
+      ...queueFields,
       parameters: parametersField(
         'Values of the parameters the allocator declares, by name; each one not named gets its default. ' +
           'An unknown name, or a value that breaks its rule, is a 400 naming the parameter.',

@@ -142,6 +142,21 @@ export const SCHEMAS = {
           code: { type: 'integer', description: 'The HTTP status.' },
           status: { type: 'string', description: 'The canonical status name: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, ...' },
           message: { type: 'string' },
+          details: {
+            type: 'array',
+            description:
+              "Google's `google.rpc.ErrorInfo` details. A queued create's 409 ABORTED carries one with reason `QUEUED`, domain `allocator.dev`, and metadata `position` (1: next) and `ahead`.",
+            items: {
+              type: 'object',
+              required: ['@type', 'reason', 'domain', 'metadata'],
+              properties: {
+                '@type': { type: 'string', const: 'type.googleapis.com/google.rpc.ErrorInfo' },
+                reason: { type: 'string' },
+                domain: { type: 'string' },
+                metadata: { type: 'object', additionalProperties: { type: 'string' } },
+              },
+            },
+          },
         },
       },
     },

@@ -1,5 +1,6 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { waitMsFor } from '../api/requests.ts';
+import { BadRequestError } from '../errors.ts';
 import { executeCreate, NameTakenError } from '../executors/create.ts';
 import { extendInstance } from '../executors/extend.ts';
 import { resumeInstance } from '../executors/lifecycle.ts';
@@ -18,7 +19,12 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
   const { config } = runtime;
   const handlers: OperationHandlers<'create'> = {
     create: async (call, request) => {
-      const context = await executionContext(runtime, call);
+      if (request.queue && request.idempotencyKey === undefined) {
+        throw new BadRequestError(
+          '"queue" needs an Idempotency-Key header: a request sent again with the same key keeps its place in line',
+        );
+      }
+      const context = { ...(await executionContext(runtime, call)), signal: call.signal };
       for (let attempt = 1; ; attempt += 1) {
         const plan = planCreate({
           config,

@@ -232,6 +232,26 @@ describe('planCreate', () => {
     },
   );
 
+  it.each([
+    [{ queue: false }, undefined],
+    [{ queue: true }, { ...config.queue }],
+    [
+      { queue: true, queueTimeoutSeconds: 90 },
+      { ...config.queue, timeoutMs: 90_000 },
+    ],
+    [{ queueTimeoutSeconds: 90 }, undefined],
+  ])("plans a queued create's wait in line from the settings and the caller's timeout: %j", (asked, queue) => {
+    const plan = planCreate({
+      config,
+      template,
+      caller: caller(),
+      request: { wait: true, waitMs: 60_000, idempotencyKey: 'k1', ...asked },
+      nowMs: NOW,
+      random: countingRandom(),
+    });
+    expect(plan.queue).toEqual(queue);
+  });
+
   it('refuses a lifetime over the maximum before anything is made', () => {
     expect(() =>
       planCreate({
