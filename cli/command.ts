@@ -60,4 +60,6 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   lifetimeSeconds: '--lifetime',
   dryRun: '--dry-run',
   all: '--all',
+  emails: '<email>...',
+  to: '<email>',
 };

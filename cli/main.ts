@@ -9,6 +9,7 @@ import { makeProgress } from './progress.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
+import { SHARING_COMMANDS } from './sharing-commands.ts';
 import { createAndWait } from './wait-ready.ts';
 
 /** The commands, in the order the help lists them; each one bound to an operation is described by the table's summary. */
@@ -100,6 +101,7 @@ Destroys each named instance with its disk.`,
     },
   },
   ...LIFECYCLE_COMMANDS,
+  ...SHARING_COMMANDS,
   list: {
     operation: 'list',
     usage: `usage: allocator list [-l] [--json] [--all]
