@@ -81,7 +81,7 @@ export async function readAgain(context: InstanceContext, found: V1Deployment): 
   const name = found.metadata?.name ?? '';
   const current = await context.cluster.readDeployment(name);
   if (!current || current.metadata?.uid !== found.metadata?.uid) throw new NotFoundError(`instance ${name} not found`);
-  checkNotDeleting(current, 'change hands');
+  checkNotDeleting(current, 'be changed');
   return current;
 }
 

@@ -39,7 +39,8 @@ export function accessPatch(template: DeploymentTemplate, config: AccessConfig, 
   const creator = creatorOf(deployment);
   const mountName = annotations[ANNOTATIONS.mountName] ?? name;
   const expiresAt = annotations[ANNOTATIONS.expiresAt];
-  const keyHash = annotations[ANNOTATIONS.idempotencyKey];
+  // A transfer drops the old owner's Idempotency-Key: their create retried with it must not answer someone else's instance.
+  const keyHash = change.owner ? undefined : annotations[ANNOTATIONS.idempotencyKey];
   const rendered = buildInstanceDeployment(template, {
     serverName: config.serverName,
     name,
@@ -66,6 +67,7 @@ export function accessPatch(template: DeploymentTemplate, config: AccessConfig, 
         [ANNOTATIONS.ownerSubject]: ownerSubject ?? null,
         [ANNOTATIONS.replicas]: annotations[ANNOTATIONS.replicas] ?? rendered.metadata?.annotations?.[ANNOTATIONS.replicas] ?? null,
         [ANNOTATIONS.creator]: change.owner && creator !== ownerEmail ? creator : (annotations[ANNOTATIONS.creator] ?? null),
+        ...(change.owner ? { [ANNOTATIONS.idempotencyKey]: null } : {}),
         [ANNOTATIONS.previousOwner]: change.owner
           ? (annotations[ANNOTATIONS.owner] ?? null)
           : (annotations[ANNOTATIONS.previousOwner] ?? null),

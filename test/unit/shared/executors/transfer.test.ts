@@ -47,6 +47,22 @@ function ownerOf(deployment: V1Deployment | undefined): { email?: string; hash?:
 }
 
 describe('transferInstance', () => {
+  it("drops the old owner's Idempotency-Key: their create retried with it is a 409, not the new owner's instance", async () => {
+    const w = world();
+    const keyed = (email: string) =>
+      planCreate({
+        config,
+        template,
+        caller: caller(email),
+        request: { wait: false, waitMs: 60_000, idempotencyKey: 'k1' },
+        nowMs: w.clock.now(),
+        random: w.random,
+      });
+    const { name } = await executeCreate(w.context, keyed('ada@example.com'));
+    await transferInstance(as(w, ADA), { name, to: 'bea@example.com' });
+    await expect(executeCreate(w.context, keyed('ada@example.com'))).rejects.toThrow(/Idempotency-Key was already used/);
+  });
+
   it("claims the new owner's slot, makes them the owner, keeps the creator, and lets the old slot go", async () => {
     const w = world();
     const name = await instanceOf(w, 'ada@example.com');
