@@ -17,6 +17,8 @@ beforeAll(async () => {
       ALLOCATOR_MAX_INSTANCES_PER_USER: '3',
       ALLOCATOR_MAX_INSTANCES: '30',
       ALLOCATOR_MAX_COLLABORATORS: '2',
+      // No grace: the sweep test below may treat a slot made a moment ago as left behind.
+      ALLOCATOR_ORPHAN_GRACE_SECONDS: '0',
     },
   });
 });
@@ -182,6 +184,41 @@ describe('transfer against the local control plane', () => {
     expect(swept.body).toMatchObject({ orphanSlots: [], failed: [] });
     await destroyAll();
     await eventually(async () => (await apps().listNamespacedDeployment({ namespace: stack.namespace })).items.length === 0);
+    await expectNothingLeft();
+  });
+});
+
+describe("the sweep's repair of a transfer interrupted between its steps", () => {
+  it("lets go of a per-user slot of an owner the instance does not have, and keeps the owner's", async () => {
+    const { name } = (await create(ada)).body;
+    const coordination = stack.kubeConfig.makeApiClient(CoordinationV1Api);
+    // What a transfer to Bea leaves if it dies after claiming her slot, before the Deployment's patch.
+    const stray = `syncbased-u-${ownerHashOf(bea)}-0`;
+    await coordination.createNamespacedLease({
+      namespace: stack.namespace,
+      body: {
+        metadata: {
+          name: stray,
+          labels: {
+            'allocator.dev/allocator': 'syncbased',
+            'allocator.dev/slot': 'user',
+            'allocator.dev/owner-hash': ownerHashOf(bea),
+            'allocator.dev/instance': name,
+          },
+        },
+        spec: { holderIdentity: `${name}/transfer-crashed` },
+      },
+    });
+    const swept = await call<{ orphanSlots: unknown[]; failed: unknown[] }>(`${stack.urls.destroy}/sweep`, {
+      token: stack.tokenFor(ADMIN),
+      body: {},
+    });
+    expect(swept.body).toMatchObject({ orphanSlots: [{ name: stray, instance: name, ownerHash: ownerHashOf(bea) }], failed: [] });
+    expect((await userSlots(name)).map((lease) => lease.metadata?.labels?.['allocator.dev/owner-hash'])).toEqual([ownerHashOf(ada)]);
+    // Bea's limit is hers again: the retry of the transfer takes the same slot name.
+    expect((await transfer(ada, name, bea)).status).toBe(200);
+    expect((await userSlots(name)).map((lease) => lease.metadata?.name)).toEqual([stray]);
+    await destroyAll();
     await expectNothingLeft();
   });
 });
