@@ -25,7 +25,12 @@ export async function measureListSharing(options: {
 }): Promise<void> {
   const { cluster, runtime } = options;
   const friend = 'friend@example.com';
-  for (let i = 0; i < 3; i += 1) await cluster.createDeployment(idleOther(renderDirect(runtime, options.ownerFor(friend)).deployment));
+  const friends: string[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const { name, deployment } = renderDirect(runtime, options.ownerFor(friend));
+    await cluster.createDeployment(idleOther(deployment));
+    friends.push(name);
+  }
   for (const name of options.othersToShare) {
     const deployment = await cluster.readDeployment(name);
     if (deployment) await cluster.patchDeployment(name, { metadata: collaboratorsPatch(deployment, [friend]) });
@@ -63,9 +68,10 @@ export async function measureListSharing(options: {
     fmt(percentile(ownRaw, 50)),
     ratio(percentile(bothRaw, 50), percentile(ownRaw, 50)),
   );
-  // Unshared again, so that the later measures see the allocator as before.
+  // Unshared again, and the friend's own gone, so that the later measures see the allocator as before.
   for (const name of options.othersToShare) {
     const deployment = await cluster.readDeployment(name);
     if (deployment) await cluster.patchDeployment(name, { metadata: collaboratorsPatch(deployment, []) });
   }
+  await Promise.all(friends.map((name) => cluster.deleteDeployment(name)));
 }
