@@ -11,6 +11,7 @@ import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
+import { SHARING_COMMANDS } from './sharing-commands.ts';
 import { createAndWait } from './wait-ready.ts';
 
 /** run's own exit status when its lease ran out unrenewed and it stopped the command (sysexits' EX_TEMPFAIL: try again later). */
@@ -117,6 +118,7 @@ Destroys each named instance with its disk.`,
     },
   },
   ...LIFECYCLE_COMMANDS,
+  ...SHARING_COMMANDS,
   list: {
     operation: 'list',
     usage: `usage: allocator list [-l] [--json] [--all]

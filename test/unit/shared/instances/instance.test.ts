@@ -44,6 +44,7 @@ describe('instances read back from Deployments', () => {
       expiresAt: null,
       state: 'ready',
       problems: [],
+      collaborators: [],
     });
   });
 

@@ -112,6 +112,7 @@ const instance = (name: string) => ({
   expiresAt: '2026-11-25T13:00:00.000Z',
   state: 'starting',
   problems: [],
+  collaborators: [],
 });
 
 describe('planCreate', () => {
