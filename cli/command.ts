@@ -66,4 +66,6 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   queueTimeoutSeconds: '--queue-timeout',
   dryRun: '--dry-run',
   all: '--all',
+  emails: '<email>...',
+  to: '<email>',
 };

@@ -12,6 +12,7 @@ import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, t
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
 import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
+import { SHARING_COMMANDS } from './sharing-commands.ts';
 import { createAndWait } from './wait-ready.ts';
 
 /** run's own exit status when its lease ran out unrenewed and it stopped the command (sysexits' EX_TEMPFAIL: try again later). */
@@ -123,6 +124,7 @@ Destroys each named instance with its disk.`,
     },
   },
   ...LIFECYCLE_COMMANDS,
+  ...SHARING_COMMANDS,
   list: {
     operation: 'list',
     usage: `usage: allocator list [-l] [--json] [--all]

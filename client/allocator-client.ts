@@ -160,6 +160,21 @@ export class AllocatorClient {
     return await this.#operation('reset', { body: { name, ...waitBody(options) } }, parseInstance);
   }
 
+  /** Shares the instance with each email (its owner or an admin only): they see it in their list and may extend, suspend and resume it. */
+  async share(name: string, emails: readonly string[]): Promise<Instance> {
+    return await this.#operation('share', { body: { name, emails } }, parseInstance);
+  }
+
+  /** Stops sharing the instance with each email; one it was not shared with is no change. */
+  async unshare(name: string, emails: readonly string[]): Promise<Instance> {
+    return await this.#operation('unshare', { body: { name, emails } }, parseInstance);
+  }
+
+  /** Gives the instance to `to` (its owner or an admin only); a 429 if they are at their per-user limit, and nothing changes. */
+  async transfer(name: string, to: string): Promise<Instance> {
+    return await this.#operation('transfer', { body: { name, to } }, parseInstance);
+  }
+
   /**
    * Creates an instance that lives only while this process keeps it: its
    * lifetime is `leaseSeconds`, renewed every third of that until `release`

@@ -1,3 +1,4 @@
+import { email, emails } from './email-fields.ts';
 import { flag, instanceName, queryFlag, seconds, type FieldSet, type Parsed } from './fields.ts';
 import { parametersField } from './parameters.ts';
 import type { SchemaName } from './schemas.ts';
@@ -8,7 +9,8 @@ import type { SchemaName } from './schemas.ts';
  * timeout, memory and bundle:
  * - `create` (300 s, the template engine): operations that bring an instance
  *   up or keep it, waiting at most the readiness timeout (240 s): create,
- *   resume, extend.
+ *   resume, extend; and share, unshare and transfer, which render the
+ *   template again with the new access list.
  * - `destroy` (540 s, no template): operations that let a disk go, whose
  *   release by its node can take minutes, and the sweep that does many:
  *   destroy, suspend, reset (it makes its new disk from settings, not the
@@ -123,6 +125,52 @@ export const OPERATIONS = {
     body: { name: instanceName('The instance to resume.'), ...waitFields },
     answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [...instanceErrors, 504],
+  },
+  share: {
+    function: 'create',
+    path: '/share',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: "share other people's instances",
+    summary: 'Share an instance with other people',
+    description:
+      "Adds each email to the instance's access list, after its owner and in the same format; each sees it in their own list and may extend, " +
+      'suspend and resume it. The template is rendered again, so a running instance restarts its pod; its disk stays. ' +
+      'Only its owner or an admin may share it, with allowed callers only, at most ALLOCATOR_MAX_COLLABORATORS (10) people. ' +
+      'Sharing with someone who has it already changes nothing.',
+    body: { name: instanceName('The instance to share.'), emails: emails('Who to share it with.') },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, with its collaborators.' },
+    errors: instanceErrors,
+  },
+  unshare: {
+    function: 'create',
+    path: '/unshare',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: "unshare other people's instances",
+    summary: 'Stop sharing an instance with people',
+    description:
+      "Takes each email off the instance's access list and their lists. The template is rendered again, so a running instance restarts its pod; " +
+      'its disk stays. An email it was not shared with changes nothing.',
+    body: { name: instanceName('The instance to unshare.'), emails: emails('Who to take off it.') },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, with its collaborators.' },
+    errors: instanceErrors,
+  },
+  transfer: {
+    function: 'create',
+    path: '/transfer',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: "transfer other people's instances",
+    summary: 'Give an instance to someone else',
+    description:
+      "Claims a slot of the new owner's per-user limit (their 429 if they are at it, and nothing changes), then makes them the owner: " +
+      'owner labels and annotations and the access list, the template rendered again (a running instance restarts its pod; its disk stays), ' +
+      "then lets the old owner's slot go. The creator stays recorded. Only its owner or an admin may transfer it, to an allowed caller. " +
+      'A retry finishes an interrupted transfer, and one already done changes nothing.',
+    body: { name: instanceName('The instance to transfer.'), to: email('The email of the new owner.') },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, with its new owner.' },
+    errors: [...instanceErrors, 429],
   },
   destroy: {
     function: 'destroy',

@@ -40,16 +40,17 @@ export const SCHEMAS = {
       'parameters',
       'state',
       'problems',
+      'collaborators',
     ],
     properties: {
       name: { type: 'string', examples: ['syncbased-1a2b3c4d'] },
-      owner: { type: 'string', description: 'The verified email of the token that created it.' },
+      owner: { type: 'string', description: 'The verified email of the token that created it, or of whom it was transferred to.' },
       mountName: { type: 'string', description: 'Where the instance publishes itself: <mount root>/<name>.' },
       accessList: {
         type: 'object',
         required: ['In'],
         properties: { In: { type: 'array', items: { type: 'string' } } },
-        description: 'Who the instance lets in: its owner and the admins, in the configured format.',
+        description: 'Who the instance lets in: its owner, its collaborators and the admins, in the configured format.',
       },
       creationTime: { type: 'string', format: 'date-time' },
       replicas: { type: 'integer', minimum: 0 },
@@ -64,6 +65,12 @@ export const SCHEMAS = {
       },
       state: { enum: [...INSTANCE_STATES] },
       problems: { type: 'array', items: { $ref: '#/components/schemas/Problem' } },
+      collaborators: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Who the owner shares it with: they see it in their list and may extend, suspend and resume it.',
+      },
+      sharedWithMe: { type: 'boolean', description: "In list's answer: true when it is someone else's, shared with the caller." },
     },
   },
   InstanceList: {
@@ -107,7 +114,13 @@ export const SCHEMAS = {
       orphanDeployments: { type: 'array', items: { $ref: '#/components/schemas/Orphan' } },
       orphanSlots: {
         type: 'array',
-        items: { type: 'object', required: ['name', 'instance'], properties: { name: { type: 'string' }, instance: { type: 'string' } } },
+        description:
+          'Limit slots held for instances that do not exist, or (with ownerHash) for an owner the instance no longer has: a transfer left it.',
+        items: {
+          type: 'object',
+          required: ['name', 'instance'],
+          properties: { name: { type: 'string' }, instance: { type: 'string' }, ownerHash: { type: 'string' } },
+        },
       },
       failed: {
         type: 'array',

@@ -22,6 +22,8 @@ export interface ServiceConfig {
   readonly disk: { readonly sizeGb: number; readonly type: string; readonly source?: DiskSource };
   /** `ALLOCATOR_MAX_INSTANCES_PER_USER` (default 1) and `ALLOCATOR_MAX_INSTANCES` (default 10). */
   readonly limits: { readonly perUser: number; readonly global: number };
+  /** How many people one instance may be shared with. `ALLOCATOR_MAX_COLLABORATORS`, default 10. */
+  readonly maxCollaborators: number;
   /**
    * How each access-list entry is written from an email, owner and admins
    * alike: `{email}` is replaced by the email. allocatord used blessing
@@ -281,6 +283,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
     disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType, ...(diskSource ? { source: diskSource } : {}) },
     limits: { perUser, global },
+    maxCollaborators: wholeNumber(env, 'ALLOCATOR_MAX_COLLABORATORS', 10, 0),
     accessListFormat,
     admins,
     allowedCallers,

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { SUBJECT_PREFIX } from '../auth/allowed-callers.ts';
 import { parameterDefaults, type ParameterDeclaration } from '../api/parameters.ts';
-import { withInstanceMetadata } from '../instances/metadata.ts';
+import { instanceParameters, withInstanceMetadata } from '../instances/metadata.ts';
 import { mountNameOf, ownerHashOf } from '../instances/naming.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { makeTemplateData } from '../template/template-data.ts';
@@ -14,7 +14,11 @@ export interface DeploymentInputs {
   readonly diskZone: string;
   readonly ownerEmail: string;
   readonly ownerSubject: string;
+  /** Who made it, as the template's CreatorInfo tells; default the owner (a transferred instance keeps its creator). */
+  readonly creatorEmail?: string;
   readonly admins: readonly string[];
+  /** Who the owner shares it with (emails), on its access list after the owner. */
+  readonly collaborators?: readonly string[];
   /** How an access-list entry is written from an email (`{email}`, `dev.v.io:u:{email}`). */
   readonly accessListFormat: string;
   readonly mountRoot: string;
@@ -27,10 +31,15 @@ export interface DeploymentInputs {
   readonly parameters?: Readonly<Record<string, string>>;
 }
 
-/** The owner first, then each admin, each once: who the instance lets in. */
-export function accessListOf(ownerEmail: string, admins: readonly string[], format = '{email}'): string[] {
+/** The owner first, then the collaborators, then each admin, each once: who the instance lets in. */
+export function accessListOf(
+  ownerEmail: string,
+  admins: readonly string[],
+  format = '{email}',
+  collaborators: readonly string[] = [],
+): string[] {
   const adminEmails = admins.filter((entry) => !entry.startsWith(SUBJECT_PREFIX)); // an account id is no blessing
-  return [...new Set([ownerEmail, ...adminEmails])].map((email) => format.replace('{email}', () => email));
+  return [...new Set([ownerEmail, ...collaborators, ...adminEmails])].map((email) => format.replace('{email}', () => email));
 }
 
 /**
@@ -43,7 +52,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
   const { serverName, name, ownerEmail, version, createdAt } = inputs;
   const ownerHash = ownerHashOf(ownerEmail);
   const mountName = mountNameOf(inputs.mountRoot, name);
-  const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat);
+  const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat, inputs.collaborators);
   const rendered = template.render(
     makeTemplateData({
       name,
@@ -51,7 +60,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
       mountName,
       ownerHash,
       version,
-      creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName },
+      creatorInfo: { email: inputs.creatorEmail ?? ownerEmail, mountName, createdAt, allocator: serverName },
       ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
     }),
   );
@@ -87,6 +96,19 @@ export function withoutServiceAccountToken(deployment: V1Deployment): V1Deployme
     ...deployment,
     spec: { ...deployment.spec, template: { ...pod, spec: { ...pod.spec, automountServiceAccountToken: false } } },
   };
+}
+
+/**
+ * The parameters to render an existing instance's template again with (a
+ * share, a transfer, a restore): the values it was made with, kept in its
+ * annotations, over the current defaults, so that a parameter declared since
+ * it was made gets its default rather than failing the render.
+ */
+export function parametersToRenderAgain(
+  annotations: Readonly<Record<string, string>> | undefined,
+  declarations: readonly ParameterDeclaration[] = [],
+): Record<string, string> {
+  return { ...parameterDefaults(declarations), ...instanceParameters(annotations) };
 }
 
 /**

@@ -301,3 +301,30 @@ describe('the allocator CLI against a local allocator', () => {
     expect(stack.emulator.disks().map((d) => d.name)).not.toContain(name);
   });
 });
+
+describe('share, unshare and transfer from the CLI', () => {
+  it('shares, lists as shared with the other person, unshares and transfers, with --json and a 400 as one line', async () => {
+    const name = (await allocatorCli(['create', '--no-wait'], as('noa@example.com'))).stdout.trim();
+    expect(await allocatorCli(['share', name, 'oli@example.com', 'pia@example.com'], as('noa@example.com'))).toMatchObject({
+      code: 0,
+      stdout: `${name}: owned by noa@example.com, shared with oli@example.com, pia@example.com\n`,
+    });
+    const listed = await allocatorCli(['list', '-l'], as('oli@example.com'));
+    expect(listed.stdout).toContain(`Name:       ${name}`);
+    expect(listed.stdout).toContain('Owner:      noa@example.com (shared with you)');
+    const unshared = await allocatorCli(['unshare', name, 'pia@example.com', '--json'], as('noa@example.com'));
+    expect(JSON.parse(unshared.stdout)).toMatchObject({ name, collaborators: ['oli@example.com'] });
+    expect(await allocatorCli(['share', name, 'noa@example.com'], as('noa@example.com'))).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/noa@example.com owns .* \(400 INVALID_ARGUMENT\)/),
+    });
+    expect(await allocatorCli(['share', name], as('noa@example.com'))).toMatchObject({ code: 2 });
+    expect(await allocatorCli(['transfer', name, 'oli@example.com'], as('noa@example.com'))).toMatchObject({
+      code: 0,
+      stdout: `${name}: owned by oli@example.com\n`,
+    });
+    expect((await allocatorCli(['list'], as('noa@example.com'))).stdout).toBe('');
+    expect((await allocatorCli(['list'], as('oli@example.com'))).stdout).toBe(`${name}\n`);
+    expect((await allocatorCli(['destroy', name], as('oli@example.com'))).code).toBe(0);
+  });
+});

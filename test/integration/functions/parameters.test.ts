@@ -76,7 +76,7 @@ async function everything(): Promise<{ deployments: string[]; leases: number; di
 }
 
 describe('parameters against the local control plane', () => {
-  it('makes the Deployment with the chosen values, shows them, and keeps them through suspend, resume and reset', async () => {
+  it('makes the Deployment with the chosen values, shows them, and keeps them through suspend, resume, reset, share and transfer', async () => {
     const ada = 'ada@example.com';
     const created = await create(ada, { parameters: { imageTag: 'pr-123', logLevel: 'debug' } });
     expect(created.status).toBe(201);
@@ -97,11 +97,19 @@ describe('parameters against the local control plane', () => {
     expect(reset.body).toMatchObject({ state: 'ready', parameters: chosen });
     expect(await running(name)).toEqual({ containers: 1, image: `${IMAGE}:pr-123`, env: { LOG_LEVEL: 'debug', NOTE: '' } });
 
+    // Sharing and transferring render the template again: with the instance's own parameters.
+    expect((await operation(`${stack.urls.create}/share`, ada, { name, emails: ['bob@example.com'] })).status).toBe(200);
+    const transferred = await operation(`${stack.urls.create}/transfer`, ada, { name, to: 'cy@example.com' });
+    expect(transferred.status).toBe(200);
+    expect(transferred.body.parameters).toEqual(chosen);
+    expect(await running(name)).toEqual({ containers: 1, image: `${IMAGE}:pr-123`, env: { LOG_LEVEL: 'debug', NOTE: '' } });
+    expect((await operation(stack.urls.destroy, 'cy@example.com', { name })).status).toBe(200);
+
     // Without parameters, every default.
     const plain = await create(ada, {});
     expect(plain.body.parameters).toEqual({ imageTag: 'v1', logLevel: 'info', note: '' });
     expect((await running(plain.body.name)).image).toBe(`${IMAGE}:v1`);
-    for (const made of [name, plain.body.name]) expect((await operation(stack.urls.destroy, ada, { name: made })).status).toBe(200);
+    expect((await operation(stack.urls.destroy, ada, { name: plain.body.name })).status).toBe(200);
   });
 
   it.each([

@@ -18,6 +18,7 @@ const instance = {
   parameters: {},
   state: 'ready',
   problems: [],
+  collaborators: [],
 };
 const error = (code: number, status: string) => ({ error: { code, status, message: 'why' } });
 

@@ -18,6 +18,7 @@ describe('parseServiceConfig', () => {
       version: 'latest',
       disk: { sizeGb: 10, type: 'pd-standard' },
       limits: { perUser: 1, global: 10 },
+      maxCollaborators: 10,
       accessListFormat: '{email}',
       admins: [],
       allowedCallers: [],

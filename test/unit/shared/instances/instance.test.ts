@@ -45,6 +45,7 @@ describe('instances read back from Deployments', () => {
       parameters: {},
       state: 'ready',
       problems: [],
+      collaborators: [],
     });
   });
 

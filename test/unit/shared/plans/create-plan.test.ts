@@ -113,6 +113,7 @@ const instance = (name: string) => ({
   parameters: {},
   state: 'starting',
   problems: [],
+  collaborators: [],
 });
 
 describe('planCreate', () => {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveParameters, type ParameterDeclaration } from '../../../../shared/api/parameters.ts';
 import { loadParameterDeclarations } from '../../../../shared/config/parameters.ts';
 import { ANNOTATIONS, instanceParameters } from '../../../../shared/instances/metadata.ts';
-import { buildInstanceDeployment, checkTemplate } from '../../../../shared/plans/deployment.ts';
+import { accessPatch } from '../../../../shared/plans/access-plan.ts';
+import { buildInstanceDeployment, checkTemplate, parametersToRenderAgain } from '../../../../shared/plans/deployment.ts';
 import { compileDeploymentTemplate, TemplateError } from '../../../../shared/template/deployment-template.ts';
 
 const FIXTURES = new URL('../../../fixtures/templates/', import.meta.url);
@@ -129,5 +130,31 @@ describe('instanceParameters, what a restore re-renders with', () => {
     ['entries that are not text, dropped', { [ANNOTATIONS.parameters]: '{"a":"1","b":2,"c":null}' }, { a: '1' }],
   ])('reads %s', (_label, annotations, expected) => {
     expect(instanceParameters(annotations)).toEqual(expected);
+  });
+});
+
+describe('rendering an instance again (a share, a transfer, a restore)', () => {
+  const made = buildInstanceDeployment(templates.JSON, {
+    ...inputs,
+    parameters: resolveParameters(DECLARATIONS, { imageTag: 'pr-9', note: 'kept "as is"' }),
+  });
+  const config = { ...inputs, compute: { zone: 'us-central1-c' }, parameters: DECLARATIONS };
+
+  it('keeps the parameters the instance was made with', () => {
+    const patch = accessPatch(templates.JSON, config, made, { collaborators: ['bob@example.com'] }) as {
+      spec: { template: { spec: { containers: { image: string; env: unknown }[] } } };
+    };
+    expect(patch.spec.template.spec.containers[0]?.image).toBe('us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:pr-9');
+    expect(patch.spec.template.spec.containers[0]?.env).toEqual([
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'NOTE', value: 'kept "as is"' },
+    ]);
+  });
+
+  it('gives a parameter declared since the instance was made its default', () => {
+    const older = { [ANNOTATIONS.parameters]: '{"imageTag":"pr-9"}' };
+    expect(parametersToRenderAgain(older, DECLARATIONS)).toEqual({ imageTag: 'pr-9', logLevel: 'info', note: '' });
+    expect(parametersToRenderAgain(undefined, DECLARATIONS)).toEqual({ imageTag: 'v1', logLevel: 'info', note: '' });
+    expect(parametersToRenderAgain(older)).toEqual({ imageTag: 'pr-9' });
   });
 });
