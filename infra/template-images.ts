@@ -5,8 +5,7 @@
 // exists before it deploys (cloudbuild.yaml, step image-check); an image made
 // from another value of a parameter can only be checked when a create asks
 // for it, where one that cannot be pulled is the instance's problem.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ParameterDeclaration } from '../shared/api/parameters.ts';
 import { loadParameterDeclarations } from '../shared/config/parameters.ts';
@@ -36,7 +35,8 @@ export function parametersNote(parameters: readonly ParameterDeclaration[]): str
 }
 
 const [path, version, parametersPath] = process.argv.slice(2);
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+// Real paths: the build may run it through a symlinked checkout, and tests import it.
+const isMain = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
 if (isMain && path !== undefined && version !== undefined) {
   try {
     const parameters = parametersPath ? loadParameterDeclarations(parametersPath) : [];
