@@ -19,6 +19,11 @@ export interface ServiceConfig {
    * instance's disk is made from: `ALLOCATOR_DISK_SOURCE_SNAPSHOT` or `ALLOCATOR_DISK_SOURCE_IMAGE`, default none (an empty disk).
    */
   readonly disk: { readonly sizeGb: number; readonly type: string; readonly source?: DiskSource };
+  /**
+   * The warm pool: how many free disks, made like every instance's, are kept ready for creates to
+   * claim. `ALLOCATOR_DISK_POOL_SIZE`, default 2; 0 turns the pool off.
+   */
+  readonly diskPool: { readonly size: number };
   /** `ALLOCATOR_MAX_INSTANCES_PER_USER` (default 1) and `ALLOCATOR_MAX_INSTANCES` (default 10). */
   readonly limits: { readonly perUser: number; readonly global: number };
   /**
@@ -261,6 +266,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     mountRoot: read(env, 'ALLOCATOR_MOUNT_ROOT') ?? '',
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
     disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType, ...(diskSource ? { source: diskSource } : {}) },
+    diskPool: { size: wholeNumber(env, 'ALLOCATOR_DISK_POOL_SIZE', 2, 0) },
     limits: { perUser, global },
     accessListFormat,
     admins,
