@@ -32,10 +32,7 @@ export async function executePooledCreate(context: CreateContext & PoolContext, 
   const unpooled = request.planFor();
   const keyHash = unpooled.idempotencyKeyHash;
   const recordName = keyHash === undefined ? undefined : keyRecordName(context.serverName, keyHash);
-  const [record, free] = await Promise.all([
-    recordName === undefined ? undefined : cluster.readLease(recordName),
-    freeDisksToTry(context),
-  ]);
+  const [record, free] = await Promise.all([recordName === undefined ? undefined : cluster.readLease(recordName), freeDisksToTry(context)]);
   if (keyHash !== undefined) {
     const recorded = record?.spec?.holderIdentity;
     const replayed = await replayOrClear(context, recorded ? request.planFor(recorded) : unpooled, keyHash);
@@ -51,7 +48,10 @@ export async function executePooledCreate(context: CreateContext & PoolContext, 
       if (held) {
         held = await cluster.patchLease(
           recordName,
-          { metadata: { labels: keyRecordLabels({ serverName: context.serverName, ownerHash, instance: plan.name }) }, spec: { holderIdentity: plan.name } },
+          {
+            metadata: { labels: keyRecordLabels({ serverName: context.serverName, ownerHash, instance: plan.name }) },
+            spec: { holderIdentity: plan.name },
+          },
           held.metadata?.uid ? { uid: held.metadata.uid } : undefined,
         );
         return;
@@ -59,7 +59,7 @@ export async function executePooledCreate(context: CreateContext & PoolContext, 
       held = await undo
         .step(
           `the record of the key's instance`,
-          async () => held && (await deleteLease(context, held)),
+          () => forgetKey(context, held),
           () => cluster.createLease(keyRecordLease({ serverName: context.serverName, keyHash, ownerHash, instance: plan.name })),
           didNotHappen,
         )
@@ -89,6 +89,17 @@ export async function executePooledCreate(context: CreateContext & PoolContext, 
   }
 }
 
+/** Deletes the key's record after a failed try, unless the instance it names could not be undone: a retry then answers with it. */
+async function forgetKey(context: CreateContext, record: V1Lease | undefined): Promise<void> {
+  const name = record?.spec?.holderIdentity;
+  if (record === undefined || name === undefined || name === null) return;
+  if (await context.cluster.readDeployment(name)) {
+    context.report(`kept the record of the key's instance: ${name} could not be removed`);
+    return;
+  }
+  await deleteLease(context, record);
+}
+
 /** Claims `disk` for `plan`'s instance, on the fingerprint listed; undefined if another create claimed it first. */
 async function claim(
   context: CreateContext & PoolContext,
@@ -100,7 +111,12 @@ async function claim(
     change = await request.undo.step(
       `the pool disk ${disk.name}`,
       () => giveBackPoolDisk(context, disk.name, change),
-      () => context.disks.setLabels({ name: disk.name, labels: claimedLabels(plan.disk.labels, disk), labelFingerprint: disk.labelFingerprint }),
+      () =>
+        context.disks.setLabels({
+          name: disk.name,
+          labels: claimedLabels(plan.disk.labels, disk),
+          labelFingerprint: disk.labelFingerprint,
+        }),
       didNotHappen,
     );
     return change;

@@ -48,16 +48,22 @@ export function refillInBackground(context: PoolContext, count: number): void {
 
 /**
  * Gives a claimed pool disk back, free, after a failed create: relabelled with
- * the fingerprint read now; deleted if that fails or it is still attached
- * (a pod may have used it). A disk that is no longer this instance's is left alone.
+ * the fingerprint read now. As create's own disk would be, it is deleted
+ * instead if the Deployment could not be removed, if it is still attached (a
+ * pod may have used it), or if the relabelling fails. A disk that is no longer
+ * this instance's is left alone.
  */
 export async function giveBackPoolDisk(context: PoolContext, name: string, claim?: LabelsChange): Promise<void> {
   await claim?.done.catch(() => undefined); // the labels to replace are the claim's, once it has finished
-  const disk = await context.disks.getDisk(name);
+  const [disk, deployment] = await Promise.all([context.disks.getDisk(name), context.cluster.readDeployment(name)]);
   if (disk === undefined || !isInstanceDisk(disk, context.serverName)) return;
-  if (disk.users.length === 0) {
+  if (disk.users.length === 0 && deployment === undefined) {
     try {
-      const change = await context.disks.setLabels({ name, labels: givenBackLabels(context.serverName, disk), labelFingerprint: disk.labelFingerprint });
+      const change = await context.disks.setLabels({
+        name,
+        labels: givenBackLabels(context.serverName, disk),
+        labelFingerprint: disk.labelFingerprint,
+      });
       await change.done;
       context.report(`gave the disk ${name} back to the pool`);
       return;

@@ -22,5 +22,10 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
     return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
   };
   const [report, pool] = await Promise.all([instances(), sweepPool(context, request)]);
-  return { ...report, pool: pool.pool, failed: [...report.failed, ...pool.failed], finishedAt: new Date(context.clock.now()).toISOString() };
+  return {
+    ...report,
+    pool: pool.pool,
+    failed: [...report.failed, ...pool.failed],
+    finishedAt: new Date(context.clock.now()).toISOString(),
+  };
 }

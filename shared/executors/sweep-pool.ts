@@ -48,5 +48,11 @@ export async function sweepPool(
       }),
     ),
   ]);
-  return { pool: report(made.reduce((sum: number, one) => sum + one, 0), retired.flat()), failed };
+  return {
+    pool: report(
+      made.reduce((sum: number, one) => sum + one, 0),
+      retired.flat(),
+    ),
+    failed,
+  };
 }

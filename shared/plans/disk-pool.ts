@@ -17,7 +17,8 @@ export type PoolState = 'free' | 'retiring';
 
 /** What a pool disk is made like (source, size, type), as a label value: disks of an older setting are replaced. */
 export function poolSpecHash(disk: ServiceConfig['disk']): string {
-  const source = disk.source === undefined ? null : 'snapshot' in disk.source ? `snapshot:${disk.source.snapshot}` : `image:${disk.source.image}`;
+  const source =
+    disk.source === undefined ? null : 'snapshot' in disk.source ? `snapshot:${disk.source.snapshot}` : `image:${disk.source.image}`;
   return createHash('sha256')
     .update(JSON.stringify([source, disk.sizeGb, disk.type]))
     .digest('hex')
@@ -101,7 +102,10 @@ export interface PoolSweepPlan {
  * being made count toward the size (a create's refill under way) but are never
  * retired while they are; of the ready ones the oldest are kept.
  */
-export function planPoolSweep(poolDisks: readonly DiskInfo[], options: { serverName: string; size: number; specHash: string }): PoolSweepPlan {
+export function planPoolSweep(
+  poolDisks: readonly DiskInfo[],
+  options: { serverName: string; size: number; specHash: string },
+): PoolSweepPlan {
   const ours = poolDisks.filter((disk) => disk.labels[DISK_LABELS.pool] === options.serverName && disk.users.length === 0);
   const retire: { name: string; why: 'beyond-size' | 'spec-changed' | 'retiring' }[] = [];
   const current: DiskInfo[] = [];
