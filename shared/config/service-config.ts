@@ -106,6 +106,9 @@ export interface DashboardConfig {
 
 export const GOOGLE_SIGN_IN_SCRIPT = 'https://accounts.google.com/gsi/client';
 
+/** The defaults of the disk settings: the bench's cost of a warm pool is figured from them. */
+export const DISK_DEFAULTS = { sizeGb: 10, poolSize: 2 } as const;
+
 /** What a token minted for gcloud may do here. */
 export const GCLOUD_TOKENS = ['own-instances', 'refuse'] as const;
 export type GcloudTokens = (typeof GCLOUD_TOKENS)[number];
@@ -265,8 +268,12 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     ...(templatePath === undefined ? {} : { templatePath }),
     mountRoot: read(env, 'ALLOCATOR_MOUNT_ROOT') ?? '',
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
-    disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType, ...(diskSource ? { source: diskSource } : {}) },
-    diskPool: { size: wholeNumber(env, 'ALLOCATOR_DISK_POOL_SIZE', 2, 0) },
+    disk: {
+      sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', DISK_DEFAULTS.sizeGb, 1),
+      type: diskType,
+      ...(diskSource ? { source: diskSource } : {}),
+    },
+    diskPool: { size: wholeNumber(env, 'ALLOCATOR_DISK_POOL_SIZE', DISK_DEFAULTS.poolSize, 0) },
     limits: { perUser, global },
     accessListFormat,
     admins,
