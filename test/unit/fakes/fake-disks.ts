@@ -56,7 +56,9 @@ export class FakeDisks implements DisksApi {
       const disk = this.disks.get(request.name);
       if (!disk) throw new NotFoundError(`set the labels of disk ${request.name}: not found`);
       if (disk.labelFingerprint !== request.labelFingerprint)
-        throw new StaleFingerprintError(`set the labels of disk ${request.name}: Labels fingerprint either invalid or resource labels have changed`);
+        throw new StaleFingerprintError(
+          `set the labels of disk ${request.name}: Labels fingerprint either invalid or resource labels have changed`,
+        );
       this.disks.set(request.name, { ...disk, labels: { ...request.labels }, labelFingerprint: this.#nextFingerprint() });
       return { done: Promise.resolve() };
     });

@@ -46,7 +46,15 @@ describe('the runtimes each function starts with', () => {
 
   it('list and destroy start without a template setting', () => {
     expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'verifier']);
-    expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual(['background', 'clock', 'cluster', 'config', 'disks', 'random', 'verifier']);
+    expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual([
+      'background',
+      'clock',
+      'cluster',
+      'config',
+      'disks',
+      'random',
+      'verifier',
+    ]);
     expect(loadConfig(env)).not.toHaveProperty('templatePath');
   });
 
