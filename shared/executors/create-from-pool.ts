@@ -7,7 +7,7 @@ import type { CreatePlan } from '../plans/create-plan.ts';
 import { claimedLabels } from '../plans/disk-pool.ts';
 import { keyRecordLabels, keyRecordLease, keyRecordName, stillInProgress } from '../plans/replay.ts';
 import { didNotHappen } from './claim-slots.ts';
-import { createSteps, replayOrClear, type CreateContext } from './create.ts';
+import { createSteps, readReplaySeen, replayOrClear, type CreateContext } from './create.ts';
 import { freeDisksToTry, giveBackPoolDisk, refillInBackground, type PoolContext } from './disk-pool.ts';
 import { deleteLease } from './teardown.ts';
 import { UndoStack } from './undo.ts';
@@ -32,10 +32,17 @@ export async function executePooledCreate(context: CreateContext & PoolContext, 
   const unpooled = request.planFor();
   const keyHash = unpooled.idempotencyKeyHash;
   const recordName = keyHash === undefined ? undefined : keyRecordName(context.serverName, keyHash);
-  const [record, free] = await Promise.all([recordName === undefined ? undefined : cluster.readLease(recordName), freeDisksToTry(context)]);
+  // A keyed create's reads all at once: its record, and what a create without the pool would have read of its name.
+  const [record, free, unpooledSeen] = await Promise.all([
+    recordName === undefined ? undefined : cluster.readLease(recordName),
+    freeDisksToTry(context),
+    keyHash === undefined ? undefined : readReplaySeen(context, unpooled.name),
+  ]);
   if (keyHash !== undefined) {
     const recorded = record?.spec?.holderIdentity;
-    const replayed = await replayOrClear(context, recorded ? request.planFor(recorded) : unpooled, keyHash);
+    const replayed = recorded
+      ? await replayOrClear(context, request.planFor(recorded), keyHash)
+      : await replayOrClear(context, unpooled, keyHash, unpooledSeen);
     if (replayed) return replayed;
   }
   const undo = new UndoStack(context.report);
@@ -77,8 +84,7 @@ export async function executePooledCreate(context: CreateContext & PoolContext, 
       const claimed = await claim(context, { disk, plan, undo });
       if (claimed === undefined) continue;
       context.report(`claimed the pool disk ${disk.name}`);
-      refillInBackground(context, 1);
-      return await createSteps(context, { ...steps, plan, claimed });
+      return await createSteps(context, { ...steps, plan, claimed, whenCreated: () => refillInBackground(context, 1) });
     }
     context.report(free.length === 0 ? 'the disk pool is empty: making a disk' : 'every free pool disk was claimed first: making a disk');
     await recordKey(unpooled);
