@@ -10,7 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoordinationV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
-import { DISK_DEFAULTS } from '../shared/config/service-config.ts';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../shared/config/load-config.ts';
+import { makePoolDisk } from '../shared/executors/disk-pool.ts';
+import { disksFor } from '../shared/runtime/clients.ts';
 import { ANNOTATIONS, DISK_LABELS } from '../shared/instances/metadata.ts';
 import { startControlPlane } from '../test/harness/control-plane.ts';
 import { startDisksEmulator, type Disk } from '../test/harness/disks-emulator.ts';
@@ -52,6 +55,16 @@ async function main(): Promise<void> {
       processes.push(await startFunctionProcess({ name: 'create', env, logFile: join(workDir, `create-${i}.log`) }));
       processes.push(await startFunctionProcess({ name: 'destroy', env, logFile: join(workDir, `destroy-${i}.log`) }));
     }
+    // The pool starts full, as the sweep leaves it; the creates' refills keep it so.
+    const config = loadConfig(env);
+    const poolDisks = disksFor(config)();
+    const random = (bytes: number): Buffer => randomBytes(bytes);
+    await Promise.all(
+      Array.from({ length: config.diskPool.size }, () =>
+        makePoolDisk({ disks: poolDisks, serverName: config.serverName, disk: config.disk, random }),
+      ),
+    );
+    await poolDisks.close();
     const creates = processes.filter((p) => p.name === 'create');
     const destroys = processes.filter((p) => p.name === 'destroy');
     const headers = { authorization: `Bearer ${issuer.issueIdToken({ email: 'load@example.com', audience: env.ALLOCATOR_AUDIENCES! })}` };
@@ -157,7 +170,7 @@ async function main(): Promise<void> {
     );
     for (const problem of [...new Set(diskProblems)].slice(0, 5)) console.log(`              ${problem}`);
     console.log(
-      `  left        ${JSON.stringify(left)} and ${poolLeft} free pool disks (size ${env.ALLOCATOR_DISK_POOL_SIZE ?? DISK_DEFAULTS.poolSize}): ${left.deployments + left.leases + left.disks === 0 ? 'nothing' : 'LEFTOVERS'}`,
+      `  left        ${JSON.stringify(left)} and ${poolLeft} free pool disks (size ${config.diskPool.size}): ${left.deployments + left.leases + left.disks === 0 ? 'nothing' : 'LEFTOVERS'}`,
     );
   } finally {
     await Promise.all(processes.map((p) => p.stop()));

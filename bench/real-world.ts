@@ -66,38 +66,40 @@ async function main(): Promise<void> {
 
     await emptyPool(runtime);
 
-    // The create bundle as deployed: its first create after a cold start, then a warm one, in each process.
-    process.stderr.write('[bench:real] bundling and installing the functions\n');
-    const { create: createDir } = await installedBundles(join(workDir, 'bundles'));
-    const made: string[] = [];
-    const cold: ColdFigures[] = [];
-    for (let round = 0; round < COLD_STARTS; round += 1) {
-      cold.push(
-        await coldBundle({
-          dir: createDir,
-          target: 'create',
-          env: { ...env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
-          request: async (url) => {
-            const answer = await create(url);
-            made.push(await createdName(answer));
-            return answer;
-          },
-          logFile: join(workDir, 'create-bundle.log'),
-        }),
+    // The create bundle as deployed: its first create after a cold start, then a warm one, in each process (BENCH_COLD_STARTS=0: not measured).
+    if (COLD_STARTS > 0) {
+      process.stderr.write('[bench:real] bundling and installing the functions\n');
+      const { create: createDir } = await installedBundles(join(workDir, 'bundles'));
+      const made: string[] = [];
+      const cold: ColdFigures[] = [];
+      for (let round = 0; round < COLD_STARTS; round += 1) {
+        cold.push(
+          await coldBundle({
+            dir: createDir,
+            target: 'create',
+            env: { ...env, ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' },
+            request: async (url) => {
+              const answer = await create(url);
+              made.push(await createdName(answer));
+              return answer;
+            },
+            logFile: join(workDir, 'create-bundle.log'),
+          }),
+        );
+      }
+      const median = (pick: (figures: ColdFigures) => number): number => percentile(cold.map(pick), 50);
+      report(
+        'create bundle: first create after a cold start (vs a warm one)',
+        median((f) => f.firstRequestMs),
+        median((f) => f.warmRequestMs),
       );
+      report(
+        '  the same, counting from process start',
+        median((f) => f.readyMs + f.firstRequestMs),
+        median((f) => f.warmRequestMs),
+      );
+      for (const name of made) await destroy(name);
     }
-    const median = (pick: (figures: ColdFigures) => number): number => percentile(cold.map(pick), 50);
-    report(
-      'create bundle: first create after a cold start (vs a warm one)',
-      median((f) => f.firstRequestMs),
-      median((f) => f.warmRequestMs),
-    );
-    report(
-      '  the same, counting from process start',
-      median((f) => f.readyMs + f.firstRequestMs),
-      median((f) => f.warmRequestMs),
-    );
-    for (const name of made) await destroy(name);
   } finally {
     await stack.stop();
     rmSync(workDir, { recursive: true, force: true });
