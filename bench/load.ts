@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     );
     console.log(`  limit       at most ${maxHeld} global slots held at once (limit ${LIMIT}): ${maxHeld <= LIMIT ? 'held' : 'EXCEEDED'}`);
     console.log(
-      `  disks       ${made.length} instances, ${reused} names given twice; ${diskSamples} samples, ${diskProblems.length} disks used twice or while free: ${reused + diskProblems.length === 0 ? 'none claimed twice' : 'CLAIMED TWICE'}`,
+      `  disks       ${made.length} instances, ${emulator.calls['disks.setLabels'] ?? 0} pool claims tried, ${reused} names given twice; ${diskSamples} samples, ${diskProblems.length} disks used twice or while free: ${reused + diskProblems.length === 0 ? 'none claimed twice' : 'CLAIMED TWICE'}`,
     );
     for (const problem of [...new Set(diskProblems)].slice(0, 5)) console.log(`              ${problem}`);
     console.log(
