@@ -7,13 +7,15 @@ export function formatInstanceBlock(instance: Instance, now: number = Date.now()
     ['Name', instance.name],
     ['State', instance.state],
     ['MountName', instance.mountName],
-    ['Owner', instance.owner],
+    ['Owner', instance.sharedWithMe ? `${instance.owner} (shared with you)` : instance.owner],
+    ...((instance.collaborators?.length ?? 0) > 0 ? [['SharedWith', (instance.collaborators ?? []).join(', ')] as [string, string]] : []),
     ['Created', `${instance.creationTime} (${formatAge(now - Date.parse(instance.creationTime))} ago)`],
     ['Replicas', `${instance.readyReplicas}/${instance.replicas} ready`],
     ['Version', instance.version],
     ['Disk', instance.disk],
     ['Expires', instance.expiresAt ?? 'never'],
     ['AccessList', instance.accessList.In.join(', ')],
+    ...Object.entries(instance.parameters).map(([name, value]): [string, string] => ['Parameter', `${name}=${value}`]),
     ...instance.problems.map((problem): [string, string] => ['Problem', `${problem.reason} since ${problem.since}: ${problem.message}`]),
   ];
   return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${value.replace(/\n/g, '\\n')}`).join('\n');

@@ -3,12 +3,15 @@ export {
   DEFAULT_LEASE_SECONDS,
   type AllocatorClientOptions,
   type CreateOptions,
+  type QueuePosition,
   type Instance,
   type InstanceLease,
   type RetryOptions,
   type WaitOptions,
 } from './allocator-client.ts';
 export { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
+export type { Heartbeat, HeartbeatHandlers } from './heartbeat.ts';
 export { AllocatorApiError, MissingIdentityError } from './errors.ts';
 export { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 export type { InstanceState, Problem, SweepReport } from '../shared/api-types.ts';
+export { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';

@@ -6,9 +6,9 @@ import { timeOf } from '../instances/timestamps.ts';
 import type { CreatePlan } from '../plans/create-plan.ts';
 import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
-import type { ExecutionContext } from './context.ts';
 import type { LabelsChange } from '../gce/disks.ts';
 import { blameDiskSource } from './disk-source.ts';
+import { claimSlotsInTurn, type QueueContext } from './queue.ts';
 import { deleteInstanceDisk, deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 import { instanceView } from './instance-view.ts';
@@ -16,7 +16,7 @@ import { waitUntilReady } from './wait-ready.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
 
 /** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's. */
-export type CreateContext = ExecutionContext & { readonly graceMs: number };
+export type CreateContext = QueueContext & { readonly graceMs: number };
 
 /**
  * Runs a create plan: claims the slots, creates the disk, then the
@@ -54,7 +54,9 @@ export interface CreateSteps {
 export async function createSteps(context: CreateContext, request: CreateSteps): Promise<Instance> {
   const { plan, undo } = request;
   const { cluster } = context;
-  const slots = await claimSlots(cluster, plan.slots, undo);
+  const slots = plan.queue
+    ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
+    : await claimSlots(cluster, plan.slots, undo);
   if (request.claimed === undefined) await createDisk(context, plan, undo);
   const created = await undo
     .step(
@@ -102,7 +104,7 @@ export async function replayOrClear(
   const { cluster, clock } = context;
   const existing = seen ? seen.deployment : await cluster.readDeployment(plan.name);
   if (existing) {
-    checkReplay(existing, keyHash, clock.now());
+    checkReplay(existing, { keyHash, nowMs: clock.now(), parameters: plan.parameters });
     if (!plan.wait || isAvailable(existing)) return await instanceView(context, existing);
     return await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs });
   }

@@ -2,6 +2,7 @@ import { planSweep } from '../plans/sweep-plan.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { ExecutionContext } from './context.ts';
 import { sweepPool } from './sweep-pool.ts';
+import { removeDeadTickets } from './queue.ts';
 import { executeSweep, type SweepReport } from './sweep.ts';
 import { scanForSweep } from './sweep-scan.ts';
 
@@ -19,6 +20,10 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
   const instances = async (): Promise<Omit<SweepReport, 'pool'>> => {
     const snapshot = await scanForSweep(context);
     const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep });
+    // Dead tickets hold nothing (no slot, no disk) and hold up no one (the queue passes them over): removed with no grace period.
+    const tickets = await removeDeadTickets(context, request);
+    if (tickets.length > 0)
+      context.report(`${request.dryRun ? 'would remove' : 'removed'} ${tickets.length} dead queue ticket(s): ${tickets.join(', ')}`);
     return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
   };
   const [report, pool] = await Promise.all([instances(), sweepPool(context, request)]);

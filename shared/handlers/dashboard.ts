@@ -37,6 +37,9 @@ export const DASHBOARD_OPERATIONS = [
   'resume',
   'reset',
   'destroy',
+  'share',
+  'unshare',
+  'transfer',
 ] as const satisfies readonly OperationId[];
 
 /** What the page needs to know, as `/dashboard/config.json`: no secret, only where to sign in and how to call each operation. */

@@ -1,6 +1,7 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { OPERATIONS, operationsOf, type FunctionName, type OperationId, type OperationOf, type RequestOf } from '../api/operations.ts';
+import type { ParameterDeclaration } from '../api/parameters.ts';
 import { asksForAdmin, parseRequest } from '../api/requests.ts';
 import { authorize, type AccessPolicy } from '../auth/policy.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
@@ -18,6 +19,8 @@ export interface CallContext {
   report(event: string): void;
   /** Adds numbers to the request's log line, under `details`, for log-based metrics (the sweep's counts). */
   detail(values: Readonly<Record<string, number>>): void;
+  /** Aborted when the caller closes the connection before the answer: a queued create stops waiting. */
+  readonly signal: AbortSignal;
 }
 
 /** Runs one operation: its parsed request in, its answer's body out; the status is the table's. */
@@ -41,13 +44,15 @@ export function makeHttpFunction<F extends FunctionName>(options: {
   policy: AccessPolicy;
   /** Origins whose pages may call (the dashboard's): preflights are answered and responses carry CORS headers for them. */
   corsOrigins?: readonly string[];
+  /** What create's `parameters` may name (`ALLOCATOR_PARAMETERS`); none by default. */
+  parameters?: readonly ParameterDeclaration[];
   log?: LogSink;
 }): HttpFunction {
   const log = options.log ?? stdoutLog;
   const name = options.function;
   const routes = routesOf(name);
   const paths = [...routes].map(([path, byMethod]) => `${[...byMethod.keys()].join('/')} ${path}`).join(', ');
-  const settings = { serverName: options.policy.serverName };
+  const settings = { serverName: options.policy.serverName, parameters: options.parameters ?? [] };
   return async (req: Request, res: Response) => {
     const started = performance.now();
     let caller: string | undefined;
@@ -56,6 +61,10 @@ export function makeHttpFunction<F extends FunctionName>(options: {
     let failure: unknown;
     const events: string[] = [];
     const details: Record<string, number> = {};
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
     try {
       const url = new URL(req.originalUrl ?? req.url, 'http://function');
       const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -95,6 +104,7 @@ export function makeHttpFunction<F extends FunctionName>(options: {
           },
           report: (event) => void events.push(event),
           detail: (values) => void Object.assign(details, values),
+          signal: gone.signal,
         },
         request,
       );

@@ -1,8 +1,9 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Instance, InstanceState, Problem } from '../api-types.ts';
 import type { CallerIdentity } from '../auth/identity.ts';
-import { ANNOTATIONS, LABELS } from './metadata.ts';
+import { ANNOTATIONS, instanceParameters, LABELS } from './metadata.ts';
 import { ownerHashOf } from './naming.ts';
+import { collaboratorsOf } from './sharing.ts';
 
 export type { Instance };
 
@@ -21,8 +22,10 @@ export function instanceFromDeployment(deployment: V1Deployment, problems: reado
     version: annotations[ANNOTATIONS.version] ?? '',
     disk: annotations[ANNOTATIONS.disk] ?? name,
     expiresAt: annotations[ANNOTATIONS.expiresAt] ?? null,
+    parameters: instanceParameters(annotations),
     state: stateOf(deployment, problems),
     problems: [...problems],
+    collaborators: collaboratorsOf(deployment),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { SUBJECT_PREFIX } from '../auth/allowed-callers.ts';
-import { withInstanceMetadata } from '../instances/metadata.ts';
+import { parameterDefaults, type ParameterDeclaration } from '../api/parameters.ts';
+import { instanceParameters, withInstanceMetadata } from '../instances/metadata.ts';
 import { mountNameOf, ownerHashOf } from '../instances/naming.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { makeTemplateData } from '../template/template-data.ts';
@@ -13,7 +14,11 @@ export interface DeploymentInputs {
   readonly diskZone: string;
   readonly ownerEmail: string;
   readonly ownerSubject: string;
+  /** Who made it, as the template's CreatorInfo tells; default the owner (a transferred instance keeps its creator). */
+  readonly creatorEmail?: string;
   readonly admins: readonly string[];
+  /** Who the owner shares it with (emails), on its access list after the owner. */
+  readonly collaborators?: readonly string[];
   /** How an access-list entry is written from an email (`{email}`, `dev.v.io:u:{email}`). */
   readonly accessListFormat: string;
   readonly mountRoot: string;
@@ -22,12 +27,19 @@ export interface DeploymentInputs {
   readonly createdAt: string;
   readonly idempotencyKeyHash?: string;
   readonly expiresAt?: string;
+  /** The value of every declared parameter (defaults filled in); none when none are declared. */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
-/** The owner first, then each admin, each once: who the instance lets in. */
-export function accessListOf(ownerEmail: string, admins: readonly string[], format = '{email}'): string[] {
+/** The owner first, then the collaborators, then each admin, each once: who the instance lets in. */
+export function accessListOf(
+  ownerEmail: string,
+  admins: readonly string[],
+  format = '{email}',
+  collaborators: readonly string[] = [],
+): string[] {
   const adminEmails = admins.filter((entry) => !entry.startsWith(SUBJECT_PREFIX)); // an account id is no blessing
-  return [...new Set([ownerEmail, ...adminEmails])].map((email) => format.replace('{email}', () => email));
+  return [...new Set([ownerEmail, ...collaborators, ...adminEmails])].map((email) => format.replace('{email}', () => email));
 }
 
 /**
@@ -40,7 +52,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
   const { serverName, name, ownerEmail, version, createdAt } = inputs;
   const ownerHash = ownerHashOf(ownerEmail);
   const mountName = mountNameOf(inputs.mountRoot, name);
-  const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat);
+  const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat, inputs.collaborators);
   const rendered = template.render(
     makeTemplateData({
       name,
@@ -48,7 +60,8 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
       mountName,
       ownerHash,
       version,
-      creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName },
+      creatorInfo: { email: inputs.creatorEmail ?? ownerEmail, mountName, createdAt, allocator: serverName },
+      ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
     }),
   );
   const deployment = withInstanceMetadata(rendered, {
@@ -65,6 +78,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
     createdAt,
     ...(inputs.idempotencyKeyHash ? { idempotencyKeyHash: inputs.idempotencyKeyHash } : {}),
     ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt } : {}),
+    ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
   });
   return withoutServiceAccountToken(deployment);
 }
@@ -85,14 +99,32 @@ export function withoutServiceAccountToken(deployment: V1Deployment): V1Deployme
 }
 
 /**
- * Renders the template once with sample inputs, through the same assembly as
- * a create, so that a broken template fails at cold start.
+ * The parameters to render an existing instance's template again with (a
+ * share, a transfer, a restore): the values it was made with, kept in its
+ * annotations, over the current defaults, so that a parameter declared since
+ * it was made gets its default rather than failing the render.
+ */
+export function parametersToRenderAgain(
+  annotations: Readonly<Record<string, string>> | undefined,
+  declarations: readonly ParameterDeclaration[] = [],
+): Record<string, string> {
+  return { ...parameterDefaults(declarations), ...instanceParameters(annotations) };
+}
+
+/**
+ * Renders the template once with sample inputs and every parameter's default,
+ * through the same assembly as a create, so that a broken template (or one
+ * that uses an undeclared parameter) fails at cold start.
  */
 export function checkTemplate(
   template: DeploymentTemplate,
-  config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'> & { compute: { zone: string } },
+  config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'> & {
+    compute: { zone: string };
+    parameters?: readonly ParameterDeclaration[];
+  },
 ): V1Deployment {
   return buildInstanceDeployment(template, {
+    parameters: parameterDefaults(config.parameters ?? []),
     serverName: config.serverName,
     admins: config.admins,
     accessListFormat: config.accessListFormat,

@@ -8,6 +8,8 @@ const POLL_MS = 2000;
 const session = { token: undefined, expiresAt: 0, email: '', admin: false };
 let config;
 let instances = [];
+/** What create takes: [{name, description, default, enum | pattern and maxLength}], from /openapi.json. */
+let parameters = [];
 /** Names of instances that a create, resume or reset is bringing up: followed until ready. */
 const following = new Map();
 let pollTimer;
@@ -18,11 +20,20 @@ async function main() {
   google.accounts.id.initialize({ client_id: config.clientId, callback: onCredential, auto_select: true, cancel_on_tap_outside: false });
   google.accounts.id.renderButton($('sign-in-button'), { type: 'standard', theme: 'outline', size: 'large', text: 'signin_with' });
   $('sign-out').addEventListener('click', signOut);
-  $('create').addEventListener('click', () => act(createInstance, $('create')));
+  $('create-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void act(createInstance, $('create'));
+  });
   $('show-all').addEventListener('change', () => void refresh());
   setInterval(updateCountdowns, 1000);
+  // Without the description the page still works: a create then gets every parameter's default.
+  const described = loadParameters().catch(
+    (error) => `The allocator's parameters could not be read (${error.message}); a create gets their defaults.`,
+  );
   $('loading').hidden = true;
   showSignIn('Sign in with your Google account to see and manage your test instances.');
+  const problem = await described;
+  if (problem) showError(problem);
 }
 
 function loadScript(src) {
@@ -151,9 +162,49 @@ async function refresh() {
   }
 }
 
+/**
+ * The parameters create takes, as the allocator's /openapi.json (list's, no
+ * token needed) describes them under create's `parameters`: one field each,
+ * a choice for an enum, text up to its maxLength for a pattern, at its default.
+ */
+async function loadParameters() {
+  const response = await fetch(`${config.operations.list.url}/openapi.json`);
+  if (!response.ok) throw new Error(`the allocator's description answered ${response.status}`);
+  const document = await response.json();
+  const create = Object.values(document.paths)
+    .flatMap((item) => Object.values(item))
+    .find((operation) => operation.operationId === 'create');
+  const declared = create?.requestBody?.content?.['application/json']?.schema?.properties?.parameters?.properties ?? {};
+  parameters = Object.entries(declared).map(([name, schema]) => ({ name, ...schema }));
+  $('parameter-fields').replaceChildren(...parameters.map(parameterField));
+  $('parameters').hidden = parameters.length === 0;
+}
+
+function parameterField(parameter) {
+  const id = `parameter-${parameter.name}`;
+  const hint = el('small', {
+    id: `${id}-hint`,
+    text: `${parameter.description} ${parameter.enum ? '' : `(${parameter.pattern}, at most ${parameter.maxLength} characters)`}`.trim(),
+  });
+  const input = parameter.enum
+    ? el('select', { id, name: parameter.name }, ...parameter.enum.map((value) => el('option', { value, text: value })))
+    : el('input', {
+        id,
+        name: parameter.name,
+        type: 'text',
+        maxlength: String(parameter.maxLength),
+        spellcheck: 'false',
+        autocomplete: 'off',
+      });
+  input.value = parameter.default;
+  input.setAttribute('aria-describedby', hint.id);
+  return el('div', { class: 'parameter' }, el('label', { for: id, text: parameter.name }), input, hint);
+}
+
 async function createInstance() {
   setStatus('Creating an instance…');
-  const instance = await api('create', { body: { wait: false } });
+  const chosen = Object.fromEntries(parameters.map(({ name }) => [name, $(`parameter-${name}`).value]));
+  const instance = await api('create', { body: { wait: false, ...(parameters.length > 0 ? { parameters: chosen } : {}) } });
   following.set(instance.name, 'created');
   setStatus(`Created ${instance.name}; starting…`);
   await refresh();
@@ -254,14 +305,31 @@ function renderInstance(instance) {
     el('dd', {}, el('time', { datetime: instance.creationTime, text: new Date(instance.creationTime).toLocaleString() })),
     el('dt', { text: 'Expires' }),
     el('dd', { 'data-expires': instance.expiresAt ?? '' }),
-    ...(instance.owner !== session.email ? [el('dt', { text: 'Owner' }), el('dd', { text: instance.owner })] : []),
+    ...(instance.owner !== session.email
+      ? [el('dt', { text: 'Owner' }), el('dd', { text: instance.sharedWithMe ? `${instance.owner} (shared with you)` : instance.owner })]
+      : []),
+    ...(Object.keys(instance.parameters ?? {}).length > 0
+      ? [
+          el('dt', { text: 'Parameters' }),
+          el(
+            'dd',
+            {},
+            el(
+              'ul',
+              { class: 'parameters', 'aria-label': `Parameters of ${instance.name}` },
+              ...Object.entries(instance.parameters).map(([name, value]) => el('li', {}, el('code', { text: `${name}=${value}` }))),
+            ),
+          ),
+        ]
+      : []),
+    ...renderSharing(instance),
   );
   const problems = el(
     'ul',
     { class: 'problems', 'aria-label': `Problems of ${instance.name}` },
     ...instance.problems.map((p) => el('li', {}, el('strong', { text: p.reason }), `: ${p.message}`)),
   );
-  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', 'reset', 'destroy'];
+  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', ...(managesAccess(instance) ? ['reset', 'destroy'] : [])];
   const buttons = kinds.map((kind) => {
     const button = el('button', {
       type: 'button',
@@ -282,9 +350,74 @@ function renderInstance(instance) {
       el('header', {}, el('h3', { id, text: instance.name }), el('span', { class: `state state-${instance.state}`, text: instance.state })),
       details,
       ...(instance.problems.length > 0 ? [problems] : []),
-      el('div', { class: 'actions' }, ...buttons),
+      el('div', { class: 'actions' }, ...buttons, ...(managesAccess(instance) ? [transferButton(instance)] : [])),
     ),
   );
+}
+
+// Sharing and transfer: "Shared with", with add and remove, and "Transfer to…", for the owner and admins.
+
+/** Whether the signed-in person may share, unshare, transfer, reset and destroy it: its owner, or an admin. */
+function managesAccess(instance) {
+  return !instance.sharedWithMe || session.admin;
+}
+
+function renderSharing(instance) {
+  const collaborators = instance.collaborators ?? [];
+  if (!managesAccess(instance)) return [];
+  const people = el(
+    'ul',
+    { class: 'collaborators', 'aria-label': `Shared with, ${instance.name}` },
+    ...collaborators.map((email) => {
+      const remove = el('button', { type: 'button', 'aria-label': `Remove ${email} from ${instance.name}`, text: 'Remove' });
+      remove.addEventListener('click', () => void changeSharing('unshare', instance.name, email, remove));
+      return el('li', {}, el('span', { text: email }), ' ', remove);
+    }),
+  );
+  const inputId = `share-${instance.name}`;
+  const input = el('input', { id: inputId, type: 'email', autocomplete: 'off', placeholder: 'email' });
+  const add = el('button', { type: 'submit', text: 'Share' });
+  const form = el('form', { class: 'share' }, el('label', { for: inputId, text: `Share ${instance.name} with` }), input, add);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const email = input.value.trim();
+    if (email) void changeSharing('share', instance.name, email, add);
+  });
+  return [el('dt', { text: 'Shared with' }), el('dd', {}, collaborators.length ? people : el('span', { text: 'nobody' }), form)];
+}
+
+async function changeSharing(operation, name, email, button) {
+  await act(async () => {
+    setStatus(`${operation === 'share' ? 'Sharing' : 'Unsharing'} ${name}…`);
+    const instance = await api(operation, { body: { name, emails: [email] } });
+    const who = instance.collaborators?.length ? instance.collaborators.join(', ') : 'nobody';
+    setStatus(`${name} is shared with ${who}; its pod restarts with the new access list, its disk stays.`);
+    await refresh();
+  }, button);
+}
+
+function transferButton(instance) {
+  const button = el('button', { type: 'button', 'aria-label': `Transfer to… (${instance.name})`, text: 'Transfer to…' });
+  if (instance.state === 'deleting') button.disabled = true;
+  button.addEventListener('click', () => void transfer(instance.name, button));
+  return button;
+}
+
+async function transfer(name, button) {
+  const dialog = $('transfer');
+  $('transfer-title').textContent = `Transfer ${name}`;
+  $('transfer-to').value = '';
+  dialog.returnValue = '';
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
+  const to = $('transfer-to').value.trim();
+  if (dialog.returnValue !== 'ok' || !to) return;
+  await act(async () => {
+    setStatus(`Transferring ${name} to ${to}…`);
+    const instance = await api('transfer', { body: { name, to } });
+    setStatus(`${name} now belongs to ${instance.owner}.`);
+    await refresh();
+  }, button);
 }
 
 function updateCountdowns() {

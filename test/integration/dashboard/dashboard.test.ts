@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { AppsV1Api } from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../harness/browser.ts';
@@ -24,6 +25,9 @@ beforeAll(async () => {
   stack = await startTestStack({
     prefix: 'dashboard',
     overrides: ({ issuer }) => ({
+      // A template with parameters: create offers them as a form.
+      ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../fixtures/templates/parameters.json.hbs', import.meta.url)),
+      ALLOCATOR_PARAMETERS: fileURLToPath(new URL('../../fixtures/templates/parameters.yaml', import.meta.url)),
       ALLOCATOR_MAX_INSTANCES_PER_USER: '1',
       ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '3600',
       ALLOCATOR_MAX_LIFETIME_SECONDS: '86400',
@@ -172,6 +176,55 @@ describe('the dashboard in a real browser', () => {
     await page.context().close();
   });
 
+  it("offers the allocator's parameters as a form, creates with the values chosen, and shows a refused one's 400", async () => {
+    const page = await signedIn('pat@example.com');
+    const form = page.getByRole('group', { name: 'Parameters of a new instance' });
+    await expectVisible(form);
+    const imageTag = form.getByRole('textbox', { name: 'imageTag' });
+    expect(await imageTag.inputValue()).toBe('v1');
+    expect(await imageTag.getAttribute('maxlength')).toBe('64');
+    await expectVisible(form.getByText("The syncbased image tag to run, such as a pull request's build."));
+    const logLevel = form.getByRole('combobox', { name: 'logLevel' });
+    expect(await logLevel.inputValue()).toBe('info');
+    expect(await logLevel.locator('option').allTextContents()).toEqual(['debug', 'info', 'warning']);
+
+    // A value its rule refuses: the API's 400, naming the parameter, and no instance.
+    await imageTag.fill('PR 5');
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    await expectVisible(page.getByRole('alert').getByText(/parameter "imageTag" is "PR 5": it must be text matching/));
+    expect(await page.getByRole('article').count()).toBe(0);
+
+    await imageTag.fill('pr-5');
+    await logLevel.selectOption('debug');
+    await form.getByRole('textbox', { name: 'note' }).fill('a "quoted" {{Name}} ü');
+    await page.screenshot({ path: `${ARTIFACTS}/parameters-form.png`, fullPage: true });
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const article = page.getByRole('article').first();
+    await article.waitFor();
+    const name = (await article.getByRole('heading').textContent()) ?? '';
+    await waitForState(page, name, 'ready');
+    expect(
+      await page
+        .getByRole('list', { name: `Parameters of ${name}` })
+        .getByRole('listitem')
+        .allTextContents(),
+    ).toEqual(['imageTag=pr-5', 'logLevel=debug', 'note=a "quoted" {{Name}} ü']);
+    const deployment = await stack.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace: stack.namespace });
+    const container = deployment.spec?.template.spec?.containers[0];
+    expect(container?.image).toBe('us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:pr-5');
+    expect(container?.env).toEqual([
+      { name: 'LOG_LEVEL', value: 'debug' },
+      { name: 'NOTE', value: 'a "quoted" {{Name}} ü' },
+    ]);
+    await page.screenshot({ path: `${ARTIFACTS}/parameters-instance.png`, fullPage: true });
+
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(page.getByText('No instances yet.'));
+    await page.context().close();
+  });
+
   it('works by keyboard and on a phone-width screen', async () => {
     const page = await signedIn('kim@example.com', { width: 375, height: 740 });
     for (let i = 0; i < 10; i += 1) {
@@ -190,5 +243,77 @@ describe('the dashboard in a real browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
     await expectVisible(page.getByText('No instances yet.'));
     await page.context().close();
+  });
+});
+
+describe('sharing and transfer on the dashboard', () => {
+  async function createOn(page: Page): Promise<string> {
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const article = page.getByRole('article').first();
+    await article.waitFor();
+    const name = (await article.getByRole('heading').textContent()) ?? '';
+    await waitForState(page, name, 'ready');
+    return name;
+  }
+
+  it('two people sharing, an admin sharing for the owner, and a transfer seen by both', async () => {
+    const ada = await signedIn('ada@example.com');
+    const name = await createOn(ada);
+    const card = ada.getByRole('article', { name });
+    await card.getByLabel(`Share ${name} with`).fill('bea@example.com');
+    await card.getByRole('button', { name: 'Share', exact: true }).click();
+    await expectVisible(card.getByRole('list', { name: `Shared with, ${name}` }).getByText('bea@example.com'));
+    await expectVisible(ada.getByRole('status').getByText(`${name} is shared with bea@example.com`));
+    expect(await seriousAccessibilityFindings(ada)).toEqual([]);
+    await ada.screenshot({ path: `${ARTIFACTS}/shared.png`, fullPage: true });
+
+    // Bea sees it, marked as shared with her, and may extend it, but not destroy, share or transfer it.
+    const bea = await signedIn('bea@example.com');
+    const beaCard = bea.getByRole('article', { name });
+    await expectVisible(beaCard.getByText('ada@example.com (shared with you)'));
+    expect(await beaCard.getByRole('button', { name: `Destroy ${name}` }).count()).toBe(0);
+    expect(await beaCard.getByRole('button', { name: `Transfer to… (${name})` }).count()).toBe(0);
+    expect(await beaCard.getByLabel(`Share ${name} with`).count()).toBe(0);
+    await beaCard.getByRole('button', { name: `Extend ${name}` }).click();
+    await expectVisible(bea.getByRole('status').getByText(`${name} now expires`));
+
+    // The admin may share it for its owner.
+    const admin = await signedIn(ADMIN);
+    await admin.getByLabel("Show everyone's").check();
+    const adminCard = admin.getByRole('article', { name });
+    await adminCard.getByLabel(`Share ${name} with`).fill('cy@example.com');
+    await adminCard.getByRole('button', { name: 'Share', exact: true }).click();
+    await expectVisible(adminCard.getByRole('list', { name: `Shared with, ${name}` }).getByText('cy@example.com'));
+    await adminCard.getByRole('button', { name: `Remove cy@example.com from ${name}` }).click();
+    await expectVisible(admin.getByRole('status').getByText(`${name} is shared with bea@example.com;`));
+
+    // A transfer to someone at their limit (1 here) is refused in their words, and nothing changes.
+    const cy = await signedIn('cy@example.com');
+    const cys = await createOn(cy);
+    await card.getByRole('button', { name: `Transfer to… (${name})` }).click();
+    const dialog = ada.getByRole('dialog', { name: `Transfer ${name}` });
+    await dialog.getByLabel("New owner's email").fill('cy@example.com');
+    await ada.screenshot({ path: `${ARTIFACTS}/transfer.png` });
+    await dialog.getByRole('button', { name: 'Transfer' }).click();
+    await expectVisible(ada.getByRole('alert').getByText(/^Limit reached: cy@example.com already has 1 instance/));
+
+    // To Bea: Ada no longer sees it; Bea, signed in again, owns it.
+    await card.getByRole('button', { name: `Transfer to… (${name})` }).click();
+    await dialog.getByLabel("New owner's email").fill('bea@example.com');
+    await dialog.getByRole('button', { name: 'Transfer' }).click();
+    await expectVisible(ada.getByRole('status').getByText(`${name} now belongs to bea@example.com.`));
+    await expectVisible(ada.getByText('No instances yet.'));
+    const beaAgain = await signedIn('bea@example.com');
+    const owned = beaAgain.getByRole('article', { name });
+    await expectVisible(owned.getByRole('button', { name: `Destroy ${name}` }));
+    expect(await owned.getByText('(shared with you)').count()).toBe(0);
+
+    await owned.getByRole('button', { name: `Destroy ${name}` }).click();
+    await beaAgain.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(beaAgain.getByText('No instances yet.'));
+    await cy.getByRole('button', { name: `Destroy ${cys}` }).click();
+    await cy.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(cy.getByText('No instances yet.'));
+    for (const page of [ada, bea, admin, cy, beaAgain]) await page.context().close();
   });
 });

@@ -15,8 +15,10 @@ const instance = {
   version: 'v1',
   disk: 'syncbased-1a2b3c4d',
   expiresAt: null,
+  parameters: {},
   state: 'ready',
   problems: [],
+  collaborators: [],
 };
 const error = (code: number, status: string) => ({ error: { code, status, message: 'why' } });
 

@@ -123,6 +123,30 @@ describe('cloudbuild.yaml', () => {
     expect(config.diskPool).toEqual({ size: 2 });
   });
 
+  it('bundles the parameter declarations, checks the images with their defaults, and names them to all three functions', () => {
+    expect(cloudbuild.substitutions._PARAMETERS).toBe('');
+    expect(step('bundle').args).toContain('--parameters=${_PARAMETERS}');
+    expect(script('images')).toContain("template-images -- '${_TEMPLATE}' '${_VERSION}' '${_PARAMETERS}'");
+    const environment = script('environment');
+    expect(environment).toContain(`[ -z "\${_PARAMETERS}" ] || echo 'ALLOCATOR_PARAMETERS: "parameters.json"' >> dist/functions/env.yaml`);
+    // Before create's own file is made from it: create gets them too.
+    expect(environment.indexOf('ALLOCATOR_PARAMETERS')).toBeLessThan(environment.indexOf('create-env.yaml'));
+  });
+
+  it('deploys create with the timeout it tells create, which leaves a queued create room to wait', () => {
+    expect(script('deploy-create')).toContain('--timeout=${_CREATE_TIMEOUT}s');
+    expect(script('environment')).toContain(
+      'echo "ALLOCATOR_CREATE_TIMEOUT_SECONDS: \\"${_CREATE_TIMEOUT}\\""; } > dist/functions/create-env.yaml',
+    );
+    const config = parseServiceConfig({
+      ALLOCATOR_SERVER_NAME: 'syncbased',
+      ALLOCATOR_AUDIENCES: 'https://a.test',
+      ALLOCATOR_CREATE_TIMEOUT_SECONDS: cloudbuild.substitutions._CREATE_TIMEOUT,
+    });
+    expect(config.queue.requestBoundMs).toBeGreaterThan(0);
+    expect(config.queue.requestBoundMs + config.waitTimeoutMs).toBeLessThan(Number(cloudbuild.substitutions._CREATE_TIMEOUT) * 1000);
+  });
+
   it('has a substitution for every ${_NAME} it uses, and uses every one', () => {
     const text = readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8').replace(/^#.*$/gm, '');
     const used = new Set([...text.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]));

@@ -59,6 +59,9 @@ describe("the dashboard's files", () => {
         suspend: { url: `${dashboard.allocator}-destroy/suspend`, method: 'POST' },
         reset: { url: `${dashboard.allocator}-destroy/reset`, method: 'POST' },
         destroy: { url: `${dashboard.allocator}-destroy`, method: 'POST' },
+        share: { url: `${dashboard.allocator}-create/share`, method: 'POST' },
+        unshare: { url: `${dashboard.allocator}-create/unshare`, method: 'POST' },
+        transfer: { url: `${dashboard.allocator}-create/transfer`, method: 'POST' },
       },
     });
   });

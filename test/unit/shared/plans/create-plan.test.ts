@@ -110,8 +110,10 @@ const instance = (name: string) => ({
   version: 'v1',
   disk: name,
   expiresAt: '2026-11-25T13:00:00.000Z',
+  parameters: {},
   state: 'starting',
   problems: [],
+  collaborators: [],
 });
 
 describe('planCreate', () => {
@@ -126,6 +128,7 @@ describe('planCreate', () => {
     });
     expect(plan).toEqual({
       name: 'syncbased-01010101',
+      parameters: {},
       createdAt: '2026-11-25T12:00:00.000Z',
       slots: slots('syncbased-01010101', 'syncbased-01010101/02020202', 0x03030303 % 3),
       disk: {
@@ -155,6 +158,7 @@ describe('planCreate', () => {
     expect(plan).toEqual({
       name,
       idempotencyKeyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      parameters: {},
       createdAt: '2026-11-25T12:00:00.000Z',
       slots: slots(name, `${name}/01010101`, 0x02020202 % 3),
       disk: {
@@ -228,6 +232,26 @@ describe('planCreate', () => {
       expect(plan.disk.source).not.toBe(source);
     },
   );
+
+  it.each([
+    [{ queue: false }, undefined],
+    [{ queue: true }, { ...config.queue }],
+    [
+      { queue: true, queueTimeoutSeconds: 90 },
+      { ...config.queue, timeoutMs: 90_000 },
+    ],
+    [{ queueTimeoutSeconds: 90 }, undefined],
+  ])("plans a queued create's wait in line from the settings and the caller's timeout: %j", (asked, queue) => {
+    const plan = planCreate({
+      config,
+      template,
+      caller: caller(),
+      request: { wait: true, waitMs: 60_000, idempotencyKey: 'k1', ...asked },
+      nowMs: NOW,
+      random: countingRandom(),
+    });
+    expect(plan.queue).toEqual(queue);
+  });
 
   it('refuses a lifetime over the maximum before anything is made', () => {
     expect(() =>
