@@ -26,6 +26,8 @@ import { measureComputeOptions } from './compute-options.ts';
 import { measureImportCosts } from './import-costs.ts';
 import { measureListSharing } from './list-sharing.ts';
 import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
+import { emptyPool, fillPool } from './pool.ts';
+import { poolFilter } from '../shared/plans/disk-pool.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const OTHERS = Number(process.env.BENCH_OTHER_INSTANCES ?? 1000);
@@ -53,15 +55,18 @@ async function main(): Promise<void> {
   try {
     const headers = stack.headersFor('bench@example.com');
 
-    // Create and destroy: through the functions vs the same calls made directly.
-    const viaCreate: number[] = [];
+    // Create and destroy: through the functions, with the disk pool warm and empty, vs the same calls made directly.
+    const viaCreate = { warm: [] as number[], empty: [] as number[] };
     const viaDestroy: number[] = [];
     const directCreate: number[] = [];
     const directDestroy: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      let name = '';
-      viaCreate.push(await timeMs(async () => void (name = await createdName(await createThrough(urls.create, headers)))));
-      viaDestroy.push(await timeMs(() => destroyThrough(urls.destroy, headers, name)));
+      for (const pool of ['warm', 'empty'] as const) {
+        await (pool === 'warm' ? fillPool(runtime) : emptyPool(runtime));
+        let name = '';
+        viaCreate[pool].push(await timeMs(async () => void (name = await createdName(await createThrough(urls.create, headers)))));
+        viaDestroy.push(await timeMs(() => destroyThrough(urls.destroy, headers, name)));
+      }
       let directName = '';
       directCreate.push(
         await timeMs(async () => {
@@ -70,14 +75,17 @@ async function main(): Promise<void> {
       );
       directDestroy.push(await timeMs(() => destroyDirectly(cluster, disks, directName)));
     }
-    for (const p of [50, 95]) {
-      report(
-        `create p${p} (wait for ready)`,
-        fmt(percentile(viaCreate, p)),
-        fmt(percentile(directCreate, p)),
-        ratio(percentile(viaCreate, p), percentile(directCreate, p)),
-      );
+    for (const pool of ['warm', 'empty'] as const) {
+      for (const p of [50, 95]) {
+        report(
+          `create p${p} (wait for ready), disk pool ${pool}`,
+          fmt(percentile(viaCreate[pool], p)),
+          fmt(percentile(directCreate, p)),
+          ratio(percentile(viaCreate[pool], p), percentile(directCreate, p)),
+        );
+      }
     }
+    await emptyPool(runtime); // the list and sweep measures below see only instances
     for (const p of [50, 95]) {
       report(
         `destroy p${p}`,
@@ -175,7 +183,7 @@ async function main(): Promise<void> {
       report,
     });
 
-    // The sweep's scan, as a dry run, vs the same three label-selected lists made directly.
+    // The sweep's scan, as a dry run, vs the same four label-selected lists made directly (the pool's disks are the fourth).
     const viaSweep: number[] = [];
     const rawScan: number[] = [];
     for (let round = 0; round < 5; round += 1) {
@@ -194,6 +202,7 @@ async function main(): Promise<void> {
               }),
             ),
             allDisks(disks, { filter: 'labels.allocator = "syncbased"', maxResults: 500 }),
+            allDisks(disks, { filter: poolFilter('syncbased'), maxResults: 500 }),
             allItems((continueToken) =>
               cluster.listLeases({
                 labelSelector: 'allocator.dev/allocator=syncbased,allocator.dev/slot',

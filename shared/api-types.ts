@@ -115,6 +115,13 @@ export interface SweepReport {
   /** Destroys left for the next sweep by the per-run bound. */
   readonly deferred: number;
   readonly scanned: { readonly deployments: number; readonly disks: number; readonly slots: number };
+  /** The warm pool of disks: its configured size, its free disks before the sweep, and what the sweep made and deleted (in a dry run, would). */
+  readonly pool: {
+    readonly size: number;
+    readonly free: number;
+    readonly made: number;
+    readonly retired: readonly { name: string; why: string }[];
+  };
 }
 
 /** Checks the sweep's answer as far as a caller relies on it: its lists and counts. */

@@ -76,7 +76,15 @@ export const SCHEMAS = {
   InstanceList: {
     type: 'object',
     required: ['instances'],
-    properties: { instances: { type: 'array', items: { $ref: '#/components/schemas/Instance' }, description: 'Newest first.' } },
+    properties: {
+      instances: { type: 'array', items: { $ref: '#/components/schemas/Instance' }, description: 'Newest first.' },
+      pool: {
+        type: 'object',
+        description: "With all: the warm pool of disks, which counts toward no one's limit (its free disks: the sweep's report).",
+        required: ['size'],
+        properties: { size: { type: 'integer', minimum: 0, description: 'How many free disks it keeps made ahead (0: off).' } },
+      },
+    },
   },
   Destroyed: {
     type: 'object',
@@ -97,6 +105,7 @@ export const SCHEMAS = {
       'failed',
       'deferred',
       'scanned',
+      'pool',
     ],
     properties: {
       dryRun: { type: 'boolean' },
@@ -135,6 +144,27 @@ export const SCHEMAS = {
         type: 'object',
         required: ['deployments', 'disks', 'slots'],
         properties: { deployments: { type: 'integer' }, disks: { type: 'integer' }, slots: { type: 'integer' } },
+      },
+      pool: { $ref: '#/components/schemas/PoolReport' },
+    },
+  },
+  PoolReport: {
+    type: 'object',
+    description:
+      "The warm pool of disks (ALLOCATOR_DISK_POOL_SIZE): free disks made ahead that creates claim. Its disks count toward no one's limit.",
+    required: ['size', 'free', 'made', 'retired'],
+    properties: {
+      size: { type: 'integer', minimum: 0, description: 'How many free disks the pool keeps (0: off).' },
+      free: { type: 'integer', minimum: 0, description: 'Its free disks when the sweep began, ready or being made.' },
+      made: { type: 'integer', minimum: 0, description: 'Disks made to top it up (in a dry run: to be made).' },
+      retired: {
+        type: 'array',
+        description: 'Disks deleted: beyond the size, made to a disk setting since changed, or left by an earlier sweep.',
+        items: {
+          type: 'object',
+          required: ['name', 'why'],
+          properties: { name: { type: 'string' }, why: { type: 'string', enum: ['beyond-size', 'spec-changed', 'retiring'] } },
+        },
       },
     },
   },

@@ -20,6 +20,11 @@ export interface ServiceConfig {
    * instance's disk is made from: `ALLOCATOR_DISK_SOURCE_SNAPSHOT` or `ALLOCATOR_DISK_SOURCE_IMAGE`, default none (an empty disk).
    */
   readonly disk: { readonly sizeGb: number; readonly type: string; readonly source?: DiskSource };
+  /**
+   * The warm pool: how many free disks, made like every instance's, are kept ready for creates to
+   * claim. `ALLOCATOR_DISK_POOL_SIZE`, default 2; 0 turns the pool off.
+   */
+  readonly diskPool: { readonly size: number };
   /** `ALLOCATOR_MAX_INSTANCES_PER_USER` (default 1) and `ALLOCATOR_MAX_INSTANCES` (default 10). */
   readonly limits: { readonly perUser: number; readonly global: number };
   /** How many people one instance may be shared with. `ALLOCATOR_MAX_COLLABORATORS`, default 10. */
@@ -110,6 +115,9 @@ export interface DashboardConfig {
 }
 
 export const GOOGLE_SIGN_IN_SCRIPT = 'https://accounts.google.com/gsi/client';
+
+/** The defaults of the disk settings: the bench's cost of a warm pool is figured from them. */
+export const DISK_DEFAULTS = { sizeGb: 10, poolSize: 2 } as const;
 
 /** What a token minted for gcloud may do here. */
 export const GCLOUD_TOKENS = ['own-instances', 'refuse'] as const;
@@ -281,7 +289,12 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     ...(templatePath === undefined ? {} : { templatePath }),
     mountRoot: read(env, 'ALLOCATOR_MOUNT_ROOT') ?? '',
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
-    disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType, ...(diskSource ? { source: diskSource } : {}) },
+    disk: {
+      sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', DISK_DEFAULTS.sizeGb, 1),
+      type: diskType,
+      ...(diskSource ? { source: diskSource } : {}),
+    },
+    diskPool: { size: wholeNumber(env, 'ALLOCATOR_DISK_POOL_SIZE', DISK_DEFAULTS.poolSize, 0) },
     limits: { perUser, global },
     maxCollaborators: wholeNumber(env, 'ALLOCATOR_MAX_COLLABORATORS', 10, 0),
     accessListFormat,

@@ -1,15 +1,15 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { AllocatorError, AlreadyExistsError } from '../errors.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
 import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import type { CreatePlan } from '../plans/create-plan.ts';
 import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
-import { instanceSlotSelector } from '../plans/slots.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
+import type { LabelsChange } from '../gce/disks.ts';
 import { blameDiskSource } from './disk-source.ts';
 import { claimSlotsInTurn, type QueueContext } from './queue.ts';
-import { deleteInstanceDisk, deleteLease, isInstanceDisk } from './teardown.ts';
+import { deleteInstanceDisk, deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 import { instanceView } from './instance-view.ts';
 import { waitUntilReady } from './wait-ready.ts';
@@ -28,50 +28,87 @@ export async function executeCreate(context: CreateContext, plan: CreatePlan): P
     const replayed = await replayOrClear(context, plan, plan.idempotencyKeyHash);
     if (replayed) return replayed;
   }
-  const { cluster } = context;
   const undo = new UndoStack(context.report);
   try {
-    const slots = plan.queue
-      ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
-      : await claimSlots(cluster, plan.slots, undo);
-    await createDisk(context, plan, undo);
-    const created = await undo
-      .step(
-        `the Deployment ${plan.name}`,
-        () => deleteOwnDeployment(context, plan),
-        () => cluster.createDeployment(plan.deployment),
-        didNotHappen,
-      )
-      .catch((error: unknown) => {
-        if (error instanceof AlreadyExistsError && plan.idempotencyKeyHash === undefined) {
-          throw new NameTakenError(`a Deployment named ${plan.name} exists already`, { cause: error });
-        }
-        throw error;
-      });
-    // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
-    const binding = bindSlots(cluster, slots, created);
-    binding.catch(() => undefined); // awaited below; a failure then undoes the create
-    const answer = plan.wait
-      ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
-      : instanceFromDeployment(created);
-    await binding;
-    return answer;
+    return await createSteps(context, { plan, undo });
   } catch (error) {
     await undo.unwind();
     throw error;
   }
 }
 
+/** What `createSteps` is given beyond the plan: a pool disk already claimed for it, and a key record its Deployment should own. */
+export interface CreateSteps {
+  readonly plan: CreatePlan;
+  /** Where each step's undo goes; the caller unwinds it on failure. */
+  readonly undo: UndoStack;
+  /** The instance's disk, claimed from the pool: its labels' operation, awaited before the answer. */
+  readonly claimed?: LabelsChange;
+  /** The Lease recording the key's instance, to be owned by the Deployment like the slots. */
+  readonly keyRecord?: string;
+  /** Runs once the Deployment exists (the pool's refill), so that its work overlaps the wait rather than the steps. */
+  readonly whenCreated?: () => void;
+}
+
+/** The slots, the disk (unless claimed), the Deployment, and the wait: every step on `undo`, which the caller unwinds on failure. */
+export async function createSteps(context: CreateContext, request: CreateSteps): Promise<Instance> {
+  const { plan, undo } = request;
+  const { cluster } = context;
+  const slots = plan.queue
+    ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
+    : await claimSlots(cluster, plan.slots, undo);
+  if (request.claimed === undefined) await createDisk(context, plan, undo);
+  const created = await undo
+    .step(
+      `the Deployment ${plan.name}`,
+      () => deleteOwnDeployment(context, plan),
+      () => cluster.createDeployment(plan.deployment),
+      didNotHappen,
+    )
+    .catch((error: unknown) => {
+      if (error instanceof AlreadyExistsError && plan.idempotencyKeyHash === undefined) {
+        throw new NameTakenError(`a Deployment named ${plan.name} exists already`, { cause: error });
+      }
+      throw error;
+    });
+  request.whenCreated?.();
+  // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
+  const binding = bindSlots(cluster, [...slots, ...(request.keyRecord ? [request.keyRecord] : [])], created);
+  binding.catch(() => undefined); // awaited below; a failure then undoes the create
+  const answer = plan.wait
+    ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
+    : instanceFromDeployment(created);
+  await Promise.all([binding, request.claimed?.done]);
+  return answer;
+}
+
+/** What a keyed create reads of a name before it goes on: its Deployment, and any slots held for it. */
+export interface ReplaySeen {
+  readonly deployment: V1Deployment | undefined;
+  readonly leftovers: readonly V1Lease[];
+}
+
+/** Both reads of `replayOrClear` at once, for a caller that can start them beside its own. */
+export async function readReplaySeen(context: CreateContext, name: string): Promise<ReplaySeen> {
+  const [deployment, leftovers] = await Promise.all([context.cluster.readDeployment(name), instanceSlots(context, name)]);
+  return { deployment, leftovers };
+}
+
 /** A create with a key: the instance it made answers again; parts of an interrupted try are cleared. */
-async function replayOrClear(context: CreateContext, plan: CreatePlan, keyHash: string): Promise<Instance | undefined> {
+export async function replayOrClear(
+  context: CreateContext,
+  plan: CreatePlan,
+  keyHash: string,
+  seen?: ReplaySeen,
+): Promise<Instance | undefined> {
   const { cluster, clock } = context;
-  const existing = await cluster.readDeployment(plan.name);
+  const existing = seen ? seen.deployment : await cluster.readDeployment(plan.name);
   if (existing) {
     checkReplay(existing, { keyHash, nowMs: clock.now(), parameters: plan.parameters });
     if (!plan.wait || isAvailable(existing)) return await instanceView(context, existing);
     return await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs });
   }
-  const leftovers = (await cluster.listLeases({ labelSelector: instanceSlotSelector(context.serverName, plan.name) })).items;
+  const leftovers = seen ? seen.leftovers : await instanceSlots(context, plan.name);
   const times = leftovers.map((lease) => timeOf(lease.metadata?.creationTimestamp));
   const verdict = judgeLeftovers(times, clock.now(), context.graceMs);
   if (verdict === 'in-progress') throw stillInProgress('a create with this Idempotency-Key', times, clock.now(), context.graceMs);

@@ -1,5 +1,7 @@
 import { planSweep } from '../plans/sweep-plan.ts';
+import type { ServiceConfig } from '../config/service-config.ts';
 import type { ExecutionContext } from './context.ts';
+import { sweepPool } from './sweep-pool.ts';
 import { removeDeadTickets } from './queue.ts';
 import { executeSweep, type SweepReport } from './sweep.ts';
 import { scanForSweep } from './sweep-scan.ts';
@@ -8,16 +10,27 @@ import { scanForSweep } from './sweep-scan.ts';
 export type SweepContext = ExecutionContext & {
   readonly lockMs: number;
   readonly sweep: { readonly graceMs: number; readonly maxDestroys: number };
+  readonly disk: ServiceConfig['disk'];
+  readonly diskPool: ServiceConfig['diskPool'];
 };
 
-/** One sweep: scan this allocator's objects, plan from what was seen, carry the plan out. */
+/** One sweep: scan this allocator's objects, plan from what was seen, carry the plan out; and, beside it, the disk pool's. */
 export async function runSweep(context: SweepContext, request: { readonly dryRun: boolean }): Promise<SweepReport> {
   const startedAt = new Date(context.clock.now()).toISOString();
-  const snapshot = await scanForSweep(context);
-  const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep });
-  // Dead tickets hold nothing (no slot, no disk) and hold up no one (the queue passes them over): removed with no grace period.
-  const tickets = await removeDeadTickets(context, request);
-  if (tickets.length > 0)
-    context.report(`${request.dryRun ? 'would remove' : 'removed'} ${tickets.length} dead queue ticket(s): ${tickets.join(', ')}`);
-  return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
+  const instances = async (): Promise<Omit<SweepReport, 'pool'>> => {
+    const snapshot = await scanForSweep(context);
+    const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep });
+    // Dead tickets hold nothing (no slot, no disk) and hold up no one (the queue passes them over): removed with no grace period.
+    const tickets = await removeDeadTickets(context, request);
+    if (tickets.length > 0)
+      context.report(`${request.dryRun ? 'would remove' : 'removed'} ${tickets.length} dead queue ticket(s): ${tickets.join(', ')}`);
+    return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
+  };
+  const [report, pool] = await Promise.all([instances(), sweepPool(context, request)]);
+  return {
+    ...report,
+    pool: pool.pool,
+    failed: [...report.failed, ...pool.failed],
+    finishedAt: new Date(context.clock.now()).toISOString(),
+  };
 }

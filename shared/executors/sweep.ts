@@ -21,7 +21,7 @@ const PARALLEL = 4;
 export async function executeSweep(
   context: ExecutionContext & { readonly lockMs: number },
   request: { readonly plan: SweepPlan; readonly dryRun: boolean; readonly startedAt: string },
-): Promise<SweepReport> {
+): Promise<Omit<SweepReport, 'pool'>> {
   const { plan } = request;
   const done: SweepAction[] = [];
   const failed: SweepReport['failed'][number][] = [];

@@ -9,6 +9,19 @@ export class DiskInUseError extends AllocatorError {
 }
 
 /**
+ * Compute Engine refused a `setLabels` whose `labelFingerprint` is not the
+ * disk's current one (412 conditionNotMet, "Labels fingerprint either invalid
+ * or resource labels have changed"): somebody changed its labels since they
+ * were read. For a pool disk: another create claimed it first.
+ */
+export class StaleFingerprintError extends AllocatorError {
+  override readonly name = 'StaleFingerprintError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(409, 'ABORTED', message, options);
+  }
+}
+
+/**
  * Compute Engine refused for a reason that a retry will not fix. To our
  * caller that is our fault, so it is a 500 whatever Compute answered, but
  * Compute's answer is kept, in the fields and at the end of the message:
@@ -125,6 +138,8 @@ export function computeError(error: unknown, action: string): AllocatorError {
       return new QuotaExceededError(described, { cause: error });
     case GRPC.INVALID_ARGUMENT:
     case GRPC.FAILED_PRECONDITION:
+      if (/fingerprint either invalid|resource labels have changed/i.test(message))
+        return new StaleFingerprintError(described, { cause: error });
       if (/being used by|resourceInUseByAnotherResource/i.test(message)) return new DiskInUseError(described, { cause: error });
       return rejected(described);
     case GRPC.PERMISSION_DENIED:

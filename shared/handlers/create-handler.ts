@@ -2,6 +2,7 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import { waitMsFor } from '../api/requests.ts';
 import { BadRequestError } from '../errors.ts';
 import { executeCreate, NameTakenError } from '../executors/create.ts';
+import { executePooledCreate } from '../executors/create-from-pool.ts';
 import { extendInstance } from '../executors/extend.ts';
 import { resumeInstance } from '../executors/lifecycle.ts';
 import { shareInstance, unshareInstance, type AccessContext } from '../executors/share.ts';
@@ -33,20 +34,26 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
       }
       const context = { ...(await executionContext(runtime, call)), signal: call.signal };
       for (let attempt = 1; ; attempt += 1) {
-        const plan = planCreate({
-          config,
-          template: runtime.template,
-          caller: call.caller,
-          request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
-          nowMs: runtime.clock.now(),
-          random: runtime.random,
-        });
-        call.noteInstance(plan.name);
+        const nowMs = runtime.clock.now();
+        let planned = '';
+        const planFor = (name?: string) => {
+          const plan = planCreate({
+            config,
+            template: runtime.template,
+            caller: call.caller,
+            request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
+            nowMs,
+            random: runtime.random,
+            ...(name === undefined ? {} : { name }),
+          });
+          call.noteInstance((planned = plan.name));
+          return plan;
+        };
         try {
-          return await executeCreate(context, plan);
+          return config.diskPool.size > 0 ? await executePooledCreate(context, { planFor }) : await executeCreate(context, planFor());
         } catch (error) {
           if (!(error instanceof NameTakenError) || attempt >= NAME_TRIES) throw error;
-          call.report(`${plan.name} is taken (${error.message}); trying another name`);
+          call.report(`${planned} is taken (${error.message}); trying another name`);
         }
       }
     },

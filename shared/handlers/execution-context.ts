@@ -1,6 +1,7 @@
 import type { CallerIdentity } from '../auth/identity.ts';
 import type { CallerContext } from '../executors/context.ts';
 import type { CreateContext } from '../executors/create.ts';
+import type { PoolContext } from '../executors/disk-pool.ts';
 import type { ResetContext } from '../executors/lifecycle.ts';
 import type { SweepContext } from '../executors/run-sweep.ts';
 import type { CallContext } from '../http/http-function.ts';
@@ -18,7 +19,7 @@ export async function callerContext(runtime: ListRuntime, call: Pick<CallContext
 }
 
 /** Everything an executor of create or destroy may read: the runtime's clients and settings, who calls, and the request's log. */
-export type FullContext = CreateContext & ResetContext & SweepContext & { readonly lifetime: LifetimeLimits };
+export type FullContext = CreateContext & ResetContext & SweepContext & PoolContext & { readonly lifetime: LifetimeLimits };
 
 /** The context of one request to create or destroy. */
 export async function executionContext(runtime: DestroyRuntime, call: Pick<CallContext, 'caller' | 'report'>): Promise<FullContext> {
@@ -33,6 +34,8 @@ export async function executionContext(runtime: DestroyRuntime, call: Pick<CallC
     graceMs: config.sweep.graceMs,
     sweep: config.sweep,
     disk: config.disk,
+    diskPool: config.diskPool,
+    background: runtime.background,
     lifetime: config.lifetime,
   };
 }

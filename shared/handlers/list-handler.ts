@@ -19,7 +19,12 @@ export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; 
   const { dashboard } = runtime.config;
   const api = makeHttpFunction({
     function: 'list',
-    handlers: { list: async (call, request) => ({ instances: await listInstances(await callerContext(runtime, call), request) }) },
+    handlers: {
+      list: async (call, request) => ({
+        instances: await listInstances(await callerContext(runtime, call), request),
+        ...(request.all ? { pool: { size: runtime.config.diskPool.size } } : {}),
+      }),
+    },
     verifier: runtime.verifier,
     policy: runtime.config,
     ...(dashboard ? { corsOrigins: dashboard.origins } : {}),

@@ -45,6 +45,12 @@ export const DISK_LABELS = {
   allocator: 'allocator',
   ownerHash: 'allocator-owner-hash',
   instance: 'allocator-instance',
+  /** On a disk of the warm pool not yet claimed: the allocator's server name. */
+  pool: 'allocator-pool',
+  /** `free`, or `retiring` once the sweep has taken it to delete. */
+  poolState: 'allocator-pool-state',
+  /** What the disk was made like (`poolSpecHash`): a pool disk of another is replaced. Kept once claimed, for a give-back. */
+  poolSpec: 'allocator-pool-spec',
 } as const;
 
 /** The label GKE (and every cloud provider) puts on each node: its zone. */

@@ -71,6 +71,8 @@ export interface CreateInputs {
   readonly nowMs: number;
   /** Random bytes: the name of a create without a key, and every try's slot holder. */
   readonly random: (bytes: number) => Buffer;
+  /** The instance's name when it is decided elsewhere: a claimed pool disk's. Default: from the key, or drawn. */
+  readonly name?: string;
 }
 
 /** Turns a create request into its plan. Pure: the clock and randomness come in. */
@@ -79,9 +81,10 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
   const key = request.idempotencyKey;
   const keyHash = key === undefined ? undefined : idempotencyKeyHash(caller.email, key);
   const name =
-    key === undefined
+    inputs.name ??
+    (key === undefined
       ? newInstanceName(config.serverName, () => inputs.random(4))
-      : idempotentInstanceName(config.serverName, caller.email, key);
+      : idempotentInstanceName(config.serverName, caller.email, key));
   const ownerHash = ownerHashOf(caller.email);
   const createdAt = new Date(nowMs).toISOString();
   const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);

@@ -1,6 +1,7 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { AbortedError, AlreadyExistsError } from '../errors.ts';
-import { ANNOTATIONS, instanceParameters } from '../instances/metadata.ts';
+import { ANNOTATIONS, instanceParameters, LABELS } from '../instances/metadata.ts';
+import { SLOT_LABEL } from './slots.ts';
 
 /** How long an Idempotency-Key keeps answering with the instance it made. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
@@ -52,4 +53,36 @@ export function stillInProgress(what: string, createdAtMs: readonly number[], no
     `${what} is still in progress; retry shortly (if it was interrupted, its parts are cleared by a retry after ${leftoverInSeconds} s)`,
     { retryAfterSeconds: Math.min(5, leftoverInSeconds) },
   );
+}
+
+/**
+ * The record of which instance a keyed create makes, when the name comes
+ * from the disk pool rather than from the key: a Lease named after the key's
+ * hash, made before the claim, so that a retry finds the name and only one
+ * try's create of the record succeeds. It is labelled as one of the
+ * instance's slots (kind `key`, which no limit counts), so the instance's
+ * Deployment owns it, its destroy deletes it, and the sweep removes one left
+ * by an interrupted create.
+ */
+export function keyRecordName(serverName: string, keyHash: string): string {
+  return `${serverName}-k-${keyHash.slice(0, 40)}`;
+}
+
+export function keyRecordLease(options: { serverName: string; keyHash: string; ownerHash: string; instance: string }): V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: keyRecordName(options.serverName, options.keyHash), labels: keyRecordLabels(options) },
+    spec: { holderIdentity: options.instance },
+  };
+}
+
+/** A record's labels: those of a slot of kind `key`, for `instance`. */
+export function keyRecordLabels(options: { serverName: string; ownerHash: string; instance: string }): Record<string, string> {
+  return {
+    [LABELS.allocator]: options.serverName,
+    [SLOT_LABEL]: 'key',
+    [LABELS.ownerHash]: options.ownerHash,
+    [LABELS.instance]: options.instance,
+  };
 }

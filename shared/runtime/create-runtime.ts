@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { systemClock } from '../clock.ts';
+import { makeBackground } from './background.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
 import { checkTemplate } from '../plans/deployment.ts';
@@ -64,6 +65,7 @@ export function makeCreateRuntime(config: AllocatorConfig): CreateRuntime {
     clock: systemClock,
     template: loadTemplate(config),
     random: (bytes) => randomBytes(bytes),
+    background: makeBackground(),
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../clock.ts';
+import { makeBackground } from './background.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
 import { clusterFor, disksFor, verifierFor } from './clients.ts';
 import type { DestroyRuntime } from './runtimes.ts';
@@ -12,6 +13,7 @@ export function makeDestroyRuntime(config: AllocatorConfig): DestroyRuntime {
     disks: disksFor(config),
     clock: systemClock,
     random: randomBytes,
+    background: makeBackground(),
   };
 }
 

@@ -2,6 +2,7 @@ import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Clock } from '../clock.ts';
 import type { AllocatorConfig } from '../config/load-config.ts';
 import type { DisksApi } from '../gce/disks.ts';
+import type { Background } from './background.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 
@@ -20,6 +21,8 @@ export type ListRuntime = FunctionRuntime;
 export interface DestroyRuntime extends FunctionRuntime {
   readonly disks: () => DisksApi;
   readonly random: (bytes: number) => Buffer;
+  /** What requests leave running (the pool's refills); whoever stops the process waits for it. */
+  readonly background: Background;
 }
 
 /** Create also renders the template. */

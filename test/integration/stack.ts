@@ -39,6 +39,8 @@ export function allocatorEnv(options: {
     ALLOCATOR_MAX_INSTANCES: '10',
     ALLOCATOR_WAIT_TIMEOUT_SECONDS: '60',
     ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS: '10',
+    // Off unless a test turns it on: its refills would add disks to the counts of tests about other things.
+    ALLOCATOR_DISK_POOL_SIZE: '0',
     ...options.overrides,
   };
 }
@@ -86,6 +88,7 @@ export async function startTestStack(options: {
     tokenFor: (email) => issuer.issueIdToken({ email, audience: AUDIENCE }),
     stop: async () => {
       await served.stop();
+      await runtime.background.settled();
       await runtime.disks().close();
       await Promise.all([issuer.stop(), emulator.stop()]);
       await remove();

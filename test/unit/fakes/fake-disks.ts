@@ -1,16 +1,17 @@
 import type { DiskSource } from '../../../shared/config/service-config.ts';
-import { AlreadyExistsError } from '../../../shared/errors.ts';
-import { DiskInUseError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
+import { AlreadyExistsError, NotFoundError } from '../../../shared/errors.ts';
+import { DiskInUseError, StaleFingerprintError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, pageOf } from './faults.ts';
 
-/** An in-memory DisksApi: names are unique, and an attached disk cannot be deleted. */
+/** An in-memory DisksApi: names are unique, an attached disk cannot be deleted, and labels change only with their current fingerprint. */
 export class FakeDisks implements DisksApi {
   readonly disks = new Map<string, DiskInfo>();
   /** What each disk was made from, for those made from a snapshot or an image. */
   readonly sources = new Map<string, DiskSource>();
   readonly faults = new Faults();
   readonly #clock: FakeClock;
+  #fingerprints = 0;
 
   constructor(clock: FakeClock) {
     this.#clock = clock;
@@ -28,6 +29,7 @@ export class FakeDisks implements DisksApi {
         labels: { ...disk.labels },
         users: [],
         creationTimestamp: new Date(this.#clock.now()).toISOString(),
+        labelFingerprint: this.#nextFingerprint(),
       });
     });
   }
@@ -46,6 +48,25 @@ export class FakeDisks implements DisksApi {
 
   getDisk(name: string) {
     return this.faults.run('getDisk', () => structuredClone(this.disks.get(name)));
+  }
+
+  /** Checks and takes the fingerprint at once, as Compute Engine does when it accepts the call; `done` has nothing left to wait for. */
+  setLabels(request: { name: string; labels: Readonly<Record<string, string>>; labelFingerprint: string }) {
+    return this.faults.run('setLabels', () => {
+      const disk = this.disks.get(request.name);
+      if (!disk) throw new NotFoundError(`set the labels of disk ${request.name}: not found`);
+      if (disk.labelFingerprint !== request.labelFingerprint)
+        throw new StaleFingerprintError(
+          `set the labels of disk ${request.name}: Labels fingerprint either invalid or resource labels have changed`,
+        );
+      this.disks.set(request.name, { ...disk, labels: { ...request.labels }, labelFingerprint: this.#nextFingerprint() });
+      return { done: Promise.resolve() };
+    });
+  }
+
+  #nextFingerprint(): string {
+    this.#fingerprints += 1;
+    return `fp${this.#fingerprints}`;
   }
 
   /** Understands the one filter Allocator sends: `labels.<key> = "<value>"`. */

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { CallerIdentity } from '../../../shared/auth/identity.ts';
 import type { FullContext } from '../../../shared/handlers/execution-context.ts';
 import type { CreateConfig } from '../../../shared/plans/create-plan.ts';
+import { makeBackground } from '../../../shared/runtime/background.ts';
 import { compileDeploymentTemplate } from '../../../shared/template/deployment-template.ts';
 import { FakeClock } from './fake-clock.ts';
 import { FakeCluster } from './fake-cluster.ts';
@@ -50,6 +51,7 @@ export function world(): {
   const cluster = new FakeCluster(clock);
   const disks = new FakeDisks(clock);
   const events: string[] = [];
+  const background = makeBackground();
   return {
     clock,
     cluster,
@@ -70,6 +72,8 @@ export function world(): {
       graceMs: GRACE_MS,
       sweep: { graceMs: GRACE_MS, maxDestroys: 10 },
       disk: config.disk,
+      diskPool: { size: 0 },
+      background,
       lifetime: config.lifetime,
     },
   };

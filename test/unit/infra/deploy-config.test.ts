@@ -113,6 +113,16 @@ describe('cloudbuild.yaml', () => {
     expect(config.disk).toEqual({ sizeGb: 10, type: 'pd-standard' });
   });
 
+  it("passes the disk pool's size to all three functions: create claims and refills, destroy's sweep tops up, list shows it", () => {
+    expect(script('environment')).toMatch(/^ {0,8}ALLOCATOR_DISK_POOL_SIZE: "\$\{_DISK_POOL_SIZE\}"$/m);
+    const config = parseServiceConfig({
+      ALLOCATOR_SERVER_NAME: 'syncbased',
+      ALLOCATOR_AUDIENCES: 'https://a.test',
+      ALLOCATOR_DISK_POOL_SIZE: cloudbuild.substitutions._DISK_POOL_SIZE,
+    });
+    expect(config.diskPool).toEqual({ size: 2 });
+  });
+
   it('bundles the parameter declarations, checks the images with their defaults, and names them to all three functions', () => {
     expect(cloudbuild.substitutions._PARAMETERS).toBe('');
     expect(step('bundle').args).toContain('--parameters=${_PARAMETERS}');

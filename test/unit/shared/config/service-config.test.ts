@@ -17,6 +17,7 @@ describe('parseServiceConfig', () => {
       mountRoot: '',
       version: 'latest',
       disk: { sizeGb: 10, type: 'pd-standard' },
+      diskPool: { size: 2 },
       limits: { perUser: 1, global: 10 },
       maxCollaborators: 10,
       accessListFormat: '{email}',
@@ -122,6 +123,7 @@ describe('parseServiceConfig', () => {
     ],
     [{ ALLOCATOR_TOKEN_CERTS_URL: 'file:///etc/passwd' }, /ALLOCATOR_TOKEN_CERTS_URL must be an http\(s\) URL/],
     [{ ALLOCATOR_DISK_TYPE: 'SSD!' }, /ALLOCATOR_DISK_TYPE must be a disk type name/],
+    [{ ALLOCATOR_DISK_POOL_SIZE: '-1' }, /ALLOCATOR_DISK_POOL_SIZE must be a whole number >= 0/],
     [{ ALLOCATOR_WAIT_TIMEOUT_SECONDS: '-1' }, /ALLOCATOR_WAIT_TIMEOUT_SECONDS must be a whole number >= 1/],
     [
       { ALLOCATOR_CREATE_TIMEOUT_SECONDS: '260' },

@@ -19,6 +19,7 @@ function withDiskDeletion(w: World, around: (name: string, deleteDisk: () => Pro
     deleteDisk: (name) => around(name, () => w.disks.deleteDisk(name)),
     getDisk: (name) => w.disks.getDisk(name),
     listDisks: (options) => w.disks.listDisks(options),
+    setLabels: (request) => w.disks.setLabels(request),
     close: () => w.disks.close(),
   };
   return { ...w.context, disks };

@@ -181,6 +181,7 @@ describe('runSweep', () => {
         await bothSent;
         return await w.disks.listDisks(options);
       },
+      setLabels: (request) => w.disks.setLabels(request),
       close: () => w.disks.close(),
     };
     const watchCalls = setInterval(() => {

@@ -6,6 +6,7 @@ import {
   computeError,
   DiskInUseError,
   operationError,
+  StaleFingerprintError,
 } from '../../../../shared/gce/compute-errors.ts';
 
 /** What google-gax throws: an Error with the gRPC code it mapped the HTTP status to (and, from its REST transport, the status). */
@@ -20,6 +21,7 @@ describe('computeError', () => {
     [6, 'already exists', AlreadyExistsError, 409],
     [8, 'Quota exceeded', QuotaExceededError, 429],
     [3, "The disk resource 'd' is already being used by 'vm'", DiskInUseError, 409],
+    [9, 'Labels fingerprint either invalid or resource labels have changed', StaleFingerprintError, 409],
     [3, "Invalid value for field 'resource.type'", ComputeRejectedError, 500],
     [7, 'Required permission compute.disks.create', ComputeRejectedError, 500],
     [16, 'Request had invalid authentication credentials', ComputeRejectedError, 500],

@@ -46,14 +46,22 @@ describe('the runtimes each function starts with', () => {
 
   it('list and destroy start without a template setting', () => {
     expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'verifier']);
-    expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'random', 'verifier']);
+    expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual([
+      'background',
+      'clock',
+      'cluster',
+      'config',
+      'disks',
+      'random',
+      'verifier',
+    ]);
     expect(loadConfig(env)).not.toHaveProperty('templatePath');
   });
 
   it('create compiles and renders its template at cold start', () => {
     const template = fileURLToPath(new URL('../../../../templates/syncbased-deployment.yaml.hbs', import.meta.url));
     const runtime = loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: template });
-    expect(Object.keys(runtime).sort()).toEqual(['clock', 'cluster', 'config', 'disks', 'random', 'template', 'verifier']);
+    expect(Object.keys(runtime).sort()).toEqual(['background', 'clock', 'cluster', 'config', 'disks', 'random', 'template', 'verifier']);
     expect(runtime.template.format).toBe('yaml');
   });
 
