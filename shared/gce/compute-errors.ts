@@ -8,6 +8,14 @@ export class DiskInUseError extends AllocatorError {
   }
 }
 
+/** A disk's labels changed since they were read (GCE answers 412 conditionNotMet on a stale label fingerprint): read again and retry. */
+export class LabelsChangedError extends AllocatorError {
+  override readonly name = 'LabelsChangedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(409, 'ABORTED', message, options);
+  }
+}
+
 /**
  * Compute Engine refused for a reason that a retry will not fix. To our
  * caller that is our fault, so it is a 500 whatever Compute answered, but
@@ -126,6 +134,7 @@ export function computeError(error: unknown, action: string): AllocatorError {
     case GRPC.INVALID_ARGUMENT:
     case GRPC.FAILED_PRECONDITION:
       if (/being used by|resourceInUseByAnotherResource/i.test(message)) return new DiskInUseError(described, { cause: error });
+      if (/fingerprint/i.test(message)) return new LabelsChangedError(described, { cause: error });
       return rejected(described);
     case GRPC.PERMISSION_DENIED:
       // Compute answers its rate limits with 403 too, which gax calls PERMISSION_DENIED.

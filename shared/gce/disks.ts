@@ -6,7 +6,7 @@ import type { DiskSource } from '../config/service-config.ts';
 import { DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { computeError, operationError } from './compute-errors.ts';
 
-export { DiskInUseError } from './compute-errors.ts';
+export { DiskInUseError, LabelsChangedError } from './compute-errors.ts';
 
 /** A disk as Allocator reads it. */
 export interface DiskInfo {
@@ -16,6 +16,8 @@ export interface DiskInfo {
   readonly labels: Readonly<Record<string, string>>;
   readonly users: readonly string[];
   readonly creationTimestamp: string;
+  /** What `setLabels` must send back: Compute Engine refuses a change of labels read before another. */
+  readonly labelFingerprint: string;
 }
 
 /** A disk to make: what create and reset plan, and the adapter sends. */
@@ -35,6 +37,11 @@ export interface DisksApi {
   /** Deletes a disk and waits for its operation; false if it was already gone; DiskInUseError while attached. */
   deleteDisk(name: string): Promise<boolean>;
   getDisk(name: string): Promise<DiskInfo | undefined>;
+  /**
+   * Replaces a disk's labels and waits for its operation; NotFoundError if it
+   * is gone, LabelsChangedError if they changed since `fingerprint` was read.
+   */
+  setLabels(name: string, labels: Readonly<Record<string, string>>, fingerprint: string): Promise<void>;
   /** One page of disks matching a Compute Engine filter. */
   listDisks(options: { filter: string; maxResults?: number; pageToken?: string }): Promise<{ items: DiskInfo[]; nextPageToken?: string }>;
   close(): Promise<void>;
@@ -163,6 +170,25 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
         throw mapped;
       }
     },
+    async setLabels(name, labels, fingerprint) {
+      const action = `set the labels of disk ${name}`;
+      try {
+        const { disks, operations } = await getClients();
+        const [operation] = await disks.setLabels(
+          {
+            project,
+            zone,
+            resource: name,
+            requestId: randomUUID(),
+            zoneSetLabelsRequestResource: { labels: { ...labels }, labelFingerprint: fingerprint },
+          },
+          callSettings,
+        );
+        await waitForOperation(operations, operationName(operation), action);
+      } catch (error) {
+        throw computeError(error, action);
+      }
+    },
     async listDisks({ filter, maxResults = 500, pageToken }) {
       try {
         const { disks } = await getClients();
@@ -204,6 +230,7 @@ function diskInfo(disk: {
   labels?: Record<string, string> | null;
   users?: string[] | null;
   creationTimestamp?: string | null;
+  labelFingerprint?: string | null;
 }): DiskInfo {
   return {
     name: disk.name ?? '',
@@ -212,5 +239,6 @@ function diskInfo(disk: {
     labels: { ...disk.labels },
     users: [...(disk.users ?? [])],
     creationTimestamp: disk.creationTimestamp ?? '',
+    labelFingerprint: disk.labelFingerprint ?? '',
   };
 }

@@ -27,13 +27,25 @@ export const ANNOTATIONS = {
   idempotencyKey: 'allocator.dev/idempotency-key-hash',
   /** The template's replica count, which resume and reset scale back to. */
   replicas: 'allocator.dev/replicas',
+  /** On a restore record: when its instance was destroyed (ISO time). */
+  destroyedAt: 'allocator.dev/destroyed-at',
 } as const;
+
+/**
+ * The label of a restore record: the Lease a destroy leaves, within the
+ * restore window, with what the instance needs to be made again (its
+ * Deployment is gone). It also carries the allocator, owner-hash and
+ * instance labels, so that one selector lists an owner's.
+ */
+export const RESTORE_RECORD_LABEL = 'allocator.dev/restore-record';
 
 /** GCE label keys (lowercase, no dots or slashes). */
 export const DISK_LABELS = {
   allocator: 'allocator',
   ownerHash: 'allocator-owner-hash',
   instance: 'allocator-instance',
+  /** On a disk kept for a restore: when its instance was destroyed, in whole seconds since the epoch (label values take no colons). */
+  destroyedAt: 'allocator-destroyed-at',
 } as const;
 
 /** The label GKE (and every cloud provider) puts on each node: its zone. */

@@ -5,7 +5,7 @@ import { closeServer, listenOnLoopback, readBody, sendJson } from './http.ts';
 
 /**
  * A local emulator of the Compute Engine v1 disks REST API (disks insert, get,
- * list, delete; zoneOperations get and wait) for the real `@google-cloud/compute`
+ * list, delete, setLabels; zoneOperations get and wait) for the real `@google-cloud/compute`
  * client. It holds snapshots and images too (`addSnapshot`, `addImage`, or
  * `POST /emulator/snapshots` and `/emulator/images`), for disks made from one. Its state lives in memory only and is gone when it stops. Any bearer
  * token is accepted; a request without one gets the real 401.
@@ -38,6 +38,7 @@ export const EMULATED_METHODS = [
   'disks.get',
   'disks.list',
   'disks.delete',
+  'disks.setLabels',
   'zoneOperations.get',
   'zoneOperations.wait',
 ] as const;
@@ -99,7 +100,7 @@ interface Operation {
   id: string;
   name: string;
   zone: string;
-  operationType: 'insert' | 'delete';
+  operationType: 'insert' | 'delete' | 'setLabels';
   targetLink: string;
   targetId: string;
   status: 'PENDING' | 'RUNNING' | 'DONE';
@@ -131,13 +132,14 @@ const WAIT_LIMIT_MS = 120_000;
 
 export interface DisksEmulatorOptions {
   /** How long an operation runs before it is DONE: one figure, or one per kind (a real disk insert takes about 2 s, a delete about 1 s). Default 25 ms. */
-  operationDelayMs?: number | { readonly insert: number; readonly delete: number };
+  operationDelayMs?: number | { readonly insert: number; readonly delete: number; readonly setLabels?: number };
   port?: number;
 }
 
 export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Promise<DisksEmulator> {
   const delays = options.operationDelayMs ?? 25;
-  const operationDelayMs = (type: 'insert' | 'delete'): number => (typeof delays === 'number' ? delays : delays[type]);
+  const operationDelayMs = (type: 'insert' | 'delete' | 'setLabels'): number =>
+    typeof delays === 'number' ? delays : type === 'setLabels' ? (delays.setLabels ?? delays.insert) : delays[type];
   const disks = new Map<string, Disk>();
   /** Snapshots and images by `project/name`. */
   const sources = { snapshots: new Map<string, SourceResource>(), images: new Map<string, SourceResource>() };
@@ -166,7 +168,7 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
   function startOperation(options: {
     project: string;
     zone: string;
-    type: 'insert' | 'delete';
+    type: 'insert' | 'delete' | 'setLabels';
     target: Disk;
     requestId?: string;
     failWith?: { reason: string };
@@ -210,15 +212,18 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
 
   type Route = { method: EmulatedMethod; params: Record<string, string> };
   function route(httpMethod: string, path: string): Route | undefined {
-    const match = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/(disks|operations)(?:\/([^/]+))?(\/wait)?$/.exec(path);
+    const match = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/(disks|operations)(?:\/([^/]+))?(\/wait|\/setLabels)?$/.exec(path);
     if (!match) return undefined;
-    const [, project = '', zone = '', collection, name, wait] = match;
+    const [, project = '', zone = '', collection, name, suffix] = match;
+    const wait = suffix === '/wait' ? suffix : undefined;
+    if (collection === 'disks' && suffix === '/setLabels' && name !== undefined && httpMethod === 'POST')
+      return { method: 'disks.setLabels', params: { project: decodeURIComponent(project), zone: decodeURIComponent(zone), name: decodeURIComponent(name) } };
     const params = {
       project: decodeURIComponent(project),
       zone: decodeURIComponent(zone),
       name: name === undefined ? '' : decodeURIComponent(name),
     };
-    if (collection === 'disks' && !wait) {
+    if (collection === 'disks' && suffix === undefined) {
       if (name === undefined && httpMethod === 'POST') return { method: 'disks.insert', params };
       if (name === undefined && httpMethod === 'GET') return { method: 'disks.list', params };
       if (name !== undefined && httpMethod === 'GET') return { method: 'disks.get', params };
@@ -321,6 +326,29 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
           ...(failing ? { failWith: { reason: fault.reason ?? 'INTERNAL_ERROR' } } : {}),
           complete: () => {
             disks.delete(diskKey);
+          },
+        });
+      }
+      case 'disks.setLabels': {
+        // ZoneSetLabelsRequest: the whole new label set, and the fingerprint of the labels it replaces (412 if they changed).
+        const body = parseJson(await readBody(req));
+        const requestId = url.searchParams.get('requestId') ?? undefined;
+        const repeated = requestId ? requestIds.get(requestId) : undefined;
+        if (repeated) return repeated;
+        const disk = disks.get(key({ project, zone, name }));
+        if (!disk) throw new ComputeError(404, 'notFound', `The resource '${diskPath(name)}' was not found`);
+        if (body.labelFingerprint !== disk.labelFingerprint)
+          throw new ComputeError(412, 'conditionNotMet', 'Labels fingerprint either invalid or resource labels have changed');
+        const labels = validateLabels(body.labels ?? {}, 'labels');
+        return startOperation({
+          project,
+          zone,
+          type: 'setLabels',
+          target: disk,
+          ...(requestId ? { requestId } : {}),
+          complete: () => {
+            disk.labels = labels;
+            disk.labelFingerprint = randomBytes(8).toString('base64');
           },
         });
       }
@@ -539,19 +567,7 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
         'invalid',
         `Invalid value for field 'resource.sizeGb': '${size}'. Requested disk size cannot be smaller than the ${source.kind} size (${source.resource.diskSizeGb} GB).`,
       );
-    if (labels !== undefined) {
-      if (labels === null || typeof labels !== 'object')
-        throw new ComputeError(400, 'invalid', "Invalid value for field 'resource.labels'");
-      for (const [labelKey, labelValue] of Object.entries(labels)) {
-        if (!LABEL_KEY.test(labelKey) || typeof labelValue !== 'string' || !LABEL_VALUE.test(labelValue)) {
-          throw new ComputeError(
-            400,
-            'invalid',
-            `Invalid value for field 'resource.labels': '${labelKey}'. Label keys and values can only contain lowercase letters, numeric characters, underscores and dashes.`,
-          );
-        }
-      }
-    }
+    if (labels !== undefined) validateLabels(labels, 'resource.labels');
     const diskType = typeof type === 'string' && type !== '' ? type.replace(/^.*\/diskTypes\//, '') : 'pd-standard';
     return {
       kind: 'compute#disk',
@@ -570,6 +586,21 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
       ...(source ? { [source.field]: source.resource.selfLink, [`${source.field}Id`]: source.resource.id } : {}),
     };
   }
+}
+
+/** Labels as Compute Engine accepts them: lowercase keys and values, at most 63 characters each. */
+function validateLabels(labels: unknown, field: string): Record<string, string> {
+  if (labels === null || typeof labels !== 'object') throw new ComputeError(400, 'invalid', `Invalid value for field '${field}'`);
+  for (const [labelKey, labelValue] of Object.entries(labels)) {
+    if (!LABEL_KEY.test(labelKey) || typeof labelValue !== 'string' || !LABEL_VALUE.test(labelValue)) {
+      throw new ComputeError(
+        400,
+        'invalid',
+        `Invalid value for field '${field}': '${labelKey}'. Label keys and values can only contain lowercase letters, numeric characters, underscores and dashes.`,
+      );
+    }
+  }
+  return { ...(labels as Record<string, string>) };
 }
 
 function parseJson(text: string): Record<string, unknown> {

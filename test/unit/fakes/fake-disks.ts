@@ -1,6 +1,6 @@
 import type { DiskSource } from '../../../shared/config/service-config.ts';
-import { AlreadyExistsError } from '../../../shared/errors.ts';
-import { DiskInUseError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
+import { AlreadyExistsError, NotFoundError } from '../../../shared/errors.ts';
+import { DiskInUseError, LabelsChangedError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, pageOf } from './faults.ts';
 
@@ -11,6 +11,7 @@ export class FakeDisks implements DisksApi {
   readonly sources = new Map<string, DiskSource>();
   readonly faults = new Faults();
   readonly #clock: FakeClock;
+  #fingerprints = 0;
 
   constructor(clock: FakeClock) {
     this.#clock = clock;
@@ -28,6 +29,7 @@ export class FakeDisks implements DisksApi {
         labels: { ...disk.labels },
         users: [],
         creationTimestamp: new Date(this.#clock.now()).toISOString(),
+        labelFingerprint: this.#fingerprint(),
       });
     });
   }
@@ -46,6 +48,20 @@ export class FakeDisks implements DisksApi {
 
   getDisk(name: string) {
     return this.faults.run('getDisk', () => structuredClone(this.disks.get(name)));
+  }
+
+  setLabels(name: string, labels: Readonly<Record<string, string>>, fingerprint: string) {
+    return this.faults.run('setLabels', () => {
+      const disk = this.disks.get(name);
+      if (!disk) throw new NotFoundError(`set the labels of disk ${name}: The resource was not found`);
+      if (disk.labelFingerprint !== fingerprint)
+        throw new LabelsChangedError(`set the labels of disk ${name}: Labels fingerprint either invalid or resource labels have changed`);
+      this.disks.set(name, { ...disk, labels: { ...labels }, labelFingerprint: this.#fingerprint() });
+    });
+  }
+
+  #fingerprint(): string {
+    return `fp-${(this.#fingerprints += 1)}`;
   }
 
   /** Understands the one filter Allocator sends: `labels.<key> = "<value>"`. */

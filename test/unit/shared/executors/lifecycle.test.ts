@@ -18,6 +18,7 @@ function withDiskDeletion(w: World, around: (name: string, deleteDisk: () => Pro
     createDisk: (disk) => w.disks.createDisk(disk),
     deleteDisk: (name) => around(name, () => w.disks.deleteDisk(name)),
     getDisk: (name) => w.disks.getDisk(name),
+    setLabels: (name, labels, fingerprint) => w.disks.setLabels(name, labels, fingerprint),
     listDisks: (options) => w.disks.listDisks(options),
     close: () => w.disks.close(),
   };

@@ -177,6 +177,7 @@ describe('runSweep', () => {
       createDisk: (disk) => w.disks.createDisk(disk),
       deleteDisk: (name) => w.disks.deleteDisk(name),
       getDisk: (name) => w.disks.getDisk(name),
+      setLabels: (name, labels, fingerprint) => w.disks.setLabels(name, labels, fingerprint),
       listDisks: async (options) => {
         await bothSent;
         return await w.disks.listDisks(options);
