@@ -60,4 +60,5 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   lifetimeSeconds: '--lifetime',
   dryRun: '--dry-run',
   all: '--all',
+  now: '--now',
 };

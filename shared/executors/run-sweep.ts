@@ -6,6 +6,8 @@ import { scanForSweep } from './sweep-scan.ts';
 /** The sweep's settings: its grace period, its bound on destroys per run, and the lock duration of each destroy. */
 export type SweepContext = ExecutionContext & {
   readonly lockMs: number;
+  /** Disks kept for a restore are left alone this long after their destroy. */
+  readonly restoreWindowMs: number;
   readonly sweep: { readonly graceMs: number; readonly maxDestroys: number };
 };
 
@@ -13,6 +15,6 @@ export type SweepContext = ExecutionContext & {
 export async function runSweep(context: SweepContext, request: { readonly dryRun: boolean }): Promise<SweepReport> {
   const startedAt = new Date(context.clock.now()).toISOString();
   const snapshot = await scanForSweep(context);
-  const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep });
+  const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep, restoreWindowMs: context.restoreWindowMs });
   return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
 }

@@ -6,13 +6,15 @@ import { resumeInstance } from '../executors/lifecycle.ts';
 import { makeHttpFunction, type OperationHandlers } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
 import { planCreate } from '../plans/create-plan.ts';
+import { planRestore } from '../plans/restore.ts';
+import { executeRestore, findRestoreRecord } from '../executors/restore.ts';
 import type { CreateRuntime } from '../runtime/runtimes.ts';
 import { executionContext } from './execution-context.ts';
 
 /** How many random names a create without a key draws before it gives up: a collision is 1 in 2^32 per instance. */
 const NAME_TRIES = 3;
 
-/** The create function: the operations the table puts on it (create, extend, resume), each handed to its executor. */
+/** The create function: the operations the table puts on it (create, extend, resume, restore), each handed to its executor. */
 export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSink }): HttpFunction {
   const { runtime } = options;
   const { config } = runtime;
@@ -40,6 +42,20 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
     extend: async (call, request) => await extendInstance(await executionContext(runtime, call), request),
     resume: async (call, request) =>
       await resumeInstance(await executionContext(runtime, call), { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) }),
+    restore: async (call, request) => {
+      const context = await executionContext(runtime, call);
+      const record = await findRestoreRecord(context, request.name);
+      const plan = planRestore({
+        config,
+        template: runtime.template,
+        record,
+        caller: call.caller,
+        request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
+        nowMs: runtime.clock.now(),
+        random: runtime.random,
+      });
+      return await executeRestore(context, { plan, record });
+    },
   };
   return makeHttpFunction({
     function: 'create',

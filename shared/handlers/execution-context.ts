@@ -1,6 +1,8 @@
 import type { CallerIdentity } from '../auth/identity.ts';
 import type { CallerContext } from '../executors/context.ts';
 import type { CreateContext } from '../executors/create.ts';
+import type { DestroyContext } from '../executors/destroy.ts';
+import type { RestoreContext } from '../executors/restore.ts';
 import type { ResetContext } from '../executors/lifecycle.ts';
 import type { SweepContext } from '../executors/run-sweep.ts';
 import type { CallContext } from '../http/http-function.ts';
@@ -18,7 +20,11 @@ export async function callerContext(runtime: ListRuntime, call: Pick<CallContext
 }
 
 /** Everything an executor of create or destroy may read: the runtime's clients and settings, who calls, and the request's log. */
-export type FullContext = CreateContext & ResetContext & SweepContext & { readonly lifetime: LifetimeLimits };
+export type FullContext = CreateContext &
+  ResetContext &
+  SweepContext &
+  DestroyContext &
+  RestoreContext & { readonly lifetime: LifetimeLimits };
 
 /** The context of one request to create or destroy. */
 export async function executionContext(runtime: DestroyRuntime, call: Pick<CallContext, 'caller' | 'report'>): Promise<FullContext> {
@@ -34,5 +40,6 @@ export async function executionContext(runtime: DestroyRuntime, call: Pick<CallC
     sweep: config.sweep,
     disk: config.disk,
     lifetime: config.lifetime,
+    restoreWindowMs: config.restoreWindowMs,
   };
 }

@@ -70,6 +70,7 @@ export function world(): {
       sweep: { graceMs: GRACE_MS, maxDestroys: 10 },
       disk: config.disk,
       lifetime: config.lifetime,
+      restoreWindowMs: 0,
     },
   };
 }
