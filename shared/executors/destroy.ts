@@ -23,7 +23,8 @@ export async function destroyInstance(
   // Only a read, so it goes along with taking the lock.
   const slots = instanceSlots(context, name);
   slots.catch(() => undefined); // awaited in the teardown
-  const nowMs = context.clock.now();
+  // Whole seconds, as the disk's label holds it: the record, the answer and the sweep then agree on the window's end.
+  const nowMs = Math.floor(context.clock.now() / 1000) * 1000;
   const keep: KeepForRestore | undefined =
     context.restoreWindowMs > 0 && request.now !== true
       ? { record: restoreRecord(deployment, { serverName: context.serverName, nowMs }), destroyedAtMs: nowMs }
