@@ -2,6 +2,8 @@
 // three functions' JSON APIs with the ID token it gets. It keeps the token in
 // memory only: no cookie, no storage, no server session.
 
+import { makeDestroyedList } from './destroyed.js';
+
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
 
@@ -11,6 +13,8 @@ let instances = [];
 /** Names of instances that a create, resume or reset is bringing up: followed until ready. */
 const following = new Map();
 let pollTimer;
+/** Recently destroyed instances, with Restore (destroyed.js). */
+let destroyedList;
 
 async function main() {
   config = await (await fetch('config.json')).json();
@@ -20,6 +24,18 @@ async function main() {
   $('sign-out').addEventListener('click', signOut);
   $('create').addEventListener('click', () => act(createInstance, $('create')));
   $('show-all').addEventListener('change', () => void refresh());
+  destroyedList = makeDestroyedList({
+    api,
+    act,
+    el,
+    setStatus,
+    session,
+    formatDuration,
+    onRestored: async (name) => {
+      following.set(name, 'restored');
+      await refresh();
+    },
+  });
   setInterval(updateCountdowns, 1000);
   $('loading').hidden = true;
   showSignIn('Sign in with your Google account to see and manage your test instances.');
@@ -125,7 +141,8 @@ async function refresh() {
   clearTimeout(pollTimer);
   const all = session.admin && $('show-all').checked;
   try {
-    instances = (await api('list', all ? { query: { all: 'true' } } : {})).instances;
+    const [listed] = await Promise.all([api('list', all ? { query: { all: 'true' } } : {}), destroyedList.refresh(all)]);
+    instances = listed.instances;
   } catch (error) {
     if (error.message) showError(error.message);
     return;
@@ -188,9 +205,12 @@ const ACTIONS = {
   destroy: {
     label: 'Destroy',
     doing: 'Destroying',
-    confirm: 'Destroy removes the instance and its disk for good.',
+    confirm: 'Destroy removes the instance. Its disk goes too, unless the allocator keeps it for a while so that it can be restored.',
     run: (name) => api('destroy', { body: { name } }),
-    done: (i) => `${i.name} is destroyed.`,
+    done: (i) =>
+      i.restorableUntil
+        ? `${i.name} is destroyed; it can be restored until ${new Date(i.restorableUntil).toLocaleString()}.`
+        : `${i.name} is destroyed.`,
   },
 };
 
@@ -288,6 +308,7 @@ function renderInstance(instance) {
 }
 
 function updateCountdowns() {
+  destroyedList?.updateCountdowns();
   for (const node of document.querySelectorAll('[data-expires]')) {
     const at = node.getAttribute('data-expires');
     if (!at) {

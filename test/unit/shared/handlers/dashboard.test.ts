@@ -59,6 +59,8 @@ describe("the dashboard's files", () => {
         suspend: { url: `${dashboard.allocator}-destroy/suspend`, method: 'POST' },
         reset: { url: `${dashboard.allocator}-destroy/reset`, method: 'POST' },
         destroy: { url: `${dashboard.allocator}-destroy`, method: 'POST' },
+        destroyed: { url: `${dashboard.allocator}-list/destroyed`, method: 'GET' },
+        restore: { url: `${dashboard.allocator}-create/restore`, method: 'POST' },
       },
     });
   });
