@@ -1,6 +1,6 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { AlreadyExistsError } from '../errors.ts';
-import { LabelsChangedError, type DiskInfo } from '../gce/disks.ts';
+import { StaleFingerprintError, type DiskInfo } from '../gce/disks.ts';
 import { RESTORE_RECORD_LABEL } from '../instances/metadata.ts';
 import { keptDiskLabels, restoreRecordName } from '../plans/restore.ts';
 import type { ExecutionContext } from './context.ts';
@@ -47,13 +47,21 @@ async function writeRecord(context: Context, record: V1Lease): Promise<void> {
 
 /** Adds the destroy's time to the disk's labels; labels changed since the read are read again, once. */
 async function labelDisk(context: Context, disk: DiskInfo, destroyedAtMs: number): Promise<void> {
+  const label = async (read: DiskInfo): Promise<void> => {
+    const change = await context.disks.setLabels({
+      name: read.name,
+      labels: keptDiskLabels(read.labels, destroyedAtMs),
+      labelFingerprint: read.labelFingerprint,
+    });
+    await change.done;
+  };
   try {
-    await context.disks.setLabels(disk.name, keptDiskLabels(disk.labels, destroyedAtMs), disk.labelFingerprint);
+    await label(disk);
   } catch (error) {
-    if (!(error instanceof LabelsChangedError)) throw error;
+    if (!(error instanceof StaleFingerprintError)) throw error;
     const fresh = await context.disks.getDisk(disk.name);
     if (fresh === undefined) throw error;
-    await context.disks.setLabels(disk.name, keptDiskLabels(fresh.labels, destroyedAtMs), fresh.labelFingerprint);
+    await label(fresh);
   }
 }
 

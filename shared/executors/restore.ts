@@ -100,7 +100,8 @@ export async function executeRestore(
       await cluster.deleteLease(restoreRecordName(plan.name), { uid: record.metadata?.uid ?? '' });
       // The disk is the instance's again. A label left behind would be harmless: the next destroy writes its own time.
       await disks
-        .setLabels(plan.name, restoredDiskLabels(disk.labels), disk.labelFingerprint)
+        .setLabels({ name: plan.name, labels: restoredDiskLabels(disk.labels), labelFingerprint: disk.labelFingerprint })
+        .then((change) => change.done)
         .catch((error: unknown) => context.report(`could not clear the destroy's time on disk ${plan.name}: ${(error as Error).message}`));
       return answer;
     } catch (error) {

@@ -8,9 +8,14 @@ export class DiskInUseError extends AllocatorError {
   }
 }
 
-/** A disk's labels changed since they were read (GCE answers 412 conditionNotMet on a stale label fingerprint): read again and retry. */
-export class LabelsChangedError extends AllocatorError {
-  override readonly name = 'LabelsChangedError';
+/**
+ * Compute Engine refused a `setLabels` whose `labelFingerprint` is not the
+ * disk's current one (412 conditionNotMet, "Labels fingerprint either invalid
+ * or resource labels have changed"): somebody changed its labels since they
+ * were read. For a pool disk: another create claimed it first.
+ */
+export class StaleFingerprintError extends AllocatorError {
+  override readonly name = 'StaleFingerprintError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(409, 'ABORTED', message, options);
   }
@@ -133,8 +138,9 @@ export function computeError(error: unknown, action: string): AllocatorError {
       return new QuotaExceededError(described, { cause: error });
     case GRPC.INVALID_ARGUMENT:
     case GRPC.FAILED_PRECONDITION:
+      if (/fingerprint either invalid|resource labels have changed/i.test(message))
+        return new StaleFingerprintError(described, { cause: error });
       if (/being used by|resourceInUseByAnotherResource/i.test(message)) return new DiskInUseError(described, { cause: error });
-      if (/fingerprint/i.test(message)) return new LabelsChangedError(described, { cause: error });
       return rejected(described);
     case GRPC.PERMISSION_DENIED:
       // Compute answers its rate limits with 403 too, which gax calls PERMISSION_DENIED.

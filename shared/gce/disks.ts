@@ -6,7 +6,7 @@ import type { DiskSource } from '../config/service-config.ts';
 import { DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { computeError, operationError } from './compute-errors.ts';
 
-export { DiskInUseError, LabelsChangedError } from './compute-errors.ts';
+export { DiskInUseError, StaleFingerprintError } from './compute-errors.ts';
 
 /** A disk as Allocator reads it. */
 export interface DiskInfo {
@@ -16,8 +16,13 @@ export interface DiskInfo {
   readonly labels: Readonly<Record<string, string>>;
   readonly users: readonly string[];
   readonly creationTimestamp: string;
-  /** What `setLabels` must send back: Compute Engine refuses a change of labels read before another. */
+  /** What `setLabels` must be given to replace these labels: Compute Engine's hash of them. */
   readonly labelFingerprint: string;
+}
+
+/** A `setLabels` that Compute Engine accepted: the fingerprint was checked and the labels are taken; `done` settles with its operation. */
+export interface LabelsChange {
+  readonly done: Promise<void>;
 }
 
 /** A disk to make: what create and reset plan, and the adapter sends. */
@@ -38,10 +43,12 @@ export interface DisksApi {
   deleteDisk(name: string): Promise<boolean>;
   getDisk(name: string): Promise<DiskInfo | undefined>;
   /**
-   * Replaces a disk's labels and waits for its operation; NotFoundError if it
-   * is gone, LabelsChangedError if they changed since `fingerprint` was read.
+   * Replaces a disk's labels if `labelFingerprint` is still theirs, else
+   * StaleFingerprintError (Compute Engine checks it when it accepts the call,
+   * so of two calls with one fingerprint only one is accepted). Resolves on
+   * acceptance; the returned `done` when the operation has finished.
    */
-  setLabels(name: string, labels: Readonly<Record<string, string>>, fingerprint: string): Promise<void>;
+  setLabels(request: { name: string; labels: Readonly<Record<string, string>>; labelFingerprint: string }): Promise<LabelsChange>;
   /** One page of disks matching a Compute Engine filter. */
   listDisks(options: { filter: string; maxResults?: number; pageToken?: string }): Promise<{ items: DiskInfo[]; nextPageToken?: string }>;
   close(): Promise<void>;
@@ -170,7 +177,7 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
         throw mapped;
       }
     },
-    async setLabels(name, labels, fingerprint) {
+    async setLabels({ name, labels, labelFingerprint }) {
       const action = `set the labels of disk ${name}`;
       try {
         const { disks, operations } = await getClients();
@@ -180,11 +187,15 @@ export function makeDisksApi(options: DisksApiOptions): DisksApi {
             zone,
             resource: name,
             requestId: randomUUID(),
-            zoneSetLabelsRequestResource: { labels: { ...labels }, labelFingerprint: fingerprint },
+            zoneSetLabelsRequestResource: { labels: { ...labels }, labelFingerprint },
           },
           callSettings,
         );
-        await waitForOperation(operations, operationName(operation), action);
+        const done = waitForOperation(operations, operationName(operation), action).catch((error: unknown) => {
+          throw computeError(error, action);
+        });
+        done.catch(() => undefined); // the caller awaits it when it needs to
+        return { done };
       } catch (error) {
         throw computeError(error, action);
       }

@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { FilterSyntaxError, parseComputeFilter } from './compute-filter.ts';
 import { closeServer, listenOnLoopback, readBody, sendJson } from './http.ts';
@@ -100,7 +100,7 @@ interface Operation {
   id: string;
   name: string;
   zone: string;
-  operationType: 'insert' | 'delete' | 'setLabels';
+  operationType: OperationType;
   targetLink: string;
   targetId: string;
   status: 'PENDING' | 'RUNNING' | 'DONE';
@@ -115,13 +115,18 @@ interface Operation {
   httpErrorMessage?: string;
 }
 
+type OperationType = 'insert' | 'delete' | 'setLabels';
+
 class ComputeError extends Error {
   readonly status: number;
   readonly reason: string;
-  constructor(status: number, reason: string, message: string) {
+  /** Where the refused input was, for a precondition: `If-Match` in a `header`. */
+  readonly location: { readonly location: string; readonly locationType: string } | undefined;
+  constructor(status: number, reason: string, message: string, location?: { location: string; locationType: string }) {
     super(message);
     this.status = status;
     this.reason = reason;
+    this.location = location;
   }
 }
 
@@ -131,14 +136,18 @@ const LABEL_VALUE = /^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u;
 const WAIT_LIMIT_MS = 120_000;
 
 export interface DisksEmulatorOptions {
-  /** How long an operation runs before it is DONE: one figure, or one per kind (a real disk insert takes about 2 s, a delete about 1 s). Default 25 ms. */
+  /**
+   * How long an operation runs before it is DONE: one figure, or one per kind
+   * (a real disk insert takes about 2 s, a delete about 1 s; setLabels
+   * defaults to the insert's). Default 25 ms.
+   */
   operationDelayMs?: number | { readonly insert: number; readonly delete: number; readonly setLabels?: number };
   port?: number;
 }
 
 export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Promise<DisksEmulator> {
   const delays = options.operationDelayMs ?? 25;
-  const operationDelayMs = (type: 'insert' | 'delete' | 'setLabels'): number =>
+  const operationDelayMs = (type: OperationType): number =>
     typeof delays === 'number' ? delays : type === 'setLabels' ? (delays.setLabels ?? delays.insert) : delays[type];
   const disks = new Map<string, Disk>();
   /** Snapshots and images by `project/name`. */
@@ -168,7 +177,7 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
   function startOperation(options: {
     project: string;
     zone: string;
-    type: 'insert' | 'delete' | 'setLabels';
+    type: OperationType;
     target: Disk;
     requestId?: string;
     failWith?: { reason: string };
@@ -214,21 +223,21 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
   function route(httpMethod: string, path: string): Route | undefined {
     const match = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/(disks|operations)(?:\/([^/]+))?(\/wait|\/setLabels)?$/.exec(path);
     if (!match) return undefined;
-    const [, project = '', zone = '', collection, name, suffix] = match;
-    const wait = suffix === '/wait' ? suffix : undefined;
-    if (collection === 'disks' && suffix === '/setLabels' && name !== undefined && httpMethod === 'POST')
-      return { method: 'disks.setLabels', params: { project: decodeURIComponent(project), zone: decodeURIComponent(zone), name: decodeURIComponent(name) } };
+    const [, project = '', zone = '', collection, name, action] = match;
+    const wait = action === '/wait';
+    const setLabels = action === '/setLabels';
     const params = {
       project: decodeURIComponent(project),
       zone: decodeURIComponent(zone),
       name: name === undefined ? '' : decodeURIComponent(name),
     };
-    if (collection === 'disks' && suffix === undefined) {
+    if (collection === 'disks' && !action) {
       if (name === undefined && httpMethod === 'POST') return { method: 'disks.insert', params };
       if (name === undefined && httpMethod === 'GET') return { method: 'disks.list', params };
       if (name !== undefined && httpMethod === 'GET') return { method: 'disks.get', params };
       if (name !== undefined && httpMethod === 'DELETE') return { method: 'disks.delete', params };
     }
+    if (collection === 'disks' && name !== undefined && httpMethod === 'POST' && setLabels) return { method: 'disks.setLabels', params };
     if (collection === 'operations' && name !== undefined) {
       if (!wait && httpMethod === 'GET') return { method: 'zoneOperations.get', params };
       if (wait && httpMethod === 'POST') return { method: 'zoneOperations.wait', params };
@@ -330,26 +339,33 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
         });
       }
       case 'disks.setLabels': {
-        // ZoneSetLabelsRequest: the whole new label set, and the fingerprint of the labels it replaces (412 if they changed).
         const body = parseJson(await readBody(req));
         const requestId = url.searchParams.get('requestId') ?? undefined;
         const repeated = requestId ? requestIds.get(requestId) : undefined;
         if (repeated) return repeated;
         const disk = disks.get(key({ project, zone, name }));
         if (!disk) throw new ComputeError(404, 'notFound', `The resource '${diskPath(name)}' was not found`);
-        if (body.labelFingerprint !== disk.labelFingerprint)
-          throw new ComputeError(412, 'conditionNotMet', 'Labels fingerprint either invalid or resource labels have changed');
         const labels = validateLabels(body.labels ?? {}, 'labels');
+        // Checked and taken when the call is accepted, so that of two calls with one fingerprint only one gets through.
+        if (body.labelFingerprint !== disk.labelFingerprint)
+          throw new ComputeError(412, 'conditionNotMet', 'Labels fingerprint either invalid or resource labels have changed', {
+            location: 'If-Match',
+            locationType: 'header',
+          });
+        const failing = fault?.kind === 'operation';
+        if (!failing) {
+          if (Object.keys(labels).length > 0) disk.labels = labels;
+          else delete disk.labels;
+          disk.labelFingerprint = labelFingerprintOf(labels);
+        }
         return startOperation({
           project,
           zone,
           type: 'setLabels',
           target: disk,
           ...(requestId ? { requestId } : {}),
-          complete: () => {
-            disk.labels = labels;
-            disk.labelFingerprint = randomBytes(8).toString('base64');
-          },
+          ...(failing ? { failWith: { reason: fault.reason ?? 'INTERNAL_ERROR' } } : {}),
+          complete: () => undefined,
         });
       }
       case 'zoneOperations.get':
@@ -567,7 +583,7 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
         'invalid',
         `Invalid value for field 'resource.sizeGb': '${size}'. Requested disk size cannot be smaller than the ${source.kind} size (${source.resource.diskSizeGb} GB).`,
       );
-    if (labels !== undefined) validateLabels(labels, 'resource.labels');
+    const validLabels = labels === undefined ? undefined : validateLabels(labels, 'resource.labels');
     const diskType = typeof type === 'string' && type !== '' ? type.replace(/^.*\/diskTypes\//, '') : 'pd-standard';
     return {
       kind: 'compute#disk',
@@ -580,15 +596,14 @@ export async function startDisksEmulator(options: DisksEmulatorOptions = {}): Pr
       status: 'CREATING',
       selfLink: `${where.selfLinkBase}/disks/${name}`,
       type: `${where.selfLinkBase}/diskTypes/${diskType}`,
-      ...(labels ? { labels: { ...(labels as Record<string, string>) } } : {}),
-      labelFingerprint: randomBytes(8).toString('base64'),
+      ...(validLabels ? { labels: validLabels } : {}),
+      labelFingerprint: labelFingerprintOf(validLabels ?? {}),
       physicalBlockSizeBytes: '4096',
       ...(source ? { [source.field]: source.resource.selfLink, [`${source.field}Id`]: source.resource.id } : {}),
     };
   }
 }
 
-/** Labels as Compute Engine accepts them: lowercase keys and values, at most 63 characters each. */
 function validateLabels(labels: unknown, field: string): Record<string, string> {
   if (labels === null || typeof labels !== 'object') throw new ComputeError(400, 'invalid', `Invalid value for field '${field}'`);
   for (const [labelKey, labelValue] of Object.entries(labels)) {
@@ -601,6 +616,14 @@ function validateLabels(labels: unknown, field: string): Record<string, string> 
     }
   }
   return { ...(labels as Record<string, string>) };
+}
+
+/** Like Compute Engine's: a hash of the labels (base64 of 8 bytes), so equal labels have one fingerprint. */
+function labelFingerprintOf(labels: Record<string, string>): string {
+  const sorted = Object.keys(labels)
+    .sort()
+    .map((labelKey) => [labelKey, labels[labelKey]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest().subarray(0, 8).toString('base64');
 }
 
 function parseJson(text: string): Record<string, unknown> {
@@ -623,7 +646,7 @@ function sendComputeError(res: ServerResponse, error: ComputeError): void {
     error: {
       code: error.status,
       message: error.message,
-      errors: [{ message: error.message, domain: 'global', reason: error.reason }],
+      errors: [{ message: error.message, domain: 'global', reason: error.reason, ...error.location }],
       ...(error.status === 401 ? { status: 'UNAUTHENTICATED' } : {}),
     },
   });

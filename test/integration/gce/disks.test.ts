@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlreadyExistsError, NotFoundError, QuotaExceededError, toHttpError, UnavailableError } from '../../../shared/errors.ts';
-import { COMPUTE_RATE_LIMIT_RETRY_AFTER_SECONDS, ComputeRejectedError, DiskInUseError } from '../../../shared/gce/compute-errors.ts';
+import {
+  COMPUTE_RATE_LIMIT_RETRY_AFTER_SECONDS,
+  ComputeRejectedError,
+  DiskInUseError,
+  StaleFingerprintError,
+} from '../../../shared/gce/compute-errors.ts';
 import { makeDisksApi, type DisksApi } from '../../../shared/gce/disks.ts';
 import { startDisksEmulator, type DisksEmulator } from '../../harness/disks-emulator.ts';
 import { OAuth2Client } from 'google-auth-library';
@@ -97,5 +102,38 @@ describe('the disks adapter through the real client', () => {
     expect(await disks.deleteDisk('busy')).toBe(false);
     expect(await disks.getDisk('busy')).toBeUndefined();
     await expect(disks.listDisks({ filter: 'labels.allocator = "syncbased"' })).resolves.toMatchObject({ items: expect.any(Array) });
+  });
+
+  it('replaces labels on the fingerprint read, and refuses a stale one (412) as StaleFingerprintError, leaving the labels alone', async () => {
+    await disks.createDisk(disk('claimed'));
+    const read = await disks.getDisk('claimed');
+    expect(read?.labelFingerprint).toMatch(/\S/);
+    const change = await disks.setLabels({
+      name: 'claimed',
+      labels: { allocator: 'syncbased', owner: 'a' },
+      labelFingerprint: read!.labelFingerprint,
+    });
+    await change.done;
+    const after = await disks.getDisk('claimed');
+    expect(after?.labels).toEqual({ allocator: 'syncbased', owner: 'a' });
+    expect(after?.labelFingerprint).not.toBe(read?.labelFingerprint);
+    const stale = disks.setLabels({
+      name: 'claimed',
+      labels: { allocator: 'syncbased', owner: 'b' },
+      labelFingerprint: read!.labelFingerprint,
+    });
+    await expect(stale).rejects.toThrow(StaleFingerprintError);
+    await expect(stale).rejects.toThrow('Labels fingerprint either invalid or resource labels have changed');
+    expect((await disks.getDisk('claimed'))?.labels).toEqual({ allocator: 'syncbased', owner: 'a' });
+  });
+
+  it('lets only one of two setLabels with one fingerprint through', async () => {
+    await disks.createDisk(disk('contested'));
+    const { labelFingerprint } = (await disks.getDisk('contested'))!;
+    const tries = await Promise.allSettled(
+      ['a', 'b'].map((owner) => disks.setLabels({ name: 'contested', labels: { owner }, labelFingerprint })),
+    );
+    expect(tries.map((t) => t.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(tries.find((t) => t.status === 'rejected')).toMatchObject({ reason: expect.any(StaleFingerprintError) });
   });
 });

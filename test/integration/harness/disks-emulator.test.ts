@@ -224,4 +224,37 @@ describe('Compute Engine disks emulator, through @google-cloud/compute', () => {
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: { code: 401, errors: [{ reason: 'required' }] } });
   });
+
+  it("answers setLabels with an Operation, and a stale fingerprint with Compute Engine's 412 conditionNotMet body", async () => {
+    await insertAndWait('labelled', { owner: 'me' });
+    const [read] = await disks.get({ project, zone, disk: 'labelled' });
+    const [operation] = await disks.setLabels({
+      project,
+      zone,
+      resource: 'labelled',
+      zoneSetLabelsRequestResource: { labels: { owner: 'you' }, labelFingerprint: read.labelFingerprint },
+    });
+    const [done] = await operations.wait({ project, zone, operation: operation.latestResponse.name });
+    expect(done).toMatchObject({ status: 'DONE', operationType: 'setLabels' });
+    const [after] = await disks.get({ project, zone, disk: 'labelled' });
+    expect(after.labels).toEqual({ owner: 'you' });
+    expect(after.labelFingerprint).not.toBe(read.labelFingerprint);
+
+    const response = await fetch(`${emulator.url}/compute/v1/projects/${project}/zones/${zone}/disks/labelled/setLabels`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: JSON.stringify({ labels: { owner: 'them' }, labelFingerprint: read.labelFingerprint }),
+    });
+    expect(response.status).toBe(412);
+    const message = 'Labels fingerprint either invalid or resource labels have changed';
+    expect(await response.json()).toEqual({
+      error: {
+        code: 412,
+        message,
+        errors: [{ message, domain: 'global', reason: 'conditionNotMet', location: 'If-Match', locationType: 'header' }],
+      },
+    });
+    const [unchanged] = await disks.get({ project, zone, disk: 'labelled' });
+    expect(unchanged.labels).toEqual({ owner: 'you' });
+  });
 });

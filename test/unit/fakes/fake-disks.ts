@@ -1,10 +1,10 @@
 import type { DiskSource } from '../../../shared/config/service-config.ts';
 import { AlreadyExistsError, NotFoundError } from '../../../shared/errors.ts';
-import { DiskInUseError, LabelsChangedError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
+import { DiskInUseError, StaleFingerprintError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, pageOf } from './faults.ts';
 
-/** An in-memory DisksApi: names are unique, and an attached disk cannot be deleted. */
+/** An in-memory DisksApi: names are unique, an attached disk cannot be deleted, and labels change only with their current fingerprint. */
 export class FakeDisks implements DisksApi {
   readonly disks = new Map<string, DiskInfo>();
   /** What each disk was made from, for those made from a snapshot or an image. */
@@ -29,7 +29,7 @@ export class FakeDisks implements DisksApi {
         labels: { ...disk.labels },
         users: [],
         creationTimestamp: new Date(this.#clock.now()).toISOString(),
-        labelFingerprint: this.#fingerprint(),
+        labelFingerprint: this.#nextFingerprint(),
       });
     });
   }
@@ -50,18 +50,23 @@ export class FakeDisks implements DisksApi {
     return this.faults.run('getDisk', () => structuredClone(this.disks.get(name)));
   }
 
-  setLabels(name: string, labels: Readonly<Record<string, string>>, fingerprint: string) {
+  /** Checks and takes the fingerprint at once, as Compute Engine does when it accepts the call; `done` has nothing left to wait for. */
+  setLabels(request: { name: string; labels: Readonly<Record<string, string>>; labelFingerprint: string }) {
     return this.faults.run('setLabels', () => {
-      const disk = this.disks.get(name);
-      if (!disk) throw new NotFoundError(`set the labels of disk ${name}: The resource was not found`);
-      if (disk.labelFingerprint !== fingerprint)
-        throw new LabelsChangedError(`set the labels of disk ${name}: Labels fingerprint either invalid or resource labels have changed`);
-      this.disks.set(name, { ...disk, labels: { ...labels }, labelFingerprint: this.#fingerprint() });
+      const disk = this.disks.get(request.name);
+      if (!disk) throw new NotFoundError(`set the labels of disk ${request.name}: not found`);
+      if (disk.labelFingerprint !== request.labelFingerprint)
+        throw new StaleFingerprintError(
+          `set the labels of disk ${request.name}: Labels fingerprint either invalid or resource labels have changed`,
+        );
+      this.disks.set(request.name, { ...disk, labels: { ...request.labels }, labelFingerprint: this.#nextFingerprint() });
+      return { done: Promise.resolve() };
     });
   }
 
-  #fingerprint(): string {
-    return `fp-${(this.#fingerprints += 1)}`;
+  #nextFingerprint(): string {
+    this.#fingerprints += 1;
+    return `fp${this.#fingerprints}`;
   }
 
   /** Understands the one filter Allocator sends: `labels.<key> = "<value>"`. */

@@ -18,8 +18,8 @@ function withDiskDeletion(w: World, around: (name: string, deleteDisk: () => Pro
     createDisk: (disk) => w.disks.createDisk(disk),
     deleteDisk: (name) => around(name, () => w.disks.deleteDisk(name)),
     getDisk: (name) => w.disks.getDisk(name),
-    setLabels: (name, labels, fingerprint) => w.disks.setLabels(name, labels, fingerprint),
     listDisks: (options) => w.disks.listDisks(options),
+    setLabels: (request) => w.disks.setLabels(request),
     close: () => w.disks.close(),
   };
   return { ...w.context, disks };

@@ -177,11 +177,11 @@ describe('runSweep', () => {
       createDisk: (disk) => w.disks.createDisk(disk),
       deleteDisk: (name) => w.disks.deleteDisk(name),
       getDisk: (name) => w.disks.getDisk(name),
-      setLabels: (name, labels, fingerprint) => w.disks.setLabels(name, labels, fingerprint),
       listDisks: async (options) => {
         await bothSent;
         return await w.disks.listDisks(options);
       },
+      setLabels: (request) => w.disks.setLabels(request),
       close: () => w.disks.close(),
     };
     const watchCalls = setInterval(() => {
