@@ -5,7 +5,7 @@ import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import type { CreatePlan } from '../plans/create-plan.ts';
 import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
-import { diskDestroyedAt } from '../plans/restore.ts';
+import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';

@@ -1,5 +1,5 @@
 import type { DestroyResult } from '../api-types.ts';
-import { restorableUntil, restoreRecord } from '../plans/restore.ts';
+import { restorableUntil, restoreRecord } from '../plans/restore-record.ts';
 import type { InstanceContext } from './context.ts';
 import { findInstance } from './find-instance.ts';
 import type { KeepForRestore } from './keep-disk.ts';

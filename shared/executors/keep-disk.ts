@@ -2,7 +2,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { AlreadyExistsError } from '../errors.ts';
 import { StaleFingerprintError, type DiskInfo } from '../gce/disks.ts';
 import { RESTORE_RECORD_LABEL } from '../instances/metadata.ts';
-import { keptDiskLabels, restoreRecordName } from '../plans/restore.ts';
+import { keptDiskLabels, restoreRecordName } from '../plans/restore-record.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteLease, isInstanceDisk } from './teardown.ts';
 

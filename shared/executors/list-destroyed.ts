@@ -2,7 +2,7 @@ import type { DestroyedInstance } from '../api-types.ts';
 import { mayAccessInstance } from '../auth/policy.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { allItems } from '../kube/cluster.ts';
-import { byNewestDestroyFirst, destroyedInstanceOf, isRestorable, restoreRecordSelector } from '../plans/restore.ts';
+import { byNewestDestroyFirst, destroyedInstanceOf, isRestorable, restoreRecordSelector } from '../plans/restore-record.ts';
 import type { CallerContext } from './context.ts';
 
 const PAGE_SIZE = 500;

@@ -10,8 +10,8 @@ import {
   restorableUntil,
   restoredDiskLabels,
   restoreRecordName,
-  type RestorePlan,
-} from '../plans/restore.ts';
+} from '../plans/restore-record.ts';
+import type { RestorePlan } from '../plans/restore.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { InstanceContext } from './context.ts';
 import { deleteOwnDeployment } from './create.ts';

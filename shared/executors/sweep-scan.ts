@@ -2,7 +2,7 @@ import { allDisks, type DisksApi } from '../gce/disks.ts';
 import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
-import { diskDestroyedAt } from '../plans/restore.ts';
+import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { SLOT_LABEL } from '../plans/slots.ts';
 import type { SweepSnapshot } from '../plans/sweep-plan.ts';
 import type { ExecutionContext } from './context.ts';

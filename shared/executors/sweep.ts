@@ -3,7 +3,7 @@ import type { SweepReport } from '../api-types.ts';
 import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
-import { diskDestroyedAt } from '../plans/restore.ts';
+import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { isKeptForRestore, stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
 
 export type { SweepReport };

@@ -14,7 +14,8 @@ import { executeRestore, findRestoreRecord, type RestoreContext } from '../../..
 import { runSweep } from '../../../../shared/executors/run-sweep.ts';
 import { ANNOTATIONS, DISK_LABELS } from '../../../../shared/instances/metadata.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
-import { planRestore, recordOwner, restoreRecordName } from '../../../../shared/plans/restore.ts';
+import { recordOwner, restoreRecordName } from '../../../../shared/plans/restore-record.ts';
+import { planRestore } from '../../../../shared/plans/restore.ts';
 import { holdLock } from '../../../../shared/executors/lock.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 

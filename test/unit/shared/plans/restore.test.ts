@@ -6,10 +6,10 @@ import {
   diskDestroyedAt,
   isRestorable,
   keptDiskLabels,
-  planRestore,
   restoredDiskLabels,
   restoreRecord,
-} from '../../../../shared/plans/restore.ts';
+} from '../../../../shared/plans/restore-record.ts';
+import { planRestore } from '../../../../shared/plans/restore.ts';
 import { caller, config, countingRandom, template } from '../../fakes/world.ts';
 
 const NAME = 'syncbased-1a2b3c4d';
