@@ -64,17 +64,19 @@ export async function executeRestore(
 ): Promise<Instance> {
   const { plan, record } = request;
   const { cluster, disks, serverName } = context;
-  const disk = await disks.getDisk(plan.name);
-  if (disk === undefined || !isInstanceDisk(disk, serverName)) {
-    // Deleted by hand, or by a sweep that did not get to the record: the record restores nothing.
-    await deleteLease(context, record).catch(() => undefined);
-    throw new NotFoundError(`instance ${plan.name} cannot be restored: its disk is gone`);
-  }
-  return await holdLock(context, { instance: plan.name, owner: recordOwner(record), operation: 'restore' }, async () => {
+  // Only a read, so it goes along with taking the lock.
+  const diskRead = disks.getDisk(plan.name);
+  diskRead.catch(() => undefined); // awaited under the lock
+  return await holdLock(context, { instance: plan.name, owner: recordOwner(record), operation: 'restore' }, async (lock) => {
     // Under the lock: the record read before is still there, not deleted by a restore that finished meanwhile.
-    const current = await cluster.readLease(restoreRecordName(plan.name));
+    const [disk, current] = await Promise.all([diskRead, cluster.readLease(restoreRecordName(plan.name))]);
     if (current?.metadata?.uid !== record.metadata?.uid)
       throw new AlreadyExistsError(`instance ${plan.name} was restored meanwhile; there is nothing to restore`);
+    if (disk === undefined || !isInstanceDisk(disk, serverName)) {
+      // Deleted by hand, or by a sweep that did not get to the record: the record restores nothing.
+      await deleteLease(context, record);
+      throw new NotFoundError(`instance ${plan.name} cannot be restored: its disk is gone`);
+    }
     const undo = new UndoStack(context.report);
     try {
       const slots = await claimSlots(cluster, plan.slots, undo);
@@ -98,11 +100,17 @@ export async function executeRestore(
       await binding;
       // Done: the record goes (by its uid), and with it the lock it owns.
       await cluster.deleteLease(restoreRecordName(plan.name), { uid: record.metadata?.uid ?? '' });
-      // The disk is the instance's again. A label left behind would be harmless: the next destroy writes its own time.
-      await disks
-        .setLabels({ name: plan.name, labels: restoredDiskLabels(disk.labels), labelFingerprint: disk.labelFingerprint })
-        .then((change) => change.done)
-        .catch((error: unknown) => context.report(`could not clear the destroy's time on disk ${plan.name}: ${(error as Error).message}`));
+      // The disk is the instance's again, while the lock goes. A label left behind would be harmless:
+      // the sweep never deletes a disk whose Deployment exists, and the next destroy writes its own time.
+      await Promise.all([
+        disks
+          .setLabels({ name: plan.name, labels: restoredDiskLabels(disk.labels), labelFingerprint: disk.labelFingerprint })
+          .then((change) => change.done)
+          .catch((error: unknown) =>
+            context.report(`could not clear the destroy's time on disk ${plan.name}: ${(error as Error).message}`),
+          ),
+        lock.release(),
+      ]);
       return answer;
     } catch (error) {
       await undo.unwind();
