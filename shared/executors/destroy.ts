@@ -1,8 +1,7 @@
 import type { DestroyResult } from '../api-types.ts';
-import { restorableUntil, restoreRecord } from '../plans/restore-record.ts';
+import { keepOnDestroy, restorableUntil } from '../plans/restore-record.ts';
 import type { InstanceContext } from './context.ts';
 import { findInstance } from './find-instance.ts';
-import type { KeepForRestore } from './keep-disk.ts';
 import { withLock } from './lock.ts';
 import { instanceSlots, teardownInstance } from './teardown.ts';
 
@@ -23,12 +22,10 @@ export async function destroyInstance(
   // Only a read, so it goes along with taking the lock.
   const slots = instanceSlots(context, name);
   slots.catch(() => undefined); // awaited in the teardown
-  // Whole seconds, as the disk's label holds it: the record, the answer and the sweep then agree on the window's end.
-  const nowMs = Math.floor(context.clock.now() / 1000) * 1000;
-  const keep: KeepForRestore | undefined =
-    context.restoreWindowMs > 0 && request.now !== true
-      ? { record: restoreRecord(deployment, { serverName: context.serverName, nowMs }), destroyedAtMs: nowMs }
-      : undefined;
+  const keep =
+    request.now === true
+      ? undefined
+      : keepOnDestroy(deployment, { serverName: context.serverName, nowMs: context.clock.now(), restoreWindowMs: context.restoreWindowMs });
   // Every write of the teardown is conditional on the uid read: a destroy and a create of the same
   // name since this read leave the new instance alone, without a second read under the lock.
   const uid = deployment.metadata?.uid;
@@ -41,6 +38,6 @@ export async function destroyInstance(
   return {
     name,
     destroyed: true,
-    ...(diskKept ? { restorableUntil: new Date(restorableUntil(nowMs, context.restoreWindowMs)).toISOString() } : {}),
+    ...(diskKept && keep ? { restorableUntil: new Date(restorableUntil(keep.destroyedAtMs, context.restoreWindowMs)).toISOString() } : {}),
   };
 }

@@ -2,17 +2,11 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { AlreadyExistsError } from '../errors.ts';
 import { StaleFingerprintError, type DiskInfo } from '../gce/disks.ts';
 import { RESTORE_RECORD_LABEL } from '../instances/metadata.ts';
-import { keptDiskLabels, restoreRecordName } from '../plans/restore-record.ts';
+import { keptDiskLabels, restoreRecordName, type KeepForRestore } from '../plans/restore-record.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteLease, isInstanceDisk } from './teardown.ts';
 
 type Context = Pick<ExecutionContext, 'serverName' | 'cluster' | 'disks'>;
-
-/** What a destroy within the restore window keeps: the record of the instance, and the time of the destroy. */
-export interface KeepForRestore {
-  readonly record: V1Lease;
-  readonly destroyedAtMs: number;
-}
 
 /**
  * Keeps an instance's disk for a restore instead of deleting it: writes the

@@ -3,7 +3,7 @@ import type { SweepReport } from '../api-types.ts';
 import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
-import { diskDestroyedAt } from '../plans/restore-record.ts';
+import { diskDestroyedAt, keepOnDestroy, type KeepForRestore } from '../plans/restore-record.ts';
 import { isKeptForRestore, stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
 
 export type { SweepReport };
@@ -77,10 +77,11 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
     );
   };
   // An instance in the middle of another operation (a reset, say) waits for the next sweep.
-  const destroy = async (deployment: V1Deployment): Promise<boolean> => {
+  // An expired instance is destroyed as a destroy would: within a restore window, its disk is kept.
+  const destroy = async (deployment: V1Deployment, keep?: KeepForRestore): Promise<boolean> => {
     try {
       await withLock(context, { deployment, operation: 'sweep', whileDeleting: true }, (lock) =>
-        teardownInstance(context, action.name, { releaseLock: lock.release }),
+        teardownInstance(context, action.name, { releaseLock: lock.release, ...(keep ? { keep } : {}) }),
       );
       return true;
     } catch (error) {
@@ -90,7 +91,13 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
   };
   switch (action.kind) {
     case 'expired':
-      return (await agrees()) && (await destroy(reread as V1Deployment));
+      return (
+        (await agrees()) &&
+        (await destroy(
+          reread as V1Deployment,
+          keepOnDestroy(reread as V1Deployment, { serverName, nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs }),
+        ))
+      );
     case 'orphan-deployment':
       return (await agrees((await disks.getDisk(action.name)) !== undefined)) && (await destroy(reread as V1Deployment));
     case 'orphan-disk': {

@@ -4,7 +4,8 @@ import { DiskInUseError, type DiskInfo } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
 import type { ExecutionContext } from './context.ts';
-import { keepInstanceDisk, type KeepForRestore } from './keep-disk.ts';
+import type { KeepForRestore } from '../plans/restore-record.ts';
+import { keepInstanceDisk } from './keep-disk.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
 
 type Context = Pick<ExecutionContext, 'serverName' | 'cluster' | 'disks' | 'clock' | 'timeouts'>;

@@ -114,3 +114,23 @@ export function recordOwner(record: V1Lease): V1OwnerReference {
     uid: record.metadata?.uid ?? '',
   };
 }
+
+/** What a destroy within the restore window keeps: the record of the instance, and the time of the destroy. */
+export interface KeepForRestore {
+  readonly record: V1Lease;
+  readonly destroyedAtMs: number;
+}
+
+/**
+ * What a destroy of `deployment` at `nowMs` keeps for a restore; undefined
+ * without a window. The time is in whole seconds, as the disk's label holds
+ * it, so that the record, the answer and the sweep agree on the window's end.
+ */
+export function keepOnDestroy(
+  deployment: V1Deployment,
+  input: { serverName: string; nowMs: number; restoreWindowMs: number },
+): KeepForRestore | undefined {
+  if (input.restoreWindowMs <= 0) return undefined;
+  const destroyedAtMs = Math.floor(input.nowMs / 1000) * 1000;
+  return { record: restoreRecord(deployment, { serverName: input.serverName, nowMs: destroyedAtMs }), destroyedAtMs };
+}

@@ -148,6 +148,18 @@ describe('restore after a destroy, against the local control plane and the disks
     expect((await destroyed(ada)).body.destroyed).toEqual([]);
   });
 
+  it('keeps the disk of an instance the sweep destroys on expiry, for a restore', async () => {
+    const { name } = (await create(ada, { wait: false, lifetimeSeconds: 60 })).body;
+    const context = await executionContext(stack.runtime, { caller: SWEEPER, report: () => undefined });
+    const later = { now: () => Date.now() + 120_000, sleep: context.clock.sleep };
+    const swept = await runSweep({ ...context, clock: later }, { dryRun: false });
+    expect(swept.expired.map((e) => e.name)).toEqual([name]);
+    expect(disk(name)?.labels?.['allocator-destroyed-at']).toBeDefined();
+    expect((await destroyed(ada)).body.destroyed.map((d) => d.name)).toEqual([name]);
+    expect((await restore(ada, name, { wait: false })).status).toBe(200);
+    expect((await destroy(ada, name, true)).status).toBe(200);
+  });
+
   it('leaves nothing behind', async () => {
     expect(await deployments()).toEqual([]);
     expect(await leases()).toEqual([]);

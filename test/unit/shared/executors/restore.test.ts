@@ -302,6 +302,17 @@ describe('listDestroyed', () => {
 });
 
 describe('the sweep', () => {
+  it('destroys an expired instance as a destroy does: within a window, its disk is kept and it can be restored', async () => {
+    const w = world();
+    const name = await create(w);
+    w.clock.advance(config.lifetime.defaultSeconds * 1000);
+    const swept = await runSweep(as(w), { dryRun: false });
+    expect(swept.expired.map((e) => e.name)).toEqual([name]);
+    expect(leftovers(w)).toEqual({ deployments: [], leases: [restoreRecordName(name)], disks: [name] });
+    expect((await listDestroyed(as(w), { all: false })).map((d) => d.name)).toEqual([name]);
+    await expect(restore(w, name)).resolves.toMatchObject({ name, state: 'ready' });
+  });
+
   it('leaves a kept disk and its record alone within the window', async () => {
     const w = world();
     const name = await create(w);
