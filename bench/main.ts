@@ -24,6 +24,7 @@ import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bu
 import { rssOfChildNode } from './proc.ts';
 import { measureComputeOptions } from './compute-options.ts';
 import { measureImportCosts } from './import-costs.ts';
+import { measureListSharing } from './list-sharing.ts';
 import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -157,6 +158,22 @@ async function main(): Promise<void> {
       fmt(percentile(rawList, 50)),
       ratio(percentile(hop, 50), percentile(rawList, 50)),
     );
+
+    // List with sharing: 3 own and 3 shared with the caller, vs 3 own and none shared.
+    const othersToShare = (await cluster.listDeployments({ labelSelector: instanceSelector('syncbased'), limit: 10 })).items
+      .filter((deployment) => deployment.metadata?.labels?.['allocator.dev/owner-hash'] !== ownerHashOf('lister@example.com'))
+      .map((deployment) => deployment.metadata?.name ?? '')
+      .slice(0, 3);
+    await measureListSharing({
+      runtime,
+      cluster,
+      listUrl: urls.list,
+      headersFor: (email) => stack.headersFor(email),
+      ownerFor: (email) => stack.ownerFor(email),
+      othersToShare,
+      rounds: ROUNDS,
+      report,
+    });
 
     // The sweep's scan, as a dry run, vs the same three label-selected lists made directly.
     const viaSweep: number[] = [];

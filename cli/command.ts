@@ -58,7 +58,11 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   wait: '--no-wait',
   waitTimeoutSeconds: '--wait-timeout',
   lifetimeSeconds: '--lifetime',
+  queue: '--queue',
+  queueTimeoutSeconds: '--queue-timeout',
   dryRun: '--dry-run',
   all: '--all',
+  emails: '<email>...',
+  to: '<email>',
   now: '--now',
 };

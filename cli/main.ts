@@ -2,15 +2,23 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AllocatorClient, DEFAULT_LEASE_SECONDS } from '../client/allocator-client.ts';
+import { AllocatorClient, DEFAULT_LEASE_SECONDS, type CreateOptions, type Instance } from '../client/allocator-client.ts';
+import type { Heartbeat, HeartbeatHandlers } from '../client/heartbeat.ts';
 import { OPERATIONS } from '../shared/api/operations.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
-import { makeProgress } from './progress.ts';
+import { makeProgress, type Progress } from './progress.ts';
+import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
 import { printDestroyed, RESTORE_COMMANDS } from './restore-commands.ts';
+import { SHARING_COMMANDS } from './sharing-commands.ts';
 import { createAndWait } from './wait-ready.ts';
+
+/** run's own exit status when its lease ran out unrenewed and it stopped the command (sysexits' EX_TEMPFAIL: try again later). */
+export const LEASE_LOST_STATUS = 75;
+/** How long the command has between SIGTERM and SIGKILL once the lease is lost. */
+const STOP_GRACE_MS = 10_000;
 
 /** The commands, in the order the help lists them; each one bound to an operation is described by the table's summary. */
 function globalHelp(): string {
@@ -38,25 +46,35 @@ export const COMMANDS: Record<string, Command> = {
   create: {
     operation: 'create',
     usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
+                        [--queue [--queue-timeout SECONDS]]
 
 Creates an instance and prints its name (or, with --json, the instance).
 --lifetime asks for an expiry other than the allocator's default.
 By default it waits until the instance is ready, showing progress on stderr;
-an instance not ready within --wait-timeout (default 240) is destroyed.`,
-    options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, lifetime: { type: 'string' }, ...waitTimeoutOption },
+an instance not ready within --wait-timeout (default 240) is destroyed.
+At a limit it fails at once, unless --queue: then it waits in line for a
+slot, showing its place, for at most --queue-timeout seconds if given.`,
+    options: {
+      'no-wait': { type: 'boolean' },
+      json: { type: 'boolean' },
+      lifetime: { type: 'string' },
+      ...waitTimeoutOption,
+      ...queueOptions,
+    },
     run: async ({ client, values }) => {
       const lifetime = values.lifetime === undefined ? undefined : Number(values.lifetime);
       if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 0))
         throw new UsageError('--lifetime takes a whole number of seconds');
-      const create = { ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }) };
+      const progress = makeProgress();
+      const signal = interruptSignal();
+      const create = {
+        ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }),
+        ...queueCreateOptions(values, { byDefault: false, progress }),
+        signal,
+      };
       const instance = values['no-wait']
         ? await client().create({ ...create, wait: false })
-        : await createAndWait(client(), {
-            create,
-            timeoutSeconds: waitTimeout(values),
-            progress: makeProgress(),
-            signal: interruptSignal(),
-          });
+        : await createAndWait(client(), { create, timeoutSeconds: waitTimeout(values), progress, signal });
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;
     },
@@ -105,6 +123,7 @@ instance back; --now deletes the disk at once.`,
   },
   ...RESTORE_COMMANDS,
   ...LIFECYCLE_COMMANDS,
+  ...SHARING_COMMANDS,
   list: {
     operation: 'list',
     usage: `usage: allocator list [-l] [--json] [--all] [--destroyed]
@@ -151,21 +170,31 @@ without their instance (admins only; the scheduled cleanup does the same).
   ...LOGIN_COMMANDS,
   run: {
     summary: 'Run a command against a fresh instance, then destroy it',
-    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] -- <command> [args...]
+    usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] [--no-queue | --queue-timeout SECONDS]
+                    -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
 ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
 destroys the instance when the command ends (also on failure, SIGINT or
 SIGTERM), and exits with the command's status.
-The instance lives on a lease of --lease seconds (default ${DEFAULT_LEASE_SECONDS}), renewed while
-the command runs: if run itself is killed (SIGKILL, a CI job's time limit), the
-next cleanup sweep after the lease runs out destroys the instance.`,
-    options: { ...waitTimeoutOption, lease: { type: 'string' } },
+The instance lives on a lease of --lease seconds (default ${DEFAULT_LEASE_SECONDS}), renewed every
+third of that for as long as the command runs, and through the destroy: if run
+itself is killed (SIGKILL, a CI job's time limit), the next cleanup sweep after
+the lease runs out destroys the instance. A failed renewal is retried; if none
+succeeds before the lease runs out, run says so, stops the command (SIGTERM,
+then SIGKILL after ${STOP_GRACE_MS / 1000} s), tries to destroy the instance and exits with
+${LEASE_LOST_STATUS}, whatever the command's status.
+At a limit it waits in line for a slot, showing its place (--no-queue: fail
+at once instead; --queue-timeout: give up after SECONDS in line).`,
+    options: { ...waitTimeoutOption, lease: { type: 'string' }, ...queueOptions },
     run: async ({ client, values, rest }) => {
       if (rest.length === 0) throw new UsageError('run needs a command after --');
+      const progress = makeProgress();
       return await runWithInstance(client(), rest, {
         timeoutSeconds: waitTimeout(values),
         leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS),
+        progress,
+        queue: queueCreateOptions(values, { byDefault: true, progress }),
       });
     },
   },
@@ -174,46 +203,105 @@ next cleanup sweep after the lease runs out destroys the instance.`,
 async function runWithInstance(
   client: AllocatorClient,
   command: string[],
-  options: { timeoutSeconds: number; leaseSeconds: number },
+  options: {
+    timeoutSeconds: number;
+    leaseSeconds: number;
+    progress: Progress;
+    queue: Pick<CreateOptions, 'queue' | 'queueTimeoutSeconds' | 'onQueued'>;
+  },
 ): Promise<number> {
-  const signal = interruptSignal();
-  let heartbeat: { stop(): void } | undefined;
-  const renewalFailed = (error: unknown): void => console.error(`allocator: could not renew the lease: ${formatError(error)}`);
-  const instance = await createAndWait(client, {
-    timeoutSeconds: options.timeoutSeconds,
-    progress: makeProgress(),
-    signal,
-    create: { lifetimeSeconds: options.leaseSeconds },
-    onCreated: (created) => {
-      heartbeat = client.keepAlive(created.name, options.leaseSeconds, renewalFailed);
+  const interrupted = interruptSignal();
+  const leaseLost = new AbortController();
+  const signal = AbortSignal.any([interrupted, leaseLost.signal]);
+  let heartbeat: Heartbeat | undefined;
+  // The heartbeat goes on through the destroy, whose own refusals of a renewal say nothing new.
+  let tearingDown = false;
+  const handlers = (name: string): HeartbeatHandlers => ({
+    onError: (error, leftMs) => {
+      if (!tearingDown)
+        console.error(`allocator: could not renew the lease of ${name} (${Math.round(leftMs / 1000)} s left): ${formatError(error)}`);
     },
-  }).catch((error: unknown) => {
-    heartbeat?.stop();
-    throw error;
+    onLost: (error) => {
+      if (tearingDown) return;
+      console.error(
+        `allocator: lost the lease of ${name}: no renewal succeeded for ${options.leaseSeconds} s${error === undefined ? '' : ` (the last: ${formatError(error)})`}, so the cleanup sweep may destroy it; stopping the command, exit status ${LEASE_LOST_STATUS}`,
+      );
+      leaseLost.abort();
+    },
   });
-  let status: number;
+  let instance: Instance;
   try {
-    if (signal.aborted) return 130;
-    const child = spawn(command[0] as string, command.slice(1), {
-      stdio: 'inherit',
-      env: { ...process.env, ALLOCATOR_INSTANCE_NAME: instance.name, ALLOCATOR_INSTANCE_MOUNT_NAME: instance.mountName },
+    instance = await createAndWait(client, {
+      timeoutSeconds: options.timeoutSeconds,
+      progress: options.progress,
+      signal,
+      create: { lifetimeSeconds: options.leaseSeconds, ...options.queue, signal },
+      onCreated: (created) => {
+        heartbeat = client.keepAlive(created.name, options.leaseSeconds, handlers(created.name));
+      },
     });
-    const forward = (): void => void child.kill((signal.reason as NodeJS.Signals | undefined) ?? 'SIGTERM');
-    signal.addEventListener('abort', forward, { once: true });
-    status = await new Promise<number>((resolve) => {
+  } catch (error) {
+    heartbeat?.stop();
+    if (leaseLost.signal.aborted) return LEASE_LOST_STATUS;
+    throw error;
+  }
+  let status = 130;
+  try {
+    if (!interrupted.aborted && !leaseLost.signal.aborted)
+      status = await runCommand(command, instance, { interrupted, leaseLost: leaseLost.signal });
+  } finally {
+    tearingDown = true;
+    process.stderr.write(`destroying ${instance.name}\n`);
+    await destroyAfterRun(client, instance.name, leaseLost.signal).finally(() => heartbeat?.stop());
+  }
+  return leaseLost.signal.aborted ? LEASE_LOST_STATUS : status;
+}
+
+/** Destroys run's instance; with the lease lost, the allocator is likely out of reach, and the sweep removes it instead. */
+async function destroyAfterRun(client: AllocatorClient, name: string, leaseLost: AbortSignal): Promise<void> {
+  try {
+    await client.destroy(name);
+  } catch (error) {
+    if (!leaseLost.aborted) throw error;
+    console.error(`allocator: could not destroy ${name}: ${formatError(error)}; the cleanup sweep will, its lease having run out`);
+  }
+}
+
+/**
+ * Runs the command with the instance in its environment and answers its
+ * exit status. An interruption is passed on to it; a lost lease stops it:
+ * SIGTERM, then SIGKILL after STOP_GRACE_MS.
+ */
+async function runCommand(
+  command: string[],
+  instance: Instance,
+  signals: { interrupted: AbortSignal; leaseLost: AbortSignal },
+): Promise<number> {
+  const child = spawn(command[0] as string, command.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, ALLOCATOR_INSTANCE_NAME: instance.name, ALLOCATOR_INSTANCE_MOUNT_NAME: instance.mountName },
+  });
+  let killTimer: NodeJS.Timeout | undefined;
+  const forward = (): void => void child.kill((signals.interrupted.reason as NodeJS.Signals | undefined) ?? 'SIGTERM');
+  const stop = (): void => {
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  };
+  signals.interrupted.addEventListener('abort', forward, { once: true });
+  signals.leaseLost.addEventListener('abort', stop, { once: true });
+  try {
+    return await new Promise<number>((resolve) => {
       child.once('error', (error) => {
         console.error(`allocator: cannot run ${command[0]}: ${error.message}`);
         resolve(127);
       });
       child.once('exit', (code, childSignal) => resolve(code ?? 128 + signalNumber(childSignal)));
     });
-    signal.removeEventListener('abort', forward);
   } finally {
-    heartbeat?.stop();
-    process.stderr.write(`destroying ${instance.name}\n`);
-    await client.destroy(instance.name);
+    clearTimeout(killTimer);
+    signals.interrupted.removeEventListener('abort', forward);
+    signals.leaseLost.removeEventListener('abort', stop);
   }
-  return status;
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
@@ -277,5 +365,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** Whether `arg` is the value of a preceding --allocator or --token. */
 function isOptionValue(args: string[], arg: string): boolean {
   const index = args.indexOf(arg);
-  return index > 0 && ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease'].includes(args[index - 1] as string);
+  return (
+    index > 0 &&
+    ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--queue-timeout'].includes(args[index - 1] as string)
+  );
 }

@@ -29,7 +29,11 @@ export async function createAndWait(
   }
 }
 
-/** Polls list until the instance is ready, showing its state and problems; throws when it cannot get there in time. */
+/**
+ * Polls list until the instance is ready, showing its state and problems;
+ * throws when it cannot get there in time, or at once when a problem will
+ * not go away by waiting (the server marks it `permanent`).
+ */
 export async function followUntilReady(client: AllocatorClient, name: string, options: FollowOptions): Promise<Instance> {
   const started = Date.now();
   const seconds = (): number => Math.round((Date.now() - started) / 1000);
@@ -44,6 +48,11 @@ export async function followUntilReady(client: AllocatorClient, name: string, op
     if (instance.state === 'suspended' || instance.state === 'deleting')
       throw new Error(`instance ${name} is ${instance.state}, so it will not become ready`);
     const problems = describeProblems(instance);
+    const permanent = instance.problems.filter((problem) => problem.permanent);
+    if (permanent.length > 0) {
+      options.progress.done(`${instance.name}: ${instance.state}: ${problems}`);
+      throw new Error(`instance ${instance.name} cannot start: ${describeProblems({ problems: permanent })}`);
+    }
     options.progress.update(
       `${instance.name}: ${instance.state}, ${instance.readyReplicas}/${instance.replicas} ready (${seconds()}s)${problems ? `: ${problems}` : ''}`,
     );
@@ -53,6 +62,6 @@ export async function followUntilReady(client: AllocatorClient, name: string, op
   }
 }
 
-export function describeProblems(instance: Instance): string {
+export function describeProblems(instance: Pick<Instance, 'problems'>): string {
   return instance.problems.map((problem) => `${problem.reason}: ${problem.message}`).join('; ');
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 import { AllocatorApiError } from './errors.ts';
+import { startHeartbeat, type Heartbeat, type HeartbeatHandlers } from './heartbeat.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
+import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
   InvalidAnswerError,
   parseDestroyedList,
@@ -16,7 +18,7 @@ import {
   type SweepReport,
 } from '../shared/api-types.ts';
 
-export type { DestroyedInstance, DestroyResult, Instance, SweepReport };
+export type { DestroyedInstance, DestroyResult, Instance, QueuePosition, SweepReport };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */
@@ -45,6 +47,14 @@ export interface CreateOptions {
   readonly idempotencyKey?: string;
   /** Seconds until the cleanup sweep destroys it; default the allocator's. */
   readonly lifetimeSeconds?: number;
+  /** At a limit, wait in line for a slot instead of failing with 429 (default false). */
+  readonly queue?: boolean;
+  /** With `queue`: give up after this long in line (the server answers 504 and drops the place). */
+  readonly queueTimeoutSeconds?: number;
+  /** With `queue`: told the place in line each time the allocator answers it. */
+  readonly onQueued?: (place: QueuePosition) => void;
+  /** Stops the create (its request, and its wait in line) when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /** How long a lease lives between renewals, unless asked otherwise: long enough to ride out a slow renewal. */
@@ -69,9 +79,13 @@ function waitBody(options: WaitOptions): Record<string, unknown> {
   };
 }
 
-/** Answers worth another try: 429 and 503, and the 409 ABORTED of a create that is still running (not ALREADY_EXISTS). */
-function isRetried(status: number, code: string): boolean {
-  return status === 429 || status === 503 || (status === 409 && code === 'ABORTED');
+/**
+ * Answers worth another try: 429 and 503, and the 409 ABORTED of a create that is still running (not ALREADY_EXISTS).
+ * A queued create's 409 ABORTED is not one: `create` sends it again itself, as often as the queue takes.
+ */
+function isRetried(error: AllocatorApiError): boolean {
+  const { status, code } = error;
+  return status === 429 || status === 503 || (status === 409 && code === 'ABORTED' && readQueuePosition(error.body) === undefined);
 }
 
 /**
@@ -92,13 +106,34 @@ export class AllocatorClient {
     this.#timeoutMs = options.timeoutMs ?? 300_000;
   }
 
+  /**
+   * Creates an instance. With `queue`, a create at a limit waits in line:
+   * each time the allocator answers its place (409 ABORTED, reason QUEUED),
+   * `onQueued` hears it and the create is sent again with the same
+   * Idempotency-Key, which keeps the place.
+   */
   async create(options: CreateOptions = {}): Promise<Instance> {
     const body = {
       ...(options.wait === undefined ? {} : { wait: options.wait }),
       ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
       ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
+      ...(options.queue ? { queue: true } : {}),
+      ...(options.queue && options.queueTimeoutSeconds !== undefined ? { queueTimeoutSeconds: options.queueTimeoutSeconds } : {}),
     };
-    return await this.#operation('create', { body, headers: { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() } }, parseInstance);
+    const headers = { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() };
+    for (;;) {
+      try {
+        return await this.#operation('create', { body, headers, ...(options.signal ? { signal: options.signal } : {}) }, parseInstance);
+      } catch (error) {
+        const place = error instanceof AllocatorApiError && error.status === 409 ? readQueuePosition(error.body) : undefined;
+        if (place === undefined) throw error;
+        options.onQueued?.(place);
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(this.#retry.maxDelayMs, (error as AllocatorApiError).retryAfterMs ?? 1_000)),
+        );
+        options.signal?.throwIfAborted();
+      }
+    }
   }
 
   /** Sets the instance to expire `lifetimeSeconds` from now (default: the allocator's default lifetime). */
@@ -125,6 +160,21 @@ export class AllocatorClient {
     return await this.#operation('reset', { body: { name, ...waitBody(options) } }, parseInstance);
   }
 
+  /** Shares the instance with each email (its owner or an admin only): they see it in their list and may extend, suspend and resume it. */
+  async share(name: string, emails: readonly string[]): Promise<Instance> {
+    return await this.#operation('share', { body: { name, emails } }, parseInstance);
+  }
+
+  /** Stops sharing the instance with each email; one it was not shared with is no change. */
+  async unshare(name: string, emails: readonly string[]): Promise<Instance> {
+    return await this.#operation('unshare', { body: { name, emails } }, parseInstance);
+  }
+
+  /** Gives the instance to `to` (its owner or an admin only); a 429 if they are at their per-user limit, and nothing changes. */
+  async transfer(name: string, to: string): Promise<Instance> {
+    return await this.#operation('transfer', { body: { name, to } }, parseInstance);
+  }
+
   /**
    * Creates an instance that lives only while this process keeps it: its
    * lifetime is `leaseSeconds`, renewed every third of that until `release`
@@ -132,11 +182,20 @@ export class AllocatorClient {
    * that the next sweep after the lease runs out destroys.
    */
   async lease(
-    options: { leaseSeconds?: number; create?: Omit<CreateOptions, 'lifetimeSeconds'>; onRenewalError?: (error: unknown) => void } = {},
+    options: {
+      leaseSeconds?: number;
+      create?: Omit<CreateOptions, 'lifetimeSeconds'>;
+      onRenewalError?: HeartbeatHandlers['onError'];
+      /** Renewals failed until the lease ran out: the instance may be destroyed by the next sweep. */
+      onLost?: HeartbeatHandlers['onLost'];
+    } = {},
   ): Promise<InstanceLease> {
     const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
     const instance = await this.create({ ...options.create, lifetimeSeconds: leaseSeconds });
-    const heartbeat = this.keepAlive(instance.name, leaseSeconds, options.onRenewalError);
+    const heartbeat = this.keepAlive(instance.name, leaseSeconds, {
+      ...(options.onRenewalError ? { onError: options.onRenewalError } : {}),
+      ...(options.onLost ? { onLost: options.onLost } : {}),
+    });
     return {
       instance,
       release: async () => {
@@ -146,11 +205,14 @@ export class AllocatorClient {
     };
   }
 
-  /** Renews an instance's lifetime every third of `leaseSeconds` until `stop`; the timer does not keep the process alive. */
-  keepAlive(name: string, leaseSeconds: number, onError: (error: unknown) => void = () => undefined): { stop(): void } {
-    const timer = setInterval(() => void this.extend(name, leaseSeconds).catch(onError), Math.max(1, leaseSeconds / 3) * 1000);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
+  /**
+   * Renews an instance's lifetime every third of `leaseSeconds` until `stop`,
+   * with no end of its own; failed renewals are retried, and `onLost` says
+   * when they failed until the lease ran out (`startHeartbeat`). The timers
+   * do not keep the process alive.
+   */
+  keepAlive(name: string, leaseSeconds: number, handlers: HeartbeatHandlers = {}): Heartbeat {
+    return startHeartbeat(() => this.extend(name, leaseSeconds), leaseSeconds, handlers);
   }
 
   /**
@@ -185,7 +247,7 @@ export class AllocatorClient {
   /** One operation, at the URL and with the method its entry in the table gives. */
   async #operation<T>(
     operation: OperationId,
-    request: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string> },
+    request: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string>; signal?: AbortSignal },
     parse: (answer: unknown) => T,
   ): Promise<T> {
     const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
@@ -196,7 +258,7 @@ export class AllocatorClient {
   async #call<T>(
     method: string,
     url: string,
-    request: { body?: unknown; headers?: Record<string, string> },
+    request: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
     parse: (answer: unknown) => T,
   ): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
@@ -213,16 +275,18 @@ export class AllocatorClient {
             ...request.headers,
           },
           ...(request.body ? { body: JSON.stringify(request.body) } : {}),
-          signal: AbortSignal.timeout(this.#timeoutMs),
+          signal: request.signal
+            ? AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), request.signal])
+            : AbortSignal.timeout(this.#timeoutMs),
         });
         const text = await response.text();
         if (response.ok) return checked(response.status, text, parse);
-        const error = apiError(response.status, text);
-        if (!isRetried(response.status, error.code) || attempt >= this.#retry.attempts) throw error;
         retryAfterMs = retryAfter(response.headers.get('retry-after'));
+        const error = apiError(response.status, text, retryAfterMs);
+        if (!isRetried(error) || attempt >= this.#retry.attempts) throw error;
       } catch (error) {
         if (error instanceof AllocatorApiError) throw error;
-        if (!isNetworkError(error)) throw error;
+        if (!isNetworkError(error) || request.signal?.aborted) throw error;
         if (attempt >= this.#retry.attempts)
           throw new AllocatorApiError(0, 'UNAVAILABLE', `cannot reach ${url}: ${describe(error)}`, { cause: error });
       }
@@ -234,7 +298,7 @@ export class AllocatorClient {
   }
 }
 
-function apiError(status: number, text: string): AllocatorApiError {
+function apiError(status: number, text: string, retryAfterMs: number | undefined): AllocatorApiError {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -244,6 +308,7 @@ function apiError(status: number, text: string): AllocatorApiError {
   const error = (body as { error?: { status?: string; message?: string } } | undefined)?.error;
   return new AllocatorApiError(status, error?.status ?? `HTTP_${status}`, error?.message ?? (text.slice(0, 200) || `HTTP ${status}`), {
     body,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
 }
 

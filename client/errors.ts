@@ -7,12 +7,15 @@ export class AllocatorApiError extends Error {
   readonly code: string;
   /** The server's JSON error, as sent. */
   readonly body: unknown;
+  /** The answer's `Retry-After`, in milliseconds, when it had one. */
+  readonly retryAfterMs?: number;
 
-  constructor(status: number, code: string, message: string, options: { body?: unknown; cause?: unknown } = {}) {
+  constructor(status: number, code: string, message: string, options: { body?: unknown; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, { cause: options.cause });
     this.status = status;
     this.code = code;
     this.body = options.body;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 

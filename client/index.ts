@@ -5,12 +5,14 @@ export {
   type CreateOptions,
   type DestroyedInstance,
   type DestroyResult,
+  type QueuePosition,
   type Instance,
   type InstanceLease,
   type RetryOptions,
   type WaitOptions,
 } from './allocator-client.ts';
 export { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
+export type { Heartbeat, HeartbeatHandlers } from './heartbeat.ts';
 export { AllocatorApiError, MissingIdentityError } from './errors.ts';
 export { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 export type { InstanceState, Problem, SweepReport } from '../shared/api-types.ts';

@@ -15,6 +15,8 @@ export interface Problem {
   readonly message: string;
   /** When it was first seen (ISO time). */
   readonly since: string;
+  /** It will not go away by waiting (an image that does not exist, say): a wait for the instance stops at once. */
+  readonly permanent: boolean;
 }
 
 /** An instance, as create, extend and list answer it. */
@@ -33,6 +35,10 @@ export interface Instance {
   readonly state: InstanceState;
   /** Why it is not ready, if anything says so; empty otherwise. */
   readonly problems: readonly Problem[];
+  /** Who the owner shares it with (emails). Optional for servers before sharing; every answer now has it. */
+  readonly collaborators?: readonly string[];
+  /** In list's answer: true when it is someone else's, shared with the caller. */
+  readonly sharedWithMe?: boolean;
 }
 
 /** An answer that is not what the API promises (a proxy's error page, another version of the server). */
@@ -59,12 +65,23 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
     fail('accessList', '{"In": [strings]}');
   if (value.expiresAt !== null && typeof value.expiresAt !== 'string') fail('expiresAt', 'a string or null');
   if (!(INSTANCE_STATES as readonly unknown[]).includes(value.state)) fail('state', `one of ${INSTANCE_STATES.join(', ')}`);
+  const { collaborators } = value;
+  if (collaborators !== undefined && !(Array.isArray(collaborators) && collaborators.every((entry) => typeof entry === 'string')))
+    fail('collaborators', 'a list of emails');
+  if (value.sharedWithMe !== undefined && typeof value.sharedWithMe !== 'boolean') fail('sharedWithMe', 'true or false');
   const problems = value.problems;
   if (
     !Array.isArray(problems) ||
-    !problems.every((p) => isRecord(p) && typeof p.reason === 'string' && typeof p.message === 'string' && typeof p.since === 'string')
+    !problems.every(
+      (p) =>
+        isRecord(p) &&
+        typeof p.reason === 'string' &&
+        typeof p.message === 'string' &&
+        typeof p.since === 'string' &&
+        typeof p.permanent === 'boolean',
+    )
   ) {
-    fail('problems', 'a list of {reason, message, since}');
+    fail('problems', 'a list of {reason, message, since, permanent}');
   }
   return value as unknown as Instance;
 }
@@ -125,8 +142,8 @@ export interface SweepReport {
   readonly orphanDisks: readonly { name: string; createdAt: string }[];
   /** Deployments of this allocator whose disk is missing. */
   readonly orphanDeployments: readonly { name: string; createdAt: string }[];
-  /** Limit slots held for instances that do not exist. */
-  readonly orphanSlots: readonly { name: string; instance: string }[];
+  /** Limit slots held for instances that do not exist, or (with `ownerHash`) for an owner the instance no longer has, left by a transfer. */
+  readonly orphanSlots: readonly { name: string; instance: string; ownerHash?: string }[];
   readonly failed: readonly { kind: string; name: string; error: string }[];
   /** Destroys left for the next sweep by the per-run bound. */
   readonly deferred: number;

@@ -8,12 +8,20 @@ export class AllocatorError extends Error {
   readonly statusName: string;
   /** When set, a retry may succeed after this many seconds; `toHttpError` sends it as `Retry-After`. */
   readonly retryAfterSeconds?: number;
+  /** Machine-readable details (Google's `google.rpc.ErrorInfo`), answered in the body's `details`. */
+  readonly details?: readonly ErrorInfo[];
 
-  constructor(status: number, statusName: string, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+  constructor(
+    status: number,
+    statusName: string,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number; details?: readonly ErrorInfo[] },
+  ) {
     super(message, options);
     this.status = status;
     this.statusName = statusName;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    if (options?.details) this.details = options.details;
   }
 }
 
@@ -69,6 +77,18 @@ export class MethodNotAllowedError extends AllocatorError {
   }
 }
 
+/**
+ * The request cannot succeed in the system's present state, and retrying
+ * will not help until somebody changes it (Google's FAILED_PRECONDITION):
+ * an instance whose pods report a problem that waiting will not mend.
+ */
+export class FailedPreconditionError extends AllocatorError {
+  override readonly name = 'FailedPreconditionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(400, 'FAILED_PRECONDITION', message, options);
+  }
+}
+
 export class AlreadyExistsError extends AllocatorError {
   override readonly name = 'AlreadyExistsError';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -83,7 +103,7 @@ export class AlreadyExistsError extends AllocatorError {
 export class AbortedError extends AllocatorError {
   override readonly name = 'AbortedError';
   declare readonly retryAfterSeconds: number;
-  constructor(message: string, options: { retryAfterSeconds: number; cause?: unknown }) {
+  constructor(message: string, options: { retryAfterSeconds: number; cause?: unknown; details?: readonly ErrorInfo[] }) {
     super(409, 'ABORTED', message, options);
   }
 }
@@ -118,9 +138,17 @@ export class DeadlineExceededError extends AllocatorError {
   }
 }
 
-/** The Google API error body: `{"error": {"code", "status", "message"}}`. */
+/** Google's `google.rpc.ErrorInfo` in JSON: why, in a word, and facts as strings. */
+export interface ErrorInfo {
+  readonly '@type': 'type.googleapis.com/google.rpc.ErrorInfo';
+  readonly reason: string;
+  readonly domain: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The Google API error body: `{"error": {"code", "status", "message", "details"?}}`. */
 export interface HttpErrorBody {
-  error: { code: number; status: string; message: string };
+  error: { code: number; status: string; message: string; details?: readonly ErrorInfo[] };
 }
 
 /**
@@ -135,5 +163,10 @@ export function toHttpError(error: unknown): { status: number; body: HttpErrorBo
   if (known instanceof MethodNotAllowedError) headers.Allow = known.allowed.join(', ');
   // Retry-After takes whole seconds (RFC 9110, delay-seconds).
   if (known.retryAfterSeconds !== undefined) headers['Retry-After'] = String(Math.max(0, Math.ceil(known.retryAfterSeconds)));
-  return { status: known.status, headers, body: { error: { code: known.status, status: known.statusName, message: known.message } } };
+  const details = known.details ? { details: known.details } : {};
+  return {
+    status: known.status,
+    headers,
+    body: { error: { code: known.status, status: known.statusName, message: known.message, ...details } },
+  };
 }

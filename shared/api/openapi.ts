@@ -5,7 +5,9 @@ import { SIGN_IN_EXTENSION, type SignInSettings } from './sign-in.ts';
 
 /** The canonical status name each HTTP status answers with (Google's). */
 const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'INVALID_ARGUMENT: a malformed body or query, an unknown field, a bad instance name',
+  400:
+    'INVALID_ARGUMENT: a malformed body or query, an unknown field, a bad instance name; ' +
+    "or FAILED_PRECONDITION (create, resume, reset): the instance's pods report a problem that waiting will not mend, such as an image that does not exist",
   401: 'UNAUTHENTICATED: a missing or invalid ID token (with WWW-Authenticate: Bearer)',
   403: 'PERMISSION_DENIED: a caller outside the allowed callers, or an admin operation from a non-admin',
   404: 'NOT_FOUND: no such instance, or not yours',

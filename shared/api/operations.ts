@@ -1,3 +1,4 @@
+import { email, emails } from './email-fields.ts';
 import { flag, instanceName, queryFlag, seconds, type FieldSet, type Parsed } from './fields.ts';
 import type { SchemaName } from './schemas.ts';
 
@@ -7,7 +8,8 @@ import type { SchemaName } from './schemas.ts';
  * timeout, memory and bundle:
  * - `create` (300 s, the template engine): operations that bring an instance
  *   up or keep it, waiting at most the readiness timeout (240 s): create,
- *   resume, extend, and restore (which renders the template again).
+ *   resume, extend; restore; and share, unshare and transfer. Restore renders
+ *   the template again, as share, unshare and transfer do with the new access list.
  * - `destroy` (540 s, no template): operations that let a disk go, whose
  *   release by its node can take minutes, and the sweep that does many:
  *   destroy, suspend, reset (it makes its new disk from settings, not the
@@ -56,6 +58,14 @@ const waitFields = {
 
 const instanceErrors = [404, 409, 500, 503] as const;
 
+const queueFields = {
+  queue: flag('At a limit, wait in line for a slot (needs an Idempotency-Key) instead of answering 429.', false),
+  queueTimeoutSeconds: seconds(
+    'With `queue`: give up (504, and the place in line goes) after this long in line, counted from the first request.',
+    1,
+  ),
+} satisfies FieldSet;
+
 /**
  * Every operation, declared once: the handlers build their routes from this
  * table, the typed client its calls, the list function hands the dashboard
@@ -71,10 +81,14 @@ export const OPERATIONS = {
     summary: 'Create an instance',
     description:
       'Claims a slot of the limits, makes the disk and the Deployment, and by default waits until it is ready. ' +
-      'Any failure undoes every step. A retry with the same Idempotency-Key answers the same instance.',
+      'Any failure undoes every step. A retry with the same Idempotency-Key answers the same instance. ' +
+      'With `queue`, a create at a limit waits in line for a slot instead of answering 429: each request waits a while, then ' +
+      'answers 409 ABORTED with its place (a `google.rpc.ErrorInfo` detail, reason `QUEUED`, metadata `position` and `ahead`) and ' +
+      '`Retry-After`; sending it again with the same Idempotency-Key keeps the place.',
     body: {
       ...waitFields,
       lifetimeSeconds: seconds("Seconds until the cleanup sweep destroys it; 0: never. Default: the allocator's.", 0),
+      ...queueFields,
     },
     idempotent: true,
     answer: { status: 201, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
@@ -106,6 +120,52 @@ export const OPERATIONS = {
     body: { name: instanceName('The instance to resume.'), ...waitFields },
     answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [...instanceErrors, 504],
+  },
+  share: {
+    function: 'create',
+    path: '/share',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: "share other people's instances",
+    summary: 'Share an instance with other people',
+    description:
+      "Adds each email to the instance's access list, after its owner and in the same format; each sees it in their own list and may extend, " +
+      'suspend and resume it. The template is rendered again, so a running instance restarts its pod; its disk stays. ' +
+      'Only its owner or an admin may share it, with allowed callers only, at most ALLOCATOR_MAX_COLLABORATORS (10) people. ' +
+      'Sharing with someone who has it already changes nothing.',
+    body: { name: instanceName('The instance to share.'), emails: emails('Who to share it with.') },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, with its collaborators.' },
+    errors: instanceErrors,
+  },
+  unshare: {
+    function: 'create',
+    path: '/unshare',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: "unshare other people's instances",
+    summary: 'Stop sharing an instance with people',
+    description:
+      "Takes each email off the instance's access list and their lists. The template is rendered again, so a running instance restarts its pod; " +
+      'its disk stays. An email it was not shared with changes nothing.',
+    body: { name: instanceName('The instance to unshare.'), emails: emails('Who to take off it.') },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, with its collaborators.' },
+    errors: instanceErrors,
+  },
+  transfer: {
+    function: 'create',
+    path: '/transfer',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: "transfer other people's instances",
+    summary: 'Give an instance to someone else',
+    description:
+      "Claims a slot of the new owner's per-user limit (their 429 if they are at it, and nothing changes), then makes them the owner: " +
+      'owner labels and annotations and the access list, the template rendered again (a running instance restarts its pod; its disk stays), ' +
+      "then lets the old owner's slot go. The creator stays recorded. Only its owner or an admin may transfer it, to an allowed caller. " +
+      'A retry finishes an interrupted transfer, and one already done changes nothing.',
+    body: { name: instanceName('The instance to transfer.'), to: email('The email of the new owner.') },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, with its new owner.' },
+    errors: [...instanceErrors, 429],
   },
   destroy: {
     function: 'destroy',

@@ -10,11 +10,17 @@ export const SCHEMAS = {
   Problem: {
     type: 'object',
     description: 'Something that keeps an instance from becoming ready, read from its pods and their Warning events.',
-    required: ['reason', 'message', 'since'],
+    required: ['reason', 'message', 'since', 'permanent'],
     properties: {
       reason: { type: 'string', description: "Kubernetes' reason: ImagePullBackOff, CrashLoopBackOff, FailedScheduling, FailedMount, ..." },
       message: { type: 'string' },
       since: { type: 'string', format: 'date-time', description: 'When it was first seen.' },
+      permanent: {
+        type: 'boolean',
+        description:
+          'It will not go away by waiting (an image or tag that does not exist, an invalid image name, a CreateContainerConfigError): ' +
+          'a create, resume or reset waiting for the instance stops with a 400 FAILED_PRECONDITION.',
+      },
     },
   },
   Instance: {
@@ -33,16 +39,17 @@ export const SCHEMAS = {
       'expiresAt',
       'state',
       'problems',
+      'collaborators',
     ],
     properties: {
       name: { type: 'string', examples: ['syncbased-1a2b3c4d'] },
-      owner: { type: 'string', description: 'The verified email of the token that created it.' },
+      owner: { type: 'string', description: 'The verified email of the token that created it, or of whom it was transferred to.' },
       mountName: { type: 'string', description: 'Where the instance publishes itself: <mount root>/<name>.' },
       accessList: {
         type: 'object',
         required: ['In'],
         properties: { In: { type: 'array', items: { type: 'string' } } },
-        description: 'Who the instance lets in: its owner and the admins, in the configured format.',
+        description: 'Who the instance lets in: its owner, its collaborators and the admins, in the configured format.',
       },
       creationTime: { type: 'string', format: 'date-time' },
       replicas: { type: 'integer', minimum: 0 },
@@ -52,6 +59,12 @@ export const SCHEMAS = {
       expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'When the cleanup sweep destroys it; null: never.' },
       state: { enum: [...INSTANCE_STATES] },
       problems: { type: 'array', items: { $ref: '#/components/schemas/Problem' } },
+      collaborators: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'Who the owner shares it with: they see it in their list and may extend, suspend and resume it.',
+      },
+      sharedWithMe: { type: 'boolean', description: "In list's answer: true when it is someone else's, shared with the caller." },
     },
   },
   InstanceList: {
@@ -122,7 +135,13 @@ export const SCHEMAS = {
       orphanDeployments: { type: 'array', items: { $ref: '#/components/schemas/Orphan' } },
       orphanSlots: {
         type: 'array',
-        items: { type: 'object', required: ['name', 'instance'], properties: { name: { type: 'string' }, instance: { type: 'string' } } },
+        description:
+          'Limit slots held for instances that do not exist, or (with ownerHash) for an owner the instance no longer has: a transfer left it.',
+        items: {
+          type: 'object',
+          required: ['name', 'instance'],
+          properties: { name: { type: 'string' }, instance: { type: 'string' }, ownerHash: { type: 'string' } },
+        },
       },
       failed: {
         type: 'array',
@@ -157,6 +176,21 @@ export const SCHEMAS = {
           code: { type: 'integer', description: 'The HTTP status.' },
           status: { type: 'string', description: 'The canonical status name: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, ...' },
           message: { type: 'string' },
+          details: {
+            type: 'array',
+            description:
+              "Google's `google.rpc.ErrorInfo` details. A queued create's 409 ABORTED carries one with reason `QUEUED`, domain `allocator.dev`, and metadata `position` (1: next) and `ahead`.",
+            items: {
+              type: 'object',
+              required: ['@type', 'reason', 'domain', 'metadata'],
+              properties: {
+                '@type': { type: 'string', const: 'type.googleapis.com/google.rpc.ErrorInfo' },
+                reason: { type: 'string' },
+                domain: { type: 'string' },
+                metadata: { type: 'object', additionalProperties: { type: 'string' } },
+              },
+            },
+          },
         },
       },
     },

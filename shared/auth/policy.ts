@@ -3,6 +3,7 @@ import type { Requirement } from '../api/operations.ts';
 import { PermissionDeniedError } from '../errors.ts';
 import { isOwnedBy } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
+import { isCollaborator } from '../instances/sharing.ts';
 import { isAllowedCaller, namesAccount } from './allowed-callers.ts';
 import type { CallerIdentity } from './identity.ts';
 
@@ -52,8 +53,19 @@ export function authorize(policy: AccessPolicy, caller: CallerIdentity, requirem
   if (caller.sharedAudience) throw needsBoundToken(action);
 }
 
-/** Whether `caller` may see and change the instance behind `deployment`: its owner or an admin, on this allocator only. */
+/**
+ * Whether `caller` may see and change the instance behind `deployment`, all
+ * of it (destroy, reset, share, transfer): its owner or an admin, on this
+ * allocator only.
+ */
 export function mayAccessInstance(policy: InstancePolicy, caller: CallerIdentity, deployment: V1Deployment): boolean {
   if (deployment.metadata?.labels?.[LABELS.allocator] !== policy.serverName) return false;
   return isAdmin(policy, caller) || isOwnedBy(deployment, caller);
+}
+
+/** Whether `caller` is one the owner shares the instance with: they may see, extend, suspend and resume it. */
+export function isSharedWith(policy: InstancePolicy, caller: CallerIdentity, deployment: V1Deployment): boolean {
+  return (
+    deployment.metadata?.labels?.[LABELS.allocator] === policy.serverName && isCollaborator(deployment, caller, policy.workspaceDomains)
+  );
 }

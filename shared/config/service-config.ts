@@ -2,6 +2,7 @@ import { AUTH_MODES, GOOGLE_CERTS_URL, type AuthMode } from '../auth/token-verif
 import { admitsTheWorld, isAccountEntry, isCallerPattern } from '../auth/allowed-callers.ts';
 import { SHARED_AUDIENCES } from '../auth/identity.ts';
 import { isValidServerName } from '../instances/naming.ts';
+import { QUEUE_MARGIN_SECONDS, queueSettings, type QueueSettings } from '../plans/queue.ts';
 import { ConfigError } from './config-error.ts';
 
 /** Settings, read from `ALLOCATOR_*` environment variables (or the same keys in `ALLOCATOR_CONFIG_FILE`). */
@@ -21,6 +22,8 @@ export interface ServiceConfig {
   readonly disk: { readonly sizeGb: number; readonly type: string; readonly source?: DiskSource };
   /** `ALLOCATOR_MAX_INSTANCES_PER_USER` (default 1) and `ALLOCATOR_MAX_INSTANCES` (default 10). */
   readonly limits: { readonly perUser: number; readonly global: number };
+  /** How many people one instance may be shared with. `ALLOCATOR_MAX_COLLABORATORS`, default 10. */
+  readonly maxCollaborators: number;
   /**
    * How each access-list entry is written from an email, owner and admins
    * alike: `{email}` is replaced by the email. allocatord used blessing
@@ -62,6 +65,13 @@ export interface ServiceConfig {
   };
   /** How long create waits for the Deployment to be available. `ALLOCATOR_WAIT_TIMEOUT_SECONDS`, default 240. */
   readonly waitTimeoutMs: number;
+  /**
+   * The queue at the limits. Each request of a queued create waits at most
+   * the create function's timeout (`ALLOCATOR_CREATE_TIMEOUT_SECONDS`,
+   * default 300, as deployed) less the readiness wait and a margin; a ticket
+   * lives `ALLOCATOR_QUEUE_TICKET_SECONDS` (default 20) without a renewal.
+   */
+  readonly queue: QueueSettings;
   /** How long destroy, the sweep and a failed create wait for a deleted Deployment to go. `ALLOCATOR_DELETE_TIMEOUT_SECONDS`, default 120. */
   readonly deleteTimeoutMs: number;
   /** How long destroy retries deleting a disk that is still attached. `ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS`, default 300. */
@@ -249,6 +259,17 @@ export function parseServiceConfig(env: Env): ServiceConfig {
       `ALLOCATOR_DEFAULT_LIFETIME_SECONDS (${defaultLifetime || 'never'}) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS (${maxLifetime})`,
     );
   }
+  const waitTimeoutMs = wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000;
+  const queue = queueSettings({
+    createTimeoutMs: wholeNumber(env, 'ALLOCATOR_CREATE_TIMEOUT_SECONDS', 300, 1) * 1000,
+    waitTimeoutMs,
+    ticketMs: wholeNumber(env, 'ALLOCATOR_QUEUE_TICKET_SECONDS', 20, 3) * 1000,
+  });
+  if (queue.requestBoundMs < 1000) {
+    throw new ConfigError(
+      `ALLOCATOR_CREATE_TIMEOUT_SECONDS must exceed ALLOCATOR_WAIT_TIMEOUT_SECONDS (${waitTimeoutMs / 1000}) by more than ${QUEUE_MARGIN_SECONDS} s, so that a queued create can wait and still finish within it`,
+    );
+  }
   const templatePath = read(env, 'ALLOCATOR_TEMPLATE');
   const dashboard = parseDashboard(env);
   const cliSignIn = parseCliSignIn(env);
@@ -268,6 +289,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     version: read(env, 'ALLOCATOR_VERSION') ?? 'latest',
     disk: { sizeGb: wholeNumber(env, 'ALLOCATOR_DISK_SIZE_GB', 10, 1), type: diskType, ...(diskSource ? { source: diskSource } : {}) },
     limits: { perUser, global },
+    maxCollaborators: wholeNumber(env, 'ALLOCATOR_MAX_COLLABORATORS', 10, 0),
     accessListFormat,
     admins,
     allowedCallers,
@@ -283,7 +305,8 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     ...(dashboard ? { dashboard } : {}),
     ...(cliSignIn ? { cliSignIn } : {}),
     ...(url === undefined ? {} : { url }),
-    waitTimeoutMs: wholeNumber(env, 'ALLOCATOR_WAIT_TIMEOUT_SECONDS', 240, 1) * 1000,
+    waitTimeoutMs,
+    queue,
     deleteTimeoutMs: wholeNumber(env, 'ALLOCATOR_DELETE_TIMEOUT_SECONDS', 120, 1) * 1000,
     diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,
     callTimeoutMs: wholeNumber(env, 'ALLOCATOR_CALL_TIMEOUT_SECONDS', 30, 1) * 1000,

@@ -66,7 +66,7 @@ const LISTS = 3;
  * lists again; a list with nothing free is the 429. The limit stays exact
  * either way: a slot is held only if its create succeeded.
  */
-async function claimOne(cluster: ClusterClient, pool: SlotPool, undo: UndoStack): Promise<string> {
+export async function claimOne(cluster: ClusterClient, pool: SlotPool, undo: UndoStack): Promise<string> {
   for (const name of blindNames(pool)) if (await tryTake(cluster, pool, undo, name)) return name;
   for (let list = 0; list < LISTS; list += 1) {
     const taken = await takenNames(cluster, pool.selector);

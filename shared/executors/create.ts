@@ -10,6 +10,7 @@ import { instanceSlotSelector } from '../plans/slots.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
 import { blameDiskSource } from './disk-source.ts';
+import { claimSlotsInTurn, type QueueContext } from './queue.ts';
 import { deleteInstanceDisk, deleteLease, isInstanceDisk } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 import { instanceView } from './instance-view.ts';
@@ -17,7 +18,7 @@ import { waitUntilReady } from './wait-ready.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
 
 /** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's. */
-export type CreateContext = ExecutionContext & { readonly graceMs: number };
+export type CreateContext = QueueContext & { readonly graceMs: number };
 
 /**
  * Runs a create plan: claims the slots, creates the disk, then the
@@ -32,7 +33,9 @@ export async function executeCreate(context: CreateContext, plan: CreatePlan): P
   const { cluster } = context;
   const undo = new UndoStack(context.report);
   try {
-    const slots = await claimSlots(cluster, plan.slots, undo);
+    const slots = plan.queue
+      ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
+      : await claimSlots(cluster, plan.slots, undo);
     await createDisk(context, plan, undo);
     const created = await undo
       .step(

@@ -12,7 +12,7 @@ export async function extendInstance(
   request: { readonly name: string; readonly lifetimeSeconds?: number },
 ): Promise<Instance> {
   const expiresAt = extensionExpiry(request.lifetimeSeconds, context.lifetime, context.clock.now());
-  const deployment = await findInstance(context, request.name);
+  const deployment = await findInstance(context, request.name, { collaborators: true });
   checkNotDeleting(deployment, 'be extended');
   const patched = await context.cluster.patchDeployment(request.name, {
     metadata: { annotations: { [ANNOTATIONS.expiresAt]: expiresAt ?? null } },

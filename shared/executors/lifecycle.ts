@@ -25,7 +25,7 @@ export type ResetContext = InstanceContext & { readonly disk: CreateConfig['disk
 
 /** Scales an instance the caller may touch to 0, keeping its disk, name and slots. */
 export async function suspendInstance(context: InstanceContext, request: { readonly name: string }): Promise<Instance> {
-  const deployment = await findInstance(context, request.name);
+  const deployment = await findInstance(context, request.name, { collaborators: true });
   checkNotDeleting(deployment, 'be suspended');
   return await withLock(context, { deployment, operation: 'suspend' }, async () => {
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(0));
@@ -35,7 +35,7 @@ export async function suspendInstance(context: InstanceContext, request: { reado
 
 /** Scales an instance back to its template's replicas and, if asked, waits until it is ready. */
 export async function resumeInstance(context: InstanceContext, request: WaitingRequest): Promise<Instance> {
-  const deployment = await findInstance(context, request.name);
+  const deployment = await findInstance(context, request.name, { collaborators: true });
   checkNotDeleting(deployment, 'be resumed');
   return await withLock(context, { deployment, operation: 'resume' }, async () => {
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deployment)));

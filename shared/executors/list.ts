@@ -1,7 +1,9 @@
-import { mayAccessInstance } from '../auth/policy.ts';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { isSharedWith, mayAccessInstance } from '../auth/policy.ts';
 import { byNewestFirst, instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
+import { sharedSelector } from '../instances/sharing.ts';
 import { allItems } from '../kube/cluster.ts';
 import type { CallerContext } from './context.ts';
 import { diagnose } from './instance-view.ts';
@@ -9,20 +11,28 @@ import { diagnose } from './instance-view.ts';
 const PAGE_SIZE = 500;
 
 /**
- * The caller's instances (all of them with `all`, which the policy grants only
- * to admins), newest first, selected by label on the server so the cost
- * follows the caller's own instances, with what the pods of those on their
- * way up say.
+ * The caller's instances and those shared with them (all of them with `all`,
+ * which the policy grants only to admins), newest first, selected by label on
+ * the server so the cost follows the caller's own instances: the owned and
+ * the shared are two lists, sent at once. Each shared one is marked
+ * `sharedWithMe`.
  */
 export async function listInstances(context: CallerContext, request: { readonly all: boolean }): Promise<Instance[]> {
-  const { cluster, policy, caller } = context;
-  const selector = instanceSelector(context.serverName, request.all ? undefined : ownerHashOf(caller.email));
-  const listed = await allItems((continueToken) =>
-    cluster.listDeployments({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }),
-  );
-  const deployments = listed.filter((deployment) => mayAccessInstance(policy, caller, deployment));
+  const { cluster, policy, caller, serverName } = context;
+  const list = (labelSelector: string): Promise<V1Deployment[]> =>
+    allItems((continueToken) => cluster.listDeployments({ labelSelector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }));
+  const [owned, shared] = await Promise.all([
+    list(instanceSelector(serverName, request.all ? undefined : ownerHashOf(caller.email))),
+    request.all ? [] : list(sharedSelector(serverName, caller.email)),
+  ]);
+  const mine = owned.filter((deployment) => mayAccessInstance(policy, caller, deployment));
+  const names = new Set(mine.map((deployment) => deployment.metadata?.name));
+  const sharedWithMe = shared.filter((deployment) => !names.has(deployment.metadata?.name) && isSharedWith(policy, caller, deployment));
+  const deployments = [...mine, ...sharedWithMe];
   const problems = await diagnose(context, deployments);
-  return deployments
-    .map((deployment) => instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []))
-    .sort(byNewestFirst);
+  const view = (deployment: V1Deployment, isShared: boolean): Instance => ({
+    ...instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []),
+    sharedWithMe: isShared,
+  });
+  return [...mine.map((d) => view(d, false)), ...sharedWithMe.map((d) => view(d, true))].sort(byNewestFirst);
 }

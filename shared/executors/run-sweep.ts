@@ -1,5 +1,6 @@
 import { planSweep } from '../plans/sweep-plan.ts';
 import type { ExecutionContext } from './context.ts';
+import { removeDeadTickets } from './queue.ts';
 import { executeSweep, type SweepReport } from './sweep.ts';
 import { scanForSweep } from './sweep-scan.ts';
 
@@ -16,5 +17,9 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
   const startedAt = new Date(context.clock.now()).toISOString();
   const snapshot = await scanForSweep(context);
   const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep, restoreWindowMs: context.restoreWindowMs });
+  // Dead tickets hold nothing (no slot, no disk) and hold up no one (the queue passes them over): removed with no grace period.
+  const tickets = await removeDeadTickets(context, request);
+  if (tickets.length > 0)
+    context.report(`${request.dryRun ? 'would remove' : 'removed'} ${tickets.length} dead queue ticket(s): ${tickets.join(', ')}`);
   return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
 }

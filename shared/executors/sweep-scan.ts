@@ -36,6 +36,7 @@ async function scanDeployments(cluster: ClusterClient, serverName: string): Prom
     const name = deployment.metadata?.name;
     const annotations = deployment.metadata?.annotations ?? {};
     const expiresAt = annotations[ANNOTATIONS.expiresAt];
+    const ownerHash = deployment.metadata?.labels?.[LABELS.ownerHash];
     return name
       ? [
           {
@@ -43,6 +44,7 @@ async function scanDeployments(cluster: ClusterClient, serverName: string): Prom
             createdAtMs: timeOf(deployment.metadata?.creationTimestamp),
             owner: annotations[ANNOTATIONS.owner] ?? '',
             ...(expiresAt ? { expiresAt } : {}),
+            ...(ownerHash ? { ownerHash } : {}),
           },
         ]
       : [];
@@ -73,7 +75,11 @@ async function scanSlots(cluster: ClusterClient, serverName: string): Promise<Sw
   );
   return listed.flatMap((lease) => {
     const name = lease.metadata?.name;
-    const instance = lease.metadata?.labels?.[LABELS.instance];
-    return name && instance ? [{ name, instance, createdAtMs: timeOf(lease.metadata?.creationTimestamp) }] : [];
+    const labels = lease.metadata?.labels ?? {};
+    const instance = labels[LABELS.instance];
+    const ownerHash = labels[SLOT_LABEL] === 'user' ? labels[LABELS.ownerHash] : undefined;
+    return name && instance
+      ? [{ name, instance, createdAtMs: timeOf(lease.metadata?.creationTimestamp), ...(ownerHash ? { ownerHash } : {}) }]
+      : [];
   });
 }

@@ -112,8 +112,11 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
     case 'orphan-slot': {
       if (!(await agrees())) return false;
       const lease = await cluster.readLease(action.name);
-      // Still held for that instance: not a slot taken since under the same name.
-      return lease?.metadata?.labels?.[LABELS.instance] === action.instance && (await deleteLease(context, lease));
+      // Still held for that instance (and that owner): not a slot taken since under the same name.
+      const labels = lease?.metadata?.labels;
+      const same =
+        labels?.[LABELS.instance] === action.instance && (action.ownerHash === undefined || labels[LABELS.ownerHash] === action.ownerHash);
+      return same && lease !== undefined && (await deleteLease(context, lease));
     }
   }
 }

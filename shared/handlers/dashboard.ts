@@ -38,6 +38,9 @@ export const DASHBOARD_OPERATIONS = [
   'resume',
   'reset',
   'destroy',
+  'share',
+  'unshare',
+  'transfer',
   'destroyed',
   'restore',
 ] as const satisfies readonly OperationId[];

@@ -18,6 +18,8 @@ export interface CallContext {
   report(event: string): void;
   /** Adds numbers to the request's log line, under `details`, for log-based metrics (the sweep's counts). */
   detail(values: Readonly<Record<string, number>>): void;
+  /** Aborted when the caller closes the connection before the answer: a queued create stops waiting. */
+  readonly signal: AbortSignal;
 }
 
 /** Runs one operation: its parsed request in, its answer's body out; the status is the table's. */
@@ -56,6 +58,10 @@ export function makeHttpFunction<F extends FunctionName>(options: {
     let failure: unknown;
     const events: string[] = [];
     const details: Record<string, number> = {};
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
     try {
       const url = new URL(req.originalUrl ?? req.url, 'http://function');
       const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -95,6 +101,7 @@ export function makeHttpFunction<F extends FunctionName>(options: {
           },
           report: (event) => void events.push(event),
           detail: (values) => void Object.assign(details, values),
+          signal: gone.signal,
         },
         request,
       );

@@ -3,6 +3,7 @@ import type { Instance, InstanceState, Problem } from '../api-types.ts';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { ANNOTATIONS, LABELS } from './metadata.ts';
 import { ownerHashOf } from './naming.ts';
+import { collaboratorsOf } from './sharing.ts';
 
 export type { Instance };
 
@@ -23,6 +24,7 @@ export function instanceFromDeployment(deployment: V1Deployment, problems: reado
     expiresAt: annotations[ANNOTATIONS.expiresAt] ?? null,
     state: stateOf(deployment, problems),
     problems: [...problems],
+    collaborators: collaboratorsOf(deployment),
   };
 }
 

@@ -27,6 +27,12 @@ export const ANNOTATIONS = {
   idempotencyKey: 'allocator.dev/idempotency-key-hash',
   /** The template's replica count, which resume and reset scale back to. */
   replicas: 'allocator.dev/replicas',
+  /** Who the owner shares the instance with: a JSON list of emails (`shared/instances/sharing.ts`). */
+  collaborators: 'allocator.dev/collaborators',
+  /** Who created the instance, once it has been transferred; absent: its owner did. */
+  creator: 'allocator.dev/creator',
+  /** Who had it before its last transfer: their retry of that transfer is answered, not a 404. */
+  previousOwner: 'allocator.dev/previous-owner',
   /** On a restore record: when its instance was destroyed (ISO time). */
   destroyedAt: 'allocator.dev/destroyed-at',
 } as const;
@@ -38,6 +44,9 @@ export const ANNOTATIONS = {
  * instance labels, so that one selector lists an owner's.
  */
 export const RESTORE_RECORD_LABEL = 'allocator.dev/restore-record';
+
+/** The label that lists an instance for a collaborator, as the owner hash label does for its owner: `<prefix><sha1 of the email>`. */
+export const SHARED_LABEL_PREFIX = 'allocator.dev/shared-';
 
 /** GCE label keys (lowercase, no dots or slashes). */
 export const DISK_LABELS = {

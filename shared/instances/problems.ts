@@ -1,5 +1,6 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Problem } from '../api-types.ts';
+import { isPermanent } from './permanent-problems.ts';
 
 /** Container waiting reasons that mean it will not start by itself. */
 const STUCK_CONTAINER = new Set([
@@ -21,13 +22,20 @@ const iso = (value: Date | string | undefined, fallback: string): string =>
 /**
  * Why an instance's pods are not ready, from their container states, their
  * scheduling condition and the Warning events about them: one problem per
- * reason, oldest first. Pure; `nowIso` stands in for a time nobody recorded.
+ * reason, oldest first, each marked if it will not go away by waiting
+ * (`PERMANENT_PROBLEMS`). Pure; `nowIso` stands in for a time nobody recorded.
  */
 export function problemsOf(pods: readonly V1Pod[], events: readonly CoreV1Event[], nowIso: string): Problem[] {
   const found = new Map<string, Problem>();
-  const add = (reason: string, message: string, since: string): void => {
+  // One problem per reason: the oldest, unless a later one of the reason says it is permanent (the kubelet's
+  // `Failed` events of one pull say `Error: ErrImagePull` and `Failed to pull image "x": ... not found` together).
+  const add = (reason: string, rawMessage: string, since: string): void => {
+    const message = rawMessage.trim();
+    const permanent = isPermanent({ reason, message });
     const seen = found.get(reason);
-    if (!seen || since < seen.since) found.set(reason, { reason, message: message.trim(), since });
+    const first = seen === undefined || since < seen.since ? since : seen.since;
+    if (!seen || (permanent && !seen.permanent) || (permanent === seen.permanent && since < seen.since))
+      found.set(reason, { reason, message, since: first, permanent });
   };
   const podNames = new Set<string>();
   for (const pod of pods) {

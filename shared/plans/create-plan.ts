@@ -8,6 +8,7 @@ import { idempotencyKeyHash, idempotentInstanceName, newInstanceName, ownerHashO
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { buildInstanceDeployment } from './deployment.ts';
 import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
+import type { QueuePlan } from './queue.ts';
 import { slotPools, type SlotPool } from './slots.ts';
 
 /** What a caller asks of create, parsed. */
@@ -20,11 +21,15 @@ export interface CreateRequest {
   readonly lifetimeSeconds?: number;
   /** A retry with the same key gets the same instance, not a second one. */
   readonly idempotencyKey?: string;
+  /** At a limit, wait in line for a slot rather than answer 429. */
+  readonly queue?: boolean;
+  /** With `queue`: give up after this long in line. */
+  readonly queueTimeoutSeconds?: number;
 }
 
 export type CreateConfig = Pick<
   ServiceConfig,
-  'serverName' | 'mountRoot' | 'version' | 'admins' | 'accessListFormat' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs'
+  'serverName' | 'mountRoot' | 'version' | 'admins' | 'accessListFormat' | 'limits' | 'disk' | 'lifetime' | 'waitTimeoutMs' | 'queue'
 > & {
   /** Where the disks are: the pods are pinned to that zone. */
   readonly compute: { readonly zone: string };
@@ -47,6 +52,8 @@ export interface CreatePlan {
   readonly instance: Instance;
   readonly wait: boolean;
   readonly waitMs: number;
+  /** Present when the create waits in line at a limit. */
+  readonly queue?: QueuePlan;
 }
 
 export interface CreateInputs {
@@ -108,5 +115,13 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
     instance: instanceFromDeployment(deployment),
     wait: request.wait,
     waitMs: request.waitMs,
+    ...(request.queue
+      ? {
+          queue: {
+            ...config.queue,
+            ...(request.queueTimeoutSeconds === undefined ? {} : { timeoutMs: request.queueTimeoutSeconds * 1000 }),
+          },
+        }
+      : {}),
   };
 }

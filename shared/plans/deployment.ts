@@ -13,7 +13,11 @@ export interface DeploymentInputs {
   readonly diskZone: string;
   readonly ownerEmail: string;
   readonly ownerSubject: string;
+  /** Who made it, as the template's CreatorInfo tells; default the owner (a transferred instance keeps its creator). */
+  readonly creatorEmail?: string;
   readonly admins: readonly string[];
+  /** Who the owner shares it with (emails), on its access list after the owner. */
+  readonly collaborators?: readonly string[];
   /** How an access-list entry is written from an email (`{email}`, `dev.v.io:u:{email}`). */
   readonly accessListFormat: string;
   readonly mountRoot: string;
@@ -26,10 +30,15 @@ export interface DeploymentInputs {
   readonly expiresAt?: string;
 }
 
-/** The owner first, then each admin, each once: who the instance lets in. */
-export function accessListOf(ownerEmail: string, admins: readonly string[], format = '{email}'): string[] {
+/** The owner first, then the collaborators, then each admin, each once: who the instance lets in. */
+export function accessListOf(
+  ownerEmail: string,
+  admins: readonly string[],
+  format = '{email}',
+  collaborators: readonly string[] = [],
+): string[] {
   const adminEmails = admins.filter((entry) => !entry.startsWith(SUBJECT_PREFIX)); // an account id is no blessing
-  return [...new Set([ownerEmail, ...adminEmails])].map((email) => format.replace('{email}', () => email));
+  return [...new Set([ownerEmail, ...collaborators, ...adminEmails])].map((email) => format.replace('{email}', () => email));
 }
 
 /**
@@ -42,7 +51,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
   const { serverName, name, ownerEmail, version, createdAt } = inputs;
   const ownerHash = ownerHashOf(ownerEmail);
   const mountName = inputs.mountName ?? mountNameOf(inputs.mountRoot, name);
-  const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat);
+  const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat, inputs.collaborators);
   const rendered = template.render(
     makeTemplateData({
       name,
@@ -50,7 +59,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
       mountName,
       ownerHash,
       version,
-      creatorInfo: { email: ownerEmail, mountName, createdAt, allocator: serverName },
+      creatorInfo: { email: inputs.creatorEmail ?? ownerEmail, mountName, createdAt, allocator: serverName },
     }),
   );
   const deployment = withInstanceMetadata(rendered, {

@@ -3,6 +3,7 @@ import type { CallerIdentity } from '../auth/identity.ts';
 import { instanceFromDeployment } from '../instances/instance.ts';
 import { ANNOTATIONS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
+import { collaboratorsOf, sharedLabelKey } from '../instances/sharing.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import type { CreateConfig, CreatePlan } from './create-plan.ts';
 import { buildInstanceDeployment } from './deployment.ts';
@@ -22,8 +23,9 @@ export interface RestoreRequest {
 export type RestorePlan = Pick<CreatePlan, 'name' | 'createdAt' | 'slots' | 'deployment' | 'instance' | 'wait' | 'waitMs'>;
 
 /**
- * The restore of `record`'s instance: the same name, owner and mount name,
- * rendered by today's template and settings, with a fresh lifetime. What the
+ * The restore of `record`'s instance: the same name, owner, creator, mount
+ * name and collaborators, rendered by today's template and settings, with a
+ * fresh lifetime. What the
  * record holds beyond what a render writes (a later version's annotations) is
  * kept as it was. Pure: the clock and randomness come in.
  */
@@ -42,6 +44,7 @@ export function planRestore(inputs: {
   const ownerEmail = recorded[ANNOTATIONS.owner] ?? '';
   // An instance made before the account id was recorded gets its owner's when the owner restores it.
   const ownerSubject = recorded[ANNOTATIONS.ownerSubject] ?? (inputs.caller.email === ownerEmail ? inputs.caller.subject : undefined);
+  const collaborators = collaboratorsOf({ metadata: record.metadata ?? {} });
   const createdAt = new Date(nowMs).toISOString();
   const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);
   const built = buildInstanceDeployment(inputs.template, {
@@ -54,6 +57,8 @@ export function planRestore(inputs: {
     accessListFormat: config.accessListFormat,
     mountRoot: config.mountRoot,
     ...(recorded[ANNOTATIONS.mountName] ? { mountName: recorded[ANNOTATIONS.mountName] } : {}),
+    ...(recorded[ANNOTATIONS.creator] ? { creatorEmail: recorded[ANNOTATIONS.creator] } : {}),
+    collaborators,
     version: config.version,
     createdAt,
     ...(expiresAt ? { expiresAt } : {}),
@@ -61,7 +66,9 @@ export function planRestore(inputs: {
   const carried = Object.fromEntries(Object.entries(recorded).filter(([key]) => !NOT_KEPT.includes(key)));
   const annotations: Record<string, string> = { ...carried, ...built.metadata?.annotations };
   if (ownerSubject === undefined) delete annotations[ANNOTATIONS.ownerSubject];
-  const deployment: V1Deployment = { ...built, metadata: { ...built.metadata, annotations } };
+  // The collaborators' labels, which list the instance for them, as a share writes them.
+  const labels = { ...built.metadata?.labels, ...Object.fromEntries(collaborators.map((email) => [sharedLabelKey(email), 'true'])) };
+  const deployment: V1Deployment = { ...built, metadata: { ...built.metadata, labels, annotations } };
   return {
     name,
     createdAt,

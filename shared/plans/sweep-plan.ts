@@ -9,17 +9,25 @@ export interface SweepSnapshot {
     readonly createdAtMs: number;
     readonly owner: string;
     readonly expiresAt?: string;
+    /** Its owner hash label: a per-user slot of another owner was left by a transfer. */
+    readonly ownerHash?: string;
   }[];
   /** `destroyedAtMs`: a disk kept for a restore, labelled with the time of its destroy. */
   readonly disks: readonly { readonly name: string; readonly createdAtMs: number; readonly destroyedAtMs?: number }[];
-  readonly slots: readonly { readonly name: string; readonly instance: string; readonly createdAtMs: number }[];
+  readonly slots: readonly {
+    readonly name: string;
+    readonly instance: string;
+    readonly createdAtMs: number;
+    /** A per-user slot's owner hash. */
+    readonly ownerHash?: string;
+  }[];
 }
 
 export type SweepAction =
   | { readonly kind: 'expired'; readonly name: string; readonly owner: string; readonly expiresAt: string }
   | { readonly kind: 'orphan-deployment'; readonly name: string; readonly createdAt: string }
   | { readonly kind: 'orphan-disk'; readonly name: string; readonly createdAt: string }
-  | { readonly kind: 'orphan-slot'; readonly name: string; readonly instance: string };
+  | { readonly kind: 'orphan-slot'; readonly name: string; readonly instance: string; readonly ownerHash?: string };
 
 export type SweepActionKind = SweepAction['kind'];
 
@@ -61,9 +69,18 @@ export function planSweep(
       .filter((d) => !deploymentNames.has(d.name) && old(d.createdAtMs) && !kept(d))
       .map((d): SweepAction => ({ kind: 'orphan-disk', name: d.name, createdAt: iso(d.createdAtMs) })),
   ];
+  const ownerHashes = new Map(snapshot.deployments.map((d) => [d.name, d.ownerHash]));
+  // A per-user slot of an owner its instance no longer has: what an interrupted transfer leaves.
+  const strays = (s: SweepSnapshot['slots'][number]): boolean =>
+    s.ownerHash !== undefined && ownerHashes.get(s.instance) !== undefined && ownerHashes.get(s.instance) !== s.ownerHash;
   const slots = snapshot.slots
-    .filter((s) => !deploymentNames.has(s.instance) && old(s.createdAtMs))
-    .map((s): SweepAction => ({ kind: 'orphan-slot', name: s.name, instance: s.instance }));
+    .filter((s) => (!deploymentNames.has(s.instance) || strays(s)) && old(s.createdAtMs))
+    .map((s): SweepAction => ({
+      kind: 'orphan-slot',
+      name: s.name,
+      instance: s.instance,
+      ...(deploymentNames.has(s.instance) && s.ownerHash !== undefined ? { ownerHash: s.ownerHash } : {}),
+    }));
   const allowed = destroys.slice(0, options.maxDestroys);
   return {
     actions: [...allowed, ...slots],
@@ -94,7 +111,11 @@ export function stillAgrees(action: SweepAction, reread: Reread, options: { serv
     case 'orphan-deployment':
       return ours && reread.diskExists === false;
     case 'orphan-disk':
-    case 'orphan-slot':
       return reread.deployment === undefined;
+    case 'orphan-slot':
+      return (
+        reread.deployment === undefined ||
+        (action.ownerHash !== undefined && reread.deployment.metadata?.labels?.[LABELS.ownerHash] !== action.ownerHash)
+      );
   }
 }

@@ -46,9 +46,13 @@ export async function startGateway(): Promise<Gateway> {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
-    upstream.on('error', (error) =>
-      sendJson(res, 502, { error: { code: 502, status: 'UNAVAILABLE', message: `gateway: ${error.message}` } }),
-    );
+    upstream.on('error', (error) => {
+      if (!res.destroyed) sendJson(res, 502, { error: { code: 502, status: 'UNAVAILABLE', message: `gateway: ${error.message}` } });
+    });
+    // A caller that goes away cuts the forwarded request too, as Cloud Run's front end does: the function sees it close.
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.pipe(upstream);
   }
 

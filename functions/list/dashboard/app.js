@@ -274,14 +274,17 @@ function renderInstance(instance) {
     el('dd', {}, el('time', { datetime: instance.creationTime, text: new Date(instance.creationTime).toLocaleString() })),
     el('dt', { text: 'Expires' }),
     el('dd', { 'data-expires': instance.expiresAt ?? '' }),
-    ...(instance.owner !== session.email ? [el('dt', { text: 'Owner' }), el('dd', { text: instance.owner })] : []),
+    ...(instance.owner !== session.email
+      ? [el('dt', { text: 'Owner' }), el('dd', { text: instance.sharedWithMe ? `${instance.owner} (shared with you)` : instance.owner })]
+      : []),
+    ...renderSharing(instance),
   );
   const problems = el(
     'ul',
     { class: 'problems', 'aria-label': `Problems of ${instance.name}` },
     ...instance.problems.map((p) => el('li', {}, el('strong', { text: p.reason }), `: ${p.message}`)),
   );
-  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', 'reset', 'destroy'];
+  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', ...(managesAccess(instance) ? ['reset', 'destroy'] : [])];
   const buttons = kinds.map((kind) => {
     const button = el('button', {
       type: 'button',
@@ -302,9 +305,74 @@ function renderInstance(instance) {
       el('header', {}, el('h3', { id, text: instance.name }), el('span', { class: `state state-${instance.state}`, text: instance.state })),
       details,
       ...(instance.problems.length > 0 ? [problems] : []),
-      el('div', { class: 'actions' }, ...buttons),
+      el('div', { class: 'actions' }, ...buttons, ...(managesAccess(instance) ? [transferButton(instance)] : [])),
     ),
   );
+}
+
+// Sharing and transfer: "Shared with", with add and remove, and "Transfer to…", for the owner and admins.
+
+/** Whether the signed-in person may share, unshare, transfer, reset and destroy it: its owner, or an admin. */
+function managesAccess(instance) {
+  return !instance.sharedWithMe || session.admin;
+}
+
+function renderSharing(instance) {
+  const collaborators = instance.collaborators ?? [];
+  if (!managesAccess(instance)) return [];
+  const people = el(
+    'ul',
+    { class: 'collaborators', 'aria-label': `Shared with, ${instance.name}` },
+    ...collaborators.map((email) => {
+      const remove = el('button', { type: 'button', 'aria-label': `Remove ${email} from ${instance.name}`, text: 'Remove' });
+      remove.addEventListener('click', () => void changeSharing('unshare', instance.name, email, remove));
+      return el('li', {}, el('span', { text: email }), ' ', remove);
+    }),
+  );
+  const inputId = `share-${instance.name}`;
+  const input = el('input', { id: inputId, type: 'email', autocomplete: 'off', placeholder: 'email' });
+  const add = el('button', { type: 'submit', text: 'Share' });
+  const form = el('form', { class: 'share' }, el('label', { for: inputId, text: `Share ${instance.name} with` }), input, add);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const email = input.value.trim();
+    if (email) void changeSharing('share', instance.name, email, add);
+  });
+  return [el('dt', { text: 'Shared with' }), el('dd', {}, collaborators.length ? people : el('span', { text: 'nobody' }), form)];
+}
+
+async function changeSharing(operation, name, email, button) {
+  await act(async () => {
+    setStatus(`${operation === 'share' ? 'Sharing' : 'Unsharing'} ${name}…`);
+    const instance = await api(operation, { body: { name, emails: [email] } });
+    const who = instance.collaborators?.length ? instance.collaborators.join(', ') : 'nobody';
+    setStatus(`${name} is shared with ${who}; its pod restarts with the new access list, its disk stays.`);
+    await refresh();
+  }, button);
+}
+
+function transferButton(instance) {
+  const button = el('button', { type: 'button', 'aria-label': `Transfer to… (${instance.name})`, text: 'Transfer to…' });
+  if (instance.state === 'deleting') button.disabled = true;
+  button.addEventListener('click', () => void transfer(instance.name, button));
+  return button;
+}
+
+async function transfer(name, button) {
+  const dialog = $('transfer');
+  $('transfer-title').textContent = `Transfer ${name}`;
+  $('transfer-to').value = '';
+  dialog.returnValue = '';
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
+  const to = $('transfer-to').value.trim();
+  if (dialog.returnValue !== 'ok' || !to) return;
+  await act(async () => {
+    setStatus(`Transferring ${name} to ${to}…`);
+    const instance = await api('transfer', { body: { name, to } });
+    setStatus(`${name} now belongs to ${instance.owner}.`);
+    await refresh();
+  }, button);
 }
 
 function updateCountdowns() {

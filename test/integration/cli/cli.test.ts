@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../shared/config/load-config.ts';
+import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
-import { ADMIN, call, startTestStack, type TestStack } from '../stack.ts';
+import { ADMIN, call, serveInProcess, startTestStack, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -184,6 +186,86 @@ describe('the allocator CLI against a local allocator', () => {
     expect((await allocatorCli(['list'], as('kai@example.com'))).stdout).toBe('');
   });
 
+  it('stops the command and exits 75, saying why, when the lease cannot be renewed before it runs out; still destroys the instance', async () => {
+    // A gateway of its own, whose create function (and with it /extend) can be taken away mid-run.
+    const own = await startGateway();
+    for (const name of ['create', 'destroy', 'list'] as const) own.route(`/syncbase-${name}`, stack.urls[name]);
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          'cli/bin.ts',
+          'run',
+          '--lease',
+          '3',
+          '--',
+          'sh',
+          '-c',
+          // Exits 0 on SIGTERM: the 75 is run's own.
+          'trap \'kill $!; echo "got SIGTERM"; exit 0\' TERM; echo "started $ALLOCATOR_INSTANCE_NAME"; sleep 60 & wait',
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            PATH: '/usr/bin:/bin',
+            HOME: home,
+            METADATA_SERVER_DETECTION: 'none',
+            ALLOCATOR: own.allocatorFor('syncbase'),
+            ...as('uma@example.com'),
+          },
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const name = await eventually(async () => /started (syncbased-[0-9a-f]{8})/.exec(stdout)?.[1], 30_000, 'the command to start');
+      // Longer than the lease, renewed all along: the command is still running.
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(stdout).not.toContain('got SIGTERM');
+      own.route('/syncbase-create', 'http://127.0.0.1:1'); // nothing listens there: every renewal gets the gateway's 502
+      expect(await exited).toBe(75);
+      expect(stdout).toContain('got SIGTERM');
+      expect(stderr).toMatch(new RegExp(`could not renew the lease of ${name} \\(\\d+ s left\\): gateway: connect ECONNREFUSED`));
+      expect(stderr).toMatch(
+        new RegExp(
+          `lost the lease of ${name}: no renewal succeeded for 3 s \\(the last: gateway: connect ECONNREFUSED .*\\), so the cleanup sweep may destroy it; stopping the command, exit status 75`,
+        ),
+      );
+      expect(stderr).toContain(`destroying ${name}`);
+      expect((await allocatorCli(['list'], as('uma@example.com'))).stdout).toBe('');
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('gives up on an instance whose image does not exist as soon as its pods say so, and destroys it', async () => {
+    // The same stack with a template whose pods fail to pull (a kwok stage keyed on the version), as another allocator.
+    const runtime = makeCreateRuntime(
+      loadConfig({
+        ...stack.env,
+        ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../fixtures/templates/fails-with-version.json.hbs', import.meta.url)),
+        ALLOCATOR_VERSION: 'ErrImagePull',
+      }),
+    );
+    const served = await serveInProcess(runtime);
+    try {
+      for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/missing-image-${name}`, served.urls[name]);
+      const created = await allocatorCli(['create', '--allocator', gateway.allocatorFor('missing-image')], as('vic@example.com'));
+      expect(created.code).toBe(1);
+      expect(created.stderr).toMatch(
+        /allocator: create failed: instance syncbased-[0-9a-f]{8} cannot start: ErrImagePull: syncbased: rpc error: code = NotFound .*: not found/,
+      );
+      expect(created.stderr).toMatch(/syncbased-[0-9a-f]{8}: destroying it/);
+      expect((await allocatorCli(['list'], as('vic@example.com'))).stdout).toBe('');
+      expect(served.violations).toEqual([]);
+    } finally {
+      await served.stop();
+      await runtime.disks().close();
+    }
+  });
+
   it('suspends, resumes and resets an instance by name', async () => {
     const name = (await allocatorCli(['create'], as('lou@example.com'))).stdout.trim();
     expect(await allocatorCli(['suspend', name], as('lou@example.com'))).toMatchObject({ code: 0, stdout: `${name}: suspended\n` });
@@ -217,5 +299,32 @@ describe('the allocator CLI against a local allocator', () => {
     expect(run.stderr).toMatch(`destroying ${name}`);
     expect((await allocatorCli(['list'], as('oz@example.com'))).stdout).toBe('');
     expect(stack.emulator.disks().map((d) => d.name)).not.toContain(name);
+  });
+});
+
+describe('share, unshare and transfer from the CLI', () => {
+  it('shares, lists as shared with the other person, unshares and transfers, with --json and a 400 as one line', async () => {
+    const name = (await allocatorCli(['create', '--no-wait'], as('noa@example.com'))).stdout.trim();
+    expect(await allocatorCli(['share', name, 'oli@example.com', 'pia@example.com'], as('noa@example.com'))).toMatchObject({
+      code: 0,
+      stdout: `${name}: owned by noa@example.com, shared with oli@example.com, pia@example.com\n`,
+    });
+    const listed = await allocatorCli(['list', '-l'], as('oli@example.com'));
+    expect(listed.stdout).toContain(`Name:       ${name}`);
+    expect(listed.stdout).toContain('Owner:      noa@example.com (shared with you)');
+    const unshared = await allocatorCli(['unshare', name, 'pia@example.com', '--json'], as('noa@example.com'));
+    expect(JSON.parse(unshared.stdout)).toMatchObject({ name, collaborators: ['oli@example.com'] });
+    expect(await allocatorCli(['share', name, 'noa@example.com'], as('noa@example.com'))).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/noa@example.com owns .* \(400 INVALID_ARGUMENT\)/),
+    });
+    expect(await allocatorCli(['share', name], as('noa@example.com'))).toMatchObject({ code: 2 });
+    expect(await allocatorCli(['transfer', name, 'oli@example.com'], as('noa@example.com'))).toMatchObject({
+      code: 0,
+      stdout: `${name}: owned by oli@example.com\n`,
+    });
+    expect((await allocatorCli(['list'], as('noa@example.com'))).stdout).toBe('');
+    expect((await allocatorCli(['list'], as('oli@example.com'))).stdout).toBe(`${name}\n`);
+    expect((await allocatorCli(['destroy', name], as('oli@example.com'))).code).toBe(0);
   });
 });

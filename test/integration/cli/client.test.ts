@@ -128,3 +128,21 @@ describe('Idempotency-Key on create', () => {
     expect((await create('tom@example.com', 'has spaces')).status).toBe(400);
   });
 });
+
+describe("the client's sharing calls", () => {
+  it('shares, unshares and transfers, each answering the instance; a transfer over the limit is a typed 429', async () => {
+    const owner = clientFor('rey@example.com');
+    const instance = await owner.create({ wait: false });
+    expect(await owner.share(instance.name, ['sam@example.com'])).toMatchObject({ collaborators: ['sam@example.com'] });
+    expect(await clientFor('sam@example.com').list()).toEqual([expect.objectContaining({ name: instance.name, sharedWithMe: true })]);
+    expect(await owner.unshare(instance.name, ['sam@example.com'])).toMatchObject({ collaborators: [] });
+    // Sam at the per-user limit of 2.
+    const sams = await Promise.all([0, 1].map(() => clientFor('sam@example.com').create({ wait: false })));
+    const error = await owner.transfer(instance.name, 'sam@example.com').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AllocatorApiError);
+    expect(error).toMatchObject({ status: 429, code: 'RESOURCE_EXHAUSTED' });
+    for (const own of sams) await clientFor('sam@example.com').destroy(own.name);
+    expect(await owner.transfer(instance.name, 'sam@example.com')).toMatchObject({ owner: 'sam@example.com' });
+    await clientFor('sam@example.com').destroy(instance.name);
+  });
+});

@@ -192,3 +192,75 @@ describe('the dashboard in a real browser', () => {
     await page.context().close();
   });
 });
+
+describe('sharing and transfer on the dashboard', () => {
+  async function createOn(page: Page): Promise<string> {
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const article = page.getByRole('article').first();
+    await article.waitFor();
+    const name = (await article.getByRole('heading').textContent()) ?? '';
+    await waitForState(page, name, 'ready');
+    return name;
+  }
+
+  it('two people sharing, an admin sharing for the owner, and a transfer seen by both', async () => {
+    const ada = await signedIn('ada@example.com');
+    const name = await createOn(ada);
+    const card = ada.getByRole('article', { name });
+    await card.getByLabel(`Share ${name} with`).fill('bea@example.com');
+    await card.getByRole('button', { name: 'Share', exact: true }).click();
+    await expectVisible(card.getByRole('list', { name: `Shared with, ${name}` }).getByText('bea@example.com'));
+    await expectVisible(ada.getByRole('status').getByText(`${name} is shared with bea@example.com`));
+    expect(await seriousAccessibilityFindings(ada)).toEqual([]);
+    await ada.screenshot({ path: `${ARTIFACTS}/shared.png`, fullPage: true });
+
+    // Bea sees it, marked as shared with her, and may extend it, but not destroy, share or transfer it.
+    const bea = await signedIn('bea@example.com');
+    const beaCard = bea.getByRole('article', { name });
+    await expectVisible(beaCard.getByText('ada@example.com (shared with you)'));
+    expect(await beaCard.getByRole('button', { name: `Destroy ${name}` }).count()).toBe(0);
+    expect(await beaCard.getByRole('button', { name: `Transfer to… (${name})` }).count()).toBe(0);
+    expect(await beaCard.getByLabel(`Share ${name} with`).count()).toBe(0);
+    await beaCard.getByRole('button', { name: `Extend ${name}` }).click();
+    await expectVisible(bea.getByRole('status').getByText(`${name} now expires`));
+
+    // The admin may share it for its owner.
+    const admin = await signedIn(ADMIN);
+    await admin.getByLabel("Show everyone's").check();
+    const adminCard = admin.getByRole('article', { name });
+    await adminCard.getByLabel(`Share ${name} with`).fill('cy@example.com');
+    await adminCard.getByRole('button', { name: 'Share', exact: true }).click();
+    await expectVisible(adminCard.getByRole('list', { name: `Shared with, ${name}` }).getByText('cy@example.com'));
+    await adminCard.getByRole('button', { name: `Remove cy@example.com from ${name}` }).click();
+    await expectVisible(admin.getByRole('status').getByText(`${name} is shared with bea@example.com;`));
+
+    // A transfer to someone at their limit (1 here) is refused in their words, and nothing changes.
+    const cy = await signedIn('cy@example.com');
+    const cys = await createOn(cy);
+    await card.getByRole('button', { name: `Transfer to… (${name})` }).click();
+    const dialog = ada.getByRole('dialog', { name: `Transfer ${name}` });
+    await dialog.getByLabel("New owner's email").fill('cy@example.com');
+    await ada.screenshot({ path: `${ARTIFACTS}/transfer.png` });
+    await dialog.getByRole('button', { name: 'Transfer' }).click();
+    await expectVisible(ada.getByRole('alert').getByText(/^Limit reached: cy@example.com already has 1 instance/));
+
+    // To Bea: Ada no longer sees it; Bea, signed in again, owns it.
+    await card.getByRole('button', { name: `Transfer to… (${name})` }).click();
+    await dialog.getByLabel("New owner's email").fill('bea@example.com');
+    await dialog.getByRole('button', { name: 'Transfer' }).click();
+    await expectVisible(ada.getByRole('status').getByText(`${name} now belongs to bea@example.com.`));
+    await expectVisible(ada.getByText('No instances yet.'));
+    const beaAgain = await signedIn('bea@example.com');
+    const owned = beaAgain.getByRole('article', { name });
+    await expectVisible(owned.getByRole('button', { name: `Destroy ${name}` }));
+    expect(await owned.getByText('(shared with you)').count()).toBe(0);
+
+    await owned.getByRole('button', { name: `Destroy ${name}` }).click();
+    await beaAgain.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(beaAgain.getByText('No instances yet.'));
+    await cy.getByRole('button', { name: `Destroy ${cys}` }).click();
+    await cy.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(cy.getByText('No instances yet.'));
+    for (const page of [ada, bea, admin, cy, beaAgain]) await page.context().close();
+  });
+});

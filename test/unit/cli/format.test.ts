@@ -17,7 +17,9 @@ describe('formatInstanceBlock', () => {
         disk: 'syncbased-1a2b3c4d',
         expiresAt: null,
         state: 'failing' as const,
-        problems: [{ reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z' }],
+        problems: [
+          { reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z', permanent: false },
+        ],
       },
       Date.parse('2026-11-25T00:05:30.000Z'),
     );

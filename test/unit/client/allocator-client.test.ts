@@ -55,6 +55,71 @@ describe('AllocatorClient', () => {
     expect(seen[1]?.key).toBe(seen[0]?.key);
   });
 
+  it('waits in line: sends a queued create again with the same key for as long as the allocator answers its place', async () => {
+    seen.length = 0;
+    const queued = (position: number) => ({
+      status: 409,
+      body: {
+        error: {
+          code: 409,
+          status: 'ABORTED',
+          message: 'queued',
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+              reason: 'QUEUED',
+              domain: 'allocator.dev',
+              metadata: { position: String(position), ahead: String(position - 1) },
+            },
+          ],
+        },
+      },
+      headers: { 'retry-after': '0' },
+    });
+    // More answers of its place than the retry attempts (3): the queue's re-sends are not retries.
+    script = [queued(3), queued(2), queued(1), queued(1), { status: 201, body: instance }];
+    const places: string[] = [];
+    const created = await client().create({
+      queue: true,
+      queueTimeoutSeconds: 60,
+      onQueued: (p) => places.push(`${p.position}/${p.ahead}`),
+    });
+    expect(created).toEqual(instance);
+    expect(places).toEqual(['3/2', '2/1', '1/0', '1/0']);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen.map((s) => s.key)).size).toBe(1);
+  });
+
+  it('stops waiting in line when its signal is aborted', async () => {
+    seen.length = 0;
+    const stop = new AbortController();
+    const queuedBody = {
+      error: {
+        code: 409,
+        status: 'ABORTED',
+        message: 'queued',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'QUEUED',
+            domain: 'allocator.dev',
+            metadata: { position: '1', ahead: '0' },
+          },
+        ],
+      },
+    };
+    script = [
+      { status: 409, body: queuedBody, headers: { 'retry-after': '0' } },
+      { status: 201, body: instance },
+    ];
+    const error = await client()
+      .create({ queue: true, signal: stop.signal, onQueued: () => stop.abort() })
+      .catch((caught: unknown) => caught);
+    expect((error as Error).name).toBe('AbortError');
+    expect(seen).toHaveLength(1);
+    script = [];
+  });
+
   it('does not retry a 409 ALREADY_EXISTS, which no retry can fix', async () => {
     seen.length = 0;
     script = [error(409, 'ALREADY_EXISTS'), { status: 201, body: instance }];

@@ -83,21 +83,19 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('listDeployments', () => this.#page([...this.deployments.values()], options));
   }
 
+  /** A JSON merge patch (RFC 7386), as the API server applies it: objects merge, null removes, anything else replaces. */
   patchDeployment(name: string, patch: object) {
     return this.faults.run('patchDeployment', () => {
       const found = this.deployments.get(name);
       if (!found) throw new NotFoundError(`deployments "${name}" not found`);
-      const { metadata, spec } = patch as { metadata?: { annotations?: Record<string, string | null> }; spec?: { replicas?: number } };
-      const annotations = { ...found.metadata?.annotations, ...metadata?.annotations };
-      found.metadata!.annotations = Object.fromEntries(
-        Object.entries(annotations).filter((entry): entry is [string, string] => entry[1] !== null),
-      );
-      if (spec?.replicas !== undefined) {
-        found.spec = { ...found.spec!, replicas: spec.replicas };
-        found.metadata!.generation = (found.metadata!.generation ?? 1) + 1;
+      const before = JSON.stringify(found.spec);
+      const patched = mergePatch(found, patch) as V1Deployment;
+      if (JSON.stringify(patched.spec) !== before) {
+        patched.metadata!.generation = (found.metadata!.generation ?? 1) + 1;
         this.#reads.set(name, 0);
       }
-      return structuredClone(found);
+      this.deployments.set(name, patched);
+      return structuredClone(patched);
     });
   }
 
@@ -189,4 +187,19 @@ export class FakeCluster implements ClusterClient {
     });
     return { items: page.items, ...(page.next ? { continueToken: page.next } : {}) };
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** RFC 7386's MergePatch(target, patch). */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return structuredClone(patch);
+  const result: Record<string, unknown> = isObject(target) ? structuredClone(target) : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
 }

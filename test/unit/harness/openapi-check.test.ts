@@ -17,6 +17,7 @@ const instance = {
   expiresAt: null,
   state: 'ready',
   problems: [],
+  collaborators: [],
 };
 const error = (code: number, status: string) => ({ error: { code, status, message: 'why' } });
 

@@ -113,6 +113,20 @@ describe('cloudbuild.yaml', () => {
     expect(config.disk).toEqual({ sizeGb: 10, type: 'pd-standard' });
   });
 
+  it('deploys create with the timeout it tells create, which leaves a queued create room to wait', () => {
+    expect(script('deploy-create')).toContain('--timeout=${_CREATE_TIMEOUT}s');
+    expect(script('environment')).toContain(
+      'echo "ALLOCATOR_CREATE_TIMEOUT_SECONDS: \\"${_CREATE_TIMEOUT}\\""; } > dist/functions/create-env.yaml',
+    );
+    const config = parseServiceConfig({
+      ALLOCATOR_SERVER_NAME: 'syncbased',
+      ALLOCATOR_AUDIENCES: 'https://a.test',
+      ALLOCATOR_CREATE_TIMEOUT_SECONDS: cloudbuild.substitutions._CREATE_TIMEOUT,
+    });
+    expect(config.queue.requestBoundMs).toBeGreaterThan(0);
+    expect(config.queue.requestBoundMs + config.waitTimeoutMs).toBeLessThan(Number(cloudbuild.substitutions._CREATE_TIMEOUT) * 1000);
+  });
+
   it('has a substitution for every ${_NAME} it uses, and uses every one', () => {
     const text = readFileSync(`${ROOT}cloudbuild.yaml`, 'utf8').replace(/^#.*$/gm, '');
     const used = new Set([...text.matchAll(/\$\{(_[A-Z_]+)\}/g)].map((m) => m[1]));

@@ -4,6 +4,7 @@ import {
   BadRequestError,
   AlreadyExistsError,
   DeadlineExceededError,
+  FailedPreconditionError,
   INTERNAL_MESSAGE,
   InternalError,
   MethodNotAllowedError,
@@ -19,6 +20,7 @@ import {
 describe('toHttpError', () => {
   it.each([
     [new BadRequestError('bad name'), 400, 'INVALID_ARGUMENT'],
+    [new FailedPreconditionError('cannot start'), 400, 'FAILED_PRECONDITION'],
     [new UnauthenticatedError('no token'), 401, 'UNAUTHENTICATED'],
     [new PermissionDeniedError('no'), 403, 'PERMISSION_DENIED'],
     [new NotFoundError('gone'), 404, 'NOT_FOUND'],

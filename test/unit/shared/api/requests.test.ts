@@ -11,10 +11,23 @@ function parse(operation: OperationId, body: Record<string, unknown> = {}, query
 
 describe('parseRequest, by the table', () => {
   it.each([
-    ['create', {}, '', {}, { wait: true }],
-    ['create', { wait: false }, '', {}, { wait: false }],
-    ['create', { waitTimeoutSeconds: 30, lifetimeSeconds: 0 }, '', {}, { wait: true, waitTimeoutSeconds: 30, lifetimeSeconds: 0 }],
-    ['create', {}, '', { 'idempotency-key': 'k-1' }, { wait: true, idempotencyKey: 'k-1' }],
+    ['create', {}, '', {}, { wait: true, queue: false }],
+    ['create', { wait: false }, '', {}, { wait: false, queue: false }],
+    [
+      'create',
+      { waitTimeoutSeconds: 30, lifetimeSeconds: 0 },
+      '',
+      {},
+      { wait: true, waitTimeoutSeconds: 30, lifetimeSeconds: 0, queue: false },
+    ],
+    ['create', {}, '', { 'idempotency-key': 'k-1' }, { wait: true, idempotencyKey: 'k-1', queue: false }],
+    [
+      'create',
+      { queue: true, queueTimeoutSeconds: 60 },
+      '',
+      { 'idempotency-key': 'k-1' },
+      { wait: true, idempotencyKey: 'k-1', queue: true, queueTimeoutSeconds: 60 },
+    ],
     ['extend', { name: NAME }, '', {}, { name: NAME }],
     ['extend', { name: NAME, lifetimeSeconds: 60 }, '', {}, { name: NAME, lifetimeSeconds: 60 }],
     ['resume', { name: NAME, wait: false }, '', {}, { name: NAME, wait: false }],
@@ -38,6 +51,8 @@ describe('parseRequest, by the table', () => {
     ['create', { waitTimeoutSeconds: 0 }, '', /"waitTimeoutSeconds" must be a whole number of seconds >= 1/],
     ['create', { waitTimeoutSeconds: 1.5 }, '', /whole number/],
     ['create', { lifetimeSeconds: -1 }, '', /"lifetimeSeconds" must be a whole number of seconds >= 0/],
+    ['create', { queue: 'yes' }, '', /"queue" must be true or false/],
+    ['create', { queue: true, queueTimeoutSeconds: 0 }, '', /"queueTimeoutSeconds" must be a whole number of seconds >= 1/],
     ['create', { image: 'evil' }, '', /unknown field "image"; this request takes wait, waitTimeoutSeconds, lifetimeSeconds/],
     ['destroy', { a: 1, b: 2, name: NAME }, '', /unknown fields "a", "b"; this request takes name, now/],
     ['destroy', { name: NAME, now: 'yes' }, '', /"now" must be true or false/],

@@ -18,6 +18,7 @@ describe('parseServiceConfig', () => {
       version: 'latest',
       disk: { sizeGb: 10, type: 'pd-standard' },
       limits: { perUser: 1, global: 10 },
+      maxCollaborators: 10,
       accessListFormat: '{email}',
       admins: [],
       allowedCallers: [],
@@ -29,6 +30,7 @@ describe('parseServiceConfig', () => {
         gcloudTokens: 'own-instances',
       },
       waitTimeoutMs: 240_000,
+      queue: { ticketMs: 20_000, requestBoundMs: 40_000, pollMs: 1_000 },
       deleteTimeoutMs: 120_000,
       diskReleaseTimeoutMs: 300_000,
       callTimeoutMs: 30_000,
@@ -78,6 +80,16 @@ describe('parseServiceConfig', () => {
     expect([config.waitTimeoutMs, config.deleteTimeoutMs]).toEqual([5_000, 600_000]);
   });
 
+  it("derives a queued request's wait from create's timeout, less the readiness wait and the margin", () => {
+    const config = parseServiceConfig({
+      ...base,
+      ALLOCATOR_CREATE_TIMEOUT_SECONDS: '540',
+      ALLOCATOR_WAIT_TIMEOUT_SECONDS: '120',
+      ALLOCATOR_QUEUE_TICKET_SECONDS: '30',
+    });
+    expect(config.queue).toEqual({ ticketMs: 30_000, requestBoundMs: 400_000, pollMs: 1_000 });
+  });
+
   it('reads lists and numbers', () => {
     const config = parseServiceConfig({
       ...base,
@@ -112,6 +124,11 @@ describe('parseServiceConfig', () => {
     [{ ALLOCATOR_TOKEN_CERTS_URL: 'file:///etc/passwd' }, /ALLOCATOR_TOKEN_CERTS_URL must be an http\(s\) URL/],
     [{ ALLOCATOR_DISK_TYPE: 'SSD!' }, /ALLOCATOR_DISK_TYPE must be a disk type name/],
     [{ ALLOCATOR_WAIT_TIMEOUT_SECONDS: '-1' }, /ALLOCATOR_WAIT_TIMEOUT_SECONDS must be a whole number >= 1/],
+    [
+      { ALLOCATOR_CREATE_TIMEOUT_SECONDS: '260' },
+      /ALLOCATOR_CREATE_TIMEOUT_SECONDS must exceed ALLOCATOR_WAIT_TIMEOUT_SECONDS \(240\) by more than 20 s/,
+    ],
+    [{ ALLOCATOR_QUEUE_TICKET_SECONDS: '2' }, /ALLOCATOR_QUEUE_TICKET_SECONDS must be a whole number >= 3/],
     [
       { ALLOCATOR_MAX_LIFETIME_SECONDS: '3600' },
       /ALLOCATOR_DEFAULT_LIFETIME_SECONDS \(never\) must be between 1 and ALLOCATOR_MAX_LIFETIME_SECONDS \(3600\)/,

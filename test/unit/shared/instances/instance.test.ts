@@ -44,6 +44,7 @@ describe('instances read back from Deployments', () => {
       expiresAt: null,
       state: 'ready',
       problems: [],
+      collaborators: [],
     });
   });
 
@@ -66,7 +67,7 @@ describe('availability', () => {
 });
 
 describe("an instance's state", () => {
-  const problem = { reason: 'ImagePullBackOff', message: 'x', since: '2026-11-25T00:00:00.000Z' };
+  const problem = { reason: 'ImagePullBackOff', message: 'x', since: '2026-11-25T00:00:00.000Z', permanent: false };
   const with_ = (change: (d: V1Deployment) => void): V1Deployment => {
     const deployment = owned('ada@example.com');
     change(deployment);

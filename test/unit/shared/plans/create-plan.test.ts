@@ -112,6 +112,7 @@ const instance = (name: string) => ({
   expiresAt: '2026-11-25T13:00:00.000Z',
   state: 'starting',
   problems: [],
+  collaborators: [],
 });
 
 describe('planCreate', () => {
@@ -228,6 +229,26 @@ describe('planCreate', () => {
       expect(plan.disk.source).not.toBe(source);
     },
   );
+
+  it.each([
+    [{ queue: false }, undefined],
+    [{ queue: true }, { ...config.queue }],
+    [
+      { queue: true, queueTimeoutSeconds: 90 },
+      { ...config.queue, timeoutMs: 90_000 },
+    ],
+    [{ queueTimeoutSeconds: 90 }, undefined],
+  ])("plans a queued create's wait in line from the settings and the caller's timeout: %j", (asked, queue) => {
+    const plan = planCreate({
+      config,
+      template,
+      caller: caller(),
+      request: { wait: true, waitMs: 60_000, idempotencyKey: 'k1', ...asked },
+      nowMs: NOW,
+      random: countingRandom(),
+    });
+    expect(plan.queue).toEqual(queue);
+  });
 
   it('refuses a lifetime over the maximum before anything is made', () => {
     expect(() =>

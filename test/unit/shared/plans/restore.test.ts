@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, DISK_LABELS } from '../../../../shared/instances/metadata.ts';
+import { sharedLabelKey } from '../../../../shared/instances/sharing.ts';
 import { buildInstanceDeployment } from '../../../../shared/plans/deployment.ts';
 import {
   destroyedInstanceOf,
@@ -17,7 +18,7 @@ const CREATED = Date.parse('2026-11-20T09:00:00.000Z');
 const DESTROYED = Date.parse('2026-11-25T12:00:00.000Z');
 const WINDOW = 86_400_000;
 
-/** An instance as create made it, then changed by hand the way a later version might (a collaborator list). */
+/** An instance as create made it, shared with bob and given an annotation of a later version (template parameters, say). */
 function deployment(mountRoot = config.mountRoot) {
   const made = buildInstanceDeployment(template, {
     serverName: 'syncbased',
@@ -34,7 +35,9 @@ function deployment(mountRoot = config.mountRoot) {
     expiresAt: new Date(CREATED + 3_600_000).toISOString(),
   });
   made.metadata!.uid = 'uid-1';
-  made.metadata!.annotations!['allocator.dev/collaborators'] = '["bob@example.com"]';
+  made.metadata!.annotations![ANNOTATIONS.collaborators] = '["bob@example.com"]';
+  made.metadata!.labels![sharedLabelKey('bob@example.com')] = 'true';
+  made.metadata!.annotations!['allocator.dev/parameters'] = '{"size":"small"}';
   made.metadata!.annotations!['kubectl.kubernetes.io/last-applied-configuration'] = '{}';
   return made;
 }
@@ -63,7 +66,8 @@ describe('restoreRecord', () => {
           [ANNOTATIONS.disk]: NAME,
           [ANNOTATIONS.createdAt]: new Date(CREATED).toISOString(),
           [ANNOTATIONS.replicas]: '1',
-          'allocator.dev/collaborators': '["bob@example.com"]',
+          [ANNOTATIONS.collaborators]: '["bob@example.com"]',
+          'allocator.dev/parameters': '{"size":"small"}',
           [ANNOTATIONS.destroyedAt]: new Date(DESTROYED).toISOString(),
         },
       },
@@ -127,6 +131,7 @@ describe('planRestore', () => {
       accessListFormat: config.accessListFormat,
       mountRoot: config.mountRoot,
       mountName: `/old/root/${NAME}`,
+      collaborators: ['bob@example.com'],
       version: config.version,
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + config.lifetime.defaultSeconds * 1000).toISOString(),
@@ -135,9 +140,15 @@ describe('planRestore', () => {
       ...expected,
       metadata: {
         ...expected.metadata,
-        annotations: { 'allocator.dev/collaborators': '["bob@example.com"]', ...expected.metadata?.annotations },
+        labels: { ...expected.metadata?.labels, [sharedLabelKey('bob@example.com')]: 'true' },
+        annotations: {
+          [ANNOTATIONS.collaborators]: '["bob@example.com"]',
+          'allocator.dev/parameters': '{"size":"small"}',
+          ...expected.metadata?.annotations,
+        },
       },
     });
+    expect(plan.instance.accessList.In).toEqual(['ada@example.com', 'bob@example.com', 'root@example.com']);
     expect(plan.deployment.metadata?.annotations?.[ANNOTATIONS.idempotencyKey]).toBeUndefined();
     expect(plan.instance).toMatchObject({ name: NAME, owner: 'ada@example.com', mountName: `/old/root/${NAME}`, version: 'v1' });
     expect(plan.slots.user.labels['allocator.dev/owner-hash']).toBe(deployment().metadata?.labels?.['allocator.dev/owner-hash']);

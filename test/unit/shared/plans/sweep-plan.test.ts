@@ -33,6 +33,20 @@ describe('planSweep', () => {
       [{ kind: 'expired', name: 'a', owner: 'o', expiresAt: PAST }],
     ],
     [
+      "an old per-user slot of an owner the instance no longer has (a transfer's), and not a young one or the owner's",
+      {
+        deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', ownerHash: 'new' }],
+        disks: [{ name: 'a', createdAtMs: OLD }],
+        slots: [
+          { name: 'u-old', instance: 'a', createdAtMs: OLD, ownerHash: 'old' },
+          { name: 'u-young', instance: 'a', createdAtMs: YOUNG, ownerHash: 'other' },
+          { name: 'u-new', instance: 'a', createdAtMs: OLD, ownerHash: 'new' },
+          { name: 'g', instance: 'a', createdAtMs: OLD },
+        ],
+      },
+      [{ kind: 'orphan-slot', name: 'u-old', instance: 'a', ownerHash: 'old' }],
+    ],
+    [
       'an old Deployment without its disk',
       { ...empty, deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o' }] },
       [{ kind: 'orphan-deployment', name: 'a', createdAt: iso(OLD) }],
@@ -112,6 +126,7 @@ describe('stillAgrees', () => {
   const orphanDeployment: SweepAction = { kind: 'orphan-deployment', name: 'a', createdAt: iso(OLD) };
   const orphanDisk: SweepAction = { kind: 'orphan-disk', name: 'a', createdAt: iso(OLD) };
   const orphanSlot: SweepAction = { kind: 'orphan-slot', name: 's', instance: 'a' };
+  const strayOwnerSlot: SweepAction = { kind: 'orphan-slot', name: 's', instance: 'a', ownerHash: 'old' };
   it.each<[string, SweepAction, Parameters<typeof stillAgrees>[1], boolean]>([
     ['expired, still expired', expired, { deployment: deployment(ours, PAST) }, true],
     ['expired, since extended', expired, { deployment: deployment(ours, FUTURE) }, false],
@@ -125,6 +140,19 @@ describe('stillAgrees', () => {
     ['orphan disk, Deployment made since', orphanDisk, { deployment: deployment(ours) }, false],
     ['orphan slot, instance still missing', orphanSlot, { deployment: undefined }, true],
     ['orphan slot, instance made since', orphanSlot, { deployment: deployment(ours) }, false],
+    [
+      "old owner's slot, instance still another's",
+      strayOwnerSlot,
+      { deployment: deployment({ ...ours, 'allocator.dev/owner-hash': 'new' }) },
+      true,
+    ],
+    [
+      "old owner's slot, instance transferred back since",
+      strayOwnerSlot,
+      { deployment: deployment({ ...ours, 'allocator.dev/owner-hash': 'old' }) },
+      false,
+    ],
+    ["old owner's slot, instance since destroyed", strayOwnerSlot, { deployment: undefined }, true],
   ])('%s: %s', (_label, action, reread, expected) => {
     expect(stillAgrees(action, reread, { serverName: 'syncbased', nowMs: NOW })).toBe(expected);
   });

@@ -1,0 +1,131 @@
+import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
+import { isAllowedEmail } from '../auth/allowed-emails.ts';
+import { BadRequestError, NotFoundError } from '../errors.ts';
+import type { Instance } from '../instances/instance.ts';
+import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
+import { ownerHashOf } from '../instances/naming.ts';
+import { accessPatch, collaboratorsAfterTransfer } from '../plans/access-plan.ts';
+import { checkNotDeleting } from '../plans/lifecycle.ts';
+import { SLOT_LABEL, slotPools, type SlotPool } from '../plans/slots.ts';
+import { bindSlots, claimOne, didNotHappen } from './claim-slots.ts';
+import { findInstance } from './find-instance.ts';
+import { instanceView } from './instance-view.ts';
+import { withLock } from './lock.ts';
+import { normalized, readAgain, type AccessContext } from './share.ts';
+import { deleteLease, instanceSlots } from './teardown.ts';
+import { UndoStack } from './undo.ts';
+
+/** Transfer's request: which instance, and who is to own it. */
+export interface TransferRequest {
+  readonly name: string;
+  readonly to: string;
+}
+
+/**
+ * Gives an instance to `to`, in three steps, each safe to be the last:
+ * 1. claim a per-user slot of the new owner (their 429 if they are at their
+ *    limit, and nothing changes);
+ * 2. one patch of the Deployment: owner labels and annotations, the access
+ *    list, the template rendered again. The instance has the old owner
+ *    before it and the new one after it, never both or neither;
+ * 3. let the old owner's slot go.
+ * A crash between them leaves a slot of the owner the instance does not
+ * have, which the sweep removes once older than its grace period (a
+ * transfer's own steps take seconds), and a retry finishes the job. The new
+ * owner's account id is not known until they call: the owner-sub annotation
+ * is removed, and pinned at their first operation on it (`findInstance`).
+ * The creator stays recorded (`allocator.dev/creator`, CreatorInfo).
+ */
+export async function transferInstance(context: AccessContext, request: TransferRequest): Promise<Instance> {
+  const [to] = normalized([request.to]);
+  if (to === undefined) throw new BadRequestError('"to" is required: the email of the new owner');
+  if (!isAllowedEmail(to, context.access))
+    throw new BadRequestError(`${to} may not use this allocator (ALLOCATOR_ALLOWED_CALLERS); nothing changed`);
+  let deployment: V1Deployment;
+  try {
+    deployment = await findInstance(context, request.name);
+  } catch (error) {
+    const done = error instanceof NotFoundError ? await transferredBy(context, request.name, to) : undefined;
+    if (done) return await instanceView(context, done); // the caller's retry of a transfer that happened
+    throw error;
+  }
+  if (ownerOf(deployment) === to && context.caller.email === to) throw new BadRequestError(`you already own ${request.name}`);
+  checkNotDeleting(deployment, 'be transferred');
+  return await withLock(context, { deployment, operation: 'transfer', uidPreconditions: true }, async () => {
+    const current = await readAgain(context, deployment);
+    const slots = await instanceSlots(context, request.name);
+    if (ownerOf(current) !== to) await handOver(context, current, to, slots);
+    // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too.
+    await Promise.all(
+      userSlots(slots)
+        .filter((lease) => ownerHashLabel(lease) !== ownerHashOf(to))
+        .map((lease) => deleteLease(context, lease)),
+    );
+    return await instanceView(context, (await context.cluster.readDeployment(request.name)) ?? current);
+  });
+}
+
+/** Steps 1 and 2: the new owner's slot (one an interrupted try took is theirs already), then the Deployment. */
+async function handOver(context: AccessContext, current: V1Deployment, to: string, slots: readonly V1Lease[]): Promise<void> {
+  const name = current.metadata?.name ?? '';
+  const undo = new UndoStack(context.report);
+  let mayHaveHappened = false;
+  try {
+    if (!userSlots(slots).some((lease) => ownerHashLabel(lease) === ownerHashOf(to))) {
+      const slot = await claimOne(context.cluster, newOwnerPool(context, name, to), undo);
+      await bindSlots(context.cluster, [slot], current);
+    }
+    const patch = accessPatch(context.template, context.access, current, {
+      owner: { email: to },
+      collaborators: collaboratorsAfterTransfer(current, to),
+    });
+    await context.cluster.patchDeployment(name, patch).catch((error: unknown) => {
+      mayHaveHappened = !didNotHappen(error);
+      throw error;
+    });
+    context.report(`transferred ${name} from ${ownerOf(current)} to ${to}`);
+  } catch (error) {
+    // A patch that may have happened keeps the new owner's slot: whichever owner's slot is left over goes in the sweep, or at a retry.
+    if (mayHaveHappened) context.report(`the transfer of ${name} to ${to} may not have happened; a retry finishes it`);
+    else await undo.unwind();
+    throw error;
+  }
+}
+
+function newOwnerPool(context: AccessContext, instance: string, to: string): SlotPool {
+  const { user } = slotPools({
+    serverName: context.serverName,
+    ownerHash: ownerHashOf(to),
+    instance,
+    attempt: `transfer-${context.random(4).toString('hex')}`,
+    limits: { perUser: context.access.limits.perUser, global: context.access.limits.global },
+    random: 0,
+  });
+  const { perUser } = context.access.limits;
+  return {
+    ...user,
+    exhausted: `${to} already has ${perUser} instance${perUser === 1 ? '' : 's'}, the most allowed per user; they must destroy one first, and nothing changed`,
+  };
+}
+
+/** The instance, if its last transfer was the caller's, to `to`: their retry (a lost answer) is answered as done. */
+async function transferredBy(context: AccessContext, name: string, to: string): Promise<V1Deployment | undefined> {
+  const deployment = await context.cluster.readDeployment(name);
+  const annotations = deployment?.metadata?.annotations ?? {};
+  const ours = deployment?.metadata?.labels?.[LABELS.allocator] === context.serverName;
+  return ours && annotations[ANNOTATIONS.owner] === to && annotations[ANNOTATIONS.previousOwner] === context.caller.email
+    ? deployment
+    : undefined;
+}
+
+function ownerOf(deployment: V1Deployment): string {
+  return deployment.metadata?.annotations?.[ANNOTATIONS.owner] ?? '';
+}
+
+function userSlots(slots: readonly V1Lease[]): V1Lease[] {
+  return slots.filter((lease) => lease.metadata?.labels?.[SLOT_LABEL] === 'user');
+}
+
+function ownerHashLabel(lease: V1Lease): string | undefined {
+  return lease.metadata?.labels?.[LABELS.ownerHash];
+}

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { describePosition, queuedInfo, readQueuePosition } from '../../../../shared/api/queue-position.ts';
+import { toHttpError, AbortedError } from '../../../../shared/errors.ts';
+import { LABELS } from '../../../../shared/instances/metadata.ts';
+import {
+  isLive,
+  microTime,
+  queueOrder,
+  queueSettings,
+  ticketFromLease,
+  ticketLease,
+  ticketRenewal,
+  TICKET_LABEL,
+  turnOf,
+  type Room,
+  type Ticket,
+} from '../../../../shared/plans/queue.ts';
+
+const NOW = Date.parse('2026-12-02T08:00:00.000Z');
+const LEASE_MS = 20_000;
+
+/** A live ticket of `owner`, taken `ageMs` ago. */
+function ticket(name: string, owner: string, ageMs: number, renewedAgoMs = 0): Ticket {
+  return { name, ownerHash: owner, takenAtMs: NOW - ageMs, renewedAtMs: NOW - renewedAgoMs, leaseMs: LEASE_MS, holder: `${name}/h` };
+}
+
+function room(globalFree: number, userFree: Record<string, number> = {}, perUserDefault = 5): Room {
+  return { globalFree, userFree: (owner) => userFree[owner] ?? perUserDefault };
+}
+
+/** Which tickets may claim, of `tickets`, each asking for itself. */
+function claimers(tickets: Ticket[], r: Room): string[] {
+  return tickets.filter((t) => turnOf(tickets, t.name, r, NOW).mayClaim).map((t) => t.name);
+}
+
+describe('turnOf: who may claim a freed slot', () => {
+  const a1 = ticket('a1', 'A', 5_000);
+  const b1 = ticket('b1', 'B', 4_000);
+  const a2 = ticket('a2', 'A', 3_000);
+  const c1 = ticket('c1', 'C', 2_000);
+
+  it('gives a freed global slot to the oldest ticket overall, and says how many are ahead', () => {
+    const all = [c1, a2, b1, a1]; // any order in, oldest first inside
+    expect(claimers(all, room(1))).toEqual(['a1']);
+    expect(turnOf(all, 'c1', room(1), NOW)).toEqual({ mayClaim: false, ahead: 3 });
+    expect(turnOf(all, 'a1', room(1), NOW)).toEqual({ mayClaim: true, ahead: 0 });
+  });
+
+  it('lets claims go one at a time, in order, however many slots are free', () => {
+    expect(claimers([a1, b1, a2, c1], room(3))).toEqual(['a1']);
+    // Once a1 has claimed and let its ticket go, b1 is next.
+    expect(claimers([b1, a2, c1], room(2))).toEqual(['b1']);
+    expect(claimers([a1, b1, a2, c1], room(0))).toEqual([]);
+  });
+
+  it("gives a freed per-user slot to that caller's own oldest ticket", () => {
+    // A has one per-user slot free: its oldest, a1, is in the running; a2 is not, so c1 comes before it.
+    expect(claimers([a1, a2, c1], room(4, { A: 1 }))).toEqual(['a1']);
+    expect(turnOf([a1, a2, c1], 'c1', room(4, { A: 1 }), NOW)).toEqual({ mayClaim: false, ahead: 2 });
+    expect(claimers([a2, c1], room(4, { A: 0 }))).toEqual(['c1']); // a1 claimed: A is at its limit
+    expect(claimers([a2, c1], room(4, { A: 1 }))).toEqual(['a2']); // one of A's instances went
+  });
+
+  it('lets a caller at their own limit hold up nobody else', () => {
+    // A is at its per-user limit: its older tickets are passed over for the global slot.
+    expect(claimers([a1, b1, a2, c1], room(1, { A: 0 }))).toEqual(['b1']);
+    expect(turnOf([a1, b1, a2, c1], 'b1', room(1, { A: 0 }), NOW)).toEqual({ mayClaim: true, ahead: 1 });
+  });
+
+  it('passes over a ticket not renewed within its lease time, but never the asking one', () => {
+    const dead = ticket('dead', 'D', 9_000, LEASE_MS + 1);
+    expect(isLive(dead, NOW)).toBe(false);
+    expect(isLive(ticket('edge', 'D', 9_000, LEASE_MS), NOW)).toBe(true);
+    expect(turnOf([dead, a1, b1], 'a1', room(1), NOW)).toEqual({ mayClaim: true, ahead: 0 });
+    expect(turnOf([dead, a1, b1], 'b1', room(1), NOW)).toEqual({ mayClaim: false, ahead: 1 });
+    // Its own waiter is the one asking, so it is live to itself.
+    expect(turnOf([dead, a1], 'dead', room(1), NOW).mayClaim).toBe(true);
+  });
+
+  it('breaks a tie of taking times by name, so every waiter computes the same order', () => {
+    const x = ticket('x', 'X', 1_000);
+    const y = ticket('y', 'Y', 1_000);
+    expect([y, x].sort(queueOrder).map((t) => t.name)).toEqual(['x', 'y']);
+    expect(claimers([y, x], room(1))).toEqual(['x']);
+  });
+
+  it('answers not yet for a ticket missing from the list', () => {
+    expect(turnOf([a1], 'gone', room(5), NOW)).toEqual({ mayClaim: false, ahead: 1 });
+  });
+});
+
+describe('tickets as Leases', () => {
+  it('are not slots, carry their owner, and keep their place in microseconds', () => {
+    const lease = ticketLease({
+      serverName: 'sb',
+      instance: 'sb-1234',
+      ownerHash: 'o1',
+      holder: 'sb-1234/ab',
+      nowMs: NOW + 5,
+      ticketMs: 20_000,
+    });
+    expect(lease).toEqual({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: 'sb-1234-ticket',
+        labels: { [LABELS.allocator]: 'sb', [TICKET_LABEL]: 'create', [LABELS.ownerHash]: 'o1', [LABELS.instance]: 'sb-1234' },
+      },
+      spec: {
+        holderIdentity: 'sb-1234/ab',
+        acquireTime: '2026-12-02T08:00:00.005000Z',
+        renewTime: '2026-12-02T08:00:00.005000Z',
+        leaseDurationSeconds: 20,
+      },
+    });
+    expect(lease.metadata?.labels).not.toHaveProperty('allocator.dev/slot');
+    expect(ticketFromLease({ ...lease, metadata: { ...lease.metadata, creationTimestamp: new Date(NOW) } })).toEqual({
+      name: 'sb-1234-ticket',
+      ownerHash: 'o1',
+      takenAtMs: NOW + 5,
+      renewedAtMs: NOW + 5,
+      leaseMs: 20_000,
+      holder: 'sb-1234/ab',
+    });
+  });
+
+  it('renew keeping the place: a waiter its time only, a re-sent request its holder too', () => {
+    expect(ticketRenewal(NOW)).toEqual({ spec: { renewTime: microTime(NOW) } });
+    expect(ticketRenewal(NOW, 'sb-1234/cd')).toEqual({ spec: { holderIdentity: 'sb-1234/cd', renewTime: microTime(NOW) } });
+  });
+
+  it('read a Lease without a renewal as dead and without a place as last', () => {
+    const read = ticketFromLease({ metadata: { name: 't' }, spec: {} });
+    expect(read.takenAtMs).toBe(Number.POSITIVE_INFINITY);
+    expect(isLive(read, NOW)).toBe(false);
+  });
+});
+
+describe('queueSettings', () => {
+  it("derives one request's wait from the function's timeout, less the readiness wait and the margin", () => {
+    expect(queueSettings({ createTimeoutMs: 300_000, waitTimeoutMs: 240_000, ticketMs: 20_000 })).toEqual({
+      ticketMs: 20_000,
+      requestBoundMs: 40_000,
+      pollMs: 1_000,
+    });
+  });
+});
+
+describe('the place in line, as a 409 carries it', () => {
+  it('is a Google ErrorInfo on a 409 ABORTED, read back by the client', () => {
+    const answer = toHttpError(new AbortedError('queued', { retryAfterSeconds: 1, details: [queuedInfo(2)] }));
+    expect(answer.status).toBe(409);
+    expect(answer.headers['Retry-After']).toBe('1');
+    expect(answer.body.error).toEqual({
+      code: 409,
+      status: 'ABORTED',
+      message: 'queued',
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'QUEUED',
+          domain: 'allocator.dev',
+          metadata: { position: '3', ahead: '2' },
+        },
+      ],
+    });
+    expect(readQueuePosition(answer.body)).toEqual({ position: 3, ahead: 2 });
+  });
+
+  it.each([
+    [undefined],
+    [{ error: { code: 409, status: 'ABORTED', message: 'a destroy is in progress' } }],
+    [{ error: { details: [{ reason: 'QUEUED', domain: 'elsewhere', metadata: { position: '1', ahead: '0' } }] } }],
+    [{ error: { details: [{ reason: 'QUEUED', domain: 'allocator.dev', metadata: { position: '0', ahead: '0' } }] } }],
+  ])('is absent from any other answer: %j', (body) => {
+    expect(readQueuePosition(body)).toBeUndefined();
+  });
+
+  it.each([
+    [1, 0, '1st in line (0 ahead of you)'],
+    [2, 1, '2nd in line (1 ahead of you)'],
+    [3, 2, '3rd in line (2 ahead of you)'],
+    [4, 3, '4th in line (3 ahead of you)'],
+    [11, 10, '11th in line (10 ahead of you)'],
+    [12, 11, '12th in line (11 ahead of you)'],
+    [13, 12, '13th in line (12 ahead of you)'],
+    [21, 20, '21st in line (20 ahead of you)'],
+    [22, 21, '22nd in line (21 ahead of you)'],
+  ])('reads %i as %s', (position, ahead, text) => {
+    expect(describePosition({ position, ahead })).toBe(text);
+  });
+});
