@@ -93,6 +93,21 @@ describe('restore after a destroy, against the local control plane and the disks
     expect(await leases()).toEqual([]);
   });
 
+  it('restores an instance shared with someone still shared with them; they may not restore it themselves', async () => {
+    const { name } = (await create(ada, { wait: false })).body;
+    const shared = await call(`${stack.urls.create}/share`, { token: stack.tokenFor(ada), body: { name, emails: [bob] } });
+    expect(shared.status).toBe(200);
+    await destroy(ada, name);
+    expect((await destroyed(bob)).body.destroyed).toEqual([]);
+    expect((await restore(bob, name)).status).toBe(404);
+    const back = await restore(ada, name, { wait: false });
+    expect(back.status).toBe(200);
+    expect(back.body.accessList.In).toContain(bob);
+    const bobs = await call<{ instances: Instance[] }>(stack.urls.list, { token: stack.tokenFor(bob), method: 'GET' });
+    expect(bobs.body.instances.map((i) => i.name)).toEqual([name]);
+    await destroy(ada, name, true);
+  });
+
   it('lets one of two restores of the same name win; the other gets a 409', async () => {
     const { name } = (await create(ada)).body;
     await destroy(ada, name);
