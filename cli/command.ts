@@ -2,6 +2,9 @@ import type { ParseArgsConfig } from 'node:util';
 import type { AllocatorClient } from '../client/allocator-client.ts';
 import type { OperationId } from '../shared/api/operations.ts';
 
+/** The options a command was given, as parseArgs reads them (a repeatable option gives a list). */
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
 /** One `allocator` command: its help, its options, and what it does. */
 export interface Command {
   /** The operation it runs, whose summary the help shows; or, for a command of the CLI's own, its summary. */
@@ -13,7 +16,7 @@ export interface Command {
     client: () => AllocatorClient;
     /** The allocator value as given (--allocator or $ALLOCATOR), for commands that do not call it through the client. */
     allocator: string | undefined;
-    values: Record<string, string | boolean | undefined>;
+    values: OptionValues;
     positionals: string[];
     rest: string[];
   }) => Promise<number>;
@@ -27,7 +30,7 @@ export class UsageError extends Error {
 export const waitTimeoutOption = { 'wait-timeout': { type: 'string' } } as const;
 
 /** A whole number of seconds from an option, or its default. */
-export function seconds(values: Record<string, string | boolean | undefined>, option: string, fallback: number): number {
+export function seconds(values: OptionValues, option: string, fallback: number): number {
   const text = values[option];
   if (text === undefined) return fallback;
   const value = Number(text);
@@ -35,7 +38,7 @@ export function seconds(values: Record<string, string | boolean | undefined>, op
   return value;
 }
 
-export function waitTimeout(values: Record<string, string | boolean | undefined>): number {
+export function waitTimeout(values: OptionValues): number {
   return seconds(values, 'wait-timeout', 240);
 }
 
@@ -58,6 +61,7 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   wait: '--no-wait',
   waitTimeoutSeconds: '--wait-timeout',
   lifetimeSeconds: '--lifetime',
+  parameters: '--param',
   queue: '--queue',
   queueTimeoutSeconds: '--queue-timeout',
   dryRun: '--dry-run',

@@ -15,6 +15,7 @@ export function formatInstanceBlock(instance: Instance, now: number = Date.now()
     ['Disk', instance.disk],
     ['Expires', instance.expiresAt ?? 'never'],
     ['AccessList', instance.accessList.In.join(', ')],
+    ...Object.entries(instance.parameters).map(([name, value]): [string, string] => ['Parameter', `${name}=${value}`]),
     ...instance.problems.map((problem): [string, string] => ['Problem', `${problem.reason} since ${problem.since}: ${problem.message}`]),
   ];
   return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${value.replace(/\n/g, '\\n')}`).join('\n');

@@ -8,9 +8,10 @@ import { OPERATIONS } from '../shared/api/operations.ts';
 import { formatError, formatInstanceBlock } from './format.ts';
 import { makeProgress, type Progress } from './progress.ts';
 import { queueCreateOptions, queueOptions } from './queue-options.ts';
-import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
+import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
+import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
 import { printDestroyed, RESTORE_COMMANDS } from './restore-commands.ts';
 import { SHARING_COMMANDS } from './sharing-commands.ts';
 import { createAndWait } from './wait-ready.ts';
@@ -22,9 +23,10 @@ const STOP_GRACE_MS = 10_000;
 
 /** The commands, in the order the help lists them; each one bound to an operation is described by the table's summary. */
 function globalHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, command]) => {
     const summary = command.operation ? OPERATIONS[command.operation].summary : (command.summary ?? '');
-    return `  ${name.padEnd(9)} ${summary.charAt(0).toLowerCase()}${summary.slice(1)}`;
+    return `  ${name.padEnd(width)} ${summary.charAt(0).toLowerCase()}${summary.slice(1)}`;
   });
   return `usage: allocator [--allocator URL] [--token TOKEN] <command> [options]
 
@@ -46,10 +48,11 @@ export const COMMANDS: Record<string, Command> = {
   create: {
     operation: 'create',
     usage: `usage: allocator create [--no-wait] [--json] [--wait-timeout SECONDS] [--lifetime SECONDS]
-                        [--queue [--queue-timeout SECONDS]]
+                        [--queue [--queue-timeout SECONDS]] [--param NAME=VALUE]...
 
 Creates an instance and prints its name (or, with --json, the instance).
 --lifetime asks for an expiry other than the allocator's default.
+${PARAM_USAGE}
 By default it waits until the instance is ready, showing progress on stderr;
 an instance not ready within --wait-timeout (default 240) is destroyed.
 At a limit it fails at once, unless --queue: then it waits in line for a
@@ -60,6 +63,7 @@ slot, showing its place, for at most --queue-timeout seconds if given.`,
       lifetime: { type: 'string' },
       ...waitTimeoutOption,
       ...queueOptions,
+      ...paramOption,
     },
     run: async ({ client, values }) => {
       const lifetime = values.lifetime === undefined ? undefined : Number(values.lifetime);
@@ -67,8 +71,10 @@ slot, showing its place, for at most --queue-timeout seconds if given.`,
         throw new UsageError('--lifetime takes a whole number of seconds');
       const progress = makeProgress();
       const signal = interruptSignal();
+      const parameters = paramsOf(values);
       const create = {
         ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }),
+        ...(parameters ? { parameters } : {}),
         ...queueCreateOptions(values, { byDefault: false, progress }),
         signal,
       };
@@ -168,10 +174,11 @@ without their instance (admins only; the scheduled cleanup does the same).
     },
   },
   ...LOGIN_COMMANDS,
+  ...PARAMETERS_COMMANDS,
   run: {
     summary: 'Run a command against a fresh instance, then destroy it',
     usage: `usage: allocator run [--wait-timeout SECONDS] [--lease SECONDS] [--no-queue | --queue-timeout SECONDS]
-                    -- <command> [args...]
+                    [--param NAME=VALUE]... -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
 ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
@@ -185,16 +192,19 @@ succeeds before the lease runs out, run says so, stops the command (SIGTERM,
 then SIGKILL after ${STOP_GRACE_MS / 1000} s), tries to destroy the instance and exits with
 ${LEASE_LOST_STATUS}, whatever the command's status.
 At a limit it waits in line for a slot, showing its place (--no-queue: fail
-at once instead; --queue-timeout: give up after SECONDS in line).`,
-    options: { ...waitTimeoutOption, lease: { type: 'string' }, ...queueOptions },
+at once instead; --queue-timeout: give up after SECONDS in line).
+${PARAM_USAGE}`,
+    options: { ...waitTimeoutOption, lease: { type: 'string' }, ...queueOptions, ...paramOption },
     run: async ({ client, values, rest }) => {
       if (rest.length === 0) throw new UsageError('run needs a command after --');
       const progress = makeProgress();
+      const parameters = paramsOf(values);
       return await runWithInstance(client(), rest, {
         timeoutSeconds: waitTimeout(values),
         leaseSeconds: seconds(values, 'lease', DEFAULT_LEASE_SECONDS),
         progress,
         queue: queueCreateOptions(values, { byDefault: true, progress }),
+        ...(parameters ? { parameters } : {}),
       });
     },
   },
@@ -208,6 +218,7 @@ async function runWithInstance(
     leaseSeconds: number;
     progress: Progress;
     queue: Pick<CreateOptions, 'queue' | 'queueTimeoutSeconds' | 'onQueued'>;
+    parameters?: Record<string, string>;
   },
 ): Promise<number> {
   const interrupted = interruptSignal();
@@ -235,7 +246,12 @@ async function runWithInstance(
       timeoutSeconds: options.timeoutSeconds,
       progress: options.progress,
       signal,
-      create: { lifetimeSeconds: options.leaseSeconds, ...options.queue, signal },
+      create: {
+        lifetimeSeconds: options.leaseSeconds,
+        ...(options.parameters ? { parameters: options.parameters } : {}),
+        ...options.queue,
+        signal,
+      },
       onCreated: (created) => {
         heartbeat = client.keepAlive(created.name, options.leaseSeconds, handlers(created.name));
       },
@@ -348,7 +364,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return await command.run({
       client: getClient,
       allocator,
-      values: values as Record<string, string | boolean | undefined>,
+      values: values as OptionValues,
       positionals,
       rest,
     });
@@ -367,6 +383,6 @@ function isOptionValue(args: string[], arg: string): boolean {
   const index = args.indexOf(arg);
   return (
     index > 0 &&
-    ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--queue-timeout'].includes(args[index - 1] as string)
+    ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--queue-timeout', '--param'].includes(args[index - 1] as string)
   );
 }

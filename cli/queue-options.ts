@@ -1,6 +1,6 @@
 import type { CreateOptions } from '../client/allocator-client.ts';
 import { describePosition } from '../shared/api/queue-position.ts';
-import { seconds, UsageError } from './command.ts';
+import { seconds, UsageError, type OptionValues } from './command.ts';
 import type { Progress } from './progress.ts';
 
 /** The queue's flags: `create` takes `--queue`; `run` queues unless `--no-queue`; both take `--queue-timeout`. */
@@ -15,7 +15,7 @@ export const queueOptions = {
  * line: `queued: 3rd in line (2 ahead of you)`.
  */
 export function queueCreateOptions(
-  values: Record<string, string | boolean | undefined>,
+  values: OptionValues,
   options: { byDefault: boolean; progress: Progress },
 ): Pick<CreateOptions, 'queue' | 'queueTimeoutSeconds' | 'onQueued'> {
   if (values.queue === true && values['no-queue'] === true) throw new UsageError('--queue and --no-queue contradict each other');

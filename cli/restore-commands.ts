@@ -1,12 +1,12 @@
 import type { DestroyedInstance } from '../client/allocator-client.ts';
-import { UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
+import { UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { formatAge } from './format.ts';
 import { makeProgress } from './progress.ts';
 
 /** `destroyed` and `list --destroyed`: names, or with -l a line each with the destroy's time and the window's end. */
 export async function printDestroyed(
   list: () => Promise<DestroyedInstance[]>,
-  values: Record<string, string | boolean | undefined>,
+  values: OptionValues,
   now: number = Date.now(),
 ): Promise<number> {
   const destroyed = await list();

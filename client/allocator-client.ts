@@ -3,6 +3,7 @@ import { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts'
 import { AllocatorApiError } from './errors.ts';
 import { startHeartbeat, type Heartbeat, type HeartbeatHandlers } from './heartbeat.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
+import { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
@@ -47,6 +48,8 @@ export interface CreateOptions {
   readonly idempotencyKey?: string;
   /** Seconds until the cleanup sweep destroys it; default the allocator's. */
   readonly lifetimeSeconds?: number;
+  /** Values of the parameters the allocator declares (see `parameters()`); each one not named gets its default. */
+  readonly parameters?: Readonly<Record<string, string>>;
   /** At a limit, wait in line for a slot instead of failing with 429 (default false). */
   readonly queue?: boolean;
   /** With `queue`: give up after this long in line (the server answers 504 and drops the place). */
@@ -117,6 +120,7 @@ export class AllocatorClient {
       ...(options.wait === undefined ? {} : { wait: options.wait }),
       ...(options.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: options.waitTimeoutSeconds }),
       ...(options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds }),
+      ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
       ...(options.queue ? { queue: true } : {}),
       ...(options.queue && options.queueTimeoutSeconds !== undefined ? { queueTimeoutSeconds: options.queueTimeoutSeconds } : {}),
     };
@@ -237,6 +241,11 @@ export class AllocatorClient {
 
   async list(options: { all?: boolean } = {}): Promise<Instance[]> {
     return await this.#operation('list', options.all ? { query: { all: 'true' } } : {}, parseInstanceList);
+  }
+
+  /** The parameters create takes, read from the allocator's published description (no token needed). */
+  async parameters(): Promise<ParameterDeclaration[]> {
+    return await fetchParameterDeclarations(this.endpoints.list);
   }
 
   /** Destroys expired instances and removes orphans (admins only); `dryRun` reports what it would remove. */

@@ -16,3 +16,4 @@ export type { Heartbeat, HeartbeatHandlers } from './heartbeat.ts';
 export { AllocatorApiError, MissingIdentityError } from './errors.ts';
 export { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 export type { InstanceState, Problem, SweepReport } from '../shared/api-types.ts';
+export { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';

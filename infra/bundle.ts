@@ -1,16 +1,19 @@
-// `npm run bundle -- [--out DIR] [--template PATH] [--vkube-cfg PATH]`: one
+// `npm run bundle -- [--out DIR] [--template PATH] [--vkube-cfg PATH] [--parameters PATH]`: one
 // self-contained source directory per function, for `gcloud functions deploy
 // --source=DIR`, which uploads only DIR. Each holds index.js (our code,
 // bundled), start.js and prime-compile-cache.js (see FUNCTION_FILES), a
 // package.json with just the packages that bundle imports, and, for create
 // alone, the deployment template and its compilation; with --vkube-cfg, the
-// cluster config too.
+// cluster config too; with --parameters, the parameter declarations, checked
+// and written as PARAMETERS_FILE (JSON, whatever the source's format).
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { ConfigError } from '../shared/config/config-error.ts';
+import { declarationsDocument, loadParameterDeclarations } from '../shared/config/parameters.ts';
 import { PRECOMPILED_SUFFIX, precompiledTemplateModule } from '../shared/template/deployment-template.ts';
 import { DISK_SERVICES, trimProtos } from './compute-protos.ts';
 
@@ -39,6 +42,9 @@ export const INSTALLED_PACKAGES = ['@google-cloud/functions-framework', 'handleb
  * if it were not there.
  */
 export const FUNCTION_FILES = ['start.js', 'prime-compile-cache.js'];
+
+/** Where each bundle carries the parameter declarations, which `ALLOCATOR_PARAMETERS` then names (cloudbuild.yaml). */
+export const PARAMETERS_FILE = 'parameters.json';
 
 export interface BundleResult {
   readonly name: FunctionName;
@@ -259,7 +265,14 @@ export function bundleOptions(entryPoint: string, outfile: string): BuildOptions
   };
 }
 
-export async function bundleFunctions(options: { outDir: string; template: string; vkubeCfg?: string }): Promise<BundleResult[]> {
+export async function bundleFunctions(options: {
+  outDir: string;
+  template: string;
+  vkubeCfg?: string;
+  parameters?: string;
+}): Promise<BundleResult[]> {
+  // Checked before anything is built: a malformed declaration stops the build as it would stop a cold start.
+  const parameters = options.parameters === undefined ? undefined : loadParameterDeclarations(options.parameters);
   const results: BundleResult[] = [];
   for (const name of FUNCTIONS) {
     const dir = join(options.outDir, name);
@@ -287,6 +300,8 @@ export async function bundleFunctions(options: { outDir: string; template: strin
       writeFileSync(`${template}${PRECOMPILED_SUFFIX}`, precompiledTemplateModule(readFileSync(template, 'utf8')));
     }
     if (options.vkubeCfg) copyFileSync(options.vkubeCfg, join(dir, 'vkube.cfg'));
+    // Every function gets them: create checks and renders them, list describes them, and all three load the same settings.
+    if (parameters) writeFileSync(join(dir, PARAMETERS_FILE), `${JSON.stringify(declarationsDocument(parameters), null, 2)}\n`);
     // The dashboard's page ships beside list's code, read only when a browser asks for it.
     let dashboardBytes: number | undefined;
     if (name === 'list') {
@@ -321,12 +336,14 @@ async function main(): Promise<void> {
       out: { type: 'string', default: join(ROOT, 'dist', 'functions') },
       template: { type: 'string', default: join(ROOT, 'templates', 'syncbased-deployment.json.hbs') },
       'vkube-cfg': { type: 'string' },
+      parameters: { type: 'string' },
     },
   });
   const results = await bundleFunctions({
     outDir: resolve(values.out),
     template: resolve(values.template),
     ...(values['vkube-cfg'] ? { vkubeCfg: resolve(values['vkube-cfg']) } : {}),
+    ...(values.parameters ? { parameters: resolve(values.parameters) } : {}),
   });
   for (const result of results) {
     const page = result.dashboardBytes === undefined ? '' : `  dashboard ${(result.dashboardBytes / 1024).toFixed(1)} KiB`;
@@ -336,4 +353,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main().catch((error: unknown) => {
+    // A configuration error's message says what to fix; anything else keeps its stack.
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exitCode = 1;
+  });
+}

@@ -32,6 +32,8 @@ export interface Instance {
   readonly disk: string;
   /** When the cleanup sweep destroys it; null: never. */
   readonly expiresAt: string | null;
+  /** The parameters it was made with: every one the allocator declared then, by name. */
+  readonly parameters: Readonly<Record<string, string>>;
   readonly state: InstanceState;
   /** Why it is not ready, if anything says so; empty otherwise. */
   readonly problems: readonly Problem[];
@@ -83,6 +85,10 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
   ) {
     fail('problems', 'a list of {reason, message, since, permanent}');
   }
+  // An allocator from before parameters answers without them: it made none.
+  if (value.parameters === undefined) return { ...value, parameters: {} } as unknown as Instance;
+  if (!isRecord(value.parameters) || !Object.values(value.parameters).every((entry) => typeof entry === 'string'))
+    fail('parameters', 'an object of strings');
   return value as unknown as Instance;
 }
 

@@ -1,5 +1,6 @@
 import { BadRequestError } from '../errors.ts';
 import { isInstanceNameOf } from '../instances/naming.ts';
+import type { ParameterDeclaration } from './parameters.ts';
 
 /** The part of JSON Schema (2020-12, as OpenAPI 3.1 uses it) that request fields need. */
 export interface JsonSchema {
@@ -18,6 +19,8 @@ export interface JsonSchema {
 /** What a field's parser may consult: the server's own settings, never the request's other fields. */
 export interface FieldSettings {
   readonly serverName: string;
+  /** What a create may choose (`ALLOCATOR_PARAMETERS`); none when absent. */
+  readonly parameters?: readonly ParameterDeclaration[];
 }
 
 /**
@@ -27,6 +30,8 @@ export interface FieldSettings {
  */
 export interface Field<T> {
   readonly schema: JsonSchema;
+  /** The schema once the allocator's settings are known, where they shape it (create's `parameters`). */
+  readonly schemaFor?: (settings: Pick<FieldSettings, 'parameters'>) => JsonSchema;
   readonly required: boolean;
   parse(value: unknown, name: string, settings: FieldSettings): T;
 }
@@ -123,15 +128,17 @@ export function parseFields<F extends FieldSet>(
   return parsed as Parsed<F>;
 }
 
-/** The JSON Schema of an object made of `fields`, for the OpenAPI description. */
-export function objectSchema(fields: FieldSet): JsonSchema {
+/** The JSON Schema of an object made of `fields`, for the OpenAPI description: each field's as `settings` shape it, if given. */
+export function objectSchema(fields: FieldSet, settings?: Pick<FieldSettings, 'parameters'>): JsonSchema {
   const required = Object.entries(fields)
     .filter(([, field]) => field.required)
     .map(([name]) => name);
   return {
     type: 'object',
     additionalProperties: false,
-    properties: Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, field.schema])),
+    properties: Object.fromEntries(
+      Object.entries(fields).map(([name, field]) => [name, settings && field.schemaFor ? field.schemaFor(settings) : field.schema]),
+    ),
     ...(required.length > 0 ? { required } : {}),
   };
 }

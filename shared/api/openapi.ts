@@ -1,5 +1,6 @@
-import { objectSchema, type JsonSchema } from './fields.ts';
+import { objectSchema, type FieldSettings, type JsonSchema } from './fields.ts';
 import { COMMON_ERRORS, FUNCTION_NAMES, OPERATIONS, type FunctionName, type OperationId, type OperationSpec } from './operations.ts';
+import type { ParameterDeclaration } from './parameters.ts';
 import { SCHEMAS } from './schemas.ts';
 import { SIGN_IN_EXTENSION, type SignInSettings } from './sign-in.ts';
 
@@ -52,14 +53,17 @@ export function openApiDocument(options: {
   version: string;
   /** What `allocator login` signs in with, when the allocator has a CLI client. */
   signIn?: SignInSettings;
+  /** The parameters create takes (`ALLOCATOR_PARAMETERS`), each described under create's `parameters`; none by default. */
+  parameters?: readonly ParameterDeclaration[];
 }): Record<string, unknown> {
+  const settings = { parameters: options.parameters ?? [] };
   const urls = functionUrls(options.allocator);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [id, spec] of Object.entries(OPERATIONS) as [OperationId, OperationSpec][]) {
     const path = `${urls.paths[spec.function]}${spec.path === '/' ? '' : spec.path}`;
     const item = (paths[path] ??= {});
     spec.methods.forEach((method, index) => {
-      item[method.toLowerCase()] = operationObject(id, spec, index === 0 ? id : `${id}${capitalize(method.toLowerCase())}`);
+      item[method.toLowerCase()] = operationObject(id, spec, index === 0 ? id : `${id}${capitalize(method.toLowerCase())}`, settings);
     });
   }
   return {
@@ -91,7 +95,12 @@ export function openApiDocument(options: {
   };
 }
 
-function operationObject(id: OperationId, spec: OperationSpec, operationId: string): Record<string, unknown> {
+function operationObject(
+  id: OperationId,
+  spec: OperationSpec,
+  operationId: string,
+  settings: Pick<FieldSettings, 'parameters'>,
+): Record<string, unknown> {
   const statuses = [...new Set([...COMMON_ERRORS, ...spec.errors])].sort((a, b) => a - b);
   const errorResponse = (status: number): Record<string, unknown> => ({
     description: STATUS_TEXT[status] ?? `HTTP ${status}`,
@@ -124,7 +133,7 @@ function operationObject(id: OperationId, spec: OperationSpec, operationId: stri
       ? {
           requestBody: {
             required: Object.values(spec.body).some((field) => field.required),
-            content: { 'application/json': { schema: objectSchema(spec.body) satisfies JsonSchema } },
+            content: { 'application/json': { schema: objectSchema(spec.body, settings) satisfies JsonSchema } },
           },
         }
       : {}),

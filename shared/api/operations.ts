@@ -1,5 +1,6 @@
 import { email, emails } from './email-fields.ts';
 import { flag, instanceName, queryFlag, seconds, type FieldSet, type Parsed } from './fields.ts';
+import { parametersField } from './parameters.ts';
 import type { SchemaName } from './schemas.ts';
 
 /**
@@ -81,7 +82,8 @@ export const OPERATIONS = {
     summary: 'Create an instance',
     description:
       'Claims a slot of the limits, makes the disk and the Deployment, and by default waits until it is ready. ' +
-      'Any failure undoes every step. A retry with the same Idempotency-Key answers the same instance. ' +
+      'Any failure undoes every step. A retry with the same Idempotency-Key answers the same instance; ' +
+      'the same key with other parameters is refused (409). ' +
       'With `queue`, a create at a limit waits in line for a slot instead of answering 429: each request waits a while, then ' +
       'answers 409 ABORTED with its place (a `google.rpc.ErrorInfo` detail, reason `QUEUED`, metadata `position` and `ahead`) and ' +
       '`Retry-After`; sending it again with the same Idempotency-Key keeps the place.',
@@ -89,6 +91,10 @@ export const OPERATIONS = {
       ...waitFields,
       lifetimeSeconds: seconds("Seconds until the cleanup sweep destroys it; 0: never. Default: the allocator's.", 0),
       ...queueFields,
+      parameters: parametersField(
+        'Values of the parameters the allocator declares, by name; each one not named gets its default. ' +
+          'An unknown name, or a value that breaks its rule, is a 400 naming the parameter.',
+      ),
     },
     idempotent: true,
     answer: { status: 201, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },

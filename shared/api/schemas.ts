@@ -37,6 +37,7 @@ export const SCHEMAS = {
       'version',
       'disk',
       'expiresAt',
+      'parameters',
       'state',
       'problems',
       'collaborators',
@@ -57,6 +58,11 @@ export const SCHEMAS = {
       version: { type: 'string' },
       disk: { type: 'string', description: 'The name of its Compute Engine persistent disk.' },
       expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'When the cleanup sweep destroys it; null: never.' },
+      parameters: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: "The parameters it was made with (create's `parameters`, defaults filled in); empty when the allocator declares none.",
+      },
       state: { enum: [...INSTANCE_STATES] },
       problems: { type: 'array', items: { $ref: '#/components/schemas/Problem' } },
       collaborators: {

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isZone, parseVkubeConfig, type ClusterTarget } from './cluster-config.ts';
 import { ConfigError } from './config-error.ts';
 import { parseEnvFile } from './env-file.ts';
+import { loadParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
 import { parseServiceConfig, required, type Env, type ServiceConfig } from './service-config.ts';
 
 /** Where disks live and how to reach the Compute Engine API. */
@@ -16,6 +17,11 @@ export interface ComputeTarget {
 export interface AllocatorConfig extends ServiceConfig {
   readonly cluster: ClusterTarget;
   readonly compute: ComputeTarget;
+  /**
+   * What a create may choose, declared in the file `ALLOCATOR_PARAMETERS` names (JSON or YAML);
+   * none without it. Create validates and renders them; list describes them in `/openapi.json`.
+   */
+  readonly parameters: readonly ParameterDeclaration[];
 }
 
 /**
@@ -38,16 +44,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     const fromFile = parseEnvFile(readText(path, 'ALLOCATOR_CONFIG_FILE'), path);
     merged = { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) };
     // A path from the file is relative to the file; one from the environment, to the working directory.
-    for (const key of ['ALLOCATOR_TEMPLATE', 'ALLOCATOR_VKUBE_CFG', 'ALLOCATOR_KUBECONFIG']) {
+    for (const key of ['ALLOCATOR_TEMPLATE', 'ALLOCATOR_PARAMETERS', 'ALLOCATOR_VKUBE_CFG', 'ALLOCATOR_KUBECONFIG']) {
       const value = fromFile[key];
       if (value && !env[key] && !isAbsolute(value)) merged[key] = resolve(dirname(path), value);
     }
   }
   const service = parseServiceConfig(merged);
+  const parametersPath = merged.ALLOCATOR_PARAMETERS?.trim();
   return {
     ...service,
     ...(service.templatePath === undefined ? {} : { templatePath: resolve(cwd, service.templatePath) }),
     ...parseTargets(merged, cwd),
+    parameters: parametersPath ? loadParameterDeclarations(resolve(cwd, parametersPath)) : [],
   };
 }
 

@@ -69,7 +69,7 @@ async function replayOrClear(context: CreateContext, plan: CreatePlan, keyHash: 
   const { cluster, clock } = context;
   const existing = await cluster.readDeployment(plan.name);
   if (existing) {
-    checkReplay(existing, keyHash, clock.now());
+    checkReplay(existing, { keyHash, nowMs: clock.now(), parameters: plan.parameters });
     if (!plan.wait || isAvailable(existing)) return await instanceView(context, existing);
     return await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs });
   }

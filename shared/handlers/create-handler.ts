@@ -78,6 +78,7 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
     handlers,
     verifier: runtime.verifier,
     policy: config,
+    parameters: config.parameters,
     ...(config.dashboard ? { corsOrigins: config.dashboard.origins } : {}),
     ...(options.log ? { log: options.log } : {}),
   });

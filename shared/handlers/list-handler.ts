@@ -57,6 +57,7 @@ function makeOpenApiHandler(config: ListRuntime['config'], log: LogSink): HttpFu
         version: config.version,
         ...(config.url ? { allocator: config.url } : {}),
         ...(config.cliSignIn ? { signIn: config.cliSignIn } : {}),
+        parameters: config.parameters,
       }),
     );
     res

@@ -1,6 +1,7 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { OPERATIONS, operationsOf, type FunctionName, type OperationId, type OperationOf, type RequestOf } from '../api/operations.ts';
+import type { ParameterDeclaration } from '../api/parameters.ts';
 import { asksForAdmin, parseRequest } from '../api/requests.ts';
 import { authorize, type AccessPolicy } from '../auth/policy.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
@@ -43,13 +44,15 @@ export function makeHttpFunction<F extends FunctionName>(options: {
   policy: AccessPolicy;
   /** Origins whose pages may call (the dashboard's): preflights are answered and responses carry CORS headers for them. */
   corsOrigins?: readonly string[];
+  /** What create's `parameters` may name (`ALLOCATOR_PARAMETERS`); none by default. */
+  parameters?: readonly ParameterDeclaration[];
   log?: LogSink;
 }): HttpFunction {
   const log = options.log ?? stdoutLog;
   const name = options.function;
   const routes = routesOf(name);
   const paths = [...routes].map(([path, byMethod]) => `${[...byMethod.keys()].join('/')} ${path}`).join(', ');
-  const settings = { serverName: options.policy.serverName };
+  const settings = { serverName: options.policy.serverName, parameters: options.parameters ?? [] };
   return async (req: Request, res: Response) => {
     const started = performance.now();
     let caller: string | undefined;

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Instance, InstanceState, Problem } from '../api-types.ts';
 import type { CallerIdentity } from '../auth/identity.ts';
-import { ANNOTATIONS, LABELS } from './metadata.ts';
+import { ANNOTATIONS, instanceParameters, LABELS } from './metadata.ts';
 import { ownerHashOf } from './naming.ts';
 import { collaboratorsOf } from './sharing.ts';
 
@@ -22,6 +22,7 @@ export function instanceFromDeployment(deployment: V1Deployment, problems: reado
     version: annotations[ANNOTATIONS.version] ?? '',
     disk: annotations[ANNOTATIONS.disk] ?? name,
     expiresAt: annotations[ANNOTATIONS.expiresAt] ?? null,
+    parameters: instanceParameters(annotations),
     state: stateOf(deployment, problems),
     problems: [...problems],
     collaborators: collaboratorsOf(deployment),

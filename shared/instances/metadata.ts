@@ -33,6 +33,8 @@ export const ANNOTATIONS = {
   creator: 'allocator.dev/creator',
   /** Who had it before its last transfer: their retry of that transfer is answered, not a 404. */
   previousOwner: 'allocator.dev/previous-owner',
+  /** The parameters the instance was made with, every declared one, as a JSON object; absent when none were declared. */
+  parameters: 'allocator.dev/parameters',
   /** On a restore record: when its instance was destroyed (ISO time). */
   destroyedAt: 'allocator.dev/destroyed-at',
 } as const;
@@ -75,6 +77,8 @@ export interface InstanceMetadata {
   readonly createdAt: string;
   readonly idempotencyKeyHash?: string;
   readonly expiresAt?: string;
+  /** The values of the declared parameters it was made with. */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -111,9 +115,33 @@ export function withInstanceMetadata(deployment: V1Deployment, meta: InstanceMet
       [ANNOTATIONS.replicas]: String(copy.spec?.replicas ?? 1),
       ...(meta.idempotencyKeyHash ? { [ANNOTATIONS.idempotencyKey]: meta.idempotencyKeyHash } : {}),
       ...(meta.expiresAt ? { [ANNOTATIONS.expiresAt]: meta.expiresAt } : {}),
+      ...parametersAnnotation(meta.parameters ?? {}),
     },
   };
   return copy;
+}
+
+/** The annotation that keeps an instance's parameters, or none when it has none. */
+export function parametersAnnotation(parameters: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.keys(parameters).length === 0 ? {} : { [ANNOTATIONS.parameters]: JSON.stringify(parameters) };
+}
+
+/**
+ * The parameters an instance was made with, read back from its annotations
+ * (a Deployment's `metadata.annotations`, or a copy of them kept elsewhere):
+ * what re-rendering it must use. `{}` for an instance made without any; an
+ * annotation edited into something else reads as `{}` too, minus its bad entries.
+ */
+export function instanceParameters(annotations: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const text = annotations?.[ANNOTATIONS.parameters];
+  if (text === undefined) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  } catch {
+    return {};
+  }
 }
 
 /**

@@ -1,13 +1,16 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { ParameterDeclaration } from '../api/parameters.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import { ANNOTATIONS, ZONE_LABEL } from '../instances/metadata.ts';
 import { collaboratorsOf, collaboratorsPatch } from '../instances/sharing.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
-import { buildInstanceDeployment } from './deployment.ts';
+import { buildInstanceDeployment, parametersToRenderAgain } from './deployment.ts';
 
 /** What rendering an instance's template again reads of the settings; the rest comes from the instance itself. */
 export type AccessConfig = Pick<ServiceConfig, 'serverName' | 'admins' | 'accessListFormat' | 'version'> & {
   readonly compute: { readonly zone: string };
+  /** The parameters declared now: one the instance was made without gets its default. */
+  readonly parameters?: readonly ParameterDeclaration[];
 };
 
 /** Who an instance is to belong to and be shared with. */
@@ -28,7 +31,7 @@ export function creatorOf(deployment: V1Deployment): string {
  * its template rendered again with the new access list (and owner hash), and
  * Allocator's labels and annotations to match. Everything else is the
  * instance's own (name, zone, mount name, version, creation time, creator,
- * expiry, replicas), so a suspended instance stays suspended; a running one
+ * expiry, replicas, parameters), so a suspended instance stays suspended; a running one
  * restarts its pod, since its template changed, and keeps its disk. Pure.
  */
 export function accessPatch(template: DeploymentTemplate, config: AccessConfig, deployment: V1Deployment, change: AccessChange): object {
@@ -56,6 +59,7 @@ export function accessPatch(template: DeploymentTemplate, config: AccessConfig, 
     createdAt: annotations[ANNOTATIONS.createdAt] ?? '',
     ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
     ...(expiresAt ? { expiresAt } : {}),
+    parameters: parametersToRenderAgain(annotations, config.parameters),
   });
   const shared = collaboratorsPatch(deployment, change.collaborators);
   return {

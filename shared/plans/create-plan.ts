@@ -1,5 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
+import { parameterDefaults, type ParameterDeclaration } from '../api/parameters.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { DiskSpec } from '../gce/disks.ts';
 import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
@@ -21,6 +22,8 @@ export interface CreateRequest {
   readonly lifetimeSeconds?: number;
   /** A retry with the same key gets the same instance, not a second one. */
   readonly idempotencyKey?: string;
+  /** The value of every declared parameter, checked and with defaults filled in (see `parametersField`); default: the defaults. */
+  readonly parameters?: Readonly<Record<string, string>>;
   /** At a limit, wait in line for a slot rather than answer 429. */
   readonly queue?: boolean;
   /** With `queue`: give up after this long in line. */
@@ -33,6 +36,8 @@ export type CreateConfig = Pick<
 > & {
   /** Where the disks are: the pods are pinned to that zone. */
   readonly compute: { readonly zone: string };
+  /** What a create may choose; none by default. */
+  readonly parameters?: readonly ParameterDeclaration[];
 };
 
 export type { DiskSpec };
@@ -42,6 +47,8 @@ export interface CreatePlan {
   readonly name: string;
   /** Hash of caller and Idempotency-Key, when the create has one. */
   readonly idempotencyKeyHash?: string;
+  /** The instance's parameters: a replay of its key must ask for the same. */
+  readonly parameters: Readonly<Record<string, string>>;
   /** The instance's creation time, as its annotation holds it; also marks the Deployment as this try's. */
   readonly createdAt: string;
   readonly slots: { readonly user: SlotPool; readonly global: SlotPool };
@@ -78,6 +85,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
   const ownerHash = ownerHashOf(caller.email);
   const createdAt = new Date(nowMs).toISOString();
   const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);
+  const parameters = { ...(request.parameters ?? parameterDefaults(config.parameters ?? [])) };
   const deployment = buildInstanceDeployment(inputs.template, {
     serverName: config.serverName,
     name,
@@ -91,10 +99,12 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
     createdAt,
     ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
     ...(expiresAt ? { expiresAt } : {}),
+    parameters,
   });
   return {
     name,
     ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
+    parameters,
     createdAt,
     slots: slotPools({
       serverName: config.serverName,

@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { SUBJECT_PREFIX } from '../auth/allowed-callers.ts';
-import { withInstanceMetadata } from '../instances/metadata.ts';
+import { parameterDefaults, type ParameterDeclaration } from '../api/parameters.ts';
+import { instanceParameters, withInstanceMetadata } from '../instances/metadata.ts';
 import { mountNameOf, ownerHashOf } from '../instances/naming.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { makeTemplateData } from '../template/template-data.ts';
@@ -28,6 +29,8 @@ export interface DeploymentInputs {
   readonly createdAt: string;
   readonly idempotencyKeyHash?: string;
   readonly expiresAt?: string;
+  /** The value of every declared parameter (defaults filled in); none when none are declared. */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /** The owner first, then the collaborators, then each admin, each once: who the instance lets in. */
@@ -60,6 +63,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
       ownerHash,
       version,
       creatorInfo: { email: inputs.creatorEmail ?? ownerEmail, mountName, createdAt, allocator: serverName },
+      ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
     }),
   );
   const deployment = withInstanceMetadata(rendered, {
@@ -76,6 +80,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
     createdAt,
     ...(inputs.idempotencyKeyHash ? { idempotencyKeyHash: inputs.idempotencyKeyHash } : {}),
     ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt } : {}),
+    ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
   });
   return withoutServiceAccountToken(deployment);
 }
@@ -96,14 +101,32 @@ export function withoutServiceAccountToken(deployment: V1Deployment): V1Deployme
 }
 
 /**
- * Renders the template once with sample inputs, through the same assembly as
- * a create, so that a broken template fails at cold start.
+ * The parameters to render an existing instance's template again with (a
+ * share, a transfer, a restore): the values it was made with, kept in its
+ * annotations, over the current defaults, so that a parameter declared since
+ * it was made gets its default rather than failing the render.
+ */
+export function parametersToRenderAgain(
+  annotations: Readonly<Record<string, string>> | undefined,
+  declarations: readonly ParameterDeclaration[] = [],
+): Record<string, string> {
+  return { ...parameterDefaults(declarations), ...instanceParameters(annotations) };
+}
+
+/**
+ * Renders the template once with sample inputs and every parameter's default,
+ * through the same assembly as a create, so that a broken template (or one
+ * that uses an undeclared parameter) fails at cold start.
  */
 export function checkTemplate(
   template: DeploymentTemplate,
-  config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'> & { compute: { zone: string } },
+  config: Pick<DeploymentInputs, 'serverName' | 'admins' | 'accessListFormat' | 'mountRoot' | 'version'> & {
+    compute: { zone: string };
+    parameters?: readonly ParameterDeclaration[];
+  },
 ): V1Deployment {
   return buildInstanceDeployment(template, {
+    parameters: parameterDefaults(config.parameters ?? []),
     serverName: config.serverName,
     admins: config.admins,
     accessListFormat: config.accessListFormat,

@@ -1,17 +1,35 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { AbortedError, AlreadyExistsError } from '../errors.ts';
-import { ANNOTATIONS } from '../instances/metadata.ts';
+import { ANNOTATIONS, instanceParameters } from '../instances/metadata.ts';
 
 /** How long an Idempotency-Key keeps answering with the instance it made. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
-/** An existing instance answers a retried create only if that create made it, recently; otherwise a 409 that no retry fixes. */
-export function checkReplay(existing: V1Deployment, keyHash: string, nowMs: number): void {
+/**
+ * An existing instance answers a retried create only if that create made it,
+ * recently, with the same parameters (defaults filled in); otherwise a 409
+ * that no retry fixes.
+ */
+export function checkReplay(
+  existing: V1Deployment,
+  retry: { keyHash: string; nowMs: number; parameters?: Readonly<Record<string, string>> },
+): void {
   const annotations = existing.metadata?.annotations ?? {};
-  if (annotations[ANNOTATIONS.idempotencyKey] !== keyHash)
+  if (annotations[ANNOTATIONS.idempotencyKey] !== retry.keyHash)
     throw new AlreadyExistsError('this Idempotency-Key was already used for another instance; use a new key');
   const createdAt = Date.parse(annotations[ANNOTATIONS.createdAt] ?? '');
-  if (!(nowMs - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new AlreadyExistsError('this Idempotency-Key has expired; use a new key');
+  if (!(retry.nowMs - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new AlreadyExistsError('this Idempotency-Key has expired; use a new key');
+  const differing = differentParameters(instanceParameters(annotations), retry.parameters ?? {});
+  if (differing.length > 0)
+    throw new AlreadyExistsError(
+      `this Idempotency-Key made ${existing.metadata?.name ?? 'an instance'} with other parameters (${differing.join(', ')}): a different request; use a new key`,
+    );
+}
+
+/** The names whose values differ between two sets of parameters, sorted. */
+function differentParameters(made: Readonly<Record<string, string>>, asked: Readonly<Record<string, string>>): string[] {
+  const names = new Set([...Object.keys(made), ...Object.keys(asked)]);
+  return [...names].filter((name) => made[name] !== asked[name]).sort();
 }
 
 /**

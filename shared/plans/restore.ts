@@ -6,7 +6,7 @@ import { ownerHashOf } from '../instances/naming.ts';
 import { collaboratorsOf, sharedLabelKey } from '../instances/sharing.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import type { CreateConfig, CreatePlan } from './create-plan.ts';
-import { buildInstanceDeployment } from './deployment.ts';
+import { buildInstanceDeployment, parametersToRenderAgain } from './deployment.ts';
 import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
 import { NOT_KEPT, recordedInstance } from './restore-record.ts';
 import { slotPools } from './slots.ts';
@@ -24,7 +24,7 @@ export type RestorePlan = Pick<CreatePlan, 'name' | 'createdAt' | 'slots' | 'dep
 
 /**
  * The restore of `record`'s instance: the same name, owner, creator, mount
- * name and collaborators, rendered by today's template and settings, with a
+ * name, collaborators and parameters, rendered by today's template and settings, with a
  * fresh lifetime. What the
  * record holds beyond what a render writes (a later version's annotations) is
  * kept as it was. Pure: the clock and randomness come in.
@@ -59,6 +59,7 @@ export function planRestore(inputs: {
     ...(recorded[ANNOTATIONS.mountName] ? { mountName: recorded[ANNOTATIONS.mountName] } : {}),
     ...(recorded[ANNOTATIONS.creator] ? { creatorEmail: recorded[ANNOTATIONS.creator] } : {}),
     collaborators,
+    parameters: parametersToRenderAgain(recorded, config.parameters),
     version: config.version,
     createdAt,
     ...(expiresAt ? { expiresAt } : {}),

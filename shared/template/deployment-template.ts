@@ -89,12 +89,7 @@ export function compileDeploymentTemplate(
     } catch (error) {
       const message = (error as Error).message;
       const unknown = /"(\w+)" not defined/.exec(message)?.[1];
-      throw new TemplateError(
-        unknown
-          ? `${where} uses {{${unknown}}}, which is not a template field; the fields are ${TEMPLATE_FIELDS.join(', ')}`
-          : `${where}: ${message}`,
-        { cause: error },
-      );
+      throw new TemplateError(unknown ? unknownFieldMessage(where, unknown, data) : `${where}: ${message}`, { cause: error });
     }
     return parseDeployment(text, { format: options.format, expectedName: unquote(data.Name), where });
   };
@@ -115,6 +110,17 @@ export function parseDeployment(text: string, options: { format: TemplateFormat;
   if (documents.length !== 1)
     throw new TemplateError(`${options.where} must expand to exactly one Deployment; found ${documents.length} documents`);
   return validateDeployment(documents[0], { expectedName: options.expectedName, where: options.where });
+}
+
+/**
+ * Handlebars names only the last part of a missing path: `{{Parameters.tag}}`
+ * fails as "tag" not defined, so a name that is no field is said both ways.
+ */
+function unknownFieldMessage(where: string, unknown: string, data: TemplateData): string {
+  const fields = `the fields are ${TEMPLATE_FIELDS.join(', ')}`;
+  if ((TEMPLATE_FIELDS as readonly string[]).includes(unknown)) return `${where}: {{${unknown}}} is not defined; ${fields}`;
+  const declared = Object.keys(data.Parameters);
+  return `${where} uses {{${unknown}}}, which is not a template field (nor, as {{Parameters.${unknown}}}, a declared parameter); ${fields}, and the parameters (ALLOCATOR_PARAMETERS) are ${declared.length > 0 ? declared.join(', ') : 'none'}`;
 }
 
 function unquote(escaped: string): string {

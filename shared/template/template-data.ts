@@ -13,9 +13,11 @@ export interface TemplateData {
   readonly CreatorInfo: string;
   readonly OwnerHash: string;
   readonly Version: string;
+  /** Each declared parameter's value for this instance (`{{Parameters.imageTag}}`), escaped like the rest. */
+  readonly Parameters: Readonly<Record<string, string>>;
 }
 
-export const TEMPLATE_FIELDS = ['Name', 'AccessList', 'MountName', 'CreatorInfo', 'OwnerHash', 'Version'] as const;
+export const TEMPLATE_FIELDS = ['Name', 'AccessList', 'MountName', 'CreatorInfo', 'OwnerHash', 'Version', 'Parameters'] as const;
 
 /** The creator info an instance carries as an annotation. */
 export interface CreatorInfo {
@@ -47,6 +49,8 @@ export function makeTemplateData(input: {
   ownerHash: string;
   version: string;
   creatorInfo: CreatorInfo;
+  /** The instance's parameters, every declared one with its value; none by default. */
+  parameters?: Readonly<Record<string, string>>;
 }): TemplateData {
   return {
     Name: jsonStringContent(input.name),
@@ -55,5 +59,18 @@ export function makeTemplateData(input: {
     CreatorInfo: jsonStringLiteral(JSON.stringify(input.creatorInfo)),
     OwnerHash: jsonStringContent(input.ownerHash),
     Version: jsonStringContent(input.version),
+    Parameters: parametersObject(input.parameters ?? {}),
   };
+}
+
+/**
+ * The escaped values without Object's prototype, so that a template's
+ * `{{Parameters.constructor}}` is an undeclared parameter (strict mode's
+ * error) rather than Object's. Handlebars names the object in that error, so
+ * it still converts to text.
+ */
+function parametersObject(parameters: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const object = Object.create(null, { [Symbol.toPrimitive]: { value: () => '[object Object]' } }) as Record<string, string>;
+  for (const [name, value] of Object.entries(parameters)) object[name] = jsonStringContent(value);
+  return object;
 }

@@ -10,6 +10,8 @@ const POLL_MS = 2000;
 const session = { token: undefined, expiresAt: 0, email: '', admin: false };
 let config;
 let instances = [];
+/** What create takes: [{name, description, default, enum | pattern and maxLength}], from /openapi.json. */
+let parameters = [];
 /** Names of instances that a create, resume or reset is bringing up: followed until ready. */
 const following = new Map();
 let pollTimer;
@@ -22,7 +24,10 @@ async function main() {
   google.accounts.id.initialize({ client_id: config.clientId, callback: onCredential, auto_select: true, cancel_on_tap_outside: false });
   google.accounts.id.renderButton($('sign-in-button'), { type: 'standard', theme: 'outline', size: 'large', text: 'signin_with' });
   $('sign-out').addEventListener('click', signOut);
-  $('create').addEventListener('click', () => act(createInstance, $('create')));
+  $('create-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void act(createInstance, $('create'));
+  });
   $('show-all').addEventListener('change', () => void refresh());
   destroyedList = makeDestroyedList({
     api,
@@ -37,8 +42,14 @@ async function main() {
     },
   });
   setInterval(updateCountdowns, 1000);
+  // Without the description the page still works: a create then gets every parameter's default.
+  const described = loadParameters().catch(
+    (error) => `The allocator's parameters could not be read (${error.message}); a create gets their defaults.`,
+  );
   $('loading').hidden = true;
   showSignIn('Sign in with your Google account to see and manage your test instances.');
+  const problem = await described;
+  if (problem) showError(problem);
 }
 
 function loadScript(src) {
@@ -168,9 +179,49 @@ async function refresh() {
   }
 }
 
+/**
+ * The parameters create takes, as the allocator's /openapi.json (list's, no
+ * token needed) describes them under create's `parameters`: one field each,
+ * a choice for an enum, text up to its maxLength for a pattern, at its default.
+ */
+async function loadParameters() {
+  const response = await fetch(`${config.operations.list.url}/openapi.json`);
+  if (!response.ok) throw new Error(`the allocator's description answered ${response.status}`);
+  const document = await response.json();
+  const create = Object.values(document.paths)
+    .flatMap((item) => Object.values(item))
+    .find((operation) => operation.operationId === 'create');
+  const declared = create?.requestBody?.content?.['application/json']?.schema?.properties?.parameters?.properties ?? {};
+  parameters = Object.entries(declared).map(([name, schema]) => ({ name, ...schema }));
+  $('parameter-fields').replaceChildren(...parameters.map(parameterField));
+  $('parameters').hidden = parameters.length === 0;
+}
+
+function parameterField(parameter) {
+  const id = `parameter-${parameter.name}`;
+  const hint = el('small', {
+    id: `${id}-hint`,
+    text: `${parameter.description} ${parameter.enum ? '' : `(${parameter.pattern}, at most ${parameter.maxLength} characters)`}`.trim(),
+  });
+  const input = parameter.enum
+    ? el('select', { id, name: parameter.name }, ...parameter.enum.map((value) => el('option', { value, text: value })))
+    : el('input', {
+        id,
+        name: parameter.name,
+        type: 'text',
+        maxlength: String(parameter.maxLength),
+        spellcheck: 'false',
+        autocomplete: 'off',
+      });
+  input.value = parameter.default;
+  input.setAttribute('aria-describedby', hint.id);
+  return el('div', { class: 'parameter' }, el('label', { for: id, text: parameter.name }), input, hint);
+}
+
 async function createInstance() {
   setStatus('Creating an instance…');
-  const instance = await api('create', { body: { wait: false } });
+  const chosen = Object.fromEntries(parameters.map(({ name }) => [name, $(`parameter-${name}`).value]));
+  const instance = await api('create', { body: { wait: false, ...(parameters.length > 0 ? { parameters: chosen } : {}) } });
   following.set(instance.name, 'created');
   setStatus(`Created ${instance.name}; starting…`);
   await refresh();
@@ -276,6 +327,20 @@ function renderInstance(instance) {
     el('dd', { 'data-expires': instance.expiresAt ?? '' }),
     ...(instance.owner !== session.email
       ? [el('dt', { text: 'Owner' }), el('dd', { text: instance.sharedWithMe ? `${instance.owner} (shared with you)` : instance.owner })]
+      : []),
+    ...(Object.keys(instance.parameters ?? {}).length > 0
+      ? [
+          el('dt', { text: 'Parameters' }),
+          el(
+            'dd',
+            {},
+            el(
+              'ul',
+              { class: 'parameters', 'aria-label': `Parameters of ${instance.name}` },
+              ...Object.entries(instance.parameters).map(([name, value]) => el('li', {}, el('code', { text: `${name}=${value}` }))),
+            ),
+          ),
+        ]
       : []),
     ...renderSharing(instance),
   );

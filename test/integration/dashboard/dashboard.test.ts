@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { AppsV1Api } from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../harness/browser.ts';
@@ -24,6 +25,9 @@ beforeAll(async () => {
   stack = await startTestStack({
     prefix: 'dashboard',
     overrides: ({ issuer }) => ({
+      // A template with parameters: create offers them as a form.
+      ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../fixtures/templates/parameters.json.hbs', import.meta.url)),
+      ALLOCATOR_PARAMETERS: fileURLToPath(new URL('../../fixtures/templates/parameters.yaml', import.meta.url)),
       ALLOCATOR_MAX_INSTANCES_PER_USER: '1',
       ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '3600',
       ALLOCATOR_MAX_LIFETIME_SECONDS: '86400',
@@ -166,6 +170,55 @@ describe('the dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'Create an instance' }).click();
     const name = (await page.getByRole('article').first().getByRole('heading').textContent()) ?? '';
     await waitForState(page, name, 'ready');
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(page.getByText('No instances yet.'));
+    await page.context().close();
+  });
+
+  it("offers the allocator's parameters as a form, creates with the values chosen, and shows a refused one's 400", async () => {
+    const page = await signedIn('pat@example.com');
+    const form = page.getByRole('group', { name: 'Parameters of a new instance' });
+    await expectVisible(form);
+    const imageTag = form.getByRole('textbox', { name: 'imageTag' });
+    expect(await imageTag.inputValue()).toBe('v1');
+    expect(await imageTag.getAttribute('maxlength')).toBe('64');
+    await expectVisible(form.getByText("The syncbased image tag to run, such as a pull request's build."));
+    const logLevel = form.getByRole('combobox', { name: 'logLevel' });
+    expect(await logLevel.inputValue()).toBe('info');
+    expect(await logLevel.locator('option').allTextContents()).toEqual(['debug', 'info', 'warning']);
+
+    // A value its rule refuses: the API's 400, naming the parameter, and no instance.
+    await imageTag.fill('PR 5');
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    await expectVisible(page.getByRole('alert').getByText(/parameter "imageTag" is "PR 5": it must be text matching/));
+    expect(await page.getByRole('article').count()).toBe(0);
+
+    await imageTag.fill('pr-5');
+    await logLevel.selectOption('debug');
+    await form.getByRole('textbox', { name: 'note' }).fill('a "quoted" {{Name}} ü');
+    await page.screenshot({ path: `${ARTIFACTS}/parameters-form.png`, fullPage: true });
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const article = page.getByRole('article').first();
+    await article.waitFor();
+    const name = (await article.getByRole('heading').textContent()) ?? '';
+    await waitForState(page, name, 'ready');
+    expect(
+      await page
+        .getByRole('list', { name: `Parameters of ${name}` })
+        .getByRole('listitem')
+        .allTextContents(),
+    ).toEqual(['imageTag=pr-5', 'logLevel=debug', 'note=a "quoted" {{Name}} ü']);
+    const deployment = await stack.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name, namespace: stack.namespace });
+    const container = deployment.spec?.template.spec?.containers[0];
+    expect(container?.image).toBe('us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:pr-5');
+    expect(container?.env).toEqual([
+      { name: 'LOG_LEVEL', value: 'debug' },
+      { name: 'NOTE', value: 'a "quoted" {{Name}} ü' },
+    ]);
+    await page.screenshot({ path: `${ARTIFACTS}/parameters-instance.png`, fullPage: true });
+
     await page.getByRole('button', { name: `Destroy ${name}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
     await expectVisible(page.getByText('No instances yet.'));

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFunctions, type BundleResult } from '../../../infra/bundle.ts';
+import { bundleFunctions, PARAMETERS_FILE, type BundleResult } from '../../../infra/bundle.ts';
+import { parameterDeclarationsOf } from '../../../shared/api/parameters.ts';
+import { loadParameterDeclarations } from '../../../shared/config/parameters.ts';
 import { installAsBuildpackWould } from '../../harness/buildpack-install.ts';
 import { getFreePort } from '../../harness/ports.ts';
 import { startProcess, waitUntil, type ManagedProcess } from '../../harness/processes.ts';
@@ -13,6 +15,8 @@ import { call, startTestStack, type TestStack } from '../stack.ts';
 
 const run = promisify(execFile);
 const TEMPLATE = fileURLToPath(new URL('../../../templates/syncbased-deployment.json.hbs', import.meta.url));
+/** Declared in YAML; each bundle carries them as parameters.json, which ALLOCATOR_PARAMETERS names (cloudbuild.yaml). */
+const PARAMETERS = fileURLToPath(new URL('../../fixtures/templates/parameters.yaml', import.meta.url));
 let stack: TestStack;
 let work: string;
 let bundles: BundleResult[];
@@ -21,7 +25,7 @@ const processes: ManagedProcess[] = [];
 beforeAll(async () => {
   stack = await startTestStack({ prefix: 'bundles' });
   work = mkdtempSync(join(tmpdir(), 'allocator-bundles-'));
-  bundles = await bundleFunctions({ outDir: join(work, 'built'), template: TEMPLATE });
+  bundles = await bundleFunctions({ outDir: join(work, 'built'), template: TEMPLATE, parameters: PARAMETERS });
 }, 300_000);
 afterAll(async () => {
   for (const child of processes) await child.stop();
@@ -54,6 +58,7 @@ async function serveFrom(dir: string, name: string): Promise<string> {
       NODE_ENV: 'production',
       NODE_DEBUG_NATIVE: 'COMPILE_CACHE',
       ...env,
+      ALLOCATOR_PARAMETERS: PARAMETERS_FILE,
       ...(name === 'create' ? { ALLOCATOR_TEMPLATE: 'templates/syncbased-deployment.json.hbs' } : {}),
     },
     cwd: dir,
@@ -128,8 +133,16 @@ describe('per-function bundles', () => {
       serveFrom(destroyDir, 'destroy'),
     ]);
     const token = stack.tokenFor('vic@example.com');
-    const created = await call<{ name: string }>(createUrl, { token, body: {} });
+    // The declarations travel as JSON in every bundle: list describes them, create takes them.
+    for (const dir of [createDir, listDir, destroyDir]) expect(existsSync(join(dir, PARAMETERS_FILE))).toBe(true);
+    const described = parameterDeclarationsOf(await (await fetch(`${listUrl}/openapi.json`)).json());
+    expect(described).toEqual(loadParameterDeclarations(PARAMETERS));
+    const created = await call<{ name: string; parameters: Record<string, string> }>(createUrl, {
+      token,
+      body: { parameters: { logLevel: 'debug' } },
+    });
     expect(created.status).toBe(201);
+    expect(created.body.parameters).toEqual({ imageTag: 'v1', logLevel: 'debug', note: '' });
     const listed = await call<{ instances: { name: string }[] }>(listUrl, { token, method: 'GET' });
     expect(listed.body.instances.map((i) => i.name)).toEqual([created.body.name]);
     const malformed = await call(createUrl, { token, rawBody: '{' });

@@ -16,6 +16,7 @@ describe('formatInstanceBlock', () => {
         version: 'v1',
         disk: 'syncbased-1a2b3c4d',
         expiresAt: null,
+        parameters: { imageTag: 'pr-1\nx' },
         state: 'failing' as const,
         problems: [
           { reason: 'ImagePullBackOff', message: 'syncbased: Back-off pulling image', since: '2026-11-25T00:01:00.000Z', permanent: false },
@@ -35,6 +36,7 @@ describe('formatInstanceBlock', () => {
         'Disk:       syncbased-1a2b3c4d',
         'Expires:    never',
         'AccessList: a@x, root@x',
+        'Parameter:  imageTag=pr-1\\nx',
         'Problem:    ImagePullBackOff since 2026-11-25T00:01:00.000Z: syncbased: Back-off pulling image',
       ].join('\n'),
     );

@@ -35,6 +35,7 @@ const instance = {
   version: 'v1',
   disk: 's-1a2b3c4d',
   expiresAt: null,
+  parameters: {},
   state: 'ready',
   problems: [],
 };

@@ -15,6 +15,7 @@ const instance = {
   version: 'v1',
   disk: 'syncbased-1a2b3c4d',
   expiresAt: null,
+  parameters: {},
   state: 'ready',
   problems: [],
   collaborators: [],

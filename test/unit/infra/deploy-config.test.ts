@@ -113,6 +113,16 @@ describe('cloudbuild.yaml', () => {
     expect(config.disk).toEqual({ sizeGb: 10, type: 'pd-standard' });
   });
 
+  it('bundles the parameter declarations, checks the images with their defaults, and names them to all three functions', () => {
+    expect(cloudbuild.substitutions._PARAMETERS).toBe('');
+    expect(step('bundle').args).toContain('--parameters=${_PARAMETERS}');
+    expect(script('images')).toContain("template-images -- '${_TEMPLATE}' '${_VERSION}' '${_PARAMETERS}'");
+    const environment = script('environment');
+    expect(environment).toContain(`[ -z "\${_PARAMETERS}" ] || echo 'ALLOCATOR_PARAMETERS: "parameters.json"' >> dist/functions/env.yaml`);
+    // Before create's own file is made from it: create gets them too.
+    expect(environment.indexOf('ALLOCATOR_PARAMETERS')).toBeLessThan(environment.indexOf('create-env.yaml'));
+  });
+
   it('deploys create with the timeout it tells create, which leaves a queued create room to wait', () => {
     expect(script('deploy-create')).toContain('--timeout=${_CREATE_TIMEOUT}s');
     expect(script('environment')).toContain(

@@ -312,6 +312,24 @@ describe('a create with an Idempotency-Key', () => {
     expect(leftovers(w)).toEqual({ ...NOTHING, disks: [p.name] });
   });
 
+  it('answers a retry with the same parameters, and refuses the same key with others as a different request, making nothing', async () => {
+    const w = world();
+    const first = await executeCreate(w.context, plan(w, { idempotencyKey: 'k1', parameters: { imageTag: 'pr-1' } }));
+    expect(first.parameters).toEqual({ imageTag: 'pr-1' });
+    expect(await executeCreate(w.context, plan(w, { idempotencyKey: 'k1', parameters: { imageTag: 'pr-1' } }))).toEqual(first);
+    const before = leftovers(w);
+    const calls = w.disks.faults.calls.length;
+    for (const parameters of [{ imageTag: 'pr-2' }, {}] as Record<string, string>[]) {
+      await expect(executeCreate(w.context, plan(w, { idempotencyKey: 'k1', parameters }))).rejects.toMatchObject({
+        status: 409,
+        statusName: 'ALREADY_EXISTS',
+        message: expect.stringMatching(/made syncbased-[0-9a-f]{8} with other parameters \(imageTag\): a different request; use a new key/),
+      });
+    }
+    expect(leftovers(w)).toEqual(before);
+    expect(w.disks.faults.calls.length).toBe(calls);
+  });
+
   it('answers 409 ALREADY_EXISTS when the key made another instance', async () => {
     const w = world();
     const p = plan(w, { idempotencyKey: 'k1' });

@@ -42,6 +42,7 @@ describe('instances read back from Deployments', () => {
       version: 'v1',
       disk: 'syncbased-1a2b3c4d',
       expiresAt: null,
+      parameters: {},
       state: 'ready',
       problems: [],
       collaborators: [],

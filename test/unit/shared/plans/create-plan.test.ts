@@ -110,6 +110,7 @@ const instance = (name: string) => ({
   version: 'v1',
   disk: name,
   expiresAt: '2026-11-25T13:00:00.000Z',
+  parameters: {},
   state: 'starting',
   problems: [],
   collaborators: [],
@@ -127,6 +128,7 @@ describe('planCreate', () => {
     });
     expect(plan).toEqual({
       name: 'syncbased-01010101',
+      parameters: {},
       createdAt: '2026-11-25T12:00:00.000Z',
       slots: slots('syncbased-01010101', 'syncbased-01010101/02020202', 0x03030303 % 3),
       disk: {
@@ -156,6 +158,7 @@ describe('planCreate', () => {
     expect(plan).toEqual({
       name,
       idempotencyKeyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      parameters: {},
       createdAt: '2026-11-25T12:00:00.000Z',
       slots: slots(name, `${name}/01010101`, 0x02020202 % 3),
       disk: {

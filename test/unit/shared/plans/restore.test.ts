@@ -18,7 +18,7 @@ const CREATED = Date.parse('2026-11-20T09:00:00.000Z');
 const DESTROYED = Date.parse('2026-11-25T12:00:00.000Z');
 const WINDOW = 86_400_000;
 
-/** An instance as create made it, shared with bob and given an annotation of a later version (template parameters, say). */
+/** An instance as create made it, shared with bob and given an annotation of a later version. */
 function deployment(mountRoot = config.mountRoot) {
   const made = buildInstanceDeployment(template, {
     serverName: 'syncbased',
@@ -37,7 +37,7 @@ function deployment(mountRoot = config.mountRoot) {
   made.metadata!.uid = 'uid-1';
   made.metadata!.annotations![ANNOTATIONS.collaborators] = '["bob@example.com"]';
   made.metadata!.labels![sharedLabelKey('bob@example.com')] = 'true';
-  made.metadata!.annotations!['allocator.dev/parameters'] = '{"size":"small"}';
+  made.metadata!.annotations!['allocator.dev/future-field'] = 'kept';
   made.metadata!.annotations!['kubectl.kubernetes.io/last-applied-configuration'] = '{}';
   return made;
 }
@@ -67,7 +67,7 @@ describe('restoreRecord', () => {
           [ANNOTATIONS.createdAt]: new Date(CREATED).toISOString(),
           [ANNOTATIONS.replicas]: '1',
           [ANNOTATIONS.collaborators]: '["bob@example.com"]',
-          'allocator.dev/parameters': '{"size":"small"}',
+          'allocator.dev/future-field': 'kept',
           [ANNOTATIONS.destroyedAt]: new Date(DESTROYED).toISOString(),
         },
       },
@@ -143,7 +143,7 @@ describe('planRestore', () => {
         labels: { ...expected.metadata?.labels, [sharedLabelKey('bob@example.com')]: 'true' },
         annotations: {
           [ANNOTATIONS.collaborators]: '["bob@example.com"]',
-          'allocator.dev/parameters': '{"size":"small"}',
+          'allocator.dev/future-field': 'kept',
           ...expected.metadata?.annotations,
         },
       },
