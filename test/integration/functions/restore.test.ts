@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DestroyedInstance, DestroyResult } from '../../../shared/api-types.ts';
@@ -11,7 +12,13 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({
     prefix: 'restore',
-    overrides: { ALLOCATOR_RESTORE_WINDOW_SECONDS: String(WINDOW_SECONDS), ALLOCATOR_MAX_INSTANCES_PER_USER: '2' },
+    overrides: {
+      ALLOCATOR_RESTORE_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      ALLOCATOR_MAX_INSTANCES_PER_USER: '2',
+      // A template with parameters, so that a restore is seen to render the instance with its own.
+      ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../fixtures/templates/parameters.json.hbs', import.meta.url)),
+      ALLOCATOR_PARAMETERS: fileURLToPath(new URL('../../fixtures/templates/parameters.yaml', import.meta.url)),
+    },
   });
 });
 afterAll(async () => stack?.stop());
@@ -105,6 +112,19 @@ describe('restore after a destroy, against the local control plane and the disks
     expect(back.body.accessList.In).toContain(bob);
     const bobs = await call<{ instances: Instance[] }>(stack.urls.list, { token: stack.tokenFor(bob), method: 'GET' });
     expect(bobs.body.instances.map((i) => i.name)).toEqual([name]);
+    await destroy(ada, name, true);
+  });
+
+  it('renders a restored instance with the parameters it was made with', async () => {
+    const made = await create(ada, { wait: false, parameters: { imageTag: 'pr-7', logLevel: 'debug' } });
+    expect(made.status).toBe(201);
+    const { name } = made.body;
+    const containers = async () => (await deployments()).find((d) => d.metadata?.name === name)?.spec?.template.spec?.containers;
+    const before = await containers();
+    expect(JSON.stringify(before)).toContain('pr-7');
+    await destroy(ada, name);
+    expect((await restore(ada, name, { wait: false })).status).toBe(200);
+    expect(await containers()).toEqual(before);
     await destroy(ada, name, true);
   });
 
