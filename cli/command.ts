@@ -68,4 +68,5 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   all: '--all',
   emails: '<email>...',
   to: '<email>',
+  now: '--now',
 };

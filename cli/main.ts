@@ -12,6 +12,7 @@ import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, t
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
 import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
+import { printDestroyed, RESTORE_COMMANDS } from './restore-commands.ts';
 import { SHARING_COMMANDS } from './sharing-commands.ts';
 import { createAndWait } from './wait-ready.ts';
 
@@ -104,17 +105,20 @@ lifetime), up to the allocator's maximum, and prints the new expiry.`,
   },
   destroy: {
     operation: 'destroy',
-    usage: `usage: allocator destroy <name>...
+    usage: `usage: allocator destroy <name>... [--now] [--json]
 
-Destroys each named instance with its disk.`,
-    options: {},
-    run: async ({ client, positionals }) => {
+Destroys each named instance with its disk. If the allocator has a restore
+window, the disk is kept until it ends and 'allocator restore' can bring the
+instance back; --now deletes the disk at once.`,
+    options: { now: { type: 'boolean' }, json: { type: 'boolean' } },
+    run: async ({ client, values, positionals }) => {
       if (positionals.length === 0) throw new UsageError('destroy needs at least one instance name');
       let failed = 0;
       for (const name of positionals) {
         try {
-          await client().destroy(name);
-          console.log(`destroyed ${name}`);
+          const result = await client().destroy(name, { now: values.now === true });
+          if (values.json) console.log(JSON.stringify(result));
+          else console.log(`destroyed ${name}${result.restorableUntil ? `; restorable until ${result.restorableUntil}` : ''}`);
         } catch (error) {
           failed += 1;
           console.error(`allocator: destroy ${name}: ${formatError(error)}`);
@@ -123,16 +127,25 @@ Destroys each named instance with its disk.`,
       return failed === 0 ? 0 : 1;
     },
   },
+  ...RESTORE_COMMANDS,
   ...LIFECYCLE_COMMANDS,
   ...SHARING_COMMANDS,
   list: {
     operation: 'list',
-    usage: `usage: allocator list [-l] [--json] [--all]
+    usage: `usage: allocator list [-l] [--json] [--all] [--destroyed]
 
 Lists your instances, newest first: names, or with -l one block each.
---all lists every instance (admins only).`,
-    options: { long: { type: 'boolean', short: 'l' }, json: { type: 'boolean' }, all: { type: 'boolean' } },
+--all lists every instance (admins only).
+--destroyed lists destroyed instances that can still be restored instead
+(as 'allocator destroyed').`,
+    options: {
+      long: { type: 'boolean', short: 'l' },
+      json: { type: 'boolean' },
+      all: { type: 'boolean' },
+      destroyed: { type: 'boolean' },
+    },
     run: async ({ client, values }) => {
+      if (values.destroyed) return await printDestroyed(() => client().listDestroyed({ all: values.all === true }), values);
       const instances = await client().list({ all: values.all === true });
       if (values.json) console.log(JSON.stringify(instances, null, 2));
       else if (values.long) console.log(instances.map((instance) => formatInstanceBlock(instance)).join('\n\n'));

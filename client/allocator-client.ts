@@ -8,14 +8,18 @@ import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operat
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
   InvalidAnswerError,
+  parseDestroyedList,
+  parseDestroyResult,
   parseInstance,
   parseInstanceList,
   parseSweepReport,
+  type DestroyedInstance,
+  type DestroyResult,
   type Instance,
   type SweepReport,
 } from '../shared/api-types.ts';
 
-export type { Instance, QueuePosition, SweepReport };
+export type { DestroyedInstance, DestroyResult, Instance, QueuePosition, SweepReport };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */
@@ -215,8 +219,24 @@ export class AllocatorClient {
     return startHeartbeat(() => this.extend(name, leaseSeconds), leaseSeconds, handlers);
   }
 
-  async destroy(name: string): Promise<void> {
-    await this.#operation('destroy', { body: { name } }, () => undefined);
+  /**
+   * Destroys the instance. With the allocator's restore window, its disk is
+   * kept until `restorableUntil` in the answer, for `restore`; `now` makes
+   * the destroy final.
+   */
+  async destroy(name: string, options: { now?: boolean } = {}): Promise<DestroyResult> {
+    return await this.#operation('destroy', { body: { name, ...(options.now ? { now: true } : {}) } }, parseDestroyResult);
+  }
+
+  /** Makes a destroyed instance again on its kept disk (same name, mount name and owner, a fresh lifetime); by default waits until it is ready. */
+  async restore(name: string, options: WaitOptions & { lifetimeSeconds?: number } = {}): Promise<Instance> {
+    const lifetime = options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds };
+    return await this.#operation('restore', { body: { name, ...waitBody(options), ...lifetime } }, parseInstance);
+  }
+
+  /** Your destroyed instances that can still be restored, newest destroy first; `all`: everyone's (admins only). */
+  async listDestroyed(options: { all?: boolean } = {}): Promise<DestroyedInstance[]> {
+    return await this.#operation('destroyed', options.all ? { query: { all: 'true' } } : {}, parseDestroyedList);
   }
 
   async list(options: { all?: boolean } = {}): Promise<Instance[]> {

@@ -3,6 +3,8 @@ export {
   DEFAULT_LEASE_SECONDS,
   type AllocatorClientOptions,
   type CreateOptions,
+  type DestroyedInstance,
+  type DestroyResult,
   type QueuePosition,
   type Instance,
   type InstanceLease,

@@ -98,6 +98,45 @@ export function parseInstanceList(value: unknown): Instance[] {
   return value.instances.map((instance, index) => parseInstance(instance, `instances[${index}]`));
 }
 
+/** A destroyed instance that can still be restored, as `list --destroyed` answers it. */
+export interface DestroyedInstance {
+  readonly name: string;
+  readonly owner: string;
+  readonly mountName: string;
+  readonly destroyedAt: string;
+  /** Until when a restore can bring it back; then the sweep deletes its disk. */
+  readonly restorableUntil: string;
+}
+
+/** Checks the answer of the destroyed list, `{"destroyed": [...]}`. */
+export function parseDestroyedList(value: unknown): DestroyedInstance[] {
+  if (!isRecord(value) || !Array.isArray(value.destroyed)) throw new InvalidAnswerError('the answer has no "destroyed" list');
+  return value.destroyed.map((entry, index) => {
+    if (!isRecord(entry)) throw new InvalidAnswerError(`destroyed[${index}] is not an object`);
+    for (const field of ['name', 'owner', 'mountName', 'destroyedAt', 'restorableUntil'] as const) {
+      if (typeof entry[field] !== 'string') throw new InvalidAnswerError(`destroyed[${index}].${field} is not a string`);
+    }
+    return entry as unknown as DestroyedInstance;
+  });
+}
+
+/** What a destroy answers: with a restore window, until when the instance can be restored. */
+export interface DestroyResult {
+  readonly name: string;
+  readonly destroyed: true;
+  /** Absent when the destroy was final (no window, `now`, or no disk to keep). */
+  readonly restorableUntil?: string;
+}
+
+/** Checks destroy's answer. */
+export function parseDestroyResult(value: unknown): DestroyResult {
+  if (!isRecord(value) || typeof value.name !== 'string' || value.destroyed !== true)
+    throw new InvalidAnswerError('the answer is not {"name": ..., "destroyed": true}');
+  if (value.restorableUntil !== undefined && typeof value.restorableUntil !== 'string')
+    throw new InvalidAnswerError('restorableUntil is not a string');
+  return value as unknown as DestroyResult;
+}
+
 /** What one sweep did (or, in a dry run, would do). */
 export interface SweepReport {
   readonly dryRun: boolean;
@@ -105,7 +144,7 @@ export interface SweepReport {
   readonly finishedAt: string;
   /** Expired instances destroyed. */
   readonly expired: readonly { name: string; owner: string; expiresAt: string }[];
-  /** Disks of this allocator whose Deployment is missing. */
+  /** Disks of this allocator whose Deployment is missing (a destroyed instance's, once its restore window has ended). */
   readonly orphanDisks: readonly { name: string; createdAt: string }[];
   /** Deployments of this allocator whose disk is missing. */
   readonly orphanDeployments: readonly { name: string; createdAt: string }[];

@@ -9,15 +9,16 @@ import type { SchemaName } from './schemas.ts';
  * timeout, memory and bundle:
  * - `create` (300 s, the template engine): operations that bring an instance
  *   up or keep it, waiting at most the readiness timeout (240 s): create,
- *   resume, extend; and share, unshare and transfer, which render the
- *   template again with the new access list.
+ *   resume, extend; restore; and share, unshare and transfer. Restore renders
+ *   the template again, as share, unshare and transfer do with the new access list.
  * - `destroy` (540 s, no template): operations that let a disk go, whose
  *   release by its node can take minutes, and the sweep that does many:
  *   destroy, suspend, reset (it makes its new disk from settings, not the
  *   template), sweep.
  * - `list` (60 s, 256 MiB, no Compute Engine client): reads only, so its
  *   cold start stays the cheapest; it also serves the dashboard and this
- *   description.
+ *   description. The destroyed list reads restore records, which are
+ *   Kubernetes objects, so it needs no Compute Engine client either.
  */
 export const FUNCTION_NAMES = ['create', 'destroy', 'list'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -179,10 +180,34 @@ export const OPERATIONS = {
     requires: 'caller',
     adminAction: 'destroy instances',
     summary: 'Destroy an instance',
-    description: 'Deletes the Deployment (its pods first), then its disk, then lets its slots go.',
-    body: { name: instanceName('The instance to destroy.') },
-    answer: { status: 200, schema: 'Destroyed', description: 'The instance is gone, disk included.' },
+    description:
+      'Deletes the Deployment (its pods first), then its disk, then lets its slots go. With a restore window, ' +
+      'the disk is kept until the window ends, and `restore` can bring the instance back; `now` skips the window.',
+    body: {
+      name: instanceName('The instance to destroy.'),
+      now: flag('Delete the disk now, even with a restore window: the destroy is final.', false),
+    },
+    answer: { status: 200, schema: 'Destroyed', description: 'The instance is gone; its disk too, unless kept for a restore.' },
     errors: [...instanceErrors, 504],
+  },
+  restore: {
+    function: 'create',
+    path: '/restore',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: 'restore instances',
+    summary: 'Bring a destroyed instance back on its disk',
+    description:
+      'Within the restore window after a destroy: makes the instance again with the same name, mount name and owner, ' +
+      'on the same disk. It claims slots again (the limits apply) and gets a fresh lifetime. ' +
+      'Past the window, or after a destroy with `now`, there is nothing to restore (404).',
+    body: {
+      name: instanceName('The destroyed instance to restore.'),
+      ...waitFields,
+      lifetimeSeconds: seconds("Seconds until the cleanup sweep destroys it; 0: never. Default: the allocator's.", 0),
+    },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
+    errors: [...instanceErrors, 429, 504],
   },
   suspend: {
     function: 'destroy',
@@ -233,6 +258,20 @@ export const OPERATIONS = {
     description: 'Your instances, newest first, with what keeps any of them from becoming ready.',
     query: { all: queryFlag("Every user's instances (admins only).", false) },
     answer: { status: 200, schema: 'InstanceList', description: 'The instances, newest first.' },
+    errors: [500, 503],
+  },
+  destroyed: {
+    function: 'list',
+    path: '/destroyed',
+    methods: ['GET'],
+    requires: 'caller',
+    adminWhen: ['all'],
+    adminAction: "list everyone's destroyed instances",
+    summary: 'List your destroyed instances that can be restored',
+    description:
+      'Instances destroyed within the restore window, whose disks are kept, newest destroy first, with until when each can be restored.',
+    query: { all: queryFlag("Every user's (admins only).", false) },
+    answer: { status: 200, schema: 'DestroyedList', description: 'The destroyed instances, newest destroy first.' },
     errors: [500, 503],
   },
 } as const satisfies Record<string, OperationSpec>;

@@ -89,7 +89,34 @@ export const SCHEMAS = {
   Destroyed: {
     type: 'object',
     required: ['name', 'destroyed'],
-    properties: { name: { type: 'string' }, destroyed: { const: true } },
+    properties: {
+      name: { type: 'string' },
+      destroyed: { const: true },
+      restorableUntil: {
+        type: 'string',
+        format: 'date-time',
+        description: 'With a restore window: until when `restore` can bring it back on the same disk. Absent: the destroy was final.',
+      },
+    },
+  },
+  DestroyedInstance: {
+    type: 'object',
+    description: 'A destroyed instance whose disk is kept, so that it can be restored.',
+    required: ['name', 'owner', 'mountName', 'destroyedAt', 'restorableUntil'],
+    properties: {
+      name: { type: 'string', examples: ['syncbased-1a2b3c4d'] },
+      owner: { type: 'string' },
+      mountName: { type: 'string' },
+      destroyedAt: { type: 'string', format: 'date-time' },
+      restorableUntil: { type: 'string', format: 'date-time', description: 'Then the cleanup sweep deletes its disk.' },
+    },
+  },
+  DestroyedList: {
+    type: 'object',
+    required: ['destroyed'],
+    properties: {
+      destroyed: { type: 'array', items: { $ref: '#/components/schemas/DestroyedInstance' }, description: 'Newest destroy first.' },
+    },
   },
   SweepReport: {
     type: 'object',

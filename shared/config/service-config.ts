@@ -89,6 +89,12 @@ export interface ServiceConfig {
     /** The longest lifetime a create or an extension may ask for; 0 means no maximum. `ALLOCATOR_MAX_LIFETIME_SECONDS`, default 0. */
     readonly maxSeconds: number;
   };
+  /**
+   * How long a destroyed instance's disk is kept, and the instance can be
+   * restored, in ms; 0: a destroy is final, as allocatord's was.
+   * `ALLOCATOR_RESTORE_WINDOW_SECONDS`, default 0.
+   */
+  readonly restoreWindowMs: number;
   /** The allocator value callers use (the CLI's `--allocator`), which `/openapi.json` names as its server. `ALLOCATOR_URL`, default the dashboard's. */
   readonly url?: string;
   /** The web dashboard the list function serves at `/dashboard/`; absent unless its client id and allocator are set. */
@@ -318,6 +324,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     diskReleaseTimeoutMs: wholeNumber(env, 'ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS', 300, 0) * 1000,
     callTimeoutMs: wholeNumber(env, 'ALLOCATOR_CALL_TIMEOUT_SECONDS', 30, 1) * 1000,
     lifetime: { defaultSeconds: defaultLifetime, maxSeconds: maxLifetime },
+    restoreWindowMs: wholeNumber(env, 'ALLOCATOR_RESTORE_WINDOW_SECONDS', 0, 0) * 1000,
     sweep: {
       graceMs: wholeNumber(env, 'ALLOCATOR_ORPHAN_GRACE_SECONDS', 900, 0) * 1000,
       maxDestroys: wholeNumber(env, 'ALLOCATOR_SWEEP_MAX_DESTROYS', 50, 1),

@@ -5,7 +5,9 @@ import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import type { CreatePlan } from '../plans/create-plan.ts';
 import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
+import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
+import type { ExecutionContext } from './context.ts';
 import type { LabelsChange } from '../gce/disks.ts';
 import { blameDiskSource } from './disk-source.ts';
 import { claimSlotsInTurn, type QueueContext } from './queue.ts';
@@ -137,7 +139,8 @@ export class NameTakenError extends AllocatorError {
  * a collision (`NameTakenError`). For a keyed create, it is this caller's
  * leftover of an interrupted try only when it carries the caller's owner hash
  * and no Deployment of the name exists: then, past the grace period, it is
- * cleared and made again; younger, a running try's (a 409 to retry).
+ * cleared and made again; younger, a running try's (a 409 to retry). A disk
+ * kept for a restore is never a leftover.
  * Anything else is somebody else's (a 409 not to retry). A configured source
  * that Compute Engine cannot use is the operator's to fix (`blameDiskSource`).
  */
@@ -166,6 +169,11 @@ async function createDisk(context: CreateContext, plan: CreatePlan, undo: UndoSt
   if (existing !== undefined && !isInstanceDisk(existing, context.serverName)) {
     throw new AlreadyExistsError(`a disk named ${plan.name} already exists and is not this allocator's; it was left alone`);
   }
+  if (existing !== undefined && diskDestroyedAt(existing.labels) !== undefined) {
+    throw new AlreadyExistsError(
+      `instance ${plan.name} was destroyed and its disk is kept for a restore; restore it, or create with another Idempotency-Key`,
+    );
+  }
   if (existing === undefined || deployment !== undefined || existing.labels[DISK_LABELS.ownerHash] !== ownHash) {
     throw new AlreadyExistsError(`a disk named ${plan.name} already exists and is not a leftover of yours; it was left alone`);
   }
@@ -179,7 +187,7 @@ async function createDisk(context: CreateContext, plan: CreatePlan, undo: UndoSt
 }
 
 /** Deletes the Deployment if this try made it (its creation time is this plan's), and waits until it is gone. */
-async function deleteOwnDeployment(context: CreateContext, plan: CreatePlan): Promise<void> {
+export async function deleteOwnDeployment(context: ExecutionContext, plan: Pick<CreatePlan, 'name' | 'createdAt'>): Promise<void> {
   const current: V1Deployment | undefined = await context.cluster.readDeployment(plan.name);
   if (current?.metadata?.annotations?.[ANNOTATIONS.createdAt] !== plan.createdAt) return;
   const left = await context.cluster.deleteDeployment(plan.name);

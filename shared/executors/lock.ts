@@ -1,6 +1,6 @@
-import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
+import type { V1Deployment, V1Lease, V1OwnerReference } from '@kubernetes/client-node';
 import { AbortedError, AlreadyExistsError, NotFoundError } from '../errors.ts';
-import { isStale, lockedFor, lockLease, lockName } from '../plans/lock.ts';
+import { deploymentOwner, isStale, lockedFor, lockLease, lockName } from '../plans/lock.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteLease } from './teardown.ts';
 
@@ -36,18 +36,39 @@ export async function withLock<T>(
   options: LockOptions,
   work: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
-  const { cluster, clock } = context;
-  const holder = `${options.operation}/${clock.now().toString(36)}${context.random(4).toString('hex')}`;
+  const { deployment } = options;
+  const instance = deployment.metadata?.name ?? '';
+  return await holdLock(context, { instance, owner: deploymentOwner(deployment), operation: options.operation }, async (lock) => {
+    // Read again under the lock: a destroy may have begun and ended between the caller's read
+    // and the lock (a destroy lets its lock go once the Deployment is gone).
+    if (!options.uidPreconditions) checkStillThere(await context.cluster.readDeployment(instance), options);
+    return await work(lock);
+  });
+}
+
+/**
+ * Runs `work` holding the lock of `instance`, which goes with `owner` if it
+ * is deleted: the second operation gets a 409 ABORTED naming the first, and
+ * a lock left by a crashed process is taken over once its duration has passed.
+ */
+export async function holdLock<T>(
+  context: ExecutionContext & { readonly lockMs: number },
+  target: { readonly instance: string; readonly owner: V1OwnerReference; readonly operation: string },
+  work: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  const { clock } = context;
+  const holder = `${target.operation}/${clock.now().toString(36)}${context.random(4).toString('hex')}`;
   const lease = () =>
     lockLease({
       serverName: context.serverName,
-      deployment: options.deployment,
-      operation: options.operation,
+      instance: target.instance,
+      owner: target.owner,
+      operation: target.operation,
       holder,
       nowMs: clock.now(),
       durationMs: context.lockMs,
     });
-  const name = lockName(options.deployment.metadata?.name ?? '');
+  const name = lockName(target.instance);
   let attempt = await tryCreate(context, lease);
   if ('held' in attempt && isStale(attempt.held, clock.now())) {
     context.report(`taking over the lock of ${name}, left by an interrupted ${lockedFor(attempt.held)}`);
@@ -55,7 +76,7 @@ export async function withLock<T>(
     attempt = await tryCreate(context, lease);
   }
   if ('held' in attempt) {
-    throw new AbortedError(`a ${lockedFor(attempt.held)} of ${options.deployment.metadata?.name} is in progress; retry when it is done`, {
+    throw new AbortedError(`a ${lockedFor(attempt.held)} of ${target.instance} is in progress; retry when it is done`, {
       retryAfterSeconds: 5,
     });
   }
@@ -68,9 +89,6 @@ export async function withLock<T>(
       (error: unknown) => context.report(`could not release the lock ${name}: ${(error as Error).message}`),
     ));
   try {
-    // Read again under the lock: a destroy may have begun and ended between the caller's read
-    // and the lock (a destroy lets its lock go once the Deployment is gone).
-    if (!options.uidPreconditions) checkStillThere(await cluster.readDeployment(name.slice(0, -'-lock'.length)), options);
     return await work({ release });
   } finally {
     await release();

@@ -9,6 +9,8 @@ import { scanForSweep } from './sweep-scan.ts';
 /** The sweep's settings: its grace period, its bound on destroys per run, and the lock duration of each destroy. */
 export type SweepContext = ExecutionContext & {
   readonly lockMs: number;
+  /** Disks kept for a restore are left alone this long after their destroy. */
+  readonly restoreWindowMs: number;
   readonly sweep: { readonly graceMs: number; readonly maxDestroys: number };
   readonly disk: ServiceConfig['disk'];
   readonly diskPool: ServiceConfig['diskPool'];
@@ -19,7 +21,7 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
   const startedAt = new Date(context.clock.now()).toISOString();
   const instances = async (): Promise<Omit<SweepReport, 'pool'>> => {
     const snapshot = await scanForSweep(context);
-    const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep });
+    const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep, restoreWindowMs: context.restoreWindowMs });
     // Dead tickets hold nothing (no slot, no disk) and hold up no one (the queue passes them over): removed with no grace period.
     const tickets = await removeDeadTickets(context, request);
     if (tickets.length > 0)

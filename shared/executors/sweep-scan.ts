@@ -2,6 +2,7 @@ import { allDisks, type DisksApi } from '../gce/disks.ts';
 import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
+import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { SLOT_LABEL } from '../plans/slots.ts';
 import type { SweepSnapshot } from '../plans/sweep-plan.ts';
 import type { ExecutionContext } from './context.ts';
@@ -54,9 +55,14 @@ async function scanDisks(disks: DisksApi, serverName: string): Promise<SweepSnap
   const listed = await allDisks(disks, { filter: `labels.${DISK_LABELS.allocator} = "${serverName}"`, maxResults: PAGE });
   return listed.flatMap((disk) =>
     disk.labels[DISK_LABELS.allocator] === serverName && disk.labels[DISK_LABELS.instance] === disk.name
-      ? [{ name: disk.name, createdAtMs: timeOf(disk.creationTimestamp) }]
+      ? [{ name: disk.name, createdAtMs: timeOf(disk.creationTimestamp), ...destroyedAt(disk.labels) }]
       : [],
   );
+}
+
+function destroyedAt(labels: Readonly<Record<string, string>>): { destroyedAtMs?: number } {
+  const at = diskDestroyedAt(labels);
+  return at === undefined ? {} : { destroyedAtMs: at };
 }
 
 async function scanSlots(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['slots'][number][]> {

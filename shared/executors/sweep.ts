@@ -3,14 +3,18 @@ import type { SweepReport } from '../api-types.ts';
 import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
-import { stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
+import { diskDestroyedAt, keepOnDestroy, type KeepForRestore } from '../plans/restore-record.ts';
+import { isKeptForRestore, stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
 
 export type { SweepReport };
 import type { ExecutionContext } from './context.ts';
+import { dropRestoreRecord } from './keep-disk.ts';
 import { withLock } from './lock.ts';
 import { deleteInstanceDisk, deleteLease, teardownInstance } from './teardown.ts';
 
 const PARALLEL = 4;
+
+type SweepActContext = ExecutionContext & { readonly lockMs: number; readonly restoreWindowMs: number };
 
 /**
  * Carries out a sweep plan, four actions at a time. Each action re-reads
@@ -19,7 +23,7 @@ const PARALLEL = 4;
  * extensions and other sweeps.
  */
 export async function executeSweep(
-  context: ExecutionContext & { readonly lockMs: number },
+  context: SweepActContext,
   request: { readonly plan: SweepPlan; readonly dryRun: boolean; readonly startedAt: string },
 ): Promise<Omit<SweepReport, 'pool'>> {
   const { plan } = request;
@@ -61,7 +65,7 @@ export async function executeSweep(
 }
 
 /** One action, if a fresh read still agrees with it; whether it was done. */
-async function act(action: SweepAction, context: ExecutionContext & { readonly lockMs: number }): Promise<boolean> {
+async function act(action: SweepAction, context: SweepActContext): Promise<boolean> {
   const { cluster, disks, clock, serverName } = context;
   let reread: V1Deployment | undefined;
   const agrees = async (diskExists?: boolean): Promise<boolean> => {
@@ -73,10 +77,11 @@ async function act(action: SweepAction, context: ExecutionContext & { readonly l
     );
   };
   // An instance in the middle of another operation (a reset, say) waits for the next sweep.
-  const destroy = async (deployment: V1Deployment): Promise<boolean> => {
+  // An expired instance is destroyed as a destroy would: within a restore window, its disk is kept.
+  const destroy = async (deployment: V1Deployment, keep?: KeepForRestore): Promise<boolean> => {
     try {
       await withLock(context, { deployment, operation: 'sweep', whileDeleting: true }, (lock) =>
-        teardownInstance(context, action.name, { releaseLock: lock.release }),
+        teardownInstance(context, action.name, { releaseLock: lock.release, ...(keep ? { keep } : {}) }),
       );
       return true;
     } catch (error) {
@@ -86,12 +91,24 @@ async function act(action: SweepAction, context: ExecutionContext & { readonly l
   };
   switch (action.kind) {
     case 'expired':
-      return (await agrees()) && (await destroy(reread as V1Deployment));
+      return (
+        (await agrees()) &&
+        (await destroy(
+          reread as V1Deployment,
+          keepOnDestroy(reread as V1Deployment, { serverName, nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs }),
+        ))
+      );
     case 'orphan-deployment':
       return (await agrees((await disks.getDisk(action.name)) !== undefined)) && (await destroy(reread as V1Deployment));
-    case 'orphan-disk':
+    case 'orphan-disk': {
       if (!(await agrees())) return false;
-      return (await deleteInstanceDisk(context, action.name)) === 'deleted';
+      const disk = await disks.getDisk(action.name);
+      // Kept for a restore since the scan (restored and destroyed again): its window starts over.
+      if (disk && isKeptForRestore(diskDestroyedAt(disk.labels), { nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs }))
+        return false;
+      await dropRestoreRecord(context, action.name); // first: a record never outlives its disk
+      return (await deleteInstanceDisk(context, action.name, Promise.resolve(disk))) === 'deleted';
+    }
     case 'orphan-slot': {
       if (!(await agrees())) return false;
       const lease = await cluster.readLease(action.name);

@@ -4,6 +4,8 @@ import { DiskInUseError, type DiskInfo } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
 import type { ExecutionContext } from './context.ts';
+import type { KeepForRestore } from '../plans/restore-record.ts';
+import { keepInstanceDisk } from './keep-disk.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
 
 type Context = Pick<ExecutionContext, 'serverName' | 'cluster' | 'disks' | 'clock' | 'timeouts'>;
@@ -100,11 +102,13 @@ export interface TeardownStart {
    * stops it, as a 404, before the disk and the slots.
    */
   readonly uid?: string;
+  /** Within the restore window: keep the disk, with a restore record, instead of deleting it. */
+  readonly keep?: KeepForRestore;
 }
 
 /**
  * Removes everything of one instance: Deployment (and so its pods), then its
- * disk, then its slots. The slots are let go of by the Deployment first: as its
+ * disk (or, with `start.keep`, keeps it for a restore), then its slots. The slots are let go of by the Deployment first: as its
  * dependents they would make the foreground deletion wait for the garbage
  * collector to remove them too, which doubled the wait (218 ms against 450 ms
  * here). They stay held, so the limit stays exact, until they are deleted last;
@@ -113,7 +117,7 @@ export interface TeardownStart {
  * `start.uid`, a delete of the Deployment that succeeds proves the instance
  * read was there all along, so the slots listed before it are its own.
  */
-export async function teardownInstance(context: Context, name: string, start: TeardownStart = {}): Promise<void> {
+export async function teardownInstance(context: Context, name: string, start: TeardownStart = {}): Promise<{ readonly diskKept: boolean }> {
   const { uid } = start;
   const slots = await (start.slots ?? instanceSlots(context, name));
   await Promise.all(slots.map((lease) => detachSlot(context, lease, uid)));
@@ -127,13 +131,11 @@ export async function teardownInstance(context: Context, name: string, start: Te
   });
   if (left) await waitUntilDeploymentGone(context, { name, timeoutMs: context.timeouts.deleteMs, seen: left });
   // With the Deployment gone, the lock guards nothing: it goes while the disk does.
-  await Promise.all([
-    deleteInstanceDisk(
-      context,
-      name,
-      diskRead.catch(() => context.disks.getDisk(name)),
-    ),
+  const read = diskRead.catch(() => context.disks.getDisk(name));
+  const [diskKept] = await Promise.all([
+    start.keep ? keepInstanceDisk(context, name, start.keep, read) : deleteInstanceDisk(context, name, read).then(() => false),
     start.releaseLock?.(),
   ]);
   await Promise.all(slots.map((lease) => deleteLease(context, lease)));
+  return { diskKept };
 }

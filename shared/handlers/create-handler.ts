@@ -10,13 +10,15 @@ import { transferInstance } from '../executors/transfer.ts';
 import { makeHttpFunction, type OperationHandlers } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
 import { planCreate } from '../plans/create-plan.ts';
+import { planRestore } from '../plans/restore.ts';
+import { executeRestore, findRestoreRecord } from '../executors/restore.ts';
 import type { CreateRuntime } from '../runtime/runtimes.ts';
 import { executionContext } from './execution-context.ts';
 
 /** How many random names a create without a key draws before it gives up: a collision is 1 in 2^32 per instance. */
 const NAME_TRIES = 3;
 
-/** The create function: the operations the table puts on it (create, extend, resume, share, unshare, transfer), each handed to its executor. */
+/** The create function: the operations the table puts on it (create, extend, resume, restore, share, unshare, transfer), each handed to its executor. */
 export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSink }): HttpFunction {
   const { runtime } = options;
   const { config } = runtime;
@@ -63,6 +65,20 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
     share: async (call, request) => await shareInstance(await accessContext(call), request),
     unshare: async (call, request) => await unshareInstance(await accessContext(call), request),
     transfer: async (call, request) => await transferInstance(await accessContext(call), request),
+    restore: async (call, request) => {
+      const context = await executionContext(runtime, call);
+      const record = await findRestoreRecord(context, request.name);
+      const plan = planRestore({
+        config,
+        template: runtime.template,
+        record,
+        caller: call.caller,
+        request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
+        nowMs: runtime.clock.now(),
+        random: runtime.random,
+      });
+      return await executeRestore(context, { plan, record });
+    },
   };
   return makeHttpFunction({
     function: 'create',

@@ -2,6 +2,8 @@ import type { CallerIdentity } from '../auth/identity.ts';
 import type { CallerContext } from '../executors/context.ts';
 import type { CreateContext } from '../executors/create.ts';
 import type { PoolContext } from '../executors/disk-pool.ts';
+import type { DestroyContext } from '../executors/destroy.ts';
+import type { RestoreContext } from '../executors/restore.ts';
 import type { ResetContext } from '../executors/lifecycle.ts';
 import type { SweepContext } from '../executors/run-sweep.ts';
 import type { CallContext } from '../http/http-function.ts';
@@ -19,7 +21,12 @@ export async function callerContext(runtime: ListRuntime, call: Pick<CallContext
 }
 
 /** Everything an executor of create or destroy may read: the runtime's clients and settings, who calls, and the request's log. */
-export type FullContext = CreateContext & ResetContext & SweepContext & PoolContext & { readonly lifetime: LifetimeLimits };
+export type FullContext = CreateContext &
+  ResetContext &
+  SweepContext &
+  PoolContext &
+  DestroyContext &
+  RestoreContext & { readonly lifetime: LifetimeLimits };
 
 /** The context of one request to create or destroy. */
 export async function executionContext(runtime: DestroyRuntime, call: Pick<CallContext, 'caller' | 'report'>): Promise<FullContext> {
@@ -37,5 +44,6 @@ export async function executionContext(runtime: DestroyRuntime, call: Pick<CallC
     diskPool: config.diskPool,
     background: runtime.background,
     lifetime: config.lifetime,
+    restoreWindowMs: config.restoreWindowMs,
   };
 }

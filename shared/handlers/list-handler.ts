@@ -1,6 +1,7 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { openApiDocument } from '../api/openapi.ts';
 import { listInstances } from '../executors/list.ts';
+import { listDestroyed } from '../executors/list-destroyed.ts';
 import { makeHttpFunction } from '../http/http-function.ts';
 import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
 import type { ListRuntime } from '../runtime/runtimes.ts';
@@ -11,7 +12,7 @@ import { callerContext } from './execution-context.ts';
 export const OPENAPI_PATH = '/openapi.json';
 
 /**
- * The list function: the list operation; `/openapi.json`; and, when the
+ * The list function: the list and destroyed-list operations; `/openapi.json`; and, when the
  * dashboard is configured, its page at `/dashboard/` from `dashboardDir`.
  */
 export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; dashboardDir?: string }): HttpFunction {
@@ -23,6 +24,12 @@ export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; 
       list: async (call, request) => ({
         instances: await listInstances(await callerContext(runtime, call), request),
         ...(request.all ? { pool: { size: runtime.config.diskPool.size } } : {}),
+      }),
+      destroyed: async (call, request) => ({
+        destroyed: await listDestroyed(
+          { ...(await callerContext(runtime, call)), restoreWindowMs: runtime.config.restoreWindowMs },
+          request,
+        ),
       }),
     },
     verifier: runtime.verifier,

@@ -35,7 +35,17 @@ export const ANNOTATIONS = {
   previousOwner: 'allocator.dev/previous-owner',
   /** The parameters the instance was made with, every declared one, as a JSON object; absent when none were declared. */
   parameters: 'allocator.dev/parameters',
+  /** On a restore record: when its instance was destroyed (ISO time). */
+  destroyedAt: 'allocator.dev/destroyed-at',
 } as const;
+
+/**
+ * The label of a restore record: the Lease a destroy leaves, within the
+ * restore window, with what the instance needs to be made again (its
+ * Deployment is gone). It also carries the allocator, owner-hash and
+ * instance labels, so that one selector lists an owner's.
+ */
+export const RESTORE_RECORD_LABEL = 'allocator.dev/restore-record';
 
 /** The label that lists an instance for a collaborator, as the owner hash label does for its owner: `<prefix><sha1 of the email>`. */
 export const SHARED_LABEL_PREFIX = 'allocator.dev/shared-';
@@ -51,6 +61,8 @@ export const DISK_LABELS = {
   poolState: 'allocator-pool-state',
   /** What the disk was made like (`poolSpecHash`): a pool disk of another is replaced. Kept once claimed, for a give-back. */
   poolSpec: 'allocator-pool-spec',
+  /** On a disk kept for a restore: when its instance was destroyed, in whole seconds since the epoch (label values take no colons). */
+  destroyedAt: 'allocator-destroyed-at',
 } as const;
 
 /** The label GKE (and every cloud provider) puts on each node: its zone. */

@@ -22,6 +22,8 @@ export interface DeploymentInputs {
   /** How an access-list entry is written from an email (`{email}`, `dev.v.io:u:{email}`). */
   readonly accessListFormat: string;
   readonly mountRoot: string;
+  /** Where it publishes itself, when not `<mountRoot>/<name>`: a restored instance keeps the one it had. */
+  readonly mountName?: string;
   readonly version: string;
   /** Millisecond ISO time: the instance's creation time. */
   readonly createdAt: string;
@@ -51,7 +53,7 @@ export function accessListOf(
 export function buildInstanceDeployment(template: DeploymentTemplate, inputs: DeploymentInputs): V1Deployment {
   const { serverName, name, ownerEmail, version, createdAt } = inputs;
   const ownerHash = ownerHashOf(ownerEmail);
-  const mountName = mountNameOf(inputs.mountRoot, name);
+  const mountName = inputs.mountName ?? mountNameOf(inputs.mountRoot, name);
   const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat, inputs.collaborators);
   const rendered = template.render(
     makeTemplateData({

@@ -1,10 +1,10 @@
-import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
+import type { V1Deployment, V1Lease, V1OwnerReference } from '@kubernetes/client-node';
 import { LABELS } from '../instances/metadata.ts';
 
 /**
  * One operation at a time on an instance: a Lease named after it, which the
- * API server lets only one request create. The Deployment owns it, so it goes
- * with the instance; a lock older than its duration was left by a crashed
+ * API server lets only one request create. The Deployment owns it (a
+ * restore's: the restore record), so it goes with the instance; a lock older than its duration was left by a crashed
  * process and may be taken over.
  */
 export const LOCK_LABEL = 'allocator.dev/lock';
@@ -14,15 +14,23 @@ export function lockName(instance: string): string {
   return `${instance}-lock`;
 }
 
+/** What a lock goes with: the instance's Deployment, or (for a restore, which has none yet) its restore record. */
+export function deploymentOwner(deployment: V1Deployment): V1OwnerReference {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata?.name ?? '', uid: deployment.metadata?.uid ?? '' };
+}
+
 export function lockLease(input: {
   serverName: string;
-  deployment: V1Deployment;
+  /** The instance's name. */
+  instance: string;
+  /** The object the lock goes with when it is deleted. */
+  owner: V1OwnerReference;
   operation: string;
   holder: string;
   nowMs: number;
   durationMs: number;
 }): V1Lease {
-  const name = input.deployment.metadata?.name ?? '';
+  const name = input.instance;
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -30,7 +38,7 @@ export function lockLease(input: {
       name: lockName(name),
       labels: { [LABELS.allocator]: input.serverName, [LABELS.instance]: name, [LOCK_LABEL]: input.operation },
       annotations: { [LOCKED_AT]: new Date(input.nowMs).toISOString() },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: input.deployment.metadata?.uid ?? '' }],
+      ownerReferences: [{ ...input.owner }],
     },
     spec: { holderIdentity: input.holder, leaseDurationSeconds: Math.ceil(input.durationMs / 1000) },
   };

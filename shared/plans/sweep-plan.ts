@@ -12,7 +12,8 @@ export interface SweepSnapshot {
     /** Its owner hash label: a per-user slot of another owner was left by a transfer. */
     readonly ownerHash?: string;
   }[];
-  readonly disks: readonly { readonly name: string; readonly createdAtMs: number }[];
+  /** `destroyedAtMs`: a disk kept for a restore, labelled with the time of its destroy. */
+  readonly disks: readonly { readonly name: string; readonly createdAtMs: number; readonly destroyedAtMs?: number }[];
   readonly slots: readonly {
     readonly name: string;
     readonly instance: string;
@@ -41,11 +42,17 @@ export interface SweepPlan {
 /**
  * Decides what a sweep does: destroy expired instances, and remove what
  * failed creates and hand edits left, never anything younger than the grace
- * period (a create in flight). Destroys are bounded per run; the cheap slot
+ * period (a create in flight), nor a destroyed instance's disk within its
+ * restore window (past it, the disk is an orphan like any other). Destroys are bounded per run; the cheap slot
  * deletions are not.
  */
-export function planSweep(snapshot: SweepSnapshot, options: { nowMs: number; graceMs: number; maxDestroys: number }): SweepPlan {
+export function planSweep(
+  snapshot: SweepSnapshot,
+  options: { nowMs: number; graceMs: number; maxDestroys: number; restoreWindowMs: number },
+): SweepPlan {
   const { nowMs } = options;
+  const kept = (d: SweepSnapshot['disks'][number]): boolean =>
+    isKeptForRestore(d.destroyedAtMs, { nowMs, restoreWindowMs: options.restoreWindowMs });
   const old = (createdAtMs: number): boolean => createdAtMs < nowMs - options.graceMs;
   const deploymentNames = new Set(snapshot.deployments.map((d) => d.name));
   const diskNames = new Set(snapshot.disks.map((d) => d.name));
@@ -59,7 +66,7 @@ export function planSweep(snapshot: SweepSnapshot, options: { nowMs: number; gra
       .filter((d) => !diskNames.has(d.name) && old(d.createdAtMs) && !isExpired(d.expiresAt, nowMs))
       .map((d): SweepAction => ({ kind: 'orphan-deployment', name: d.name, createdAt: iso(d.createdAtMs) })),
     ...snapshot.disks
-      .filter((d) => !deploymentNames.has(d.name) && old(d.createdAtMs))
+      .filter((d) => !deploymentNames.has(d.name) && old(d.createdAtMs) && !kept(d))
       .map((d): SweepAction => ({ kind: 'orphan-disk', name: d.name, createdAt: iso(d.createdAtMs) })),
   ];
   const ownerHashes = new Map(snapshot.deployments.map((d) => [d.name, d.ownerHash]));
@@ -80,6 +87,11 @@ export function planSweep(snapshot: SweepSnapshot, options: { nowMs: number; gra
     deferred: destroys.length - allowed.length,
     scanned: { deployments: snapshot.deployments.length, disks: snapshot.disks.length, slots: snapshot.slots.length },
   };
+}
+
+/** Whether a disk destroyed at `destroyedAtMs` (undefined: not kept) is still within the restore window. */
+export function isKeptForRestore(destroyedAtMs: number | undefined, options: { nowMs: number; restoreWindowMs: number }): boolean {
+  return destroyedAtMs !== undefined && options.nowMs < destroyedAtMs + options.restoreWindowMs;
 }
 
 /** What the executor reads again just before acting. */

@@ -2,6 +2,8 @@
 // three functions' JSON APIs with the ID token it gets. It keeps the token in
 // memory only: no cookie, no storage, no server session.
 
+import { makeDestroyedList } from './destroyed.js';
+
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
 
@@ -13,6 +15,8 @@ let parameters = [];
 /** Names of instances that a create, resume or reset is bringing up: followed until ready. */
 const following = new Map();
 let pollTimer;
+/** Recently destroyed instances, with Restore (destroyed.js). */
+let destroyedList;
 
 async function main() {
   config = await (await fetch('config.json')).json();
@@ -25,6 +29,18 @@ async function main() {
     void act(createInstance, $('create'));
   });
   $('show-all').addEventListener('change', () => void refresh());
+  destroyedList = makeDestroyedList({
+    api,
+    act,
+    el,
+    setStatus,
+    session,
+    formatDuration,
+    onRestored: async (name) => {
+      following.set(name, 'restored');
+      await refresh();
+    },
+  });
   setInterval(updateCountdowns, 1000);
   // Without the description the page still works: a create then gets every parameter's default.
   const described = loadParameters().catch(
@@ -136,7 +152,8 @@ async function refresh() {
   clearTimeout(pollTimer);
   const all = session.admin && $('show-all').checked;
   try {
-    instances = (await api('list', all ? { query: { all: 'true' } } : {})).instances;
+    const [listed] = await Promise.all([api('list', all ? { query: { all: 'true' } } : {}), destroyedList.refresh(all)]);
+    instances = listed.instances;
   } catch (error) {
     if (error.message) showError(error.message);
     return;
@@ -239,9 +256,12 @@ const ACTIONS = {
   destroy: {
     label: 'Destroy',
     doing: 'Destroying',
-    confirm: 'Destroy removes the instance and its disk for good.',
+    confirm: 'Destroy removes the instance. Its disk goes too, unless the allocator keeps it for a while so that it can be restored.',
     run: (name) => api('destroy', { body: { name } }),
-    done: (i) => `${i.name} is destroyed.`,
+    done: (i) =>
+      i.restorableUntil
+        ? `${i.name} is destroyed; it can be restored until ${new Date(i.restorableUntil).toLocaleString()}.`
+        : `${i.name} is destroyed.`,
   },
 };
 
@@ -421,6 +441,7 @@ async function transfer(name, button) {
 }
 
 function updateCountdowns() {
+  destroyedList?.updateCountdowns();
   for (const node of document.querySelectorAll('[data-expires]')) {
     const at = node.getAttribute('data-expires');
     if (!at) {

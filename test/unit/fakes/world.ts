@@ -75,6 +75,7 @@ export function world(): {
       diskPool: { size: 0 },
       background,
       lifetime: config.lifetime,
+      restoreWindowMs: 0,
     },
   };
 }

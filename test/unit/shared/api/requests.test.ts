@@ -32,7 +32,10 @@ describe('parseRequest, by the table', () => {
     ['extend', { name: NAME, lifetimeSeconds: 60 }, '', {}, { name: NAME, lifetimeSeconds: 60 }],
     ['resume', { name: NAME, wait: false }, '', {}, { name: NAME, wait: false }],
     ['reset', { name: NAME, waitTimeoutSeconds: 5 }, '', {}, { name: NAME, wait: true, waitTimeoutSeconds: 5 }],
-    ['destroy', { name: NAME }, '', {}, { name: NAME }],
+    ['destroy', { name: NAME }, '', {}, { name: NAME, now: false }],
+    ['destroy', { name: NAME, now: true }, '', {}, { name: NAME, now: true }],
+    ['restore', { name: NAME }, '', {}, { name: NAME, wait: true }],
+    ['destroyed', {}, 'all=true', {}, { all: true }],
     ['suspend', { name: NAME }, '', {}, { name: NAME }],
     ['sweep', {}, '', {}, { dryRun: false }],
     ['sweep', { dryRun: true }, '', {}, { dryRun: true }],
@@ -51,7 +54,8 @@ describe('parseRequest, by the table', () => {
     ['create', { queue: 'yes' }, '', /"queue" must be true or false/],
     ['create', { queue: true, queueTimeoutSeconds: 0 }, '', /"queueTimeoutSeconds" must be a whole number of seconds >= 1/],
     ['create', { image: 'evil' }, '', /unknown field "image"; this request takes wait, waitTimeoutSeconds, lifetimeSeconds/],
-    ['destroy', { a: 1, b: 2, name: NAME }, '', /unknown fields "a", "b"; this request takes name/],
+    ['destroy', { a: 1, b: 2, name: NAME }, '', /unknown fields "a", "b"; this request takes name, now/],
+    ['destroy', { name: NAME, now: 'yes' }, '', /"now" must be true or false/],
     ['create', { name: NAME }, '', /unknown field "name"/],
     ['extend', {}, '', /"name" is required: the instance to extend/],
     ['extend', { name: NAME, lifetimeSeconds: 0 }, '', /"lifetimeSeconds" must be a whole number of seconds >= 1/],
@@ -72,7 +76,7 @@ describe('parseRequest, by the table', () => {
   });
 
   it('reads an Idempotency-Key only where the table says the operation takes one', () => {
-    expect(parse('destroy', { name: NAME }, '', { 'idempotency-key': 'k' })).toEqual({ name: NAME });
+    expect(parse('destroy', { name: NAME }, '', { 'idempotency-key': 'k' })).toEqual({ name: NAME, now: false });
   });
 });
 
@@ -84,7 +88,7 @@ describe('instance names', () => {
     ['syncbased-1a2b3c4d5', false],
     ['other-1a2b3c4d', false],
   ])('%s is an instance name of syncbased: %s', (name, ok) => {
-    if (ok) expect(parse('destroy', { name })).toEqual({ name });
+    if (ok) expect(parse('destroy', { name })).toEqual({ name, now: false });
     else expect(() => parse('destroy', { name })).toThrow(expect.objectContaining({ status: 400 }));
   });
 

@@ -36,6 +36,7 @@ describe('parseServiceConfig', () => {
       diskReleaseTimeoutMs: 300_000,
       callTimeoutMs: 30_000,
       lifetime: { defaultSeconds: 0, maxSeconds: 0 },
+      restoreWindowMs: 0,
       sweep: { graceMs: 900_000, maxDestroys: 50 },
     });
   });

@@ -62,6 +62,8 @@ describe("the dashboard's files", () => {
         share: { url: `${dashboard.allocator}-create/share`, method: 'POST' },
         unshare: { url: `${dashboard.allocator}-create/unshare`, method: 'POST' },
         transfer: { url: `${dashboard.allocator}-create/transfer`, method: 'POST' },
+        destroyed: { url: `${dashboard.allocator}-list/destroyed`, method: 'GET' },
+        restore: { url: `${dashboard.allocator}-create/restore`, method: 'POST' },
       },
     });
   });

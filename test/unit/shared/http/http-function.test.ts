@@ -56,7 +56,14 @@ beforeAll(async () => {
       },
     }),
   );
-  http(`${name}-list`, makeHttpFunction({ ...common, function: 'list', handlers: { list: async () => ({ instances: [] }) } }));
+  http(
+    `${name}-list`,
+    makeHttpFunction({
+      ...common,
+      function: 'list',
+      handlers: { list: async () => ({ instances: [] }), destroyed: async () => ({ destroyed: [] }) },
+    }),
+  );
   listServer = getTestServer(`${name}-list`);
   await new Promise<void>((resolve) => listServer.listen(0, '127.0.0.1', resolve));
   listUrl = `http://127.0.0.1:${(listServer.address() as AddressInfo).port}`;

@@ -6,6 +6,7 @@ const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const GRACE = 60_000;
 const OLD = NOW - GRACE - 1;
 const YOUNG = NOW - GRACE + 1_000;
+const WINDOW = 86_400_000;
 const PAST = '2026-11-25T11:00:00.000Z';
 const FUTURE = '2026-11-25T13:00:00.000Z';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -73,8 +74,18 @@ describe('planSweep', () => {
       [{ kind: 'orphan-slot', name: 's', instance: 'gone' }],
     ],
     ['a young slot of a missing instance', { ...empty, slots: [{ name: 's', instance: 'gone', createdAtMs: YOUNG }] }, []],
+    [
+      'a disk kept for a restore, within its window',
+      { ...empty, disks: [{ name: 'a', createdAtMs: OLD, destroyedAtMs: NOW - WINDOW + 1 }] },
+      [],
+    ],
+    [
+      'a disk kept for a restore, past its window',
+      { ...empty, disks: [{ name: 'a', createdAtMs: OLD, destroyedAtMs: NOW - WINDOW }] },
+      [{ kind: 'orphan-disk', name: 'a', createdAt: new Date(OLD).toISOString() }],
+    ],
   ])('%s', (_label, snapshot, actions) => {
-    expect(planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 10 })).toEqual({
+    expect(planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 10, restoreWindowMs: WINDOW })).toEqual({
       actions,
       deferred: 0,
       scanned: { deployments: snapshot.deployments.length, disks: snapshot.disks.length, slots: snapshot.slots.length },
@@ -98,7 +109,7 @@ describe('planSweep', () => {
         { name: 's2', instance: 'y', createdAtMs: OLD },
       ],
     };
-    const plan = planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 2 });
+    const plan = planSweep(snapshot, { nowMs: NOW, graceMs: GRACE, maxDestroys: 2, restoreWindowMs: WINDOW });
     expect(plan.actions.map((a) => `${a.kind}:${a.name}`)).toEqual(['expired:e1', 'expired:e2', 'orphan-slot:s1', 'orphan-slot:s2']);
     expect(plan.deferred).toBe(2);
   });

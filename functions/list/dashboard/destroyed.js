@@ -1,0 +1,70 @@
+// The "Recently destroyed" list: instances whose disks a destroy kept, within
+// the allocator's restore window, each with a Restore button. It calls the
+// destroyed list and restore operations through the page's `api`.
+
+/**
+ * Makes the list. `page` gives what app.js shares: `api`, `act`, `el`,
+ * `setStatus`, `session`, and `onRestored(name)` to follow the instance as it
+ * starts again.
+ */
+export function makeDestroyedList(page) {
+  const section = document.getElementById('destroyed-section');
+  const list = document.getElementById('destroyed');
+  let shown = [];
+
+  /** Reads the list again: the caller's, or everyone's for an admin showing all. */
+  async function refresh(all) {
+    shown = (await page.api('destroyed', all ? { query: { all: 'true' } } : {})).destroyed;
+    list.replaceChildren(...shown.map(renderEntry));
+    section.hidden = shown.length === 0;
+    updateCountdowns();
+  }
+
+  async function restore(name, button) {
+    await page.act(async () => {
+      page.setStatus(`Restoring ${name}…`);
+      await page.api('restore', { body: { name, wait: false } });
+      page.setStatus(`Restored ${name}; starting…`);
+      await page.onRestored(name);
+    }, button);
+  }
+
+  function renderEntry(entry) {
+    const id = `destroyed-${entry.name}`;
+    const button = page.el('button', { type: 'button', 'aria-label': `Restore ${entry.name}`, text: 'Restore' });
+    button.addEventListener('click', () => void restore(entry.name, button));
+    const { el } = page;
+    return el(
+      'li',
+      { class: 'instance destroyed' },
+      el(
+        'article',
+        { 'aria-labelledby': id },
+        el('header', {}, el('h3', { id, text: entry.name }), el('span', { class: 'state state-destroyed', text: 'destroyed' })),
+        el(
+          'dl',
+          {},
+          el('dt', { text: 'Mount name' }),
+          el('dd', {}, el('code', { text: entry.mountName })),
+          el('dt', { text: 'Destroyed' }),
+          el('dd', {}, el('time', { datetime: entry.destroyedAt, text: new Date(entry.destroyedAt).toLocaleString() })),
+          el('dt', { text: 'Restorable' }),
+          el('dd', { 'data-restorable-until': entry.restorableUntil }),
+          ...(entry.owner !== page.session.email ? [el('dt', { text: 'Owner' }), el('dd', { text: entry.owner })] : []),
+        ),
+        el('div', { class: 'actions' }, button),
+      ),
+    );
+  }
+
+  function updateCountdowns() {
+    for (const node of list.querySelectorAll('[data-restorable-until]')) {
+      const at = node.getAttribute('data-restorable-until');
+      const seconds = Math.round((Date.parse(at) - Date.now()) / 1000);
+      node.textContent = seconds <= 0 ? 'no longer: its disk is being deleted' : `for ${page.formatDuration(seconds)}`;
+      node.title = new Date(at).toLocaleString();
+    }
+  }
+
+  return { refresh, updateCountdowns };
+}

@@ -1,0 +1,122 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../harness/browser.ts';
+import { startGateway, type Gateway } from '../../harness/gateway.ts';
+import { ADMIN, call, diskNames, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
+
+// The dashboard with a restore window: its own stack, since the window is the allocator's setting and
+// dashboard.test.ts's flows expect a destroy to leave nothing on the page.
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url));
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const CLIENT_ID = 'test-dashboard.apps.googleusercontent.com';
+
+let stack: TestStack;
+let browser: Browser;
+let gateway: Gateway;
+let dashboardUrl = '';
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  gateway = await startGateway();
+  stack = await startTestStack({
+    prefix: 'dashboard-restore',
+    overrides: ({ issuer }) => ({
+      ALLOCATOR_MAX_INSTANCES_PER_USER: '1',
+      ALLOCATOR_RESTORE_WINDOW_SECONDS: '86400',
+      ALLOCATOR_DASHBOARD_CLIENT_ID: CLIENT_ID,
+      ALLOCATOR_DASHBOARD_ALLOCATOR: gateway.allocatorFor('syncbase'),
+      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+    }),
+  });
+  for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/syncbase-${name}`, stack.urls[name]);
+  dashboardUrl = `${gateway.allocatorFor('syncbase')}-list/dashboard/`;
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.stop();
+  await stack?.stop();
+});
+
+async function signedIn(email: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+  await page.goto(dashboardUrl);
+  await page.getByLabel('Sign in as (local)').fill(email);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your instances' }).waitFor({ timeout: 30_000 });
+  return page;
+}
+
+async function waitForState(page: Page, name: string, state: string): Promise<void> {
+  await page
+    .getByRole('list', { name: 'Your instances' })
+    .getByRole('article', { name })
+    .locator(`.state-${state}`)
+    .waitFor({ timeout: 60_000 });
+}
+
+async function seriousAccessibilityFindings(page: Page): Promise<string[]> {
+  await page.evaluate(readFileSync(AXE, 'utf8'));
+  const results = (await page.evaluate('axe.run()')) as { violations: { id: string; impact: string; help: string }[] };
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+}
+
+describe('the dashboard, with a restore window, in a real browser', () => {
+  it('lists a destroyed instance under "Recently destroyed" and restores it on its disk', async () => {
+    const page = await signedIn('ada@example.com');
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const mine = page.getByRole('list', { name: 'Your instances' });
+    const name = (await mine.getByRole('article').first().getByRole('heading').textContent()) ?? '';
+    expect(name).toMatch(/^syncbased-[0-9a-f]{8}$/);
+    await waitForState(page, name, 'ready');
+    const disk = stack.emulator.disks({ project: PROJECT, zone: ZONE }).find((d) => d.name === name);
+
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page
+      .getByRole('dialog', { name: `Destroy ${name}?` })
+      .getByRole('button', { name: 'Destroy' })
+      .click();
+    await page.getByRole('status').getByText(`${name} is destroyed; it can be restored until`).waitFor();
+    const destroyed = page.getByRole('list', { name: 'Recently destroyed' }).getByRole('article', { name });
+    await destroyed.waitFor();
+    await destroyed.getByText(/^for 23h 59m|^for 1d 0h/).waitFor();
+    await expect(mine.getByRole('article').count()).resolves.toBe(0);
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/recently-destroyed.png`, fullPage: true });
+
+    // Someone else sees nothing to restore; the admin restores it for its owner (and the list empties for both).
+    const bob = await signedIn('bob@example.com');
+    await bob.getByText('No instances yet.').waitFor();
+    expect(await bob.getByRole('list', { name: 'Recently destroyed' }).isVisible()).toBe(false);
+    await bob.context().close();
+
+    await page.getByRole('button', { name: `Restore ${name}` }).click();
+    await page.getByRole('status').getByText(`${name} is ready (restored)`).waitFor({ timeout: 60_000 });
+    await waitForState(page, name, 'ready');
+    expect(await page.getByRole('list', { name: 'Recently destroyed' }).isVisible()).toBe(false);
+    const restored = stack.emulator.disks({ project: PROJECT, zone: ZONE }).find((d) => d.name === name);
+    expect({ id: restored?.id, created: restored?.creationTimestamp }).toEqual({ id: disk?.id, created: disk?.creationTimestamp });
+    await page.context().close();
+
+    // The admin destroys it and restores it for ada, from everyone's list.
+    const admin = await signedIn(ADMIN);
+    await admin.getByLabel("Show everyone's").check();
+    await admin.getByRole('button', { name: `Destroy ${name}` }).click();
+    await admin.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    const theirs = admin.getByRole('list', { name: 'Recently destroyed' }).getByRole('article', { name });
+    await theirs.getByText('ada@example.com').waitFor();
+    await admin.getByRole('button', { name: `Restore ${name}` }).click();
+    await admin.getByRole('list', { name: 'All instances' }).getByRole('article', { name }).getByText('ada@example.com').waitFor();
+    await admin.context().close();
+
+    // Destroyed for good, with `now`: nothing is left.
+    const final = await call(stack.urls.destroy, { token: stack.tokenFor(ADMIN), body: { name, now: true } });
+    expect(final.body).toEqual({ name, destroyed: true });
+    expect((await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items).toEqual([]);
+    expect(diskNames(stack.emulator)).toEqual([]);
+  });
+});
