@@ -300,26 +300,29 @@ async function main(): Promise<void> {
       );
     }
 
-    // Cold start: process start to the first 200 from list, vs a bare framework function.
-    const listCold: number[] = [];
-    const bareCold: number[] = [];
-    let listRss = 0;
+    // BENCH_COLD_STARTS=0 leaves out every row that starts a process.
     let bareRss = 0;
-    for (let round = 0; round < COLD_STARTS; round += 1) {
-      const list = await coldStart(['--target=list', `--source=${join(ROOT, 'functions/list/index.ts')}`], env, listerHeaders, workDir);
-      const bare = await coldStart(['--target=bare', `--source=${join(ROOT, 'bench/bare-function.ts')}`], {}, {}, workDir);
-      listCold.push(list.ms);
-      bareCold.push(bare.ms);
-      listRss = list.rssMb;
-      bareRss = bare.rssMb;
+    if (COLD_STARTS > 0) {
+      // Cold start: process start to the first 200 from list, vs a bare framework function.
+      const listCold: number[] = [];
+      const bareCold: number[] = [];
+      let listRss = 0;
+      for (let round = 0; round < COLD_STARTS; round += 1) {
+        const list = await coldStart(['--target=list', `--source=${join(ROOT, 'functions/list/index.ts')}`], env, listerHeaders, workDir);
+        const bare = await coldStart(['--target=bare', `--source=${join(ROOT, 'bench/bare-function.ts')}`], {}, {}, workDir);
+        listCold.push(list.ms);
+        bareCold.push(bare.ms);
+        listRss = list.rssMb;
+        bareRss = bare.rssMb;
+      }
+      report(
+        'list from source: cold start to first 200',
+        fmt(percentile(listCold, 50)),
+        fmt(percentile(bareCold, 50)),
+        ratio(percentile(listCold, 50), percentile(bareCold, 50)),
+      );
+      report('RSS after first request (list)', `${listRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(listRss, bareRss));
     }
-    report(
-      'list from source: cold start to first 200',
-      fmt(percentile(listCold, 50)),
-      fmt(percentile(bareCold, 50)),
-      ratio(percentile(listCold, 50), percentile(bareCold, 50)),
-    );
-    report('RSS after first request (list)', `${listRss.toFixed(0)} MB`, `${bareRss.toFixed(0)} MB`, ratio(listRss, bareRss));
 
     // The deployed form: each bundle installed alone, from process start, against a bare function's bundle.
     if (process.env.BENCH_BUNDLES !== '0') {
@@ -437,33 +440,35 @@ async function main(): Promise<void> {
       }
     }
 
-    // The compute client: each way of loading it, process start to the first disk call.
-    const computeOptions = await measureComputeOptions(stack.emulator.url, COLD_STARTS);
-    const [before] = computeOptions;
-    for (const option of computeOptions.slice(1)) {
-      report(`compute: start to first disk call, ${option.label}`, fmt(option.ms), fmt(before!.ms), ratio(option.ms, before!.ms));
-      report(
-        `compute: RSS after it, ${option.label}`,
-        `${option.rssMb.toFixed(0)} MB`,
-        `${before!.rssMb.toFixed(0)} MB`,
-        ratio(option.rssMb, before!.rssMb),
-      );
-    }
+    if (COLD_STARTS > 0) {
+      // The compute client: each way of loading it, process start to the first disk call.
+      const computeOptions = await measureComputeOptions(stack.emulator.url, COLD_STARTS);
+      const [before] = computeOptions;
+      for (const option of computeOptions.slice(1)) {
+        report(`compute: start to first disk call, ${option.label}`, fmt(option.ms), fmt(before!.ms), ratio(option.ms, before!.ms));
+        report(
+          `compute: RSS after it, ${option.label}`,
+          `${option.rssMb.toFixed(0)} MB`,
+          `${before!.rssMb.toFixed(0)} MB`,
+          ratio(option.rssMb, before!.rssMb),
+        );
+      }
 
-    const create = await startFunctionProcess({ name: 'create', env, logFile: join(workDir, 'create.log') });
-    const response = await fetch(create.url, { method: 'POST', headers, body: '{"wait": false}' });
-    const createRss = rssOfChildNode(create.process.pid);
-    report(
-      'RSS after first request (create, from source)',
-      `${createRss.toFixed(0)} MB`,
-      `${bareRss.toFixed(0)} MB`,
-      ratio(createRss, bareRss),
-    );
-    if (response.status === 201) {
-      const { name } = (await response.json()) as { name: string };
-      await fetch(urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+      const create = await startFunctionProcess({ name: 'create', env, logFile: join(workDir, 'create.log') });
+      const response = await fetch(create.url, { method: 'POST', headers, body: '{"wait": false}' });
+      const createRss = rssOfChildNode(create.process.pid);
+      report(
+        'RSS after first request (create, from source)',
+        `${createRss.toFixed(0)} MB`,
+        `${bareRss.toFixed(0)} MB`,
+        ratio(createRss, bareRss),
+      );
+      if (response.status === 201) {
+        const { name } = (await response.json()) as { name: string };
+        await fetch(urls.destroy, { method: 'POST', headers, body: JSON.stringify({ name }) });
+      }
+      await create.stop();
     }
-    await create.stop();
   } finally {
     await stack.stop();
     rmSync(workDir, { recursive: true, force: true });
