@@ -41,7 +41,8 @@ Global options:
                     then gcloud auth print-identity-token
   -h, --help        this help; 'allocator <command> --help' for a command's
 
-Exit status: 0 on success, 1 on failure, 2 on bad usage.`;
+Exit status: 0 on success, 1 on failure, 2 on bad usage; run exits with its
+command's status, or ${LEASE_LOST_STATUS} when it lost the instance's lease.`;
 }
 
 export const COMMANDS: Record<string, Command> = {
