@@ -6,8 +6,8 @@ function shared(instance: Instance): string {
   return `${instance.name}: owned by ${instance.owner}, shared with ${collaborators.length === 0 ? 'nobody' : collaborators.join(', ')}`;
 }
 
-const RESTARTS = `The instance's template is rendered again with the new access list, so a
-running instance restarts its pod; its disk and everything on it stay.`;
+const RESTARTS = `The instance's template is rendered again with the new access list, so
+a running instance restarts its pod; its disk and everything on it stay.`;
 
 /** One instance name, then one or more emails. */
 function nameAndEmails(positionals: string[], command: string): [string, string[]] {
@@ -24,7 +24,8 @@ export const SHARING_COMMANDS: Record<string, Command> = {
 Shares your instance with each email: they see it in their own list, marked
 as shared with them, and may extend, suspend and resume it; only you (or an
 admin) may destroy, reset, share or transfer it. Each must be an allowed
-caller of the allocator. ${RESTARTS}`,
+caller of the allocator.
+${RESTARTS}`,
     options: { json: { type: 'boolean' } },
     run: async ({ client, values, positionals }) => {
       const instance = await client().share(...nameAndEmails(positionals, 'share'));
@@ -37,7 +38,8 @@ caller of the allocator. ${RESTARTS}`,
     usage: `usage: allocator unshare <name> <email>... [--json]
 
 Stops sharing your instance with each email (one it is not shared with is no
-change). ${RESTARTS}`,
+change).
+${RESTARTS}`,
     options: { json: { type: 'boolean' } },
     run: async ({ client, values, positionals }) => {
       const instance = await client().unshare(...nameAndEmails(positionals, 'unshare'));
@@ -51,7 +53,8 @@ change). ${RESTARTS}`,
 
 Gives your instance to <email>, who must be an allowed caller: it counts
 toward their limit from now on (a 429 if they are at it, and nothing changes)
-and no longer toward yours. You stay recorded as its creator. ${RESTARTS}`,
+and no longer toward yours. You stay recorded as its creator.
+${RESTARTS}`,
     options: { json: { type: 'boolean' } },
     run: async ({ client, values, positionals }) => {
       if (positionals.length !== 2) throw new UsageError('transfer takes an instance name and one email');
