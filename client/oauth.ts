@@ -1,4 +1,5 @@
 import { signInSettingsOf, type SignInSettings } from '../shared/api/sign-in.ts';
+import { fetchOpenApiDocument } from './openapi-document.ts';
 import type { PkcePair } from './pkce.ts';
 
 /** What `allocator login` asks for: an ID token with the person's email, and a refresh token to mint more. */
@@ -31,15 +32,7 @@ export interface TokenResponse {
 
 /** The sign-in settings the allocator publishes at its list function's `/openapi.json`, which needs no token. */
 export async function fetchSignInSettings(listUrl: string, fetchImpl: typeof fetch = fetch): Promise<SignInSettings | undefined> {
-  const url = `${listUrl}/openapi.json`;
-  let response: Response;
-  try {
-    response = await fetchImpl(url, { signal: AbortSignal.timeout(30_000) });
-  } catch (error) {
-    throw new Error(`cannot reach ${url}: ${(error as Error).message}`, { cause: error });
-  }
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return signInSettingsOf(await response.json());
+  return signInSettingsOf(await fetchOpenApiDocument(listUrl, fetchImpl));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { parameterDeclarationsOf, type ParameterDeclaration } from '../shared/api/parameters.ts';
+import { fetchOpenApiDocument } from './openapi-document.ts';
 
 export type { ParameterDeclaration };
 
@@ -9,13 +10,5 @@ export type { ParameterDeclaration };
  * the dashboard all read, so no operation of its own is needed.
  */
 export async function fetchParameterDeclarations(listUrl: string, fetchImpl: typeof fetch = fetch): Promise<ParameterDeclaration[]> {
-  const url = `${listUrl}/openapi.json`;
-  let response: Response;
-  try {
-    response = await fetchImpl(url, { signal: AbortSignal.timeout(30_000) });
-  } catch (error) {
-    throw new Error(`cannot reach ${url}: ${(error as Error).message}`, { cause: error });
-  }
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return parameterDeclarationsOf(await response.json());
+  return parameterDeclarationsOf(await fetchOpenApiDocument(listUrl, fetchImpl));
 }
