@@ -5,34 +5,18 @@ import { BadRequestError, NotFoundError, PermissionDeniedError, QuotaExceededErr
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { extendInstance } from '../../../../shared/executors/extend.ts';
 import { runSweep } from '../../../../shared/executors/run-sweep.ts';
-import { shareInstance, type AccessContext } from '../../../../shared/executors/share.ts';
+import { shareInstance } from '../../../../shared/executors/share.ts';
 import { transferInstance } from '../../../../shared/executors/transfer.ts';
 import { ANNOTATIONS, LABELS } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
+import { accessAs, instanceOwnedBy } from '../../fakes/access.ts';
 import { caller, config, GRACE_MS, template, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
 
 const ADA = caller('ada@example.com');
 const ROOT: CallerIdentity = { email: 'root@example.com', subject: '99', kind: 'user' };
-
-/** The executors' context for `who`, with per-user limit 1 and global limit 3, as in `config`. */
-function as(w: World, who: CallerIdentity, access: Partial<AccessContext['access']> = {}): AccessContext {
-  return { ...w.context, caller: who, template, access: { ...config, allowedCallers: [], maxCollaborators: 10, ...access } };
-}
-
-async function instanceOf(w: World, email: string): Promise<string> {
-  const plan = planCreate({
-    config,
-    template,
-    caller: caller(email),
-    request: { wait: false, waitMs: 60_000 },
-    nowMs: w.clock.now(),
-    random: w.random,
-  });
-  return (await executeCreate(w.context, plan)).name;
-}
 
 /** The per-user slots held for `name`, by the owner hash on each. */
 function userSlotOwners(w: World, name: string): string[] {
@@ -59,14 +43,14 @@ describe('transferInstance', () => {
         random: w.random,
       });
     const { name } = await executeCreate(w.context, keyed('ada@example.com'));
-    await transferInstance(as(w, ADA), { name, to: 'bea@example.com' });
+    await transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' });
     await expect(executeCreate(w.context, keyed('ada@example.com'))).rejects.toThrow(/Idempotency-Key was already used/);
   });
 
   it("claims the new owner's slot, makes them the owner, keeps the creator, and lets the old slot go", async () => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
-    const instance = await transferInstance(as(w, ADA), { name, to: 'Bea@Example.com' });
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    const instance = await transferInstance(accessAs(w, ADA), { name, to: 'Bea@Example.com' });
     expect(instance).toMatchObject({ name, owner: 'bea@example.com', accessList: { In: ['bea@example.com', 'root@example.com'] } });
     const deployment = w.cluster.deployments.get(name);
     expect(ownerOf(deployment)).toEqual({ email: 'bea@example.com', hash: ownerHashOf('bea@example.com') });
@@ -82,22 +66,22 @@ describe('transferInstance', () => {
 
   it('keeps a suspended instance suspended and leaves its disk alone', async () => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
+    const name = await instanceOwnedBy(w, 'ada@example.com');
     await w.cluster.patchDeployment(name, { spec: { replicas: 0 } });
     const before = w.disks.faults.calls.length;
-    await transferInstance(as(w, ADA), { name, to: 'bea@example.com' });
+    await transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' });
     expect(w.cluster.deployments.get(name)?.spec?.replicas).toBe(0);
     expect(w.disks.faults.calls.length).toBe(before);
   });
 
   it("answers the new owner's 429, in their words, and changes nothing when they are at their limit", async () => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
-    await instanceOf(w, 'bea@example.com');
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    await instanceOwnedBy(w, 'bea@example.com');
     const specs = () => [...w.cluster.deployments.values()].map((d) => ({ metadata: d.metadata, spec: d.spec }));
     const deployments = structuredClone(specs());
     const leases = [...w.cluster.leases.keys()].sort();
-    const transfer = transferInstance(as(w, ADA), { name, to: 'bea@example.com' });
+    const transfer = transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' });
     await expect(transfer).rejects.toThrow(QuotaExceededError);
     await expect(transfer).rejects.toThrow(/^bea@example.com already has 1 instance, the most allowed per user/);
     expect(specs()).toEqual(deployments);
@@ -111,8 +95,8 @@ describe('transferInstance', () => {
     ['by a stranger', caller('eve@example.com'), 'eve@example.com', NotFoundError, /not found/],
   ])('refuses a transfer %s', async (_case, who, to, type, message) => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
-    const transfer = transferInstance(as(w, who, { allowedCallers: ['*@example.com'] }), { name, to });
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    const transfer = transferInstance(accessAs(w, who, { allowedCallers: ['*@example.com'] }), { name, to });
     await expect(transfer).rejects.toThrow(type);
     await expect(transfer).rejects.toThrow(message);
     expect(ownerOf(w.cluster.deployments.get(name)).email).toBe('ada@example.com');
@@ -120,51 +104,53 @@ describe('transferInstance', () => {
 
   it('refuses a collaborator with a 403: only the owner or an admin may transfer', async () => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
-    await shareInstance(as(w, ADA), { name, emails: ['cy@example.com'] });
-    await expect(transferInstance(as(w, caller('cy@example.com')), { name, to: 'cy@example.com' })).rejects.toThrow(PermissionDeniedError);
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    await shareInstance(accessAs(w, ADA), { name, emails: ['cy@example.com'] });
+    await expect(transferInstance(accessAs(w, caller('cy@example.com')), { name, to: 'cy@example.com' })).rejects.toThrow(
+      PermissionDeniedError,
+    );
   });
 
   it("lets an admin transfer anyone's instance, and drops the new owner from its collaborators", async () => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
-    await shareInstance(as(w, ADA), { name, emails: ['bea@example.com', 'cy@example.com'] });
-    const instance = await transferInstance(as(w, ROOT), { name, to: 'bea@example.com' });
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    await shareInstance(accessAs(w, ADA), { name, emails: ['bea@example.com', 'cy@example.com'] });
+    const instance = await transferInstance(accessAs(w, ROOT), { name, to: 'bea@example.com' });
     expect(instance).toMatchObject({ owner: 'bea@example.com', collaborators: ['cy@example.com'] });
     expect(instance.accessList.In).toEqual(['bea@example.com', 'cy@example.com', 'root@example.com']);
   });
 
   it("answers the old owner's retry of a transfer done (a lost answer), and an admin's, changing nothing", async () => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
-    await transferInstance(as(w, ADA), { name, to: 'bea@example.com' });
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    await transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' });
     const after = structuredClone(w.cluster.deployments.get(name));
-    await expect(transferInstance(as(w, ADA), { name, to: 'bea@example.com' })).resolves.toMatchObject({ owner: 'bea@example.com' });
-    await expect(transferInstance(as(w, ROOT), { name, to: 'bea@example.com' })).resolves.toMatchObject({ owner: 'bea@example.com' });
+    await expect(transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' })).resolves.toMatchObject({ owner: 'bea@example.com' });
+    await expect(transferInstance(accessAs(w, ROOT), { name, to: 'bea@example.com' })).resolves.toMatchObject({ owner: 'bea@example.com' });
     expect(w.cluster.deployments.get(name)).toEqual(after);
     expect(userSlotOwners(w, name)).toEqual([ownerHashOf('bea@example.com')]);
     // Another transfer by the old owner is a stranger's.
-    await expect(transferInstance(as(w, ADA), { name, to: 'cy@example.com' })).rejects.toThrow(NotFoundError);
+    await expect(transferInstance(accessAs(w, ADA), { name, to: 'cy@example.com' })).rejects.toThrow(NotFoundError);
   });
 
   it("pins the new owner's account id at their first call, and an account with the same email that calls later owns nothing", async () => {
     const w = world();
-    const name = await instanceOf(w, 'ada@example.com');
-    await transferInstance(as(w, ADA), { name, to: 'bea@example.com' });
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    await transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' });
     const bea: CallerIdentity = { email: 'bea@example.com', subject: '42', kind: 'user' };
-    await extendInstance({ ...as(w, bea), lifetime: config.lifetime }, { name });
+    await extendInstance({ ...accessAs(w, bea), lifetime: config.lifetime }, { name });
     expect(w.cluster.deployments.get(name)?.metadata?.annotations?.[ANNOTATIONS.ownerSubject]).toBe('42');
     const other: CallerIdentity = { email: 'bea@example.com', subject: '43', kind: 'user' };
-    await expect(extendInstance({ ...as(w, other), lifetime: config.lifetime }, { name })).rejects.toThrow(NotFoundError);
+    await expect(extendInstance({ ...accessAs(w, other), lifetime: config.lifetime }, { name })).rejects.toThrow(NotFoundError);
   });
 });
 
 /** The cluster calls of a transfer that nothing stops, in order. */
 async function callsOfASuccessfulTransfer(): Promise<string[]> {
   const w = world();
-  const name = await instanceOf(w, 'ada@example.com');
+  const name = await instanceOwnedBy(w, 'ada@example.com');
   w.cluster.faults.calls.length = 0;
-  await transferInstance(as(w, ADA), { name, to: 'bea@example.com' });
+  await transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' });
   return [...w.cluster.faults.calls];
 }
 
@@ -176,10 +162,10 @@ describe('a failure at any step of a transfer leaves one owner, and the sweep or
     'cluster.%s call %i failing %s it acts',
     async (method, nth, when) => {
       const w = world();
-      const name = await instanceOf(w, 'ada@example.com');
+      const name = await instanceOwnedBy(w, 'ada@example.com');
       const hashes = [ownerHashOf('ada@example.com'), ownerHashOf('bea@example.com')];
       w.cluster.faults.inject({ method, nth, when, error: () => new UnavailableError(`${method}: connection reset`) });
-      await transferInstance(as(w, ADA), { name, to: 'bea@example.com' }).catch((error: unknown) => {
+      await transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' }).catch((error: unknown) => {
         expect(String(error)).toMatch(/connection reset/);
       });
       // Never both and never neither: the labels and the annotation name one of them, the same one.
@@ -195,7 +181,7 @@ describe('a failure at any step of a transfer leaves one owner, and the sweep or
       expect(userSlotOwners(w, name)).toEqual([owner.hash]);
 
       // A retry (past any lock left behind) finishes the transfer, and holds the new owner's one slot.
-      await transferInstance(as(w, ROOT), { name, to: 'bea@example.com' });
+      await transferInstance(accessAs(w, ROOT), { name, to: 'bea@example.com' });
       expect(ownerOf(w.cluster.deployments.get(name)).email).toBe('bea@example.com');
       expect(userSlotOwners(w, name)).toEqual([ownerHashOf('bea@example.com')]);
       expect([...w.cluster.leases.keys()].filter((lease) => lease.startsWith('syncbased-g-'))).toHaveLength(1);
