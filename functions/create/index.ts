@@ -1,4 +1,5 @@
-// Cloud Run function `create`: POST {"wait"?, "waitTimeoutSeconds"?, "lifetimeSeconds"?} -> 201 instance; POST /extend.
+// Cloud Run function `create`: the operations that `shared/api/operations.ts` puts on it (their paths,
+// methods and answers are that table's, listed in docs/api.md).
 import { http } from '@google-cloud/functions-framework';
 import { makeCreateHandler } from '../../shared/handlers/create-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';

@@ -1,4 +1,5 @@
-// Cloud Run function `destroy`: POST or DELETE {"name": "<instance>"} -> 200; POST /sweep (admins).
+// Cloud Run function `destroy`: the operations that `shared/api/operations.ts` puts on it (their paths,
+// methods and answers are that table's, listed in docs/api.md).
 import { http } from '@google-cloud/functions-framework';
 import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';

@@ -1,4 +1,6 @@
-// Cloud Run function `list`: GET [?all=true] -> 200 {"instances": [...]}. Never loads the compute client.
+// Cloud Run function `list`: the operations that `shared/api/operations.ts` puts on it (their paths,
+// methods and answers are that table's, listed in docs/api.md), `/openapi.json` and the dashboard's files.
+// Never loads the compute client.
 import { fileURLToPath } from 'node:url';
 import { http } from '@google-cloud/functions-framework';
 import { makeListHandler } from '../../shared/handlers/list-handler.ts';
