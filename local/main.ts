@@ -10,6 +10,7 @@ import { startDisksEmulator } from '../test/harness/disks-emulator.ts';
 import { startGateway } from '../test/harness/gateway.ts';
 import { FUNCTION_NAMES, startFunctionProcess, type FunctionProcess } from '../test/harness/function-process.ts';
 import { startTokenIssuer } from '../test/harness/token-issuer.ts';
+import { localFunctionEnv } from './local-env.ts';
 import { STACK_FILE, type LocalStackInfo } from './stack-file.ts';
 
 const ALLOCATOR_NAME = 'allocator';
@@ -48,39 +49,37 @@ async function main(): Promise<void> {
     // As deployed, the allocator value is also the audience its tokens carry.
     const allocator = gateway.allocatorFor(ALLOCATOR_NAME);
 
-    // The user's own ALLOCATOR_* settings win over these local defaults.
-    const env: Record<string, string> = {
-      ALLOCATOR_SERVER_NAME: 'syncbased',
-      ALLOCATOR_TEMPLATE: TEMPLATE,
-      ALLOCATOR_MOUNT_ROOT: '/ns.local/allocated',
-      ALLOCATOR_KUBECONFIG: controlPlane.kubeconfigPath,
-      ALLOCATOR_NAMESPACE: 'default',
-      ALLOCATOR_GCE_PROJECT: 'local-project',
-      ALLOCATOR_GCE_ZONE: 'us-central1-c', // a zone of the local control plane's nodes
-      ALLOCATOR_COMPUTE_ENDPOINT: emulator.url,
-      ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
-      ALLOCATOR_AUDIENCES: allocator,
-      ALLOCATOR_URL: allocator,
-      ALLOCATOR_ADMINS: ADMIN,
-      // The sample template's syncbased compares blessings, so blessing patterns, as the deploy's
-      // default (cloudbuild.yaml's _ACCESS_LIST_FORMAT); {email} writes bare emails.
-      ALLOCATOR_ACCESS_LIST_FORMAT: 'dev.v.io:u:{email}',
-      // The dashboard signs in through the local issuer's stand-in for Google's sign-in script.
-      ALLOCATOR_DASHBOARD_CLIENT_ID: LOCAL_DASHBOARD_CLIENT_ID,
-      ALLOCATOR_DASHBOARD_ALLOCATOR: allocator,
-      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
-      // allocator login signs in through the local issuer's stand-in for Google's OAuth endpoints.
-      ALLOCATOR_CLI_CLIENT_ID: LOCAL_CLI_CLIENT_ID,
-      ALLOCATOR_CLI_CLIENT_SECRET: LOCAL_CLI_CLIENT_SECRET,
-      ALLOCATOR_OAUTH_AUTHORIZATION_URL: `${issuer.url}/o/oauth2/v2/auth`,
-      ALLOCATOR_OAUTH_TOKEN_URL: `${issuer.url}/token`,
-      ALLOCATOR_OAUTH_REVOCATION_URL: `${issuer.url}/revoke`,
-      ...Object.fromEntries(
-        Object.entries(process.env).filter(
-          (entry): entry is [string, string] => entry[0].startsWith('ALLOCATOR_') && entry[1] !== undefined,
-        ),
-      ),
-    };
+    // The user's own ALLOCATOR_* settings win over these local defaults; their audiences add to the stack's.
+    const env = localFunctionEnv(
+      {
+        ALLOCATOR_SERVER_NAME: 'syncbased',
+        ALLOCATOR_TEMPLATE: TEMPLATE,
+        ALLOCATOR_MOUNT_ROOT: '/ns.local/allocated',
+        ALLOCATOR_KUBECONFIG: controlPlane.kubeconfigPath,
+        ALLOCATOR_NAMESPACE: 'default',
+        ALLOCATOR_GCE_PROJECT: 'local-project',
+        ALLOCATOR_GCE_ZONE: 'us-central1-c', // a zone of the local control plane's nodes
+        ALLOCATOR_COMPUTE_ENDPOINT: emulator.url,
+        ALLOCATOR_TOKEN_CERTS_URL: issuer.certsUrl,
+        ALLOCATOR_AUDIENCES: allocator,
+        ALLOCATOR_URL: allocator,
+        ALLOCATOR_ADMINS: ADMIN,
+        // The sample template's syncbased compares blessings, so blessing patterns, as the deploy's
+        // default (cloudbuild.yaml's _ACCESS_LIST_FORMAT); {email} writes bare emails.
+        ALLOCATOR_ACCESS_LIST_FORMAT: 'dev.v.io:u:{email}',
+        // The dashboard signs in through the local issuer's stand-in for Google's sign-in script.
+        ALLOCATOR_DASHBOARD_CLIENT_ID: LOCAL_DASHBOARD_CLIENT_ID,
+        ALLOCATOR_DASHBOARD_ALLOCATOR: allocator,
+        ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+        // allocator login signs in through the local issuer's stand-in for Google's OAuth endpoints.
+        ALLOCATOR_CLI_CLIENT_ID: LOCAL_CLI_CLIENT_ID,
+        ALLOCATOR_CLI_CLIENT_SECRET: LOCAL_CLI_CLIENT_SECRET,
+        ALLOCATOR_OAUTH_AUTHORIZATION_URL: `${issuer.url}/o/oauth2/v2/auth`,
+        ALLOCATOR_OAUTH_TOKEN_URL: `${issuer.url}/token`,
+        ALLOCATOR_OAUTH_REVOCATION_URL: `${issuer.url}/revoke`,
+      },
+      process.env,
+    );
     const functions: FunctionProcess[] = await Promise.all(
       FUNCTION_NAMES.map((name) => startFunctionProcess({ name, env, logFile: join(controlPlane.dir, `function-${name}.log`) })),
     );
