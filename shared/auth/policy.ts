@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Requirement } from '../api/operations.ts';
+import type { OperationId, Requirement } from '../api/operations.ts';
 import { PermissionDeniedError } from '../errors.ts';
 import { isOwnedBy } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
@@ -33,11 +33,24 @@ export function isAdmin(policy: Pick<AccessPolicy, 'admins' | 'workspaceDomains'
   return isAdminAccount(policy, caller) && caller.sharedAudience !== true;
 }
 
-/** The 403 of an admin whose token was minted for gcloud: it may have come from any service its holder calls. */
+/** The 403 of a token minted for gcloud where one bound to this allocator is needed: it may have come from any service its holder calls. */
 export function needsBoundToken(action: string): PermissionDeniedError {
   return new PermissionDeniedError(
-    `a token minted for gcloud acts for its holder's own instances only, since any service you call with one receives it; to ${action}, sign in with \`allocator login\` (or send a token for this allocator's audience)`,
+    `a token minted for gcloud acts on its holder's own instances only, and never changes who can reach one, since any service you call with one receives it; to ${action}, sign in with \`allocator login\` (or send a token for this allocator's audience)`,
   );
+}
+
+/**
+ * The operations that change who can reach an instance. A token minted for
+ * gcloud may not run them, even on its holder's own instance: any service
+ * that received it could share the instance with itself, or take it.
+ */
+export const ACCESS_CHANGES = ['share', 'unshare', 'transfer'] as const satisfies readonly OperationId[];
+
+/** Throws the 403 naming `allocator login` when `operation` changes who can reach an instance and the token is gcloud's. */
+export function checkMayChangeAccess(caller: CallerIdentity, operation: OperationId): void {
+  if (caller.sharedAudience && (ACCESS_CHANGES as readonly OperationId[]).includes(operation))
+    throw needsBoundToken(`${operation} an instance`);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { CallerIdentity } from '../auth/identity.ts';
 import { OPERATIONS, operationsOf, type FunctionName, type OperationId, type OperationOf, type RequestOf } from '../api/operations.ts';
 import type { ParameterDeclaration } from '../api/parameters.ts';
 import { asksForAdmin, parseRequest } from '../api/requests.ts';
-import { authorize, type AccessPolicy } from '../auth/policy.ts';
+import { authorize, checkMayChangeAccess, type AccessPolicy } from '../auth/policy.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, toHttpError } from '../errors.ts';
 import { parseBody } from './body.ts';
@@ -93,6 +93,7 @@ export function makeHttpFunction<F extends FunctionName>(options: {
       caller = identity.email;
       const spec = OPERATIONS[operation];
       authorize(options.policy, identity, asksForAdmin(operation, url.searchParams) ? 'admin' : spec.requires, spec.adminAction);
+      checkMayChangeAccess(identity, operation);
       const request = parseRequest(operation, { body: parseBody(req.rawBody), query: url.searchParams, headers: req.headers }, settings);
       if ('name' in request && typeof request.name === 'string') instance = request.name;
       const handler = options.handlers[operation as OperationOf<F>] as OperationHandler<typeof operation>;

@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { authorize, isAdmin, mayAccessInstance } from '../../../../shared/auth/policy.ts';
+import { authorize, checkMayChangeAccess, isAdmin, mayAccessInstance } from '../../../../shared/auth/policy.ts';
 import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
 import { withInstanceMetadata } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
@@ -116,5 +116,29 @@ describe('owners pinned by account id', () => {
   it('knows an admin by account id', () => {
     expect(isAdmin({ ...policy, admins: ['sub:42'] }, { ...user('new-root@example.com'), subject: '42' })).toBe(true);
     expect(isAdmin({ ...policy, admins: ['sub:42'] }, { ...user('root@example.com'), subject: '43' })).toBe(false);
+  });
+});
+
+describe('changing who can reach an instance (issue 29, collision 5)', () => {
+  const viaGcloud = (email: string): CallerIdentity => ({ ...user(email), sharedAudience: true });
+
+  it.each(['share', 'unshare', 'transfer'] as const)(
+    'refuses %s with a token minted for gcloud, even its own instance, naming allocator login',
+    (operation) => {
+      expect(() => checkMayChangeAccess(viaGcloud('ada@example.com'), operation)).toThrow(
+        expect.objectContaining({
+          status: 403,
+          message: expect.stringMatching(new RegExp(`minted for gcloud .* to ${operation} an instance, sign in with \`allocator login\``)),
+        }),
+      );
+    },
+  );
+
+  it.each(['share', 'unshare', 'transfer'] as const)('lets %s through with a token bound to this allocator', (operation) => {
+    expect(() => checkMayChangeAccess(user('ada@example.com'), operation)).not.toThrow();
+  });
+
+  it.each(['extend', 'suspend', 'resume', 'destroy', 'create', 'list'] as const)('leaves %s to the usual rules', (operation) => {
+    expect(() => checkMayChangeAccess(viaGcloud('ada@example.com'), operation)).not.toThrow();
   });
 });
