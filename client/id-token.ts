@@ -41,7 +41,9 @@ export function googleIdTokenSource(
         (await fromGcloud(options.gcloud ?? 'gcloud', failures));
       if (!token) {
         throw new MissingIdentityError(
-          `no Google identity found (${failures.map((failure) => failure.message).join('; ')}). Either sign in with \`allocator login\`, or pass --token (or ALLOCATOR_TOKEN), or set GOOGLE_APPLICATION_CREDENTIALS to a service account key or run on Google Cloud with a service account, or sign in with \`gcloud auth login\` so that \`gcloud auth print-identity-token\` works`,
+          [`no Google identity found (${failures.map((failure) => failure.message).join('; ')}). Either:`, ...WAYS_TO_AN_IDENTITY].join(
+            '\n  - ',
+          ),
           { cause: new AggregateError(failures, 'every source of ID tokens failed') },
         );
       }
@@ -50,6 +52,15 @@ export function googleIdTokenSource(
     },
   };
 }
+
+/** What the message of a missing identity offers, one a line. */
+const WAYS_TO_AN_IDENTITY = [
+  'sign in with `allocator login`',
+  'pass --token (or set ALLOCATOR_TOKEN)',
+  'set GOOGLE_APPLICATION_CREDENTIALS to a service account key',
+  'run on Google Cloud, with a service account',
+  'sign in with `gcloud auth login`, so that `gcloud auth print-identity-token` works',
+];
 
 /**
  * An ID token from the refresh token `allocator login` stored for this
@@ -76,11 +87,43 @@ async function fromLogin(allocator: string, logins: LoginStore, fetchImpl: typeo
 async function fromGoogleAuth(audience: string, failures: Error[]): Promise<string | undefined> {
   try {
     const { GoogleAuth } = await import('google-auth-library');
-    const client = await new GoogleAuth().getIdTokenClient(audience);
-    return await client.idTokenProvider.fetchIdToken(audience);
+    return await withoutMetadataLookupWarning(async () => {
+      const client = await new GoogleAuth().getIdTokenClient(audience);
+      return await client.idTokenProvider.fetchIdToken(audience);
+    });
   } catch (error) {
     failures.push(new Error(`google-auth-library: ${firstLine(error)}`, { cause: error }));
     return undefined;
+  }
+}
+
+/** How many calls are within {@link withoutMetadataLookupWarning}, and the `process.emitWarning` they wrap. */
+const quiet: { calls: number; emitWarning?: typeof process.emitWarning } = { calls: 0 };
+
+/**
+ * Runs `work` with Node's warnings of type `MetadataLookupWarning` dropped:
+ * google-auth-library emits one when its look for a metadata server fails
+ * oddly, which the CLI would print before its own message; the failure is in
+ * that message already. Other warnings pass, and `process.emitWarning` is
+ * itself again once the last call in flight is done.
+ */
+async function withoutMetadataLookupWarning<T>(work: () => Promise<T>): Promise<T> {
+  if (quiet.calls === 0) {
+    const emitWarning = process.emitWarning;
+    quiet.emitWarning = emitWarning;
+    process.emitWarning = function (this: NodeJS.Process, ...args: Parameters<typeof process.emitWarning>): void {
+      const [warning, options] = args as [string | Error, unknown];
+      const type =
+        warning instanceof Error ? warning.name : typeof options === 'string' ? options : (options as { type?: string } | undefined)?.type;
+      if (type !== 'MetadataLookupWarning') emitWarning.apply(this, args);
+    } as typeof process.emitWarning;
+  }
+  quiet.calls += 1;
+  try {
+    return await work();
+  } finally {
+    quiet.calls -= 1;
+    if (quiet.calls === 0 && quiet.emitWarning) process.emitWarning = quiet.emitWarning;
   }
 }
 

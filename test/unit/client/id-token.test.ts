@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,9 +26,46 @@ describe('googleIdTokenSource', () => {
     expect(failure).toBeInstanceOf(MissingIdentityError);
     const { message, cause } = failure as MissingIdentityError;
     expect(message).toMatch(
-      /^no Google identity found \(google-auth-library: .*allocator-test-key\.json.*; gcloud: not installed\)\. Either sign in with `allocator login`, or pass --token/,
+      /^no Google identity found \(google-auth-library: .*allocator-test-key\.json.*; gcloud: not installed\)\. Either:\n/,
     );
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - sign in with `allocator login`',
+      '  - pass --token (or set ALLOCATOR_TOKEN)',
+      '  - set GOOGLE_APPLICATION_CREDENTIALS to a service account key',
+      '  - run on Google Cloud, with a service account',
+      '  - sign in with `gcloud auth login`, so that `gcloud auth print-identity-token` works',
+    ]);
     expect((cause as AggregateError).errors).toHaveLength(2);
+  });
+
+  it("keeps the metadata server's lookup warning from the output, and no other warning", async () => {
+    // A metadata server that answers 500 makes google-auth-library's lookup warn, as an odd network does.
+    const metadata = createServer((_request, response) => response.writeHead(500).end());
+    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+    const config = mkdtempSync(join(tmpdir(), 'allocator-gcloud-config-'));
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    delete process.env.METADATA_SERVER_DETECTION;
+    process.env.CLOUDSDK_CONFIG = config;
+    process.env.GCE_METADATA_HOST = `127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const emitWarning = process.emitWarning;
+    try {
+      await expect(
+        googleIdTokenSource({ gcloud: '/nonexistent/gcloud', logins: new LoginStore('/nonexistent/allocator') }).getIdToken(
+          'https://allocator.test',
+        ),
+      ).rejects.toThrow(MissingIdentityError);
+      expect(process.emitWarning).toBe(emitWarning);
+      process.emitWarning('another', 'OtherWarning');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual(['OtherWarning']);
+    } finally {
+      process.off('warning', onWarning);
+      metadata.close();
+      rmSync(config, { recursive: true, force: true });
+    }
   });
 
   describe('with a sign-in from allocator login', () => {
