@@ -121,30 +121,69 @@ describe('planRestore', () => {
       nowMs: now,
       random: countingRandom(),
     });
-    const expected = buildInstanceDeployment(template, {
-      serverName: 'syncbased',
-      name: NAME,
-      diskZone: config.compute.zone,
-      ownerEmail: 'ada@example.com',
-      ownerSubject: '1',
-      admins: config.admins,
-      accessListFormat: config.accessListFormat,
-      mountRoot: config.mountRoot,
-      mountName: `/old/root/${NAME}`,
-      collaborators: ['bob@example.com'],
-      version: config.version,
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + config.lifetime.defaultSeconds * 1000).toISOString(),
-    });
+    // Written out rather than built with buildInstanceDeployment, which planRestore itself calls.
+    const accessList = '{"In":["ada@example.com","bob@example.com","root@example.com"]}';
+    const mountName = `/old/root/${NAME}`;
+    const ownerHash = '3ca93ad87e0bb737e653b66ad67731e86bbc050f'; // ada@example.com's
     expect(plan.deployment).toEqual({
-      ...expected,
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: {
-        ...expected.metadata,
-        labels: { ...expected.metadata?.labels, [sharedLabelKey('bob@example.com')]: 'true' },
+        name: NAME,
         annotations: {
-          [ANNOTATIONS.collaborators]: '["bob@example.com"]',
+          'allocator.dev/owner': 'ada@example.com',
+          'allocator.dev/owner-sub': '1',
+          'allocator.dev/mount-name': mountName,
+          'allocator.dev/access-list': accessList,
+          'allocator.dev/version': 'v1',
+          'allocator.dev/disk': NAME,
+          'allocator.dev/created-at': '2026-11-25T13:00:00.000Z',
+          'allocator.dev/expires-at': '2026-11-25T14:00:00.000Z',
+          'allocator.dev/replicas': '1',
+          'allocator.dev/collaborators': '["bob@example.com"]',
           'allocator.dev/future-field': 'kept',
-          ...expected.metadata?.annotations,
+          'v.io/creator-info': JSON.stringify({
+            email: 'ada@example.com',
+            mountName,
+            createdAt: '2026-11-25T13:00:00.000Z',
+            allocator: 'syncbased',
+          }),
+        },
+        labels: {
+          ownerHash,
+          'allocator.dev/allocator': 'syncbased',
+          'allocator.dev/owner-hash': ownerHash,
+          'allocator.dev/instance': NAME,
+          'allocator.dev/shared-a460e37bf4d8e893f8fd39536997d5da8d21eebe': 'true', // bob@example.com's
+        },
+      },
+      spec: {
+        replicas: 1,
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: { application: NAME } },
+        template: {
+          metadata: { labels: { application: NAME, 'allocator.dev/allocator': 'syncbased', 'allocator.dev/instance': NAME } },
+          spec: {
+            containers: [
+              {
+                name: 'syncbased',
+                image: 'us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:v1',
+                command: ['syncbased', `--name=${mountName}`, '--root-dir=/data/root', `--v23.permissions.literal={"Admin":${accessList}}`],
+                volumeMounts: [{ name: 'data-disk', mountPath: '/data' }],
+              },
+            ],
+            volumes: [{ name: 'data-disk', gcePersistentDisk: { pdName: NAME, fsType: 'ext4' } }],
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-central1-c'] }] },
+                  ],
+                },
+              },
+            },
+            automountServiceAccountToken: false,
+          },
         },
       },
     });
