@@ -76,6 +76,24 @@ export function mayAccessInstance(policy: InstancePolicy, caller: CallerIdentity
   return isAdmin(policy, caller) || isOwnedBy(deployment, caller);
 }
 
+/**
+ * Throws the 403 naming `allocator login` where only the caller's token keeps
+ * them from `object` (an instance, or a destroyed one's record): their
+ * account is an admin's, the token was minted for gcloud, and the object is
+ * this allocator's and not theirs. An admin is told how to act on it, rather
+ * than given the 404 of one that does not exist.
+ */
+export function checkBoundTokenFor(
+  policy: InstancePolicy,
+  caller: CallerIdentity,
+  object: Pick<V1Deployment, 'metadata'> | undefined,
+  action: string,
+): void {
+  if (object === undefined || !caller.sharedAudience || !isAdminAccount(policy, caller)) return;
+  if (object.metadata?.labels?.[LABELS.allocator] !== policy.serverName || isOwnedBy(object, caller)) return;
+  throw needsBoundToken(action);
+}
+
 /** Whether `caller` is one the owner shares the instance with: they may see, extend, suspend and resume it. */
 export function isSharedWith(policy: InstancePolicy, caller: CallerIdentity, deployment: V1Deployment): boolean {
   return (

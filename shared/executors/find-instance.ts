@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { isAdminAccount, isSharedWith, mayAccessInstance, needsBoundToken } from '../auth/policy.ts';
-import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
+import { checkBoundTokenFor, isSharedWith, mayAccessInstance } from '../auth/policy.ts';
+import { ANNOTATIONS } from '../instances/metadata.ts';
 import { isOwnedBy } from '../instances/instance.ts';
 import { NotFoundError, PermissionDeniedError } from '../errors.ts';
 import { pinnedOwnerPatch } from '../plans/access-plan.ts';
@@ -20,10 +20,7 @@ export interface FindOptions {
 export async function findInstance(context: CallerContext, name: string, options: FindOptions = {}): Promise<V1Deployment> {
   const deployment = await context.cluster.readDeployment(name);
   const { policy, caller } = context;
-  if (deployment && !mayAccessInstance(policy, caller, deployment) && caller.sharedAudience && isAdminAccount(policy, caller)) {
-    // An admin would see it with a token bound to this allocator: say how, rather than pretend it is absent.
-    if (deployment.metadata?.labels?.[LABELS.allocator] === policy.serverName) throw needsBoundToken("act on other people's instances");
-  }
+  checkBoundTokenFor(policy, caller, deployment, "act on other people's instances");
   if (deployment && mayAccessInstance(policy, caller, deployment)) return await pinOwnerSubject(context, deployment);
   if (deployment && isSharedWith(policy, caller, deployment)) {
     if (options.collaborators) return deployment;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../../shared/instances/instance.ts';
 import { GCLOUD_CLIENT_ID } from '../../harness/token-issuer.ts';
-import { AUDIENCE, call, startTestStack, type TestStack } from '../stack.ts';
+import { ADMIN, AUDIENCE, call, startTestStack, type TestStack } from '../stack.ts';
 
 // What a token minted for gcloud may not do, which a token bound to this allocator may (issue 29).
 let stack: TestStack;
@@ -10,6 +10,7 @@ beforeAll(async () => {
     prefix: 'audiences',
     overrides: {
       ALLOCATOR_AUDIENCES: `${AUDIENCE},${GCLOUD_CLIENT_ID}`,
+      ALLOCATOR_RESTORE_WINDOW_SECONDS: '3600',
       ALLOCATOR_MAX_INSTANCES_PER_USER: '3',
     },
   });
@@ -57,5 +58,19 @@ describe('a token minted for gcloud changes nobody’s access (collision 5)', ()
     expect((await call(`${stack.urls.create}/extend`, { token: viaGcloud(ada), body: { name } })).status).toBe(200);
     const shared = await call<Instance>(`${stack.urls.create}/share`, { token: stack.tokenFor(ada), body: { name, emails: [bob] } });
     expect({ status: shared.status, collaborators: shared.body.collaborators }).toEqual({ status: 200, collaborators: [bob] });
+  });
+});
+
+describe("an admin's token minted for gcloud, restoring another's instance (collision 9)", () => {
+  // Passes once restore.ts's findRestoreRecord asks the policy (checkBoundTokenFor) before its 404.
+  it('is refused 403 naming allocator login, as every other operation on it is; a bound token restores it', async () => {
+    const name = await createAs(bob);
+    expect((await call(stack.urls.destroy, { token: stack.tokenFor(bob), body: { name } })).status).toBe(200);
+    const refused = await call(`${stack.urls.create}/restore`, { token: viaGcloud(ADMIN), body: { name, wait: false } });
+    expect({ status: refused.status, body: refused.body }).toEqual({ status: 403, body: refusedForGcloud });
+    // A stranger's gcloud token keeps the 404 of a name with nothing to restore.
+    expect((await call(`${stack.urls.create}/restore`, { token: viaGcloud(ada), body: { name, wait: false } })).status).toBe(404);
+    const restored = await call<Instance>(`${stack.urls.create}/restore`, { token: stack.tokenFor(ADMIN), body: { name, wait: false } });
+    expect({ status: restored.status, owner: restored.body.owner }).toEqual({ status: 200, owner: bob });
   });
 });

@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { authorize, checkMayChangeAccess, isAdmin, mayAccessInstance } from '../../../../shared/auth/policy.ts';
+import { authorize, checkBoundTokenFor, checkMayChangeAccess, isAdmin, mayAccessInstance } from '../../../../shared/auth/policy.ts';
 import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
 import { withInstanceMetadata } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
@@ -140,5 +140,30 @@ describe('changing who can reach an instance (issue 29, collision 5)', () => {
 
   it.each(['extend', 'suspend', 'resume', 'destroy', 'create', 'list'] as const)('leaves %s to the usual rules', (operation) => {
     expect(() => checkMayChangeAccess(viaGcloud('ada@example.com'), operation)).not.toThrow();
+  });
+});
+
+describe('where only the token keeps an admin out (issue 29, collision 9)', () => {
+  const viaGcloud = (email: string): CallerIdentity => ({ ...user(email), sharedAudience: true });
+  const record = (email: string, serverName = 'syncbased') => ({ metadata: owned(email, serverName).metadata ?? {} });
+
+  it("refuses an admin's gcloud token on another's instance or record with the 403 naming allocator login", () => {
+    for (const object of [owned('ada@example.com'), record('ada@example.com')])
+      expect(() => checkBoundTokenFor(policy, viaGcloud('root@example.com'), object, "restore other people's instances")).toThrow(
+        expect.objectContaining({
+          status: 403,
+          message: expect.stringMatching(/minted for gcloud .* to restore other people's instances, sign in with `allocator login`/),
+        }),
+      );
+  });
+
+  it.each([
+    ['a bound admin token', user('root@example.com'), record('ada@example.com')],
+    ["a non-admin's gcloud token (the 404 stays)", viaGcloud('bob@example.com'), record('ada@example.com')],
+    ["the admin's own, by gcloud token", viaGcloud('root@example.com'), record('root@example.com')],
+    ["another allocator's", viaGcloud('root@example.com'), record('ada@example.com', 'other')],
+    ['nothing there', viaGcloud('root@example.com'), undefined],
+  ] as const)('says nothing for %s', (_label, caller, object) => {
+    expect(() => checkBoundTokenFor(policy, caller, object, 'restore')).not.toThrow();
   });
 });
