@@ -18,7 +18,7 @@ export interface RawRequest {
 export function parseRequest<K extends OperationId>(operation: K, raw: RawRequest, settings: FieldSettings): RequestOf<K> {
   const spec: OperationSpec = OPERATIONS[operation];
   const body = parseFields(spec.body ?? {}, raw.body, settings);
-  const query = parseFields(spec.query ?? {}, Object.fromEntries(raw.query), settings, 'query');
+  const query = parseFields(spec.query ?? {}, queryValues(raw.query), settings, 'query');
   const idempotencyKey = spec.idempotent ? parseIdempotencyKey(raw.headers['idempotency-key']) : undefined;
   return { ...body, ...query, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) } as RequestOf<K>;
 }
@@ -38,8 +38,26 @@ export function waitMsFor(request: { waitTimeoutSeconds?: number }, limitMs: num
   return Math.min(request.waitTimeoutSeconds === undefined ? limitMs : request.waitTimeoutSeconds * 1000, limitMs);
 }
 
-/** A query flag that makes an operation an admin's, read before the body (list's `?all=true`). */
+/** A query flag that makes an operation an admin's, read before the body (list's `?all=true`), as the parser will read it. */
 export function asksForAdmin(operation: OperationId, query: URLSearchParams): boolean {
   const spec: OperationSpec = OPERATIONS[operation];
-  return (spec.adminWhen ?? []).some((flag) => query.get(flag) === 'true');
+  const values = queryValues(query);
+  return (spec.adminWhen ?? []).some((flag) => values[flag] === 'true');
+}
+
+/**
+ * The query's parameters, each given once: one given twice is a 400 naming
+ * it, since a reader of the first value and a reader of the last (the admin
+ * check and the parser, say) would disagree.
+ */
+export function queryValues(query: URLSearchParams): Record<string, string> {
+  const seen = new Set<string>();
+  for (const name of query.keys()) {
+    if (seen.has(name))
+      throw new BadRequestError(
+        `query parameter ${JSON.stringify(name.slice(0, 100))} is given ${query.getAll(name).length} times; give it once`,
+      );
+    seen.add(name);
+  }
+  return Object.fromEntries(query);
 }

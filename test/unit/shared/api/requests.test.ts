@@ -131,3 +131,18 @@ describe('waits and admin flags', () => {
     expect(asksForAdmin(operation, new URLSearchParams(query))).toBe(expected);
   });
 });
+
+describe('a query parameter given more than once (issue 29)', () => {
+  it.each([
+    ['list', 'all=false&all=true'],
+    ['list', 'all=true&all=false'],
+    ['destroyed', 'all=true&all=true'],
+  ] as const)('%s ?%s: the admin check and the parser both refuse it, 400 naming it', (operation, query) => {
+    const refusal = expect.objectContaining({
+      status: 400,
+      message: expect.stringMatching(/query parameter "all" is given 2 times; give it once/),
+    });
+    expect(() => asksForAdmin(operation, new URLSearchParams(query))).toThrow(refusal);
+    expect(() => parse(operation, {}, query)).toThrow(refusal);
+  });
+});

@@ -134,6 +134,13 @@ describe('makeHttpFunction', () => {
       403,
       /only admins may list all instances/,
     ],
+    [
+      'a query parameter given twice, which the admin check and the parser would read differently',
+      '/listing?all=false&all=true',
+      { method: 'GET', as: 'ada@example.com' },
+      400,
+      /query parameter "all" is given 2 times; give it once/,
+    ],
     ['bad JSON from an allowed caller', '/', { as: 'ada@example.com', body: '{not json' }, 400, /request body is not valid JSON/],
     [
       'a body the table refuses',
