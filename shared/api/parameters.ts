@@ -43,7 +43,17 @@ export function ruleBrokenBy(declaration: ParameterDeclaration, value: string): 
   // In Unicode mode a pair is one code point, so this finds only lone surrogates, which no API server keeps as sent.
   if (/[\uD800-\uDFFF]/u.test(value)) return `${rule}, in well-formed Unicode (it holds a lone surrogate)`;
   if (lengthOf(value) > declaration.maxLength) return `${rule} (it has ${lengthOf(value)})`;
-  return new RegExp(declaration.pattern, 'u').test(value) ? undefined : rule;
+  return wholeValue(declaration.pattern).test(value) ? undefined : rule;
+}
+
+/**
+ * The pattern, made to rule the whole value whatever it says: `^v1|v2$`
+ * anchors only its first alternative at the start and its last at the end.
+ * The allocator's own declarations are anchored already (checked at load);
+ * this also holds for ones read back from another allocator's document.
+ */
+function wholeValue(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, 'u');
 }
 
 /** The value of every declared parameter when a create names none. */

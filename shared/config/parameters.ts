@@ -38,7 +38,7 @@ export function loadParameterDeclarations(path: string): readonly ParameterDecla
 /**
  * Checks a declarations document: an object mapping each name to
  * `{description, default, enum}` or `{description, default, pattern, maxLength}`.
- * The pattern must be anchored (`^...$`) so that it rules the whole value.
+ * The pattern must be anchored (`^...$`, with any alternatives in a group) so that it rules the whole value.
  */
 export function parseParameterDeclarations(raw: unknown, where: string): readonly ParameterDeclaration[] {
   const fail = (message: string): never => {
@@ -95,16 +95,48 @@ function parsePattern(
 ): { pattern: string; maxLength: number } {
   const { pattern, maxLength } = raw;
   if (typeof pattern !== 'string') return fail(`${name} needs a rule: enum (a list of values), or pattern with maxLength`);
-  if (!pattern.startsWith('^') || !pattern.endsWith('$') || pattern.endsWith('\\$'))
-    fail(`${name}.pattern must start with ^ and end with $, so that it rules the whole value (got ${JSON.stringify(pattern)})`);
   try {
     new RegExp(pattern, 'u');
   } catch (error) {
     fail(`${name}.pattern is not a valid regular expression: ${firstLine(error)}`);
   }
+  // Only a pattern that compiles is read for its anchors.
+  if (!isAnchored(pattern))
+    fail(
+      `${name}.pattern must start with ^ and end with $, so that it rules the whole value; wrap alternatives in a group, ^(?:a|b)$ (got ${JSON.stringify(pattern)})`,
+    );
   if (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 1 || maxLength > PARAMETER_LIMITS.valueLength)
     fail(`${name}.maxLength must be a whole number from 1 to ${PARAMETER_LIMITS.valueLength}, the longest value the pattern may take`);
   return { pattern, maxLength: maxLength as number };
+}
+
+/**
+ * Whether `pattern`, read as a regular expression in Unicode mode, is one
+ * alternative from a ^ to a $: a | may stand only inside a group or a class,
+ * and the last $ must be neither escaped nor in a class. Read as text,
+ * `^v1|v2$` would pass, and take `v1` followed by anything.
+ */
+function isAnchored(pattern: string): boolean {
+  if (!pattern.startsWith('^')) return false;
+  let depth = 0;
+  let inClass = false;
+  for (let i = 1; i < pattern.length; i += 1) {
+    const char = pattern[i];
+    if (char === '\\') {
+      i += 1; // the escaped character, whatever it is
+      continue;
+    }
+    if (inClass) {
+      if (char === ']') inClass = false;
+      continue;
+    }
+    if (char === '[') inClass = true;
+    else if (char === '(') depth += 1;
+    else if (char === ')') depth -= 1;
+    else if (char === '|' && depth === 0) return false;
+    else if (char === '$' && depth === 0 && i === pattern.length - 1) return true;
+  }
+  return false;
 }
 
 function firstLine(error: unknown): string {

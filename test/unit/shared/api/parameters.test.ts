@@ -214,3 +214,18 @@ describe('the description of the parameters', () => {
     expect(resolveParameters(DECLARATIONS, undefined)).toEqual(DEFAULTS);
   });
 });
+
+describe('a pattern rules the whole value (issue 29)', () => {
+  // As a declaration read back from another allocator's /openapi.json might be: anchored as text only.
+  const loose: readonly ParameterDeclaration[] = [
+    { name: 'imageTag', description: 'The image tag.', default: 'v1', pattern: '^v1|v2$', maxLength: 64 },
+  ];
+
+  it.each(['v1; rm -rf /', 'x-v2', 'v1v2'])('refuses %j, which matches only one alternative at one end', (value) => {
+    expect(refusal({ parameters: { imageTag: value } }, loose).message).toMatch(/parameter "imageTag" is .*: it must be text matching/);
+  });
+
+  it.each(['v1', 'v2'])('takes %j', (value) => {
+    expect(parseCreate({ parameters: { imageTag: value } }, loose).parameters).toEqual({ imageTag: value });
+  });
+});

@@ -52,6 +52,12 @@ describe('parseParameterDeclarations', () => {
       { imageTag: { ...tag, pattern: '^a\\$' } },
       /imageTag\.pattern must start with \^ and end with \$/,
     ],
+    [
+      'a pattern whose ^ and $ anchor only its first and last alternatives',
+      { imageTag: { ...tag, pattern: '^v1|v2$' } },
+      /imageTag\.pattern must start with \^ and end with \$, so that it rules the whole value; wrap alternatives in a group, \^\(\?:a\|b\)\$ \(got "\^v1\|v2\$"\)/,
+    ],
+    ['alternatives each anchored', { imageTag: { ...tag, pattern: '^v1$|^v2$' } }, /imageTag\.pattern must start with \^ and end with \$/],
     ['a pattern that does not compile', { imageTag: { ...tag, pattern: '^(a$' } }, /imageTag\.pattern is not a valid regular expression/],
     [
       'a pattern without maxLength',
@@ -71,6 +77,17 @@ describe('parseParameterDeclarations', () => {
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(message);
     expect(run).toThrow(/^ALLOCATOR_PARAMETERS: p\.yaml: /);
+  });
+
+  it.each([
+    ['alternatives in a group', '^(v1|v2)$', 'v2'],
+    ['a | in a class', '^[a|b]+$', 'a|b'],
+    ['an escaped |', '^a\\|b$', 'a|b'],
+    ['an escaped backslash before the $', '^a\\\\$', 'a\\'],
+    ['a ] escaped in a class', '^[\\]|]+$', ']|'],
+  ])('takes a pattern anchored at both ends: %s', (_label, pattern, value) => {
+    const declaration = { ...tag, pattern, default: value };
+    expect(parseParameterDeclarations({ imageTag: declaration }, 'p.yaml')).toEqual([{ name: 'imageTag', ...declaration }]);
   });
 
   it('writes the declarations back as a file holds them', () => {
