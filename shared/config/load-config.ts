@@ -4,28 +4,26 @@ import { isZone, parseVkubeConfig, type ClusterTarget } from './cluster-config.t
 import { ConfigError } from './config-error.ts';
 import { parseEnvFile } from './env-file.ts';
 import { loadParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
-import { parseServiceConfig, required, type Env, type ServiceConfig } from './service-config.ts';
+import { parseServiceConfig, type ServiceConfig } from './service-config.ts';
+import { readSetting, requiredSetting, SETTINGS, type Env } from './settings.ts';
 
 /** Where disks live and how to reach the Compute Engine API. */
 export interface ComputeTarget {
   readonly project: string;
   readonly zone: string;
-  /** `ALLOCATOR_COMPUTE_ENDPOINT`: another endpoint than Google's (the local emulator), as `http://host:port`. */
+  /** {@link SETTINGS}.computeEndpoint: another endpoint than Google's (the local emulator). */
   readonly endpoint?: string;
 }
 
 export interface AllocatorConfig extends ServiceConfig {
   readonly cluster: ClusterTarget;
   readonly compute: ComputeTarget;
-  /**
-   * What a create may choose, declared in the file `ALLOCATOR_PARAMETERS` names (JSON or YAML);
-   * none without it. Create validates and renders them; list describes them in `/openapi.json`.
-   */
+  /** What a create may choose, declared in the file {@link SETTINGS}.parameters names; none without it. */
   readonly parameters: readonly ParameterDeclaration[];
 }
 
 /**
- * The instances' namespace on GKE when neither `ALLOCATOR_NAMESPACE` nor the
+ * The instances' namespace on GKE when neither {@link SETTINGS}.namespace nor the
  * vkube.cfg names one: the one `infra/setup.sh` makes by default, kept for
  * Allocator, with Pod Security Admission and its admission policy on.
  */
@@ -37,20 +35,20 @@ export const DEFAULT_GKE_NAMESPACE = 'allocator';
  * it are relative to the file), plus the vkube.cfg it names.
  */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): AllocatorConfig {
-  const fileName = env.ALLOCATOR_CONFIG_FILE?.trim();
+  const fileName = readSetting(env, SETTINGS.configFile);
   let merged: Record<string, string | undefined> = { ...env };
   if (fileName) {
     const path = resolve(cwd, fileName);
-    const fromFile = parseEnvFile(readText(path, 'ALLOCATOR_CONFIG_FILE'), path);
+    const fromFile = parseEnvFile(readText(path, SETTINGS.configFile.env), path);
     merged = { ...fromFile, ...Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) };
     // A path from the file is relative to the file; one from the environment, to the working directory.
-    for (const key of ['ALLOCATOR_TEMPLATE', 'ALLOCATOR_PARAMETERS', 'ALLOCATOR_VKUBE_CFG', 'ALLOCATOR_KUBECONFIG']) {
+    for (const { env: key } of Object.values(SETTINGS).filter((setting) => 'path' in setting && setting.path)) {
       const value = fromFile[key];
       if (value && !env[key] && !isAbsolute(value)) merged[key] = resolve(dirname(path), value);
     }
   }
   const service = parseServiceConfig(merged);
-  const parametersPath = merged.ALLOCATOR_PARAMETERS?.trim();
+  const parametersPath = readSetting(merged, SETTINGS.parameters);
   return {
     ...service,
     ...(service.templatePath === undefined ? {} : { templatePath: resolve(cwd, service.templatePath) }),
@@ -60,20 +58,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 }
 
 function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute: ComputeTarget } {
-  const vkubePath = env.ALLOCATOR_VKUBE_CFG?.trim();
-  const kubeconfigPath = env.ALLOCATOR_KUBECONFIG?.trim();
+  const vkubePath = readSetting(env, SETTINGS.vkubeCfg);
+  const kubeconfigPath = readSetting(env, SETTINGS.kubeconfig);
   if (vkubePath && kubeconfigPath)
     throw new ConfigError('set only one of ALLOCATOR_VKUBE_CFG (a GKE cluster) and ALLOCATOR_KUBECONFIG (any cluster)');
-  const namespaceOverride = env.ALLOCATOR_NAMESPACE?.trim() || undefined;
-  const endpoint = env.ALLOCATOR_COMPUTE_ENDPOINT?.trim() || undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^/]+\/?$/.test(endpoint))
-    throw new ConfigError(`ALLOCATOR_COMPUTE_ENDPOINT must look like http://host:port (got "${endpoint}")`);
+  const namespaceOverride = readSetting(env, SETTINGS.namespace);
+  const endpoint = readSetting(env, SETTINGS.computeEndpoint);
   const withEndpoint = endpoint === undefined ? {} : { endpoint };
   if (vkubePath) {
     const path = resolve(cwd, vkubePath);
     let raw: unknown;
     try {
-      raw = JSON.parse(readText(path, 'ALLOCATOR_VKUBE_CFG'));
+      raw = JSON.parse(readText(path, SETTINGS.vkubeCfg.env));
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw new ConfigError(`ALLOCATOR_VKUBE_CFG ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
@@ -81,7 +77,7 @@ function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute:
     const vkube = parseVkubeConfig(raw, path);
     const namespace = namespaceOverride ?? vkube.namespace ?? DEFAULT_GKE_NAMESPACE;
     // Disks are zonal: a regional cluster's disks need a zone of their own.
-    const zone = env.ALLOCATOR_GCE_ZONE?.trim() || (isZone(vkube.location) ? vkube.location : undefined);
+    const zone = readSetting(env, SETTINGS.gceZone) ?? (isZone(vkube.location) ? vkube.location : undefined);
     if (zone === undefined) {
       throw new ConfigError(
         `${path} names the region ${vkube.location}, and disks live in a zone: set ALLOCATOR_GCE_ZONE to the zone of the instances' disks, one of ${vkube.location}'s (e.g. ${vkube.location}-c)`,
@@ -96,19 +92,19 @@ function parseTargets(env: Env, cwd: string): { cluster: ClusterTarget; compute:
         namespace,
         endpoint: vkube.endpoint,
       },
-      compute: { project: env.ALLOCATOR_GCE_PROJECT?.trim() || vkube.project, zone, ...withEndpoint },
+      compute: { project: readSetting(env, SETTINGS.gceProject) ?? vkube.project, zone, ...withEndpoint },
     };
   }
   if (kubeconfigPath) {
     return {
       cluster: { kind: 'kubeconfig', path: resolve(cwd, kubeconfigPath), namespace: namespaceOverride ?? 'default' },
       compute: {
-        project: required(
+        project: requiredSetting(
           env,
-          'ALLOCATOR_GCE_PROJECT',
+          SETTINGS.gceProject,
           "the project of the instances' disks (with ALLOCATOR_KUBECONFIG it cannot come from a vkube.cfg)",
         ),
-        zone: required(env, 'ALLOCATOR_GCE_ZONE', "the zone of the instances' disks, e.g. us-central1-c"),
+        zone: requiredSetting(env, SETTINGS.gceZone, "the zone of the instances' disks, e.g. us-central1-c"),
         ...withEndpoint,
       },
     };
