@@ -3,13 +3,26 @@ import { UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionVa
 import { formatAge } from './format.ts';
 import { makeProgress } from './progress.ts';
 
-/** `destroyed` and `list --destroyed`: names, or with -l a line each with the destroy's time and the window's end. */
+/**
+ * The destroyed list as the list function answers it: with its restore
+ * window, `0` when the allocator keeps no disks. A bare list is the answer of
+ * an allocator that does not say.
+ */
+export type DestroyedAnswer = DestroyedInstance[] | { readonly destroyed: DestroyedInstance[]; readonly restoreWindowSeconds?: number };
+
+/**
+ * `destroyed` and `list --destroyed`: names, or with -l a line each with the
+ * destroy's time and the window's end; on stderr, where restore is off, that
+ * it is and which setting turns it on (nothing is listed then, which alone
+ * would look like nothing destroyed).
+ */
 export async function printDestroyed(
-  list: () => Promise<DestroyedInstance[]>,
+  list: () => Promise<DestroyedAnswer>,
   values: OptionValues,
   now: number = Date.now(),
 ): Promise<number> {
-  const destroyed = await list();
+  const answer = await list();
+  const destroyed = Array.isArray(answer) ? answer : answer.destroyed;
   if (values.json) console.log(JSON.stringify(destroyed, null, 2));
   else if (values.long)
     for (const entry of destroyed)
@@ -17,6 +30,10 @@ export async function printDestroyed(
         `${entry.name}  ${entry.owner}  destroyed ${entry.destroyedAt}  restorable until ${entry.restorableUntil} (${formatAge(Date.parse(entry.restorableUntil) - now)} left)`,
       );
   else for (const entry of destroyed) console.log(entry.name);
+  if (!Array.isArray(answer) && answer.restoreWindowSeconds === 0) {
+    console.error('allocator: restore is off here: this allocator keeps no disk after a destroy, so none can be restored.');
+    console.error("Its operator turns it on with ALLOCATOR_RESTORE_WINDOW_SECONDS (the deploy's _RESTORE_WINDOW_SECONDS).");
+  }
   return 0;
 }
 
