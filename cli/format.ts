@@ -18,7 +18,24 @@ export function formatInstanceBlock(instance: Instance, now: number = Date.now()
     ...Object.entries(instance.parameters).map(([name, value]): [string, string] => ['Parameter', `${name}=${value}`]),
     ...instance.problems.map((problem): [string, string] => ['Problem', `${problem.reason} since ${problem.since}: ${problem.message}`]),
   ];
-  return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${value.replace(/\n/g, '\\n')}`).join('\n');
+  return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${printable(value)}`).join('\n');
+}
+
+const CONTROL = /\p{Cc}/gu;
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` with each control character (C0, DEL, C1) written as an escape
+ * (`\n`, `\x1b`): emails, parameter values and messages come from other
+ * people, and a terminal would act on an escape sequence among them.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (char) => NAMED[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** `--json`'s output: JSON.stringify escapes C0 only, so DEL and C1 are escaped here too (`\u009b`), and it stays the same JSON. */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function formatAge(ms: number): string {
@@ -29,8 +46,12 @@ export function formatAge(ms: number): string {
   return hours < 48 ? `${hours}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(hours / 24)}d`;
 }
 
-/** One readable line for any failure. */
+/** One readable line for any failure, its control characters escaped. */
 export function formatError(error: unknown): string {
+  return printable(unescapedError(error));
+}
+
+function unescapedError(error: unknown): string {
   if (error instanceof AllocatorApiError) return error.status === 0 ? error.message : `${error.message} (${error.status} ${error.code})`;
   if (error instanceof MissingIdentityError) return error.message;
   return error instanceof Error ? withCauses(error) : String(error);

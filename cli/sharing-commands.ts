@@ -1,9 +1,12 @@
 import { UsageError, type Command } from './command.ts';
 import type { Instance } from '../client/allocator-client.ts';
+import { printable, printableJson } from './format.ts';
 
 function shared(instance: Instance): string {
   const collaborators = instance.collaborators ?? [];
-  return `${instance.name}: owned by ${instance.owner}, shared with ${collaborators.length === 0 ? 'nobody' : collaborators.join(', ')}`;
+  return printable(
+    `${instance.name}: owned by ${instance.owner}, shared with ${collaborators.length === 0 ? 'nobody' : collaborators.join(', ')}`,
+  );
 }
 
 const RESTARTS = `The instance's template is rendered again with the new access list, so
@@ -29,7 +32,7 @@ ${RESTARTS}`,
     options: { json: { type: 'boolean' } },
     run: async ({ client, values, positionals }) => {
       const instance = await client().share(...nameAndEmails(positionals, 'share'));
-      console.log(values.json ? JSON.stringify(instance, null, 2) : shared(instance));
+      console.log(values.json ? printableJson(instance) : shared(instance));
       return 0;
     },
   },
@@ -43,7 +46,7 @@ ${RESTARTS}`,
     options: { json: { type: 'boolean' } },
     run: async ({ client, values, positionals }) => {
       const instance = await client().unshare(...nameAndEmails(positionals, 'unshare'));
-      console.log(values.json ? JSON.stringify(instance, null, 2) : shared(instance));
+      console.log(values.json ? printableJson(instance) : shared(instance));
       return 0;
     },
   },
@@ -59,7 +62,7 @@ ${RESTARTS}`,
     run: async ({ client, values, positionals }) => {
       if (positionals.length !== 2) throw new UsageError('transfer takes an instance name and one email');
       const instance = await client().transfer(positionals[0] as string, positionals[1] as string);
-      console.log(values.json ? JSON.stringify(instance, null, 2) : `${instance.name}: owned by ${instance.owner}`);
+      console.log(values.json ? printableJson(instance) : printable(`${instance.name}: owned by ${instance.owner}`));
       return 0;
     },
   },

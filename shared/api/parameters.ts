@@ -39,6 +39,8 @@ export function describeRule(declaration: ParameterDeclaration): string {
 /** How `value` breaks the declaration's rule; undefined if it obeys. */
 export function ruleBrokenBy(declaration: ParameterDeclaration, value: string): string | undefined {
   const rule = `it must be ${describeRule(declaration)}`;
+  // Values are shown to everyone who lists the instance: a control character would reach their terminals.
+  if (/\p{Cc}/u.test(value)) return `${rule}, without control characters`;
   if ('enum' in declaration) return declaration.enum.includes(value) ? undefined : rule;
   // In Unicode mode a pair is one code point, so this finds only lone surrogates, which no API server keeps as sent.
   if (/[\uD800-\uDFFF]/u.test(value)) return `${rule}, in well-formed Unicode (it holds a lone surrogate)`;
@@ -61,7 +63,12 @@ export function parameterDefaults(declarations: readonly ParameterDeclaration[])
   return Object.fromEntries(declarations.map((declaration) => [declaration.name, declaration.default]));
 }
 
-const shown = (value: string): string => JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+/** A value as a 400 quotes it: JSON escapes C0, and DEL and C1 are escaped too, so the message carries no control character. */
+const shown = (value: string): string =>
+  JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value).replace(
+    /[\u007f-\u009f]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 
 /**
  * A create's `parameters`, checked against the declarations, with every

@@ -83,6 +83,7 @@ function parseEnum(name: string, raw: Record<string, unknown>, fail: (message: s
   if (values.length > PARAMETER_LIMITS.enumValues)
     fail(`${name}.enum lists ${values.length} values; at most ${PARAMETER_LIMITS.enumValues}`);
   if (new Set(values).size !== values.length) fail(`${name}.enum lists a value twice`);
+  if (values.some((value) => /\p{Cc}/u.test(value))) fail(`${name}.enum has a value with a control character, which a create may not send`);
   const long = values.find((value) => lengthOf(value) > PARAMETER_LIMITS.valueLength);
   if (long !== undefined) fail(`${name}.enum has a value longer than ${PARAMETER_LIMITS.valueLength} characters`);
   return [...(values as string[])];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AllocatorApiError, MissingIdentityError } from '../../../client/errors.ts';
-import { formatAge, formatError, formatInstanceBlock } from '../../../cli/format.ts';
+import { formatAge, formatError, formatInstanceBlock, printable } from '../../../cli/format.ts';
 
 describe('formatInstanceBlock', () => {
   it('prints one aligned block, escaping newlines', () => {
@@ -42,6 +42,38 @@ describe('formatInstanceBlock', () => {
     );
   });
 
+  it('escapes every control character, so that no terminal escape sequence reaches the terminal (issue 29)', () => {
+    const ESC = '\u001b';
+    const block = formatInstanceBlock(
+      {
+        name: 'syncbased-1a2b3c4d',
+        owner: `mallory${ESC}]0;pwned\u0007@example.com`,
+        mountName: '/m/x',
+        accessList: { In: [`a${ESC}[2J@x`, 'root@x'] },
+        creationTime: '2026-11-25T00:00:00.000Z',
+        replicas: 1,
+        readyReplicas: 1,
+        version: 'v1',
+        disk: 'syncbased-1a2b3c4d',
+        expiresAt: null,
+        parameters: { note: `a\tb\rc\u009b31md\u007f` },
+        state: 'ready' as const,
+        problems: [],
+        collaborators: [`bea${ESC}[31m@example.com`],
+      },
+      Date.parse('2026-11-25T00:05:30.000Z'),
+    );
+    expect(block).not.toMatch(/(?!\n)\p{Cc}/u); // the lines are split by newlines
+    expect(block.split('\n')).toEqual(
+      expect.arrayContaining([
+        'Owner:      mallory\\x1b]0;pwned\\x07@example.com',
+        'SharedWith: bea\\x1b[31m@example.com',
+        'AccessList: a\\x1b[2J@x, root@x',
+        'Parameter:  note=a\\tb\\rc\\x9b31md\\x7f',
+      ]),
+    );
+  });
+
   it.each([
     [0, '0s'],
     [59_000, '59s'],
@@ -53,9 +85,25 @@ describe('formatInstanceBlock', () => {
   });
 });
 
+describe('printable', () => {
+  it.each([
+    ['plain text', 'ada@example.com', 'ada@example.com'],
+    ['a newline and a tab', 'a\nb\tc', 'a\\nb\\tc'],
+    ['ESC, BEL, DEL and a C1 CSI', '\u001b[2J\u0007\u007f\u009b', '\\x1b[2J\\x07\\x7f\\x9b'],
+    ['non-ASCII text', 'zoë 😀', 'zoë 😀'],
+  ])('%s', (_label, text, shown) => {
+    expect(printable(text)).toBe(shown);
+  });
+});
+
 describe('formatError', () => {
   it.each([
     [new AllocatorApiError(429, 'RESOURCE_EXHAUSTED', 'limit reached'), 'limit reached (429 RESOURCE_EXHAUSTED)'],
+    [
+      new AllocatorApiError(400, 'INVALID_ARGUMENT', '"\u001b[2Jeve@x" is not an email'),
+      '"\\x1b[2Jeve@x" is not an email (400 INVALID_ARGUMENT)',
+    ],
+    [new Error('a\u001b]0;x\u0007', { cause: new Error('b\u009b') }), 'a\\x1b]0;x\\x07: b\\x9b'],
     [new AllocatorApiError(0, 'UNAVAILABLE', 'cannot reach x: ECONNREFUSED'), 'cannot reach x: ECONNREFUSED'],
     [new MissingIdentityError('no identity'), 'no identity'],
     [new Error('boom'), 'boom'],

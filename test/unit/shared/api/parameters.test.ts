@@ -229,3 +229,18 @@ describe('a pattern rules the whole value (issue 29)', () => {
     expect(parseCreate({ parameters: { imageTag: value } }, loose).parameters).toEqual({ imageTag: value });
   });
 });
+
+describe('parameter values with control characters (issue 29)', () => {
+  it.each(['a\u001b[31mb', 'line 1\nline 2', 'tab\there', 'c1\u009bx', 'del\u007f'])(
+    'refuses %j, even where the pattern takes it',
+    (value) => {
+      expect(refusal({ parameters: { note: value } }).message).toMatch(/parameter "note" is .*: .*without control characters/);
+    },
+  );
+
+  it('refuses one in an enum value the operator declared, at start', () => {
+    expect(() =>
+      parseCreate({ parameters: { level: 'x\u001b' } }, [{ name: 'level', description: 'L.', default: 'x', enum: ['x', 'x\u001b'] }]),
+    ).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/without control characters/) }));
+  });
+});

@@ -70,6 +70,16 @@ describe('parseParameterDeclarations', () => {
       { logLevel: { ...level, default: 'trace' } },
       /logLevel\.default "trace" breaks its own rule: it must be one of "debug", "info"/,
     ],
+    [
+      'an enum value with a control character',
+      { logLevel: { ...level, enum: ['debug', 'info', 'x\u001b[2J'] } },
+      /logLevel\.enum has a value with a control character/,
+    ],
+    [
+      'a default with a control character',
+      { imageTag: { ...tag, pattern: '^[\\s\\S]*$', default: 'v1\n' } },
+      /imageTag\.default "v1\\n" breaks its own rule: .*without control characters/,
+    ],
     ['a default that breaks the pattern', { imageTag: { ...tag, default: 'V1' } }, /imageTag\.default "V1" breaks its own rule/],
     ['too many parameters', Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p${i}`, tag])), /declares 33 parameters; at most 32/],
   ])('refuses %s, naming the place', (_label, raw, message) => {
