@@ -31,9 +31,12 @@ interface Redirect {
 /**
  * A one-shot listener on 127.0.0.1 and a port the system picks (RFC 8252
  * §7.3: loopback IP literal, any port; Google accepts any port for a Desktop
- * app's client). It answers the first request carrying `code` or `error`.
+ * app's client). It settles on the first request carrying `code` or `error`
+ * with the sign-in's `state`. Any local process, or any page in the browser,
+ * can reach the port: a request with another state or none is answered 400
+ * and ignored, and the sign-in goes on waiting (RFC 6749 §10.12).
  */
-async function startLoopback(): Promise<{ redirectUri: string; redirect: Promise<Redirect>; close: () => void }> {
+export async function startLoopback(state: string): Promise<{ redirectUri: string; redirect: Promise<Redirect>; close: () => void }> {
   let settle: (redirect: Redirect) => void = () => undefined;
   const redirect = new Promise<Redirect>((resolve) => (settle = resolve));
   const server: Server = createServer((req, res) => {
@@ -41,6 +44,14 @@ async function startLoopback(): Promise<{ redirectUri: string; redirect: Promise
     const params = Object.fromEntries(url.searchParams) as Redirect;
     if (req.method !== 'GET' || url.pathname !== '/' || (params.code === undefined && params.error === undefined)) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    if (params.state !== state) {
+      res
+        .writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        .end(
+          '<!doctype html><title>allocator login</title><p>This answer is not from this sign-in, so it was ignored; sign in from the page <code>allocator login</code> opened.</p>\n',
+        );
       return;
     }
     const ok = params.code !== undefined;
@@ -91,7 +102,7 @@ async function login(options: { allocator: string; browser: boolean; store: Logi
   }
   const pkce = makePkcePair();
   const state = makeState();
-  const loopback = await startLoopback();
+  const loopback = await startLoopback(state);
   try {
     const url = authorizationUrl(settings, { redirectUri: loopback.redirectUri, state, pkce });
     const opened = options.browser && (await openBrowser(url));
@@ -103,7 +114,6 @@ async function login(options: { allocator: string; browser: boolean; store: Logi
       signal.addEventListener('abort', () => reject(new Error('no answer from the browser; sign-in abandoned')), { once: true });
       void loopback.redirect.then(resolve);
     });
-    if (redirect.state !== state) throw new Error('the redirect carried the wrong state; sign-in abandoned');
     if (redirect.error !== undefined) throw new Error(`sign-in refused: ${redirect.error}`);
     const tokens = await exchangeCode(settings, {
       code: redirect.code as string,
