@@ -29,8 +29,10 @@ const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t'
  * (`\n`, `\x1b`): emails, parameter values and messages come from other
  * people, and a terminal would act on an escape sequence among them.
  */
-export function printable(text: string): string {
-  return text.replace(CONTROL, (char) => NAMED[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export function printable(text: string, options: { keepNewlines?: boolean } = {}): string {
+  return text.replace(CONTROL, (char) =>
+    options.keepNewlines && char === '\n' ? char : (NAMED[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`),
+  );
 }
 
 /** `--json`'s output: JSON.stringify escapes C0 only, so DEL and C1 are escaped here too (`\u009b`), and it stays the same JSON. */
@@ -48,12 +50,13 @@ export function formatAge(ms: number): string {
 
 /** One readable line for any failure, its control characters escaped. */
 export function formatError(error: unknown): string {
+  // The CLI's own advice keeps its lines; anything else may carry a server's or another person's text.
+  if (error instanceof MissingIdentityError) return printable(error.message, { keepNewlines: true });
   return printable(unescapedError(error));
 }
 
 function unescapedError(error: unknown): string {
   if (error instanceof AllocatorApiError) return error.status === 0 ? error.message : `${error.message} (${error.status} ${error.code})`;
-  if (error instanceof MissingIdentityError) return error.message;
   return error instanceof Error ? withCauses(error) : String(error);
 }
 

@@ -106,6 +106,7 @@ describe('formatError', () => {
     [new Error('a\u001b]0;x\u0007', { cause: new Error('b\u009b') }), 'a\\x1b]0;x\\x07: b\\x9b'],
     [new AllocatorApiError(0, 'UNAVAILABLE', 'cannot reach x: ECONNREFUSED'), 'cannot reach x: ECONNREFUSED'],
     [new MissingIdentityError('no identity'), 'no identity'],
+    [new MissingIdentityError('no identity. Either:\n  - sign in\u001b[2J'), 'no identity. Either:\n  - sign in\\x1b[2J'],
     [new Error('boom'), 'boom'],
     [new Error('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }), 'fetch failed: connect ECONNREFUSED 127.0.0.1:9'],
   ])('%s -> %s', (error, text) => {
