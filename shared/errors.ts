@@ -108,6 +108,18 @@ export class AbortedError extends AllocatorError {
   }
 }
 
+/**
+ * A conditional write lost a race: the object changed since it was read
+ * (Kubernetes' 409 Conflict on a stale resourceVersion). Writers read again
+ * and retry; one that still loses answers this as a retryable 409.
+ */
+export class ConflictError extends AllocatorError {
+  override readonly name = 'ConflictError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(409, 'ABORTED', message, { retryAfterSeconds: 1, ...options });
+  }
+}
+
 export class PayloadTooLargeError extends AllocatorError {
   override readonly name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {

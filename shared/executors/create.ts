@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
-import { AllocatorError, AlreadyExistsError } from '../errors.ts';
+import { AbortedError, AllocatorError, AlreadyExistsError } from '../errors.ts';
+import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
 import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
@@ -56,9 +57,13 @@ export interface CreateSteps {
 export async function createSteps(context: CreateContext, request: CreateSteps): Promise<Instance> {
   const { plan, undo } = request;
   const { cluster } = context;
+  // The record goes beside the slots' claim: it needs only the name, and its 409 is the name's.
+  const record = createRecord(context, plan, undo, request.claimed !== undefined);
+  record.catch(() => undefined); // awaited below
   const slots = plan.queue
     ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
     : await claimSlots(cluster, plan.slots, undo);
+  await record;
   if (request.claimed === undefined) await createDisk(context, plan, undo);
   const created = await undo
     .step(
@@ -75,13 +80,53 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
     });
   request.whenCreated?.();
   // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
-  const binding = bindSlots(cluster, [...slots, ...(request.keyRecord ? [request.keyRecord] : [])], created);
+  const binding = Promise.all([
+    bindSlots(cluster, [...slots, ...(request.keyRecord ? [request.keyRecord] : [])], created),
+    record.then((made) => cluster.replaceRecord({ ...made, status: { phase: 'running' } }, 'status')),
+  ]);
   binding.catch(() => undefined); // awaited below; a failure then undoes the create
   const answer = plan.wait
     ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
     : instanceFromDeployment(created);
   await Promise.all([binding, request.claimed?.done]);
   return answer;
+}
+
+/** Creates the instance's record, in phase provisioning until its Deployment exists; its undo deletes it if it is this try's. */
+async function createRecord(context: CreateContext, plan: CreatePlan, undo: UndoStack, pooled: boolean): Promise<InstanceRecord> {
+  const fromDeployment = recordFromDeployment(plan.deployment, context.serverName);
+  const record: InstanceRecord = {
+    ...fromDeployment,
+    spec: {
+      ...fromDeployment.spec,
+      disk: { ...fromDeployment.spec.disk, ...(plan.disk.source ? { source: diskSourceName(plan.disk.source) } : {}), pooled },
+    },
+  };
+  return await undo
+    .step(
+      `the record of ${plan.name}`,
+      async () => {
+        const current = await context.cluster.readRecord(plan.name);
+        if (current?.spec.createdAt === plan.createdAt)
+          await context.cluster.deleteRecord(plan.name, current.metadata.uid ? { uid: current.metadata.uid } : undefined);
+      },
+      () => context.cluster.createRecord(record),
+      didNotHappen,
+    )
+    .catch((error: unknown) => {
+      if (error instanceof AlreadyExistsError && plan.idempotencyKeyHash === undefined)
+        throw new NameTakenError(`an instance named ${plan.name} exists already`, { cause: error });
+      if (error instanceof AlreadyExistsError)
+        throw new AbortedError(`another create of ${plan.name} is in progress; retry when it is done`, {
+          retryAfterSeconds: 5,
+          cause: error,
+        });
+      throw error;
+    });
+}
+
+function diskSourceName(source: NonNullable<CreatePlan['disk']['source']>): string {
+  return Object.values(source).find((value): value is string => typeof value === 'string') ?? '';
 }
 
 /** What a keyed create reads of a name before it goes on: its Deployment, and any slots held for it. */

@@ -2,12 +2,12 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { DeadlineExceededError } from '../errors.ts';
 import type { Instance } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
-import { checkNotDeleting, replicasToRestore, resetDisk, scalePatch } from '../plans/lifecycle.ts';
+import { NotFoundError } from '../errors.ts';
+import { replicasToRestore, resetDisk, restartPatch, scalePatch } from '../plans/lifecycle.ts';
 import type { CreateConfig } from '../plans/create-plan.ts';
 import type { InstanceContext } from './context.ts';
 import { instanceView } from './instance-view.ts';
-import { findInstance } from './find-instance.ts';
-import { withLock } from './lock.ts';
+import { runTransition, type Held } from './transition.ts';
 import { pollDelays } from './poll.ts';
 import { blameDiskSource } from './disk-source.ts';
 import { deleteInstanceDisk } from './teardown.ts';
@@ -23,23 +23,39 @@ export interface WaitingRequest {
 /** Reset makes the new disk from the configured size, type and source. */
 export type ResetContext = InstanceContext & { readonly disk: CreateConfig['disk'] };
 
+/** The Deployment of a held instance; a record whose Deployment was deleted by hand is the 404 of a missing instance. */
+export function deploymentOf(held: Held): V1Deployment {
+  if (held.deployment === undefined) throw new NotFoundError(`instance ${held.record.metadata.name} not found`);
+  return held.deployment;
+}
+
 /** Scales an instance the caller may touch to 0, keeping its disk, name and slots. */
 export async function suspendInstance(context: InstanceContext, request: { readonly name: string }): Promise<Instance> {
-  const deployment = await findInstance(context, request.name, { collaborators: true });
-  checkNotDeleting(deployment, 'be suspended');
-  return await withLock(context, { deployment, operation: 'suspend' }, async () => {
+  return await runTransition(context, { name: request.name, kind: 'suspend' }, async (held) => {
+    deploymentOf(held);
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(0));
-    return await instanceView(context, patched);
+    return { result: await instanceView(context, patched) };
   });
 }
 
 /** Scales an instance back to its template's replicas and, if asked, waits until it is ready. */
 export async function resumeInstance(context: InstanceContext, request: WaitingRequest): Promise<Instance> {
-  const deployment = await findInstance(context, request.name, { collaborators: true });
-  checkNotDeleting(deployment, 'be resumed');
-  return await withLock(context, { deployment, operation: 'resume' }, async () => {
-    const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deployment)));
-    return await answer(context, patched, request);
+  return await runTransition(context, { name: request.name, kind: 'resume' }, async (held) => {
+    const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deploymentOf(held))));
+    return { result: await answer(context, patched, request) };
+  });
+}
+
+/**
+ * Restarts an instance's pods and keeps its disk, unlike reset: a new
+ * rollout of the same template (as `kubectl rollout restart` does), then,
+ * if asked, the wait until it is ready.
+ */
+export async function restartInstance(context: InstanceContext, request: WaitingRequest): Promise<Instance> {
+  return await runTransition(context, { name: request.name, kind: 'restart' }, async (held) => {
+    deploymentOf(held);
+    const patched = await context.cluster.patchDeployment(request.name, restartPatch(context.clock.now()));
+    return { result: await answer(context, patched, request) };
   });
 }
 
@@ -51,9 +67,8 @@ export async function resumeInstance(context: InstanceContext, request: WaitingR
  * reset finishes the job.
  */
 export async function resetInstance(context: ResetContext, request: WaitingRequest): Promise<Instance> {
-  const deployment = await findInstance(context, request.name);
-  checkNotDeleting(deployment, 'be reset');
-  return await withLock(context, { deployment, operation: 'reset' }, async () => {
+  return await runTransition(context, { name: request.name, kind: 'reset' }, async (held) => {
+    const deployment = deploymentOf(held);
     await context.cluster.patchDeployment(request.name, scalePatch(0));
     await waitUntilPodsGone(context, request.name);
     await deleteInstanceDisk(context, request.name);
@@ -63,7 +78,7 @@ export async function resetInstance(context: ResetContext, request: WaitingReque
     });
     context.report(`reset the disk of ${request.name}`);
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deployment)));
-    return await answer(context, patched, request);
+    return { result: await answer(context, patched, request) };
   });
 }
 

@@ -1,18 +1,17 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import { isAccountEntry, SUBJECT_PREFIX } from '../auth/allowed-callers.ts';
 import { isAllowedEmail } from '../auth/allowed-emails.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
-import { BadRequestError, NotFoundError } from '../errors.ts';
+import { BadRequestError } from '../errors.ts';
 import type { Instance } from '../instances/instance.ts';
 import { ANNOTATIONS } from '../instances/metadata.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
 import { accessPatch, type AccessConfig } from '../plans/access-plan.ts';
-import { checkNotDeleting } from '../plans/lifecycle.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
+import type { InstanceSpec } from '../model/record.ts';
 import type { InstanceContext } from './context.ts';
-import { findInstance } from './find-instance.ts';
 import { instanceView } from './instance-view.ts';
-import { withLock } from './lock.ts';
+import { deploymentOf } from './lifecycle.ts';
+import { runTransition } from './transition.ts';
 
 /** Share, unshare and transfer render the instance's template again, and check who it may go to. */
 export type AccessContext = InstanceContext & {
@@ -57,32 +56,23 @@ export async function unshareInstance(context: AccessContext, request: ShareRequ
 async function changeCollaborators(
   context: AccessContext,
   name: string,
-  operation: string,
+  kind: 'share' | 'unshare',
   next: (current: string[], owner: string) => string[],
 ): Promise<Instance> {
-  const deployment = await findInstance(context, name);
-  checkNotDeleting(deployment, `be ${operation}d`);
-  return await withLock(context, { deployment, operation, uidPreconditions: true }, async () => {
-    const current = await readAgain(context, deployment);
+  return await runTransition(context, { name, kind }, async (held) => {
+    const current = deploymentOf(held);
     const before = collaboratorsOf(current);
     const after = next(before, current.metadata?.annotations?.[ANNOTATIONS.owner] ?? '');
-    if (after.length === before.length && after.every((email, i) => email === before[i])) return await instanceView(context, current);
+    const spec = (spec: InstanceSpec): InstanceSpec => ({ ...spec, collaborators: after });
+    if (after.length === before.length && after.every((email, i) => email === before[i]))
+      return { result: await instanceView(context, current), spec };
     const patched = await context.cluster.patchDeployment(
       name,
       accessPatch(context.template, context.access, current, { collaborators: after }),
     );
-    context.report(`${operation}: ${name} is shared with ${after.length === 0 ? 'nobody' : after.join(', ')}`);
-    return await instanceView(context, patched);
+    context.report(`${kind}: ${name} is shared with ${after.length === 0 ? 'nobody' : after.join(', ')}`);
+    return { result: await instanceView(context, patched), spec };
   });
-}
-
-/** The instance as it is now, under the lock: the same object the caller found, not being destroyed. */
-export async function readAgain(context: InstanceContext, found: V1Deployment): Promise<V1Deployment> {
-  const name = found.metadata?.name ?? '';
-  const current = await context.cluster.readDeployment(name);
-  if (!current || current.metadata?.uid !== found.metadata?.uid) throw new NotFoundError(`instance ${name} not found`);
-  checkNotDeleting(current, 'be changed');
-  return current;
 }
 
 /** Lower-cased, each once; anything but an email is a 400 naming it. */

@@ -9,7 +9,7 @@ import { isKeptForRestore, stillAgrees, type SweepAction, type SweepActionKind, 
 export type { SweepReport };
 import type { ExecutionContext } from './context.ts';
 import { dropRestoreRecord } from './keep-disk.ts';
-import { withLock } from './lock.ts';
+import { ALLOCATOR_ITSELF, runTransition } from './transition.ts';
 import { deleteInstanceDisk, deleteLease, teardownInstance } from './teardown.ts';
 
 const PARALLEL = 4;
@@ -80,9 +80,11 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
   // An expired instance is destroyed as a destroy would: within a restore window, its disk is kept.
   const destroy = async (deployment: V1Deployment, keep?: KeepForRestore): Promise<boolean> => {
     try {
-      await withLock(context, { deployment, operation: 'sweep', whileDeleting: true }, (lock) =>
-        teardownInstance(context, action.name, { releaseLock: lock.release, ...(keep ? { keep } : {}) }),
-      );
+      await runTransition(context, { name: action.name, kind: 'destroy', standing: ALLOCATOR_ITSELF }, async () => {
+        const uid = deployment.metadata?.uid;
+        await teardownInstance(context, action.name, { ...(uid ? { uid } : {}), ...(keep ? { keep } : {}) });
+        return { result: undefined, to: 'gone' };
+      });
       return true;
     } catch (error) {
       if (error instanceof AbortedError) return false;

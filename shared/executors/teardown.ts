@@ -92,8 +92,6 @@ async function detachSlot(context: Pick<Context, 'cluster'>, lease: V1Lease, own
 export interface TeardownStart {
   /** The instance's slots, listed while the lock was taken: they cannot change while the Deployment exists. */
   readonly slots?: Promise<readonly V1Lease[]>;
-  /** Lets go of the instance's lock, once nothing needs it (the Deployment is gone). */
-  readonly releaseLock?: () => Promise<void>;
   /**
    * The uid of the Deployment the caller read. With it, the teardown touches
    * only that instance, without reading it again: the slots' detach and the
@@ -110,8 +108,7 @@ export interface TeardownStart {
  * Removes everything of one instance: Deployment (and so its pods), then its
  * disk (or, with `start.keep`, keeps it for a restore), then its slots. The slots are let go of by the Deployment first: as its
  * dependents they would make the foreground deletion wait for the garbage
- * collector to remove them too, which doubled the wait (218 ms against 450 ms
- * here). They stay held, so the limit stays exact, until they are deleted last;
+ * collector to remove them too. They stay held, so the limit stays exact, until they are deleted last;
  * those deleted are the ones listed at the start, by uid, never slots a new
  * create of the same name has taken since the Deployment went. With
  * `start.uid`, a delete of the Deployment that succeeds proves the instance
@@ -130,12 +127,10 @@ export async function teardownInstance(context: Context, name: string, start: Te
     throw error;
   });
   if (left) await waitUntilDeploymentGone(context, { name, timeoutMs: context.timeouts.deleteMs, seen: left });
-  // With the Deployment gone, the lock guards nothing: it goes while the disk does.
   const read = diskRead.catch(() => context.disks.getDisk(name));
-  const [diskKept] = await Promise.all([
-    start.keep ? keepInstanceDisk(context, name, start.keep, read) : deleteInstanceDisk(context, name, read).then(() => false),
-    start.releaseLock?.(),
-  ]);
+  const diskKept = start.keep
+    ? await keepInstanceDisk(context, name, start.keep, read)
+    : (await deleteInstanceDisk(context, name, read), false);
   await Promise.all(slots.map((lease) => deleteLease(context, lease)));
   return { diskKept };
 }

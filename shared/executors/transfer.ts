@@ -5,13 +5,12 @@ import type { Instance } from '../instances/instance.ts';
 import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { accessPatch, collaboratorsAfterTransfer } from '../plans/access-plan.ts';
-import { checkNotDeleting } from '../plans/lifecycle.ts';
 import { SLOT_LABEL, slotPools, type SlotPool } from '../plans/slots.ts';
 import { bindSlots, claimOne, didNotHappen } from './claim-slots.ts';
-import { findInstance } from './find-instance.ts';
 import { instanceView } from './instance-view.ts';
-import { withLock } from './lock.ts';
-import { normalized, readAgain, type AccessContext } from './share.ts';
+import { deploymentOf } from './lifecycle.ts';
+import { normalized, type AccessContext } from './share.ts';
+import { runTransition } from './transition.ts';
 import { deleteLease, instanceSlots } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 
@@ -41,28 +40,36 @@ export async function transferInstance(context: AccessContext, request: Transfer
   if (to === undefined) throw new BadRequestError('"to" is required: the email of the new owner');
   if (!isAllowedEmail(to, context.access))
     throw new BadRequestError(`${to} may not use this allocator (ALLOCATOR_ALLOWED_CALLERS); nothing changed`);
-  let deployment: V1Deployment;
   try {
-    deployment = await findInstance(context, request.name);
+    return await runTransition(context, { name: request.name, kind: 'transfer' }, async (held) => {
+      const current = deploymentOf(held);
+      const from = ownerOf(current);
+      if (from === to && context.caller.email === to) throw new BadRequestError(`you already own ${request.name}`);
+      const slots = await instanceSlots(context, request.name);
+      if (from !== to) await handOver(context, current, to, slots);
+      // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too.
+      await Promise.all(
+        userSlots(slots)
+          .filter((lease) => ownerHashLabel(lease) !== ownerHashOf(to))
+          .map((lease) => deleteLease(context, lease)),
+      );
+      const after = (await context.cluster.readDeployment(request.name)) ?? current;
+      return {
+        result: await instanceView(context, after),
+        spec: (spec) => ({
+          ...spec,
+          owner: { email: to },
+          creator: spec.creator ?? spec.owner.email,
+          collaborators: collaboratorsAfterTransfer(current, to),
+        }),
+        ...(from !== to ? { status: { previousOwner: from } } : {}),
+      };
+    });
   } catch (error) {
     const done = error instanceof NotFoundError ? await transferredBy(context, request.name, to) : undefined;
     if (done) return await instanceView(context, done); // the caller's retry of a transfer that happened
     throw error;
   }
-  if (ownerOf(deployment) === to && context.caller.email === to) throw new BadRequestError(`you already own ${request.name}`);
-  checkNotDeleting(deployment, 'be transferred');
-  return await withLock(context, { deployment, operation: 'transfer', uidPreconditions: true }, async () => {
-    const current = await readAgain(context, deployment);
-    const slots = await instanceSlots(context, request.name);
-    if (ownerOf(current) !== to) await handOver(context, current, to, slots);
-    // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too.
-    await Promise.all(
-      userSlots(slots)
-        .filter((lease) => ownerHashLabel(lease) !== ownerHashOf(to))
-        .map((lease) => deleteLease(context, lease)),
-    );
-    return await instanceView(context, (await context.cluster.readDeployment(request.name)) ?? current);
-  });
 }
 
 /** Steps 1 and 2: the new owner's slot (one an interrupted try took is theirs already), then the Deployment. */

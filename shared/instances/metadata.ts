@@ -65,6 +65,9 @@ export const DISK_LABELS = {
   destroyedAt: 'allocator-destroyed-at',
 } as const;
 
+/** On a pod template: its change makes a new rollout, as `kubectl rollout restart` writes it (restart). */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
 /** The label GKE (and every cloud provider) puts on each node: its zone. */
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 

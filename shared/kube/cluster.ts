@@ -1,6 +1,7 @@
 import {
   AppsV1Api,
   CoordinationV1Api,
+  CustomObjectsApi,
   createConfiguration,
   KubernetesObjectApi,
   PatchStrategy,
@@ -11,7 +12,8 @@ import {
   type V1Lease,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { AlreadyExistsError, NotFoundError } from '../errors.ts';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.ts';
+import { parseRecord, RECORD_RESOURCE, type InstanceRecord } from '../model/record.ts';
 import { callOptions } from './call-options.ts';
 import { watchDeployment, type DeploymentState } from './deployment-watch.ts';
 import { shareConnections } from './shared-connections.ts';
@@ -72,6 +74,18 @@ export interface ClusterClient {
   patchLease(name: string, patch: object, preconditions?: { uid: string }): Promise<V1Lease>;
   /** With `uid`, deletes only that object (not one made since under the same name): a 409 if it was replaced. */
   deleteLease(name: string, preconditions?: { uid: string }): Promise<boolean>;
+  /** Instance records (`shared/model/record.ts`): a create of a taken name is a 409 (AlreadyExistsError). */
+  createRecord(record: InstanceRecord): Promise<InstanceRecord>;
+  readRecord(name: string): Promise<InstanceRecord | undefined>;
+  listRecords(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<InstanceRecord>>;
+  /**
+   * Writes the record's metadata and spec (`status`: its status) on the
+   * condition that it is still at the record's resourceVersion: a 409
+   * (ConflictError) if it changed since, a 404 if it is gone.
+   */
+  replaceRecord(record: InstanceRecord, part: 'spec' | 'status'): Promise<InstanceRecord>;
+  /** Deletes the record if it is still the object read (its uid): false if already gone, a 409 (ConflictError) if replaced. */
+  deleteRecord(name: string, preconditions?: { uid: string }): Promise<boolean>;
   /** Pods by label, to tell why an instance is not ready. */
   listPods(options: { labelSelector: string }): Promise<Page<V1Pod>>;
   /** Events by field selector (`type=Warning`), for the same. */
@@ -95,6 +109,8 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
   shareConnections(options.kubeConfig);
   const apps = options.kubeConfig.makeApiClient(AppsV1Api);
   const coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+  const resource = { group: RECORD_RESOURCE.group, version: RECORD_RESOURCE.version, plural: RECORD_RESOURCE.plural, namespace };
   // The generic client: CoreV1Api would add all of the core API to every bundle (2.9 MB) for two list calls.
   // Its calls take no per-call options, so the timeout is in its configuration.
   const objects = new KubernetesObjectApi(
@@ -206,6 +222,56 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
         throw preconditions ? uidMismatch(error, action) : error;
       }
     },
+    createRecord: async (record) =>
+      parseRecord(
+        await call(`create Instance ${record.metadata.name}`, () =>
+          custom.createNamespacedCustomObject({ ...resource, body: record }, timed()),
+        ),
+      ),
+    readRecord: async (name) => {
+      const found: unknown = await orMissing(
+        call(`read Instance ${name}`, () => custom.getNamespacedCustomObject({ ...resource, name }, timed())),
+        undefined,
+      );
+      return found === undefined ? undefined : parseRecord(found);
+    },
+    listRecords: async (o) => {
+      const list = (await call('list Instances', () =>
+        custom.listNamespacedCustomObject(
+          {
+            ...resource,
+            labelSelector: o.labelSelector,
+            ...(o.limit === undefined ? {} : { limit: o.limit }),
+            ...(o.continueToken === undefined ? {} : { _continue: o.continueToken }),
+          },
+          timed(),
+        ),
+      )) as { items?: unknown[]; metadata?: { continue?: string } };
+      return {
+        items: (list.items ?? []).map(parseRecord),
+        ...(list.metadata?.continue ? { continueToken: list.metadata.continue } : {}),
+      };
+    },
+    replaceRecord: async (record, part) => {
+      const name = record.metadata.name;
+      const action = `update Instance ${name}${part === 'status' ? ' status' : ''}`;
+      const replaced: unknown = await call(action, () =>
+        part === 'status'
+          ? custom.replaceNamespacedCustomObjectStatus({ ...resource, name, body: record }, timed())
+          : custom.replaceNamespacedCustomObject({ ...resource, name, body: record }, timed()),
+      ).catch((error: unknown) => {
+        // Without a resourceVersion the API server would write unconditionally: every write here carries one.
+        throw error instanceof AlreadyExistsError ? new ConflictError(error.message, { cause: error }) : error;
+      });
+      return parseRecord(replaced);
+    },
+    deleteRecord: (name, preconditions) =>
+      orMissing(
+        call(`delete Instance ${name}`, () =>
+          custom.deleteNamespacedCustomObject({ ...resource, name, ...(preconditions ? { body: { preconditions } } : {}) }, timed()),
+        ).then(() => true),
+        false,
+      ),
     deleteLease: (name, preconditions) =>
       orMissing(
         call(`delete Lease ${name}`, () =>

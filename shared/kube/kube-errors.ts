@@ -1,5 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { AllocatorError, AlreadyExistsError, NotFoundError, UnavailableError } from '../errors.ts';
+import { AllocatorError, AlreadyExistsError, ConflictError, NotFoundError, UnavailableError } from '../errors.ts';
 
 /** The Kubernetes API refused a request that retrying will not fix (an invalid object, missing RBAC). */
 export class ClusterRejectedError extends AllocatorError {
@@ -22,6 +22,7 @@ export function kubeError(error: unknown, action: string): AllocatorError {
     const code = error.code as number;
     const message = `${action}: ${kubeMessage(error.body) ?? `HTTP ${code}`}`;
     if (code === 404) return new NotFoundError(message, { cause: error });
+    if (code === 409 && kubeReason(error.body) === 'Conflict') return new ConflictError(message, { cause: error });
     if (code === 409) return new AlreadyExistsError(message, { cause: error });
     if (code === 429 || code >= 500)
       return new UnavailableError(`${action}: the Kubernetes API is unavailable (HTTP ${code})`, { cause: error });
@@ -45,6 +46,12 @@ export function kubeError(error: unknown, action: string): AllocatorError {
 
 /** How a ValidatingAdmissionPolicy, an admission webhook and Pod Security word a refusal. */
 const ADMISSION_REFUSAL = /denied request: |denied the request: |violates PodSecurity /;
+
+function kubeReason(body: unknown): string | undefined {
+  const parsed = typeof body === 'string' ? safeParse(body) : body;
+  const reason = (parsed as { reason?: unknown } | undefined)?.reason;
+  return typeof reason === 'string' ? reason : undefined;
+}
 
 function kubeMessage(body: unknown): string | undefined {
   const parsed = typeof body === 'string' ? safeParse(body) : body;

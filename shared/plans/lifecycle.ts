@@ -1,7 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { ServiceConfig } from '../config/service-config.ts';
-import { AbortedError } from '../errors.ts';
-import { ANNOTATIONS, diskLabels, LABELS } from '../instances/metadata.ts';
+import { ANNOTATIONS, diskLabels, LABELS, RESTARTED_AT_ANNOTATION } from '../instances/metadata.ts';
 import type { DiskSpec } from './create-plan.ts';
 
 /** What resume and reset scale back to: the template's replica count, kept at create. */
@@ -15,10 +14,9 @@ export function scalePatch(replicas: number): object {
   return { spec: { replicas } };
 }
 
-/** Refuses an operation on an instance that is being destroyed: a 409 that a retry turns into the 404 of its absence. */
-export function checkNotDeleting(deployment: V1Deployment, operation: string): void {
-  if (deployment.metadata?.deletionTimestamp)
-    throw new AbortedError(`instance ${deployment.metadata.name} is being destroyed; it cannot ${operation}`, { retryAfterSeconds: 5 });
+/** The merge patch that restarts an instance's pods: a new rollout of the same template, on the same disk. */
+export function restartPatch(nowMs: number): object {
+  return { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: new Date(nowMs).toISOString() } } } } };
 }
 
 /** The fresh disk a reset makes: the same name and labels as the instance's first one, the configured size, type and source. */

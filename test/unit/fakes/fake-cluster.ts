@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1Deployment, V1Lease, V1Pod } from '@kubernetes/client-node';
-import { AlreadyExistsError, NotFoundError } from '../../../shared/errors.ts';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../../shared/errors.ts';
 import type { ClusterClient, Page } from '../../../shared/kube/cluster.ts';
+import type { InstanceRecord } from '../../../shared/model/record.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, matchesSelector, pageOf } from './faults.ts';
 
@@ -15,6 +16,9 @@ export class FakeCluster implements ClusterClient {
   readonly namespace = 'test';
   readonly deployments = new Map<string, V1Deployment>();
   readonly leases = new Map<string, V1Lease>();
+  /** Instance records, as the API server keeps them: a resourceVersion each, spec and status written apart. */
+  readonly records = new Map<string, InstanceRecord>();
+  #resourceVersion = 0;
   /** Pods and events as a test sets them up: the fake runs no controllers. */
   pods: V1Pod[] = [];
   events: CoreV1Event[] = [];
@@ -158,6 +162,66 @@ export class FakeCluster implements ClusterClient {
     });
   }
 
+  createRecord(record: InstanceRecord) {
+    return this.faults.run('createRecord', () => {
+      const name = record.metadata.name;
+      if (this.records.has(name)) throw new AlreadyExistsError(`instances.allocator.dev "${name}" already exists`);
+      // The status is a subresource: a create drops it, as the API server does.
+      const stored: InstanceRecord = {
+        ...structuredClone(record),
+        metadata: {
+          ...record.metadata,
+          uid: `uid-${(this.#uid += 1)}`,
+          resourceVersion: this.#nextVersion(),
+          creationTimestamp: new Date(this.#clock.now()).toISOString(),
+        },
+        status: { phase: 'provisioning' },
+      };
+      this.records.set(name, stored);
+      return structuredClone(stored);
+    });
+  }
+
+  readRecord(name: string) {
+    return this.faults.run('readRecord', () => structuredClone(this.records.get(name)));
+  }
+
+  listRecords(options: { labelSelector: string; limit?: number; continueToken?: string }) {
+    return this.faults.run('listRecords', () => this.#page([...this.records.values()], options));
+  }
+
+  replaceRecord(record: InstanceRecord, part: 'spec' | 'status') {
+    return this.faults.run('replaceRecord', () => {
+      const name = record.metadata.name;
+      const found = this.records.get(name);
+      if (!found) throw new NotFoundError(`instances.allocator.dev "${name}" not found`);
+      if (record.metadata.resourceVersion !== found.metadata.resourceVersion)
+        throw new ConflictError(`Operation cannot be fulfilled on instances.allocator.dev "${name}": the object has been modified`);
+      const stored: InstanceRecord =
+        part === 'status'
+          ? { ...found, status: structuredClone(record.status) }
+          : { ...structuredClone(record), metadata: { ...found.metadata, labels: { ...record.metadata.labels } }, status: found.status };
+      const versioned = { ...stored, metadata: { ...stored.metadata, resourceVersion: this.#nextVersion() } };
+      this.records.set(name, versioned);
+      return structuredClone(versioned);
+    });
+  }
+
+  deleteRecord(name: string, preconditions?: { uid: string }) {
+    return this.faults.run('deleteRecord', () => {
+      const found = this.records.get(name);
+      if (!found) return false;
+      if (preconditions && found.metadata.uid !== preconditions.uid)
+        throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
+      this.records.delete(name);
+      return true;
+    });
+  }
+
+  #nextVersion(): string {
+    return String((this.#resourceVersion += 1));
+  }
+
   listPods(options: { labelSelector: string }) {
     return this.faults.run('listPods', () => this.#page(this.pods, options));
   }
@@ -174,7 +238,7 @@ export class FakeCluster implements ClusterClient {
     });
   }
 
-  #page<T extends V1Deployment | V1Lease | V1Pod>(
+  #page<T extends V1Deployment | V1Lease | V1Pod | InstanceRecord>(
     all: readonly T[],
     options: { labelSelector: string; limit?: number; continueToken?: string },
   ): Page<T> {

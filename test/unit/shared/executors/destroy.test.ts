@@ -69,9 +69,9 @@ describe('a destroy racing a re-create of the same name', () => {
   // owner. The first destroy must leave the new instance whole, wherever the race falls.
   it.each<[string, Moment, Moment]>([
     ['after its read of the Deployment, before it lists the slots', ['after', 'readDeployment'], ['after', 'readDeployment']],
-    ['after it listed the old slots, before it takes the lock', ['before', 'createLease'], ['before', 'createLease']],
+    ['after it read the record, before it enters destroying', ['before', 'replaceRecord'], ['before', 'replaceRecord']],
     // The old instance gone and no new one yet when it deletes the Deployment: it must stop there, not go on to the disk.
-    ['around its delete of the Deployment', ['before', 'createLease'], ['after', 'deleteDeployment']],
+    ['around its delete of the Deployment', ['before', 'replaceRecord'], ['after', 'deleteDeployment']],
   ])('leaves the new instance, its slots and its disk alone when the race falls %s', async (_where, destroyed, created) => {
     const w = world();
     const name = await createKeyed(w);
@@ -100,7 +100,7 @@ describe('a destroy racing a re-create of the same name', () => {
     expect(made?.locks).toEqual([]);
   });
 
-  it('leaves the new instance alone when it finishes a destroy already running, without the lock', async () => {
+  it('leaves the new instance alone when it finishes a destroy already running', async () => {
     const w = world();
     const name = await createKeyed(w);
     w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date(); // a destroy that stopped after the delete

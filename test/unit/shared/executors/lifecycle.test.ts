@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { AbortedError, NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { destroyInstance } from '../../../../shared/executors/destroy.ts';
-import { resetInstance, resumeInstance, suspendInstance } from '../../../../shared/executors/lifecycle.ts';
-import { withLock } from '../../../../shared/executors/lock.ts';
+import { resetInstance, restartInstance, resumeInstance, suspendInstance } from '../../../../shared/executors/lifecycle.ts';
+import { runTransition } from '../../../../shared/executors/transition.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
-import { lockName } from '../../../../shared/plans/lock.ts';
 import type { DisksApi } from '../../../../shared/gce/disks.ts';
 import { instanceSlotSelector } from '../../../../shared/plans/slots.ts';
 import { caller, config, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
@@ -97,98 +96,95 @@ describe('suspend, resume and reset', () => {
     await expect(resumeInstance(w.context, request(name))).rejects.toThrow(/is being destroyed; it cannot be resumed/);
   });
 
-  it('reads the instance again under the lock: a destroy that began after the first read wins', async () => {
+  it('lets one of two operations read at once enter: the other write conflicts, and it reads again and is refused', async () => {
     const w = world();
     const name = await instance(w);
-    const before = structuredClone(w.cluster.deployments.get(name)!);
-    w.cluster.deployments.get(name)!.metadata!.deletionTimestamp = new Date(); // a destroy began meanwhile
-    const work = async () => 'ran';
-    await expect(withLock(w.context, { deployment: before, operation: 'reset' }, work)).rejects.toThrow(
-      /is being destroyed; it cannot reset/,
-    );
-    await expect(withLock(w.context, { deployment: before, operation: 'destroy', whileDeleting: true }, work)).resolves.toBe('ran');
-    await w.cluster.deleteDeployment(name);
-    await expect(withLock(w.context, { deployment: before, operation: 'reset' }, work)).rejects.toThrow(NotFoundError);
-    expect([...w.cluster.leases.keys()].filter((lease) => lease.endsWith('-lock'))).toEqual([]);
+    const [reset, destroy] = await Promise.allSettled([resetInstance(w.context, request(name)), destroyInstance(w.context, { name })]);
+    const calls = w.cluster.faults.calls;
+    expect(calls.filter((call) => call === 'readRecord').length).toBeGreaterThanOrEqual(3); // both read, and the loser read again
+    const [won, lost] = reset.status === 'fulfilled' ? [reset, destroy] : [destroy, reset];
+    expect(won.status).toBe('fulfilled');
+    expect(lost).toMatchObject({ status: 'rejected', reason: { status: 409, statusName: 'ABORTED' } });
+    expect((lost as PromiseRejectedResult).reason.message).toMatch(/is in progress|is being destroyed/);
   });
 });
 
 describe('one operation at a time on an instance', () => {
-  it('answers a second operation 409 ABORTED while the first holds the lock, and lets it run after', async () => {
+  it('answers a second operation 409 ABORTED while the first holds the record, and lets it run after', async () => {
     const w = world();
     const name = await instance(w);
-    const deployment = w.cluster.deployments.get(name)!;
     let second: unknown;
-    await withLock(w.context, { deployment, operation: 'reset' }, async () => {
+    await runTransition(w.context, { name, kind: 'reset' }, async () => {
+      expect(w.cluster.records.get(name)?.status).toMatchObject({ phase: 'resetting', operation: { kind: 'reset', from: 'running' } });
       second = await suspendInstance(w.context, { name }).catch((error: unknown) => error);
       await expect(destroyInstance(w.context, { name })).rejects.toThrow(/a reset of syncbased-[0-9a-f]{8} is in progress/);
+      return { result: undefined };
     });
     expect(second).toBeInstanceOf(AbortedError);
     expect(second).toMatchObject({ status: 409, statusName: 'ABORTED', retryAfterSeconds: 5 });
-    expect(w.cluster.leases.has(lockName(name))).toBe(false);
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'running' });
     expect(await suspendInstance(w.context, { name })).toMatchObject({ state: 'suspended' });
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'suspended' });
   });
 
-  it('takes over a lock left by a crashed process once its duration has passed, and says so', async () => {
+  it('takes over a hold left by a crashed process once its deadline has passed, from where its failure would leave it', async () => {
     const w = world();
     const name = await instance(w);
-    const deployment = w.cluster.deployments.get(name)!;
-    const crashed = withLock(
-      { ...w.context, lockMs: 5_000 },
-      { deployment, operation: 'reset' },
-      () => new Promise<never>(() => undefined),
-    );
+    const crashed = runTransition({ ...w.context, lockMs: 5_000 }, { name, kind: 'reset' }, () => new Promise<never>(() => undefined));
     void crashed;
-    await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     await expect(suspendInstance(w.context, { name })).rejects.toThrow(AbortedError);
     w.clock.advance(6_000);
     expect(await suspendInstance(w.context, { name })).toMatchObject({ state: 'suspended' });
-    expect(w.events).toContainEqual(
-      expect.stringMatching(/taking over the lock of syncbased-[0-9a-f]{8}-lock, left by an interrupted reset/),
-    );
+    expect(w.events).toContainEqual(expect.stringMatching(/taking over syncbased-[0-9a-f]{8} from an interrupted reset/));
   });
 
-  it('releases only the lock it made: one taken over meanwhile stays with its new holder', async () => {
+  it('lets a hold taken over meanwhile stay with its new holder: the late one fails rather than overwrite it', async () => {
     const w = world();
     const name = await instance(w);
-    const deployment = w.cluster.deployments.get(name)!;
     let resume = (): void => undefined;
-    const slow = withLock(
-      { ...w.context, lockMs: 5_000 },
-      { deployment, operation: 'reset' },
-      () => new Promise<void>((resolve) => (resume = resolve)),
-    );
-    await new Promise((resolve) => setImmediate(resolve));
-    w.clock.advance(6_000);
-    await withLock(w.context, { deployment, operation: 'suspend' }, async () => {
-      resume();
-      await slow; // the reset that outlived its lock ends, and releases
-      expect(w.cluster.leases.get(lockName(name))?.metadata?.labels?.['allocator.dev/lock']).toBe('suspend');
+    const slow = runTransition({ ...w.context, lockMs: 5_000 }, { name, kind: 'reset' }, async () => {
+      await new Promise<void>((resolve) => (resume = resolve));
+      return { result: undefined };
     });
-    expect(w.cluster.leases.has(lockName(name))).toBe(false);
+    slow.catch(() => undefined);
+    for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    w.clock.advance(6_000);
+    await runTransition(w.context, { name, kind: 'suspend' }, async () => {
+      resume();
+      await expect(slow).rejects.toThrow(/taken over by another operation/);
+      expect(w.cluster.records.get(name)?.status.operation?.kind).toBe('suspend');
+      return { result: undefined };
+    });
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'suspended' });
+  });
+
+  it("refuses what the table does not allow from the phase the record is in, with the table's words", async () => {
+    const w = world();
+    const name = await instance(w);
+    await suspendInstance(w.context, { name });
+    await expect(restartInstance(w.context, { name, wait: false, waitMs: 1_000 })).rejects.toMatchObject({
+      status: 400,
+      statusName: 'FAILED_PRECONDITION',
+      message: `instance ${name} is suspended; it can be restarted only when running`,
+    });
+  });
+
+  it('writes the record of an instance made before records existed at its first operation, from its Deployment', async () => {
+    const w = world();
+    const name = await instance(w);
+    w.cluster.records.delete(name);
+    expect(await suspendInstance(w.context, { name })).toMatchObject({ state: 'suspended' });
+    expect(w.cluster.records.get(name)).toMatchObject({
+      spec: { owner: { email: w.context.caller.email }, disk: { name } },
+      status: { phase: 'suspended' },
+    });
   });
 
   it('lets destroy remove the instance, its disk, slots and lock', async () => {
     const w = world();
     const name = await instance(w);
     await destroyInstance(w.context, { name });
-    expect(leftovers(w)).toEqual(NOTHING);
-  });
-
-  it('lets go of the lock once the Deployment is gone, while the disk is deleted', async () => {
-    const w = world();
-    const name = await instance(w);
-    let releasedDuringDiskDeletion = false;
-    const context = withDiskDeletion(w, async (_name, deleteDisk) => {
-      const before = w.cluster.faults.calls.lastIndexOf('deleteDeployment');
-      for (let turn = 0; turn < 20 && !releasedDuringDiskDeletion; turn += 1) {
-        await new Promise((resolve) => setImmediate(resolve));
-        releasedDuringDiskDeletion = w.cluster.faults.calls.slice(before).includes('deleteLease');
-      }
-      return await deleteDisk();
-    });
-    await destroyInstance(context, { name });
-    expect(releasedDuringDiskDeletion).toBe(true);
     expect(leftovers(w)).toEqual(NOTHING);
   });
 

@@ -1,0 +1,313 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { namesAccount } from '../auth/allowed-callers.ts';
+import { isAdminAccount, needsBoundToken } from '../auth/policy.ts';
+import {
+  AbortedError,
+  AlreadyExistsError,
+  ConflictError,
+  FailedPreconditionError,
+  NotFoundError,
+  PermissionDeniedError,
+} from '../errors.ts';
+import { LABELS } from '../instances/metadata.ts';
+import { ownerHashOf } from '../instances/naming.ts';
+import { pinnedOwnerPatch } from '../plans/access-plan.ts';
+import { recordFromDeployment, type InstanceRecord, type InstanceSpec, type InstanceStatus } from '../model/record.ts';
+import {
+  endPhase,
+  failurePhase,
+  holdingPhase,
+  phaseRefusalMessage,
+  refusalOf,
+  TRANSITIONS,
+  type OperationKind,
+  type Phase,
+  type Role,
+  type Standing,
+} from '../model/transitions.ts';
+import type { CallerContext, ClusterContext, ExecutionContext } from './context.ts';
+
+/** What a transition acts with: the adapters, how long it may hold an instance, and who calls (none for the sweep, which says its standing). */
+export type TransitionContext = ExecutionContext & { readonly lockMs: number } & Partial<Pick<CallerContext, 'caller' | 'policy'>>;
+
+function standingIn(context: TransitionContext, record: InstanceRecord, given: Standing | undefined): Standing | undefined {
+  if (given) return given;
+  const { caller, policy } = context;
+  return caller && policy ? standingOf({ ...context, caller, policy }, record) : undefined;
+}
+
+/** How often a conditional write that lost a race is tried again, reading first. */
+const CONFLICT_RETRIES = 5;
+
+/** The caller's standing on an instance, from its record: owner first, then admin, then collaborator; undefined: a stranger. */
+export function standingOf(context: CallerContext, record: InstanceRecord): Standing | undefined {
+  const { caller, policy } = context;
+  const boundToken = caller.sharedAudience !== true;
+  const { owner } = record.spec;
+  const role: Role | undefined =
+    owner.email === caller.email && (owner.subject === undefined || owner.subject === caller.subject)
+      ? 'owner'
+      : isAdminAccount(policy, caller)
+        ? 'admin'
+        : record.spec.collaborators.some((email) => namesAccount(email, caller, policy.workspaceDomains))
+          ? 'collaborator'
+          : undefined;
+  return role === undefined ? undefined : { role, boundToken };
+}
+
+/** An instance as an operation finds it: its record (written from its Deployment on first touch) and its Deployment. */
+export interface Found {
+  readonly record: InstanceRecord;
+  readonly deployment: V1Deployment | undefined;
+}
+
+/**
+ * The record and Deployment of `name` on this allocator. An instance made
+ * before records existed gets its record now, from its Deployment.
+ */
+export async function loadInstance(context: ClusterContext, name: string): Promise<Found | undefined> {
+  const { cluster, serverName } = context;
+  const [record, deployment] = await Promise.all([cluster.readRecord(name), cluster.readDeployment(name)]);
+  const ours = deployment?.metadata?.labels?.[LABELS.allocator] === serverName ? deployment : undefined;
+  if (record)
+    return record.metadata.labels[LABELS.allocator] === serverName ? { record: seenGoing(record, ours), deployment: ours } : undefined;
+  if (!ours) return undefined;
+  return { record: await adopt(context, ours), deployment: ours };
+}
+
+/** A Deployment being deleted (by hand, or by a destroy of an older release) says the instance is going, whatever its record says. */
+function seenGoing(record: InstanceRecord, deployment: V1Deployment | undefined): InstanceRecord {
+  if (!deployment?.metadata?.deletionTimestamp || record.status.phase === 'destroying') return record;
+  return { ...record, status: { ...record.status, phase: 'destroying' } };
+}
+
+/** Writes the record of an instance that has none yet; another writer's record made meanwhile is read instead. */
+async function adopt(context: ClusterContext, deployment: V1Deployment): Promise<InstanceRecord> {
+  const wanted = recordFromDeployment(deployment, context.serverName);
+  try {
+    const created = await context.cluster.createRecord(wanted);
+    return await context.cluster.replaceRecord({ ...created, status: wanted.status }, 'status');
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError || error instanceof ConflictError)) throw error;
+    const current = await context.cluster.readRecord(wanted.metadata.name);
+    if (!current) throw error;
+    return current;
+  }
+}
+
+/** Throws why the caller may not run `kind` on the instance now: the 404 of a stranger, the 403s, or the phase's 409 or 400. */
+export function checkMayStart(
+  context: { readonly clock: { now(): number } },
+  kind: OperationKind,
+  record: InstanceRecord,
+  standing: Standing | undefined,
+): void {
+  const name = record.metadata.name;
+  if (standing === undefined) throw new NotFoundError(`instance ${name} not found`);
+  const phase = effectivePhase(record, context.clock.now());
+  const refusal = refusalOf(kind, phase, standing);
+  if (refusal?.reason === 'role')
+    throw new PermissionDeniedError(`instance ${name} is shared with you; only its owner or an admin may do that`);
+  if (refusal?.reason === 'token')
+    throw needsBoundToken(standing.role === 'admin' ? "act on other people's instances" : `${kind} an instance`);
+  const held = record.status.operation;
+  if (held && Date.parse(held.deadline) >= context.clock.now())
+    throw new AbortedError(`a ${held.kind} of ${name} is in progress; retry when it is done`, { retryAfterSeconds: 5 });
+  if (refusal?.reason !== 'phase') return;
+  if (phase === 'destroyed' || phase === 'gone') throw new NotFoundError(`instance ${name} not found`);
+  if (phase === 'destroying')
+    throw new AbortedError(`instance ${name} is being destroyed; it cannot be ${TRANSITIONS[kind].verb}`, { retryAfterSeconds: 5 });
+  throw new FailedPreconditionError(phaseRefusalMessage(name, kind, phase));
+}
+
+/**
+ * The phase a record is in, counting an operation past its deadline as
+ * over: its holder died, and the phase is where its failure would leave it.
+ */
+export function effectivePhase(record: InstanceRecord, nowMs: number): Phase {
+  const held = record.status.operation;
+  if (held === undefined || Date.parse(held.deadline) >= nowMs) return record.status.phase;
+  return failurePhase(held.kind, held.from);
+}
+
+/** What an operation's work hands back: its answer, and what it changed of the record. */
+export interface Outcome<T> {
+  readonly result: T;
+  /** Where it ended, if it may end in more than one phase (destroy: `gone` or `destroyed`). */
+  readonly to?: Phase;
+  readonly spec?: (spec: InstanceSpec) => InstanceSpec;
+  readonly status?: Partial<Omit<InstanceStatus, 'phase' | 'operation'>>;
+}
+
+/** The instance while an operation holds it. */
+export interface Held extends Found {
+  /** The phase it started from. */
+  readonly from: Phase;
+}
+
+/**
+ * Runs one operation on an instance as a transition of its record: checks
+ * who may run it from which phase (the table), enters its holding phase with
+ * a holder and a deadline (the lock: a second operation gets a 409 naming it),
+ * runs `work`, and ends in its end phase, or its failure phase if `work`
+ * throws. Every write is conditional on the record's resourceVersion, read
+ * again and retried when another writer got there first.
+ */
+/** The standing of the allocator itself: the sweep's, which acts on every instance as an admin would. */
+export const ALLOCATOR_ITSELF: Standing = { role: 'admin', boundToken: true };
+
+export async function runTransition<T>(
+  context: TransitionContext,
+  request: { readonly name: string; readonly kind: OperationKind; readonly standing?: Standing },
+  work: (held: Held) => Promise<Outcome<T>>,
+): Promise<T> {
+  const { name, kind } = request;
+  const holder = `${kind}/${context.clock.now().toString(36)}${context.random(4).toString('hex')}`;
+  const entered = await enter(context, { name, kind, holder, ...(request.standing ? { standing: request.standing } : {}) });
+  let outcome: Outcome<T>;
+  try {
+    outcome = await work(entered);
+  } catch (error) {
+    await leave(context, entered.record, holder, () => ({ phase: failurePhase(kind, entered.from) })).catch((cause: unknown) =>
+      context.report(`could not leave ${kind} of ${name} after its failure: ${(cause as Error).message}`),
+    );
+    throw error;
+  }
+  const phase = endPhase(kind, entered.from, outcome.to);
+  if (phase === 'gone') {
+    await context.cluster
+      .deleteRecord(name, entered.record.metadata.uid ? { uid: entered.record.metadata.uid } : undefined)
+      .catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    return outcome.result;
+  }
+  await leave(context, entered.record, holder, (status) => ({ ...status, ...outcome.status, phase }), outcome.spec);
+  return outcome.result;
+}
+
+/** Reads the record and enters `kind`'s holding phase on it, re-reading after a lost race. */
+async function enter(
+  context: TransitionContext,
+  input: { name: string; kind: OperationKind; holder: string; standing?: Standing },
+): Promise<Held> {
+  let first: string | undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    const found = await loadInstance(context, input.name);
+    // Read again after a lost race, it must be the instance first read: one made since under its name is another.
+    if (!found || (first !== undefined && found.record.metadata.uid !== first)) throw new NotFoundError(`instance ${input.name} not found`);
+    first = found.record.metadata.uid;
+    const standing = standingIn(context, found.record, input.standing);
+    checkMayStart(context, input.kind, found.record, standing);
+    const now = context.clock.now();
+    const from = effectivePhase(found.record, now);
+    const stale = found.record.status.operation;
+    if (stale && Date.parse(stale.deadline) < now) context.report(`taking over ${input.name} from an interrupted ${stale.kind}`);
+    const status: InstanceStatus = {
+      ...withoutOperation(found.record.status),
+      phase: holdingPhase(input.kind, from),
+      operation: { kind: input.kind, holder: input.holder, deadline: new Date(now + context.lockMs).toISOString(), from },
+    };
+    try {
+      const subject = unpinnedOwner(context, found.record, standing);
+      const pinned = subject ? await writePin(context, found, subject) : found.record;
+      const record = await context.cluster.replaceRecord({ ...pinned, status }, 'status');
+      return { record, deployment: found.deployment, from };
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new NotFoundError(`instance ${input.name} not found`, { cause: error });
+      if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+    }
+  }
+}
+
+/**
+ * An instance given by transfer knows only its new owner's email: their
+ * account id is pinned at their first call on it, after which another
+ * account with that email owns nothing. Answers the id to pin, if any.
+ */
+function unpinnedOwner(
+  context: TransitionContext | CallerContext,
+  record: InstanceRecord,
+  standing: Standing | undefined,
+): string | undefined {
+  return standing?.role === 'owner' && record.spec.owner.subject === undefined ? context.caller?.subject : undefined;
+}
+
+/** Pins the owner's account id on the record (conditional) and on the Deployment, which list reads it from. */
+async function writePin(context: ClusterContext, found: Found, subject: string): Promise<InstanceRecord> {
+  const record = await context.cluster.replaceRecord(
+    { ...found.record, spec: { ...found.record.spec, owner: { ...found.record.spec.owner, subject } } },
+    'spec',
+  );
+  if (found.deployment) await context.cluster.patchDeployment(found.record.metadata.name, pinnedOwnerPatch(subject));
+  return record;
+}
+
+function withoutOperation(status: InstanceStatus): InstanceStatus {
+  const { operation: _operation, ...rest } = status;
+  return rest;
+}
+
+/**
+ * Ends the hold of `holder`: writes the spec change, if any, then the status
+ * without the operation. A record changed meanwhile is read again; one that
+ * another operation has taken over is left to it.
+ */
+async function leave(
+  context: TransitionContext,
+  held: InstanceRecord,
+  holder: string,
+  status: (current: InstanceStatus) => InstanceStatus,
+  spec?: (spec: InstanceSpec) => InstanceSpec,
+): Promise<void> {
+  let record = held;
+  let specToWrite = spec;
+  for (let attempt = 1; ; attempt += 1) {
+    if (record.status.operation?.holder !== holder) {
+      throw new AbortedError(`${record.metadata.name} was taken over by another operation while this one ran; check it and retry`, {
+        retryAfterSeconds: 5,
+      });
+    }
+    try {
+      if (specToWrite) {
+        const next = specToWrite(record.spec);
+        const labels = { ...record.metadata.labels, [LABELS.ownerHash]: ownerHashOf(next.owner.email) };
+        record = await context.cluster.replaceRecord({ ...record, metadata: { ...record.metadata, labels }, spec: next }, 'spec');
+        specToWrite = undefined; // written: a lost status write that follows does not write it twice
+      }
+      await context.cluster.replaceRecord({ ...record, status: status(withoutOperation(record.status)) }, 'status');
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+      const current = await context.cluster.readRecord(held.metadata.name);
+      if (!current) throw new NotFoundError(`instance ${held.metadata.name} not found`);
+      record = current;
+    }
+  }
+}
+
+/**
+ * A change of the record's spec alone, conditional and retried: extend. It
+ * holds nothing, since it is one write.
+ */
+export async function updateSpec(
+  context: CallerContext,
+  request: { readonly name: string; readonly kind: OperationKind },
+  change: (spec: InstanceSpec) => InstanceSpec,
+): Promise<Found> {
+  for (let attempt = 1; ; attempt += 1) {
+    const found = await loadInstance(context, request.name);
+    if (!found) throw new NotFoundError(`instance ${request.name} not found`);
+    const standing = standingOf(context, found.record);
+    checkMayStart(context, request.kind, found.record, standing);
+    if (!found.deployment) throw new NotFoundError(`instance ${request.name} not found`);
+    try {
+      const subject = unpinnedOwner(context, found.record, standing);
+      const pinned = subject ? await writePin(context, found, subject) : found.record;
+      const record = await context.cluster.replaceRecord({ ...pinned, spec: change(pinned.spec) }, 'spec');
+      return { record, deployment: found.deployment };
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+    }
+  }
+}

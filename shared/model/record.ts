@@ -1,0 +1,192 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
+import { ownerHashOf } from '../instances/naming.ts';
+import { collaboratorsOf } from '../instances/sharing.ts';
+import { instanceParameters } from '../instances/metadata.ts';
+import { isPhase, type OperationKind, type Phase } from './transitions.ts';
+
+/** The custom resource of an instance's record (infra/k8s/instance-crd.yaml). */
+export const RECORD_RESOURCE = { group: 'allocator.dev', version: 'v1', plural: 'instances', kind: 'Instance' } as const;
+export const RECORD_API_VERSION = `${RECORD_RESOURCE.group}/${RECORD_RESOURCE.version}`;
+
+/** What was asked for: who owns it and who may reach it, how it was made, when it expires, and its disk. */
+export interface InstanceSpec {
+  readonly owner: { readonly email: string; readonly subject?: string };
+  /** Who created it, once it has been transferred; absent: its owner did. */
+  readonly creator?: string;
+  readonly collaborators: readonly string[];
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly mountName: string;
+  readonly version: string;
+  /** Millisecond ISO time: creationTimestamp has whole seconds. */
+  readonly createdAt: string;
+  readonly expiresAt?: string;
+  /** Hash of the creating request's Idempotency-Key, with the caller. */
+  readonly keyHash?: string;
+  /** The template's replica count, which resume and reset scale back to. */
+  readonly replicas?: number;
+  readonly disk: { readonly name: string; readonly zone: string; readonly source?: string; readonly pooled?: boolean };
+}
+
+/** The operation that holds an instance: its kind, who runs it, and until when (past it, the sweep or another operation takes over). */
+export interface HeldOperation {
+  readonly kind: OperationKind;
+  readonly holder: string;
+  readonly deadline: string;
+  /** The phase it started from: where its failure, or a take-over once its deadline passed, leaves the instance. */
+  readonly from: Phase;
+}
+
+/** What is happening. */
+export interface InstanceStatus {
+  readonly phase: Phase;
+  readonly operation?: HeldOperation;
+  readonly destroyedAt?: string;
+  readonly restorableUntil?: string;
+  /** Who had it before its last transfer: their retry of that transfer is answered. */
+  readonly previousOwner?: string;
+}
+
+export interface RecordMetadata {
+  readonly name: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+  readonly creationTimestamp?: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One instance, from queued to gone. */
+export interface InstanceRecord {
+  readonly apiVersion: typeof RECORD_API_VERSION;
+  readonly kind: 'Instance';
+  readonly metadata: RecordMetadata;
+  readonly spec: InstanceSpec;
+  readonly status: InstanceStatus;
+}
+
+/** The labels of a record: the same three as its Deployment, so that one selector lists an owner's. */
+export function recordLabels(serverName: string, name: string, ownerEmail: string): Record<string, string> {
+  return { [LABELS.allocator]: serverName, [LABELS.ownerHash]: ownerHashOf(ownerEmail), [LABELS.instance]: name };
+}
+
+export function newRecord(input: { serverName: string; name: string; spec: InstanceSpec; phase: Phase }): InstanceRecord {
+  return {
+    apiVersion: RECORD_API_VERSION,
+    kind: 'Instance',
+    metadata: { name: input.name, labels: recordLabels(input.serverName, input.name, input.spec.owner.email) },
+    spec: input.spec,
+    status: { phase: input.phase },
+  };
+}
+
+/**
+ * The record of an instance made before records existed, read from its
+ * Deployment: what the first operation on it, or the sweep, writes.
+ */
+export function recordFromDeployment(deployment: V1Deployment, serverName: string): InstanceRecord {
+  const annotations = deployment.metadata?.annotations ?? {};
+  const name = deployment.metadata?.name ?? '';
+  const owner = annotations[ANNOTATIONS.owner] ?? '';
+  const subject = annotations[ANNOTATIONS.ownerSubject];
+  const replicas = Number(annotations[ANNOTATIONS.replicas]);
+  const phase: Phase = deployment.metadata?.deletionTimestamp ? 'destroying' : deployment.spec?.replicas === 0 ? 'suspended' : 'running';
+  const zone =
+    deployment.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find(
+      (expression) => expression.key === 'topology.kubernetes.io/zone',
+    )?.values?.[0] ?? '';
+  const createdAt = annotations[ANNOTATIONS.createdAt] ?? isoOf(deployment.metadata?.creationTimestamp);
+  return newRecord({
+    serverName,
+    name,
+    phase,
+    spec: {
+      owner: { email: owner, ...(subject ? { subject } : {}) },
+      ...(annotations[ANNOTATIONS.creator] ? { creator: annotations[ANNOTATIONS.creator] } : {}),
+      collaborators: collaboratorsOf(deployment),
+      parameters: instanceParameters(annotations),
+      mountName: annotations[ANNOTATIONS.mountName] ?? '',
+      version: annotations[ANNOTATIONS.version] ?? '',
+      createdAt,
+      ...(annotations[ANNOTATIONS.expiresAt] ? { expiresAt: annotations[ANNOTATIONS.expiresAt] } : {}),
+      ...(annotations[ANNOTATIONS.idempotencyKey] ? { keyHash: annotations[ANNOTATIONS.idempotencyKey] } : {}),
+      ...(Number.isInteger(replicas) && replicas >= 0 ? { replicas } : {}),
+      disk: { name: annotations[ANNOTATIONS.disk] ?? name, zone },
+    },
+  });
+}
+
+function isoOf(value: Date | string | undefined): string {
+  if (value === undefined) return new Date(0).toISOString();
+  return new Date(value).toISOString();
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Reads a record as the API server answers it. The schema the API server
+ * enforces makes most of these checks moot; they are here so that a record
+ * edited by hand into something else reads as a clear error, not a crash.
+ */
+export function parseRecord(value: unknown): InstanceRecord {
+  if (!isObject(value) || !isObject(value.metadata) || !isObject(value.spec)) throw new TypeError('not an Instance record');
+  const metadata = value.metadata;
+  const spec = value.spec;
+  const status = isObject(value.status) ? value.status : {};
+  const owner = isObject(spec.owner) ? spec.owner : {};
+  const disk = isObject(spec.disk) ? spec.disk : {};
+  const operation = isObject(status.operation) ? status.operation : undefined;
+  const stringMap = (map: unknown): Record<string, string> =>
+    isObject(map) ? Object.fromEntries(Object.entries(map).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {};
+  const optional = <K extends string>(key: K, v: unknown): Partial<Record<K, string>> =>
+    typeof v === 'string' ? ({ [key]: v } as Record<K, string>) : {};
+  const name = text(metadata.name) ?? '';
+  const creationTimestamp =
+    metadata.creationTimestamp instanceof Date ? metadata.creationTimestamp.toISOString() : text(metadata.creationTimestamp);
+  return {
+    apiVersion: RECORD_API_VERSION,
+    kind: 'Instance',
+    metadata: {
+      name,
+      ...optional('uid', metadata.uid),
+      ...optional('resourceVersion', metadata.resourceVersion),
+      ...(creationTimestamp ? { creationTimestamp } : {}),
+      labels: stringMap(metadata.labels),
+    },
+    spec: {
+      owner: { email: text(owner.email) ?? '', ...optional('subject', owner.subject) },
+      ...optional('creator', spec.creator),
+      collaborators: Array.isArray(spec.collaborators) ? spec.collaborators.filter((e): e is string => typeof e === 'string') : [],
+      parameters: stringMap(spec.parameters),
+      mountName: text(spec.mountName) ?? '',
+      version: text(spec.version) ?? '',
+      createdAt: text(spec.createdAt) ?? creationTimestamp ?? '',
+      ...optional('expiresAt', spec.expiresAt),
+      ...optional('keyHash', spec.keyHash),
+      ...(typeof spec.replicas === 'number' ? { replicas: spec.replicas } : {}),
+      disk: {
+        name: text(disk.name) ?? name,
+        zone: text(disk.zone) ?? '',
+        ...optional('source', disk.source),
+        ...(typeof disk.pooled === 'boolean' ? { pooled: disk.pooled } : {}),
+      },
+    },
+    status: {
+      // A record just created has no status yet: the API server drops it on create (it is a subresource).
+      phase: isPhase(status.phase) ? status.phase : 'provisioning',
+      ...(operation && typeof operation.kind === 'string' && typeof operation.holder === 'string' && typeof operation.deadline === 'string'
+        ? {
+            operation: {
+              kind: operation.kind as OperationKind,
+              holder: operation.holder,
+              deadline: operation.deadline,
+              from: isPhase(operation.from) ? operation.from : 'running',
+            },
+          }
+        : {}),
+      ...optional('destroyedAt', status.destroyedAt),
+      ...optional('restorableUntil', status.restorableUntil),
+      ...optional('previousOwner', status.previousOwner),
+    },
+  };
+}
