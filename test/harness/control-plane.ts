@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig, loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.ts';
 import { getFreePort } from './ports.ts';
 import { removeWhenParentDies, startProcess, waitUntil, type ManagedProcess } from './processes.ts';
@@ -52,7 +52,8 @@ const NODE_NAME = NODES[0].name;
 
 /**
  * Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
- * kwok on free loopback ports, registers one fake node and writes a
+ * kwok on free loopback ports, installs Allocator's custom resource
+ * (infra/k8s/instance-crd.yaml), registers the fake nodes and writes a
  * kubeconfig. Builds the binaries first if the cache lacks them.
  */
 export async function startControlPlane(options: StartControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -188,6 +189,8 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       ...stageFiles.map((file) => `--config=${file}`),
     ]);
     await Promise.all([
+      // Side by side with the other components' start: the API server alone serves it.
+      installCustomResource(kubeconfigPath, readyTimeoutMs, progress),
       ready(controllerManager, () => httpsOk(`https://127.0.0.1:${controllerManagerPort}/healthz`)),
       ready(scheduler, () => httpsOk(`https://127.0.0.1:${schedulerPort}/healthz`)),
       ready(kwok, async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok),
@@ -200,6 +203,37 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     await stop();
     throw error;
   }
+}
+
+/** Allocator's custom resource, which infra/setup.sh applies to a real cluster (infra/k8s/manifests.sh). */
+const INSTANCE_CRD = fileURLToPath(new URL('../../infra/k8s/instance-crd.yaml', import.meta.url));
+
+/** Creates the Instance definition as the cluster's admin and waits until the API server serves it (`Established`). */
+async function installCustomResource(kubeconfigPath: string, timeoutMs: number, progress: (line: string) => void): Promise<void> {
+  const startedAt = Date.now();
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
+  // client-node's loadYaml (js-yaml, then its models): the API class sends only the fields its models know, by
+  // their TypeScript names, so a schema read by js-yaml alone would lose its `enum`s (the models' `_enum`).
+  const definition = loadYaml<V1CustomResourceDefinition>(readFileSync(INSTANCE_CRD, 'utf8'));
+  const name = definition.metadata?.name;
+  if (!name) throw new Error(`${INSTANCE_CRD}: metadata.name is missing`);
+  try {
+    await api.createCustomResourceDefinition({ body: definition });
+  } catch (error) {
+    throw new Error(`the API server refused ${INSTANCE_CRD}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  let conditions = '';
+  await waitUntil(
+    async () => {
+      const read = await api.readCustomResourceDefinition({ name });
+      conditions = JSON.stringify(read.status?.conditions ?? []);
+      return read.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
+    },
+    { timeoutMs, intervalMs: 20, what: `${name} to be established`, describe: () => `its conditions: ${conditions}` },
+  );
+  progress(`[control plane] ${name} established in ${Date.now() - startedAt} ms`);
 }
 
 /** The apiserver writes its self-signed serving certificate followed by its CA. */
