@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # One-time setup of a Google Cloud project for Allocator: APIs, the runtime and
-# scheduler service accounts with just the roles they need, the runtime
-# account's namespace, RBAC and admission policy (infra/k8s/), and the roles
-# Cloud Build deploys with. Prints every
+# scheduler service accounts with just the roles they need, the Instance
+# custom resource, the runtime account's namespace, RBAC and admission policy
+# (infra/k8s/), and the roles Cloud Build deploys with. Prints every
 # command; with --dry-run it only prints. Safe to run again: what exists is
 # kept (the custom roles are updated to the permissions below). docs/deploy.md
 # explains each role.
+# Run it as a project owner: it sets IAM policies, and in the cluster it makes
+# cluster-wide objects (the CustomResourceDefinition, the admission policy),
+# which takes cluster-admin rights: on GKE, a project owner's (roles/owner or
+# roles/container.admin).
 #
 # usage: infra/setup.sh --project P --zone Z --cluster C [--location L] [--namespace NS]
 #          [--server-name syncbased] [--runtime-sa allocator-runtime] [--scheduler-sa allocator-scheduler]
@@ -31,7 +35,7 @@ while [[ $# -gt 0 ]]; do
     --build-sa) build_sa=$2; shift 2 ;;
     --pod-service-account) pod_sa=$2; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -136,7 +140,7 @@ ensure_role allocatorDisks "Allocator disk listing" \
 run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$runtime" \
   --role="projects/$project/roles/allocatorDisks" --condition=None
 
-echo "# The runtime account in the cluster: its namespace (Pod Security baseline), its RBAC, and the admission policy on its Deployments (infra/k8s/)"
+echo "# The cluster: the Instance custom resource, and the runtime account's namespace (Pod Security baseline), its RBAC and the admission policy on its Deployments (infra/k8s/)"
 run gcloud container clusters get-credentials "$cluster" --location="$location" --project="$project"
 manifest=$("$(dirname "$0")/k8s/manifests.sh" --namespace "$namespace" --runtime-account "$runtime" --pod-service-account "$pod_sa")
 printf '%s\n' "$manifest" | sed 's/^/#   /'

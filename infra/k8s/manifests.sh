@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Prints the cluster side of Allocator for one namespace, ready for
 # `kubectl apply -f -` (which infra/setup.sh runs; applying again changes
-# nothing): the namespace with its Pod Security labels (namespace.yaml), the
+# nothing): first the Instance custom resource definition (instance-crd.yaml),
+# then the namespace with its Pod Security labels (namespace.yaml), the
 # runtime account's RBAC (rbac.yaml), and the admission policy on its
 # Deployments with its params and binding (admission.yaml).
+# The definition and the admission policy are cluster-wide: applying them
+# needs cluster-admin (a project owner has it on GKE), and they are the same
+# for every namespace, so applying them again for another namespace changes
+# nothing.
 #
 # usage: infra/k8s/manifests.sh --namespace NS --runtime-account USER [--pod-service-account default]
 # USER is the username the API server gives the runtime account: on GKE, the
@@ -17,7 +22,7 @@ while [[ $# -gt 0 ]]; do
     --namespace) namespace=$2; shift 2 ;;
     --runtime-account) runtime_account=$2; shift 2 ;;
     --pod-service-account) pod_service_account=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "manifests.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +35,9 @@ done
   { echo "manifests.sh: --pod-service-account must be a service account name, got '$pod_service_account'" >&2; exit 2; }
 
 dir=$(dirname "$0")
+# The definition first: kubectl applies in order, and it names no namespace.
+echo '---'
+cat "$dir/instance-crd.yaml"
 for file in namespace.yaml rbac.yaml admission.yaml; do
   echo '---'
   sed -e "s/NAMESPACE/$namespace/g" -e "s/POD_SERVICE_ACCOUNT/$pod_service_account/g" \

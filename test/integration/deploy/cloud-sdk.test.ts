@@ -98,6 +98,7 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     ]);
     expect(afterFirst.namespaces).toContain('allocator');
     expect(afterFirst.objects).toEqual([
+      'CustomResourceDefinition//instances.allocator.dev',
       'Namespace//allocator',
       'Role/allocator/allocator',
       'RoleBinding/allocator/allocator',

@@ -1,12 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RbacAuthorizationV1Api, type V1Role, type V1RoleBinding } from '@kubernetes/client-node';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  AuthorizationV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Role,
+  type V1RoleBinding,
+} from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Instance } from '../../../shared/instances/instance.ts';
 import { RUNTIME_USER } from '../../harness/control-plane.ts';
 import { ADMIN, call, startTestStack, type TestStack } from '../stack.ts';
+import { createTestNamespace, eventually } from '../support.ts';
 
 const RBAC = fileURLToPath(new URL('../../../infra/k8s/rbac.yaml', import.meta.url));
 
@@ -20,8 +30,10 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-/** infra/k8s/rbac.yaml as infra/setup.sh applies it: the namespace and the runtime account filled in. */
-async function applyRbac(): Promise<void> {
+/** infra/k8s/rbac.yaml as infra/setup.sh applies it: the namespace and the runtime account filled in. Once per file. */
+let applied: Promise<void> | undefined;
+const applyRbac = (): Promise<void> => (applied ??= createRbac());
+async function createRbac(): Promise<void> {
   const text = readFileSync(RBAC, 'utf8').replaceAll('NAMESPACE', stack.namespace).replaceAll('RUNTIME_ACCOUNT', RUNTIME_USER);
   const [role, binding] = loadAll(text) as [V1Role, V1RoleBinding];
   const rbac = stack.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
@@ -64,5 +76,129 @@ describe('the allocator with exactly the RBAC of infra/k8s/rbac.yaml', () => {
     expect(sweep.body.failed).toEqual([]);
     for (const each of [name, pending.body.name])
       expect((await call(stack.urls.destroy, { ...as('rob@example.com'), body: { name: each } })).status).toBe(200);
+  });
+});
+
+const INSTANCES = { group: 'allocator.dev', version: 'v1', plural: 'instances' } as const;
+const record = (name: string) => ({
+  apiVersion: 'allocator.dev/v1',
+  kind: 'Instance',
+  metadata: { name },
+  spec: {
+    owner: { email: 'rob@example.com' },
+    mountName: `/${name}`,
+    version: '1',
+    createdAt: '2030-01-01T00:00:00Z',
+    disk: { name, zone: 'us-central1-c' },
+  },
+});
+
+/** The HTTP status the API server answers `call` with: 200 or 201 as it said, or the refusal's. */
+async function statusOf(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+    return 200;
+  } catch (error) {
+    if (error instanceof ApiException) return error.code;
+    throw error;
+  }
+}
+
+describe("the runtime account's rights on Instance records under infra/k8s/rbac.yaml", () => {
+  let runtime: KubeConfig;
+  let other: { namespace: string; remove: () => Promise<void> };
+  beforeAll(async () => {
+    runtime = new KubeConfig();
+    runtime.loadFromFile(inject('runtimeKubeconfigPath'));
+    other = await createTestNamespace(stack.kubeConfig, 'rbac-other');
+    await applyRbac();
+  });
+  afterAll(async () => other?.remove());
+
+  it('are exactly instances (get, list, watch, create, update, patch, delete) and instances/status (get, update, patch)', async () => {
+    const review = await runtime.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
+      body: { spec: { namespace: stack.namespace } },
+    });
+    const rules = (review.status?.resourceRules ?? [])
+      .filter((rule) => rule.apiGroups?.some((group) => group === 'allocator.dev' || group === '*'))
+      .map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs }));
+    expect(rules).toEqual([
+      {
+        apiGroups: ['allocator.dev'],
+        resources: ['instances'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
+      { apiGroups: ['allocator.dev'], resources: ['instances/status'], verbs: ['get', 'update', 'patch'] },
+    ]);
+  });
+
+  it('may create, update, write the status of, list and delete instances in its namespace', async () => {
+    const objects = runtime.makeApiClient(CustomObjectsApi);
+    const namespace = stack.namespace;
+    // A binding takes effect a moment after it is made.
+    const made = (await eventually(
+      async () =>
+        await objects.createNamespacedCustomObject({ ...INSTANCES, namespace, body: record('runtime-made') }).catch((error: unknown) => {
+          if (error instanceof ApiException && error.code === 403) return undefined;
+          throw error;
+        }),
+      10_000,
+      'the Role to let the runtime account create an instance',
+    )) as ReturnType<typeof record> & { metadata: { resourceVersion: string } };
+    const updated = (await objects.replaceNamespacedCustomObject({
+      ...INSTANCES,
+      namespace,
+      name: 'runtime-made',
+      body: { ...made, spec: { ...made.spec, replicas: 1 } },
+    })) as typeof made;
+    const withStatus = (await objects.replaceNamespacedCustomObjectStatus({
+      ...INSTANCES,
+      namespace,
+      name: 'runtime-made',
+      body: { ...updated, status: { phase: 'running' } },
+    })) as typeof made & { status: unknown };
+    expect(withStatus.status).toEqual({ phase: 'running' });
+    const patched = await objects.patchNamespacedCustomObjectStatus({
+      ...INSTANCES,
+      namespace,
+      name: 'runtime-made',
+      body: [{ op: 'replace', path: '/status/phase', value: 'suspended' }],
+    });
+    expect(patched).toMatchObject({ spec: { replicas: 1 }, status: { phase: 'suspended' } });
+    const listed = (await objects.listNamespacedCustomObject({ ...INSTANCES, namespace })) as { items: unknown[] };
+    expect(listed.items).toHaveLength(1);
+    expect(await statusOf(objects.deleteNamespacedCustomObject({ ...INSTANCES, namespace, name: 'runtime-made' }))).toBe(200);
+  });
+
+  it('may not touch instances in another namespace, nor change or delete the definition', async () => {
+    const objects = runtime.makeApiClient(CustomObjectsApi);
+    const namespace = other.namespace;
+    await stack.kubeConfig
+      .makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({ ...INSTANCES, namespace, body: record('elsewhere') });
+    expect({
+      create: await statusOf(objects.createNamespacedCustomObject({ ...INSTANCES, namespace, body: record('intruder') })),
+      get: await statusOf(objects.getNamespacedCustomObject({ ...INSTANCES, namespace, name: 'elsewhere' })),
+      list: await statusOf(objects.listNamespacedCustomObject({ ...INSTANCES, namespace })),
+      listEverywhere: await statusOf(objects.listClusterCustomObject(INSTANCES)),
+      delete: await statusOf(objects.deleteNamespacedCustomObject({ ...INSTANCES, namespace, name: 'elsewhere' })),
+    }).toEqual({ create: 403, get: 403, list: 403, listEverywhere: 403, delete: 403 });
+
+    // A dry run, so that a wrong grant could not take the definition from the other tests: authorization comes first.
+    const definitions = runtime.makeApiClient(ApiextensionsV1Api);
+    const name = 'instances.allocator.dev';
+    expect({
+      get: await statusOf(definitions.readCustomResourceDefinition({ name })),
+      patch: await statusOf(
+        definitions.patchCustomResourceDefinition({
+          name,
+          body: [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }],
+          dryRun: 'All',
+        }),
+      ),
+      delete: await statusOf(definitions.deleteCustomResourceDefinition({ name, dryRun: 'All' })),
+    }).toEqual({ get: 403, patch: 403, delete: 403 });
+    const definition = await stack.kubeConfig.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name });
+    expect(definition.metadata?.deletionTimestamp).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GKE_NAMESPACE } from '../../../shared/config/load-config.ts';
 import { parseServiceConfig } from '../../../shared/config/service-config.ts';
@@ -194,6 +194,24 @@ describe('infra scripts, dry run', () => {
     expect(setup).toMatch(/#\s+kubernetes.io\/metadata.name: alloc\n/);
     expect(setup).not.toMatch(/NAMESPACE|RUNTIME_ACCOUNT|POD_SERVICE_ACCOUNT/);
     expect(commands.filter((line) => line.startsWith('+ kubectl'))).toEqual(['+ kubectl apply -f - (the manifests above)']);
+  });
+
+  it('apply the Instance custom resource definition first, as written, then the namespace and what is in it', () => {
+    const manifests = execFileSync('bash', [`${ROOT}infra/k8s/manifests.sh`, '--namespace', 'alloc', '--runtime-account', 'r@p1'], {
+      encoding: 'utf8',
+    });
+    const objects = loadAll(manifests).filter(Boolean) as { kind: string; metadata: { name: string; namespace?: string } }[];
+    expect(objects.map(({ kind, metadata }) => `${kind}/${metadata.namespace ?? ''}/${metadata.name}`)).toEqual([
+      'CustomResourceDefinition//instances.allocator.dev',
+      'Namespace//alloc',
+      'Role/alloc/allocator',
+      'RoleBinding/alloc/allocator',
+      'ValidatingAdmissionPolicy//allocator-deployments',
+      'ConfigMap/alloc/allocator-admission',
+      'ValidatingAdmissionPolicyBinding//allocator-deployments-alloc',
+    ]);
+    expect(objects[0]).toEqual(load(readFileSync(`${ROOT}infra/k8s/instance-crd.yaml`, 'utf8')));
+    expect(setup).toMatch(/#\s+kind: CustomResourceDefinition\n#\s+metadata:\n#\s+name: instances.allocator.dev\n/);
   });
 
   it('default to the namespace the functions default to', () => {
