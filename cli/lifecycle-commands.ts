@@ -7,8 +7,8 @@ function oneName(positionals: string[], command: string): string {
   return positionals[0] as string;
 }
 
-/** Resume and reset: the server acts without its wait, and the CLI follows the instance, showing its state and problems. */
-function waitingCommand(operation: 'resume' | 'reset', usage: string): Command {
+/** Resume, restart and reset: the server acts without its wait, and the CLI follows the instance, showing its state and problems. */
+function waitingCommand(operation: 'resume' | 'restart' | 'reset', usage: string): Command {
   return {
     operation,
     usage,
@@ -17,7 +17,7 @@ function waitingCommand(operation: 'resume' | 'reset', usage: string): Command {
       const name = oneName(positionals, operation);
       const timeoutSeconds = waitTimeout(values);
       const progress = makeProgress();
-      progress.update(`${name}: ${operation === 'reset' ? 'resetting (the old disk goes first)' : 'resuming'}`);
+      progress.update(`${name}: ${{ reset: 'resetting (the old disk goes first)', restart: 'restarting', resume: 'resuming' }[operation]}`);
       const started = await client()[operation](name, { wait: false });
       const instance = values['no-wait']
         ? started
@@ -49,6 +49,13 @@ counts toward your limit. 'allocator resume' brings it back.`,
 
 Scales a suspended instance back and waits until it is ready (default 240 s),
 showing its state and anything that keeps it from starting.`,
+  ),
+  restart: waitingCommand(
+    'restart',
+    `usage: allocator restart <name> [--no-wait] [--json] [--wait-timeout SECONDS]
+
+Restarts the instance's pods on the same disk, as 'kubectl rollout restart'
+would, and waits until it is ready again. Unlike reset, the data stays.`,
   ),
   reset: waitingCommand(
     'reset',

@@ -159,6 +159,11 @@ export class AllocatorClient {
     return await this.#operation('resume', { body: { name, ...waitBody(options) } }, parseInstance);
   }
 
+  /** Restarts the instance's pods on the same disk (reset wipes it) and, unless told not to, waits until it is ready. */
+  async restart(name: string, options: WaitOptions = {}): Promise<Instance> {
+    return await this.#operation('restart', { body: { name, ...waitBody(options) } }, parseInstance);
+  }
+
   /** Wipes the instance's disk, keeping its name, mount name, owner and expiry; by default waits until it is ready again. */
   async reset(name: string, options: WaitOptions = {}): Promise<Instance> {
     return await this.#operation('reset', { body: { name, ...waitBody(options) } }, parseInstance);

@@ -9,7 +9,7 @@ import type { SchemaName } from './schemas.ts';
  * timeout, memory and bundle:
  * - `create` (300 s, the template engine): operations that bring an instance
  *   up or keep it, waiting at most the readiness timeout (240 s): create,
- *   resume, extend; restore; and share, unshare and transfer. Restore renders
+ *   resume, restart, extend; restore; and share, unshare and transfer. Restore renders
  *   the template again, as share, unshare and transfer do with the new access list.
  * - `destroy` (540 s, no template): operations that let a disk go, whose
  *   release by its node can take minutes, and the sweep that does many:
@@ -126,6 +126,20 @@ export const OPERATIONS = {
     body: { name: instanceName('The instance to resume.'), ...waitFields },
     answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [...instanceErrors, 504],
+  },
+  restart: {
+    function: 'create',
+    path: '/restart',
+    methods: ['POST'],
+    requires: 'caller',
+    adminAction: 'restart instances',
+    summary: "Restart an instance's pods, keeping its disk",
+    description:
+      'Rolls the instance out again, as `kubectl rollout restart` does: its pods are made anew on the same disk (reset, by contrast, ' +
+      'wipes the disk). By default it waits until the instance is ready again.',
+    body: { name: instanceName('The instance to restart.'), ...waitFields },
+    answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
+    errors: [400, ...instanceErrors, 504],
   },
   share: {
     function: 'create',

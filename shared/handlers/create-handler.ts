@@ -4,7 +4,7 @@ import { BadRequestError } from '../errors.ts';
 import { executeCreate, NameTakenError } from '../executors/create.ts';
 import { executePooledCreate } from '../executors/create-from-pool.ts';
 import { extendInstance } from '../executors/extend.ts';
-import { resumeInstance } from '../executors/lifecycle.ts';
+import { restartInstance, resumeInstance } from '../executors/lifecycle.ts';
 import { shareInstance, unshareInstance, type AccessContext } from '../executors/share.ts';
 import { transferInstance } from '../executors/transfer.ts';
 import { makeHttpFunction, type OperationHandlers } from '../http/http-function.ts';
@@ -18,7 +18,7 @@ import { executionContext } from './execution-context.ts';
 /** How many random names a create without a key draws before it gives up: a collision is 1 in 2^32 per instance. */
 const NAME_TRIES = 3;
 
-/** The create function: the operations the table puts on it (create, extend, resume, restore, share, unshare, transfer), each handed to its executor. */
+/** The create function: the operations the table puts on it (create, extend, resume, restart, restore, share, unshare, transfer), each handed to its executor. */
 export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSink }): HttpFunction {
   const { runtime } = options;
   const { config } = runtime;
@@ -62,6 +62,8 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
     extend: async (call, request) => await extendInstance(await executionContext(runtime, call), request),
     resume: async (call, request) =>
       await resumeInstance(await executionContext(runtime, call), { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) }),
+    restart: async (call, request) =>
+      await restartInstance(await executionContext(runtime, call), { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) }),
     share: async (call, request) => await shareInstance(await accessContext(call), request),
     unshare: async (call, request) => await unshareInstance(await accessContext(call), request),
     transfer: async (call, request) => await transferInstance(await accessContext(call), request),
