@@ -41,6 +41,8 @@ export interface Instance {
   readonly collaborators?: readonly string[];
   /** In list's answer: true when it is someone else's, shared with the caller. */
   readonly sharedWithMe?: boolean;
+  /** In list's answer: the operations the caller may run on it now (its phase, the caller's role and token, by the table of transitions). */
+  readonly operations?: readonly string[];
 }
 
 /** An answer that is not what the API promises (a proxy's error page, another version of the server). */
@@ -71,6 +73,8 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
   if (collaborators !== undefined && !(Array.isArray(collaborators) && collaborators.every((entry) => typeof entry === 'string')))
     fail('collaborators', 'a list of emails');
   if (value.sharedWithMe !== undefined && typeof value.sharedWithMe !== 'boolean') fail('sharedWithMe', 'true or false');
+  if (value.operations !== undefined && !(Array.isArray(value.operations) && value.operations.every((kind) => typeof kind === 'string')))
+    fail('operations', 'a list of strings');
   const problems = value.problems;
   if (
     !Array.isArray(problems) ||

@@ -1,3 +1,4 @@
+import { OPERATION_KINDS } from '../model/transitions.ts';
 import { INSTANCE_STATES } from '../api-types.ts';
 import type { JsonSchema } from './fields.ts';
 
@@ -71,6 +72,12 @@ export const SCHEMAS = {
         description: 'Who the owner shares it with: they see it in their list and may extend, suspend and resume it.',
       },
       sharedWithMe: { type: 'boolean', description: "In list's answer: true when it is someone else's, shared with the caller." },
+      operations: {
+        type: 'array',
+        items: { type: 'string', enum: [...OPERATION_KINDS] },
+        description:
+          "In list's answer: the operations the caller may run on it now, from the table of transitions (its phase, the caller's role and token).",
+      },
     },
   },
   InstanceList: {

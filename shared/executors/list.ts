@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { isSharedWith, mayAccessInstance } from '../auth/policy.ts';
-import { byNewestFirst, instanceFromDeployment, type Instance } from '../instances/instance.ts';
+import { byNewestFirst, instanceFromDeployment, isOwnedBy, phaseOfDeployment, type Instance } from '../instances/instance.ts';
+import { allowedOperations } from '../model/transitions.ts';
 import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { sharedSelector } from '../instances/sharing.ts';
@@ -30,9 +31,14 @@ export async function listInstances(context: CallerContext, request: { readonly 
   const sharedWithMe = shared.filter((deployment) => !names.has(deployment.metadata?.name) && isSharedWith(policy, caller, deployment));
   const deployments = [...mine, ...sharedWithMe];
   const problems = await diagnose(context, deployments);
+  const boundToken = caller.sharedAudience !== true;
   const view = (deployment: V1Deployment, isShared: boolean): Instance => ({
     ...instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []),
     sharedWithMe: isShared,
+    operations: allowedOperations(phaseOfDeployment(deployment), {
+      role: isShared ? 'collaborator' : isOwnedBy(deployment, caller) ? 'owner' : 'admin',
+      boundToken,
+    }),
   });
   return [...mine.map((d) => view(d, false)), ...sharedWithMe.map((d) => view(d, true))].sort(byNewestFirst);
 }

@@ -1,6 +1,6 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { queuedInfo } from '../api/queue-position.ts';
-import { AbortedError, AlreadyExistsError, DeadlineExceededError, NotFoundError, QuotaExceededError } from '../errors.ts';
+import { AbortedError, AlreadyExistsError, ConflictError, DeadlineExceededError, NotFoundError, QuotaExceededError } from '../errors.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import {
@@ -92,7 +92,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
     if (fresh || nowMs + plan.queue.pollMs >= startedMs + plan.queue.requestBoundMs) throw queued(turn);
     if (nowMs - renewedMs >= plan.queue.ticketMs / 3) {
       lease = await context.cluster.patchLease(mine.name, ticketRenewal(nowMs), uidOf(lease)).catch((error: unknown) => {
-        if (error instanceof AlreadyExistsError) throw replaced(); // a re-sent request found it dead and took a new one
+        if (error instanceof ConflictError) throw replaced(); // a re-sent request found it dead and took a new one
         throw error;
       });
       renewedMs = nowMs;
@@ -162,7 +162,7 @@ async function takeTicket(context: QueueContext, plan: QueuedClaim, holder: stri
     try {
       return { lease: await cluster.patchLease(name, ticketRenewal(clock.now(), holder), uidOf(existing)), fresh: false };
     } catch (error) {
-      if (!(error instanceof AlreadyExistsError || error instanceof NotFoundError)) throw error; // replaced or gone meanwhile
+      if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error; // replaced or gone meanwhile
     }
   }
 }

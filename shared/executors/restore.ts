@@ -1,5 +1,5 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { mayAccessInstance } from '../auth/policy.ts';
+import { checkBoundTokenFor, mayAccessInstance } from '../auth/policy.ts';
 import { AlreadyExistsError, NotFoundError } from '../errors.ts';
 import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { LABELS, RESTORE_RECORD_LABEL } from '../instances/metadata.ts';
@@ -39,7 +39,9 @@ export async function findRestoreRecord(context: RestoreContext, name: string): 
     labels[LABELS.instance] === name &&
     mayAccessInstance(policy, caller, { metadata: record.metadata ?? {} });
   if (!mine) {
+    checkBoundTokenFor(policy, caller, record, "restore other people's instances");
     const existing = await cluster.readDeployment(name);
+    checkBoundTokenFor(policy, caller, existing, "restore other people's instances");
     if (existing && mayAccessInstance(policy, caller, existing))
       throw new AlreadyExistsError(`instance ${name} exists (restored already?); there is nothing to restore`);
     throw new NotFoundError(`no destroyed instance ${name} can be restored`);

@@ -1,5 +1,5 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { AlreadyExistsError, DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
+import { ConflictError, DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { DiskInUseError, type DiskInfo } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
@@ -59,7 +59,7 @@ export async function deleteLease(context: Pick<Context, 'cluster'>, lease: V1Le
   try {
     return await context.cluster.deleteLease(name, uid ? { uid } : undefined);
   } catch (error) {
-    if (error instanceof AlreadyExistsError) return false; // replaced: somebody else's slot now
+    if (error instanceof ConflictError) return false; // replaced: somebody else's slot now
     throw error;
   }
 }
@@ -84,7 +84,7 @@ async function detachSlot(context: Pick<Context, 'cluster'>, lease: V1Lease, own
       owner !== undefined && uid ? { uid } : undefined,
     );
   } catch (error) {
-    if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) throw error;
+    if (!(error instanceof NotFoundError || error instanceof ConflictError)) throw error;
   }
 }
 
@@ -122,7 +122,7 @@ export async function teardownInstance(context: Context, name: string, start: Te
   const diskRead = context.disks.getDisk(name);
   diskRead.catch(() => undefined); // read again below if this failed
   const left = await context.cluster.deleteDeployment(name, uid === undefined ? undefined : { uid }).catch((error: unknown) => {
-    if (error instanceof AlreadyExistsError || error instanceof NotFoundError)
+    if (error instanceof ConflictError || error instanceof NotFoundError)
       throw new NotFoundError(`instance ${name} not found`, { cause: error });
     throw error;
   });

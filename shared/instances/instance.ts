@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Instance, InstanceState, Problem } from '../api-types.ts';
 import type { CallerIdentity } from '../auth/identity.ts';
+import type { Phase } from '../model/transitions.ts';
 import { ANNOTATIONS, instanceParameters, LABELS } from './metadata.ts';
 import { ownerHashOf } from './naming.ts';
 import { collaboratorsOf } from './sharing.ts';
@@ -35,6 +36,15 @@ export function stateOf(deployment: V1Deployment, problems: readonly Problem[]):
   if (deployment.spec?.replicas === 0) return 'suspended';
   if (isAvailable(deployment)) return 'ready';
   return problems.length > 0 ? 'failing' : 'starting';
+}
+
+/**
+ * The phase a Deployment shows, for a list that reads Deployments alone: an
+ * operation in progress is known to the record only, and refuses for itself.
+ */
+export function phaseOfDeployment(deployment: V1Deployment): Phase {
+  if (deployment.metadata?.deletionTimestamp) return 'destroying';
+  return deployment.spec?.replicas === 0 ? 'suspended' : 'running';
 }
 
 /** Whether every wanted replica of the current generation is available. */

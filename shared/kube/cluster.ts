@@ -54,7 +54,7 @@ export interface ClusterClient {
    * and Pods. Answers what is left: the Deployment as the deletion left it
    * (name and resourceVersion, to watch from) while it waits on those, or
    * undefined once it is gone (or if there was none). With `uid`, deletes
-   * only that object: a 409 (AlreadyExistsError) if the name is another
+   * only that object: a 409 (ConflictError) if the name is another
    * object's now, and a 404 (NotFoundError) if there is none, since then
    * something else deleted the one meant.
    */
@@ -69,7 +69,7 @@ export interface ClusterClient {
   listLeases(options: { labelSelector: string; limit?: number; continueToken?: string }): Promise<Page<V1Lease>>;
   /**
    * JSON merge patch. With `uid`, patches only that object: a 409
-   * (AlreadyExistsError) if it was replaced under the same name.
+   * (ConflictError) if it was replaced under the same name.
    */
   patchLease(name: string, patch: object, preconditions?: { uid: string }): Promise<V1Lease>;
   /** With `uid`, deletes only that object (not one made since under the same name): a 409 if it was replaced. */
@@ -99,7 +99,7 @@ export interface ClusterClient {
  */
 function uidMismatch(error: unknown, action: string): unknown {
   if (error instanceof ClusterRejectedError && error.kubeStatus === 422 && error.message.includes('metadata.uid')) {
-    return new AlreadyExistsError(`${action}: it was replaced by another object of the same name`, { cause: error });
+    return new ConflictError(`${action}: it was replaced by another object of the same name`, { cause: error });
   }
   return error;
 }

@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { phaseOfDeployment } from '../instances/instance.ts';
 import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
@@ -89,7 +90,7 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
   const owner = annotations[ANNOTATIONS.owner] ?? '';
   const subject = annotations[ANNOTATIONS.ownerSubject];
   const replicas = Number(annotations[ANNOTATIONS.replicas]);
-  const phase: Phase = deployment.metadata?.deletionTimestamp ? 'destroying' : deployment.spec?.replicas === 0 ? 'suspended' : 'running';
+  const phase = phaseOfDeployment(deployment);
   const zone =
     deployment.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find(
       (expression) => expression.key === 'topology.kubernetes.io/zone',

@@ -349,7 +349,8 @@ function renderInstance(instance) {
     { class: 'problems', 'aria-label': `Problems of ${instance.name}` },
     ...instance.problems.map((p) => el('li', {}, el('strong', { text: p.reason }), `: ${p.message}`)),
   );
-  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', ...(managesAccess(instance) ? ['reset', 'destroy'] : [])];
+  // Suspend and resume are one toggle; each button shows only if the server's table lets this person run it now.
+  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', 'reset', 'destroy'].filter((kind) => may(instance, kind));
   const buttons = kinds.map((kind) => {
     const button = el('button', {
       type: 'button',
@@ -357,7 +358,6 @@ function renderInstance(instance) {
       'aria-label': `${ACTIONS[kind].label} ${instance.name}`,
       text: ACTIONS[kind].label,
     });
-    if (instance.state === 'deleting') button.disabled = true;
     button.addEventListener('click', () => void runAction(kind, instance.name, button));
     return button;
   });
@@ -370,21 +370,21 @@ function renderInstance(instance) {
       el('header', {}, el('h3', { id, text: instance.name }), el('span', { class: `state state-${instance.state}`, text: instance.state })),
       details,
       ...(instance.problems.length > 0 ? [problems] : []),
-      el('div', { class: 'actions' }, ...buttons, ...(managesAccess(instance) ? [transferButton(instance)] : [])),
+      el('div', { class: 'actions' }, ...buttons, ...(may(instance, 'transfer') ? [transferButton(instance)] : [])),
     ),
   );
 }
 
 // Sharing and transfer: "Shared with", with add and remove, and "Transfer to…", for the owner and admins.
 
-/** Whether the signed-in person may share, unshare, transfer, reset and destroy it: its owner, or an admin. */
-function managesAccess(instance) {
-  return !instance.sharedWithMe || session.admin;
+/** Whether the signed-in person may run `kind` on the instance now: list answers this from the table of transitions. */
+function may(instance, kind) {
+  return (instance.operations ?? []).includes(kind);
 }
 
 function renderSharing(instance) {
   const collaborators = instance.collaborators ?? [];
-  if (!managesAccess(instance)) return [];
+  if (!may(instance, 'share')) return [];
   const people = el(
     'ul',
     { class: 'collaborators', 'aria-label': `Shared with, ${instance.name}` },
@@ -418,7 +418,6 @@ async function changeSharing(operation, name, email, button) {
 
 function transferButton(instance) {
   const button = el('button', { type: 'button', 'aria-label': `Transfer to… (${instance.name})`, text: 'Transfer to…' });
-  if (instance.state === 'deleting') button.disabled = true;
   button.addEventListener('click', () => void transfer(instance.name, button));
   return button;
 }

@@ -112,7 +112,7 @@ describe('the allocator CLI against a local allocator', () => {
     const run = await allocatorCli(['list']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /no Google identity found \(google-auth-library: Could not load the default credentials.*; gcloud: .+\)\. Either sign in with `allocator login`, or pass --token \(or ALLOCATOR_TOKEN\), or set GOOGLE_APPLICATION_CREDENTIALS .* `gcloud auth print-identity-token` works/,
+      /no Google identity found \(google-auth-library: Could not load the default credentials.*; gcloud: .+\)\. Either:\n +- sign in with `allocator login`\n +- pass --token \(or set ALLOCATOR_TOKEN\)\n +- set GOOGLE_APPLICATION_CREDENTIALS [^\n]*\n[\s\S]*`gcloud auth print-identity-token` works/,
     );
   });
 

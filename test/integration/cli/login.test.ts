@@ -138,7 +138,7 @@ describe('allocator login', () => {
     const after = await allocatorCli(['list']);
     expect(after.code).toBe(1);
     expect(after.stderr).toMatch(
-      /no Google identity found \(google-auth-library: .*; gcloud: .+\)\. Either sign in with `allocator login`/,
+      /no Google identity found \(google-auth-library: .*; gcloud: .+\)\. Either:\n +- sign in with `allocator login`/,
     );
   });
 

@@ -1,6 +1,6 @@
 import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, NotFoundError } from '../../../shared/errors.ts';
+import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
 import { makeClusterClient, type ClusterClient } from '../../../shared/kube/cluster.ts';
 import { createTestNamespace, testKubeConfig } from '../support.ts';
 
@@ -33,7 +33,7 @@ describe('ClusterClient uid preconditions, against the API server', () => {
     await cluster.deleteLease('slot');
     const second = await cluster.createLease({ metadata: { name: 'slot', labels: { holder: 'second' } }, spec: {} });
     const patch = { metadata: { labels: { holder: null } } };
-    await expect(cluster.patchLease('slot', patch, { uid: first.metadata!.uid! })).rejects.toThrow(AlreadyExistsError);
+    await expect(cluster.patchLease('slot', patch, { uid: first.metadata!.uid! })).rejects.toThrow(ConflictError);
     expect((await cluster.readLease('slot'))?.metadata?.labels).toEqual({ holder: 'second' });
     await cluster.patchLease('slot', patch, { uid: second.metadata!.uid! });
     expect((await cluster.readLease('slot'))?.metadata?.labels).toBeUndefined();
@@ -46,7 +46,7 @@ describe('ClusterClient uid preconditions, against the API server', () => {
     if (left) await cluster.watchDeployment('named', left, 30_000, (state) => state === undefined);
     await expect(cluster.deleteDeployment('named', { uid: first.metadata!.uid! })).rejects.toThrow(NotFoundError);
     const second = await cluster.createDeployment(deployment('named'));
-    await expect(cluster.deleteDeployment('named', { uid: first.metadata!.uid! })).rejects.toThrow(AlreadyExistsError);
+    await expect(cluster.deleteDeployment('named', { uid: first.metadata!.uid! })).rejects.toThrow(ConflictError);
     expect((await cluster.readDeployment('named'))?.metadata?.uid).toBe(second.metadata?.uid);
     // Still in the foreground: the Deployment stays, with the garbage collector's finalizer, until its dependents go.
     expect(await cluster.deleteDeployment('named', { uid: second.metadata!.uid! })).toMatchObject({ metadata: { name: 'named' } });

@@ -109,7 +109,7 @@ export class FakeCluster implements ClusterClient {
       if (!found && preconditions) throw new NotFoundError(`deployments "${name}" not found`);
       if (!found) return undefined;
       if (preconditions && found.metadata?.uid !== preconditions.uid)
-        throw new AlreadyExistsError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
+        throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
       this.deployments.delete(name);
       for (const [leaseName, lease] of this.leases) {
         if (lease.metadata?.ownerReferences?.some((owner) => owner.uid === found.metadata?.uid)) this.leases.delete(leaseName);
@@ -141,7 +141,7 @@ export class FakeCluster implements ClusterClient {
       const found = this.leases.get(name);
       if (!found) throw new NotFoundError(`leases "${name}" not found`);
       if (preconditions && found.metadata?.uid !== preconditions.uid)
-        throw new AlreadyExistsError(`leases "${name}" was replaced: uid is not ${preconditions.uid}`);
+        throw new ConflictError(`leases "${name}" was replaced: uid is not ${preconditions.uid}`);
       const { ownerReferences } =
         (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] | null } }).metadata ?? {};
       if (ownerReferences === null)
@@ -156,7 +156,7 @@ export class FakeCluster implements ClusterClient {
       const found = this.leases.get(name);
       if (!found) return false;
       if (preconditions && found.metadata?.uid !== preconditions.uid)
-        throw new AlreadyExistsError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
+        throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
       this.leases.delete(name);
       return true;
     });
