@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { destroyInstance } from '../../../../shared/executors/destroy.ts';
+import { transferInstance } from '../../../../shared/executors/transfer.ts';
 import type { ClusterClient } from '../../../../shared/kube/cluster.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
+import { accessAs, instanceOwnedBy } from '../../fakes/access.ts';
 import { caller, config, template, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
@@ -119,5 +121,31 @@ describe('a destroy racing a re-create of the same name', () => {
     await expect(destroyInstance(context, { name })).rejects.toThrow(`instance ${name} not found`);
     expect(made?.deployment).toBeDefined();
     expect(parts(w, name)).toEqual(made);
+  });
+});
+
+describe('a destroy racing an admin who transfers the instance (collision 6)', () => {
+  it("refuses the previous owner's destroy once the instance is someone else's, however the two interleave", async () => {
+    const w = world();
+    const ada = caller('ada@example.com');
+    const name = await instanceOwnedBy(w, ada.email);
+    const admin = caller(config.admins[0]!);
+    let transferred = false;
+    // Ada's destroy reads the instance; before it enters destroying, an admin gives it to Bea.
+    const context = racing(w, [
+      {
+        at: ['before', 'replaceRecord'],
+        then: async () => {
+          await transferInstance(accessAs(w, admin), { name, to: 'bea@example.com' });
+          transferred = true;
+        },
+      },
+    ]);
+    const outcome = await destroyInstance({ ...context, caller: ada }, { name }).catch((error: unknown) => error);
+    expect(transferred).toBe(true);
+    expect(outcome).toBeInstanceOf(NotFoundError);
+    expect(w.cluster.deployments.get(name)?.metadata?.annotations?.['allocator.dev/owner']).toBe('bea@example.com');
+    expect(w.cluster.records.get(name)).toMatchObject({ spec: { owner: { email: 'bea@example.com' } }, status: { phase: 'running' } });
+    expect(w.disks.disks.has(name)).toBe(true);
   });
 });
