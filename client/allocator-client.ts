@@ -11,6 +11,8 @@ import {
   parseDestroyedList,
   parseDestroyResult,
   parseInstance,
+  parseTransferAnswer,
+  type TransferAnswer,
   parseInstanceList,
   parseSweepReport,
   type DestroyedInstance,
@@ -180,8 +182,8 @@ export class AllocatorClient {
   }
 
   /** Gives the instance to `to` (its owner or an admin only); a 429 if they are at their per-user limit, and nothing changes. */
-  async transfer(name: string, to: string): Promise<Instance> {
-    return await this.#operation('transfer', { body: { name, to } }, parseInstance);
+  async transfer(name: string, to: string): Promise<TransferAnswer> {
+    return await this.#operation('transfer', { body: { name, to } }, parseTransferAnswer);
   }
 
   /**

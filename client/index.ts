@@ -15,5 +15,5 @@ export { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts'
 export type { Heartbeat, HeartbeatHandlers } from './heartbeat.ts';
 export { AllocatorApiError, MissingIdentityError } from './errors.ts';
 export { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
-export type { InstanceState, Problem, SweepReport } from '../shared/api-types.ts';
+export type { InstanceState, Problem, SweepReport, TransferAnswer, Transferred } from '../shared/api-types.ts';
 export { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';

@@ -132,6 +132,26 @@ export interface DestroyResult {
   readonly restorableUntil?: string;
 }
 
+/** What transfer answers the previous owner's re-sent request: that it is done, and to whom, and nothing of an instance they no longer see. */
+export interface Transferred {
+  readonly name: string;
+  readonly owner: string;
+  readonly transferred: true;
+}
+
+/** Transfer's answer: the instance, or to the previous owner's re-sent request only that it is done. */
+export type TransferAnswer = Instance | Transferred;
+
+/** Checks transfer's answer. */
+export function parseTransferAnswer(value: unknown): TransferAnswer {
+  if (isRecord(value) && value.transferred === true) {
+    if (typeof value.name !== 'string' || typeof value.owner !== 'string')
+      throw new InvalidAnswerError('the answer is not {"name": ..., "owner": ..., "transferred": true}');
+    return { name: value.name, owner: value.owner, transferred: true };
+  }
+  return parseInstance(value);
+}
+
 /** Checks destroy's answer. */
 export function parseDestroyResult(value: unknown): DestroyResult {
   if (!isRecord(value) || typeof value.name !== 'string' || value.destroyed !== true)

@@ -184,7 +184,11 @@ export const OPERATIONS = {
       "then lets the old owner's slot go. The creator stays recorded. Only its owner or an admin may transfer it, to an allowed caller. " +
       'A retry finishes an interrupted transfer, and one already done changes nothing.',
     body: { name: instanceName('The instance to transfer.'), to: email('The email of the new owner.') },
-    answer: { status: 200, schema: 'Instance', description: 'The instance, with its new owner.' },
+    answer: {
+      status: 200,
+      schema: 'TransferAnswer',
+      description: "The instance, with its new owner; to the previous owner's re-sent request, only its name and new owner.",
+    },
     errors: [...instanceErrors, 429],
   },
   destroy: {

@@ -80,6 +80,21 @@ export const SCHEMAS = {
       },
     },
   },
+  Transferred: {
+    type: 'object',
+    required: ['name', 'owner', 'transferred'],
+    additionalProperties: false,
+    description: "What the previous owner's re-sent transfer is answered: it is done, and to whom.",
+    properties: {
+      name: { type: 'string' },
+      owner: { type: 'string', description: 'The new owner.' },
+      transferred: { type: 'boolean', const: true },
+    },
+  },
+  TransferAnswer: {
+    description: "The instance with its new owner; to the previous owner's re-sent request, only that it was transferred.",
+    oneOf: [{ $ref: '#/components/schemas/Instance' }, { $ref: '#/components/schemas/Transferred' }],
+  },
   InstanceList: {
     type: 'object',
     required: ['instances'],

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { isAllowedEmail } from '../auth/allowed-emails.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import type { Instance } from '../instances/instance.ts';
+import type { TransferAnswer } from '../api-types.ts';
 import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { accessPatch, collaboratorsAfterTransfer } from '../plans/access-plan.ts';
@@ -35,7 +35,7 @@ export interface TransferRequest {
  * is removed, and pinned at their first operation on it (`findInstance`).
  * The creator stays recorded (`allocator.dev/creator`, CreatorInfo).
  */
-export async function transferInstance(context: AccessContext, request: TransferRequest): Promise<Instance> {
+export async function transferInstance(context: AccessContext, request: TransferRequest): Promise<TransferAnswer> {
   const [to] = normalized([request.to]);
   if (to === undefined) throw new BadRequestError('"to" is required: the email of the new owner');
   if (!isAllowedEmail(to, context.access))
@@ -67,7 +67,8 @@ export async function transferInstance(context: AccessContext, request: Transfer
     });
   } catch (error) {
     const done = error instanceof NotFoundError ? await transferredBy(context, request.name, to) : undefined;
-    if (done) return await instanceView(context, done); // the caller's retry of a transfer that happened
+    // The previous owner's retry of a transfer that happened (a lost answer): they no longer see the instance, so only that it is done.
+    if (done) return { name: request.name, owner: to, transferred: true };
     throw error;
   }
 }
