@@ -1,3 +1,4 @@
+import type { V1Lease } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
@@ -10,18 +11,24 @@ import {
 import { executeCreate, NameTakenError } from '../../../../shared/executors/create.ts';
 import { destroyInstance } from '../../../../shared/executors/destroy.ts';
 import { listDestroyed } from '../../../../shared/executors/list-destroyed.ts';
-import { executeRestore, findRestoreRecord, type RestoreContext } from '../../../../shared/executors/restore.ts';
+import { restoreInstance, type RestoreContext } from '../../../../shared/executors/restore.ts';
 import { runSweep } from '../../../../shared/executors/run-sweep.ts';
-import { ANNOTATIONS, DISK_LABELS } from '../../../../shared/instances/metadata.ts';
+import { shareInstance } from '../../../../shared/executors/share.ts';
+import { DISK_LABELS } from '../../../../shared/instances/metadata.ts';
+import type { InstanceRecord } from '../../../../shared/model/record.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
-import { recordOwner, restoreRecordName } from '../../../../shared/plans/restore-record.ts';
 import { planRestore } from '../../../../shared/plans/restore.ts';
-import { holdLock } from '../../../../shared/executors/lock.ts';
+import { accessAs } from '../../fakes/access.ts';
+import type { Fault } from '../../fakes/faults.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
 const WINDOW_MS = 86_400_000;
+const LOCK_MS = 60_000;
 const ADA = 'ada@example.com';
+const BOB = 'bob@example.com';
 const ADMIN = 'root@example.com';
+const ADA_HASH = '3ca93ad87e0bb737e653b66ad67731e86bbc050f'; // sha1 of ada@example.com
+const START = Date.parse('2026-11-25T12:00:00.000Z'); // the fake clock's
 
 type World = ReturnType<typeof world>;
 
@@ -44,51 +51,88 @@ async function create(w: World, email = ADA, idempotencyKey?: string): Promise<s
   return (await executeCreate(as(w, email), plan)).name;
 }
 
-/** A restore as the create function's handler runs it: the record, the plan, the steps. */
+/** A restore as the create function's handler runs it: the plan rendered from the record restore reads. */
 async function restore(w: World, name: string, options: { email?: string; wait?: boolean; waitMs?: number } = {}) {
-  const context = as(w, options.email ?? ADA, options.email === ADMIN ? '9' : '1');
-  const record = await findRestoreRecord(context, name);
-  const plan = planRestore({
-    config,
-    template,
-    record,
-    caller: context.caller,
-    request: { name, wait: options.wait ?? true, waitMs: options.waitMs ?? 60_000 },
-    nowMs: w.clock.now(),
-    random: w.random,
+  const email = options.email ?? ADA;
+  const context = as(w, email, email === ADMIN ? '9' : email === ADA ? '1' : '2');
+  return await restoreInstance(context, {
+    name,
+    plan: (record) =>
+      planRestore({
+        config,
+        template,
+        record,
+        caller: context.caller,
+        request: { name, wait: options.wait ?? true, waitMs: options.waitMs ?? 60_000 },
+        nowMs: w.clock.now(),
+        random: w.random,
+      }),
   });
-  return await executeRestore(context, { plan, record });
 }
 
-/** What a restore must leave as it found it when it fails: the kept disk, as it was, and the record, so that a retry can restore. */
+/** What a restore must leave as it found it when it fails: no Deployment, no slots, the kept disk's labels and the destroyed record. */
 function restorable(w: World, name: string) {
+  const record = w.cluster.records.get(name);
   return {
-    deployment: w.cluster.deployments.has(name),
+    deployments: [...w.cluster.deployments.keys()],
     leases: [...w.cluster.leases.keys()],
-    disk: w.disks.disks.get(name),
+    disk: w.disks.disks.get(name)?.labels,
+    record: record && { spec: record.spec, status: record.status },
   };
 }
 
+/** The labels of a disk of ada's instance `name`, with the time of its destroy when kept. */
+const diskLabels = (name: string, destroyedAtSeconds?: number) => ({
+  allocator: 'syncbased',
+  'allocator-owner-hash': ADA_HASH,
+  'allocator-instance': name,
+  ...(destroyedAtSeconds === undefined ? {} : { 'allocator-destroyed-at': String(destroyedAtSeconds) }),
+});
+
+/** ada's instance `name` as create recorded it at the fake clock's start, with `key`'s hash when given. */
+function spec(name: string, extra: Partial<InstanceRecord['spec']> = {}): InstanceRecord['spec'] {
+  return {
+    owner: { email: ADA, subject: '1' },
+    collaborators: [],
+    parameters: {},
+    mountName: `/ns/allocated/${name}`,
+    version: 'v1',
+    createdAt: '2026-11-25T12:00:00.000Z',
+    expiresAt: '2026-11-25T13:00:00.000Z',
+    replicas: 1,
+    disk: { name, zone: 'us-central1-c', pooled: false },
+    ...extra,
+  };
+}
+
+const metadata = (name: string) => ({
+  name,
+  uid: expect.any(String) as string,
+  resourceVersion: expect.any(String) as string,
+  creationTimestamp: '2026-11-25T12:00:00.000Z',
+  labels: { 'allocator.dev/allocator': 'syncbased', 'allocator.dev/owner-hash': ADA_HASH, 'allocator.dev/instance': name },
+});
+
 describe('destroy within the restore window', () => {
-  it('keeps the disk, labelled with the time of the destroy, and a record; lets the slots go', async () => {
+  it('keeps the disk, labelled with the time of the destroy, and the record, destroyed with that time; lets the slots go', async () => {
     const w = world();
-    const name = await create(w);
+    const name = await create(w, ADA, 'k');
+    const keyHash = w.cluster.records.get(name)?.spec.keyHash;
     const disk = w.disks.disks.get(name);
     w.clock.advance(1_234);
-    const destroyedAt = Math.floor(w.clock.now() / 1000) * 1000;
     const result = await destroyInstance(as(w), { name });
-    expect(result).toEqual({ name, destroyed: true, restorableUntil: new Date(destroyedAt + WINDOW_MS).toISOString() });
-    expect(leftovers(w)).toEqual({ deployments: [], leases: [restoreRecordName(name)], disks: [name] });
-    expect(w.disks.disks.get(name)?.labels).toEqual({ ...disk?.labels, [DISK_LABELS.destroyedAt]: String(destroyedAt / 1000) });
+    expect(result).toEqual({ name, destroyed: true, restorableUntil: '2026-11-26T12:00:01.000Z' });
+    expect(leftovers(w)).toEqual({ deployments: [], leases: [], disks: [name] });
+    expect(w.disks.disks.get(name)?.labels).toEqual(diskLabels(name, START / 1000 + 1));
     expect(w.disks.disks.get(name)?.creationTimestamp).toBe(disk?.creationTimestamp);
-    const record = w.cluster.leases.get(restoreRecordName(name));
-    expect(record?.metadata?.annotations).toMatchObject({
-      [ANNOTATIONS.owner]: ADA,
-      [ANNOTATIONS.ownerSubject]: '1',
-      [ANNOTATIONS.mountName]: `/ns/allocated/${name}`,
-      [ANNOTATIONS.destroyedAt]: new Date(destroyedAt).toISOString(),
+    expect(keyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(w.cluster.records.get(name)).toEqual({
+      apiVersion: 'allocator.dev/v1',
+      kind: 'Instance',
+      metadata: metadata(name),
+      spec: spec(name, { keyHash }),
+      status: { phase: 'destroyed', destroyedAt: '2026-11-25T12:00:01.000Z' },
     });
-    expect(record?.metadata?.annotations?.[ANNOTATIONS.expiresAt]).toBeUndefined();
   });
 
   it('deletes everything with `now`, and without a window', async () => {
@@ -99,6 +143,7 @@ describe('destroy within the restore window', () => {
     const second = await create(w);
     expect(await destroyInstance(w.context, { name: second })).toEqual({ name: second, destroyed: true });
     expect(leftovers(w)).toEqual(NOTHING);
+    expect([...w.cluster.records.keys()]).toEqual([]);
   });
 
   it('labels the disk again when its labels changed since the read (a stale fingerprint)', async () => {
@@ -115,26 +160,51 @@ describe('destroy within the restore window', () => {
 });
 
 describe('restore', () => {
-  it('makes the instance again on the same disk, with its name, mount name and owner, new slots and a fresh lifetime', async () => {
+  it('makes the instance again on the same disk, with its name, mount name and owner, new slots and a fresh lifetime; its record runs again', async () => {
     const w = world();
-    const name = await create(w);
-    const disk = w.disks.disks.get(name);
-    const before = w.cluster.deployments.get(name)?.metadata?.annotations;
+    const name = await create(w, ADA, 'k');
     await destroyInstance(as(w), { name });
     w.clock.advance(3_600_000);
     const instance = await restore(w, name);
-    expect(instance).toMatchObject({ name, owner: ADA, mountName: before?.[ANNOTATIONS.mountName], disk: name, state: 'ready' });
-    expect(instance.creationTime).toBe(new Date(Date.parse(instance.creationTime)).toISOString());
-    expect(Date.parse(instance.creationTime)).toBeGreaterThan(Date.parse(before?.[ANNOTATIONS.createdAt] ?? '') + 3_600_000);
-    expect(instance.expiresAt).toBe(new Date(Date.parse(instance.creationTime) + config.lifetime.defaultSeconds * 1000).toISOString());
-    const annotations = w.cluster.deployments.get(name)?.metadata?.annotations;
-    expect(annotations?.[ANNOTATIONS.ownerSubject]).toBe('1');
-    expect(w.disks.disks.get(name)).toEqual({ ...disk, labelFingerprint: expect.any(String) as string });
-    const leases = [...w.cluster.leases.values()];
-    expect(leases.map((lease) => lease.metadata?.name)).not.toContain(restoreRecordName(name));
-    expect(leases.map((lease) => lease.metadata?.ownerReferences?.[0]?.uid)).toEqual([
-      w.cluster.deployments.get(name)?.metadata?.uid,
-      w.cluster.deployments.get(name)?.metadata?.uid,
+    expect(instance).toEqual({
+      name,
+      owner: ADA,
+      mountName: `/ns/allocated/${name}`,
+      accessList: { In: [ADA, ADMIN] },
+      creationTime: expect.stringMatching(/^2026-11-25T13:00:0\d\.\d{3}Z$/) as string,
+      replicas: 1,
+      readyReplicas: 1,
+      version: 'v1',
+      disk: name,
+      expiresAt: expect.stringMatching(/^2026-11-25T14:00:0\d\.\d{3}Z$/) as string,
+      parameters: {},
+      state: 'ready',
+      problems: [],
+      collaborators: [],
+    });
+    // A new life: its own creation time and expiry, an hour on; the create's key is not carried over; no destroy time.
+    expect(Date.parse(instance.expiresAt ?? '') - Date.parse(instance.creationTime)).toBe(3_600_000);
+    expect(w.cluster.records.get(name)).toEqual({
+      apiVersion: 'allocator.dev/v1',
+      kind: 'Instance',
+      metadata: metadata(name),
+      spec: spec(name, { createdAt: instance.creationTime, expiresAt: instance.expiresAt ?? '' }),
+      status: { phase: 'running' },
+    });
+    expect(JSON.parse(JSON.stringify(w.cluster.records.get(name)?.status))).toEqual({ phase: 'running' });
+    expect(w.cluster.deployments.get(name)?.metadata?.annotations?.['allocator.dev/owner-sub']).toBe('1');
+    expect(w.disks.disks.get(name)?.labels).toEqual(diskLabels(name));
+    const uid = w.cluster.deployments.get(name)?.metadata?.uid;
+    expect(
+      [...w.cluster.leases.values()]
+        .map((lease) => ({
+          name: lease.metadata?.name,
+          owners: lease.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}/${o.uid}`),
+        }))
+        .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+    ).toEqual([
+      { name: expect.stringMatching(/^syncbased-g-[0-2]$/) as string, owners: [`Deployment/${name}/${uid}`] },
+      { name: `syncbased-u-${ADA_HASH}-0`, owners: [`Deployment/${name}/${uid}`] },
     ]);
     expect(w.events).toEqual([]);
   });
@@ -145,64 +215,98 @@ describe('restore', () => {
     await destroyInstance(as(w), { name });
     const instance = await restore(w, name, { email: ADMIN });
     expect(instance.owner).toBe(ADA);
-    expect(w.cluster.deployments.get(name)?.metadata?.annotations?.[ANNOTATIONS.ownerSubject]).toBe('1');
+    expect(w.cluster.deployments.get(name)?.metadata?.annotations?.['allocator.dev/owner-sub']).toBe('1');
+    expect(w.cluster.records.get(name)?.spec.owner).toEqual({ email: ADA, subject: '1' });
   });
 
   it.each([
-    ['someone else', async (w: World, name: string) => await restore(w, name, { email: 'eve@example.com' })],
-    ['past the window', async (w: World, name: string) => (w.clock.advance(WINDOW_MS), await restore(w, name))],
-  ])('is a 404 for %s, and touches nothing', async (_label, attempt) => {
+    [
+      'someone else',
+      async (w: World, name: string) => await restore(w, name, { email: 'eve@example.com' }),
+      (name: string) => `no destroyed instance ${name} can be restored`,
+    ],
+    [
+      'past the window, naming until when',
+      async (w: World, name: string) => (w.clock.advance(WINDOW_MS), await restore(w, name)),
+      (name: string) => `instance ${name} could be restored until 2026-11-26T12:00:00.000Z; its disk is deleted`,
+    ],
+  ])('is a 404 for %s, and touches nothing', async (_label, attempt, message) => {
     const w = world();
     const name = await create(w);
     await destroyInstance(as(w), { name });
     const before = restorable(w, name);
-    await expect(attempt(w, name)).rejects.toThrow(NotFoundError);
+    const refused = attempt(w, name);
+    await expect(refused).rejects.toThrow(NotFoundError);
+    await expect(refused).rejects.toThrow(message(name));
     expect(restorable(w, name)).toEqual(before);
+  });
+
+  it('is the 404 of a stranger for a collaborator, who may not restore (nor see a destroyed instance), and touches nothing', async () => {
+    const w = world();
+    const name = await create(w);
+    await shareInstance(accessAs(w, caller(ADA)), { name, emails: [BOB] });
+    await destroyInstance(as(w), { name });
+    expect(w.cluster.records.get(name)?.spec.collaborators).toEqual([BOB]);
+    const before = restorable(w, name);
+    const refused = restore(w, name, { email: BOB });
+    await expect(refused).rejects.toThrow(NotFoundError);
+    await expect(refused).rejects.toThrow(`no destroyed instance ${name} can be restored`);
+    expect(restorable(w, name)).toEqual(before);
+    expect(await listDestroyed(as(w, BOB, '2'), { all: false })).toEqual([]);
   });
 
   it('is a 404 after a destroy with `now`, and after the sweep past the window', async () => {
     const w = world();
     const first = await create(w);
     await destroyInstance(as(w), { name: first, now: true });
-    await expect(restore(w, first)).rejects.toThrow(NotFoundError);
+    await expect(restore(w, first)).rejects.toThrow(`no destroyed instance ${first} can be restored`);
     const second = await create(w);
     await destroyInstance(as(w), { name: second });
     w.clock.advance(WINDOW_MS);
     const swept = await runSweep(as(w), { dryRun: false });
     expect(swept.orphanDisks.map((d) => d.name)).toEqual([second]);
     expect(leftovers(w)).toEqual(NOTHING);
-    await expect(restore(w, second)).rejects.toThrow(NotFoundError);
+    expect([...w.cluster.records.keys()]).toEqual([]);
+    await expect(restore(w, second)).rejects.toThrow(`no destroyed instance ${second} can be restored`);
   });
 
-  it('is a 409 once restored, and the second of two restores of one name is a 409', async () => {
+  it('is a 409 ALREADY_EXISTS once restored, and the second of two restores of one name is a 409', async () => {
     const w = world();
     const name = await create(w);
     await destroyInstance(as(w), { name });
     const [first, second] = await Promise.allSettled([restore(w, name), restore(w, name)]);
     expect(first.status).toBe('fulfilled');
     expect(second).toMatchObject({ status: 'rejected', reason: { status: 409 } });
-    await expect(restore(w, name)).rejects.toThrow(AlreadyExistsError);
+    const again = restore(w, name);
+    await expect(again).rejects.toThrow(AlreadyExistsError);
+    await expect(again).rejects.toMatchObject({
+      status: 409,
+      statusName: 'ALREADY_EXISTS',
+      message: `instance ${name} exists (restored already?); there is nothing to restore`,
+    });
     expect(w.cluster.deployments.size).toBe(1);
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'running' });
   });
 
-  it('is the 409 of the lock while another restore of the name holds it', async () => {
+  it('is the 409 of the hold while another restore holds the record, and takes over once its deadline passed', async () => {
     const w = world();
     const name = await create(w);
     await destroyInstance(as(w), { name });
-    const record = await findRestoreRecord(as(w), name);
-    let release = (): void => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked = (): void => undefined;
-    const taken = new Promise<void>((resolve) => (locked = resolve));
-    const other = holdLock(as(w), { instance: name, owner: recordOwner(record), operation: 'restore' }, async () => {
-      locked();
-      await held;
+    const destroyed = w.cluster.records.get(name)!;
+    // As a restore that crashed after entering left it.
+    const operation = { kind: 'restore' as const, holder: 'restore/crashed', deadline: new Date(w.clock.now() + LOCK_MS).toISOString() };
+    w.cluster.records.set(name, {
+      ...destroyed,
+      status: { ...destroyed.status, phase: 'restoring', operation: { ...operation, from: 'destroyed' } },
     });
-    await taken;
-    await expect(restore(w, name)).rejects.toThrow(AbortedError);
-    release();
-    await other;
-    await expect(restore(w, name)).resolves.toMatchObject({ name });
+    const refused = restore(w, name);
+    await expect(refused).rejects.toThrow(AbortedError);
+    await expect(refused).rejects.toThrow(`a restore of ${name} is in progress; retry when it is done`);
+    expect(leftovers(w)).toEqual({ deployments: [], leases: [], disks: [name] });
+    w.clock.advance(LOCK_MS + 1);
+    await expect(restore(w, name)).resolves.toMatchObject({ name, state: 'ready' });
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'running' });
+    expect(w.events).toEqual([`taking over ${name} from an interrupted restore`]);
   });
 
   it('applies the limit: a 429, and the instance can be restored once there is room', async () => {
@@ -217,20 +321,53 @@ describe('restore', () => {
     await expect(restore(w, name)).resolves.toMatchObject({ name });
   });
 
-  it.each([
-    ['the Deployment is refused', { method: 'createDeployment', when: 'before' as const }],
-    ["the Deployment's answer is lost", { method: 'createDeployment', when: 'after' as const }],
-    ['the slots cannot be bound', { method: 'patchLease', when: 'before' as const }],
-    ['the record cannot be deleted', { method: 'deleteLease', when: 'before' as const, nth: 1 }],
-  ])('undoes every step when %s, and the instance can still be restored', async (_label, fault) => {
+  const faults: [string, 'cluster' | 'disks', Omit<Fault, 'error'>][] = [
+    ['the record cannot be read', 'cluster', { method: 'readRecord', when: 'before' }],
+    ['the hold cannot be entered', 'cluster', { method: 'replaceRecord', when: 'before' }],
+    ['the disk cannot be read', 'disks', { method: 'getDisk', when: 'before' }],
+    ['a slot is refused', 'cluster', { method: 'createLease', when: 'before' }],
+    ["a slot's answer is lost", 'cluster', { method: 'createLease', when: 'after' }],
+    ['the Deployment is refused', 'cluster', { method: 'createDeployment', when: 'before' }],
+    ["the Deployment's answer is lost", 'cluster', { method: 'createDeployment', when: 'after' }],
+    ['the slots cannot be bound', 'cluster', { method: 'patchLease', when: 'before' }],
+    ['the new spec cannot be written', 'cluster', { method: 'replaceRecord', when: 'before', nth: 2 }],
+    ['the running status cannot be written', 'cluster', { method: 'replaceRecord', when: 'before', nth: 3 }],
+  ];
+  it.each(faults)('leaves it destroyed and restorable again, nothing half-made, when %s', async (_label, adapter, fault) => {
     const w = world();
     const name = await create(w);
     await destroyInstance(as(w), { name });
     const before = restorable(w, name);
-    w.cluster.faults.inject({ ...fault, error: () => new UnavailableError('injected') });
+    w[adapter].faults.inject({ ...fault, error: () => new UnavailableError('injected') });
     await expect(restore(w, name)).rejects.toThrow(UnavailableError);
-    expect(restorable(w, name)).toEqual(before);
+    // A hold whose failure could not be written ends at its deadline: the record reads destroyed from then on.
+    w.clock.advance(LOCK_MS + 1);
+    expect({ ...restorable(w, name), record: undefined }).toEqual({ ...before, record: undefined });
+    expect(await listDestroyed(as(w), { all: false })).toEqual([expect.objectContaining({ name })]);
     await expect(restore(w, name)).resolves.toMatchObject({ name, state: 'ready' });
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'running' });
+  });
+
+  it("answers the restore when the running status's answer is lost: it was written", async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    w.cluster.faults.inject({ method: 'replaceRecord', when: 'after', nth: 3, error: () => new UnavailableError('injected') });
+    await expect(restore(w, name)).rejects.toThrow(UnavailableError);
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'running' });
+    await expect(restore(w, name)).rejects.toThrow(`instance ${name} exists (restored already?)`);
+  });
+
+  it('still restores when the disk keeps the time of its destroy (a label is harmless)', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    const kept = w.disks.disks.get(name)?.labels;
+    w.disks.faults.inject({ method: 'setLabels', when: 'before', error: () => new UnavailableError('injected') });
+    await expect(restore(w, name)).resolves.toMatchObject({ name, state: 'ready' });
+    expect(w.disks.disks.get(name)?.labels).toEqual(kept);
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'running' });
+    expect(w.events).toEqual([`could not clear the destroy's time on disk ${name}: injected`]);
   });
 
   it('undoes every step when the instance is not ready in time', async () => {
@@ -240,16 +377,100 @@ describe('restore', () => {
     const before = restorable(w, name);
     w.cluster.readyAfterReads = Number.POSITIVE_INFINITY;
     await expect(restore(w, name, { waitMs: 5_000 })).rejects.toThrow(DeadlineExceededError);
-    expect(restorable(w, name)).toEqual(before);
+    expect({ ...restorable(w, name), record: undefined }).toEqual({ ...before, record: undefined });
+    expect(w.cluster.records.get(name)?.status).toEqual(before.record?.status);
   });
 
-  it('is a 404 when the disk is gone, and clears the record', async () => {
+  it('is a 404 when the disk is gone, and drops the record', async () => {
     const w = world();
     const name = await create(w);
     await destroyInstance(as(w), { name });
     w.disks.disks.delete(name);
-    await expect(restore(w, name)).rejects.toThrow(/its disk is gone/);
+    await expect(restore(w, name)).rejects.toThrow(`instance ${name} cannot be restored: its disk is gone`);
     expect(leftovers(w)).toEqual(NOTHING);
+    expect([...w.cluster.records.keys()]).toEqual([]);
+    await expect(restore(w, name)).rejects.toThrow(`no destroyed instance ${name} can be restored`);
+  });
+});
+
+describe('an instance destroyed by a release before records', () => {
+  /** Its restore Lease, as that release wrote it, for ada's instance `name` destroyed at the fake clock's start. */
+  function legacyLease(name: string): V1Lease {
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: `${name}-restore`,
+        labels: {
+          'allocator.dev/allocator': 'syncbased',
+          'allocator.dev/owner-hash': ADA_HASH,
+          'allocator.dev/instance': name,
+          'allocator.dev/restore-record': 'true',
+        },
+        annotations: {
+          'allocator.dev/owner': ADA,
+          'allocator.dev/owner-sub': '1',
+          'allocator.dev/mount-name': `/old/root/${name}`,
+          'allocator.dev/access-list': `{"In":["${ADA}","${BOB}","${ADMIN}"]}`,
+          'allocator.dev/version': 'v0',
+          'allocator.dev/disk': name,
+          'allocator.dev/created-at': '2026-11-20T09:00:00.000Z',
+          'allocator.dev/replicas': '1',
+          'allocator.dev/collaborators': `["${BOB}"]`,
+          'allocator.dev/parameters': '{"size":"large"}',
+          'allocator.dev/destroyed-at': '2026-11-25T12:00:00.000Z',
+        },
+      },
+      spec: {},
+    };
+  }
+
+  it('is carried over to a record and restored, with what the Lease kept', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    // What that release left: the kept disk and the Lease, no record.
+    w.cluster.records.delete(name);
+    await w.cluster.createLease(legacyLease(name));
+    w.clock.advance(3_600_000);
+    const instance = await restore(w, name);
+    expect(instance).toMatchObject({
+      name,
+      owner: ADA,
+      mountName: `/old/root/${name}`,
+      accessList: { In: [ADA, BOB, ADMIN] },
+      parameters: { size: 'large' },
+      state: 'ready',
+    });
+    expect(w.cluster.leases.has(`${name}-restore`)).toBe(false);
+    expect(w.cluster.records.get(name)).toEqual({
+      apiVersion: 'allocator.dev/v1',
+      kind: 'Instance',
+      metadata: { ...metadata(name), creationTimestamp: '2026-11-25T13:00:00.050Z' }, // carried over when the restore came
+      spec: {
+        owner: { email: ADA, subject: '1' },
+        collaborators: [BOB],
+        parameters: { size: 'large' },
+        mountName: `/old/root/${name}`,
+        version: 'v0',
+        createdAt: instance.creationTime,
+        expiresAt: instance.expiresAt,
+        disk: { name, zone: '' },
+      },
+      status: { phase: 'running' },
+    });
+    expect(w.disks.disks.get(name)?.labels).toEqual(diskLabels(name));
+  });
+
+  it('past the window is the 404 naming until when, and its Lease is gone', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    w.cluster.records.delete(name);
+    await w.cluster.createLease(legacyLease(name));
+    w.clock.advance(WINDOW_MS);
+    await expect(restore(w, name)).rejects.toThrow(`instance ${name} could be restored until 2026-11-26T12:00:00.000Z`);
+    expect(w.cluster.leases.has(`${name}-restore`)).toBe(false);
   });
 });
 
@@ -261,6 +482,7 @@ describe('the name of a destroyed instance', () => {
     w.clock.advance(GRACE_MS * 2); // an interrupted create's leftover would be cleared by now
     await expect(create(w, ADA, 'k')).rejects.toThrow(/kept for a restore/);
     expect(w.disks.disks.get(keyed)?.labels[DISK_LABELS.destroyedAt]).toBeDefined();
+    expect(w.cluster.records.get(keyed)?.status.phase).toBe('destroyed');
     const plan = planCreate({
       config,
       template,
@@ -271,32 +493,34 @@ describe('the name of a destroyed instance', () => {
     });
     expect(plan.name).toBe(keyed);
     await expect(executeCreate(as(w), plan)).rejects.toThrow(NameTakenError);
+    expect(w.cluster.records.get(keyed)?.status.phase).toBe('destroyed');
   });
 });
 
 describe('listDestroyed', () => {
   it('shows the caller theirs within the window, newest first; all of them to an admin with `all`', async () => {
     const w = world();
+    const keepingTwo = (email = ADA) => ({ ...as(w, email), keptPerUser: 2 });
     const a1 = await create(w, ADA);
-    await destroyInstance(as(w), { name: a1 });
+    await destroyInstance(keepingTwo(), { name: a1 });
     w.clock.advance(1_000);
     const a2 = await create(w, ADA);
-    await destroyInstance(as(w), { name: a2 });
-    const b = await create(w, 'bob@example.com');
-    const destroyedB = await destroyInstance(as(w, 'bob@example.com'), { name: b });
+    await destroyInstance(keepingTwo(), { name: a2 });
+    const b = await create(w, BOB);
+    await destroyInstance(keepingTwo(BOB), { name: b });
     expect((await listDestroyed(as(w), { all: false })).map((d) => d.name)).toEqual([a2, a1]);
-    expect(await listDestroyed(as(w, 'bob@example.com'), { all: false })).toEqual([
+    expect(await listDestroyed(as(w, BOB), { all: false })).toEqual([
       {
         name: b,
-        owner: 'bob@example.com',
+        owner: BOB,
         mountName: `/ns/allocated/${b}`,
-        destroyedAt: new Date(Date.parse(destroyedB.restorableUntil ?? '') - WINDOW_MS).toISOString(),
-        restorableUntil: destroyedB.restorableUntil,
+        destroyedAt: '2026-11-25T12:00:01.000Z',
+        restorableUntil: '2026-11-26T12:00:01.000Z',
       },
     ]);
+    expect((await listDestroyed(as(w, ADMIN), { all: false })).map((d) => d.name)).toEqual([]);
     expect((await listDestroyed(as(w, ADMIN), { all: true })).map((d) => d.name).sort()).toEqual([a1, a2, b].sort());
-    const a1Until = (await listDestroyed(as(w), { all: false })).find((d) => d.name === a1)?.restorableUntil ?? '';
-    w.clock.advance(Date.parse(a1Until) - w.clock.now());
+    w.clock.advance(Date.parse('2026-11-26T12:00:00.000Z') - w.clock.now());
     expect((await listDestroyed(as(w), { all: false })).map((d) => d.name)).toEqual([a2]);
   });
 });
@@ -308,7 +532,8 @@ describe('the sweep', () => {
     w.clock.advance(config.lifetime.defaultSeconds * 1000);
     const swept = await runSweep(as(w), { dryRun: false });
     expect(swept.expired.map((e) => e.name)).toEqual([name]);
-    expect(leftovers(w)).toEqual({ deployments: [], leases: [restoreRecordName(name)], disks: [name] });
+    expect(leftovers(w)).toEqual({ deployments: [], leases: [], disks: [name] });
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'destroyed', destroyedAt: '2026-11-25T13:00:00.000Z' });
     expect((await listDestroyed(as(w), { all: false })).map((d) => d.name)).toEqual([name]);
     await expect(restore(w, name)).resolves.toMatchObject({ name, state: 'ready' });
   });
@@ -317,9 +542,11 @@ describe('the sweep', () => {
     const w = world();
     const name = await create(w);
     await destroyInstance(as(w), { name });
+    const record = w.cluster.records.get(name);
     w.clock.advance(WINDOW_MS - 1_000);
     const swept = await runSweep(as(w), { dryRun: false });
     expect(swept.orphanDisks).toEqual([]);
-    expect(leftovers(w)).toEqual({ deployments: [], leases: [restoreRecordName(name)], disks: [name] });
+    expect(leftovers(w)).toEqual({ deployments: [], leases: [], disks: [name] });
+    expect(w.cluster.records.get(name)).toEqual(record);
   });
 });
