@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
-import { AbortedError, AllocatorError, AlreadyExistsError } from '../errors.ts';
+import { AllocatorError, AlreadyExistsError } from '../errors.ts';
 import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
 import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
@@ -102,8 +102,8 @@ async function createRecord(context: CreateContext, plan: CreatePlan, undo: Undo
       disk: { ...fromDeployment.spec.disk, ...(plan.disk.source ? { source: diskSourceName(plan.disk.source) } : {}), pooled },
     },
   };
-  return await undo
-    .step(
+  const make = (): Promise<InstanceRecord> =>
+    undo.step(
       `the record of ${plan.name}`,
       async () => {
         const current = await context.cluster.readRecord(plan.name);
@@ -112,17 +112,29 @@ async function createRecord(context: CreateContext, plan: CreatePlan, undo: Undo
       },
       () => context.cluster.createRecord(record),
       didNotHappen,
-    )
-    .catch((error: unknown) => {
-      if (error instanceof AlreadyExistsError && plan.idempotencyKeyHash === undefined)
-        throw new NameTakenError(`an instance named ${plan.name} exists already`, { cause: error });
-      if (error instanceof AlreadyExistsError)
-        throw new AbortedError(`another create of ${plan.name} is in progress; retry when it is done`, {
-          retryAfterSeconds: 5,
-          cause: error,
-        });
-      throw error;
-    });
+    );
+  try {
+    return await make();
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    if (plan.idempotencyKeyHash === undefined) throw new NameTakenError(`an instance named ${plan.name} exists already`, { cause: error });
+  }
+  // The key's name is taken by a record of an earlier try: a kept instance, a create still running, or one interrupted.
+  const [existing, deployment] = await Promise.all([context.cluster.readRecord(plan.name), context.cluster.readDeployment(plan.name)]);
+  if (existing === undefined) return await make(); // deleted meanwhile
+  if (existing.status.phase === 'destroyed')
+    throw new AlreadyExistsError(
+      `instance ${plan.name} was destroyed and its disk is kept for a restore; restore it, or create with another Idempotency-Key`,
+    );
+  const times = [timeOf(existing.metadata.creationTimestamp)];
+  const interrupted =
+    deployment === undefined &&
+    existing.spec.keyHash === plan.idempotencyKeyHash &&
+    judgeLeftovers(times, context.clock.now(), context.graceMs) === 'interrupted';
+  if (!interrupted) throw stillInProgress(`another create of ${plan.name}`, times, context.clock.now(), context.graceMs);
+  context.report(`clearing the record left by an interrupted create of ${plan.name}`);
+  await context.cluster.deleteRecord(plan.name, existing.metadata.uid ? { uid: existing.metadata.uid } : undefined);
+  return await make();
 }
 
 function diskSourceName(source: NonNullable<CreatePlan['disk']['source']>): string {

@@ -1,17 +1,31 @@
 import type { DestroyResult } from '../api-types.ts';
-import { keepOnDestroy, restorableUntil } from '../plans/restore-record.ts';
-import type { InstanceContext } from './context.ts';
-import { instanceSlots, teardownInstance } from './teardown.ts';
-import { runTransition } from './transition.ts';
+import { LABELS } from '../instances/metadata.ts';
+import { ownerHashOf } from '../instances/naming.ts';
+import { allItems } from '../kube/cluster.ts';
+import type { InstanceRecord } from '../model/record.ts';
+import { keptAt, keptToDrop, restorableUntil } from '../plans/restore-record.ts';
+import type { ExecutionContext, InstanceContext } from './context.ts';
+import { deleteInstanceDisk, instanceSlots, teardownInstance } from './teardown.ts';
+import { ALLOCATOR_ITSELF, runTransition, type TransitionContext } from './transition.ts';
 
-/** Destroy's context: how long a destroyed instance's disk is kept for a restore (0: never). */
-export type DestroyContext = InstanceContext & { readonly restoreWindowMs: number };
+/**
+ * Destroy's context: how long a destroyed instance's disk is kept for a
+ * restore (0: never), and how many an owner may have kept at once.
+ */
+export type DestroyContext = InstanceContext & KeepContext;
+
+/** What keeping a disk for a restore reads: the window, and how many kept disks an owner may have. */
+export interface KeepContext {
+  readonly restoreWindowMs: number;
+  readonly keptPerUser: number;
+}
 
 /**
  * Destroys one instance the caller may touch: its Deployment (foreground, so
- * its pods go first), then its disk, then its slots, then its record. Within a
- * restore window, unless asked for `now`, the disk is kept, with a record to
- * restore it from.
+ * its pods go first), then its disk, then its slots. Within a restore window,
+ * unless asked for `now`, the disk is kept and the record stays, in phase
+ * destroyed, to restore it from; past the owner's count of kept disks, their
+ * oldest kept one goes.
  */
 export async function destroyInstance(
   context: DestroyContext,
@@ -21,25 +35,55 @@ export async function destroyInstance(
   // Only a read, so it goes along with entering the transition.
   const slots = instanceSlots(context, name);
   slots.catch(() => undefined); // awaited in the teardown
-  return await runTransition(context, { name, kind: 'destroy' }, async ({ deployment }) => {
-    const keep =
-      request.now === true || deployment === undefined
-        ? undefined
-        : keepOnDestroy(deployment, {
-            serverName: context.serverName,
-            nowMs: context.clock.now(),
-            restoreWindowMs: context.restoreWindowMs,
-          });
-    // Every write of the teardown is conditional on the uid read: a create of the same name since leaves the new instance alone.
-    const uid = deployment?.metadata?.uid;
-    const { diskKept } = await teardownInstance(context, name, { slots, ...(uid ? { uid } : {}), ...(keep ? { keep } : {}) });
-    const result: DestroyResult = {
-      name,
-      destroyed: true,
-      ...(diskKept && keep
-        ? { restorableUntil: new Date(restorableUntil(keep.destroyedAtMs, context.restoreWindowMs)).toISOString() }
-        : {}),
-    };
-    return { result, to: 'gone' };
-  });
+  return await tearDown(context, { name, ...(request.now ? { now: true } : {}), slots });
+}
+
+/** Destroy's steps inside its transition, for a caller (standing from the record) or the sweep (the allocator itself). */
+export async function tearDown(
+  context: TransitionContext & KeepContext,
+  request: { readonly name: string; readonly now?: boolean; readonly slots?: ReturnType<typeof instanceSlots>; readonly bySweep?: boolean },
+): Promise<DestroyResult> {
+  const { name } = request;
+  return await runTransition<DestroyResult>(
+    context,
+    { name, kind: 'destroy', ...(request.bySweep ? { standing: ALLOCATOR_ITSELF } : {}) },
+    async ({ record, deployment }) => {
+      const keptAtMs = request.now === true || deployment === undefined ? undefined : keptAt(context.clock.now(), context.restoreWindowMs);
+      // Every write of the teardown is conditional on the uid read: a create of the same name since leaves the new instance alone.
+      const uid = deployment?.metadata?.uid;
+      const { diskKept } = await teardownInstance(context, name, {
+        ...(request.slots ? { slots: request.slots } : {}),
+        ...(uid ? { uid } : {}),
+        ...(keptAtMs !== undefined ? { keptAtMs } : {}),
+      });
+      if (!diskKept || keptAtMs === undefined) return { result: { name, destroyed: true }, to: 'gone' };
+      await dropOldestKept(context, record);
+      return {
+        result: { name, destroyed: true, restorableUntil: new Date(restorableUntil(keptAtMs, context.restoreWindowMs)).toISOString() },
+        to: 'destroyed',
+        status: { destroyedAt: new Date(keptAtMs).toISOString() },
+      };
+    },
+  );
+}
+
+/** Makes room for one more kept disk of the record's owner: their oldest kept instances go for good. */
+async function dropOldestKept(context: ExecutionContext & KeepContext, record: InstanceRecord): Promise<void> {
+  const selector = `${LABELS.allocator}=${context.serverName},${LABELS.ownerHash}=${ownerHashOf(record.spec.owner.email)}`;
+  const owned = await allItems((continueToken) =>
+    context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
+  );
+  const kept = owned.filter((other) => other.status.phase === 'destroyed' && other.metadata.name !== record.metadata.name);
+  for (const old of keptToDrop(kept, context.keptPerUser)) {
+    context.report(`dropping ${old.metadata.name}, kept for a restore: its owner keeps at most ${context.keptPerUser}`);
+    await dropKept(context, old);
+  }
+}
+
+/** Deletes a kept instance's disk, then its record (only the one read): it can no longer be restored. */
+export async function dropKept(context: ExecutionContext, record: InstanceRecord): Promise<void> {
+  await deleteInstanceDisk(context, record.spec.disk.name);
+  await context.cluster
+    .deleteRecord(record.metadata.name, record.metadata.uid ? { uid: record.metadata.uid } : undefined)
+    .catch(() => false);
 }

@@ -1,30 +1,34 @@
 import type { DestroyedInstance } from '../api-types.ts';
-import { mayAccessInstance } from '../auth/policy.ts';
+import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { allItems } from '../kube/cluster.ts';
-import { byNewestDestroyFirst, destroyedInstanceOf, isRestorable, restoreRecordSelector } from '../plans/restore-record.ts';
+import { byNewestDestroyFirst, destroyedInstanceOf, isRestorable } from '../plans/restore-record.ts';
 import type { CallerContext } from './context.ts';
+import { standingOf } from './transition.ts';
 
 const PAGE_SIZE = 500;
 
 /**
  * The caller's destroyed instances that can still be restored (everyone's
  * with `all`, which the policy grants only to admins), newest destroy first:
- * their restore records, selected by label, within the window.
+ * their records in phase destroyed, selected by owner label, within the window.
  */
 export async function listDestroyed(
   context: CallerContext & { readonly restoreWindowMs: number },
   request: { readonly all: boolean },
 ): Promise<DestroyedInstance[]> {
-  const { cluster, policy, caller, clock } = context;
-  const selector = restoreRecordSelector(context.serverName, request.all ? undefined : ownerHashOf(caller.email));
+  const { cluster, caller, clock } = context;
+  const selector = instanceSelector(context.serverName, request.all ? undefined : ownerHashOf(caller.email));
   const records = await allItems((continueToken) =>
-    cluster.listLeases({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }),
+    cluster.listRecords({ labelSelector: selector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }),
   );
   const now = clock.now();
   return records
-    .filter((record) => mayAccessInstance(policy, caller, { metadata: record.metadata ?? {} }))
-    .filter((record) => isRestorable(record, now, context.restoreWindowMs))
+    .filter((record) => {
+      const standing = standingOf(context, record);
+      return standing !== undefined && standing.role !== 'collaborator' && (standing.role !== 'admin' || request.all);
+    })
+    .filter((record) => record.status.phase === 'destroyed' && isRestorable(record, now, context.restoreWindowMs))
     .map((record) => destroyedInstanceOf(record, context.restoreWindowMs))
     .sort(byNewestDestroyFirst);
 }

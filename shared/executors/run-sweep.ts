@@ -5,12 +5,15 @@ import { sweepPool } from './sweep-pool.ts';
 import { removeDeadTickets } from './queue.ts';
 import { executeSweep, type SweepReport } from './sweep.ts';
 import { scanForSweep } from './sweep-scan.ts';
+import { reconcileRecords } from './sweep-records.ts';
 
 /** The sweep's settings: its grace period, its bound on destroys per run, and the lock duration of each destroy. */
 export type SweepContext = ExecutionContext & {
   readonly lockMs: number;
   /** Disks kept for a restore are left alone this long after their destroy. */
   readonly restoreWindowMs: number;
+  /** How many kept disks an owner may have at once. */
+  readonly keptPerUser: number;
   readonly sweep: { readonly graceMs: number; readonly maxDestroys: number };
   readonly disk: ServiceConfig['disk'];
   readonly diskPool: ServiceConfig['diskPool'];
@@ -26,7 +29,10 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
     const tickets = await removeDeadTickets(context, request);
     if (tickets.length > 0)
       context.report(`${request.dryRun ? 'would remove' : 'removed'} ${tickets.length} dead queue ticket(s): ${tickets.join(', ')}`);
-    return await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
+    const report = await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
+    // The records last: the instances destroyed above are gone or kept by now, and this walk sees them so.
+    for (const line of await reconcileRecords({ ...context, graceMs: context.sweep.graceMs }, request)) context.report(line);
+    return report;
   };
   const [report, pool] = await Promise.all([instances(), sweepPool(context, request)]);
   return {

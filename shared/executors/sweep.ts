@@ -3,18 +3,17 @@ import type { SweepReport } from '../api-types.ts';
 import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
-import { diskDestroyedAt, keepOnDestroy, type KeepForRestore } from '../plans/restore-record.ts';
+import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { isKeptForRestore, stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
 
 export type { SweepReport };
 import type { ExecutionContext } from './context.ts';
-import { dropRestoreRecord } from './keep-disk.ts';
-import { ALLOCATOR_ITSELF, runTransition } from './transition.ts';
-import { deleteInstanceDisk, deleteLease, teardownInstance } from './teardown.ts';
+import { tearDown, type KeepContext } from './destroy.ts';
+import { deleteInstanceDisk, deleteLease } from './teardown.ts';
 
 const PARALLEL = 4;
 
-type SweepActContext = ExecutionContext & { readonly lockMs: number; readonly restoreWindowMs: number };
+type SweepActContext = ExecutionContext & { readonly lockMs: number } & KeepContext;
 
 /**
  * Carries out a sweep plan, four actions at a time. Each action re-reads
@@ -78,13 +77,9 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
   };
   // An instance in the middle of another operation (a reset, say) waits for the next sweep.
   // An expired instance is destroyed as a destroy would: within a restore window, its disk is kept.
-  const destroy = async (deployment: V1Deployment, keep?: KeepForRestore): Promise<boolean> => {
+  const destroy = async (keep: boolean): Promise<boolean> => {
     try {
-      await runTransition(context, { name: action.name, kind: 'destroy', standing: ALLOCATOR_ITSELF }, async () => {
-        const uid = deployment.metadata?.uid;
-        await teardownInstance(context, action.name, { ...(uid ? { uid } : {}), ...(keep ? { keep } : {}) });
-        return { result: undefined, to: 'gone' };
-      });
+      await tearDown(context, { name: action.name, bySweep: true, ...(keep ? {} : { now: true }) });
       return true;
     } catch (error) {
       if (error instanceof AbortedError) return false;
@@ -93,22 +88,19 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
   };
   switch (action.kind) {
     case 'expired':
-      return (
-        (await agrees()) &&
-        (await destroy(
-          reread as V1Deployment,
-          keepOnDestroy(reread as V1Deployment, { serverName, nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs }),
-        ))
-      );
+      return (await agrees()) && (await destroy(true));
     case 'orphan-deployment':
-      return (await agrees((await disks.getDisk(action.name)) !== undefined)) && (await destroy(reread as V1Deployment));
+      return (await agrees((await disks.getDisk(action.name)) !== undefined)) && (await destroy(false));
     case 'orphan-disk': {
       if (!(await agrees())) return false;
       const disk = await disks.getDisk(action.name);
       // Kept for a restore since the scan (restored and destroyed again): its window starts over.
       if (disk && isKeptForRestore(diskDestroyedAt(disk.labels), { nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs }))
         return false;
-      await dropRestoreRecord(context, action.name); // first: a record never outlives its disk
+      // First: a record never outlives its disk, so a restore is never promised for a disk that is going.
+      const record = await cluster.readRecord(action.name);
+      if (record?.status.phase === 'destroyed')
+        await cluster.deleteRecord(action.name, record.metadata.uid ? { uid: record.metadata.uid } : undefined).catch(() => false);
       return (await deleteInstanceDisk(context, action.name, Promise.resolve(disk))) === 'deleted';
     }
     case 'orphan-slot': {

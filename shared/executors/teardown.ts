@@ -1,11 +1,10 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { ConflictError, DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
-import { DiskInUseError, type DiskInfo } from '../gce/disks.ts';
+import { DiskInUseError, StaleFingerprintError, type DiskInfo } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
 import type { ExecutionContext } from './context.ts';
-import type { KeepForRestore } from '../plans/restore-record.ts';
-import { keepInstanceDisk } from './keep-disk.ts';
+import { keptDiskLabels } from '../plans/restore-record.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
 
 type Context = Pick<ExecutionContext, 'serverName' | 'cluster' | 'disks' | 'clock' | 'timeouts'>;
@@ -100,8 +99,8 @@ export interface TeardownStart {
    * stops it, as a 404, before the disk and the slots.
    */
   readonly uid?: string;
-  /** Within the restore window: keep the disk, with a restore record, instead of deleting it. */
-  readonly keep?: KeepForRestore;
+  /** Within the restore window: keep the disk, labelled with this time of the destroy, instead of deleting it. */
+  readonly keptAtMs?: number;
 }
 
 /**
@@ -128,9 +127,37 @@ export async function teardownInstance(context: Context, name: string, start: Te
   });
   if (left) await waitUntilDeploymentGone(context, { name, timeoutMs: context.timeouts.deleteMs, seen: left });
   const read = diskRead.catch(() => context.disks.getDisk(name));
-  const diskKept = start.keep
-    ? await keepInstanceDisk(context, name, start.keep, read)
-    : (await deleteInstanceDisk(context, name, read), false);
+  const diskKept =
+    start.keptAtMs !== undefined
+      ? await keepInstanceDisk(context, start.keptAtMs, read)
+      : (await deleteInstanceDisk(context, name, read), false);
   await Promise.all(slots.map((lease) => deleteLease(context, lease)));
   return { diskKept };
+}
+
+/**
+ * Keeps an instance's disk for a restore instead of deleting it: labels it
+ * with the time of the destroy (labels changed since the read are read again,
+ * once). False when there is no disk of this allocator's to keep.
+ */
+async function keepInstanceDisk(context: Context, keptAtMs: number, firstRead: Promise<DiskInfo | undefined>): Promise<boolean> {
+  const disk = await firstRead;
+  if (disk === undefined || !isInstanceDisk(disk, context.serverName)) return false;
+  const label = async (read: DiskInfo): Promise<void> => {
+    const change = await context.disks.setLabels({
+      name: read.name,
+      labels: keptDiskLabels(read.labels, keptAtMs),
+      labelFingerprint: read.labelFingerprint,
+    });
+    await change.done;
+  };
+  try {
+    await label(disk);
+  } catch (error) {
+    if (!(error instanceof StaleFingerprintError)) throw error;
+    const fresh = await context.disks.getDisk(disk.name);
+    if (fresh === undefined) throw error;
+    await label(fresh);
+  }
+  return true;
 }

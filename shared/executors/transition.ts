@@ -9,6 +9,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
 } from '../errors.ts';
+import { phaseOfDeployment } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { pinnedOwnerPatch } from '../plans/access-plan.ts';
@@ -99,12 +100,16 @@ async function adopt(context: ClusterContext, deployment: V1Deployment): Promise
 export function checkMayStart(
   context: { readonly clock: { now(): number } },
   kind: OperationKind,
-  record: InstanceRecord,
+  found: Found,
   standing: Standing | undefined,
 ): void {
+  const { record } = found;
   const name = record.metadata.name;
   if (standing === undefined) throw new NotFoundError(`instance ${name} not found`);
-  const phase = effectivePhase(record, context.clock.now());
+  const phase = effectivePhase(record, context.clock.now(), found.deployment);
+  // A destroyed instance is its owner's to restore: collaborators see it no more than strangers do.
+  if (standing.role === 'collaborator' && (phase === 'destroyed' || phase === 'gone'))
+    throw new NotFoundError(`instance ${name} not found`);
   const refusal = refusalOf(kind, phase, standing);
   if (refusal?.reason === 'role')
     throw new PermissionDeniedError(`instance ${name} is shared with you; only its owner or an admin may do that`);
@@ -121,13 +126,15 @@ export function checkMayStart(
 }
 
 /**
- * The phase a record is in, counting an operation past its deadline as
- * over: its holder died, and the phase is where its failure would leave it.
+ * The phase a record is in, counting an operation past its deadline as over:
+ * its holder died. It rolls forward to what the instance's Deployment shows,
+ * where there is one (the steps that mattered happened), or back to where its
+ * failure would leave the instance.
  */
-export function effectivePhase(record: InstanceRecord, nowMs: number): Phase {
+export function effectivePhase(record: InstanceRecord, nowMs: number, deployment: V1Deployment | undefined): Phase {
   const held = record.status.operation;
   if (held === undefined || Date.parse(held.deadline) >= nowMs) return record.status.phase;
-  return failurePhase(held.kind, held.from);
+  return deployment ? phaseOfDeployment(deployment) : failurePhase(held.kind, held.from);
 }
 
 /** What an operation's work hands back: its answer, and what it changed of the record. */
@@ -168,8 +175,8 @@ export async function runTransition<T>(
   try {
     outcome = await work(entered);
   } catch (error) {
-    await leave(context, entered.record, holder, () => ({ phase: failurePhase(kind, entered.from) })).catch((cause: unknown) =>
-      context.report(`could not leave ${kind} of ${name} after its failure: ${(cause as Error).message}`),
+    await leave(context, entered.record, holder, (status) => ({ ...status, phase: failurePhase(kind, entered.from) })).catch(
+      (cause: unknown) => context.report(`could not leave ${kind} of ${name} after its failure: ${(cause as Error).message}`),
     );
     throw error;
   }
@@ -182,7 +189,13 @@ export async function runTransition<T>(
       });
     return outcome.result;
   }
-  await leave(context, entered.record, holder, (status) => ({ ...status, ...outcome.status, phase }), outcome.spec);
+  await leave(context, entered.record, holder, (status) => ({ ...status, ...outcome.status, phase }), outcome.spec).catch(
+    (error: unknown) => {
+      if (error instanceof AbortedError) throw error; // taken over: another operation holds it now
+      // The steps happened: the record catches up once its deadline passes, rolled forward to what the Deployment shows.
+      context.report(`${kind} of ${name} is done, but its record could not be written: ${(error as Error).message}`);
+    },
+  );
   return outcome.result;
 }
 
@@ -198,9 +211,9 @@ async function enter(
     if (!found || (first !== undefined && found.record.metadata.uid !== first)) throw new NotFoundError(`instance ${input.name} not found`);
     first = found.record.metadata.uid;
     const standing = standingIn(context, found.record, input.standing);
-    checkMayStart(context, input.kind, found.record, standing);
+    checkMayStart(context, input.kind, found, standing);
     const now = context.clock.now();
-    const from = effectivePhase(found.record, now);
+    const from = effectivePhase(found.record, now, found.deployment);
     const stale = found.record.status.operation;
     if (stale && Date.parse(stale.deadline) < now) context.report(`taking over ${input.name} from an interrupted ${stale.kind}`);
     const status: InstanceStatus = {
@@ -299,7 +312,7 @@ export async function updateSpec(
     const found = await loadInstance(context, request.name);
     if (!found) throw new NotFoundError(`instance ${request.name} not found`);
     const standing = standingOf(context, found.record);
-    checkMayStart(context, request.kind, found.record, standing);
+    checkMayStart(context, request.kind, found, standing);
     if (!found.deployment) throw new NotFoundError(`instance ${request.name} not found`);
     try {
       const subject = unpinnedOwner(context, found.record, standing);

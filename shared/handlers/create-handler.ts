@@ -10,8 +10,9 @@ import { transferInstance } from '../executors/transfer.ts';
 import { makeHttpFunction, type OperationHandlers } from '../http/http-function.ts';
 import type { LogSink } from '../http/request-log.ts';
 import { planCreate } from '../plans/create-plan.ts';
-import { planRestore } from '../plans/restore.ts';
-import { executeRestore, findRestoreRecord } from '../executors/restore.ts';
+import { planRestore, type RestorePlan } from '../plans/restore.ts';
+import { restoreInstance } from '../executors/restore.ts';
+import type { InstanceRecord } from '../model/record.ts';
 import type { CreateRuntime } from '../runtime/runtimes.ts';
 import { executionContext } from './execution-context.ts';
 
@@ -68,18 +69,17 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
     unshare: async (call, request) => await unshareInstance(await accessContext(call), request),
     transfer: async (call, request) => await transferInstance(await accessContext(call), request),
     restore: async (call, request) => {
-      const context = await executionContext(runtime, call);
-      const record = await findRestoreRecord(context, request.name);
-      const plan = planRestore({
-        config,
-        template: runtime.template,
-        record,
-        caller: call.caller,
-        request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
-        nowMs: runtime.clock.now(),
-        random: runtime.random,
-      });
-      return await executeRestore(context, { plan, record });
+      const plan = (record: InstanceRecord): RestorePlan =>
+        planRestore({
+          config,
+          template: runtime.template,
+          record,
+          caller: call.caller,
+          request: { ...request, waitMs: waitMsFor(request, config.waitTimeoutMs) },
+          nowMs: runtime.clock.now(),
+          random: runtime.random,
+        });
+      return await restoreInstance(await executionContext(runtime, call), { name: request.name, plan });
     },
   };
   return makeHttpFunction({

@@ -45,5 +45,6 @@ export async function executionContext(runtime: DestroyRuntime, call: Pick<CallC
     background: runtime.background,
     lifetime: config.lifetime,
     restoreWindowMs: config.restoreWindowMs,
+    keptPerUser: config.limits.perUser,
   };
 }

@@ -42,8 +42,8 @@ export interface HeldOperation {
 export interface InstanceStatus {
   readonly phase: Phase;
   readonly operation?: HeldOperation;
+  /** In phase destroyed: when, which with the restore window says until when it can be restored. */
   readonly destroyedAt?: string;
-  readonly restorableUntil?: string;
   /** Who had it before its last transfer: their retry of that transfer is answered. */
   readonly previousOwner?: string;
 }
@@ -186,7 +186,6 @@ export function parseRecord(value: unknown): InstanceRecord {
           }
         : {}),
       ...optional('destroyedAt', status.destroyedAt),
-      ...optional('restorableUntil', status.restorableUntil),
       ...optional('previousOwner', status.previousOwner),
     },
   };

@@ -1,14 +1,14 @@
-import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { instanceFromDeployment } from '../instances/instance.ts';
-import { ANNOTATIONS } from '../instances/metadata.ts';
+import { ANNOTATIONS, parametersAnnotation } from '../instances/metadata.ts';
+import type { InstanceRecord } from '../model/record.ts';
 import { ownerHashOf } from '../instances/naming.ts';
-import { collaboratorsOf, sharedLabelKey } from '../instances/sharing.ts';
+import { sharedLabelKey } from '../instances/sharing.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import type { CreateConfig, CreatePlan } from './create-plan.ts';
 import { buildInstanceDeployment, parametersToRenderAgain } from './deployment.ts';
 import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
-import { NOT_KEPT, recordedInstance } from './restore-record.ts';
 import { slotPools } from './slots.ts';
 
 /** What a caller asks of restore, parsed. */
@@ -24,27 +24,24 @@ export type RestorePlan = Pick<CreatePlan, 'name' | 'createdAt' | 'slots' | 'dep
 
 /**
  * The restore of `record`'s instance: the same name, owner, creator, mount
- * name, collaborators and parameters, rendered by today's template and settings, with a
- * fresh lifetime. What the
- * record holds beyond what a render writes (a later version's annotations) is
- * kept as it was. Pure: the clock and randomness come in.
+ * name, collaborators and parameters, rendered by today's template and
+ * settings, with a fresh lifetime. Pure: the clock and randomness come in.
  */
 export function planRestore(inputs: {
   readonly config: CreateConfig;
   readonly template: DeploymentTemplate;
-  readonly record: V1Lease;
+  readonly record: InstanceRecord;
   readonly caller: CallerIdentity;
   readonly request: RestoreRequest;
   readonly nowMs: number;
   readonly random: (bytes: number) => Buffer;
 }): RestorePlan {
   const { config, record, request, nowMs } = inputs;
-  const name = recordedInstance(record);
-  const recorded = record.metadata?.annotations ?? {};
-  const ownerEmail = recorded[ANNOTATIONS.owner] ?? '';
+  const { spec } = record;
+  const name = record.metadata.name;
+  const ownerEmail = spec.owner.email;
   // An instance made before the account id was recorded gets its owner's when the owner restores it.
-  const ownerSubject = recorded[ANNOTATIONS.ownerSubject] ?? (inputs.caller.email === ownerEmail ? inputs.caller.subject : undefined);
-  const collaborators = collaboratorsOf({ metadata: record.metadata ?? {} });
+  const ownerSubject = spec.owner.subject ?? (inputs.caller.email === ownerEmail ? inputs.caller.subject : undefined);
   const createdAt = new Date(nowMs).toISOString();
   const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);
   const built = buildInstanceDeployment(inputs.template, {
@@ -56,19 +53,23 @@ export function planRestore(inputs: {
     admins: config.admins,
     accessListFormat: config.accessListFormat,
     mountRoot: config.mountRoot,
-    ...(recorded[ANNOTATIONS.mountName] ? { mountName: recorded[ANNOTATIONS.mountName] } : {}),
-    ...(recorded[ANNOTATIONS.creator] ? { creatorEmail: recorded[ANNOTATIONS.creator] } : {}),
-    collaborators,
-    parameters: parametersToRenderAgain(recorded, config.parameters),
+    ...(spec.mountName ? { mountName: spec.mountName } : {}),
+    ...(spec.creator ? { creatorEmail: spec.creator } : {}),
+    collaborators: spec.collaborators,
+    parameters: parametersToRenderAgain(parametersAnnotation(spec.parameters), config.parameters),
     version: config.version,
     createdAt,
     ...(expiresAt ? { expiresAt } : {}),
   });
-  const carried = Object.fromEntries(Object.entries(recorded).filter(([key]) => !NOT_KEPT.includes(key)));
-  const annotations: Record<string, string> = { ...carried, ...built.metadata?.annotations };
+  // Who it is shared with, and who made it once it changed hands, as share and transfer write them.
+  const annotations: Record<string, string> = {
+    ...built.metadata?.annotations,
+    ...(spec.collaborators.length > 0 ? { [ANNOTATIONS.collaborators]: JSON.stringify(spec.collaborators) } : {}),
+    ...(spec.creator ? { [ANNOTATIONS.creator]: spec.creator } : {}),
+  };
   if (ownerSubject === undefined) delete annotations[ANNOTATIONS.ownerSubject];
   // The collaborators' labels, which list the instance for them, as a share writes them.
-  const labels = { ...built.metadata?.labels, ...Object.fromEntries(collaborators.map((email) => [sharedLabelKey(email), 'true'])) };
+  const labels = { ...built.metadata?.labels, ...Object.fromEntries(spec.collaborators.map((email) => [sharedLabelKey(email), 'true'])) };
   const deployment: V1Deployment = { ...built, metadata: { ...built.metadata, labels, annotations } };
   return {
     name,

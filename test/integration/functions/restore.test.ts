@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DestroyedInstance, DestroyResult } from '../../../shared/api-types.ts';
 import { runSweep } from '../../../shared/executors/run-sweep.ts';
@@ -49,6 +49,14 @@ const destroyed = async (email: string, query = '') =>
 const disk = (name: string) => stack.emulator.disks({ project: PROJECT, zone: ZONE }).find((d) => d.name === name);
 const leases = async () =>
   (await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items;
+const records = async () =>
+  (
+    (await stack.kubeConfig
+      .makeApiClient(CustomObjectsApi)
+      .listNamespacedCustomObject({ group: 'allocator.dev', version: 'v1', plural: 'instances', namespace: stack.namespace })) as {
+      items: { metadata: { name: string }; status?: { phase?: string; destroyedAt?: string } }[];
+    }
+  ).items;
 const deployments = async () =>
   (await stack.kubeConfig.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: stack.namespace })).items;
 
@@ -63,7 +71,17 @@ describe('restore after a destroy, against the local control plane and the disks
     expect(gone.status).toBe(200);
     expect(Date.parse(gone.body.restorableUntil ?? '')).toBeGreaterThan(Date.now() + (WINDOW_SECONDS - 60) * 1000);
     expect(await deployments()).toEqual([]);
-    expect((await leases()).map((lease) => lease.metadata?.name)).toEqual([`${name}-restore`]); // no slot, no lock: the record only
+    expect(await leases()).toEqual([]); // no slot left
+    // The record stays, destroyed, with the time the answer's window counts from.
+    expect((await records()).map((record) => ({ name: record.metadata.name, status: record.status }))).toEqual([
+      {
+        name,
+        status: {
+          phase: 'destroyed',
+          destroyedAt: new Date(Date.parse(gone.body.restorableUntil ?? '') - WINDOW_SECONDS * 1000).toISOString(),
+        },
+      },
+    ]);
     expect(disk(name)?.labels?.['allocator-destroyed-at']).toBe(
       String((Date.parse(gone.body.restorableUntil ?? '') - WINDOW_SECONDS * 1000) / 1000),
     );
@@ -98,6 +116,7 @@ describe('restore after a destroy, against the local control plane and the disks
     expect((await destroy(ada, name, true)).body).toEqual({ name, destroyed: true });
     expect(diskNames(stack.emulator)).toEqual([]);
     expect(await leases()).toEqual([]);
+    expect(await records()).toEqual([]);
   });
 
   it('restores an instance shared with someone still shared with them; they may not restore it themselves', async () => {
@@ -179,6 +198,7 @@ describe('restore after a destroy, against the local control plane and the disks
     expect(past.orphanDisks.map((d) => d.name)).toEqual([name]);
     expect(disk(name)).toBeUndefined();
     expect(await leases()).toEqual([]);
+    expect(await records()).toEqual([]);
     expect((await restore(ada, name)).status).toBe(404);
     expect((await destroyed(ada)).body.destroyed).toEqual([]);
   });

@@ -76,6 +76,7 @@ export function world(): {
       background,
       lifetime: config.lifetime,
       restoreWindowMs: 0,
+      keptPerUser: config.limits.perUser,
     },
   };
 }

@@ -80,7 +80,7 @@ describe('shareInstance and unshareInstance', () => {
     await extendInstance({ ...bea, lifetime: config.lifetime }, { name, lifetimeSeconds: 60 });
     await expect(suspendInstance(bea, { name })).resolves.toMatchObject({ state: 'suspended' });
     await expect(resumeInstance(bea, { name, wait: false, waitMs: 1_000 })).resolves.toMatchObject({ replicas: 1 });
-    await expect(destroyInstance({ ...bea, restoreWindowMs: 0 }, { name })).rejects.toThrow(PermissionDeniedError);
+    await expect(destroyInstance({ ...bea, restoreWindowMs: 0, keptPerUser: 2 }, { name })).rejects.toThrow(PermissionDeniedError);
     await expect(shareInstance(bea, { name, emails: ['cy@example.com'] })).rejects.toThrow(PermissionDeniedError);
     await expect(unshareInstance(bea, { name, emails: ['bea@example.com'] })).rejects.toThrow(PermissionDeniedError);
     const eve = accessAs(w, caller('eve@example.com'));

@@ -75,10 +75,11 @@ function legacyLease(name: string, destroyedAt: string): V1Lease {
 }
 
 describe('reconcileRecords', () => {
-  it('ends a hold past its deadline in the phase its failure leaves, and leaves a live one alone', async () => {
+  it('ends a hold past its deadline where its Deployment shows it (a reset that died after scaling to 0), and leaves a live one alone', async () => {
     const w = world();
     const dead = await create(w);
     const live = await create(w);
+    w.cluster.deployments.get(dead)!.spec!.replicas = 0;
     const operation = (deadline: number) => ({ kind: 'reset' as const, holder: 'reset/x', deadline: new Date(deadline).toISOString() });
     await setStatus(w, dead, { phase: 'resetting', operation: { ...operation(w.clock.now() - 1), from: 'running' } });
     await setStatus(w, live, { phase: 'resetting', operation: { ...operation(w.clock.now() + 60_000), from: 'running' } });
@@ -86,6 +87,22 @@ describe('reconcileRecords', () => {
     expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`end the reset of ${dead}, past its deadline, in suspended`]);
     expect(w.cluster.records.get(dead)?.status).toEqual({ phase: 'suspended' });
     expect(w.cluster.records.get(live)).toEqual(liveRecord);
+  });
+
+  it('ends a dead hold with no Deployment where its failure leaves the instance: a restore that died goes back to destroyed', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(sweeping(w), { name });
+    const destroyedAt = w.cluster.records.get(name)!.status.destroyedAt!;
+    const operation = {
+      kind: 'restore' as const,
+      holder: 'restore/x',
+      deadline: new Date(w.clock.now() - 1).toISOString(),
+      from: 'destroyed' as const,
+    };
+    await setStatus(w, name, { phase: 'restoring', destroyedAt, operation });
+    expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`end the restore of ${name}, past its deadline, in destroyed`]);
+    expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'destroyed', destroyedAt });
   });
 
   it('drops a destroyed record past its window with its disk, and keeps one within it', async () => {

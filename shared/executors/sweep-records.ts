@@ -1,0 +1,88 @@
+import { LABELS } from '../instances/metadata.ts';
+import { allItems } from '../kube/cluster.ts';
+import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
+import { AlreadyExistsError, ConflictError } from '../errors.ts';
+import type { InstanceRecord } from '../model/record.ts';
+import type { KeepContext } from './destroy.ts';
+import { dropKept, tearDown } from './destroy.ts';
+import { deleteLease } from './teardown.ts';
+import { effectivePhase, type TransitionContext } from './transition.ts';
+
+/** The sweep's part that walks the records: what it did, one line each, for the sweep's report. */
+export type RecordsContext = TransitionContext & KeepContext & { readonly graceMs: number };
+
+/**
+ * Reconciles the records: a hold past its deadline is ended where its
+ * failure would have left the instance; a destroyed instance past its window
+ * is gone (its disk, then its record); a record whose Deployment is gone,
+ * with nothing in progress past the grace period, is an orphan torn down for
+ * good; and a restore Lease left by a release before records becomes a record.
+ */
+export async function reconcileRecords(context: RecordsContext, request: { readonly dryRun: boolean }): Promise<string[]> {
+  const done: string[] = [];
+  const act = async (line: string, work: () => Promise<unknown>): Promise<void> => {
+    done.push(`${request.dryRun ? 'would ' : ''}${line}`);
+    if (!request.dryRun) await work();
+  };
+  await carryOverRestoreLeases(context, act);
+  const selector = `${LABELS.allocator}=${context.serverName}`;
+  const records = await allItems((continueToken) =>
+    context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
+  );
+  const now = context.clock.now();
+  for (const record of records) {
+    const name = record.metadata.name;
+    const held = record.status.operation;
+    const dead = held !== undefined && Date.parse(held.deadline) < now;
+    const phase = dead ? effectivePhase(record, now, await context.cluster.readDeployment(name)) : record.status.phase;
+    if (held && dead) {
+      await act(`end the ${held.kind} of ${name}, past its deadline, in ${phase}`, () => endHold(context, record, phase));
+      continue;
+    }
+    if (held) continue;
+    if (phase === 'destroyed') {
+      if (!isRestorable(record, now, context.restoreWindowMs))
+        await act(`drop ${name}, past its restore window`, () => dropKept(context, record));
+      continue;
+    }
+    const age = now - Date.parse(record.metadata.creationTimestamp ?? '');
+    if (!(age > context.graceMs)) continue;
+    if ((await context.cluster.readDeployment(name)) === undefined)
+      await act(`tear down ${name}, whose Deployment is gone`, () => tearDown(context, { name, now: true, bySweep: true }));
+  }
+  return done;
+}
+
+/** Ends a dead hold: the phase its failure leaves, conditional on the record read, so a live operation that took it since keeps it. */
+async function endHold(context: RecordsContext, record: InstanceRecord, phase: InstanceRecord['status']['phase']): Promise<void> {
+  const { operation: _dead, ...status } = record.status;
+  await context.cluster.replaceRecord({ ...record, status: { ...status, phase } }, 'status').catch((error: unknown) => {
+    if (!(error instanceof ConflictError)) throw error;
+  });
+}
+
+async function carryOverRestoreLeases(
+  context: RecordsContext,
+  act: (line: string, work: () => Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  const leases = (await context.cluster.listLeases({ labelSelector: legacyRestoreLeaseSelector(context.serverName) })).items;
+  for (const lease of leases) {
+    const record = recordFromLegacyRestoreLease(lease, context.serverName);
+    const name = lease.metadata?.name ?? '';
+    await act(`carry the restore Lease ${name} over to a record`, async () => {
+      if (record) await adoptDestroyed(context, record);
+      await deleteLease(context, lease);
+    });
+  }
+}
+
+/** Creates the record of an instance destroyed before records, in phase destroyed; one there already (written meanwhile) stays. */
+export async function adoptDestroyed(context: Pick<RecordsContext, 'cluster'>, record: InstanceRecord): Promise<InstanceRecord> {
+  try {
+    const created = await context.cluster.createRecord(record);
+    return await context.cluster.replaceRecord({ ...created, status: record.status }, 'status');
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    return (await context.cluster.readRecord(record.metadata.name)) ?? record;
+  }
+}
