@@ -8,6 +8,7 @@ import {
   DISK_METHODS,
   injectFaults,
   newModel,
+  OWNER,
   perform,
   type FaultSpec,
   type Model,
@@ -17,10 +18,13 @@ import { runSweep } from '../../../shared/executors/run-sweep.ts';
 
 /** One command of a history: an operation, with the faults injected into its adapter calls. */
 export class Step implements fc.AsyncCommand<Model, ModelWorld> {
-  constructor(
-    readonly op: Operation,
-    readonly faults: readonly FaultSpec[],
-  ) {}
+  readonly op: Operation;
+  readonly faults: readonly FaultSpec[];
+
+  constructor(op: Operation, faults: readonly FaultSpec[]) {
+    this.op = op;
+    this.faults = faults;
+  }
 
   check(): boolean {
     return true;
@@ -29,7 +33,7 @@ export class Step implements fc.AsyncCommand<Model, ModelWorld> {
   async run(model: Model, w: ModelWorld): Promise<void> {
     injectFaults(w, this.faults);
     try {
-      await perform(w, model, this.op);
+      w.outcomes.push(`${this.op.kind}:${await perform(w, model, this.op)}`);
     } finally {
       w.clearFaults();
     }
@@ -43,6 +47,8 @@ export class Step implements fc.AsyncCommand<Model, ModelWorld> {
 }
 
 const who = fc.nat({ max: 4 }); // four users, then the admin
+/** Who acts on an instance: mostly its owner, else anyone (a collaborator, the admin, a stranger). */
+const actor = fc.oneof({ weight: 3, arbitrary: fc.constant(OWNER) }, { weight: 2, arbitrary: who });
 const target = fc.nat({ max: 7 });
 const user = fc.nat({ max: 3 });
 const wait = fc.boolean();
@@ -65,8 +71,8 @@ const fault: fc.Arbitrary<FaultSpec> = fc.oneof(
   }),
 );
 const faults = fc.oneof(
-  { weight: 3, arbitrary: fc.constant([] as FaultSpec[]) },
-  { weight: 2, arbitrary: fc.array(fault, { minLength: 1, maxLength: 2 }) },
+  { weight: 2, arbitrary: fc.constant([] as FaultSpec[]) },
+  { weight: 1, arbitrary: fc.array(fault, { minLength: 1, maxLength: 2 }) },
 );
 
 const operations: fc.Arbitrary<Operation>[] = [
@@ -82,12 +88,17 @@ const operations: fc.Arbitrary<Operation>[] = [
     },
     { requiredKeys: ['kind', 'who'] },
   ),
-  fc.record({ kind: fc.constant('extend' as const), who, target, lifetime }, { requiredKeys: ['kind', 'who', 'target'] }),
-  fc.record({ kind: fc.constantFrom('suspend' as const, 'resume' as const, 'reset' as const, 'restart' as const), who, target, wait }),
-  fc.record({ kind: fc.constantFrom('share' as const, 'unshare' as const), who, target, with: user }),
-  fc.record({ kind: fc.constant('transfer' as const), who, target, to: user }),
-  fc.record({ kind: fc.constant('destroy' as const), who, target, now: fc.boolean() }),
-  fc.record({ kind: fc.constant('restore' as const), who, target, wait }),
+  fc.record({ kind: fc.constant('extend' as const), who: actor, target, lifetime }, { requiredKeys: ['kind', 'who', 'target'] }),
+  fc.record({
+    kind: fc.constantFrom('suspend' as const, 'resume' as const, 'reset' as const, 'restart' as const),
+    who: actor,
+    target,
+    wait,
+  }),
+  fc.record({ kind: fc.constantFrom('share' as const, 'unshare' as const), who: actor, target, with: user }),
+  fc.record({ kind: fc.constant('transfer' as const), who: actor, target, to: user }),
+  fc.record({ kind: fc.constant('destroy' as const), who: actor, target, now: fc.boolean() }),
+  fc.record({ kind: fc.constant('restore' as const), who: actor, target, wait }),
   fc.constant({ kind: 'sweep' as const }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(1_000, LOCK_MS + 1_000, GRACE_MS + 1_000, 3_601_000) }),
 ];
@@ -99,7 +110,7 @@ export const history = fc.commands(
     fc.tuple(operations[0]!, faults).map(([op, f]) => new Step(op, f)),
     ...operations.slice(1).map((arbitrary) => fc.tuple(arbitrary, faults).map(([op, f]) => new Step(op, f))),
   ],
-  { maxCommands: 30 },
+  { maxCommands: 40, size: 'large' },
 );
 
 export const settings: fc.Arbitrary<Settings> = fc.record({

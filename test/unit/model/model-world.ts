@@ -1,10 +1,11 @@
+import type { V1Lease } from '@kubernetes/client-node';
 import type { CallerIdentity } from '../../../shared/auth/identity.ts';
 import type { FullContext } from '../../../shared/handlers/execution-context.ts';
 import type { AccessContext } from '../../../shared/executors/share.ts';
 import type { CreateConfig } from '../../../shared/plans/create-plan.ts';
 import { makeBackground } from '../../../shared/runtime/background.ts';
 import { FakeClock } from '../fakes/fake-clock.ts';
-import { FakeCluster } from '../fakes/fake-cluster.ts';
+import { FakeCluster, mergePatch } from '../fakes/fake-cluster.ts';
 import { FakeDisks } from '../fakes/fake-disks.ts';
 import { Faults, type Fault } from '../fakes/faults.ts';
 import { config, countingRandom, GRACE_MS, template } from '../fakes/world.ts';
@@ -43,12 +44,22 @@ export class ModelFaults extends Faults {
 }
 
 /**
- * The fake cluster with clearable faults, and the garbage collector's part
- * for Leases owned by a Lease (a restore's lock, owned by its record), as
- * the API server's collector would delete them.
+ * The fake cluster with clearable faults, merge patches of a Lease's spec
+ * (a queue ticket's renewal and hand-over: FakeCluster applies only
+ * ownerReferences), and the garbage collector's part for Leases owned by a
+ * Lease (a restore's lock, owned by its record), as the API server does.
  */
 export class ModelCluster extends FakeCluster {
   override readonly faults = new ModelFaults();
+
+  override async patchLease(name: string, patch: object, preconditions?: { uid: string }): Promise<V1Lease> {
+    const patched = await super.patchLease(name, patch, preconditions);
+    const spec = (patch as { spec?: object }).spec;
+    if (spec === undefined) return patched;
+    const stored = this.leases.get(name);
+    if (stored) stored.spec = mergePatch(stored.spec, spec) as V1Lease['spec'];
+    return structuredClone(stored ?? patched);
+  }
 
   override async deleteLease(name: string, preconditions?: { uid: string }): Promise<boolean> {
     const uid = this.leases.get(name)?.metadata?.uid;
@@ -93,6 +104,8 @@ export interface ModelWorld {
   readonly cluster: ModelCluster;
   readonly disks: ModelDisks;
   readonly events: string[];
+  /** Each command's operation and outcome (`create:ok`, `destroy:404`), for a survey of what histories reach. */
+  readonly outcomes: string[];
   readonly random: (bytes: number) => Buffer;
   readonly background: ReturnType<typeof makeBackground>;
   /** The context of one request by `who`; `signal` for a create whose caller may hang up. */
@@ -114,6 +127,7 @@ export function modelWorld(settings: Settings): ModelWorld {
     cluster,
     disks,
     events,
+    outcomes: [],
     random,
     background,
     as: (who, signal) => ({
@@ -134,6 +148,7 @@ export function modelWorld(settings: Settings): ModelWorld {
       background,
       lifetime: MODEL_CONFIG.lifetime,
       restoreWindowMs: settings.restoreWindowMs,
+      keptPerUser: LIMITS.perUser,
       template,
       access: { ...MODEL_CONFIG, allowedCallers: [], maxCollaborators: 3 },
       ...(signal ? { signal } : {}),
