@@ -7,7 +7,7 @@ import type { CreatePlan } from '../plans/create-plan.ts';
 import { claimedLabels } from '../plans/disk-pool.ts';
 import { keyRecordLabels, keyRecordLease, keyRecordName, stillInProgress } from '../plans/replay.ts';
 import { didNotHappen } from './claim-slots.ts';
-import { createSteps, readReplaySeen, replayOrClear, type CreateContext } from './create.ts';
+import { createSteps, executeCreate, readReplaySeen, replayOrClear, type CreateContext } from './create.ts';
 import { freeDisksToTry, giveBackPoolDisk, refillInBackground, type PoolContext } from './disk-pool.ts';
 import { deleteLease } from './teardown.ts';
 import { UndoStack } from './undo.ts';
@@ -24,12 +24,16 @@ export interface PooledCreateRequest {
  * no two creates get one disk; the loser tries the next), names the instance
  * after it, fires the insert of a replacement, and goes on as any create,
  * without the disk step. With no free disk it makes its own, as without the
- * pool. A keyed create first records which name it makes
- * (`keyRecordLease`), so that a retry finds it; a failure gives the disk back.
+ * pool, and so does a create that may wait in the queue. A keyed create first
+ * records which name it makes (`keyRecordLease`), so that a retry finds it; a
+ * failure gives the disk back.
  */
 export async function executePooledCreate(context: CreateContext & PoolContext, request: PooledCreateRequest): Promise<Instance> {
   const { cluster } = context;
   const unpooled = request.planFor();
+  // A create that may wait in line makes its own disk, named after its key: a waiter holds no pool disk (which the
+  // sweep would take for an orphan, and which would drain the pool), and a re-sent request finds the same ticket.
+  if (unpooled.queue) return await executeCreate(context, unpooled);
   const keyHash = unpooled.idempotencyKeyHash;
   const recordName = keyHash === undefined ? undefined : keyRecordName(context.serverName, keyHash);
   // A keyed create's reads all at once: its record, and what a create without the pool would have read of its name.

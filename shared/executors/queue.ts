@@ -8,6 +8,7 @@ import {
   ticketFromLease,
   ticketLease,
   ticketName,
+  ticketHandover,
   ticketRenewal,
   ticketSelector,
   turnOf,
@@ -16,11 +17,11 @@ import {
   type Ticket,
   type Turn,
 } from '../plans/queue.ts';
-import type { SlotPool } from '../plans/slots.ts';
+import { SLOT_LABEL, type SlotPool } from '../plans/slots.ts';
 import { claimSlots } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
 import { deleteLease } from './teardown.ts';
-import type { UndoStack } from './undo.ts';
+import { UndoStack } from './undo.ts';
 
 /** A queued create's context: besides the cluster, whether its caller is still there. */
 export type QueueContext = ExecutionContext & {
@@ -60,10 +61,13 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
   const startedMs = clock.now();
   const holder = plan.slots.global.holder;
   let { lease, fresh } = await takeTicket(context, plan, holder);
-  let renewedMs = startedMs;
+  // A ticket found again was handed over unrenewed: its first renewal waits for a look after a sleep, so a caller
+  // that hung up (the signal, checked first on each look) never renews it.
+  let renewedMs = fresh ? startedMs : Number.NEGATIVE_INFINITY;
+  let slept = false;
   for (;;) {
     if (context.signal?.aborted) throw new AbortedError('the caller went away while it waited in the queue', { retryAfterSeconds: 0 });
-    const [tickets, globalSlots] = await Promise.all([listTickets(context), listLeases(context.cluster, plan.slots.global.selector)]);
+    const [tickets, slots] = await Promise.all([listTickets(context), listLeases(context.cluster, slotSelector(context.serverName))]);
     const mine = tickets.find((ticket) => ticket.name === lease.metadata?.name);
     if (mine === undefined) {
       // Removed (by the sweep, after a stall longer than its lease time): a new ticket, at the back.
@@ -71,15 +75,19 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
       continue;
     }
     if (mine.holder !== holder) throw replaced();
-    const turn = turnOf(tickets, mine.name, roomOf(plan.slots, globalSlots), clock.now());
+    const turn = turnOf(tickets, mine.name, roomOf(plan.slots, slots), clock.now());
     if (turn.mayClaim) {
-      const slots = await claimSlots(context.cluster, plan.slots, undo).catch((error: unknown) => {
+      // A try of its own: a claim refused at either limit gives back what it took at once, not at the end of the request.
+      const attempt = new UndoStack(context.report);
+      const claimed = await claimSlots(context.cluster, plan.slots, attempt).catch(async (error: unknown) => {
+        await attempt.unwind();
         if (error instanceof QuotaExceededError) return undefined; // a create that did not queue took it first
         throw error;
       });
-      if (slots) {
+      if (claimed) {
+        attempt.moveTo(undo);
         await releaseTicket(context, lease);
-        return slots;
+        return claimed;
       }
     }
     const nowMs = clock.now();
@@ -90,7 +98,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
       );
     }
     if (fresh || nowMs + plan.queue.pollMs >= startedMs + plan.queue.requestBoundMs) throw queued(turn);
-    if (nowMs - renewedMs >= plan.queue.ticketMs / 3) {
+    if (slept && nowMs - renewedMs >= plan.queue.ticketMs / 3) {
       lease = await context.cluster.patchLease(mine.name, ticketRenewal(nowMs), uidOf(lease)).catch((error: unknown) => {
         if (error instanceof ConflictError) throw replaced(); // a re-sent request found it dead and took a new one
         throw error;
@@ -98,6 +106,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
       renewedMs = nowMs;
     }
     await clock.sleep(plan.queue.pollMs / 2 + (context.random(1).readUInt8(0) / 255) * plan.queue.pollMs);
+    slept = true;
   }
 }
 
@@ -112,15 +121,24 @@ function queued(turn: Turn): AbortedError {
   });
 }
 
-/** The free slots, from the global ones: each instance holds one, labelled with its owner, so they count per-user use too. */
-function roomOf(pools: QueuedClaim['slots'], globalSlots: readonly V1Lease[]): Room {
+/** Every slot of this allocator, of both limits: one list for the queue's look. */
+function slotSelector(serverName: string): string {
+  return `${LABELS.allocator}=${serverName},${SLOT_LABEL}`;
+}
+
+/** The free slots: global ones counted as such, per-user ones by their owner (what a transfer moves, where the global slot keeps its first owner). */
+export function roomOf(pools: QueuedClaim['slots'], slots: readonly V1Lease[]): Room {
   const perOwner = new Map<string, number>();
-  for (const slot of globalSlots) {
-    const owner = slot.metadata?.labels?.[LABELS.ownerHash] ?? '';
+  let global = 0;
+  for (const slot of slots) {
+    const labels = slot.metadata?.labels ?? {};
+    if (labels[SLOT_LABEL] === 'global') global += 1;
+    if (labels[SLOT_LABEL] !== 'user') continue;
+    const owner = labels[LABELS.ownerHash] ?? '';
     perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
   }
   return {
-    globalFree: pools.global.size - globalSlots.length,
+    globalFree: pools.global.size - global,
     userFree: (ownerHash) => pools.user.size - (perOwner.get(ownerHash) ?? 0),
   };
 }
@@ -137,11 +155,12 @@ function uidOf(lease: V1Lease): { uid: string } | undefined {
 async function takeTicket(context: QueueContext, plan: QueuedClaim, holder: string): Promise<{ lease: V1Lease; fresh: boolean }> {
   const { cluster, clock } = context;
   const name = ticketName(plan.name);
+  const ownerHash = plan.slots.user.labels[LABELS.ownerHash] ?? '';
   const make = (): V1Lease =>
     ticketLease({
       serverName: context.serverName,
       instance: plan.name,
-      ownerHash: plan.slots.user.labels[LABELS.ownerHash] ?? '',
+      ownerHash,
       holder,
       nowMs: clock.now(),
       ticketMs: plan.queue.ticketMs,
@@ -160,7 +179,8 @@ async function takeTicket(context: QueueContext, plan: QueuedClaim, holder: stri
       continue;
     }
     try {
-      return { lease: await cluster.patchLease(name, ticketRenewal(clock.now(), holder), uidOf(existing)), fresh: false };
+      if (existing.metadata?.labels?.[LABELS.ownerHash] !== ownerHash) throw new AlreadyExistsError(`${name} is another caller's ticket`);
+      return { lease: await cluster.patchLease(name, ticketHandover(holder), uidOf(existing)), fresh: false };
     } catch (error) {
       if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error; // replaced or gone meanwhile
     }

@@ -30,16 +30,22 @@ export async function reconcileRecords(context: RecordsContext, request: { reado
     context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
   );
   const now = context.clock.now();
-  for (const record of records) {
-    const name = record.metadata.name;
-    const held = record.status.operation;
+  for (const found of records) {
+    const name = found.metadata.name;
+    const held = found.status.operation;
     const dead = held !== undefined && Date.parse(held.deadline) < now;
-    const phase = dead ? effectivePhase(record, now, await context.cluster.readDeployment(name)) : record.status.phase;
+    if (held && !dead) continue;
+    const phase = dead ? effectivePhase(found, now, await context.cluster.readDeployment(name)) : found.status.phase;
+    // A dead hold ends first; what it leaves is then judged in the same pass.
+    let record = found;
     if (held && dead) {
-      await act(`end the ${held.kind} of ${name}, past its deadline, in ${phase}`, () => endHold(context, record, phase));
-      continue;
+      let ended: InstanceRecord | undefined;
+      await act(`end the ${held.kind} of ${name}, past its deadline, in ${phase}`, async () => {
+        ended = await endHold(context, found, phase);
+      });
+      if (ended === undefined) continue; // a dry run, or a live operation took it meanwhile
+      record = ended;
     }
-    if (held) continue;
     if (phase === 'destroyed') {
       if (!isRestorable(record, now, context.restoreWindowMs))
         await act(`drop ${name}, past its restore window`, () => dropKept(context, record));
@@ -54,10 +60,15 @@ export async function reconcileRecords(context: RecordsContext, request: { reado
 }
 
 /** Ends a dead hold: the phase its failure leaves, conditional on the record read, so a live operation that took it since keeps it. */
-async function endHold(context: RecordsContext, record: InstanceRecord, phase: InstanceRecord['status']['phase']): Promise<void> {
+async function endHold(
+  context: RecordsContext,
+  record: InstanceRecord,
+  phase: InstanceRecord['status']['phase'],
+): Promise<InstanceRecord | undefined> {
   const { operation: _dead, ...status } = record.status;
-  await context.cluster.replaceRecord({ ...record, status: { ...status, phase } }, 'status').catch((error: unknown) => {
-    if (!(error instanceof ConflictError)) throw error;
+  return await context.cluster.replaceRecord({ ...record, status: { ...status, phase } }, 'status').catch((error: unknown) => {
+    if (error instanceof ConflictError) return undefined;
+    throw error;
   });
 }
 

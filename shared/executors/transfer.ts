@@ -47,11 +47,15 @@ export async function transferInstance(context: AccessContext, request: Transfer
       if (from === to && context.caller.email === to) throw new BadRequestError(`you already own ${request.name}`);
       const slots = await instanceSlots(context, request.name);
       if (from !== to) await handOver(context, current, to, slots);
-      // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too.
+      // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too; one that stays is the sweep's.
       await Promise.all(
         userSlots(slots)
           .filter((lease) => ownerHashLabel(lease) !== ownerHashOf(to))
-          .map((lease) => deleteLease(context, lease)),
+          .map((lease) =>
+            deleteLease(context, lease).catch((error: unknown) =>
+              context.report(`could not let go of ${lease.metadata?.name}: ${(error as Error).message}; the sweep removes it`),
+            ),
+          ),
       );
       const after = (await context.cluster.readDeployment(request.name)) ?? current;
       return {
@@ -93,7 +97,12 @@ async function handOver(context: AccessContext, current: V1Deployment, to: strin
     });
     context.report(`transferred ${name} from ${ownerOf(current)} to ${to}`);
   } catch (error) {
-    // A patch that may have happened keeps the new owner's slot: whichever owner's slot is left over goes in the sweep, or at a retry.
+    // Whatever its answer said, the Deployment says whether the patch happened, and the record must agree with it.
+    if (ownerOf((await context.cluster.readDeployment(name).catch(() => undefined)) ?? current) === to) {
+      context.report(`transferred ${name} from ${ownerOf(current)} to ${to} (its answer was lost)`);
+      return;
+    }
+    // Otherwise it keeps the new owner's slot: whichever owner's slot is left over goes in the sweep, or at a retry.
     if (mayHaveHappened) context.report(`the transfer of ${name} to ${to} may not have happened; a retry finishes it`);
     else await undo.unwind();
     throw error;

@@ -43,6 +43,11 @@ export class UndoStack {
     }
   }
 
+  /** Hands every undo of this stack to `target`, in order: a sub-step that succeeded becomes part of the whole. */
+  moveTo(target: UndoStack): void {
+    for (const entry of this.#entries.splice(0)) target.push(entry.label, entry.action);
+  }
+
   async unwind(): Promise<void> {
     for (const entry of this.#entries.splice(0).reverse()) {
       try {

@@ -115,8 +115,18 @@ export function ticketLease(input: {
  * own renewals leave the holder alone, so one that was replaced cannot take
  * the ticket back: it sees the new holder at its next look and stops.
  */
-export function ticketRenewal(nowMs: number, holder?: string): object {
-  return { spec: { ...(holder === undefined ? {} : { holderIdentity: holder }), renewTime: microTime(nowMs) } };
+export function ticketRenewal(nowMs: number): object {
+  return { spec: { renewTime: microTime(nowMs) } };
+}
+
+/**
+ * The merge patch that hands a live ticket to the request now waiting in its
+ * place (a re-sent one), without renewing it: only a waiter that is still
+ * there after a sleep renews, so a caller that re-sends and hangs up at once
+ * lets its ticket die.
+ */
+export function ticketHandover(holder: string): object {
+  return { spec: { holderIdentity: holder } };
 }
 
 function timeMs(value: unknown): number {
@@ -168,8 +178,9 @@ export interface Turn {
  * global slot goes to the oldest ticket overall, a freed per-user slot to
  * that caller's own oldest, and a caller at their own limit holds up nobody
  * else. Claims go one at a time, in order: the next may claim once the one
- * before has claimed and let its ticket go. Dead tickets count for nothing.
- * `mine` is judged as live: its waiter is the one asking.
+ * before has claimed and let its ticket go. Dead tickets count for nothing,
+ * and a ticket whose waiter went away dies within its lease time, since only
+ * a waiter renews it. `mine` is judged as live: its waiter is the one asking.
  */
 export function turnOf(tickets: readonly Ticket[], mine: string, room: Room, nowMs: number): Turn {
   const line = tickets.filter((ticket) => ticket.name === mine || isLive(ticket, nowMs)).sort(queueOrder);

@@ -142,12 +142,9 @@ export class FakeCluster implements ClusterClient {
       if (!found) throw new NotFoundError(`leases "${name}" not found`);
       if (preconditions && found.metadata?.uid !== preconditions.uid)
         throw new ConflictError(`leases "${name}" was replaced: uid is not ${preconditions.uid}`);
-      const { ownerReferences } =
-        (patch as { metadata?: { ownerReferences?: NonNullable<V1Lease['metadata']>['ownerReferences'] | null } }).metadata ?? {};
-      if (ownerReferences === null)
-        delete found.metadata!.ownerReferences; // a merge patch's null removes the field
-      else if (ownerReferences) found.metadata!.ownerReferences = ownerReferences;
-      return structuredClone(found);
+      const patched = mergePatch(found, patch) as V1Lease;
+      this.leases.set(name, patched);
+      return structuredClone(patched);
     });
   }
 

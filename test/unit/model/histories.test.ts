@@ -17,7 +17,9 @@ import { modelWorld } from './model-world.ts';
  * shrunk history of any failure). `MODEL_TOLERATE=record,queue,slots,agree`
  * passes over those invariants, to look past a known finding.
  */
-const SEEDS = [2, 3, 5, 6, 7, 8];
+// The second row: seeds that found violations (transfer vs record, the queue after a transfer, the pool and the queue,
+// a record left destroying), kept once fixed.
+const SEEDS = [2, 3, 5, 6, 7, 8, 1, 9, 10, 19, 22, 26];
 const RUNS_PER_SEED = 25;
 
 const property = fc.asyncProperty(settings, history, async (chosen, commands) => {

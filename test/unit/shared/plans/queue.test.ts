@@ -9,6 +9,7 @@ import {
   queueSettings,
   ticketFromLease,
   ticketLease,
+  ticketHandover,
   ticketRenewal,
   TICKET_LABEL,
   turnOf,
@@ -124,9 +125,9 @@ describe('tickets as Leases', () => {
     });
   });
 
-  it('renew keeping the place: a waiter its time only, a re-sent request its holder too', () => {
+  it('renew keeping the place: a waiter its time only; a re-sent request takes the holder without renewing', () => {
     expect(ticketRenewal(NOW)).toEqual({ spec: { renewTime: microTime(NOW) } });
-    expect(ticketRenewal(NOW, 'sb-1234/cd')).toEqual({ spec: { holderIdentity: 'sb-1234/cd', renewTime: microTime(NOW) } });
+    expect(ticketHandover('sb-1234/cd')).toEqual({ spec: { holderIdentity: 'sb-1234/cd' } });
   });
 
   it('read a Lease without a renewal as dead and without a place as last', () => {
