@@ -1,4 +1,4 @@
-import { LABELS } from '../instances/metadata.ts';
+import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT } from '../instances/metadata.ts';
 import { allItems } from '../kube/cluster.ts';
 import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
 import { AlreadyExistsError, ConflictError } from '../errors.ts';
@@ -25,6 +25,7 @@ export async function reconcileRecords(context: RecordsContext, request: { reado
     if (!request.dryRun) await work();
   };
   await carryOverRestoreLeases(context, act);
+  await dropLegacyLocks(context, act);
   const selector = `${LABELS.allocator}=${context.serverName}`;
   const records = await allItems((continueToken) =>
     context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
@@ -84,6 +85,17 @@ async function carryOverRestoreLeases(
       if (record) await adoptDestroyed(context, record);
       await deleteLease(context, lease);
     });
+  }
+}
+
+/** Deletes the lock Leases of a release before records once their duration has passed: one may still hold them until then. */
+async function dropLegacyLocks(context: RecordsContext, act: (line: string, work: () => Promise<unknown>) => Promise<void>): Promise<void> {
+  const selector = `${LABELS.allocator}=${context.serverName},${LEGACY_LOCK_LABEL}`;
+  for (const lease of (await context.cluster.listLeases({ labelSelector: selector })).items) {
+    const lockedAt = Date.parse(lease.metadata?.annotations?.[LEGACY_LOCKED_AT] ?? '');
+    const until = lockedAt + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+    if (Number.isFinite(until) && until >= context.clock.now()) continue;
+    await act(`delete the lock Lease ${lease.metadata?.name ?? ''} of a release before records`, () => deleteLease(context, lease));
   }
 }
 

@@ -40,12 +40,26 @@ export const ANNOTATIONS = {
 } as const;
 
 /**
- * The label of a restore record: the Lease a destroy leaves, within the
- * restore window, with what the instance needs to be made again (its
- * Deployment is gone). It also carries the allocator, owner-hash and
- * instance labels, so that one selector lists an owner's.
+ * On the restore Lease of a release before the Instance record: the sweep,
+ * or the restore of its instance, carries it over to a record in phase
+ * destroyed (`shared/plans/restore-record.ts`).
  */
 export const RESTORE_RECORD_LABEL = 'allocator.dev/restore-record';
+
+/**
+ * On a limit slot (a Lease): `user` or `global`. Slots are Leases of fixed
+ * names because the API server lets only one create of a name succeed,
+ * which keeps the limits exact (`shared/plans/slots.ts`).
+ */
+export const SLOT_LABEL = 'allocator.dev/slot';
+
+/** On a queue ticket (a Lease): a create waiting in line. Not the slots' label, so that tickets count toward no limit. */
+export const TICKET_LABEL = 'allocator.dev/ticket';
+
+/** On the lock Lease of a release before the Instance record: nothing takes one now, and the sweep deletes those left. */
+export const LEGACY_LOCK_LABEL = 'allocator.dev/lock';
+/** On such a lock: when it was taken (ISO time); with its Lease's duration, whether its holder could still be running. */
+export const LEGACY_LOCKED_AT = 'allocator.dev/locked-at';
 
 /** The label that lists an instance for a collaborator, as the owner hash label does for its owner: `<prefix><sha1 of the email>`. */
 export const SHARED_LABEL_PREFIX = 'allocator.dev/shared-';

@@ -1,5 +1,5 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { LABELS } from '../instances/metadata.ts';
+import { LABELS, TICKET_LABEL } from '../instances/metadata.ts';
 
 /**
  * The queue at the limits. A create that asks to wait takes a ticket: a
@@ -15,7 +15,7 @@ import { LABELS } from '../instances/metadata.ts';
  * `leaseDurationSeconds` belongs to a waiter that went away, and is
  * passed over (and removed by the sweep).
  */
-export const TICKET_LABEL = 'allocator.dev/ticket';
+export { TICKET_LABEL };
 
 /** A ticket as the queue's order reads it. */
 export interface Ticket {

@@ -1,5 +1,5 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { LABELS } from '../instances/metadata.ts';
+import { LABELS, SLOT_LABEL } from '../instances/metadata.ts';
 
 /**
  * Instance limits, exact under concurrency. Each instance holds one per-user
@@ -12,7 +12,7 @@ import { LABELS } from '../instances/metadata.ts';
  * Once the Deployment exists, its slots get it as owner, so deleting the
  * Deployment (by Allocator or by hand) frees them through the garbage collector.
  */
-export const SLOT_LABEL = 'allocator.dev/slot';
+export { SLOT_LABEL };
 
 export type SlotKind = 'user' | 'global';
 
