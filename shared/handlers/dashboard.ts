@@ -36,6 +36,7 @@ export const DASHBOARD_OPERATIONS = [
   'extend',
   'suspend',
   'resume',
+  'restart',
   'reset',
   'destroy',
   'share',

@@ -246,6 +246,12 @@ const ACTIONS = {
     run: (name) => api('resume', { body: { name, wait: false } }),
     follow: 'resumed',
   },
+  restart: {
+    label: 'Restart',
+    doing: 'Restarting',
+    run: (name) => api('restart', { body: { name, wait: false } }),
+    follow: 'restarted',
+  },
   reset: {
     label: 'Reset',
     doing: 'Resetting',
@@ -350,7 +356,9 @@ function renderInstance(instance) {
     ...instance.problems.map((p) => el('li', {}, el('strong', { text: p.reason }), `: ${p.message}`)),
   );
   // Suspend and resume are one toggle; each button shows only if the server's table lets this person run it now.
-  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', 'reset', 'destroy'].filter((kind) => may(instance, kind));
+  const kinds = ['extend', instance.state === 'suspended' ? 'resume' : 'suspend', 'restart', 'reset', 'destroy'].filter((kind) =>
+    may(instance, kind),
+  );
   const buttons = kinds.map((kind) => {
     const button = el('button', {
       type: 'button',

@@ -105,8 +105,12 @@ describe('the dashboard in a real browser', () => {
 
     await page.getByRole('button', { name: `Suspend ${name}` }).click();
     await waitForState(page, name, 'suspended');
+    // The controls are the ones list says this person may run now: a suspended instance cannot be restarted.
+    expect(await page.getByRole('button', { name: `Restart ${name}` }).count()).toBe(0);
     await page.getByRole('button', { name: `Resume ${name}` }).click();
     await waitForState(page, name, 'ready');
+    await page.getByRole('button', { name: `Restart ${name}` }).click();
+    await expectVisible(page.getByRole('status').getByText(`${name} is ready (restarted)`), 60_000);
 
     await page.getByRole('button', { name: `Reset ${name}` }).click();
     const dialog = page.getByRole('dialog', { name: `Reset ${name}?` });

@@ -57,6 +57,7 @@ describe("the dashboard's files", () => {
         extend: { url: `${dashboard.allocator}-create/extend`, method: 'POST' },
         resume: { url: `${dashboard.allocator}-create/resume`, method: 'POST' },
         suspend: { url: `${dashboard.allocator}-destroy/suspend`, method: 'POST' },
+        restart: { url: `${dashboard.allocator}-create/restart`, method: 'POST' },
         reset: { url: `${dashboard.allocator}-destroy/reset`, method: 'POST' },
         destroy: { url: `${dashboard.allocator}-destroy`, method: 'POST' },
         share: { url: `${dashboard.allocator}-create/share`, method: 'POST' },
