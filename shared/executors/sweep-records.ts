@@ -6,7 +6,7 @@ import type { InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
 import { dropKept, tearDown } from './destroy.ts';
 import { deleteLease } from './teardown.ts';
-import { effectivePhase, type TransitionContext } from './transition.ts';
+import { effectivePhase, loadInstance, type TransitionContext } from './transition.ts';
 
 /** The sweep's part that walks the records: what it did, one line each, for the sweep's report. */
 export type RecordsContext = TransitionContext & KeepContext & { readonly graceMs: number };
@@ -26,6 +26,7 @@ export async function reconcileRecords(context: RecordsContext, request: { reado
   };
   await carryOverRestoreLeases(context, act);
   await dropLegacyLocks(context, act);
+  await adoptUnrecorded(context, act);
   const selector = `${LABELS.allocator}=${context.serverName}`;
   const records = await allItems((continueToken) =>
     context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
@@ -85,6 +86,26 @@ async function carryOverRestoreLeases(
       if (record) await adoptDestroyed(context, record);
       await deleteLease(context, lease);
     });
+  }
+}
+
+/** Writes the record of each instance of a release before records that no operation has touched yet, from its Deployment. */
+async function adoptUnrecorded(context: RecordsContext, act: (line: string, work: () => Promise<unknown>) => Promise<void>): Promise<void> {
+  const selector = `${LABELS.allocator}=${context.serverName}`;
+  const page = (continueToken: string | undefined) => ({
+    labelSelector: selector,
+    limit: 500,
+    ...(continueToken ? { continueToken } : {}),
+  });
+  const [deployments, records] = await Promise.all([
+    allItems((token) => context.cluster.listDeployments(page(token))),
+    allItems((token) => context.cluster.listRecords(page(token))),
+  ]);
+  const recorded = new Set(records.map((record) => record.metadata.name));
+  for (const deployment of deployments) {
+    const name = deployment.metadata?.name ?? '';
+    if (recorded.has(name) || deployment.metadata?.deletionTimestamp) continue;
+    await act(`write the record of ${name}, made before records`, () => loadInstance(context, name));
   }
 }
 
