@@ -33,6 +33,7 @@ export async function diagnose(context: ClusterContext, deployments: readonly V1
 
 /** An instance as every answer shows it: its Deployment, and what its pods say. */
 export async function instanceView(context: ClusterContext, deployment: V1Deployment): Promise<Instance> {
-  const problems = await diagnose(context, [deployment]);
+  // What the pods say is a diagnosis: an answer without it beats failing an operation whose steps are done.
+  const problems = await diagnose(context, [deployment]).catch(() => new Map<string, Problem[]>());
   return instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []);
 }

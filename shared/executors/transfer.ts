@@ -46,7 +46,7 @@ export async function transferInstance(context: AccessContext, request: Transfer
       const from = ownerOf(current);
       if (from === to && context.caller.email === to) throw new BadRequestError(`you already own ${request.name}`);
       const slots = await instanceSlots(context, request.name);
-      if (from !== to) await handOver(context, current, to, slots);
+      const handed = from === to ? current : await handOver(context, current, to, slots);
       // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too; one that stays is the sweep's.
       await Promise.all(
         userSlots(slots)
@@ -57,9 +57,8 @@ export async function transferInstance(context: AccessContext, request: Transfer
             ),
           ),
       );
-      const after = (await context.cluster.readDeployment(request.name)) ?? current;
       return {
-        result: await instanceView(context, after),
+        result: await instanceView(context, handed),
         spec: (spec) => ({
           ...spec,
           owner: { email: to },
@@ -78,7 +77,7 @@ export async function transferInstance(context: AccessContext, request: Transfer
 }
 
 /** Steps 1 and 2: the new owner's slot (one an interrupted try took is theirs already), then the Deployment. */
-async function handOver(context: AccessContext, current: V1Deployment, to: string, slots: readonly V1Lease[]): Promise<void> {
+async function handOver(context: AccessContext, current: V1Deployment, to: string, slots: readonly V1Lease[]): Promise<V1Deployment> {
   const name = current.metadata?.name ?? '';
   const undo = new UndoStack(context.report);
   let mayHaveHappened = false;
@@ -91,16 +90,18 @@ async function handOver(context: AccessContext, current: V1Deployment, to: strin
       owner: { email: to },
       collaborators: collaboratorsAfterTransfer(current, to),
     });
-    await context.cluster.patchDeployment(name, patch).catch((error: unknown) => {
+    const patched = await context.cluster.patchDeployment(name, patch).catch((error: unknown) => {
       mayHaveHappened = !didNotHappen(error);
       throw error;
     });
     context.report(`transferred ${name} from ${ownerOf(current)} to ${to}`);
+    return patched;
   } catch (error) {
     // Whatever its answer said, the Deployment says whether the patch happened, and the record must agree with it.
-    if (ownerOf((await context.cluster.readDeployment(name).catch(() => undefined)) ?? current) === to) {
+    const now = await context.cluster.readDeployment(name).catch(() => undefined);
+    if (now !== undefined && ownerOf(now) === to) {
       context.report(`transferred ${name} from ${ownerOf(current)} to ${to} (its answer was lost)`);
-      return;
+      return now;
     }
     // Otherwise it keeps the new owner's slot: whichever owner's slot is left over goes in the sweep, or at a retry.
     if (mayHaveHappened) context.report(`the transfer of ${name} to ${to} may not have happened; a retry finishes it`);

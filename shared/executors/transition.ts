@@ -8,6 +8,7 @@ import {
   FailedPreconditionError,
   NotFoundError,
   PermissionDeniedError,
+  UnavailableError,
 } from '../errors.ts';
 import { phaseOfDeployment } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
@@ -134,7 +135,16 @@ export function checkMayStart(
 export function effectivePhase(record: InstanceRecord, nowMs: number, deployment: V1Deployment | undefined): Phase {
   const held = record.status.operation;
   if (held === undefined || Date.parse(held.deadline) >= nowMs) return record.status.phase;
-  return deployment ? phaseOfDeployment(deployment) : failurePhase(held.kind, held.from);
+  return endedPhase(held.kind, held.from, deployment);
+}
+
+/**
+ * Where an operation that did not finish leaves the instance: what its
+ * Deployment shows, where there is one (its steps that mattered happened,
+ * or none did), else where its failure leaves it.
+ */
+function endedPhase(kind: OperationKind, from: Phase, deployment: V1Deployment | undefined): Phase {
+  return deployment ? phaseOfDeployment(deployment) : failurePhase(kind, from);
 }
 
 /** What an operation's work hands back: its answer, and what it changed of the record. */
@@ -175,8 +185,13 @@ export async function runTransition<T>(
   try {
     outcome = await work(entered);
   } catch (error) {
-    await leave(context, entered.record, holder, (status) => ({ ...status, phase: failurePhase(kind, entered.from) })).catch(
-      (cause: unknown) => context.report(`could not leave ${kind} of ${name} after its failure: ${(cause as Error).message}`),
+    const deployment = await context.cluster.readDeployment(name).then(
+      (read) => ({ read }),
+      () => undefined,
+    );
+    const phase = deployment ? endedPhase(kind, entered.from, deployment.read) : failurePhase(kind, entered.from);
+    await leave(context, entered.record, holder, (status) => ({ ...status, phase })).catch((cause: unknown) =>
+      context.report(`could not leave ${kind} of ${name} after its failure: ${(cause as Error).message}`),
     );
     throw error;
   }
@@ -278,6 +293,8 @@ async function leave(
   let record = held;
   let specToWrite = spec;
   for (let attempt = 1; ; attempt += 1) {
+    // Read again after a write whose answer was lost: no hold left means that write was ours, and it landed.
+    if (attempt > 1 && record.status.operation === undefined && specToWrite === undefined) return;
     if (record.status.operation?.holder !== holder) {
       throw new AbortedError(`${record.metadata.name} was taken over by another operation while this one ran; check it and retry`, {
         retryAfterSeconds: 5,
@@ -293,7 +310,10 @@ async function leave(
       await context.cluster.replaceRecord({ ...record, status: status(withoutOperation(record.status)) }, 'status');
       return;
     } catch (error) {
-      if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
+      // The steps are done: a lost race reads again, and a passing outage is tried again, to record them.
+      const passing = error instanceof UnavailableError;
+      if (!(error instanceof ConflictError || passing) || attempt >= CONFLICT_RETRIES) throw error;
+      if (passing) await context.clock.sleep(attempt * 200);
       const current = await context.cluster.readRecord(held.metadata.name);
       if (!current) throw new NotFoundError(`instance ${held.metadata.name} not found`);
       record = current;
