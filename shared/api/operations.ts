@@ -206,7 +206,8 @@ export const OPERATIONS = {
       now: flag('Delete the disk now, even with a restore window: the destroy is final.', false),
     },
     answer: { status: 200, schema: 'Destroyed', description: 'The instance is gone; its disk too, unless kept for a restore.' },
-    errors: [...instanceErrors, 504],
+    // 429: a Compute Engine 429 that names no rate limit is a quota, and is answered as one.
+    errors: [...instanceErrors, 429, 504],
   },
   restore: {
     function: 'create',

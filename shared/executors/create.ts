@@ -127,7 +127,9 @@ async function createRecord(context: CreateContext, plan: CreatePlan, undo: Undo
       `instance ${plan.name} was destroyed and its disk is kept for a restore; restore it, or create with another Idempotency-Key`,
     );
   const times = [timeOf(existing.metadata.creationTimestamp)];
+  // Only a create's own leftover is cleared: a record that a destroy holds or left is that destroy's to finish.
   const interrupted =
+    existing.status.phase === 'provisioning' &&
     deployment === undefined &&
     existing.spec.keyHash === plan.idempotencyKeyHash &&
     judgeLeftovers(times, context.clock.now(), context.graceMs) === 'interrupted';

@@ -48,7 +48,8 @@ export async function tearDown(
     context,
     { name, kind: 'destroy', ...(request.bySweep ? { standing: ALLOCATOR_ITSELF } : {}) },
     async ({ record, deployment }) => {
-      const keptAtMs = request.now === true || deployment === undefined ? undefined : keptAt(context.clock.now(), context.restoreWindowMs);
+      // A destroy retried after its Deployment went still keeps the disk: the record holds all a restore needs.
+      const keptAtMs = request.now === true ? undefined : keptAt(context.clock.now(), context.restoreWindowMs);
       // Every write of the teardown is conditional on the uid read: a create of the same name since leaves the new instance alone.
       const uid = deployment?.metadata?.uid;
       const { diskKept } = await teardownInstance(context, name, {

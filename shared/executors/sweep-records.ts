@@ -2,7 +2,7 @@ import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT } from '../instances/metada
 import { allItems } from '../kube/cluster.ts';
 import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
 import { AlreadyExistsError, ConflictError } from '../errors.ts';
-import type { InstanceRecord } from '../model/record.ts';
+import { followingDeployment, type InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
 import { dropKept, tearDown } from './destroy.ts';
 import { deleteLease } from './teardown.ts';
@@ -53,10 +53,23 @@ export async function reconcileRecords(context: RecordsContext, request: { reado
         await act(`drop ${name}, past its restore window`, () => dropKept(context, record));
       continue;
     }
+    const deployment = await context.cluster.readDeployment(name);
     const age = now - Date.parse(record.metadata.creationTimestamp ?? '');
-    if (!(age > context.graceMs)) continue;
-    if ((await context.cluster.readDeployment(name)) === undefined)
-      await act(`tear down ${name}, whose Deployment is gone`, () => tearDown(context, { name, now: true, bySweep: true }));
+    if (deployment === undefined) {
+      if (age > context.graceMs)
+        await act(`tear down ${name}, whose Deployment is gone`, () => tearDown(context, { name, now: true, bySweep: true }));
+      continue;
+    }
+    // Who may reach it is what its Deployment says: a share or transfer whose record write was lost is recorded now.
+    const followed = followingDeployment(record.spec, deployment);
+    if (JSON.stringify(followed) !== JSON.stringify(record.spec)) {
+      const current = record;
+      await act(`record who may reach ${name}, as its Deployment says`, () =>
+        context.cluster.replaceRecord({ ...current, spec: followed }, 'spec').catch((error: unknown) => {
+          if (!(error instanceof ConflictError)) throw error;
+        }),
+      );
+    }
   }
   return done;
 }

@@ -43,6 +43,7 @@ async function scanDeployments(cluster: ClusterClient, serverName: string): Prom
             name,
             createdAtMs: timeOf(deployment.metadata?.creationTimestamp),
             owner: annotations[ANNOTATIONS.owner] ?? '',
+            ...(deployment.metadata?.uid ? { uid: deployment.metadata.uid } : {}),
             ...(expiresAt ? { expiresAt } : {}),
             ...(ownerHash ? { ownerHash } : {}),
           },
@@ -79,7 +80,16 @@ async function scanSlots(cluster: ClusterClient, serverName: string): Promise<Sw
     const instance = labels[LABELS.instance];
     const ownerHash = labels[SLOT_LABEL] === 'user' ? labels[LABELS.ownerHash] : undefined;
     return name && instance
-      ? [{ name, instance, createdAtMs: timeOf(lease.metadata?.creationTimestamp), ...(ownerHash ? { ownerHash } : {}) }]
+      ? [
+          {
+            name,
+            instance,
+            createdAtMs: timeOf(lease.metadata?.creationTimestamp),
+            ownerUids: (lease.metadata?.ownerReferences ?? []).map((reference) => reference.uid),
+            ...(labels[SLOT_LABEL] === 'user' || labels[SLOT_LABEL] === 'global' ? { kind: labels[SLOT_LABEL] } : {}),
+            ...(ownerHash ? { ownerHash } : {}),
+          },
+        ]
       : [];
   });
 }

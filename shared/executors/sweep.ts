@@ -109,7 +109,9 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
       // Still held for that instance (and that owner): not a slot taken since under the same name.
       const labels = lease?.metadata?.labels;
       const same =
-        labels?.[LABELS.instance] === action.instance && (action.ownerHash === undefined || labels[LABELS.ownerHash] === action.ownerHash);
+        labels?.[LABELS.instance] === action.instance &&
+        (action.ownerHash === undefined || labels[LABELS.ownerHash] === action.ownerHash) &&
+        (action.unboundFrom === undefined || !lease?.metadata?.ownerReferences?.some((reference) => reference.uid === action.unboundFrom));
       return same && lease !== undefined && (await deleteLease(context, lease));
     }
   }

@@ -14,6 +14,7 @@ import { phaseOfDeployment } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { pinnedOwnerPatch } from '../plans/access-plan.ts';
+import { followingDeployment } from '../model/record.ts';
 import { recordFromDeployment, type InstanceRecord, type InstanceSpec, type InstanceStatus } from '../model/record.ts';
 import {
   endPhase,
@@ -190,7 +191,10 @@ export async function runTransition<T>(
       () => undefined,
     );
     const phase = deployment ? endedPhase(kind, entered.from, deployment.read) : failurePhase(kind, entered.from);
-    await leave(context, entered.record, holder, (status) => ({ ...status, phase })).catch((cause: unknown) =>
+    // Who may reach it is what its Deployment says, whatever step failed: the record follows a share or transfer that landed.
+    const seen = deployment?.read;
+    const spec = seen ? (current: InstanceSpec) => followingDeployment(current, seen) : undefined;
+    await leave(context, entered.record, holder, (status) => ({ ...status, phase }), spec).catch((cause: unknown) =>
       context.report(`could not leave ${kind} of ${name} after its failure: ${(cause as Error).message}`),
     );
     throw error;

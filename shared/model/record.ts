@@ -116,6 +116,19 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
   });
 }
 
+/** `spec` with the owner and collaborators its Deployment says, where they differ: the Deployment is what lets people in. */
+export function followingDeployment(spec: InstanceSpec, deployment: V1Deployment): InstanceSpec {
+  const annotations = deployment.metadata?.annotations ?? {};
+  const owner = annotations[ANNOTATIONS.owner];
+  const subject = annotations[ANNOTATIONS.ownerSubject];
+  const sameOwner = owner === undefined || owner === spec.owner.email;
+  return {
+    ...spec,
+    ...(sameOwner ? {} : { owner: { email: owner, ...(subject ? { subject } : {}) } }),
+    collaborators: collaboratorsOf(deployment),
+  };
+}
+
 function isoOf(value: Date | string | undefined): string {
   if (value === undefined) return new Date(0).toISOString();
   return new Date(value).toISOString();

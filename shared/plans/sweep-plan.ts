@@ -11,6 +11,8 @@ export interface SweepSnapshot {
     readonly expiresAt?: string;
     /** Its owner hash label: a per-user slot of another owner was left by a transfer. */
     readonly ownerHash?: string;
+    /** Its uid: a slot of its name that it does not own was left by a try whose undo failed. */
+    readonly uid?: string;
   }[];
   /** `destroyedAtMs`: a disk kept for a restore, labelled with the time of its destroy. */
   readonly disks: readonly { readonly name: string; readonly createdAtMs: number; readonly destroyedAtMs?: number }[];
@@ -20,6 +22,10 @@ export interface SweepSnapshot {
     readonly createdAtMs: number;
     /** A per-user slot's owner hash. */
     readonly ownerHash?: string;
+    /** The uids of the objects that own it: its Deployment's, once bound. */
+    readonly ownerUids?: readonly string[];
+    /** Which limit it counts toward. */
+    readonly kind?: 'user' | 'global';
   }[];
 }
 
@@ -27,7 +33,14 @@ export type SweepAction =
   | { readonly kind: 'expired'; readonly name: string; readonly owner: string; readonly expiresAt: string }
   | { readonly kind: 'orphan-deployment'; readonly name: string; readonly createdAt: string }
   | { readonly kind: 'orphan-disk'; readonly name: string; readonly createdAt: string }
-  | { readonly kind: 'orphan-slot'; readonly name: string; readonly instance: string; readonly ownerHash?: string };
+  | {
+      readonly kind: 'orphan-slot';
+      readonly name: string;
+      readonly instance: string;
+      readonly ownerHash?: string;
+      /** The uid of the instance's Deployment, which does not own this slot: a leftover beside the slots it does own. */
+      readonly unboundFrom?: string;
+    };
 
 export type SweepActionKind = SweepAction['kind'];
 
@@ -70,17 +83,36 @@ export function planSweep(
       .map((d): SweepAction => ({ kind: 'orphan-disk', name: d.name, createdAt: iso(d.createdAtMs) })),
   ];
   const ownerHashes = new Map(snapshot.deployments.map((d) => [d.name, d.ownerHash]));
+  const uids = new Map(snapshot.deployments.map((d) => [d.name, d.uid]));
   // A per-user slot of an owner its instance no longer has: what an interrupted transfer leaves.
   const strays = (s: SweepSnapshot['slots'][number]): boolean =>
     s.ownerHash !== undefined && ownerHashes.get(s.instance) !== undefined && ownerHashes.get(s.instance) !== s.ownerHash;
+  // A slot beside one of the same kind that its instance's Deployment owns: a failed undo's leftover. (An instance
+  // whose slots are all unbound, by a destroy that failed half way, keeps them: they are the only ones it has.)
+  const bound = new Set(
+    snapshot.slots.flatMap((s) => {
+      const uid = uids.get(s.instance);
+      return uid !== undefined && s.ownerUids?.includes(uid) ? [`${s.instance}/${s.kind}`] : [];
+    }),
+  );
+  const unbound = (s: SweepSnapshot['slots'][number]): string | undefined => {
+    const uid = uids.get(s.instance);
+    return uid !== undefined && s.ownerUids !== undefined && !s.ownerUids.includes(uid) && bound.has(`${s.instance}/${s.kind}`)
+      ? uid
+      : undefined;
+  };
   const slots = snapshot.slots
-    .filter((s) => (!deploymentNames.has(s.instance) || strays(s)) && old(s.createdAtMs))
-    .map((s): SweepAction => ({
-      kind: 'orphan-slot',
-      name: s.name,
-      instance: s.instance,
-      ...(deploymentNames.has(s.instance) && s.ownerHash !== undefined ? { ownerHash: s.ownerHash } : {}),
-    }));
+    .filter((s) => (!deploymentNames.has(s.instance) || strays(s) || unbound(s) !== undefined) && old(s.createdAtMs))
+    .map((s): SweepAction => {
+      const unboundFrom = strays(s) ? undefined : unbound(s);
+      return {
+        kind: 'orphan-slot',
+        name: s.name,
+        instance: s.instance,
+        ...(deploymentNames.has(s.instance) && s.ownerHash !== undefined && strays(s) ? { ownerHash: s.ownerHash } : {}),
+        ...(unboundFrom !== undefined ? { unboundFrom } : {}),
+      };
+    });
   const allowed = destroys.slice(0, options.maxDestroys);
   return {
     actions: [...allowed, ...slots],
@@ -115,7 +147,8 @@ export function stillAgrees(action: SweepAction, reread: Reread, options: { serv
     case 'orphan-slot':
       return (
         reread.deployment === undefined ||
-        (action.ownerHash !== undefined && reread.deployment.metadata?.labels?.[LABELS.ownerHash] !== action.ownerHash)
+        (action.ownerHash !== undefined && reread.deployment.metadata?.labels?.[LABELS.ownerHash] !== action.ownerHash) ||
+        (action.unboundFrom !== undefined && reread.deployment.metadata?.uid === action.unboundFrom)
       );
   }
 }

@@ -92,6 +92,29 @@ describe('planSweep', () => {
     });
   });
 
+  it("deletes a slot of a live instance that its Deployment does not own, past the grace: a failed undo's, not the instance's own", () => {
+    const plan = planSweep(
+      {
+        ...empty,
+        deployments: [{ name: 'sb-1', createdAtMs: OLD, owner: 'ada@example.com', uid: 'uid-1', ownerHash: 'h' }],
+        disks: [{ name: 'sb-1', createdAtMs: OLD }],
+        slots: [
+          { name: 'g-0', instance: 'sb-1', createdAtMs: OLD, ownerUids: ['uid-1'], kind: 'global' },
+          { name: 'g-1', instance: 'sb-1', createdAtMs: OLD, ownerUids: [], kind: 'global' },
+          { name: 'g-2', instance: 'sb-1', createdAtMs: YOUNG, ownerUids: [], kind: 'global' },
+          // Its per-user slot, unbound by a destroy that failed half way: the only one of its kind, so it stays.
+          { name: 'u-0', instance: 'sb-1', createdAtMs: OLD, ownerUids: [], kind: 'user', ownerHash: 'h' },
+        ],
+      },
+      { nowMs: NOW, graceMs: GRACE, maxDestroys: 10, restoreWindowMs: WINDOW },
+    );
+    expect(plan.actions).toEqual([{ kind: 'orphan-slot', name: 'g-1', instance: 'sb-1', unboundFrom: 'uid-1' }]);
+    const action = plan.actions[0]!;
+    expect(stillAgrees(action, { deployment: { metadata: { uid: 'uid-1' } } }, { serverName: 'syncbased', nowMs: NOW })).toBe(true);
+    // Destroyed and made again under the name since: the new Deployment's slots are not this action's to judge.
+    expect(stillAgrees(action, { deployment: { metadata: { uid: 'uid-2' } } }, { serverName: 'syncbased', nowMs: NOW })).toBe(false);
+  });
+
   it('bounds the destroys, expired first, and never the slot deletions', () => {
     const snapshot: SweepSnapshot = {
       deployments: [
