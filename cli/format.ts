@@ -16,9 +16,41 @@ export function formatInstanceBlock(instance: Instance, now: number = Date.now()
     ['Expires', instance.expiresAt ?? 'never'],
     ['AccessList', instance.accessList.In.join(', ')],
     ...Object.entries(instance.parameters).map(([name, value]): [string, string] => ['Parameter', `${name}=${value}`]),
+    ...(instance.endpoints ?? []).map((endpoint): [string, string] => [
+      'Endpoint',
+      `${endpoint.name}/${endpoint.protocol} ${endpoint.host}:${endpoint.port}${endpoint.loadBalancer ? ` (VPC: ${endpoint.loadBalancer.host}:${endpoint.loadBalancer.port})` : ''}`,
+    ]),
     ...instance.problems.map((problem): [string, string] => ['Problem', `${problem.reason} since ${problem.since}: ${problem.message}`]),
   ];
   return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${printable(value)}`).join('\n');
+}
+
+/**
+ * What `allocator run` adds to its command's environment for each endpoint:
+ * `ALLOCATOR_ENDPOINT_<SERVICE>_<PORT>_HOST` and `_PORT`, and `_LB_HOST` and
+ * `_LB_PORT` once an internal load balancer has an address. `<SERVICE>` is
+ * the Service's name less the instance's (`<name>-metrics` gives `METRICS`;
+ * `<name>` itself, nothing), so that a job names a variable without knowing
+ * the instance; `<PORT>` is the port's name. Upper-cased, anything but
+ * letters and digits as `_`.
+ */
+export function endpointEnvironment(instance: Pick<Instance, 'name' | 'endpoints'>): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const endpoint of instance.endpoints ?? []) {
+    const service = endpoint.service === instance.name ? '' : endpoint.service.replace(`${instance.name}-`, '');
+    const prefix = ['ALLOCATOR_ENDPOINT', service, endpoint.name]
+      .filter((part) => part !== '')
+      .join('_')
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, '_');
+    environment[`${prefix}_HOST`] = endpoint.host;
+    environment[`${prefix}_PORT`] = String(endpoint.port);
+    if (endpoint.loadBalancer) {
+      environment[`${prefix}_LB_HOST`] = endpoint.loadBalancer.host;
+      environment[`${prefix}_LB_PORT`] = String(endpoint.loadBalancer.port);
+    }
+  }
+  return environment;
 }
 
 const CONTROL = /\p{Cc}/gu;

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { AllocatorClient, DEFAULT_LEASE_SECONDS, type CreateOptions, type Instance } from '../client/allocator-client.ts';
 import type { Heartbeat, HeartbeatHandlers } from '../client/heartbeat.ts';
 import { OPERATIONS } from '../shared/api/operations.ts';
-import { formatError, formatInstanceBlock } from './format.ts';
+import { endpointEnvironment, formatError, formatInstanceBlock } from './format.ts';
 import { makeProgress, type Progress } from './progress.ts';
 import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
@@ -182,7 +182,8 @@ without their instance (admins only; the scheduled cleanup does the same).
                     [--param NAME=VALUE]... -- <command> [args...]
 
 Creates an instance, waits until it is ready, runs the command with
-ALLOCATOR_INSTANCE_NAME and ALLOCATOR_INSTANCE_MOUNT_NAME in its environment,
+ALLOCATOR_INSTANCE_NAME, ALLOCATOR_INSTANCE_MOUNT_NAME and, for each port of its
+Services, ALLOCATOR_ENDPOINT_<SERVICE>_<PORT>_HOST and _PORT in its environment,
 destroys the instance when the command ends (also on failure, SIGINT or
 SIGTERM), and exits with the command's status.
 The instance lives on a lease of --lease seconds (default ${DEFAULT_LEASE_SECONDS}), renewed every
@@ -296,7 +297,12 @@ async function runCommand(
 ): Promise<number> {
   const child = spawn(command[0] as string, command.slice(1), {
     stdio: 'inherit',
-    env: { ...process.env, ALLOCATOR_INSTANCE_NAME: instance.name, ALLOCATOR_INSTANCE_MOUNT_NAME: instance.mountName },
+    env: {
+      ...process.env,
+      ALLOCATOR_INSTANCE_NAME: instance.name,
+      ALLOCATOR_INSTANCE_MOUNT_NAME: instance.mountName,
+      ...endpointEnvironment(instance),
+    },
   });
   let killTimer: NodeJS.Timeout | undefined;
   const forward = (): void => void child.kill((signals.interrupted.reason as NodeJS.Signals | undefined) ?? 'SIGTERM');

@@ -13,15 +13,16 @@
 #
 # usage: infra/setup.sh --project P --zone Z --cluster C [--location L] [--namespace NS]
 #          [--server-name syncbased] [--runtime-sa allocator-runtime] [--scheduler-sa allocator-scheduler]
-#          [--build-sa EMAIL] [--pod-service-account default] [--dry-run]
+#          [--build-sa EMAIL] [--pod-service-account default] [--internal-load-balancers refuse|allow] [--dry-run]
 # --zone is the disks' zone; --location the cluster's zone or region (default: --zone);
 # --server-name the build's _SERVER_NAME: the runtime may change only disks named <server-name>-*.
 # --namespace defaults to allocator; --pod-service-account is the Kubernetes
-# service account the template's pods run as, the only one the policy lets them use.
+# service account the template's pods run as, the only one the policy lets them use;
+# --internal-load-balancers, as the deploy's ALLOCATOR_INTERNAL_LOAD_BALANCERS, whether it lets a Service be one.
 set -euo pipefail
 
 project='' zone='' cluster='' location='' namespace=allocator dry_run=0
-runtime_sa=allocator-runtime scheduler_sa=allocator-scheduler build_sa='' server_name=syncbased pod_sa=default
+runtime_sa=allocator-runtime scheduler_sa=allocator-scheduler build_sa='' server_name=syncbased pod_sa=default internal_lbs=refuse
 while [[ $# -gt 0 ]]; do
   case $1 in
     --project) project=$2; shift 2 ;;
@@ -34,8 +35,9 @@ while [[ $# -gt 0 ]]; do
     --scheduler-sa) scheduler_sa=$2; shift 2 ;;
     --build-sa) build_sa=$2; shift 2 ;;
     --pod-service-account) pod_sa=$2; shift 2 ;;
+    --internal-load-balancers) internal_lbs=$2; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -142,7 +144,7 @@ run gcloud projects add-iam-policy-binding "$project" --member="serviceAccount:$
 
 echo "# The cluster: the Instance custom resource, and the runtime account's namespace (Pod Security baseline), its RBAC and the admission policy on its Deployments (infra/k8s/)"
 run gcloud container clusters get-credentials "$cluster" --location="$location" --project="$project"
-manifest=$("$(dirname "$0")/k8s/manifests.sh" --namespace "$namespace" --runtime-account "$runtime" --pod-service-account "$pod_sa")
+manifest=$("$(dirname "$0")/k8s/manifests.sh" --namespace "$namespace" --runtime-account "$runtime" --pod-service-account "$pod_sa" --internal-load-balancers "$internal_lbs")
 printf '%s\n' "$manifest" | sed 's/^/#   /'
 echo "+ kubectl apply -f - (the manifests above)"
 [[ $dry_run == 1 ]] || printf '%s\n' "$manifest" | kubectl apply -f -

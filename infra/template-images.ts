@@ -13,7 +13,12 @@ import { checkTemplate } from '../shared/plans/deployment.ts';
 import { compileDeploymentTemplate, templateFormatOf } from '../shared/template/deployment-template.ts';
 
 export function templateImages(path: string, version: string, parameters: readonly ParameterDeclaration[] = []): string[] {
-  const template = compileDeploymentTemplate(readFileSync(path, 'utf8'), { format: templateFormatOf(path), source: path });
+  // Load balancers allowed: this lists images; the create function's own start checks the Services against its settings.
+  const template = compileDeploymentTemplate(readFileSync(path, 'utf8'), {
+    format: templateFormatOf(path),
+    source: path,
+    internalLoadBalancers: true,
+  });
   const deployment = checkTemplate(template, {
     serverName: 'allocator',
     admins: [],

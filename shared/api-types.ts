@@ -19,6 +19,21 @@ export interface Problem {
   readonly permanent: boolean;
 }
 
+/** Where one port of one of an instance's Services answers. */
+export interface Endpoint {
+  /** The Service's name. */
+  readonly service: string;
+  /** The port's name (its number, as text, when it has none). */
+  readonly name: string;
+  /** TCP, UDP or SCTP. */
+  readonly protocol: string;
+  /** The in-cluster name, `<service>.<namespace>.svc.cluster.local`: reachable from pods in the cluster. */
+  readonly host: string;
+  readonly port: number;
+  /** The internal load balancer's address, once one is assigned: reachable from the VPC. */
+  readonly loadBalancer?: { readonly host: string; readonly port: number };
+}
+
 /** An instance, as create, extend and list answer it. */
 export interface Instance {
   readonly name: string;
@@ -37,6 +52,8 @@ export interface Instance {
   readonly state: InstanceState;
   /** Why it is not ready, if anything says so; empty otherwise. */
   readonly problems: readonly Problem[];
+  /** Where its Services answer, one per port; empty when its template makes none. Optional for servers before endpoints; every answer now has it. */
+  readonly endpoints?: readonly Endpoint[];
   /** Who the owner shares it with (emails). Optional for servers before sharing; every answer now has it. */
   readonly collaborators?: readonly string[];
   /** In list's answer: true when it is someone else's, shared with the caller. */
@@ -75,6 +92,9 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
   if (value.sharedWithMe !== undefined && typeof value.sharedWithMe !== 'boolean') fail('sharedWithMe', 'true or false');
   if (value.operations !== undefined && !(Array.isArray(value.operations) && value.operations.every((kind) => typeof kind === 'string')))
     fail('operations', 'a list of strings');
+  const { endpoints } = value;
+  if (endpoints !== undefined && !(Array.isArray(endpoints) && endpoints.every(isEndpoint)))
+    fail('endpoints', 'a list of {service, name, protocol, host, port}');
   const problems = value.problems;
   if (
     !Array.isArray(problems) ||
@@ -94,6 +114,16 @@ export function parseInstance(value: unknown, where = 'instance'): Instance {
   if (!isRecord(value.parameters) || !Object.values(value.parameters).every((entry) => typeof entry === 'string'))
     fail('parameters', 'an object of strings');
   return value as unknown as Instance;
+}
+
+function isEndpoint(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { loadBalancer } = value;
+  return (
+    ['service', 'name', 'protocol', 'host'].every((field) => typeof value[field] === 'string') &&
+    Number.isInteger(value.port) &&
+    (loadBalancer === undefined || (isRecord(loadBalancer) && typeof loadBalancer.host === 'string' && Number.isInteger(loadBalancer.port)))
+  );
 }
 
 /** Checks list's answer, `{"instances": [...]}`. */

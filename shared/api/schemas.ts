@@ -24,6 +24,28 @@ export const SCHEMAS = {
       },
     },
   },
+  Endpoint: {
+    type: 'object',
+    description: "Where one port of one of the instance's Services answers.",
+    required: ['service', 'name', 'protocol', 'host', 'port'],
+    properties: {
+      service: { type: 'string', description: "The Service's name." },
+      name: { type: 'string', description: "The port's name (its number, as text, when it has none)." },
+      protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP'] },
+      host: {
+        type: 'string',
+        description: 'The in-cluster name, `<service>.<namespace>.svc.cluster.local`: reachable from pods in the cluster.',
+        examples: ['postgres-1a2b3c4d.allocator.svc.cluster.local'],
+      },
+      port: { type: 'integer', minimum: 1, maximum: 65535 },
+      loadBalancer: {
+        type: 'object',
+        required: ['host', 'port'],
+        properties: { host: { type: 'string' }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+        description: "The internal load balancer's address, once one is assigned: reachable from the VPC.",
+      },
+    },
+  },
   Instance: {
     type: 'object',
     description: 'An instance: one Deployment of the template, with its own persistent disk.',
@@ -42,6 +64,7 @@ export const SCHEMAS = {
       'state',
       'problems',
       'collaborators',
+      'endpoints',
     ],
     properties: {
       name: { type: 'string', examples: ['syncbased-1a2b3c4d'] },
@@ -66,6 +89,11 @@ export const SCHEMAS = {
       },
       state: { enum: [...INSTANCE_STATES] },
       problems: { type: 'array', items: { $ref: '#/components/schemas/Problem' } },
+      endpoints: {
+        type: 'array',
+        items: { $ref: '#/components/schemas/Endpoint' },
+        description: 'Where its Services answer, one entry per port; empty when the template makes no Service.',
+      },
       collaborators: {
         type: 'array',
         items: { type: 'string' },

@@ -35,6 +35,8 @@ export interface ServiceConfig {
   readonly limits: { readonly perUser: number; readonly global: number };
   readonly maxCollaborators: SettingValues['maxCollaborators'];
   readonly accessListFormat: SettingValues['accessListFormat'];
+  /** {@link SETTINGS}.internalLoadBalancers; `refuse` when absent. */
+  readonly internalLoadBalancers?: SettingValues['internalLoadBalancers'];
   readonly admins: SettingValues['admins'];
   readonly allowedCallers: SettingValues['allowedCallers'];
   /** {@link SETTINGS}.workspaceDomains, plus the domain of every `*@domain` allowed-caller pattern. */
@@ -166,6 +168,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     limits: { perUser, global },
     maxCollaborators: read(SETTINGS.maxCollaborators),
     accessListFormat,
+    internalLoadBalancers: read(SETTINGS.internalLoadBalancers),
     admins,
     allowedCallers,
     workspaceDomains,

@@ -252,6 +252,13 @@ export const SETTINGS = {
     meaning:
       'a JSON or YAML file declaring the [parameters](templates.md#parameters) a create may choose, each with a description, a default and a rule (`enum`, or an anchored `pattern` with `maxLength`); create checks and renders them, list describes them in `/openapi.json`. A malformed file stops the function at start',
   }),
+  internalLoadBalancers: oneOf({
+    env: 'ALLOCATOR_INTERNAL_LOAD_BALANCERS',
+    meaning:
+      "whether a template's Service may be `type: LoadBalancer`: `refuse` (only ClusterIP, reachable inside the cluster) or `allow` (GKE's internal load balancer, reachable from the VPC; Allocator marks each one internal). Give infra/setup.sh the same (`--internal-load-balancers`), so that admission agrees",
+    values: ['refuse', 'allow'] as const,
+    default: 'refuse',
+  }),
   mountRoot: text({
     env: 'ALLOCATOR_MOUNT_ROOT',
     meaning: 'instances publish at `<root>/<name>`',

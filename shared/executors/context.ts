@@ -3,11 +3,14 @@ import type { InstancePolicy } from '../auth/policy.ts';
 import type { Clock } from '../clock.ts';
 import type { DisksApi } from '../gce/disks.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
+import type { InstanceObjectsClient } from '../kube/instance-objects.ts';
 
 /** What every executor reads with: this allocator's cluster, and the time. */
 export interface ClusterContext {
   readonly serverName: string;
   readonly cluster: ClusterClient;
+  /** The instances' Services and ConfigMaps: their endpoints, and what create makes and teardown deletes beside the Deployment. */
+  readonly objects: InstanceObjectsClient;
   readonly clock: Clock;
 }
 

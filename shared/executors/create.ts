@@ -2,6 +2,9 @@ import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { AllocatorError, AlreadyExistsError } from '../errors.ts';
 import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
+import { endpointsOf } from '../instances/endpoints.ts';
+import { ownedByRecord } from '../plans/instance-objects.ts';
+import type { InstanceObject, InstanceService } from '../template/validate-objects.ts';
 import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import type { CreatePlan } from '../plans/create-plan.ts';
@@ -78,6 +81,8 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
       }
       throw error;
     });
+  // The Services and ConfigMaps, owned by the record so that deleting it deletes them; each on the undo stack.
+  await createObjects(context, { plan, undo, record: await record });
   request.whenCreated?.();
   // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
   const binding = Promise.all([
@@ -87,9 +92,33 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
   binding.catch(() => undefined); // awaited below; a failure then undoes the create
   const answer = plan.wait
     ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
-    : instanceFromDeployment(created);
+    : instanceFromDeployment(created, [], endpointsOf(plan.objects.filter(isService), context.objects.namespace));
   await Promise.all([binding, request.claimed?.done]);
   return answer;
+}
+
+/**
+ * Creates the template's Services and ConfigMaps after the Deployment, each
+ * owned by the record. One that exists already (409) is left as it is: only
+ * a keyed create's earlier try can have made it under this name. Each undo
+ * deletes it.
+ */
+async function createObjects(
+  context: CreateContext,
+  request: { readonly plan: CreatePlan; readonly undo: UndoStack; readonly record: InstanceRecord },
+): Promise<void> {
+  const { plan, undo, record } = request;
+  const uid = record.metadata.uid;
+  await Promise.all(
+    plan.objects.map((object) =>
+      undo.step(
+        `the ${object.kind} ${object.metadata.name}`,
+        () => context.objects.delete(object.kind, object.metadata.name),
+        () => context.objects.create(uid ? ownedByRecord(object, { name: plan.name, uid }) : object),
+        didNotHappen,
+      ),
+    ),
+  );
 }
 
 /** Creates the instance's record, in phase provisioning until its Deployment exists; its undo deletes it if it is this try's. */
@@ -138,6 +167,8 @@ async function createRecord(context: CreateContext, plan: CreatePlan, undo: Undo
   await context.cluster.deleteRecord(plan.name, existing.metadata.uid ? { uid: existing.metadata.uid } : undefined);
   return await make();
 }
+
+const isService = (object: InstanceObject): object is InstanceService => object.kind === 'Service';
 
 function diskSourceName(source: NonNullable<CreatePlan['disk']['source']>): string {
   return Object.values(source).find((value): value is string => typeof value === 'string') ?? '';

@@ -1,5 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Problem } from '../api-types.ts';
+import type { Endpoint, Problem } from '../api-types.ts';
+import { endpointsByInstance } from '../instances/endpoints.ts';
+import { objectsSelector } from '../plans/instance-objects.ts';
 import { instanceFromDeployment, stateOf, type Instance } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { problemsOf } from '../instances/problems.ts';
@@ -31,9 +33,23 @@ export async function diagnose(context: ClusterContext, deployments: readonly V1
   return problems;
 }
 
-/** An instance as every answer shows it: its Deployment, and what its pods say. */
+/**
+ * The endpoints of each named instance, from one label-selected list of
+ * their Services however many they are: nothing is read for none.
+ */
+export async function readEndpoints(context: ClusterContext, names: readonly string[]): Promise<Map<string, Endpoint[]>> {
+  if (names.length === 0) return new Map();
+  const services = await context.objects.list('Service', { labelSelector: objectsSelector(context.serverName, names) });
+  return endpointsByInstance(services, context.objects.namespace);
+}
+
+/** An instance as every answer shows it: its Deployment, what its pods say, and where its Services answer. */
 export async function instanceView(context: ClusterContext, deployment: V1Deployment): Promise<Instance> {
-  // What the pods say is a diagnosis: an answer without it beats failing an operation whose steps are done.
-  const problems = await diagnose(context, [deployment]).catch(() => new Map<string, Problem[]>());
-  return instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []);
+  const name = deployment.metadata?.name ?? '';
+  // Both are read beside the operation's own work: an answer without them beats failing an operation whose steps are done.
+  const [problems, endpoints] = await Promise.all([
+    diagnose(context, [deployment]).catch(() => new Map<string, Problem[]>()),
+    readEndpoints(context, [name]).catch(() => new Map<string, Endpoint[]>()),
+  ]);
+  return instanceFromDeployment(deployment, problems.get(name) ?? [], endpoints.get(name) ?? []);
 }

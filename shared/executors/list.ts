@@ -7,7 +7,7 @@ import { ownerHashOf } from '../instances/naming.ts';
 import { sharedSelector } from '../instances/sharing.ts';
 import { allItems } from '../kube/cluster.ts';
 import type { CallerContext } from './context.ts';
-import { diagnose } from './instance-view.ts';
+import { diagnose, readEndpoints } from './instance-view.ts';
 
 const PAGE_SIZE = 500;
 
@@ -16,7 +16,7 @@ const PAGE_SIZE = 500;
  * which the policy grants only to admins), newest first, selected by label on
  * the server so the cost follows the caller's own instances: the owned and
  * the shared are two lists, sent at once. Each shared one is marked
- * `sharedWithMe`.
+ * `sharedWithMe`. Their endpoints come from one more list, of their Services.
  */
 export async function listInstances(context: CallerContext, request: { readonly all: boolean }): Promise<Instance[]> {
   const { cluster, policy, caller, serverName } = context;
@@ -30,10 +30,21 @@ export async function listInstances(context: CallerContext, request: { readonly 
   const names = new Set(mine.map((deployment) => deployment.metadata?.name));
   const sharedWithMe = shared.filter((deployment) => !names.has(deployment.metadata?.name) && isSharedWith(policy, caller, deployment));
   const deployments = [...mine, ...sharedWithMe];
-  const problems = await diagnose(context, deployments);
+  // The instances' Services in one list, however many instances, beside the diagnosis.
+  const [problems, endpoints] = await Promise.all([
+    diagnose(context, deployments),
+    readEndpoints(
+      context,
+      deployments.map((deployment) => deployment.metadata?.name ?? ''),
+    ),
+  ]);
   const boundToken = caller.sharedAudience !== true;
   const view = (deployment: V1Deployment, isShared: boolean): Instance => ({
-    ...instanceFromDeployment(deployment, problems.get(deployment.metadata?.name ?? '') ?? []),
+    ...instanceFromDeployment(
+      deployment,
+      problems.get(deployment.metadata?.name ?? '') ?? [],
+      endpoints.get(deployment.metadata?.name ?? '') ?? [],
+    ),
     sharedWithMe: isShared,
     operations: allowedOperations(phaseOfDeployment(deployment), {
       role: isShared ? 'collaborator' : isOwnedBy(deployment, caller) ? 'owner' : 'admin',

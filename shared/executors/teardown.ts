@@ -3,11 +3,13 @@ import { ConflictError, DeadlineExceededError, NotFoundError, UnavailableError }
 import { DiskInUseError, StaleFingerprintError, type DiskInfo } from '../gce/disks.ts';
 import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
+import { objectsSelector } from '../plans/instance-objects.ts';
+import { OBJECT_KINDS } from '../template/validate-objects.ts';
 import type { ExecutionContext } from './context.ts';
 import { keptDiskLabels } from '../plans/restore-record.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
 
-type Context = Pick<ExecutionContext, 'serverName' | 'cluster' | 'disks' | 'clock' | 'timeouts'>;
+type Context = Pick<ExecutionContext, 'serverName' | 'cluster' | 'objects' | 'disks' | 'clock' | 'timeouts'>;
 
 /** Whether a disk carries this allocator's labels for the instance of its name. */
 export function isInstanceDisk(disk: DiskInfo, serverName: string): boolean {
@@ -105,7 +107,8 @@ export interface TeardownStart {
 
 /**
  * Removes everything of one instance: Deployment (and so its pods), then its
- * disk (or, with `start.keep`, keeps it for a restore), then its slots. The slots are let go of by the Deployment first: as its
+ * disk (or, with `start.keep`, keeps it for a restore) and its Services and
+ * ConfigMaps, then its slots. The slots are let go of by the Deployment first: as its
  * dependents they would make the foreground deletion wait for the garbage
  * collector to remove them too. They stay held, so the limit stays exact, until they are deleted last;
  * those deleted are the ones listed at the start, by uid, never slots a new
@@ -127,12 +130,26 @@ export async function teardownInstance(context: Context, name: string, start: Te
   });
   if (left) await waitUntilDeploymentGone(context, { name, timeoutMs: context.timeouts.deleteMs, seen: left });
   const read = diskRead.catch(() => context.disks.getDisk(name));
-  const diskKept =
+  // The record owns the Services and ConfigMaps, but a record kept for a restore would keep them: they go now, beside the disk.
+  const [diskKept] = await Promise.all([
     start.keptAtMs !== undefined
-      ? await keepInstanceDisk(context, start.keptAtMs, read)
-      : (await deleteInstanceDisk(context, name, read), false);
+      ? keepInstanceDisk(context, start.keptAtMs, read)
+      : deleteInstanceDisk(context, name, read).then(() => false),
+    deleteInstanceObjects(context, name),
+  ]);
   await Promise.all(slots.map((lease) => deleteLease(context, lease)));
   return { diskKept };
+}
+
+/** Deletes the instance's Services and ConfigMaps, found by its label (one gone already is no failure). */
+export async function deleteInstanceObjects(context: Pick<Context, 'serverName' | 'objects'>, name: string): Promise<void> {
+  const selector = objectsSelector(context.serverName, [name]);
+  await Promise.all(
+    OBJECT_KINDS.map(async (kind) => {
+      const found = await context.objects.list(kind, { labelSelector: selector });
+      await Promise.all(found.map((object) => context.objects.delete(kind, object.metadata?.name ?? '')));
+    }),
+  );
 }
 
 /**

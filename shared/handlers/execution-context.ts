@@ -17,7 +17,8 @@ export const SWEEPER: CallerIdentity = { email: 'sweeper@allocator.invalid', sub
 /** What list's executor reads with: the cluster, the clock, and who calls. */
 export async function callerContext(runtime: ListRuntime, call: Pick<CallContext, 'caller'>): Promise<CallerContext> {
   const { config } = runtime;
-  return { serverName: config.serverName, cluster: await runtime.cluster(), clock: runtime.clock, caller: call.caller, policy: config };
+  const [cluster, objects] = await Promise.all([runtime.cluster(), runtime.instanceObjects()]);
+  return { serverName: config.serverName, cluster, objects, clock: runtime.clock, caller: call.caller, policy: config };
 }
 
 /** Everything an executor of create or destroy may read: the runtime's clients and settings, who calls, and the request's log. */

@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Instance, InstanceState, Problem } from '../api-types.ts';
+import type { Endpoint, Instance, InstanceState, Problem } from '../api-types.ts';
 import type { CallerIdentity } from '../auth/identity.ts';
 import type { Phase } from '../model/transitions.ts';
 import { ANNOTATIONS, instanceParameters, LABELS } from './metadata.ts';
@@ -8,8 +8,15 @@ import { collaboratorsOf } from './sharing.ts';
 
 export type { Instance };
 
-/** Reads an instance back from its Deployment, with what its pods say (none when they were not read). */
-export function instanceFromDeployment(deployment: V1Deployment, problems: readonly Problem[] = []): Instance {
+/**
+ * Reads an instance back from its Deployment, with what its pods say (none
+ * when they were not read) and, when its Services were read, its endpoints.
+ */
+export function instanceFromDeployment(
+  deployment: V1Deployment,
+  problems: readonly Problem[] = [],
+  endpoints?: readonly Endpoint[],
+): Instance {
   const annotations = deployment.metadata?.annotations ?? {};
   const name = deployment.metadata?.name ?? '';
   return {
@@ -27,6 +34,7 @@ export function instanceFromDeployment(deployment: V1Deployment, problems: reado
     state: stateOf(deployment, problems),
     problems: [...problems],
     collaborators: collaboratorsOf(deployment),
+    ...(endpoints ? { endpoints: [...endpoints] } : {}),
   };
 }
 

@@ -79,6 +79,14 @@ export const DISK_LABELS = {
   destroyedAt: 'allocator-destroyed-at',
 } as const;
 
+/**
+ * On an instance's LoadBalancer Service: GKE makes it an internal load
+ * balancer, reachable from the VPC only. Allocator writes it itself, so that a
+ * template cannot ask for an external one (admission checks it too).
+ */
+export const INTERNAL_LOAD_BALANCER_ANNOTATION = 'networking.gke.io/load-balancer-type';
+export const INTERNAL_LOAD_BALANCER = 'Internal';
+
 /** On a pod template: its change makes a new rollout, as `kubectl rollout restart` writes it (restart). */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 

@@ -7,7 +7,8 @@ import { instanceFromDeployment, type Instance } from '../instances/instance.ts'
 import { diskLabels } from '../instances/metadata.ts';
 import { idempotencyKeyHash, idempotentInstanceName, newInstanceName, ownerHashOf } from '../instances/naming.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
-import { buildInstanceDeployment } from './deployment.ts';
+import { buildInstance } from './deployment.ts';
+import type { InstanceObject } from './instance-objects.ts';
 import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
 import type { QueuePlan } from './queue.ts';
 import { slotPools, type SlotPool } from './slots.ts';
@@ -55,6 +56,8 @@ export interface CreatePlan {
   readonly disk: DiskSpec;
   /** The whole manifest sent to the API server. */
   readonly deployment: V1Deployment;
+  /** The template's Services and ConfigMaps, labelled, made after the Deployment (owned by the record once it exists). */
+  readonly objects: readonly InstanceObject[];
   /** What the caller sees once the Deployment exists (before it is ready). */
   readonly instance: Instance;
   readonly wait: boolean;
@@ -89,7 +92,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
   const createdAt = new Date(nowMs).toISOString();
   const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);
   const parameters = { ...(request.parameters ?? parameterDefaults(config.parameters ?? [])) };
-  const deployment = buildInstanceDeployment(inputs.template, {
+  const { deployment, objects } = buildInstance(inputs.template, {
     serverName: config.serverName,
     name,
     diskZone: config.compute.zone,
@@ -125,6 +128,7 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
       ...(config.disk.source ? { source: { ...config.disk.source } } : {}),
     },
     deployment,
+    objects,
     instance: instanceFromDeployment(deployment),
     wait: request.wait,
     waitMs: request.waitMs,

@@ -3,8 +3,9 @@ import { SUBJECT_PREFIX } from '../auth/allowed-callers.ts';
 import { parameterDefaults, type ParameterDeclaration } from '../api/parameters.ts';
 import { instanceParameters, withInstanceMetadata } from '../instances/metadata.ts';
 import { mountNameOf, ownerHashOf } from '../instances/naming.ts';
-import type { DeploymentTemplate } from '../template/deployment-template.ts';
+import type { DeploymentTemplate, RenderedInstance } from '../template/deployment-template.ts';
 import { makeTemplateData } from '../template/template-data.ts';
+import { withObjectMetadata } from './instance-objects.ts';
 
 /** Everything an instance's Deployment is made from. */
 export interface DeploymentInputs {
@@ -51,11 +52,20 @@ export function accessListOf(
  * says. Create, the cold-start template check and the bench all use it.
  */
 export function buildInstanceDeployment(template: DeploymentTemplate, inputs: DeploymentInputs): V1Deployment {
+  return buildInstance(template, inputs).deployment;
+}
+
+/**
+ * The Deployment as `buildInstanceDeployment` assembles it, and the
+ * template's Services and ConfigMaps, each with Allocator's labels: what a
+ * create makes.
+ */
+export function buildInstance(template: DeploymentTemplate, inputs: DeploymentInputs): RenderedInstance {
   const { serverName, name, ownerEmail, version, createdAt } = inputs;
   const ownerHash = ownerHashOf(ownerEmail);
   const mountName = inputs.mountName ?? mountNameOf(inputs.mountRoot, name);
   const accessList = accessListOf(ownerEmail, inputs.admins, inputs.accessListFormat, inputs.collaborators);
-  const rendered = template.render(
+  const rendered = template.renderInstance(
     makeTemplateData({
       name,
       accessList,
@@ -66,7 +76,7 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
       ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
     }),
   );
-  const deployment = withInstanceMetadata(rendered, {
+  const deployment = withInstanceMetadata(rendered.deployment, {
     serverName,
     diskZone: inputs.diskZone,
     name,
@@ -82,7 +92,10 @@ export function buildInstanceDeployment(template: DeploymentTemplate, inputs: De
     ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt } : {}),
     ...(inputs.parameters ? { parameters: inputs.parameters } : {}),
   });
-  return withoutServiceAccountToken(deployment);
+  return {
+    deployment: withoutServiceAccountToken(deployment),
+    objects: rendered.objects.map((object) => withObjectMetadata(object, { serverName, ownerHash, name })),
+  };
 }
 
 /**
@@ -125,7 +138,8 @@ export function checkTemplate(
     parameters?: readonly ParameterDeclaration[];
   },
 ): V1Deployment {
-  return buildInstanceDeployment(template, {
+  // The whole instance is built, so that a refused Service or ConfigMap fails now too.
+  return buildInstance(template, {
     parameters: parameterDefaults(config.parameters ?? []),
     serverName: config.serverName,
     admins: config.admins,
@@ -137,5 +151,5 @@ export function checkTemplate(
     ownerEmail: 'sample@example.com',
     ownerSubject: '0',
     createdAt: new Date(0).toISOString(),
-  });
+  }).deployment;
 }

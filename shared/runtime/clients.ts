@@ -5,6 +5,7 @@ import type { AllocatorConfig } from '../config/load-config.ts';
 import { makeDisksApi, type DisksApi } from '../gce/disks.ts';
 import { makeClusterClient, type ClusterClient } from '../kube/cluster.ts';
 import { connectToCluster } from '../kube/connect.ts';
+import { makeInstanceObjectsClient, type InstanceObjectsClient } from '../kube/instance-objects.ts';
 
 /** Memoises an async factory, forgetting a failure so the next request tries again. */
 export function retryingOnce<T>(factory: () => Promise<T>): () => Promise<T> {
@@ -30,6 +31,17 @@ export function clusterFor(config: AllocatorConfig): () => Promise<ClusterClient
       timeoutMs: config.callTimeoutMs,
     });
     return makeClusterClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs });
+  });
+}
+
+/** The instances' Services and ConfigMaps, connected on first use and then kept, as the cluster is. */
+export function instanceObjectsFor(config: AllocatorConfig): () => Promise<InstanceObjectsClient> {
+  return retryingOnce(async () => {
+    const kubeConfig = await connectToCluster(config.cluster, {
+      googleAuthClient: async () => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient(),
+      timeoutMs: config.callTimeoutMs,
+    });
+    return makeInstanceObjectsClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs });
   });
 }
 

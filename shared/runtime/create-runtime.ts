@@ -14,7 +14,7 @@ import {
   type DeploymentTemplate,
   type PrecompiledTemplate,
 } from '../template/deployment-template.ts';
-import { clusterFor, disksFor, verifierFor } from './clients.ts';
+import { clusterFor, disksFor, instanceObjectsFor, verifierFor } from './clients.ts';
 import type { CreateRuntime } from './runtimes.ts';
 
 /** Reads and compiles the template, and renders it once, so that a broken one fails at cold start. */
@@ -36,6 +36,7 @@ export function loadTemplate(config: AllocatorConfig): DeploymentTemplate {
   const template = compileDeploymentTemplate(source, {
     format: templateFormatOf(path),
     source: path,
+    internalLoadBalancers: config.internalLoadBalancers === 'allow',
     ...(precompiled ? { precompiled } : {}),
   });
   checkTemplate(template, config);
@@ -61,6 +62,7 @@ export function makeCreateRuntime(config: AllocatorConfig): CreateRuntime {
     config,
     verifier: verifierFor(config),
     cluster: clusterFor(config),
+    instanceObjects: instanceObjectsFor(config),
     disks: disksFor(config),
     clock: systemClock,
     template: loadTemplate(config),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock } from '../clock.ts';
 import { makeBackground } from './background.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
-import { clusterFor, disksFor, verifierFor } from './clients.ts';
+import { clusterFor, disksFor, instanceObjectsFor, verifierFor } from './clients.ts';
 import type { DestroyRuntime } from './runtimes.ts';
 
 export function makeDestroyRuntime(config: AllocatorConfig): DestroyRuntime {
@@ -10,6 +10,7 @@ export function makeDestroyRuntime(config: AllocatorConfig): DestroyRuntime {
     config,
     verifier: verifierFor(config),
     cluster: clusterFor(config),
+    instanceObjects: instanceObjectsFor(config),
     disks: disksFor(config),
     clock: systemClock,
     random: randomBytes,

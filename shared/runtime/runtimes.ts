@@ -4,6 +4,7 @@ import type { AllocatorConfig } from '../config/load-config.ts';
 import type { DisksApi } from '../gce/disks.ts';
 import type { Background } from './background.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
+import type { InstanceObjectsClient } from '../kube/instance-objects.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 
 /** What every function is given: its settings, who calls, the cluster (connected on first use; GKE needs a call to learn the endpoint) and the time. */
@@ -11,6 +12,8 @@ export interface FunctionRuntime {
   readonly config: AllocatorConfig;
   readonly verifier: TokenVerifier;
   readonly cluster: () => Promise<ClusterClient>;
+  /** The instances' Services and ConfigMaps (`shared/kube/instance-objects.ts`), connected on first use as the cluster is. */
+  readonly instanceObjects: () => Promise<InstanceObjectsClient>;
   readonly clock: Clock;
 }
 

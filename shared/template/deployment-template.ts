@@ -4,17 +4,22 @@ import runtimeModule from 'handlebars/runtime.js';
 import { loadAll as loadAllYaml } from 'js-yaml';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { TEMPLATE_FIELDS, type TemplateData } from './template-data.ts';
-import { TemplateError, validateDeployment } from './validate-deployment.ts';
+import { TemplateError } from './validate-deployment.ts';
+import { validateRendered, type RenderedInstance } from './validate-objects.ts';
 
 export { TemplateError };
+export type { RenderedInstance };
 
 export const TEMPLATE_FORMATS = ['json', 'yaml'] as const;
 export type TemplateFormat = (typeof TEMPLATE_FORMATS)[number];
 
-/** A compiled deployment template: data in, one validated Deployment out. */
+/** A compiled deployment template: data in, one validated Deployment (and any Services and ConfigMaps beside it) out. */
 export interface DeploymentTemplate {
   readonly format: TemplateFormat;
+  /** The Deployment alone. */
   render(data: TemplateData): V1Deployment;
+  /** The Deployment and the other objects, each checked (`validateRendered`). */
+  renderInstance(data: TemplateData): RenderedInstance;
 }
 
 /** `.json.hbs`/`.json` are JSON; `.yaml.hbs`/`.yml.hbs`/`.yaml`/`.yml` are YAML. */
@@ -69,7 +74,13 @@ export function precompiledTemplateModule(source: string): string {
  */
 export function compileDeploymentTemplate(
   source: string,
-  options: { format: TemplateFormat; source?: string; precompiled?: PrecompiledTemplate },
+  options: {
+    format: TemplateFormat;
+    source?: string;
+    precompiled?: PrecompiledTemplate;
+    /** Whether a Service may be an internal LoadBalancer (ALLOCATOR_INTERNAL_LOAD_BALANCERS); default no. */
+    internalLoadBalancers?: boolean;
+  },
 ): DeploymentTemplate {
   const where = options.source ?? 'deployment template';
   const { precompiled } = options;
@@ -82,7 +93,7 @@ export function compileDeploymentTemplate(
   } catch (error) {
     throw new TemplateError(`${where}: ${(error as Error).message}`, { cause: error });
   }
-  const render = (data: TemplateData): V1Deployment => {
+  const renderInstance = (data: TemplateData): RenderedInstance => {
     let text: string;
     try {
       text = compiled(data, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
@@ -91,13 +102,30 @@ export function compileDeploymentTemplate(
       const unknown = /"(\w+)" not defined/.exec(message)?.[1];
       throw new TemplateError(unknown ? unknownFieldMessage(where, unknown, data) : `${where}: ${message}`, { cause: error });
     }
-    return parseDeployment(text, { format: options.format, expectedName: unquote(data.Name), where });
+    return parseRendered(text, {
+      format: options.format,
+      expectedName: unquote(data.Name),
+      where,
+      internalLoadBalancers: options.internalLoadBalancers ?? false,
+    });
   };
-  return { format: options.format, render };
+  return { format: options.format, render: (data) => renderInstance(data).deployment, renderInstance };
 }
 
 /** Parses expanded template text and validates it as exactly one apps/v1 Deployment named `expectedName`. */
 export function parseDeployment(text: string, options: { format: TemplateFormat; expectedName: string; where: string }): V1Deployment {
+  return parseRendered(text, { ...options, internalLoadBalancers: false }).deployment;
+}
+
+/**
+ * Parses expanded template text, a YAML multi-document or one JSON (or YAML)
+ * object, where a `List` stands for its items, and checks it: exactly one
+ * apps/v1 Deployment named `expectedName`, and Services and ConfigMaps.
+ */
+export function parseRendered(
+  text: string,
+  options: { format: TemplateFormat; expectedName: string; where: string; internalLoadBalancers: boolean },
+): RenderedInstance {
   let documents: unknown[];
   try {
     documents = options.format === 'json' ? [JSON.parse(text)] : loadAllYaml(text).filter((doc) => doc !== null && doc !== undefined);
@@ -107,9 +135,13 @@ export function parseDeployment(text: string, options: { format: TemplateFormat;
       { cause: error },
     );
   }
-  if (documents.length !== 1)
-    throw new TemplateError(`${options.where} must expand to exactly one Deployment; found ${documents.length} documents`);
-  return validateDeployment(documents[0], { expectedName: options.expectedName, where: options.where });
+  return validateRendered(documents.flatMap(listItems), options);
+}
+
+/** A `List`'s items, in order; any other document as it is. */
+function listItems(document: unknown): unknown[] {
+  const list = document as { kind?: unknown; items?: unknown } | null;
+  return list !== null && typeof list === 'object' && list.kind === 'List' && Array.isArray(list.items) ? list.items : [document];
 }
 
 /**

@@ -310,23 +310,60 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-function renderInstance(instance) {
-  const id = `instance-${instance.name}`;
-  const mount = el('code', { text: instance.mountName });
-  const copy = el('button', { type: 'button', 'aria-label': `Copy the mount name of ${instance.name}`, text: 'Copy' });
+/** A button that copies `text`, named for screen readers by `what`, saying in the status line how it went. */
+function copyButton(text, what) {
+  const copy = el('button', { type: 'button', 'aria-label': `Copy ${what}`, text: 'Copy' });
   copy.addEventListener(
     'click',
     () =>
-      void navigator.clipboard.writeText(instance.mountName).then(
-        () => setStatus(`Copied ${instance.mountName}.`),
-        () => setStatus(`Copy failed; the mount name is ${instance.mountName}.`),
+      void navigator.clipboard.writeText(text).then(
+        () => setStatus(`Copied ${text}.`),
+        () => setStatus(`Copy failed; it is ${text}.`),
       ),
   );
+  return copy;
+}
+
+/** The card's endpoints, one per Service port: `host:port`, with the internal load balancer's address once it has one. */
+function renderEndpoints(instance) {
+  const endpoints = instance.endpoints ?? [];
+  if (endpoints.length === 0) return [];
+  const item = (endpoint) => {
+    const address = `${endpoint.host}:${endpoint.port}`;
+    const balancer = endpoint.loadBalancer ? `${endpoint.loadBalancer.host}:${endpoint.loadBalancer.port}` : undefined;
+    return el(
+      'li',
+      {},
+      `${endpoint.name} (${endpoint.protocol}) `,
+      el('code', { text: address }),
+      ' ',
+      copyButton(address, `the endpoint ${endpoint.name} of ${instance.name}`),
+      ...(balancer
+        ? [
+            ' from the VPC ',
+            el('code', { text: balancer }),
+            ' ',
+            copyButton(balancer, `the VPC address of ${endpoint.name} of ${instance.name}`),
+          ]
+        : []),
+    );
+  };
+  return [
+    el('dt', { text: 'Endpoints' }),
+    el('dd', {}, el('ul', { class: 'endpoints', 'aria-label': `Endpoints of ${instance.name}` }, ...endpoints.map(item))),
+  ];
+}
+
+function renderInstance(instance) {
+  const id = `instance-${instance.name}`;
+  const mount = el('code', { text: instance.mountName });
+  const copy = copyButton(instance.mountName, `the mount name of ${instance.name}`);
   const details = el(
     'dl',
     {},
     el('dt', { text: 'Mount name' }),
     el('dd', {}, mount, ' ', copy),
+    ...renderEndpoints(instance),
     el('dt', { text: 'Created' }),
     el('dd', {}, el('time', { datetime: instance.creationTime, text: new Date(instance.creationTime).toLocaleString() })),
     el('dt', { text: 'Expires' }),

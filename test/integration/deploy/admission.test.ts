@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AdmissionregistrationV1Api, ApiException, AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1Deployment,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../../shared/config/load-config.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
@@ -13,10 +21,14 @@ import { controlPlaneBinaries } from '../../harness/build.ts';
 
 const MANIFESTS = fileURLToPath(new URL('../../../infra/k8s/manifests.sh', import.meta.url));
 const POLICY = 'allocator-deployments';
+const OBJECTS_POLICY = 'allocator-instance-objects';
+const POSTGRES = fileURLToPath(new URL('../../../templates/postgres.yaml.hbs', import.meta.url));
+const POSTGRES_PARAMETERS = fileURLToPath(new URL('../../../templates/postgres-parameters.yaml', import.meta.url));
 const OTHER_SERVICE_ACCOUNT = fileURLToPath(new URL('../../fixtures/templates/other-service-account.json.hbs', import.meta.url));
 
 let stack: TestStack;
 let runtimeApps: AppsV1Api;
+let runtimeCore: CoreV1Api;
 /** What kubectl said on the first and the second apply. */
 let applied: string[][];
 beforeAll(async () => {
@@ -28,6 +40,7 @@ beforeAll(async () => {
   const runtime = new KubeConfig();
   runtime.loadFromFile(inject('runtimeKubeconfigPath'));
   runtimeApps = runtime.makeApiClient(AppsV1Api);
+  runtimeCore = runtime.makeApiClient(CoreV1Api);
   applied = [applyManifests(), applyManifests()];
   // A binding takes effect at admission a moment after it is made: probe (a dry run) until a Deployment without labels is refused.
   await eventually(
@@ -45,8 +58,10 @@ beforeAll(async () => {
 afterAll(async () => {
   // The policy and its binding are cluster-wide: the namespace's removal leaves them.
   const admission = stack?.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  await admission?.deleteValidatingAdmissionPolicyBinding({ name: `${POLICY}-${stack.namespace}` }).catch(() => undefined);
-  await admission?.deleteValidatingAdmissionPolicy({ name: POLICY }).catch(() => undefined);
+  for (const policy of [POLICY, OBJECTS_POLICY]) {
+    await admission?.deleteValidatingAdmissionPolicyBinding({ name: `${policy}-${stack.namespace}` }).catch(() => undefined);
+    await admission?.deleteValidatingAdmissionPolicy({ name: policy }).catch(() => undefined);
+  }
   await stack?.stop();
 });
 
@@ -110,7 +125,7 @@ describe('the runtime account under the namespace, RBAC and admission policy of 
     const [first, second] = applied;
     // The control plane's start made the definition already (test/harness/control-plane.ts), as it was written:
     // the first apply only adopts it, and the second finds it as applied.
-    expect(first).toHaveLength(7);
+    expect(first).toHaveLength(9);
     expect(first?.[0]).toMatch(/^customresourcedefinition.apiextensions.k8s.io\/instances.allocator.dev (configured|unchanged)$/);
     expect(second).toEqual([
       'customresourcedefinition.apiextensions.k8s.io/instances.allocator.dev unchanged',
@@ -118,8 +133,10 @@ describe('the runtime account under the namespace, RBAC and admission policy of 
       'role.rbac.authorization.k8s.io/allocator unchanged',
       'rolebinding.rbac.authorization.k8s.io/allocator unchanged',
       `validatingadmissionpolicy.admissionregistration.k8s.io/${POLICY} unchanged`,
+      `validatingadmissionpolicy.admissionregistration.k8s.io/${OBJECTS_POLICY} unchanged`,
       'configmap/allocator-admission unchanged',
       `validatingadmissionpolicybinding.admissionregistration.k8s.io/${POLICY}-${stack.namespace} unchanged`,
+      `validatingadmissionpolicybinding.admissionregistration.k8s.io/${OBJECTS_POLICY}-${stack.namespace} unchanged`,
     ]);
     const namespace = await stack.kubeConfig.makeApiClient(CoreV1Api).readNamespace({ name: stack.namespace });
     expect(namespace.metadata?.labels).toMatchObject({
@@ -243,5 +260,115 @@ describe('the runtime account under the namespace, RBAC and admission policy of 
       code: 403,
       body: expect.stringMatching(/violates PodSecurity \\"baseline:latest\\": privileged/),
     });
+  });
+});
+
+/** A Service as the allocator would make one for instance `name`, safe, for `change` to make unsafe. */
+function handMadeService(name: string, change: (service: V1Service) => void = () => undefined): V1Service {
+  const service: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, labels: { [LABELS.allocator]: 'syncbased', [LABELS.instance]: name } },
+    spec: { selector: { application: name }, ports: [{ name: 'http', port: 80 }] },
+  };
+  change(service);
+  return service;
+}
+
+/** What the API server answers the runtime account's `call` (a dry run): 201, or the status and message of a refusal. */
+async function asRuntime(call: () => Promise<unknown>): Promise<{ code: number; message?: string }> {
+  try {
+    await call();
+    return { code: 201 };
+  } catch (error) {
+    if (!(error instanceof ApiException)) throw error;
+    const body = (typeof error.body === 'string' ? JSON.parse(error.body) : error.body) as { message?: string };
+    return { code: error.code, ...(body.message === undefined ? {} : { message: body.message }) };
+  }
+}
+const objectsRefusal = (message: string) => ({
+  code: 403,
+  message: expect.stringMatching(
+    new RegExp(
+      `ValidatingAdmissionPolicy '${OBJECTS_POLICY}' with binding '${OBJECTS_POLICY}-.*' denied request: ${message.replace(/[()]/g, '\\$&')}`,
+    ),
+  ),
+});
+
+describe("the admission policy on the runtime account's Services and ConfigMaps", () => {
+  it('lets the PostgreSQL sample make, list and delete its Service and ConfigMap', async () => {
+    const runtime = makeCreateRuntime(
+      loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: POSTGRES, ALLOCATOR_PARAMETERS: POSTGRES_PARAMETERS }),
+    );
+    const served = await serveInProcess(runtime);
+    try {
+      const created = await call<Answer>(served.urls.create, { ...as('pam@example.com'), body: {} });
+      expect({ status: created.status, error: created.body.error }).toEqual({ status: 201, error: undefined });
+      const { name } = created.body;
+      expect(created.body.endpoints?.map((endpoint) => `${endpoint.host}:${endpoint.port}`)).toEqual([
+        `${name}.${stack.namespace}.svc.cluster.local:5432`,
+      ]);
+      const listed = await call<{ instances: Answer[] }>(served.urls.list, { ...as('pam@example.com'), method: 'GET' });
+      expect(listed.body.instances[0]?.endpoints).toEqual(created.body.endpoints);
+      expect((await call(served.urls.destroy, { ...as('pam@example.com'), body: { name } })).status).toBe(200);
+      const core = stack.kubeConfig.makeApiClient(CoreV1Api);
+      const labelSelector = `${LABELS.instance}=${name}`;
+      expect((await core.listNamespacedService({ namespace: stack.namespace, labelSelector })).items).toEqual([]);
+      expect((await core.listNamespacedConfigMap({ namespace: stack.namespace, labelSelector })).items).toEqual([]);
+    } finally {
+      await served.stop();
+      await runtime.disks().close();
+    }
+  });
+
+  it.each([
+    [
+      'a NodePort Service',
+      (s: V1Service) => (s.spec!.type = 'NodePort'),
+      "the allocator's runtime account may only make ClusterIP Services, not NodePort unsafe",
+    ],
+    [
+      'a LoadBalancer while the params refuse them',
+      (s: V1Service) => {
+        s.spec!.type = 'LoadBalancer';
+        s.metadata!.annotations = { 'networking.gke.io/load-balancer-type': 'Internal' };
+      },
+      "the allocator's runtime account may only make ClusterIP Services, not LoadBalancer unsafe",
+    ],
+    [
+      'external IPs',
+      (s: V1Service) => (s.spec!.externalIPs = ['203.0.113.9']),
+      "the allocator's runtime account may not make Services with externalIPs: unsafe",
+    ],
+    [
+      "no allocator's label",
+      (s: V1Service) => delete s.metadata!.labels![LABELS.instance],
+      "the allocator's runtime account may only create Services and ConfigMaps that carry Allocator's labels (allocator.dev/allocator, allocator.dev/instance), not unsafe",
+    ],
+  ])('refuses the runtime account %s', async (_label, change, message) => {
+    expect(
+      await asRuntime(() =>
+        runtimeCore.createNamespacedService({ namespace: stack.namespace, body: handMadeService('unsafe', change), dryRun: 'All' }),
+      ),
+    ).toEqual(objectsRefusal(message));
+  });
+
+  it("lets it make a ClusterIP Service with Allocator's labels, and never touch the policy's own params", async () => {
+    expect(
+      await asRuntime(() =>
+        runtimeCore.createNamespacedService({ namespace: stack.namespace, body: handMadeService('safe'), dryRun: 'All' }),
+      ),
+    ).toEqual({
+      code: 201,
+    });
+    expect(
+      await asRuntime(() =>
+        runtimeCore.deleteNamespacedConfigMap({ name: 'allocator-admission', namespace: stack.namespace, dryRun: 'All' }),
+      ),
+    ).toEqual(
+      objectsRefusal(
+        "the allocator's runtime account may only delete Services and ConfigMaps that carry Allocator's labels (allocator.dev/allocator, allocator.dev/instance), not allocator-admission",
+      ),
+    );
   });
 });

@@ -15,10 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Instance } from '../../../shared/instances/instance.ts';
 import { RUNTIME_USER } from '../../harness/control-plane.ts';
-import { ADMIN, call, startTestStack, type TestStack } from '../stack.ts';
+import { loadConfig } from '../../../shared/config/load-config.ts';
+import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
+import { ADMIN, call, serveInProcess, startTestStack, type TestStack } from '../stack.ts';
 import { createTestNamespace, eventually } from '../support.ts';
 
 const RBAC = fileURLToPath(new URL('../../../infra/k8s/rbac.yaml', import.meta.url));
+const POSTGRES = fileURLToPath(new URL('../../../templates/postgres.yaml.hbs', import.meta.url));
+const POSTGRES_PARAMETERS = fileURLToPath(new URL('../../../templates/postgres-parameters.yaml', import.meta.url));
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -200,5 +204,45 @@ describe("the runtime account's rights on Instance records under infra/k8s/rbac.
     }).toEqual({ get: 403, patch: 403, delete: 403 });
     const definition = await stack.kubeConfig.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name });
     expect(definition.metadata?.deletionTimestamp).toBeUndefined();
+  });
+});
+
+describe("the runtime account's rights on the instances' Services and ConfigMaps under infra/k8s/rbac.yaml", () => {
+  beforeAll(applyRbac);
+
+  it('are exactly list, create and delete', async () => {
+    const runtime = new KubeConfig();
+    runtime.loadFromFile(inject('runtimeKubeconfigPath'));
+    const review = await runtime.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
+      body: { spec: { namespace: stack.namespace } },
+    });
+    const rules = (review.status?.resourceRules ?? [])
+      .filter((rule) => rule.resources?.some((resource) => resource === 'services' || resource === 'configmaps'))
+      .map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs }));
+    expect(rules).toEqual([{ apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'create', 'delete'] }]);
+  });
+
+  it('are enough for the PostgreSQL sample: create with its endpoint, list, destroy', async () => {
+    const runtime = makeCreateRuntime(
+      loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: POSTGRES, ALLOCATOR_PARAMETERS: POSTGRES_PARAMETERS }),
+    );
+    const served = await serveInProcess(runtime);
+    try {
+      const created = await eventually(
+        async () => {
+          const answer = await call<Answer>(served.urls.create, { ...as('pam@example.com'), body: {} });
+          return answer.status === 201 ? answer : undefined;
+        },
+        10_000,
+        'the Role to let the allocator create',
+      );
+      expect(created.body.endpoints).toHaveLength(1);
+      const listed = await call<{ instances: Answer[] }>(served.urls.list, { ...as('pam@example.com'), method: 'GET' });
+      expect(listed.body.instances.find((i) => i.name === created.body.name)?.endpoints).toEqual(created.body.endpoints);
+      expect((await call(served.urls.destroy, { ...as('pam@example.com'), body: { name: created.body.name } })).status).toBe(200);
+    } finally {
+      await served.stop();
+      await runtime.disks().close();
+    }
   });
 });

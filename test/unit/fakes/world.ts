@@ -8,6 +8,7 @@ import { compileDeploymentTemplate } from '../../../shared/template/deployment-t
 import { FakeClock } from './fake-clock.ts';
 import { FakeCluster } from './fake-cluster.ts';
 import { FakeDisks } from './fake-disks.ts';
+import { FakeInstanceObjects } from './fake-instance-objects.ts';
 
 const TEMPLATE_PATH = fileURLToPath(new URL('../../../templates/syncbased-deployment.json.hbs', import.meta.url));
 
@@ -43,6 +44,7 @@ export function world(): {
   clock: FakeClock;
   cluster: FakeCluster;
   disks: FakeDisks;
+  objects: FakeInstanceObjects;
   events: string[];
   random: (bytes: number) => Buffer;
   context: FullContext;
@@ -50,17 +52,20 @@ export function world(): {
   const clock = new FakeClock();
   const cluster = new FakeCluster(clock);
   const disks = new FakeDisks(clock);
+  const objects = new FakeInstanceObjects();
   const events: string[] = [];
   const background = makeBackground();
   return {
     clock,
     cluster,
     disks,
+    objects,
     events,
     random: countingRandom(),
     context: {
       serverName: config.serverName,
       cluster,
+      objects,
       disks,
       clock,
       random: countingRandom(),

@@ -19,6 +19,9 @@ const instance = {
   state: 'ready',
   problems: [],
   collaborators: [],
+  endpoints: [
+    { service: 'syncbased-1a2b3c4d', name: 'http', protocol: 'TCP', host: 'syncbased-1a2b3c4d.allocator.svc.cluster.local', port: 8080 },
+  ],
 };
 const error = (code: number, status: string) => ({ error: { code, status, message: 'why' } });
 

@@ -207,9 +207,12 @@ describe('infra scripts, dry run', () => {
       'Role/alloc/allocator',
       'RoleBinding/alloc/allocator',
       'ValidatingAdmissionPolicy//allocator-deployments',
+      'ValidatingAdmissionPolicy//allocator-instance-objects',
       'ConfigMap/alloc/allocator-admission',
       'ValidatingAdmissionPolicyBinding//allocator-deployments-alloc',
+      'ValidatingAdmissionPolicyBinding//allocator-instance-objects-alloc',
     ]);
+    expect(objects.find(({ kind }) => kind === 'ConfigMap')).toMatchObject({ data: { internalLoadBalancers: 'refuse' } });
     expect(objects[0]).toEqual(load(readFileSync(`${ROOT}infra/k8s/instance-crd.yaml`, 'utf8')));
     expect(setup).toMatch(/#\s+kind: CustomResourceDefinition\n#\s+metadata:\n#\s+name: instances.allocator.dev\n/);
   });
@@ -221,6 +224,10 @@ describe('infra scripts, dry run', () => {
 
   it('refuse a namespace or account that would not survive being written into the manifests', () => {
     const manifests = (args: string[]) => spawnSync('bash', [`${ROOT}infra/k8s/manifests.sh`, ...args], { encoding: 'utf8' });
+    expect(manifests(['--namespace', 'a', '--runtime-account', 'r', '--internal-load-balancers', 'external'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--internal-load-balancers must be refuse or allow/),
+    });
     expect(manifests(['--namespace', 'a/b', '--runtime-account', 'r'])).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/--namespace must be a DNS label/),

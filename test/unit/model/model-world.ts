@@ -6,6 +6,7 @@ import type { CreateConfig } from '../../../shared/plans/create-plan.ts';
 import { makeBackground } from '../../../shared/runtime/background.ts';
 import { FakeClock } from '../fakes/fake-clock.ts';
 import { FakeCluster, mergePatch } from '../fakes/fake-cluster.ts';
+import { FakeInstanceObjects } from '../fakes/fake-instance-objects.ts';
 import { FakeDisks } from '../fakes/fake-disks.ts';
 import { Faults, type Fault } from '../fakes/faults.ts';
 import { config, countingRandom, GRACE_MS, template } from '../fakes/world.ts';
@@ -117,6 +118,7 @@ export function modelWorld(settings: Settings): ModelWorld {
   const clock = new FakeClock();
   const cluster = new ModelCluster(clock);
   const disks = new ModelDisks(clock);
+  const objects = new FakeInstanceObjects();
   const events: string[] = [];
   const background = makeBackground();
   const random = countingRandom();
@@ -133,6 +135,7 @@ export function modelWorld(settings: Settings): ModelWorld {
     as: (who, signal) => ({
       serverName: MODEL_CONFIG.serverName,
       cluster,
+      objects,
       disks,
       clock,
       random: contextRandom,

@@ -16,6 +16,7 @@ describe('parseServiceConfig', () => {
       templatePath: 't.json.hbs',
       mountRoot: '',
       version: 'latest',
+      internalLoadBalancers: 'refuse',
       disk: { sizeGb: 10, type: 'pd-standard' },
       diskPool: { size: 2 },
       limits: { perUser: 1, global: 10 },

@@ -30,7 +30,7 @@ describe('executeCreate', () => {
     w.cluster.readyAfterReads = 3;
     const p = plan(w);
     const instance = await executeCreate(w.context, p);
-    expect(instance).toEqual({ ...p.instance, readyReplicas: 1, state: 'ready' });
+    expect(instance).toEqual({ ...p.instance, readyReplicas: 1, state: 'ready', endpoints: [] });
     expect(leftovers(w)).toEqual({
       deployments: [p.name],
       leases: [`syncbased-g-${p.slots.global.start}`, slotName(p.slots.user, 0)].sort(),

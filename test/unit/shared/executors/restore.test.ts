@@ -181,6 +181,7 @@ describe('restore', () => {
       state: 'ready',
       problems: [],
       collaborators: [],
+      endpoints: [],
     });
     // A new life: its own creation time and expiry, an hour on; the create's key is not carried over; no destroy time.
     expect(Date.parse(instance.expiresAt ?? '') - Date.parse(instance.creationTime)).toBe(3_600_000);

@@ -45,13 +45,14 @@ describe('the runtimes each function starts with', () => {
   });
 
   it('list and destroy start without a template setting', () => {
-    expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'verifier']);
+    expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'instanceObjects', 'verifier']);
     expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual([
       'background',
       'clock',
       'cluster',
       'config',
       'disks',
+      'instanceObjects',
       'random',
       'verifier',
     ]);
@@ -61,7 +62,17 @@ describe('the runtimes each function starts with', () => {
   it('create compiles and renders its template at cold start', () => {
     const template = fileURLToPath(new URL('../../../../templates/syncbased-deployment.yaml.hbs', import.meta.url));
     const runtime = loadCreateRuntime({ ...env, ALLOCATOR_TEMPLATE: template });
-    expect(Object.keys(runtime).sort()).toEqual(['background', 'clock', 'cluster', 'config', 'disks', 'random', 'template', 'verifier']);
+    expect(Object.keys(runtime).sort()).toEqual([
+      'background',
+      'clock',
+      'cluster',
+      'config',
+      'disks',
+      'instanceObjects',
+      'random',
+      'template',
+      'verifier',
+    ]);
     expect(runtime.template.format).toBe('yaml');
   });
 

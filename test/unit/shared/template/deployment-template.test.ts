@@ -127,10 +127,10 @@ describe('a template is refused at startup', () => {
     ['a helper', minimal('{{lookup Name}}'), 'json', /lookup|helper/i],
     ['invalid JSON', '{"apiVersion": "apps/v1",', 'json', /does not expand to valid JSON/],
     [
-      'two YAML documents',
-      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "{{Name}}"}\n---\napiVersion: v1\nkind: Service\n',
+      'a Service without metadata beside the Deployment',
+      'apiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: "{{Name}}"}\n',
       'yaml',
-      /exactly one Deployment; found 2 documents/,
+      /object 1 \(v1 Service\) has no metadata/,
     ],
     ['a list', '[1, 2]', 'json', /found an array/],
     ['another kind', '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{Name}}"}}', 'json', /found v1 Pod/],

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../../../shared/errors.ts';
+import { executeCreate } from '../../../../shared/executors/create.ts';
+import { destroyInstance } from '../../../../shared/executors/destroy.ts';
+import { extendInstance } from '../../../../shared/executors/extend.ts';
+import { resetInstance, suspendInstance } from '../../../../shared/executors/lifecycle.ts';
+import { listInstances } from '../../../../shared/executors/list.ts';
+import { planCreate } from '../../../../shared/plans/create-plan.ts';
+import { compileDeploymentTemplate } from '../../../../shared/template/deployment-template.ts';
+import { caller, config, leftovers, NOTHING, world } from '../../fakes/world.ts';
+
+const PATH = 'templates/postgres.yaml.hbs';
+const postgres = compileDeploymentTemplate(readFileSync(PATH, 'utf8'), { format: 'yaml', source: PATH });
+
+type World = ReturnType<typeof world>;
+
+const plan = (w: World, wait = true, email = 'ada@example.com') =>
+  planCreate({
+    config,
+    template: postgres,
+    caller: caller(email),
+    request: { wait, waitMs: config.waitTimeoutMs, parameters: { version: '17' } },
+    nowMs: w.clock.now(),
+    random: w.random,
+  });
+
+const ENDPOINT = (name: string) => ({
+  service: name,
+  name: 'postgres',
+  protocol: 'TCP',
+  host: `${name}.test.svc.cluster.local`,
+  port: 5432,
+});
+
+describe("an instance's Services and ConfigMaps", () => {
+  it("are made after the Deployment, with Allocator's labels, owned by the instance's record; the answer has the endpoints", async () => {
+    const w = world();
+    const p = plan(w);
+    const instance = await executeCreate(w.context, p);
+    expect(w.objects.names()).toEqual([`ConfigMap/${p.name}-config`, `Service/${p.name}`]);
+    const uid = w.cluster.records.get(p.name)?.metadata.uid;
+    for (const object of w.objects.objects.values()) {
+      expect(object.metadata.labels).toMatchObject({
+        'allocator.dev/allocator': 'syncbased',
+        'allocator.dev/instance': p.name,
+        'allocator.dev/owner-hash': expect.stringMatching(/^[0-9a-f]{40}$/) as string,
+      });
+      expect(object.metadata.ownerReferences).toEqual([{ apiVersion: 'allocator.dev/v1', kind: 'Instance', name: p.name, uid }]);
+    }
+    expect(w.objects.faults.calls.indexOf('create')).toBeGreaterThan(-1);
+    expect(w.cluster.faults.calls.indexOf('createDeployment')).toBeGreaterThan(-1);
+    expect(instance.endpoints).toEqual([ENDPOINT(p.name)]);
+    // Without the wait, the answer's endpoints come from the plan, with no read.
+    const quick = world();
+    expect((await executeCreate(quick.context, plan(quick, false))).endpoints).toEqual([ENDPOINT(plan(world(), false).name)]);
+    expect(quick.objects.lists).toEqual([]);
+  });
+
+  it('are undone with everything else when one cannot be made', async () => {
+    const w = world();
+    w.objects.faults.inject({ method: 'create', nth: 2, when: 'before', error: () => new UnavailableError('create ConfigMap: reset') });
+    await expect(executeCreate(w.context, plan(w))).rejects.toThrow(/reset/);
+    expect(leftovers(w)).toEqual(NOTHING);
+    expect(w.objects.names()).toEqual([]);
+    expect(w.cluster.records.size).toBe(0);
+  });
+
+  it('stay through suspend, reset and extend, and go with a destroy', async () => {
+    const w = world();
+    const { name } = await executeCreate(w.context, plan(w));
+    const context = { ...w.context, template: postgres };
+    await suspendInstance(context, { name });
+    await resetInstance(context, { name, wait: false, waitMs: 0 });
+    expect((await extendInstance(context, { name, lifetimeSeconds: 600 })).endpoints).toEqual([ENDPOINT(name)]);
+    expect(w.objects.names()).toEqual([`ConfigMap/${name}-config`, `Service/${name}`]);
+    await destroyInstance(w.context, { name });
+    expect(w.objects.names()).toEqual([]);
+  });
+
+  it('go with a destroy that keeps the record for a restore', async () => {
+    const w = world();
+    const { name } = await executeCreate(w.context, plan(w));
+    const result = await destroyInstance({ ...w.context, restoreWindowMs: 86_400_000 }, { name });
+    expect(result.restorableUntil).toBeDefined();
+    expect(w.cluster.records.get(name)?.status.phase).toBe('destroyed');
+    expect(w.objects.names()).toEqual([]);
+  });
+
+  it('are read for a whole list in one label-selected call, whatever the number of instances', async () => {
+    const w = world();
+    const context = { ...w.context, caller: caller() };
+    for (const email of ['ada@example.com', 'bea@example.com', 'cy@example.com']) await executeCreate(context, plan(w, false, email));
+    w.objects.lists.length = 0;
+    const listed = await listInstances({ ...context, caller: caller('root@example.com') }, { all: true });
+    expect(listed).toHaveLength(3);
+    expect(w.objects.lists).toHaveLength(1);
+    expect(w.objects.lists[0]).toMatch(/^Service:allocator.dev\/allocator=syncbased,allocator.dev\/instance in \(/);
+    for (const instance of listed) expect(instance.endpoints).toEqual([ENDPOINT(instance.name)]);
+    // No instance, no call.
+    w.objects.lists.length = 0;
+    expect(await listInstances({ ...context, caller: caller('nobody@example.com') }, { all: false })).toEqual([]);
+    expect(w.objects.lists).toEqual([]);
+  });
+});
