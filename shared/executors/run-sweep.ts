@@ -23,7 +23,7 @@ export type SweepContext = ExecutionContext & {
 export async function runSweep(context: SweepContext, request: { readonly dryRun: boolean }): Promise<SweepReport> {
   const startedAt = new Date(context.clock.now()).toISOString();
   const instances = async (): Promise<Omit<SweepReport, 'pool'>> => {
-    const snapshot = await scanForSweep(context);
+    const { snapshot, deployments } = await scanForSweep(context);
     const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep, restoreWindowMs: context.restoreWindowMs });
     // Dead tickets hold nothing (no slot, no disk) and hold up no one (the queue passes them over): removed with no grace period.
     const tickets = await removeDeadTickets(context, request);
@@ -31,7 +31,8 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
       context.report(`${request.dryRun ? 'would remove' : 'removed'} ${tickets.length} dead queue ticket(s): ${tickets.join(', ')}`);
     const report = await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
     // The records last: the instances destroyed above are gone or kept by now, and this walk sees them so.
-    for (const line of await reconcileRecords({ ...context, graceMs: context.sweep.graceMs }, request)) context.report(line);
+    for (const line of await reconcileRecords({ ...context, graceMs: context.sweep.graceMs }, { ...request, deployments }))
+      context.report(line);
     return report;
   };
   const [report, pool] = await Promise.all([instances(), sweepPool(context, request)]);

@@ -1,3 +1,4 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT } from '../instances/metadata.ts';
 import { allItems } from '../kube/cluster.ts';
 import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
@@ -18,7 +19,14 @@ export type RecordsContext = TransitionContext & KeepContext & { readonly graceM
  * with nothing in progress past the grace period, is an orphan torn down for
  * good; and a restore Lease left by a release before records becomes a record.
  */
-export async function reconcileRecords(context: RecordsContext, request: { readonly dryRun: boolean }): Promise<string[]> {
+export async function reconcileRecords(
+  context: RecordsContext,
+  request: {
+    readonly dryRun: boolean;
+    /** This allocator's Deployments, as the sweep's scan listed them; listed here when not given. */
+    readonly deployments?: readonly V1Deployment[];
+  },
+): Promise<string[]> {
   const done: string[] = [];
   const act = async (line: string, work: () => Promise<unknown>): Promise<void> => {
     done.push(`${request.dryRun ? 'would ' : ''}${line}`);
@@ -26,18 +34,25 @@ export async function reconcileRecords(context: RecordsContext, request: { reado
   };
   await carryOverRestoreLeases(context, act);
   await dropLegacyLocks(context, act);
-  await adoptUnrecorded(context, act);
   const selector = `${LABELS.allocator}=${context.serverName}`;
-  const records = await allItems((continueToken) =>
-    context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
-  );
+  const page = (continueToken: string | undefined) => ({
+    labelSelector: selector,
+    limit: 500,
+    ...(continueToken ? { continueToken } : {}),
+  });
+  const [deployments, records] = await Promise.all([
+    request.deployments ?? allItems((token) => context.cluster.listDeployments(page(token))),
+    allItems((token) => context.cluster.listRecords(page(token))),
+  ]);
+  const deploymentOf = new Map(deployments.map((deployment) => [deployment.metadata?.name ?? '', deployment]));
+  await adoptUnrecorded(context, act, deployments, records);
   const now = context.clock.now();
   for (const found of records) {
     const name = found.metadata.name;
     const held = found.status.operation;
     const dead = held !== undefined && Date.parse(held.deadline) < now;
     if (held && !dead) continue;
-    const phase = dead ? effectivePhase(found, now, await context.cluster.readDeployment(name)) : found.status.phase;
+    const phase = dead ? effectivePhase(found, now, deploymentOf.get(name)) : found.status.phase;
     // A dead hold ends first; what it leaves is then judged in the same pass.
     let record = found;
     if (held && dead) {
@@ -53,23 +68,27 @@ export async function reconcileRecords(context: RecordsContext, request: { reado
         await act(`drop ${name}, past its restore window`, () => dropKept(context, record));
       continue;
     }
-    const deployment = await context.cluster.readDeployment(name);
+    const deployment = deploymentOf.get(name);
     const age = now - Date.parse(record.metadata.creationTimestamp ?? '');
-    if (deployment === undefined) {
+    // Gone since the scan, or by its list: read once more before tearing anything down.
+    if (deployment === undefined && (await context.cluster.readDeployment(name)) === undefined) {
       if (age > context.graceMs)
         await act(`tear down ${name}, whose Deployment is gone`, () => tearDown(context, { name, now: true, bySweep: true }));
       continue;
     }
-    // Who may reach it is what its Deployment says: a share or transfer whose record write was lost is recorded now.
-    const followed = followingDeployment(record.spec, deployment);
-    if (JSON.stringify(followed) !== JSON.stringify(record.spec)) {
-      const current = record;
-      await act(`record who may reach ${name}, as its Deployment says`, () =>
-        context.cluster.replaceRecord({ ...current, spec: followed }, 'spec').catch((error: unknown) => {
-          if (!(error instanceof ConflictError)) throw error;
-        }),
-      );
-    }
+    if (deployment === undefined) continue;
+    // Who may reach it is what its Deployment says: a share or transfer whose record write was lost is recorded now,
+    // if a fresh read agrees (the scan's list may predate a transfer the record already has).
+    if (JSON.stringify(followingDeployment(record.spec, deployment)) === JSON.stringify(record.spec)) continue;
+    const fresh = await context.cluster.readDeployment(name);
+    const followed = fresh ? followingDeployment(record.spec, fresh) : record.spec;
+    if (JSON.stringify(followed) === JSON.stringify(record.spec)) continue;
+    const current = record;
+    await act(`record who may reach ${name}, as its Deployment says`, () =>
+      context.cluster.replaceRecord({ ...current, spec: followed }, 'spec').catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      }),
+    );
   }
   return done;
 }
@@ -103,17 +122,12 @@ async function carryOverRestoreLeases(
 }
 
 /** Writes the record of each instance of a release before records that no operation has touched yet, from its Deployment. */
-async function adoptUnrecorded(context: RecordsContext, act: (line: string, work: () => Promise<unknown>) => Promise<void>): Promise<void> {
-  const selector = `${LABELS.allocator}=${context.serverName}`;
-  const page = (continueToken: string | undefined) => ({
-    labelSelector: selector,
-    limit: 500,
-    ...(continueToken ? { continueToken } : {}),
-  });
-  const [deployments, records] = await Promise.all([
-    allItems((token) => context.cluster.listDeployments(page(token))),
-    allItems((token) => context.cluster.listRecords(page(token))),
-  ]);
+async function adoptUnrecorded(
+  context: RecordsContext,
+  act: (line: string, work: () => Promise<unknown>) => Promise<void>,
+  deployments: readonly V1Deployment[],
+  records: readonly InstanceRecord[],
+): Promise<void> {
   const recorded = new Set(records.map((record) => record.metadata.name));
   for (const deployment of deployments) {
     const name = deployment.metadata?.name ?? '';

@@ -5,6 +5,7 @@ import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { SLOT_LABEL } from '../plans/slots.ts';
 import type { SweepSnapshot } from '../plans/sweep-plan.ts';
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { ExecutionContext } from './context.ts';
 
 const PAGE = 500;
@@ -14,24 +15,26 @@ const PAGE = 500;
  * three at once: they are independent, and each action is checked against a
  * fresh read before it is taken.
  */
-export async function scanForSweep(context: Pick<ExecutionContext, 'cluster' | 'disks' | 'serverName'>): Promise<SweepSnapshot> {
+export async function scanForSweep(
+  context: Pick<ExecutionContext, 'cluster' | 'disks' | 'serverName'>,
+): Promise<{ readonly snapshot: SweepSnapshot; readonly deployments: readonly V1Deployment[] }> {
   const { cluster, disks, serverName } = context;
-  const [deployments, diskList, slots] = await Promise.all([
-    scanDeployments(cluster, serverName),
+  const [listed, diskList, slots] = await Promise.all([
+    allItems((continueToken) =>
+      cluster.listDeployments({
+        labelSelector: `${LABELS.allocator}=${serverName}`,
+        limit: PAGE,
+        ...(continueToken ? { continueToken } : {}),
+      }),
+    ),
     scanDisks(disks, serverName),
     scanSlots(cluster, serverName),
   ]);
-  return { deployments, disks: diskList, slots };
+  // The Deployments as listed go to the records' reconciling too: one list for both.
+  return { snapshot: { deployments: summarized(listed), disks: diskList, slots }, deployments: listed };
 }
 
-async function scanDeployments(cluster: ClusterClient, serverName: string): Promise<SweepSnapshot['deployments'][number][]> {
-  const listed = await allItems((continueToken) =>
-    cluster.listDeployments({
-      labelSelector: `${LABELS.allocator}=${serverName}`,
-      limit: PAGE,
-      ...(continueToken ? { continueToken } : {}),
-    }),
-  );
+function summarized(listed: readonly V1Deployment[]): SweepSnapshot['deployments'][number][] {
   return listed.flatMap((deployment) => {
     const name = deployment.metadata?.name;
     const annotations = deployment.metadata?.annotations ?? {};
