@@ -69,4 +69,9 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   emails: '<email>...',
   to: '<email>',
   now: '--now',
+  follow: '--follow',
+  since: '--since',
+  sinceTime: '--since-time',
+  tailLines: '--tail',
+  container: '--container',
 };

@@ -11,6 +11,7 @@ import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
+import { LOGS_COMMANDS } from './logs-command.ts';
 import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
 import { printDestroyed, RESTORE_COMMANDS } from './restore-commands.ts';
 import { SHARING_COMMANDS } from './sharing-commands.ts';
@@ -131,6 +132,7 @@ instance back; --now deletes the disk at once.`,
   ...RESTORE_COMMANDS,
   ...LIFECYCLE_COMMANDS,
   ...SHARING_COMMANDS,
+  ...LOGS_COMMANDS,
   list: {
     operation: 'list',
     usage: `usage: allocator list [-l] [--json] [--all] [--destroyed]

@@ -4,6 +4,7 @@ import { AllocatorApiError } from './errors.ts';
 import { startHeartbeat, type Heartbeat, type HeartbeatHandlers } from './heartbeat.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 import { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
+import { FOLLOW_UNTIL_HEADER, readLog, type LogSegment } from './log-lines.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
@@ -59,6 +60,21 @@ export interface CreateOptions {
   /** With `queue`: told the place in line each time the allocator answers it. */
   readonly onQueued?: (place: QueuePosition) => void;
   /** Stops the create (its request, and its wait in line) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LogOptions {
+  /** Keep reading as lines are written (default false); the stream is opened again where it ended, each line given once. */
+  readonly follow?: boolean;
+  /** Only lines written within this long before now: `30s`, `5m`, `2h`, `1h30m`. */
+  readonly since?: string;
+  /** Only lines written at or after this RFC 3339 time. */
+  readonly sinceTime?: string;
+  /** Only the last this many lines (before following). */
+  readonly tailLines?: number;
+  /** Which of the pod's containers; default its first. */
+  readonly container?: string;
+  /** Stops reading when aborted. */
   readonly signal?: AbortSignal;
 }
 
@@ -258,6 +274,50 @@ export class AllocatorClient {
   /** Destroys expired instances and removes orphans (admins only); `dryRun` reports what it would remove. */
   async sweep(options: { dryRun?: boolean } = {}): Promise<SweepReport> {
     return await this.#operation('sweep', { body: options.dryRun === undefined ? {} : { dryRun: options.dryRun } }, parseSweepReport);
+  }
+
+  /**
+   * The lines of an instance's logs, each `<RFC 3339 time> <text>` without
+   * its newline, as they arrive. With `follow` it goes on past the list
+   * function's timeout: each time the allocator ends the stream, it is
+   * opened again from the last line's time, and no line is given twice.
+   */
+  logs(name: string, options: LogOptions = {}): AsyncIterable<string> {
+    return readLog({
+      follow: options.follow ?? false,
+      open: (resumeAt) => this.#openLog(name, options, resumeAt),
+      retryable: (error) => (error instanceof AllocatorApiError ? isRetried(error) : isNetworkError(error)),
+    });
+  }
+
+  async #openLog(name: string, options: LogOptions, resumeAt: string | undefined): Promise<LogSegment> {
+    const query: Record<string, string> = { name };
+    if (options.follow) query.follow = 'true';
+    if (options.container !== undefined) query.container = options.container;
+    if (resumeAt !== undefined) query.sinceTime = resumeAt;
+    else {
+      if (options.since !== undefined) query.since = options.since;
+      if (options.sinceTime !== undefined) query.sinceTime = options.sinceTime;
+      if (options.tailLines !== undefined) query.tailLines = String(options.tailLines);
+    }
+    const url = `${operationUrl(this.endpoints, 'logs')}?${new URLSearchParams(query)}`;
+    const token = await this.#tokens.getIdToken(this.endpoints.audience);
+    const response = await fetch(url, {
+      method: OPERATIONS.logs.methods[0],
+      headers: { authorization: `Bearer ${token}`, 'x-serverless-authorization': `Bearer ${token}` },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      throw apiError(response.status, text, retryAfter(response.headers.get('retry-after')));
+    }
+    const until = Date.parse(response.headers.get(FOLLOW_UNTIL_HEADER) ?? '');
+    const date = Date.parse(response.headers.get('date') ?? '');
+    return {
+      body: response.body,
+      ...(Number.isNaN(until) ? {} : { followUntil: until }),
+      ...(Number.isNaN(date) ? {} : { openedAt: new Date(date).toISOString() }),
+    };
   }
 
   /** One operation, at the URL and with the method its entry in the table gives. */

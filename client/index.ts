@@ -8,6 +8,7 @@ export {
   type QueuePosition,
   type Instance,
   type InstanceLease,
+  type LogOptions,
   type RetryOptions,
   type WaitOptions,
 } from './allocator-client.ts';

@@ -140,7 +140,17 @@ function operationObject(
     responses: {
       [spec.answer.status]: {
         description: spec.answer.description,
-        content: { 'application/json': { schema: { $ref: `#/components/schemas/${spec.answer.schema}` } } },
+        content: { [spec.answer.contentType ?? 'application/json']: { schema: { $ref: `#/components/schemas/${spec.answer.schema}` } } },
+        ...(spec.answer.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(spec.answer.headers).map(([name, header]) => [
+                  name,
+                  { description: header.description, schema: { type: 'string', ...(header.format ? { format: header.format } : {}) } },
+                ]),
+              ),
+            }
+          : {}),
       },
       ...Object.fromEntries(statuses.map((status) => [status, errorResponse(status)])),
     },

@@ -1,5 +1,6 @@
 import { email, emails } from './email-fields.ts';
 import { flag, instanceName, queryFlag, seconds, type FieldSet, type Parsed } from './fields.ts';
+import { containerName, duration, DURATION_EXAMPLES, lineCount, sinceTime } from './log-fields.ts';
 import { parametersField } from './parameters.ts';
 import type { SchemaName } from './schemas.ts';
 
@@ -47,7 +48,15 @@ export interface OperationSpec {
   readonly query?: FieldSet;
   /** Takes an `Idempotency-Key` header. */
   readonly idempotent?: boolean;
-  readonly answer: { readonly status: 200 | 201; readonly schema: SchemaName; readonly description: string };
+  readonly answer: {
+    readonly status: 200 | 201;
+    readonly schema: SchemaName;
+    readonly description: string;
+    /** A stream of text sent as it comes, in place of one JSON document (logs). */
+    readonly contentType?: 'text/plain; charset=utf-8';
+    /** Headers the answer carries, each with what it says. */
+    readonly headers?: Readonly<Record<string, { readonly description: string; readonly format?: 'date-time' }>>;
+  };
   /** Every error status it can answer, besides those every operation can (`COMMON_ERRORS`). */
   readonly errors: readonly number[];
 }
@@ -292,6 +301,43 @@ export const OPERATIONS = {
     query: { all: queryFlag("Every user's (admins only).", false) },
     answer: { status: 200, schema: 'DestroyedList', description: 'The destroyed instances, newest destroy first.' },
     errors: [500, 503],
+  },
+  logs: {
+    function: 'list',
+    path: '/logs',
+    methods: ['GET'],
+    requires: 'caller',
+    adminAction: "read other people's instances' logs",
+    summary: "Read an instance's logs",
+    description:
+      "The logs of the instance's pod (its newest), streamed as the Kubernetes log API sends them: each line starts with its RFC 3339 " +
+      'time. Its owner, its collaborators and admins may read them; to anyone else it is not found (404). ' +
+      'With `follow`, the stream stays open and carries new lines until the list function ends it, shortly before its own timeout; ' +
+      "to go on, ask again with `sinceTime` set to the last line's time and drop the lines up to and including that line " +
+      "(the CLI and the typed client do). An unknown `container` is a 400 that names the pod's containers.",
+    query: {
+      name: instanceName('The instance whose logs to read.'),
+      follow: queryFlag('Keep the stream open and send new lines as they are written.', false),
+      since: duration(`Only lines written within this long before now, such as ${DURATION_EXAMPLES}.`),
+      sinceTime: sinceTime("Only lines written at or after this time (a resume sends its last line's time); not with `since`."),
+      tailLines: lineCount('Only the last this many lines (before following).'),
+      container: containerName("Which of the pod's containers; default its first."),
+    },
+    answer: {
+      status: 200,
+      schema: 'LogLines',
+      description: 'The lines, each `<RFC 3339 time> <text>`, streamed as they come.',
+      contentType: 'text/plain; charset=utf-8',
+      headers: {
+        'X-Allocator-Follow-Until': {
+          description:
+            'With `follow`: when the list function will end the stream. One that ends earlier has no more to give (the container stopped); ' +
+            'one that ends then is resumed with `sinceTime`.',
+          format: 'date-time',
+        },
+      },
+    },
+    errors: [404, 500, 503],
   },
 } as const satisfies Record<string, OperationSpec>;
 

@@ -281,6 +281,13 @@ export const SCHEMAS = {
       },
     },
   },
+  LogLines: {
+    type: 'string',
+    description:
+      "An instance's log lines as text, one a line, each `<RFC 3339 time with nanoseconds> <text>`, as the Kubernetes log API gives them " +
+      'with `timestamps=true`; sent as they come (chunked), so a client reads each line when it arrives.',
+    examples: ['2026-01-02T15:04:05.123456789Z listening on :8101\n'],
+  },
 } as const satisfies Record<string, JsonSchema>;
 
 export type SchemaName = keyof typeof SCHEMAS;

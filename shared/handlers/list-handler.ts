@@ -2,7 +2,11 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { openApiDocument } from '../api/openapi.ts';
 import { listInstances } from '../executors/list.ts';
 import { listDestroyed } from '../executors/list-destroyed.ts';
-import { makeHttpFunction } from '../http/http-function.ts';
+import { readLogs } from '../executors/logs.ts';
+import { makeHttpFunction, StreamedAnswer } from '../http/http-function.ts';
+import { FOLLOW_UNTIL_HEADER } from '../api/log-fields.ts';
+import { FOLLOW_LIMIT_MS } from '../plans/log-query.ts';
+import { podLogsFor } from '../runtime/list-runtime.ts';
 import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
 import type { ListRuntime } from '../runtime/runtimes.ts';
 import { isDashboardPath, makeDashboardHandler } from './dashboard.ts';
@@ -12,12 +16,13 @@ import { callerContext } from './execution-context.ts';
 export const OPENAPI_PATH = '/openapi.json';
 
 /**
- * The list function: the list and destroyed-list operations; `/openapi.json`; and, when the
+ * The list function: the list, destroyed-list and logs operations; `/openapi.json`; and, when the
  * dashboard is configured, its page at `/dashboard/` from `dashboardDir`.
  */
 export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; dashboardDir?: string }): HttpFunction {
   const { runtime } = options;
   const { dashboard } = runtime.config;
+  const podLogs = runtime.podLogs ?? podLogsFor(runtime.config);
   const api = makeHttpFunction({
     function: 'list',
     handlers: {
@@ -31,6 +36,18 @@ export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; 
           request,
         ),
       }),
+      logs: async (call, request) => {
+        const { stream, followUntil } = await readLogs(
+          {
+            ...(await callerContext(runtime, call)),
+            podLogs: await podLogs(),
+            followLimitMs: runtime.followLimitMs ?? FOLLOW_LIMIT_MS,
+            signal: call.signal,
+          },
+          request,
+        );
+        return new StreamedAnswer(stream, followUntil ? { [FOLLOW_UNTIL_HEADER]: followUntil } : {});
+      },
     },
     verifier: runtime.verifier,
     policy: runtime.config,

@@ -1,3 +1,5 @@
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { OPERATIONS, operationsOf, type FunctionName, type OperationId, type OperationOf, type RequestOf } from '../api/operations.ts';
@@ -6,6 +8,7 @@ import { asksForAdmin, parseRequest } from '../api/requests.ts';
 import { authorize, checkMayChangeAccess, type AccessPolicy } from '../auth/policy.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, toHttpError } from '../errors.ts';
+import { FOLLOW_UNTIL_HEADER } from '../api/log-fields.ts';
 import { parseBody } from './body.ts';
 import { MAX_BODY_BYTES } from './framework-errors.ts';
 import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
@@ -23,7 +26,22 @@ export interface CallContext {
   readonly signal: AbortSignal;
 }
 
-/** Runs one operation: its parsed request in, its answer's body out; the status is the table's. */
+/**
+ * An answer sent as it comes rather than as one JSON document: its bytes are
+ * piped to the response, read from `stream` only as fast as the caller takes
+ * them. The table's `answer.contentType` says what they are.
+ */
+export class StreamedAnswer {
+  readonly stream: Readable;
+  /** Headers of the answer besides its type (logs' `X-Allocator-Follow-Until`). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(stream: Readable, headers: Readonly<Record<string, string>> = {}) {
+    this.stream = stream;
+    this.headers = headers;
+  }
+}
+
+/** Runs one operation: its parsed request in, its answer's body (or a StreamedAnswer) out; the status is the table's. */
 export type OperationHandler<K extends OperationId> = (call: CallContext, request: RequestOf<K>) => Promise<unknown>;
 
 /** Every operation the function `F` serves, each with its handler. */
@@ -110,12 +128,22 @@ export function makeHttpFunction<F extends FunctionName>(options: {
         request,
       );
       status = spec.answer.status;
-      res.status(status).json(answer);
+      if (answer instanceof StreamedAnswer) {
+        const contentType: string = ('contentType' in spec.answer ? spec.answer.contentType : undefined) ?? 'application/octet-stream';
+        res
+          .status(status)
+          .set({ ...answer.headers, 'Content-Type': contentType, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+        res.flushHeaders();
+        await sendStream(answer.stream, res, (event) => void events.push(event));
+      } else res.status(status).json(answer);
     } catch (error) {
       failure = error;
       const mapped = toHttpError(error);
-      status = mapped.status;
-      res.status(status).set(mapped.headers).json(mapped.body);
+      // A stream that fails once its headers are out is cut short (pipeline destroyed the response): the log says why.
+      if (!res.headersSent) {
+        status = mapped.status;
+        res.status(status).set(mapped.headers).json(mapped.body);
+      }
     } finally {
       log(
         formatRequestLog({
@@ -138,6 +166,23 @@ export function makeHttpFunction<F extends FunctionName>(options: {
   };
 }
 
+/**
+ * Pipes `stream` to the response with backpressure: a caller that goes away
+ * ends it (the source is destroyed, which closes its connection upstream),
+ * and that is reported, not failed.
+ */
+async function sendStream(stream: Readable, res: Response, report: (event: string) => void): Promise<void> {
+  try {
+    await pipeline(stream, res);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' && res.destroyed) {
+      report('the caller closed the stream');
+      return;
+    }
+    throw error;
+  }
+}
+
 /** The function's operations by path, then by method. */
 function routesOf(fn: FunctionName): Map<string, Map<string, OperationId>> {
   const routes = new Map<string, Map<string, OperationId>>();
@@ -157,5 +202,5 @@ const PREFLIGHT_HEADERS = {
 };
 
 function corsHeaders(origin: string): Record<string, string> {
-  return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' };
+  return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': `Retry-After, ${FOLLOW_UNTIL_HEADER}`, Vary: 'Origin' };
 }

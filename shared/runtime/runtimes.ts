@@ -4,6 +4,7 @@ import type { AllocatorConfig } from '../config/load-config.ts';
 import type { DisksApi } from '../gce/disks.ts';
 import type { Background } from './background.ts';
 import type { ClusterClient } from '../kube/cluster.ts';
+import type { PodLogsClient } from '../kube/pod-logs.ts';
 import type { InstanceObjectsClient } from '../kube/instance-objects.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 
@@ -17,8 +18,16 @@ export interface FunctionRuntime {
   readonly clock: Clock;
 }
 
-/** List: nothing more. */
-export type ListRuntime = FunctionRuntime;
+/**
+ * List also reads pods' logs (connected on first use). A runtime without a
+ * log client (create's, which serves list in-process tests) gets one from its
+ * configuration; tests give a shorter follow limit than the deployed one.
+ */
+export interface ListRuntime extends FunctionRuntime {
+  readonly podLogs?: () => Promise<PodLogsClient>;
+  /** How long a followed log stream runs before list ends it; default FOLLOW_LIMIT_MS. */
+  readonly followLimitMs?: number;
+}
 
 /** Destroy and the sweep also delete disks (the client is built on first use), and name their locks' holders. */
 export interface DestroyRuntime extends FunctionRuntime {

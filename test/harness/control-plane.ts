@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig, loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.ts';
+import { criLogLine } from './pod-logs.ts';
+import { selfSignedCertificatePem } from './x509.ts';
 import { getFreePort } from './ports.ts';
 import { removeWhenParentDies, startProcess, waitUntil, type ManagedProcess } from './processes.ts';
 
@@ -19,6 +21,11 @@ export interface ControlPlane {
   readonly server: string;
   /** Name of the kwok fake node that pods are scheduled on. */
   readonly nodeName: string;
+  /**
+   * The log every pod has unless given its own (kwok's `ClusterLogs`): a CRI log file
+   * that kwok follows. A test gives a pod its own with `attachPodLog` (test/harness/pod-logs.ts).
+   */
+  readonly defaultPodLog: string;
   /** The temp directory holding data, certs and logs; removed by `stop()`. */
   readonly dir: string;
   /** Stops every component and removes `dir`. Safe to call twice. */
@@ -148,6 +155,10 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       // As on GKE: privileged containers are for admission (Pod Security, infra/k8s/admission.yaml) to refuse,
       // not turned off for the whole cluster, which would hide whether those refuse them.
       '--allow-privileged=true',
+      // Pods' logs are proxied to their node's kubelet, which kwok's server stands in for: at the node's
+      // InternalIP (kwok's --node-ip), not its name, which resolves nowhere. Its certificate is self-signed,
+      // which the API server accepts without --kubelet-certificate-authority.
+      '--kubelet-preferred-address-types=InternalIP',
     ]);
     await ready(apiserver, () => httpsOk(`${server}/readyz`));
 
@@ -180,17 +191,26 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       `--cert-dir=${join(dir, 'scheduler-certs')}`,
     ]);
     const stageFiles = kwokStages(binaries.kwokStagesDir, dir, options.podReadyDelayMs);
+    const logs = kwokLogs(dir);
+    // kwok watches Logs objects from its start: their definition must be served first.
+    await installCustomResource(kubeconfigPath, readyTimeoutMs, progress, KWOK_LOGS_CRD);
     const kwok = start('kwok', binaries.kwok, [
       `--kubeconfig=${kubeconfigPath}`,
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       `--server-address=127.0.0.1:${kwokPort}`,
+      // The kubelet's address and port that the node says it has, where the API server asks for pods' logs.
+      '--node-ip=127.0.0.1',
+      `--node-port=${kwokPort}`,
+      `--tls-cert-file=${logs.certFile}`,
+      `--tls-private-key-file=${logs.keyFile}`,
+      '--enable-crds=Logs',
       '--cidr=10.244.0.0/16',
-      ...stageFiles.map((file) => `--config=${file}`),
+      ...[...stageFiles, logs.configFile].map((file) => `--config=${file}`),
     ]);
     await Promise.all([
       // Side by side with the other components' start: the API server alone serves it.
-      installCustomResource(kubeconfigPath, readyTimeoutMs, progress),
+      installCustomResource(kubeconfigPath, readyTimeoutMs, progress, INSTANCE_CRD),
       ready(controllerManager, () => httpsOk(`https://127.0.0.1:${controllerManagerPort}/healthz`)),
       ready(scheduler, () => httpsOk(`https://127.0.0.1:${schedulerPort}/healthz`)),
       ready(kwok, async () => (await fetch(`http://127.0.0.1:${kwokPort}/healthz`)).ok),
@@ -198,7 +218,7 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
 
     await Promise.all(NODES.map((node) => registerFakeNode(kubeconfigPath, node, readyTimeoutMs)));
     progress(`[control plane] nodes ${NODES.map((node) => `${node.name} (${node.zone})`).join(', ')} ready; kubeconfig ${kubeconfigPath}`);
-    return { kubeconfigPath, runtimeKubeconfigPath, server, nodeName: NODE_NAME, dir, stop };
+    return { kubeconfigPath, runtimeKubeconfigPath, server, nodeName: NODE_NAME, defaultPodLog: logs.defaultLog, dir, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -208,21 +228,65 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
 /** Allocator's custom resource, which infra/setup.sh applies to a real cluster (infra/k8s/manifests.sh). */
 const INSTANCE_CRD = fileURLToPath(new URL('../../infra/k8s/instance-crd.yaml', import.meta.url));
 
-/** Creates the Instance definition as the cluster's admin and waits until the API server serves it (`Established`). */
-async function installCustomResource(kubeconfigPath: string, timeoutMs: number, progress: (line: string) => void): Promise<void> {
+/** kwok's definition of `Logs` (sigs.k8s.io/kwok v0.8.0, kustomize/crd/bases), by which a test gives one pod its own log. */
+const KWOK_LOGS_CRD = fileURLToPath(new URL('./kwok-crds/logs.yaml', import.meta.url));
+
+/**
+ * What kwok needs to serve pods' logs as a kubelet does: a serving
+ * certificate (the API server speaks only TLS to kubelets), and a
+ * `ClusterLogs` giving every pod a default log, which kwok follows.
+ */
+function kwokLogs(dir: string): { certFile: string; keyFile: string; configFile: string; defaultLog: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const certFile = join(dir, 'kwok.crt');
+  const keyFile = join(dir, 'kwok.key');
+  const now = Date.now();
+  writeFileSync(
+    certFile,
+    selfSignedCertificatePem({
+      privateKey,
+      commonName: '127.0.0.1',
+      notBefore: new Date(now - 3_600_000),
+      notAfter: new Date(now + 86_400_000),
+    }),
+  );
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const defaultLog = join(dir, 'pod-logs', 'default.log');
+  mkdirSync(join(dir, 'pod-logs'));
+  writeFileSync(defaultLog, criLogLine(new Date(now), 'kwok: this pod runs no container; this is its default log'));
+  const configFile = join(dir, 'kwok-logs.yaml');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind: 'ClusterLogs',
+      metadata: { name: 'default' },
+      spec: { logs: [{ logsFile: defaultLog, follow: true }] },
+    }),
+  );
+  return { certFile, keyFile, configFile, defaultLog };
+}
+
+/** Creates a definition (Allocator's Instance, kwok's Logs) as the cluster's admin and waits until the API server serves it (`Established`). */
+async function installCustomResource(
+  kubeconfigPath: string,
+  timeoutMs: number,
+  progress: (line: string) => void,
+  file: string,
+): Promise<void> {
   const startedAt = Date.now();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
   // client-node's loadYaml (js-yaml, then its models): the API class sends only the fields its models know, by
   // their TypeScript names, so a schema read by js-yaml alone would lose its `enum`s (the models' `_enum`).
-  const definition = loadYaml<V1CustomResourceDefinition>(readFileSync(INSTANCE_CRD, 'utf8'));
+  const definition = loadYaml<V1CustomResourceDefinition>(readFileSync(file, 'utf8'));
   const name = definition.metadata?.name;
-  if (!name) throw new Error(`${INSTANCE_CRD}: metadata.name is missing`);
+  if (!name) throw new Error(`${file}: metadata.name is missing`);
   try {
     await api.createCustomResourceDefinition({ body: definition });
   } catch (error) {
-    throw new Error(`the API server refused ${INSTANCE_CRD}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`the API server refused ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   let conditions = '';
   await waitUntil(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import type { CallerIdentity } from '../../../../shared/auth/identity.ts';
 import type { TokenVerifier } from '../../../../shared/auth/token-verifier.ts';
 import { UnauthenticatedError } from '../../../../shared/errors.ts';
 import { installJsonFrameworkErrors } from '../../../../shared/http/framework-errors.ts';
-import { makeHttpFunction } from '../../../../shared/http/http-function.ts';
+import { makeHttpFunction, StreamedAnswer } from '../../../../shared/http/http-function.ts';
 
 /** Our TokenVerifier interface, answering "Bearer <email>" with that caller. */
 const verifier: TokenVerifier = {
@@ -61,7 +62,23 @@ beforeAll(async () => {
     makeHttpFunction({
       ...common,
       function: 'list',
-      handlers: { list: async () => ({ instances: [] }), destroyed: async () => ({ destroyed: [] }) },
+      handlers: {
+        list: async () => ({ instances: [] }),
+        destroyed: async () => ({ destroyed: [] }),
+        logs: async (_call, request) =>
+          request.container === 'broken'
+            ? new StreamedAnswer(
+                Readable.from(
+                  (async function* () {
+                    yield '2026-01-02T15:04:05Z before\n';
+                    throw new Error('the API server went away');
+                  })(),
+                ),
+              )
+            : new StreamedAnswer(Readable.from(['2026-01-02T15:04:05.000000001Z one\n', '2026-01-02T15:04:06Z two\n']), {
+                'X-Allocator-Follow-Until': '2026-01-02T15:05:00.000Z',
+              }),
+      },
     }),
   );
   listServer = getTestServer(`${name}-list`);
@@ -231,6 +248,41 @@ describe("CORS for the dashboard's origin", () => {
     const refused = await send('/sweep', { as: 'ada@example.com', body: '{}', origin: 'https://dashboard.test' });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBe('https://dashboard.test');
-    expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After');
+    expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After, X-Allocator-Follow-Until');
+  });
+});
+
+describe('a streamed answer', () => {
+  it('is piped as text with its headers, after the same checks as any answer, and logged once', async () => {
+    const response = await fetch(`${listUrl}/logs?name=s-1a2b3c4d&follow=true`, {
+      headers: { authorization: 'Bearer ada@example.com', origin: 'https://dashboard.test' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(response.headers.get('x-allocator-follow-until')).toBe('2026-01-02T15:05:00.000Z');
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://dashboard.test');
+    expect(await response.text()).toBe('2026-01-02T15:04:05.000000001Z one\n2026-01-02T15:04:06Z two\n');
+    expect(logs.at(-1)).toMatchObject({ message: 'list 200 s-1a2b3c4d', httpRequest: { status: 200 } });
+  });
+
+  it('answers bad input with a JSON 400 before any byte of the stream', async () => {
+    const response = await send('/listing/logs?name=s-1a2b3c4d&since=5x', { method: 'GET', as: 'ada@example.com' });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toEqual({
+      code: 400,
+      status: 'INVALID_ARGUMENT',
+      message: '"since" must be a duration such as 30s, 5m, 2h or 1h30m; got "5x"',
+    });
+    expect((await send('/listing/logs?name=s-1a2b3c4d', { method: 'GET' })).status).toBe(401);
+  });
+
+  it('is cut short when its source fails once sent, and the log says why', async () => {
+    const response = await fetch(`${listUrl}/logs?name=s-1a2b3c4d&container=broken`, {
+      headers: { authorization: 'Bearer ada@example.com' },
+    });
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(logs.at(-1)).toMatchObject({ error: 'Error: the API server went away' });
   });
 });

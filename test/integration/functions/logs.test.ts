@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { http } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AllocatorClient } from '../../../client/index.ts';
+import { makeListHandler } from '../../../shared/handlers/list-handler.ts';
+import { LABELS } from '../../../shared/instances/metadata.ts';
+import { startGateway, type Gateway } from '../../harness/gateway.ts';
+import { closeServer, listenOnLoopback } from '../../harness/http.ts';
+import { attachPodLog, criLogLine, writePodLog } from '../../harness/pod-logs.ts';
+import { eventually } from '../support.ts';
+import { call, startTestStack, type TestStack } from '../stack.ts';
+
+let stack: TestStack;
+let gateway: Gateway;
+let dir: string;
+/** A list function whose follows end after 1.5 s, so that a test sees several resumes. */
+let shortFollow: { url: string; stop: () => Promise<void> };
+const shortLogs: string[] = [];
+const OWNER = 'lou@example.com';
+
+beforeAll(async () => {
+  stack = await startTestStack({ prefix: 'logs' });
+  dir = mkdtempSync(join(tmpdir(), 'allocator-logs-'));
+  const handler = makeListHandler({ runtime: { ...stack.runtime, followLimitMs: 1_500 }, log: (line) => void shortLogs.push(line) });
+  http('list-short-follow', handler);
+  const server = getTestServer('list-short-follow');
+  shortFollow = { url: await listenOnLoopback(server), stop: () => closeServer(server) };
+  gateway = await startGateway();
+  gateway.route('/syncbase-list', stack.urls.list);
+  gateway.route('/short-list', shortFollow.url);
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await shortFollow?.stop();
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A ready instance of `owner` whose pod logs `file` (a CRI log kwok follows); its name. */
+async function instanceLogging(owner: string, file: string, lines: readonly string[]): Promise<string> {
+  const created = await call<{ name: string }>(stack.urls.create, { token: stack.tokenFor(owner), body: {} });
+  expect(created.status).toBe(201);
+  const { name } = created.body;
+  const core = stack.kubeConfig.makeApiClient(CoreV1Api);
+  const pod = await eventually(async () => {
+    const pods = await core.listNamespacedPod({ namespace: stack.namespace, labelSelector: `${LABELS.instance}=${name}` });
+    return pods.items[0]?.metadata?.name;
+  });
+  writePodLog(file, lines, { fresh: true });
+  await attachPodLog(stack.kubeConfig, { namespace: stack.namespace, pod, file });
+  // kwok learns of the Logs object by its watch.
+  await eventually(async () => (await readAll(name, owner)).includes(lines[0]!.split(' stdout F ')[1]!), 10_000, 'kwok to serve the log');
+  return name;
+}
+
+async function readAll(name: string, who: string, query = ''): Promise<string> {
+  const response = await fetch(`${stack.urls.list}/logs?name=${name}${query}`, {
+    headers: { authorization: `Bearer ${stack.tokenFor(who)}` },
+  });
+  return await response.text();
+}
+
+const at = (second: number, text: string, nanos = 0): string => criLogLine(new Date(Date.UTC(2026, 0, 2, 15, 4, second)), text, nanos);
+
+describe('logs, read through the API server from kwok', () => {
+  let name: string;
+  beforeAll(async () => {
+    name = await instanceLogging(OWNER, join(dir, 'first.log'), [at(5, 'listening on :8101'), at(6, 'ready', 5), at(7, 'served one')]);
+  });
+
+  it("streams the pod's lines as text, each after its time, to the owner", async () => {
+    const response = await fetch(`${stack.urls.list}/logs?name=${name}`, { headers: { authorization: `Bearer ${stack.tokenFor(OWNER)}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    const lines = (await response.text()).trimEnd().split('\n');
+    expect(lines.map((line) => line.replace(/^\S+ /, ''))).toEqual(['listening on :8101', 'ready', 'served one']);
+    expect(lines[1]).toMatch(/^2026-01-02T15:04:06\.0000*5Z ready$/);
+    expect(await readAll(name, OWNER, '&tailLines=1')).toMatch(/ served one\n$/);
+    expect((await readAll(name, OWNER, '&tailLines=1')).split('\n')).toHaveLength(2);
+  });
+
+  it("answers a stranger the 404 of an instance that does not exist; the CLI's own words for bad input are 400s", async () => {
+    const stranger = await call(`${stack.urls.list}/logs`, {
+      method: 'GET',
+      token: stack.tokenFor('eve@example.com'),
+      query: `?name=${name}`,
+    });
+    expect(stranger.status).toBe(404);
+    expect(stranger.body).toEqual({ error: { code: 404, status: 'NOT_FOUND', message: `instance ${name} not found` } });
+    const since = await call(`${stack.urls.list}/logs`, { method: 'GET', token: stack.tokenFor(OWNER), query: `?name=${name}&since=5x` });
+    expect(since.status).toBe(400);
+    expect(since.body).toEqual({
+      error: { code: 400, status: 'INVALID_ARGUMENT', message: '"since" must be a duration such as 30s, 5m, 2h or 1h30m; got "5x"' },
+    });
+    const container = await call(`${stack.urls.list}/logs`, {
+      method: 'GET',
+      token: stack.tokenFor(OWNER),
+      query: `?name=${name}&container=db`,
+    });
+    expect(container.status).toBe(400);
+    expect(container.body).toMatchObject({
+      error: { message: `instance ${name} has no container "db"; its pod's containers are syncbased` },
+    });
+  });
+
+  it('lets a collaborator read', async () => {
+    expect(
+      (await call(`${stack.urls.create}/share`, { token: stack.tokenFor(OWNER), body: { name, emails: ['bo@example.com'] } })).status,
+    ).toBe(200);
+    // Sharing renders the template again: a new pod, with kwok's default log until given its own.
+    const response = await fetch(`${stack.urls.list}/logs?name=${name}`, {
+      headers: { authorization: `Bearer ${stack.tokenFor('bo@example.com')}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/^\S+ /);
+  });
+});
+
+describe('a followed log, across the list function ending its streams', () => {
+  it('gives every line once, in order, while the pod writes, resuming each time the stream ends', async () => {
+    const file = join(dir, 'follow.log');
+    const name = await instanceLogging('mo@example.com', file, [criLogLine(new Date(), 'line 0')]);
+    const client = new AllocatorClient({ allocator: gateway.allocatorFor('short'), auth: stack.tokenFor('mo@example.com') });
+    const last = 400;
+    // The pod writes a line every 10 ms for about 4 s: many lines to each second, so each resume starts mid-second.
+    const writer = (async () => {
+      for (let n = 1; n <= last; n += 1) {
+        writePodLog(file, [criLogLine(new Date(), `line ${n}`, n % 1000)]);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const seen: string[] = [];
+    const stop = new AbortController();
+    const started = Date.now();
+    for await (const line of client.logs(name, { follow: true, signal: stop.signal })) {
+      seen.push(line.replace(/^\S+ /, ''));
+      if (seen.at(-1) === `line ${last}`) break;
+      if (Date.now() - started > 60_000) break;
+    }
+    stop.abort();
+    await writer;
+    expect(seen).toEqual(Array.from({ length: last + 1 }, (_, n) => `line ${n}`));
+    // The ~4 s of writing took several 1.5 s streams, each resumed from the last line's time.
+    const resumes = shortLogs.filter((line) =>
+      /sinceTime=/.test(String((JSON.parse(line) as { httpRequest: { requestUrl: string } }).httpRequest.requestUrl)),
+    );
+    expect(resumes.length).toBeGreaterThanOrEqual(2);
+  });
+});
