@@ -101,11 +101,11 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
  * Creates the template's Services and ConfigMaps after the Deployment, each
  * owned by the record. One that exists already (409) is left as it is: only
  * a keyed create's earlier try can have made it under this name. Each undo
- * deletes it.
+ * deletes it. Restore makes them again the same way.
  */
-async function createObjects(
-  context: CreateContext,
-  request: { readonly plan: CreatePlan; readonly undo: UndoStack; readonly record: InstanceRecord },
+export async function createObjects(
+  context: ExecutionContext,
+  request: { readonly plan: Pick<CreatePlan, 'name' | 'objects'>; readonly undo: UndoStack; readonly record: InstanceRecord },
 ): Promise<void> {
   const { plan, undo, record } = request;
   const uid = record.metadata.uid;

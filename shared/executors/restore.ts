@@ -1,5 +1,7 @@
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errors.ts';
 import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
+import { endpointsOf } from '../instances/endpoints.ts';
+import type { InstanceService } from '../template/validate-objects.ts';
 import type { InstanceRecord } from '../model/record.ts';
 import {
   destroyedAtOf,
@@ -12,7 +14,7 @@ import {
 import type { RestorePlan } from '../plans/restore.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { InstanceContext } from './context.ts';
-import { deleteOwnDeployment } from './create.ts';
+import { createObjects, deleteOwnDeployment } from './create.ts';
 import { adoptDestroyed } from './sweep-records.ts';
 import { deleteLease, isInstanceDisk } from './teardown.ts';
 import { runTransition } from './transition.ts';
@@ -68,11 +70,20 @@ export async function restoreInstance(
               throw new AlreadyExistsError(`an instance named ${name} exists already`, { cause: error });
             throw error;
           });
+        // The teardown deleted the Services and ConfigMaps: they are made again, owned by the record kept.
+        await createObjects(context, { plan, undo, record });
         const binding = bindSlots(cluster, slots, created);
         binding.catch(() => undefined); // awaited below; a failure then undoes the restore
         const answer = plan.wait
           ? await waitUntilReady(context, { name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
-          : instanceFromDeployment(created);
+          : instanceFromDeployment(
+              created,
+              [],
+              endpointsOf(
+                plan.objects.filter((object): object is InstanceService => object.kind === 'Service'),
+                context.objects.namespace,
+              ),
+            );
         await binding;
         // The disk is the instance's again. A label left behind would be harmless: the sweep never deletes
         // a disk whose Deployment exists, and the next destroy writes its own time.

@@ -7,7 +7,7 @@ import { ownerHashOf } from '../instances/naming.ts';
 import { sharedLabelKey } from '../instances/sharing.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import type { CreateConfig, CreatePlan } from './create-plan.ts';
-import { buildInstanceDeployment, parametersToRenderAgain } from './deployment.ts';
+import { buildInstance, parametersToRenderAgain } from './deployment.ts';
 import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
 import { slotPools } from './slots.ts';
 
@@ -19,8 +19,8 @@ export interface RestoreRequest {
   readonly lifetimeSeconds?: number;
 }
 
-/** Everything a restore makes again: the slots and the Deployment, on the disk that was kept. */
-export type RestorePlan = Pick<CreatePlan, 'name' | 'createdAt' | 'slots' | 'deployment' | 'instance' | 'wait' | 'waitMs'>;
+/** Everything a restore makes again: the slots, the Deployment and the template's Services and ConfigMaps, on the disk that was kept. */
+export type RestorePlan = Pick<CreatePlan, 'name' | 'createdAt' | 'slots' | 'deployment' | 'objects' | 'instance' | 'wait' | 'waitMs'>;
 
 /**
  * The restore of `record`'s instance: the same name, owner, creator, mount
@@ -44,7 +44,7 @@ export function planRestore(inputs: {
   const ownerSubject = spec.owner.subject ?? (inputs.caller.email === ownerEmail ? inputs.caller.subject : undefined);
   const createdAt = new Date(nowMs).toISOString();
   const expiresAt = expiryFor(resolveLifetimeSeconds(request.lifetimeSeconds, config.lifetime), nowMs);
-  const built = buildInstanceDeployment(inputs.template, {
+  const { deployment: built, objects } = buildInstance(inputs.template, {
     serverName: config.serverName,
     name,
     diskZone: config.compute.zone,
@@ -83,6 +83,7 @@ export function planRestore(inputs: {
       random: inputs.random(4).readUInt32BE(0),
     }),
     deployment,
+    objects,
     instance: instanceFromDeployment(deployment),
     wait: request.wait,
     waitMs: request.waitMs,

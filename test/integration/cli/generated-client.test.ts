@@ -10,13 +10,23 @@ import { startTestStack, type TestStack } from '../stack.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const POSTGRES = fileURLToPath(new URL('../../../templates/postgres.yaml.hbs', import.meta.url));
+const POSTGRES_PARAMETERS = fileURLToPath(new URL('../../../templates/postgres-parameters.yaml', import.meta.url));
 
 let gateway: Gateway;
 let stack: TestStack;
 let dir: string;
 beforeAll(async () => {
   gateway = await startGateway();
-  stack = await startTestStack({ prefix: 'generated', overrides: { ALLOCATOR_URL: gateway.allocatorFor('allocator') } });
+  // The PostgreSQL sample: its instances have an endpoint for the generated client to read.
+  stack = await startTestStack({
+    prefix: 'generated',
+    overrides: {
+      ALLOCATOR_URL: gateway.allocatorFor('allocator'),
+      ALLOCATOR_TEMPLATE: POSTGRES,
+      ALLOCATOR_PARAMETERS: POSTGRES_PARAMETERS,
+    },
+  });
   for (const fn of ['create', 'destroy', 'list'] as const) gateway.route(`/allocator-${fn}`, stack.urls[fn]);
   // Inside the checkout, so that the program finds openapi-fetch in its node_modules.
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
@@ -29,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('a client generated from /openapi.json by openapi-typescript', () => {
-  it('type-checks, and runs create, list, extend and destroy against the local stack', async () => {
+  it('type-checks, and runs create, list (reading the endpoints), extend and destroy against the local stack', async () => {
     const described = await fetch(`${gateway.url}/allocator-list/openapi.json`);
     expect(described.status).toBe(200);
     const document = (await described.json()) as { servers: { url: string }[] };
@@ -74,6 +84,8 @@ describe('a client generated from /openapi.json by openapi-typescript', () => {
     const result = JSON.parse(stdout) as {
       created: { status: number; name: string; state: string };
       listed: string[];
+      endpoints: { name: string; protocol: string; address: string }[];
+      createdEndpoints: number;
       extended: { expiresAt: string };
       refused: { status: number; refusal: string };
       destroyed: { name: string; destroyed: boolean };
@@ -81,6 +93,10 @@ describe('a client generated from /openapi.json by openapi-typescript', () => {
     };
     expect(result.created).toEqual({ status: 201, name: expect.stringMatching(/^syncbased-[0-9a-f]{8}$/), state: 'ready' });
     expect(result.listed).toEqual([result.created.name]);
+    expect(result.endpoints).toEqual([
+      { name: 'postgres', protocol: 'TCP', address: `${result.created.name}.${stack.namespace}.svc.cluster.local:5432` },
+    ]);
+    expect(result.createdEndpoints).toBe(1);
     expect(Date.parse(result.extended.expiresAt) - Date.now()).toBeGreaterThan(500_000);
     expect(Date.parse(result.extended.expiresAt) - Date.now()).toBeLessThanOrEqual(600_000);
     expect(result.refused).toEqual({ status: 404, refusal: 'NOT_FOUND' });

@@ -6,7 +6,9 @@ import { destroyInstance } from '../../../../shared/executors/destroy.ts';
 import { extendInstance } from '../../../../shared/executors/extend.ts';
 import { resetInstance, suspendInstance } from '../../../../shared/executors/lifecycle.ts';
 import { listInstances } from '../../../../shared/executors/list.ts';
+import { restoreInstance } from '../../../../shared/executors/restore.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
+import { planRestore } from '../../../../shared/plans/restore.ts';
 import { compileDeploymentTemplate } from '../../../../shared/template/deployment-template.ts';
 import { caller, config, leftovers, NOTHING, world } from '../../fakes/world.ts';
 
@@ -78,13 +80,31 @@ describe("an instance's Services and ConfigMaps", () => {
     expect(w.objects.names()).toEqual([]);
   });
 
-  it('go with a destroy that keeps the record for a restore', async () => {
+  it('go with a destroy that keeps the record for a restore, and come back, owned by that record, with the restore', async () => {
     const w = world();
     const { name } = await executeCreate(w.context, plan(w));
-    const result = await destroyInstance({ ...w.context, restoreWindowMs: 86_400_000 }, { name });
+    const context = { ...w.context, restoreWindowMs: 86_400_000 };
+    const result = await destroyInstance(context, { name });
     expect(result.restorableUntil).toBeDefined();
     expect(w.cluster.records.get(name)?.status.phase).toBe('destroyed');
     expect(w.objects.names()).toEqual([]);
+    const restored = await restoreInstance(context, {
+      name,
+      plan: (record) =>
+        planRestore({
+          config,
+          template: postgres,
+          record,
+          caller: caller(),
+          request: { name, wait: true, waitMs: 60_000 },
+          nowMs: w.clock.now(),
+          random: w.random,
+        }),
+    });
+    expect(restored.endpoints).toEqual([ENDPOINT(name)]);
+    expect(w.objects.names()).toEqual([`ConfigMap/${name}-config`, `Service/${name}`]);
+    const uid = w.cluster.records.get(name)?.metadata.uid;
+    expect(w.objects.objects.get(`Service/${name}`)?.metadata.ownerReferences?.[0]?.uid).toBe(uid);
   });
 
   it('are read for a whole list in one label-selected call, whatever the number of instances', async () => {
