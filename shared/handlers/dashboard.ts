@@ -12,6 +12,7 @@ const FILES: Readonly<Record<string, { file: string; type: string; cache: string
   '/dashboard/': { file: 'index.html', type: 'text/html; charset=utf-8', cache: 'no-cache' },
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
   '/dashboard/destroyed.js': { file: 'destroyed.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
+  '/dashboard/logs.js': { file: 'logs.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
   '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
 };
 
@@ -44,6 +45,7 @@ export const DASHBOARD_OPERATIONS = [
   'transfer',
   'destroyed',
   'restore',
+  'logs',
 ] as const satisfies readonly OperationId[];
 
 /** What the page needs to know, as `/dashboard/config.json`: no secret, only where to sign in and how to call each operation. */

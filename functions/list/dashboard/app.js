@@ -3,6 +3,7 @@
 // memory only: no cookie, no storage, no server session.
 
 import { makeDestroyedList } from './destroyed.js';
+import { makeLogsView } from './logs.js';
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
@@ -17,6 +18,8 @@ const following = new Map();
 let pollTimer;
 /** Recently destroyed instances, with Restore (destroyed.js). */
 let destroyedList;
+/** One instance's logs, followed live (logs.js). */
+let logsView;
 
 async function main() {
   config = await (await fetch('config.json')).json();
@@ -41,6 +44,7 @@ async function main() {
       await refresh();
     },
   });
+  logsView = makeLogsView({ open: openLogs, showError });
   setInterval(updateCountdowns, 1000);
   // Without the description the page still works: a create then gets every parameter's default.
   const described = loadParameters().catch(
@@ -114,6 +118,27 @@ async function api(operation, { body, query } = {}) {
   }
   if (!response.ok) throw new ApiError(describeError(response.status, answer.error));
   return answer;
+}
+
+/** Opens the logs operation's stream; its errors are read as any operation's. */
+async function openLogs(query, signal) {
+  const { url, method } = config.operations.logs;
+  if (!session.token || Date.now() > session.expiresAt - 30_000) {
+    showSignIn('Your sign-in has expired; sign in again to go on.');
+    throw new ApiError('');
+  }
+  const response = await fetch(`${url}?${new URLSearchParams(query)}`, {
+    method,
+    headers: { authorization: `Bearer ${session.token}` },
+    signal,
+  });
+  if (response.ok) return response;
+  const answer = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    showSignIn('Your sign-in was not accepted; sign in again.');
+    throw new ApiError('');
+  }
+  throw new ApiError(describeError(response.status, answer.error));
 }
 
 function describeError(status, error) {
@@ -415,9 +440,20 @@ function renderInstance(instance) {
       el('header', {}, el('h3', { id, text: instance.name }), el('span', { class: `state state-${instance.state}`, text: instance.state })),
       details,
       ...(instance.problems.length > 0 ? [problems] : []),
-      el('div', { class: 'actions' }, ...buttons, ...(may(instance, 'transfer') ? [transferButton(instance)] : [])),
+      el('div', { class: 'actions' }, ...buttons, ...(may(instance, 'transfer') ? [transferButton(instance)] : []), logsButton(instance)),
     ),
   );
+}
+
+/** Everyone who sees an instance may read its logs: the view below the list follows them. */
+function logsButton(instance) {
+  const button = el('button', { type: 'button', 'aria-label': `Logs of ${instance.name}`, text: 'Logs' });
+  button.addEventListener('click', () => {
+    showError('');
+    void logsView.follow(instance.name);
+    $('logs').scrollIntoView({ block: 'nearest' });
+  });
+  return button;
 }
 
 // Sharing and transfer: "Shared with", with add and remove, and "Transfer to…", for the owner and admins.

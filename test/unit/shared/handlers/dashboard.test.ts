@@ -65,6 +65,7 @@ describe("the dashboard's files", () => {
         transfer: { url: `${dashboard.allocator}-create/transfer`, method: 'POST' },
         destroyed: { url: `${dashboard.allocator}-list/destroyed`, method: 'GET' },
         restore: { url: `${dashboard.allocator}-create/restore`, method: 'POST' },
+        logs: { url: `${dashboard.allocator}-list/logs`, method: 'GET' },
       },
     });
   });
