@@ -172,10 +172,14 @@ export function makeHttpFunction<F extends FunctionName>(options: {
  * and that is reported, not failed.
  */
 async function sendStream(stream: Readable, res: Response, report: (event: string) => void): Promise<void> {
+  // Which ended it first: the caller's connection closing, or the source failing (which then closes the response).
+  let first: 'caller' | 'source' | undefined;
+  res.once('close', () => (first ??= res.writableFinished ? undefined : 'caller'));
+  stream.once('error', () => (first ??= 'source'));
   try {
     await pipeline(stream, res);
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' && res.destroyed) {
+    if (first === 'caller') {
       report('the caller closed the stream');
       return;
     }

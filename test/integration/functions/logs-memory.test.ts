@@ -15,14 +15,19 @@ let stack: TestStack;
 let list: FunctionProcess;
 let gateway: Gateway;
 let dir: string;
+let nodeOptions = '';
 const OWNER = 'max@example.com';
 
 beforeAll(async () => {
   stack = await startTestStack({ prefix: 'logs-rss' });
   dir = mkdtempSync(join(tmpdir(), 'allocator-logs-rss-'));
+  // A young generation capped at 1 MB semi-spaces: otherwise the figure is mostly V8 putting off its collection of
+  // what has been sent (up to ~45 MB here, however much is streamed past 10 MB), not what the stream holds.
+  // LIST_NODE_OPTIONS='' measures the function as Node starts it by default.
+  nodeOptions = process.env.LIST_NODE_OPTIONS ?? '--max-semi-space-size=1';
   list = await startFunctionProcess({
     name: 'list',
-    env: { ...stack.env, ...(process.env.LIST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.LIST_NODE_OPTIONS } : {}) },
+    env: { ...stack.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
     logFile: join(dir, 'list.log'),
   });
   gateway = await startGateway();
@@ -50,10 +55,9 @@ const MB = 1024 * 1024;
 const SIZE_MB = Number(process.env.LOGS_RSS_MB ?? 51);
 
 describe("the list function's memory while it streams logs", () => {
-  // The goal is 10 MB; what grows is garbage awaiting V8's collection (young generation and the chunks' buffers), not
-  // a buffered stream: a reader that pauses while the API server has 40 MB more to send grows it no more than one
-  // that does not. The bound here fails on buffering, which would hold it all.
-  it('grows by far less than it streams while following a pod that writes 50 MB, read with a pause', async () => {
+  // What grows besides V8's young generation is garbage awaiting collection (the chunks' buffers); a function that
+  // buffered the stream would hold what the pod wrote while the reader stopped, 46 MB.
+  it('grows by under 25 MB while following a pod that writes 50 MB, with the reader stopped until it is all written', async () => {
     const created = await call<{ name: string }>(stack.urls.create, { token: stack.tokenFor(OWNER), body: {} });
     const { name } = created.body;
     const core = stack.kubeConfig.makeApiClient(CoreV1Api);
@@ -94,10 +98,12 @@ describe("the list function's memory while it streams logs", () => {
     const stop = new AbortController();
     for await (const line of client.logs(name, { follow: true, signal: stop.signal })) {
       received += line.length + 1;
-      // A slow reader for a while: without backpressure the function would hold all that the API server sends meanwhile.
-      if (!paused && received > 10 * MB) {
+      // The reader stops until the pod has written everything: without backpressure the function would hold the ~46 MB
+      // the API server has for it meanwhile.
+      if (!paused && received > 5 * MB) {
         paused = true;
-        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        await writer;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
       if (line.endsWith(' end')) break;
     }
@@ -106,9 +112,9 @@ describe("the list function's memory while it streams logs", () => {
     clearInterval(sampler);
     const growth = peak - baseline;
     console.log(
-      `logs --follow of ${(written / MB).toFixed(1)} MB (${(received / MB).toFixed(1)} MB received): list function RSS ${(baseline / MB).toFixed(1)} MB -> peak ${(peak / MB).toFixed(1)} MB, growth ${(growth / MB).toFixed(1)} MB`,
+      `logs --follow of ${(written / MB).toFixed(1)} MB (${(received / MB).toFixed(1)} MB received), NODE_OPTIONS=${JSON.stringify(nodeOptions)}: list function RSS ${(baseline / MB).toFixed(1)} MB -> peak ${(peak / MB).toFixed(1)} MB, growth ${(growth / MB).toFixed(1)} MB`,
     );
     expect(received).toBeGreaterThan((SIZE_MB - 1) * MB);
-    expect(growth).toBeLessThan(40 * MB);
+    expect(growth).toBeLessThan(25 * MB);
   }, 180_000);
 });

@@ -66,18 +66,26 @@ beforeAll(async () => {
         list: async () => ({ instances: [] }),
         destroyed: async () => ({ destroyed: [] }),
         logs: async (_call, request) =>
-          request.container === 'broken'
+          request.container === 'endless'
             ? new StreamedAnswer(
-                Readable.from(
-                  (async function* () {
-                    yield '2026-01-02T15:04:05Z before\n';
-                    throw new Error('the API server went away');
-                  })(),
-                ),
+                new Readable({
+                  read() {
+                    setTimeout(() => this.push('2026-01-02T15:04:05Z again\n'), 5);
+                  },
+                }),
               )
-            : new StreamedAnswer(Readable.from(['2026-01-02T15:04:05.000000001Z one\n', '2026-01-02T15:04:06Z two\n']), {
-                'X-Allocator-Follow-Until': '2026-01-02T15:05:00.000Z',
-              }),
+            : request.container === 'broken'
+              ? new StreamedAnswer(
+                  Readable.from(
+                    (async function* () {
+                      yield '2026-01-02T15:04:05Z before\n';
+                      throw new Error('the API server went away');
+                    })(),
+                  ),
+                )
+              : new StreamedAnswer(Readable.from(['2026-01-02T15:04:05.000000001Z one\n', '2026-01-02T15:04:06Z two\n']), {
+                  'X-Allocator-Follow-Until': '2026-01-02T15:05:00.000Z',
+                }),
       },
     }),
   );
@@ -284,5 +292,20 @@ describe('a streamed answer', () => {
     await expect(response.text()).rejects.toThrow();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(logs.at(-1)).toMatchObject({ error: 'Error: the API server went away' });
+  });
+
+  it('ends when its caller goes, which the log reports as no failure', async () => {
+    const gone = new AbortController();
+    const response = await fetch(`${listUrl}/logs?name=s-1a2b3c4d&container=endless`, {
+      headers: { authorization: 'Bearer ada@example.com' },
+      signal: gone.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    gone.abort();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const line = logs.at(-1);
+    expect(line).toMatchObject({ httpRequest: { status: 200 }, events: ['the caller closed the stream'] });
+    expect(line).not.toHaveProperty('error');
   });
 });
