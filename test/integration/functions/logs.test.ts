@@ -1,6 +1,8 @@
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -149,5 +151,69 @@ describe('a followed log, across the list function ending its streams', () => {
       /sinceTime=/.test(String((JSON.parse(line) as { httpRequest: { requestUrl: string } }).httpRequest.requestUrl)),
     );
     expect(resumes.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The CLI's environment: the allocator behind the gateway, a token, nothing else reached. */
+function cliEnv(allocator: string, email: string): Record<string, string> {
+  return {
+    PATH: '/usr/bin:/bin',
+    HOME: dir,
+    METADATA_SERVER_DETECTION: 'none',
+    ALLOCATOR: gateway.allocatorFor(allocator),
+    ALLOCATOR_TOKEN: stack.tokenFor(email),
+  };
+}
+
+async function allocatorCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return await new Promise((resolve) => {
+    execFile(process.execPath, ['cli/bin.ts', ...args], { cwd: ROOT, env }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('allocator logs', () => {
+  let name: string;
+  let file: string;
+  beforeAll(async () => {
+    file = join(dir, 'cli.log');
+    name = await instanceLogging('cleo@example.com', file, [at(5, 'booting'), at(6, 'listening on :8101')]);
+  });
+
+  it('prints the lines, with their times if asked, and the last N', async () => {
+    const env = cliEnv('syncbase', 'cleo@example.com');
+    expect(await allocatorCli(['logs', name], env)).toMatchObject({ code: 0, stdout: 'booting\nlistening on :8101\n' });
+    const tail = await allocatorCli(['logs', name, '--tail', '1', '--timestamps'], env);
+    expect(tail.stdout).toMatch(/^2026-01-02T15:04:06(\.0+)?Z listening on :8101\n$/);
+  });
+
+  it("says what is wrong in the allocator's words: a bad duration, a stranger's instance", async () => {
+    const since = await allocatorCli(['logs', name, '--since', 'soon'], cliEnv('syncbase', 'cleo@example.com'));
+    expect(since.code).toBe(1);
+    expect(since.stderr).toContain('"since" must be a duration such as 30s, 5m, 2h or 1h30m; got "soon"');
+    const stranger = await allocatorCli(['logs', name], cliEnv('syncbase', 'eve@example.com'));
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain(`instance ${name} not found`);
+  });
+
+  it('--follow prints new lines as they come, across the stream ending, until interrupted', async () => {
+    const child = spawn(process.execPath, ['cli/bin.ts', 'logs', name, '--follow'], {
+      cwd: ROOT,
+      env: cliEnv('short', 'cleo@example.com'),
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await eventually(async () => out.includes('listening on :8101'));
+    writePodLog(file, [criLogLine(new Date(), 'after one stream')]);
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // past the 1.5 s stream
+    writePodLog(file, [criLogLine(new Date(), 'after another')]);
+    await eventually(async () => out.includes('after another'));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toBe('booting\nlistening on :8101\nafter one stream\nafter another\n');
   });
 });
