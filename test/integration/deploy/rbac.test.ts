@@ -66,6 +66,12 @@ describe('the allocator with exactly the RBAC of infra/k8s/rbac.yaml', () => {
     const listed = await call<{ instances: Answer[] }>(stack.urls.list, { ...as('rob@example.com'), method: 'GET' });
     expect(listed.status).toBe(200);
     expect(listed.body.instances.map((i) => i.name).sort()).toEqual([name, pending.body.name].sort());
+    // Its logs, which the list function streams from the pod's log subresource.
+    const logs = await fetch(`${stack.urls.list}/logs?name=${name}`, {
+      headers: { authorization: `Bearer ${stack.tokenFor('rob@example.com')}` },
+    });
+    expect({ status: logs.status, type: logs.headers.get('content-type') }).toEqual({ status: 200, type: 'text/plain; charset=utf-8' });
+    await logs.text();
     for (const [url, body] of [
       [`${stack.urls.destroy}/suspend`, { name }],
       [`${stack.urls.create}/resume`, { name }],
