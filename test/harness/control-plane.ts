@@ -4,7 +4,14 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig, loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  loadYaml,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.ts';
 import { criLogLine } from './pod-logs.ts';
 import { selfSignedCertificatePem } from './x509.ts';
@@ -297,7 +304,19 @@ async function installCustomResource(
     },
     { timeoutMs, intervalMs: 20, what: `${name} to be established`, describe: () => `its conditions: ${conditions}` },
   );
-  progress(`[control plane] ${name} established in ${Date.now() - startedAt} ms`);
+  // Established is not yet served from the watch cache: a list answers 429 "storage is (re)initializing" until it is.
+  const version = definition.spec.versions.find((v) => v.storage)?.name ?? definition.spec.versions[0]?.name ?? 'v1';
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  let refusal = '';
+  await waitUntil(
+    async () =>
+      await custom.listClusterCustomObject({ group: definition.spec.group, version, plural: definition.spec.names.plural, limit: 1 }).then(
+        () => true,
+        (error: unknown) => ((refusal = error instanceof Error ? error.message.slice(0, 200) : String(error)), false),
+      ),
+    { timeoutMs, intervalMs: 20, what: `${name} to be listed`, describe: () => `the last refusal: ${refusal}` },
+  );
+  progress(`[control plane] ${name} established and listed in ${Date.now() - startedAt} ms`);
 }
 
 /** The apiserver writes its self-signed serving certificate followed by its CA. */

@@ -103,8 +103,10 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
       'Role/allocator/allocator',
       'RoleBinding/allocator/allocator',
       'ValidatingAdmissionPolicy//allocator-deployments',
+      'ValidatingAdmissionPolicy//allocator-instance-objects',
       'ConfigMap/allocator/allocator-admission',
       'ValidatingAdmissionPolicyBinding//allocator-deployments-allocator',
+      'ValidatingAdmissionPolicyBinding//allocator-instance-objects-allocator',
     ]);
     // The build account is the project's default, asked of gcloud, and it may build.
     expect(afterFirst.bindings).toContain(
