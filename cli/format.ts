@@ -21,6 +21,10 @@ export function formatInstanceBlock(instance: Instance, now: number = Date.now()
       `${endpoint.name}/${endpoint.protocol} ${endpoint.host}:${endpoint.port}${endpoint.loadBalancer ? ` (VPC: ${endpoint.loadBalancer.host}:${endpoint.loadBalancer.port})` : ''}`,
     ]),
     ...instance.problems.map((problem): [string, string] => ['Problem', `${problem.reason} since ${problem.since}: ${problem.message}`]),
+    // What the server's table of transitions lets the caller do to it now.
+    ...(instance.operations
+      ? [['YouMay', instance.operations.length > 0 ? instance.operations.join(', ') : 'nothing now'] as [string, string]]
+      : []),
   ];
   return rows.map(([key, value]) => `${`${key}:`.padEnd(12)}${printable(value)}`).join('\n');
 }

@@ -64,7 +64,7 @@ describe('the allocator CLI against a local allocator', () => {
     const long = await allocatorCli(['list', '-l'], as('kim@example.com'));
     expect(long.stdout).toMatch(
       new RegExp(
-        `^Name:\\s+${name}\\nState:\\s+ready\\nMountName:\\s+/ns.test/allocated/${name}\\nOwner:\\s+kim@example.com\\nCreated:.*ago\\)\\nReplicas:\\s+1/1 ready\\nVersion:\\s+v1\\nDisk:\\s+${name}\\nExpires:\\s+never\\nAccessList:\\s+kim@example.com, admin@example.com\\n$`,
+        `^Name:\\s+${name}\\nState:\\s+ready\\nMountName:\\s+/ns.test/allocated/${name}\\nOwner:\\s+kim@example.com\\nCreated:.*ago\\)\\nReplicas:\\s+1/1 ready\\nVersion:\\s+v1\\nDisk:\\s+${name}\\nExpires:\\s+never\\nAccessList:\\s+kim@example.com, admin@example.com\\nYouMay:\\s+extend, suspend, resume, restart, reset, share, unshare, transfer, destroy\\n$`,
       ),
     );
     const json = JSON.parse((await allocatorCli(['list', '--json'], as('kim@example.com'))).stdout) as { name: string }[];

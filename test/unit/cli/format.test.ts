@@ -42,6 +42,36 @@ describe('formatInstanceBlock', () => {
     );
   });
 
+  it("ends with what the server's table lets the caller do to it now, when the answer says", () => {
+    const instance = {
+      name: 'syncbased-1a2b3c4d',
+      owner: 'ada@example.com',
+      mountName: '/m/x',
+      accessList: { In: [] },
+      creationTime: '2026-11-25T00:00:00.000Z',
+      replicas: 0,
+      readyReplicas: 0,
+      version: 'v1',
+      disk: 'syncbased-1a2b3c4d',
+      expiresAt: null,
+      parameters: {},
+      state: 'suspended' as const,
+      problems: [],
+    };
+    const now = Date.parse('2026-11-25T00:05:30.000Z');
+    expect(
+      formatInstanceBlock({ ...instance, operations: ['extend', 'resume', 'destroy'] }, now)
+        .split('\n')
+        .at(-1),
+    ).toBe('YouMay:     extend, resume, destroy');
+    expect(
+      formatInstanceBlock({ ...instance, operations: [] }, now)
+        .split('\n')
+        .at(-1),
+    ).toBe('YouMay:     nothing now');
+    expect(formatInstanceBlock(instance, now)).not.toContain('YouMay');
+  });
+
   it('escapes every control character, so that no terminal escape sequence reaches the terminal (issue 29)', () => {
     const ESC = '\u001b';
     const block = formatInstanceBlock(
