@@ -11,6 +11,7 @@ import { executionContext, SWEEPER } from '../shared/handlers/execution-context.
 import { instanceSelector } from '../shared/instances/metadata.ts';
 import { ownerHashOf } from '../shared/instances/naming.ts';
 import { http, type HttpFunction } from '@google-cloud/functions-framework';
+import { KubeConfig } from '@kubernetes/client-node';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { closeServer, listenOnLoopback } from '../test/harness/http.ts';
 import { getFreePort } from '../test/harness/ports.ts';
@@ -19,12 +20,13 @@ import { startFunctionProcess } from '../test/harness/function-process.ts';
 import { allItems, type ClusterClient } from '../shared/kube/cluster.ts';
 import { allDisks } from '../shared/gce/disks.ts';
 import { directCreate as createDirectly, directDestroy as destroyDirectly, renderDirect, idleOther } from './direct.ts';
-import { createdName, createThrough, destroyThrough, startBenchStack } from './stack.ts';
+import { BENCH_NAMESPACE, createdName, createThrough, destroyThrough, startBenchStack } from './stack.ts';
 import { bareBundle, coldBundle, installedBundles, type ColdFigures } from './bundles.ts';
 import { rssOfChildNode } from './proc.ts';
 import { measureComputeOptions } from './compute-options.ts';
 import { measureImportCosts } from './import-costs.ts';
 import { measureListSharing } from './list-sharing.ts';
+import { measureReadyLag } from './ready-lag.ts';
 import { fmt, percentile, printTable, ratio, timeMs } from './stats.ts';
 import { emptyPool, fillPool } from './pool.ts';
 import { poolFilter } from '../shared/plans/disk-pool.ts';
@@ -179,6 +181,18 @@ async function main(): Promise<void> {
       headersFor: (email) => stack.headersFor(email),
       ownerFor: (email) => stack.ownerFor(email),
       othersToShare,
+      rounds: ROUNDS,
+      report,
+    });
+
+    // The CLI's wait: from a pod's Ready to "ready" printed, through the watch vs the 500 ms polling of list it replaced.
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(stack.controlPlane.kubeconfigPath);
+    await measureReadyLag({
+      kubeConfig,
+      namespace: BENCH_NAMESPACE,
+      urls,
+      token: stack.issuer.issueIdToken({ email: 'ready-lag@example.com', audience: env.ALLOCATOR_AUDIENCES! }),
       rounds: ROUNDS,
       report,
     });

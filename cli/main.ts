@@ -12,6 +12,7 @@ import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, t
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
 import { LOGS_COMMANDS } from './logs-command.ts';
+import { WATCH_COMMANDS } from './watch-command.ts';
 import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
 import { printDestroyed, RESTORE_COMMANDS } from './restore-commands.ts';
 import { SHARING_COMMANDS } from './sharing-commands.ts';
@@ -133,6 +134,7 @@ instance back; --now deletes the disk at once.`,
   ...LIFECYCLE_COMMANDS,
   ...SHARING_COMMANDS,
   ...LOGS_COMMANDS,
+  ...WATCH_COMMANDS,
   list: {
     operation: 'list',
     usage: `usage: allocator list [-l] [--json] [--all] [--destroyed]

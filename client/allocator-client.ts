@@ -4,6 +4,7 @@ import { AllocatorApiError } from './errors.ts';
 import { startHeartbeat, type Heartbeat, type HeartbeatHandlers } from './heartbeat.ts';
 import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token.ts';
 import { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
+import { readWatch, type WatchEvent } from './instance-events.ts';
 import { FOLLOW_UNTIL_HEADER, readLog, type LogSegment } from './log-lines.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
@@ -22,7 +23,7 @@ import {
   type SweepReport,
 } from '../shared/api-types.ts';
 
-export type { DestroyedInstance, DestroyResult, Instance, QueuePosition, SweepReport };
+export type { DestroyedInstance, DestroyResult, Instance, QueuePosition, SweepReport, WatchEvent };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */
@@ -75,6 +76,15 @@ export interface LogOptions {
   /** Which of the pod's containers; default its first. */
   readonly container?: string;
   /** Stops reading when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+export interface WatchOptions {
+  /** Every user's instances (admins only; default false). */
+  readonly all?: boolean;
+  /** The id of the last event read earlier: go on from there instead of starting with the listing. */
+  readonly since?: string;
+  /** Stops the watch when aborted. */
   readonly signal?: AbortSignal;
 }
 
@@ -288,6 +298,40 @@ export class AllocatorClient {
       open: (resumeAt) => this.#openLog(name, options, resumeAt),
       retryable: (error) => (error instanceof AllocatorApiError ? isRetried(error) : isNetworkError(error)),
     });
+  }
+
+  /**
+   * The changes to the caller's instances as they happen: first each
+   * instance and `synced`, then an event per change. It goes on past the
+   * list function's timeout, resuming from the last event's id each time the
+   * allocator ends the stream, so no change is missed or given twice; it
+   * ends when `signal` is aborted (or the loop that reads it stops).
+   */
+  watch(options: WatchOptions = {}): AsyncIterable<WatchEvent> {
+    return readWatch({
+      open: (since) => this.#openWatch(options, since),
+      ...(options.since === undefined ? {} : { since: options.since }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      retryable: (error) => (error instanceof AllocatorApiError ? isRetried(error) : isNetworkError(error)),
+    });
+  }
+
+  async #openWatch(options: WatchOptions, since: string | undefined): Promise<AsyncIterable<Uint8Array>> {
+    const query: Record<string, string> = {};
+    if (options.all) query.all = 'true';
+    if (since !== undefined) query.since = since;
+    const url = `${operationUrl(this.endpoints, 'watch')}?${new URLSearchParams(query)}`;
+    const token = await this.#tokens.getIdToken(this.endpoints.audience);
+    const response = await fetch(url, {
+      method: OPERATIONS.watch.methods[0],
+      headers: { authorization: `Bearer ${token}`, 'x-serverless-authorization': `Bearer ${token}`, accept: 'text/event-stream' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      throw apiError(response.status, text, retryAfter(response.headers.get('retry-after')));
+    }
+    return response.body;
   }
 
   async #openLog(name: string, options: LogOptions, resumeAt: string | undefined): Promise<LogSegment> {

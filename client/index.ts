@@ -11,6 +11,8 @@ export {
   type LogOptions,
   type RetryOptions,
   type WaitOptions,
+  type WatchEvent,
+  type WatchOptions,
 } from './allocator-client.ts';
 export { allocatorEndpoints, type AllocatorEndpoints } from './allocator-url.ts';
 export type { Heartbeat, HeartbeatHandlers } from './heartbeat.ts';

@@ -1,5 +1,6 @@
 import { email, emails } from './email-fields.ts';
 import { flag, instanceName, queryFlag, seconds, type FieldSet, type Parsed } from './fields.ts';
+import { watchSince } from './watch-fields.ts';
 import { containerName, duration, DURATION_EXAMPLES, lineCount, sinceTime } from './log-fields.ts';
 import { parametersField } from './parameters.ts';
 import type { SchemaName } from './schemas.ts';
@@ -48,12 +49,14 @@ export interface OperationSpec {
   readonly query?: FieldSet;
   /** Takes an `Idempotency-Key` header. */
   readonly idempotent?: boolean;
+  /** Takes a `Last-Event-ID` header (what a browser's EventSource sends when it reconnects), read as the query's `since` when that is absent. */
+  readonly lastEventId?: boolean;
   readonly answer: {
     readonly status: 200 | 201;
     readonly schema: SchemaName;
     readonly description: string;
-    /** A stream of text sent as it comes, in place of one JSON document (logs). */
-    readonly contentType?: 'text/plain; charset=utf-8';
+    /** A stream sent as it comes, in place of one JSON document: text (logs) or server-sent events (watch). */
+    readonly contentType?: 'text/plain; charset=utf-8' | 'text/event-stream';
     /** Headers the answer carries, each with what it says. */
     readonly headers?: Readonly<Record<string, { readonly description: string; readonly format?: 'date-time' }>>;
   };
@@ -338,6 +341,39 @@ export const OPERATIONS = {
       },
     },
     errors: [404, 500, 503],
+  },
+  watch: {
+    function: 'list',
+    path: '/watch',
+    methods: ['GET'],
+    requires: 'caller',
+    adminWhen: ['all'],
+    adminAction: 'watch all instances',
+    summary: 'Watch your instances change',
+    description:
+      'The instances list shows you, as server-sent events: on connect one `instance` event for each, then `synced` with all their ' +
+      'names; then an `instance` event (the instance whole, as list shows it) each time one changes, and `deleted` (its name) when ' +
+      "one goes or you no longer see it. Each event's `id` says where the stream stands: resume with `since` (or `Last-Event-ID`) set " +
+      'to the last id read, and nothing is missed or sent twice; if the cluster no longer holds that history, everything is sent ' +
+      'again, closed by `synced`. The list function ends the stream shortly before its own timeout (`X-Allocator-Follow-Until`).',
+    query: {
+      all: queryFlag("Every user's instances (admins only).", false),
+      since: watchSince('The `id` of the last event read: go on from there, without the listing of a new watch.'),
+    },
+    lastEventId: true,
+    answer: {
+      status: 200,
+      schema: 'InstanceEvents',
+      description: 'Server-sent events `instance`, `deleted` and `synced`, each `data` one line of JSON, sent as they happen.',
+      contentType: 'text/event-stream',
+      headers: {
+        'X-Allocator-Follow-Until': {
+          description: 'When the list function will end the stream; the client then resumes with `since`.',
+          format: 'date-time',
+        },
+      },
+    },
+    errors: [500, 503],
   },
 } as const satisfies Record<string, OperationSpec>;
 

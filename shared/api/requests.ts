@@ -18,7 +18,11 @@ export interface RawRequest {
 export function parseRequest<K extends OperationId>(operation: K, raw: RawRequest, settings: FieldSettings): RequestOf<K> {
   const spec: OperationSpec = OPERATIONS[operation];
   const body = parseFields(spec.body ?? {}, raw.body, settings);
-  const query = parseFields(spec.query ?? {}, queryValues(raw.query), settings, 'query');
+  const values = queryValues(raw.query);
+  const lastEventId = spec.lastEventId ? raw.headers['last-event-id'] : undefined;
+  if (values.since === undefined && lastEventId !== undefined)
+    values.since = Array.isArray(lastEventId) ? (lastEventId[0] ?? '') : lastEventId;
+  const query = parseFields(spec.query ?? {}, values, settings, 'query');
   const idempotencyKey = spec.idempotent ? parseIdempotencyKey(raw.headers['idempotency-key']) : undefined;
   return { ...body, ...query, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) } as RequestOf<K>;
 }

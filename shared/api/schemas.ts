@@ -288,6 +288,14 @@ export const SCHEMAS = {
       'with `timestamps=true`; sent as they come (chunked), so a client reads each line when it arrives.',
     examples: ['2026-01-02T15:04:05.123456789Z listening on :8101\n'],
   },
+  InstanceEvents: {
+    type: 'string',
+    description:
+      'Server-sent events (text/event-stream): `event: instance` with an Instance as `data`, `event: deleted` with `{"name": ...}`, ' +
+      '`event: synced` with `{"names": [...]}` (every instance the caller now sees; a client drops any other). An `id:` line says ' +
+      'where the stream stands; a block with only an `id:` moves it on without a change to show.',
+    examples: ['event: synced\nid: 48213,48190\ndata: {"names":[]}\n\n'],
+  },
 } as const satisfies Record<string, JsonSchema>;
 
 export type SchemaName = keyof typeof SCHEMAS;

@@ -19,17 +19,45 @@ const PAGE_SIZE = 500;
  * `sharedWithMe`. Their endpoints come from one more list, of their Services.
  */
 export async function listInstances(context: CallerContext, request: { readonly all: boolean }): Promise<Instance[]> {
-  const { cluster, policy, caller, serverName } = context;
+  const { cluster, caller, serverName } = context;
   const list = (labelSelector: string): Promise<V1Deployment[]> =>
     allItems((continueToken) => cluster.listDeployments({ labelSelector, limit: PAGE_SIZE, ...(continueToken ? { continueToken } : {}) }));
   const [owned, shared] = await Promise.all([
     list(instanceSelector(serverName, request.all ? undefined : ownerHashOf(caller.email))),
     request.all ? [] : list(sharedSelector(serverName, caller.email)),
   ]);
-  const mine = owned.filter((deployment) => mayAccessInstance(policy, caller, deployment));
+  const mine = owned.filter((deployment) => visibleAs(context, 'owned', deployment));
   const names = new Set(mine.map((deployment) => deployment.metadata?.name));
-  const sharedWithMe = shared.filter((deployment) => !names.has(deployment.metadata?.name) && isSharedWith(policy, caller, deployment));
-  const deployments = [...mine, ...sharedWithMe];
+  const sharedWithMe = shared.filter((deployment) => !names.has(deployment.metadata?.name) && visibleAs(context, 'shared', deployment));
+  return (
+    await viewInstances(context, [
+      ...mine.map((deployment) => ({ deployment, shared: false })),
+      ...sharedWithMe.map((deployment) => ({ deployment, shared: true })),
+    ])
+  ).sort(byNewestFirst);
+}
+
+/**
+ * Whether the caller sees `deployment` through the list it came from: the
+ * owned list (or, for admins with `all`, every instance) keeps those the
+ * policy lets the caller reach; the shared list, those shared with them.
+ */
+export function visibleAs(context: CallerContext, from: 'owned' | 'shared', deployment: V1Deployment): boolean {
+  const { policy, caller } = context;
+  return from === 'owned' ? mayAccessInstance(policy, caller, deployment) : isSharedWith(policy, caller, deployment);
+}
+
+/**
+ * The instances as list shows them to the caller, in the order given: each
+ * with its problems, its endpoints (one list of Services for all of them),
+ * whether it is shared with the caller, and the operations the caller may run.
+ */
+export async function viewInstances(
+  context: CallerContext,
+  entries: readonly { readonly deployment: V1Deployment; readonly shared: boolean }[],
+): Promise<Instance[]> {
+  const { caller } = context;
+  const deployments = entries.map((entry) => entry.deployment);
   // The instances' Services in one list, however many instances, beside the diagnosis.
   const [problems, endpoints] = await Promise.all([
     diagnose(context, deployments),
@@ -39,7 +67,7 @@ export async function listInstances(context: CallerContext, request: { readonly 
     ),
   ]);
   const boundToken = caller.sharedAudience !== true;
-  const view = (deployment: V1Deployment, isShared: boolean): Instance => ({
+  return entries.map(({ deployment, shared: isShared }) => ({
     ...instanceFromDeployment(
       deployment,
       problems.get(deployment.metadata?.name ?? '') ?? [],
@@ -50,6 +78,5 @@ export async function listInstances(context: CallerContext, request: { readonly 
       role: isShared ? 'collaborator' : isOwnedBy(deployment, caller) ? 'owner' : 'admin',
       boundToken,
     }),
-  });
-  return [...mine.map((d) => view(d, false)), ...sharedWithMe.map((d) => view(d, true))].sort(byNewestFirst);
+  }));
 }

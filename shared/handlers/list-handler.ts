@@ -3,10 +3,11 @@ import { openApiDocument } from '../api/openapi.ts';
 import { listInstances } from '../executors/list.ts';
 import { listDestroyed } from '../executors/list-destroyed.ts';
 import { readLogs } from '../executors/logs.ts';
+import { WATCH_RECHECK_MS, watchInstances } from '../executors/watch.ts';
 import { makeHttpFunction, StreamedAnswer } from '../http/http-function.ts';
 import { FOLLOW_UNTIL_HEADER } from '../api/log-fields.ts';
 import { FOLLOW_LIMIT_MS } from '../plans/log-query.ts';
-import { podLogsFor } from '../runtime/list-runtime.ts';
+import { deploymentEventsFor, podLogsFor } from '../runtime/list-runtime.ts';
 import { formatRequestLog, stdoutLog, type LogSink } from '../http/request-log.ts';
 import type { ListRuntime } from '../runtime/runtimes.ts';
 import { isDashboardPath, makeDashboardHandler } from './dashboard.ts';
@@ -16,13 +17,14 @@ import { callerContext } from './execution-context.ts';
 export const OPENAPI_PATH = '/openapi.json';
 
 /**
- * The list function: the list, destroyed-list and logs operations; `/openapi.json`; and, when the
+ * The list function: the list, destroyed-list, logs and watch operations; `/openapi.json`; and, when the
  * dashboard is configured, its page at `/dashboard/` from `dashboardDir`.
  */
 export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; dashboardDir?: string }): HttpFunction {
   const { runtime } = options;
   const { dashboard } = runtime.config;
   const podLogs = runtime.podLogs ?? podLogsFor(runtime.config);
+  const deploymentEvents = runtime.deploymentEvents ?? deploymentEventsFor(runtime.config);
   const api = makeHttpFunction({
     function: 'list',
     handlers: {
@@ -47,6 +49,19 @@ export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; 
           request,
         );
         return new StreamedAnswer(stream, followUntil ? { [FOLLOW_UNTIL_HEADER]: followUntil } : {});
+      },
+      watch: async (call, request) => {
+        const { stream, until } = await watchInstances(
+          {
+            ...(await callerContext(runtime, call)),
+            deploymentEvents: await deploymentEvents(),
+            limitMs: runtime.watchLimitMs ?? FOLLOW_LIMIT_MS,
+            recheckMs: WATCH_RECHECK_MS,
+            signal: call.signal,
+          },
+          request,
+        );
+        return new StreamedAnswer(stream, { [FOLLOW_UNTIL_HEADER]: until });
       },
     },
     verifier: runtime.verifier,

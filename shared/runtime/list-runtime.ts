@@ -2,6 +2,7 @@ import { GoogleAuth } from 'google-auth-library';
 import { systemClock } from '../clock.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
 import { connectToCluster } from '../kube/connect.ts';
+import { makeDeploymentEventsClient, type DeploymentEventsClient } from '../kube/deployment-events.ts';
 import { makePodLogsClient, type PodLogsClient } from '../kube/pod-logs.ts';
 import { clusterFor, instanceObjectsFor, retryingOnce, verifierFor } from './clients.ts';
 import type { ListRuntime } from './runtimes.ts';
@@ -14,6 +15,7 @@ export function makeListRuntime(config: AllocatorConfig): ListRuntime {
     instanceObjects: instanceObjectsFor(config),
     clock: systemClock,
     podLogs: podLogsFor(config),
+    deploymentEvents: deploymentEventsFor(config),
   };
 }
 
@@ -33,5 +35,16 @@ export function podLogsFor(config: AllocatorConfig): () => Promise<PodLogsClient
       timeoutMs: config.callTimeoutMs,
     });
     return makePodLogsClient({ kubeConfig, namespace: config.cluster.namespace, connectTimeoutMs: config.callTimeoutMs });
+  });
+}
+
+/** The Deployments' list-and-watch client, connected on first use and then kept: only a watch pays for it. */
+export function deploymentEventsFor(config: AllocatorConfig): () => Promise<DeploymentEventsClient> {
+  return retryingOnce(async () => {
+    const kubeConfig = await connectToCluster(config.cluster, {
+      googleAuthClient: async () => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient(),
+      timeoutMs: config.callTimeoutMs,
+    });
+    return makeDeploymentEventsClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs });
   });
 }

@@ -1,3 +1,4 @@
+import type { DeploymentEventsClient } from '../kube/deployment-events.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { Clock } from '../clock.ts';
 import type { AllocatorConfig } from '../config/load-config.ts';
@@ -27,6 +28,9 @@ export interface ListRuntime extends FunctionRuntime {
   readonly podLogs?: () => Promise<PodLogsClient>;
   /** How long a followed log stream runs before list ends it; default FOLLOW_LIMIT_MS. */
   readonly followLimitMs?: number;
+  readonly deploymentEvents?: () => Promise<DeploymentEventsClient>;
+  /** How long a watch's stream runs before list ends it; default FOLLOW_LIMIT_MS. */
+  readonly watchLimitMs?: number;
 }
 
 /** Destroy and the sweep also delete disks (the client is built on first use), and name their locks' holders. */

@@ -65,6 +65,7 @@ beforeAll(async () => {
       handlers: {
         list: async () => ({ instances: [] }),
         destroyed: async () => ({ destroyed: [] }),
+        watch: async () => ({}),
         logs: async (_call, request) =>
           request.container === 'endless'
             ? new StreamedAnswer(

@@ -45,7 +45,15 @@ describe('the runtimes each function starts with', () => {
   });
 
   it('list and destroy start without a template setting', () => {
-    expect(Object.keys(loadListRuntime(env)).sort()).toEqual(['clock', 'cluster', 'config', 'instanceObjects', 'podLogs', 'verifier']);
+    expect(Object.keys(loadListRuntime(env)).sort()).toEqual([
+      'clock',
+      'cluster',
+      'config',
+      'deploymentEvents',
+      'instanceObjects',
+      'podLogs',
+      'verifier',
+    ]);
     expect(Object.keys(loadDestroyRuntime(env)).sort()).toEqual([
       'background',
       'clock',
