@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { formatWatchId, type WatchEventName } from '../api/watch-fields.ts';
 import { BadRequestError } from '../errors.ts';
-import { byNewestFirst, type Instance } from '../instances/instance.ts';
+import { byNewestFirst, stateOf, type Instance } from '../instances/instance.ts';
 import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { sharedSelector } from '../instances/sharing.ts';
@@ -92,7 +92,8 @@ class InstanceWatch {
   /** Lists (unless resuming) and opens the watches: a refusal here is the request's error, before any byte is sent. */
   async start(): Promise<void> {
     const resuming = this.#versions.every((version) => version !== '');
-    if (!resuming) await this.#snapshot();
+    if (resuming) await this.#seedStarting();
+    else await this.#snapshot();
     await this.#openWatches();
     const stop = (): void => this.#end();
     this.#context.signal.addEventListener('abort', stop, { once: true });
@@ -151,6 +152,25 @@ class InstanceWatch {
       this.#write('instance', json, false);
     }
     this.#write('synced', JSON.stringify({ names: views.map((view) => view.name) }), true);
+  }
+
+  /**
+   * On a resume, the instances still starting, to view again at the first
+   * recheck: their problems may have changed while no stream was open, and
+   * no Deployment event would say so. One may be sent again as the caller
+   * last saw it; a ready one never is.
+   */
+  async #seedStarting(): Promise<void> {
+    const lists = await Promise.all(this.#sources.map((source) => this.#context.deploymentEvents.list(source.selector)));
+    lists.forEach((list, index) => {
+      const source = this.#sources[index]!;
+      for (const deployment of list.items) {
+        if (!visibleAs(this.#context, source.from, deployment) || stateOf(deployment, []) !== 'starting') continue;
+        const name = deployment.metadata?.name ?? '';
+        this.#held[index]!.set(name, deployment);
+        this.#sent.set(name, { json: '', ready: false });
+      }
+    });
   }
 
   #names(): string[] {

@@ -106,6 +106,16 @@ describe('watchInstances', () => {
     expect(sent[1]).toEqual({ type: 'synced', names: [mine], id: '100,500' });
   });
 
+  it('on a resume, views again at the first recheck an instance still starting, whose pods may have changed meanwhile', async () => {
+    const w = world();
+    const mine = await instanceOwnedBy(w, 'ada@example.com');
+    const events = fakeEvents(w);
+    const context = { ...watchAs(w, events, 'ada@example.com', 100), recheckMs: 20 };
+    const { stream } = await watchInstances(context, { all: false, since: ['90', '480'] });
+    const { events: sent } = await eventsOf(await text(stream));
+    expect(sent).toEqual([{ type: 'instance', instance: expect.objectContaining({ name: mine, state: 'starting' }), id: '90,480' }]);
+  });
+
   it('refuses the id of a watch with another all', async () => {
     const w = world();
     await expect(watchInstances(watchAs(w, fakeEvents(w), 'ada@example.com'), { all: true, since: ['1', '2'] })).rejects.toThrow(
