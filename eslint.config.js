@@ -22,6 +22,8 @@ export default tseslint.config(
         google: 'readonly',
         URL: 'readonly',
         URLSearchParams: 'readonly',
+        AbortController: 'readonly',
+        TextDecoderStream: 'readonly',
       },
     },
   },

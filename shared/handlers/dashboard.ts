@@ -46,6 +46,7 @@ export const DASHBOARD_OPERATIONS = [
   'destroyed',
   'restore',
   'logs',
+  'watch',
 ] as const satisfies readonly OperationId[];
 
 /** What the page needs to know, as `/dashboard/config.json`: no secret, only where to sign in and how to call each operation. */

@@ -6,7 +6,6 @@ import { makeDestroyedList } from './destroyed.js';
 import { makeLogsView } from './logs.js';
 
 const $ = (id) => document.getElementById(id);
-const POLL_MS = 2000;
 
 const session = { token: undefined, expiresAt: 0, email: '', admin: false };
 let config;
@@ -15,7 +14,8 @@ let instances = [];
 let parameters = [];
 /** Names of instances that a create, resume or reset is bringing up: followed until ready. */
 const following = new Map();
-let pollTimer;
+/** The open watch of the person's instances: what it shows (all, for an admin) and how to stop it. */
+let watcher;
 /** Recently destroyed instances, with Restore (destroyed.js). */
 let destroyedList;
 /** One instance's logs, followed live (logs.js). */
@@ -85,7 +85,8 @@ function signOut() {
 }
 
 function showSignIn(why) {
-  clearTimeout(pollTimer);
+  watcher?.abort.abort();
+  watcher = undefined;
   $('account').hidden = true;
   $('app').hidden = true;
   $('sign-in').hidden = false;
@@ -122,7 +123,12 @@ async function api(operation, { body, query } = {}) {
 
 /** Opens the logs operation's stream; its errors are read as any operation's. */
 async function openLogs(query, signal) {
-  const { url, method } = config.operations.logs;
+  return await openStream('logs', query, signal);
+}
+
+/** Opens a streamed operation (logs, watch): its answer's body, or its error read as any operation's. */
+async function openStream(operation, query, signal) {
+  const { url, method } = config.operations[operation];
   if (!session.token || Date.now() > session.expiresAt - 30_000) {
     showSignIn('Your sign-in has expired; sign in again to go on.');
     throw new ApiError('');
@@ -174,7 +180,6 @@ async function checkAdmin() {
 }
 
 async function refresh() {
-  clearTimeout(pollTimer);
   const all = session.admin && $('show-all').checked;
   try {
     const [listed] = await Promise.all([api('list', all ? { query: { all: 'true' } } : {}), destroyedList.refresh(all)]);
@@ -185,6 +190,12 @@ async function refresh() {
   }
   $('instances-title').textContent = all ? 'All instances' : 'Your instances';
   render();
+  followStatus();
+  watch(all);
+}
+
+/** What the instances being followed (a create, resume, restart, reset) have come to: the status line says. */
+function followStatus() {
   for (const [name, what] of following) {
     const instance = instances.find((candidate) => candidate.name === name);
     if (!instance) following.delete(name);
@@ -196,12 +207,80 @@ async function refresh() {
         `${what} ${name}: ${instance.state}${instance.problems.length ? `: ${instance.problems.map((p) => p.reason).join(', ')}` : ''}…`,
       );
   }
-  if (
-    following.size > 0 ||
-    instances.some((instance) => instance.state === 'starting' || instance.state === 'failing' || instance.state === 'deleting')
-  ) {
-    pollTimer = setTimeout(refresh, POLL_MS);
+}
+
+/**
+ * Follows the list function's /watch: each change to the person's instances
+ * arrives as an event and is drawn at once, so the page sends nothing while
+ * nothing changes. The stream ends at the function's timeout and is opened
+ * again from the last event's id, missing nothing.
+ */
+function watch(all) {
+  if (watcher?.all === all) return;
+  watcher?.abort.abort();
+  const abort = new AbortController();
+  watcher = { all, abort };
+  void (async () => {
+    let since;
+    while (!abort.signal.aborted) {
+      try {
+        const query = { ...(all ? { all: 'true' } : {}), ...(since ? { since } : {}) };
+        const response = await openStream('watch', query, abort.signal);
+        // Events of a watch replaced meanwhile (the admin's toggle) are not this page's any more.
+        since = await readEvents(response.body, (event) => watcher?.abort === abort && applyEvent(event), since);
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        if (error instanceof ApiError && !error.message) return; // signed out: the sign-in asks again
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    }
+  })();
+}
+
+/** Reads server-sent events from `body`, calling `each` for each; answers the last id seen. */
+async function readEvents(body, each, lastId) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let id = lastId;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return id;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = { type: 'message', data: '' };
+      for (const line of block.split('\n')) {
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'event') event.type = text;
+        else if (field === 'data') event.data += text;
+        else if (field === 'id') id = text;
+      }
+      if (event.data) each(event);
+    }
   }
+}
+
+/** One watch event: an instance as list shows it, one gone, or the names of all once the stream is in step. */
+function applyEvent(event) {
+  const data = JSON.parse(event.data);
+  // Drawn again only when something changed: a redraw replaces the cards, and with them what a person is typing.
+  const before = JSON.stringify(instances);
+  if (event.type === 'instance') {
+    const at = instances.findIndex((instance) => instance.name === data.name);
+    if (at >= 0) instances[at] = data;
+    else instances = [data, ...instances];
+  } else if (event.type === 'deleted') {
+    instances = instances.filter((instance) => instance.name !== data.name);
+  } else if (event.type === 'synced' && Array.isArray(data.names)) {
+    instances = instances.filter((instance) => data.names.includes(instance.name));
+  } else return;
+  if (JSON.stringify(instances) === before) return;
+  render();
+  followStatus();
 }
 
 /**

@@ -1,4 +1,3 @@
-/* global AbortController, TextDecoderStream */
 // The logs view: follows one instance's logs live, below the list (which is redrawn on every refresh).
 // The list function ends each stream shortly before its timeout (X-Allocator-Follow-Until says when); the view
 // opens it again from the last line's time and skips what it showed, as the CLI does, so each line shows once.

@@ -1,0 +1,73 @@
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page, Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../harness/browser.ts';
+import { startGateway, type Gateway } from '../../harness/gateway.ts';
+import { call, startTestStack, type TestStack } from '../stack.ts';
+
+const CLIENT_ID = 'test-dashboard.apps.googleusercontent.com';
+
+let stack: TestStack;
+let browser: Browser;
+let gateway: Gateway;
+let dashboardUrl = '';
+
+beforeAll(async () => {
+  gateway = await startGateway();
+  stack = await startTestStack({
+    prefix: 'dashboard-watch',
+    overrides: ({ issuer }) => ({
+      ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../../templates/syncbased-deployment.json.hbs', import.meta.url)),
+      ALLOCATOR_DASHBOARD_CLIENT_ID: CLIENT_ID,
+      ALLOCATOR_DASHBOARD_ALLOCATOR: gateway.allocatorFor('sb'),
+      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+    }),
+  });
+  for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/sb-${name}`, stack.urls[name]);
+  dashboardUrl = `${gateway.allocatorFor('sb')}-list/dashboard/`;
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.stop();
+  await stack?.stop();
+});
+
+async function signedIn(email: string): Promise<{ page: Page; requests: Request[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const requests: Request[] = [];
+  page.on('request', (request) => void requests.push(request));
+  await page.goto(dashboardUrl);
+  await page.getByLabel('Sign in as (local)').fill(email);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your instances' }).waitFor({ timeout: 30_000 });
+  return { page, requests };
+}
+
+const state = (page: Page, name: string, value: string) => page.getByRole('article', { name }).locator(`.state-${value}`);
+
+describe('the dashboard, following the watch', () => {
+  it('sends nothing while nothing changes, and shows a change made elsewhere within a second, without a reload', async () => {
+    const email = 'wendy@example.com';
+    const made = await call<{ name: string }>(stack.urls.create, { token: stack.tokenFor(email), body: {} });
+    expect(made.status).toBe(201);
+    const { name } = made.body;
+    const { page, requests } = await signedIn(email);
+    await state(page, name, 'ready').waitFor({ timeout: 30_000 });
+
+    // Idle: the watch's one open stream, and no request at all for five seconds.
+    const before = requests.length;
+    await page.waitForTimeout(5_000);
+    expect(requests.slice(before).map((request) => `${request.method()} ${new URL(request.url()).pathname}`)).toEqual([]);
+
+    // Suspended from elsewhere (the API, as the CLI does): the card says so within a second, with no request of its own.
+    expect((await call(`${stack.urls.destroy}/suspend`, { token: stack.tokenFor(email), body: { name } })).status).toBe(200);
+    await state(page, name, 'suspended').waitFor({ timeout: 1_000 });
+    expect(requests.slice(before).filter((request) => !new URL(request.url()).pathname.endsWith('/watch'))).toEqual([]);
+
+    // Destroyed from elsewhere: the card goes.
+    expect((await call(stack.urls.destroy, { token: stack.tokenFor(email), body: { name } })).status).toBe(200);
+    await page.getByRole('article', { name }).waitFor({ state: 'detached', timeout: 5_000 });
+  });
+});
