@@ -150,7 +150,7 @@ Lists your instances, newest first: names, or with -l one block each.
       destroyed: { type: 'boolean' },
     },
     run: async ({ client, values }) => {
-      if (values.destroyed) return await printDestroyed(() => client().listDestroyed({ all: values.all === true }), values);
+      if (values.destroyed) return await printDestroyed(() => client().destroyedList({ all: values.all === true }), values);
       const instances = await client().list({ all: values.all === true });
       if (values.json) console.log(JSON.stringify(instances, null, 2));
       else if (values.long) console.log(instances.map((instance) => formatInstanceBlock(instance)).join('\n\n'));

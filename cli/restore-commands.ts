@@ -77,6 +77,6 @@ Lists your destroyed instances that 'allocator restore' can still bring back,
 newest destroy first: names, or with -l until when each can be restored.
 The same as 'allocator list --destroyed'. --all lists everyone's (admins only).`,
     options: { long: { type: 'boolean', short: 'l' }, json: { type: 'boolean' }, all: { type: 'boolean' } },
-    run: async ({ client, values }) => await printDestroyed(() => client().listDestroyed({ all: values.all === true }), values),
+    run: async ({ client, values }) => await printDestroyed(() => client().destroyedList({ all: values.all === true }), values),
   },
 };

@@ -10,7 +10,9 @@ import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operat
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
   InvalidAnswerError,
+  parseDestroyedAnswer,
   parseDestroyedList,
+  type DestroyedList,
   parseDestroyResult,
   parseInstance,
   parseTransferAnswer,
@@ -270,6 +272,11 @@ export class AllocatorClient {
   /** Your destroyed instances that can still be restored, newest destroy first; `all`: everyone's (admins only). */
   async listDestroyed(options: { all?: boolean } = {}): Promise<DestroyedInstance[]> {
     return await this.#operation('destroyed', options.all ? { query: { all: 'true' } } : {}, parseDestroyedList);
+  }
+
+  /** The destroyed list with the allocator's restore window (0: restore is off, so the list is always empty). */
+  async destroyedList(options: { all?: boolean } = {}): Promise<DestroyedList> {
+    return await this.#operation('destroyed', options.all ? { query: { all: 'true' } } : {}, parseDestroyedAnswer);
   }
 
   async list(options: { all?: boolean } = {}): Promise<Instance[]> {

@@ -154,6 +154,22 @@ export function parseDestroyedList(value: unknown): DestroyedInstance[] {
   });
 }
 
+/** The destroyed list with the allocator's restore window (0: restore is off; absent from servers before it said so). */
+export interface DestroyedList {
+  readonly destroyed: DestroyedInstance[];
+  readonly restoreWindowSeconds?: number;
+}
+
+/** Checks the destroyed list's whole answer: the list, and the restore window when the server says it. */
+export function parseDestroyedAnswer(value: unknown): DestroyedList {
+  const destroyed = parseDestroyedList(value);
+  const window = (value as Record<string, unknown>).restoreWindowSeconds;
+  if (window === undefined) return { destroyed };
+  if (typeof window !== 'number' || !Number.isInteger(window) || window < 0)
+    throw new InvalidAnswerError('restoreWindowSeconds is not a whole number of seconds');
+  return { destroyed, restoreWindowSeconds: window };
+}
+
 /** What a destroy answers: with a restore window, until when the instance can be restored. */
 export interface DestroyResult {
   readonly name: string;

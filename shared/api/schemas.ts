@@ -163,9 +163,15 @@ export const SCHEMAS = {
   },
   DestroyedList: {
     type: 'object',
-    required: ['destroyed'],
+    required: ['destroyed', 'restoreWindowSeconds'],
     properties: {
       destroyed: { type: 'array', items: { $ref: '#/components/schemas/DestroyedInstance' }, description: 'Newest destroy first.' },
+      restoreWindowSeconds: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'How long a destroy keeps the disk so that restore can bring the instance back; 0: restore is off, and this list is always empty.',
+      },
     },
   },
   SweepReport: {

@@ -37,6 +37,7 @@ export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; 
           { ...(await callerContext(runtime, call)), restoreWindowMs: runtime.config.restoreWindowMs },
           request,
         ),
+        restoreWindowSeconds: Math.round(runtime.config.restoreWindowMs / 1000),
       }),
       logs: async (call, request) => {
         const { stream, followUntil } = await readLogs(

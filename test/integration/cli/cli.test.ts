@@ -108,6 +108,12 @@ describe('the allocator CLI against a local allocator', () => {
     });
   });
 
+  it('says that restore is off, and what turns it on, where the allocator keeps no disk after a destroy', async () => {
+    const run = await allocatorCli(['list', '--destroyed'], as('kim@example.com'));
+    expect(run).toMatchObject({ code: 0, stdout: '' });
+    expect(run.stderr).toMatch(/^allocator: restore is off here: .*\n.*ALLOCATOR_RESTORE_WINDOW_SECONDS/);
+  });
+
   it('says which identity to set up when there is none', async () => {
     const run = await allocatorCli(['list']);
     expect(run.code).toBe(1);
