@@ -61,10 +61,9 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
   const startedMs = clock.now();
   const holder = plan.slots.global.holder;
   let { lease, fresh } = await takeTicket(context, plan, holder);
-  // A ticket found again was handed over unrenewed: its first renewal waits for a look after a sleep, so a caller
-  // that hung up (the signal, checked first on each look) never renews it.
+  // A ticket found again was handed over unrenewed: its first renewal waits for the first look, which checks the
+  // signal first, so a caller that hung up never renews it.
   let renewedMs = fresh ? startedMs : Number.NEGATIVE_INFINITY;
-  let slept = false;
   for (;;) {
     if (context.signal?.aborted) throw new AbortedError('the caller went away while it waited in the queue', { retryAfterSeconds: 0 });
     const [tickets, slots] = await Promise.all([listTickets(context), listLeases(context.cluster, slotSelector(context.serverName))]);
@@ -98,7 +97,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
       );
     }
     if (fresh || nowMs + plan.queue.pollMs >= startedMs + plan.queue.requestBoundMs) throw queued(turn);
-    if (slept && nowMs - renewedMs >= plan.queue.ticketMs / 3) {
+    if (nowMs - renewedMs >= plan.queue.ticketMs / 3) {
       lease = await context.cluster.patchLease(mine.name, ticketRenewal(nowMs), uidOf(lease)).catch((error: unknown) => {
         if (error instanceof ConflictError) throw replaced(); // a re-sent request found it dead and took a new one
         throw error;
@@ -106,7 +105,6 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
       renewedMs = nowMs;
     }
     await clock.sleep(plan.queue.pollMs / 2 + (context.random(1).readUInt8(0) / 255) * plan.queue.pollMs);
-    slept = true;
   }
 }
 
