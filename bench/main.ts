@@ -185,7 +185,7 @@ async function main(): Promise<void> {
       report,
     });
 
-    // The CLI's wait: from a pod's Ready to "ready" printed, through the watch vs the 500 ms polling of list it replaced.
+    // The CLI's wait: from a pod's Ready to "ready" printed, through its progress stream and the watch, vs the 500 ms polling of list.
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(stack.controlPlane.kubeconfigPath);
     await measureReadyLag({

@@ -1,13 +1,12 @@
-import { interruptSignal, UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
-import { makeProgress } from './progress.ts';
-import { followUntilReady } from './wait-ready.ts';
+import { UsageError, waitTimeout, waitTimeoutOption, type Command } from './command.ts';
+import { makeProgress, StepLines } from './progress.ts';
 
 function oneName(positionals: string[], command: string): string {
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one instance name`);
   return positionals[0] as string;
 }
 
-/** Resume, restart and reset: the server acts without its wait, and the CLI follows the instance, showing its state and problems. */
+/** Resume, restart and reset: the allocator waits until the instance is ready, and the CLI shows each step as it streams them. */
 function waitingCommand(operation: 'resume' | 'restart' | 'reset', usage: string): Command {
   return {
     operation,
@@ -15,13 +14,10 @@ function waitingCommand(operation: 'resume' | 'restart' | 'reset', usage: string
     options: { 'no-wait': { type: 'boolean' }, json: { type: 'boolean' }, ...waitTimeoutOption },
     run: async ({ client, values, positionals }) => {
       const name = oneName(positionals, operation);
-      const timeoutSeconds = waitTimeout(values);
+      const wait = values['no-wait'] ? { wait: false } : { waitTimeoutSeconds: waitTimeout(values) };
       const progress = makeProgress();
       progress.update(`${name}: ${{ reset: 'resetting (the old disk goes first)', restart: 'restarting', resume: 'resuming' }[operation]}`);
-      const started = await client()[operation](name, { wait: false });
-      const instance = values['no-wait']
-        ? started
-        : await followUntilReady(client(), name, { timeoutSeconds, progress, signal: interruptSignal() });
+      const instance = await client()[operation](name, { ...wait, onProgress: new StepLines(progress, name).show });
       if (values['no-wait']) progress.done(`${name}: ${instance.state}`);
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;

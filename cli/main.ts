@@ -6,7 +6,7 @@ import { AllocatorClient, DEFAULT_LEASE_SECONDS, type CreateOptions, type Instan
 import type { Heartbeat, HeartbeatHandlers } from '../client/heartbeat.ts';
 import { OPERATIONS } from '../shared/api/operations.ts';
 import { endpointEnvironment, formatError, formatInstanceBlock } from './format.ts';
-import { makeProgress, type Progress } from './progress.ts';
+import { makeProgress, StepLines, type Progress } from './progress.ts';
 import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
@@ -16,7 +16,6 @@ import { WATCH_COMMANDS } from './watch-command.ts';
 import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
 import { printDestroyed, RESTORE_COMMANDS } from './restore-commands.ts';
 import { SHARING_COMMANDS } from './sharing-commands.ts';
-import { createAndWait } from './wait-ready.ts';
 
 /** run's own exit status when its lease ran out unrenewed and it stopped the command (sysexits' EX_TEMPFAIL: try again later). */
 export const LEASE_LOST_STATUS = 75;
@@ -81,9 +80,11 @@ slot, showing its place, for at most --queue-timeout seconds if given.`,
         ...queueCreateOptions(values, { byDefault: false, progress }),
         signal,
       };
-      const instance = values['no-wait']
-        ? await client().create({ ...create, wait: false })
-        : await createAndWait(client(), { create, timeoutSeconds: waitTimeout(values), progress, signal });
+      const steps = new StepLines(progress, 'creating');
+      const wait = values['no-wait'] ? { wait: false } : { waitTimeoutSeconds: waitTimeout(values) };
+      const instance = await client()
+        .create({ ...create, ...wait, onProgress: steps.show })
+        .catch(async (error: unknown) => await destroyInterrupted(client(), { signal, name: steps.name, progress, error }));
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;
     },
@@ -247,21 +248,23 @@ async function runWithInstance(
     },
   });
   let instance: Instance;
+  const steps = new StepLines(options.progress, 'creating');
   try {
-    instance = await createAndWait(client, {
-      timeoutSeconds: options.timeoutSeconds,
-      progress: options.progress,
-      signal,
-      create: {
+    instance = await client
+      .create({
         lifetimeSeconds: options.leaseSeconds,
         ...(options.parameters ? { parameters: options.parameters } : {}),
         ...options.queue,
+        waitTimeoutSeconds: options.timeoutSeconds,
         signal,
-      },
-      onCreated: (created) => {
-        heartbeat = client.keepAlive(created.name, options.leaseSeconds, handlers(created.name));
-      },
-    });
+        onProgress: (line) => {
+          steps.show(line);
+          // The lease is renewed from the moment the instance exists, not from when it is ready.
+          if (line.step === 'deployment' && line.name !== undefined && heartbeat === undefined)
+            heartbeat = client.keepAlive(line.name, options.leaseSeconds, handlers(line.name));
+        },
+      })
+      .catch(async (error: unknown) => await destroyInterrupted(client, { signal, name: steps.name, progress: options.progress, error }));
   } catch (error) {
     heartbeat?.stop();
     if (leaseLost.signal.aborted) return LEASE_LOST_STATUS;
@@ -396,4 +399,20 @@ function isOptionValue(args: string[], arg: string): boolean {
     index > 0 &&
     ['--allocator', '--token', '--wait-timeout', '--lifetime', '--lease', '--queue-timeout', '--param'].includes(args[index - 1] as string)
   );
+}
+
+/**
+ * A create or run stopped before its answer (SIGINT, SIGTERM, a lost lease):
+ * the allocator goes on without its caller, so the instance the progress
+ * named, if any, is destroyed here. Throws `error` on.
+ */
+async function destroyInterrupted(
+  client: AllocatorClient,
+  request: { signal: AbortSignal; name: string | undefined; progress: Progress; error: unknown },
+): Promise<never> {
+  if (request.signal.aborted && request.name !== undefined) {
+    request.progress.done(`${request.name}: destroying it`);
+    await client.destroy(request.name).catch(() => undefined);
+  }
+  throw request.error;
 }

@@ -1,7 +1,7 @@
 import type { DestroyedInstance } from '../client/allocator-client.ts';
 import { UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { formatAge } from './format.ts';
-import { makeProgress } from './progress.ts';
+import { makeProgress, StepLines } from './progress.ts';
 
 /**
  * The destroyed list as the list function answers it: with its restore
@@ -63,8 +63,9 @@ removed again, and can still be restored.`,
         wait,
         ...(wait ? { waitTimeoutSeconds: waitTimeout(values) } : {}),
         ...(lifetime === undefined ? {} : { lifetimeSeconds: lifetime }),
+        onProgress: new StepLines(progress, name).show,
       });
-      progress.done(`${name}: ${instance.state}`);
+      if (!wait) progress.done(`${name}: ${instance.state}`);
       console.log(values.json ? JSON.stringify(instance, null, 2) : instance.name);
       return 0;
     },

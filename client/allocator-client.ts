@@ -6,6 +6,8 @@ import { googleIdTokenSource, staticToken, type IdTokenSource } from './id-token
 import { fetchParameterDeclarations, type ParameterDeclaration } from './parameters.ts';
 import { readWatch, type WatchEvent } from './instance-events.ts';
 import { FOLLOW_UNTIL_HEADER, readLog, type LogSegment } from './log-lines.ts';
+import { isProgressStream, ProgressCutError, readProgressStream, type ProgressLine, type StreamedResult } from './progress-stream.ts';
+import { PROGRESS_CONTENT_TYPE } from '../shared/api/progress.ts';
 import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operations.ts';
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
@@ -25,7 +27,7 @@ import {
   type SweepReport,
 } from '../shared/api-types.ts';
 
-export type { DestroyedInstance, DestroyResult, Instance, QueuePosition, SweepReport, WatchEvent };
+export type { DestroyedInstance, DestroyResult, Instance, ProgressLine, QueuePosition, SweepReport, WatchEvent };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */
@@ -64,6 +66,8 @@ export interface CreateOptions {
   readonly onQueued?: (place: QueuePosition) => void;
   /** Stops the create (its request, and its wait in line) when aborted. */
   readonly signal?: AbortSignal;
+  /** Told each step as the allocator takes it (slots, disk, Deployment, scheduled, ...): the request asks for its progress stream. */
+  readonly onProgress?: (line: ProgressLine) => void;
 }
 
 export interface LogOptions {
@@ -97,12 +101,19 @@ export interface WaitOptions {
   /** Wait until the instance is ready (default true). */
   readonly wait?: boolean;
   readonly waitTimeoutSeconds?: number;
+  /** Told each step as the allocator takes it: the request asks for its progress stream. */
+  readonly onProgress?: (line: ProgressLine) => void;
 }
 
 /** An instance held by this process; `release` destroys it. */
 export interface InstanceLease {
   readonly instance: Instance;
   release(): Promise<void>;
+}
+
+/** The request's progress listener, when its caller gave one. */
+function progressOf(options: { onProgress?: (line: ProgressLine) => void }): { onProgress?: (line: ProgressLine) => void } {
+  return options.onProgress ? { onProgress: options.onProgress } : {};
 }
 
 function waitBody(options: WaitOptions): Record<string, unknown> {
@@ -157,7 +168,11 @@ export class AllocatorClient {
     const headers = { 'Idempotency-Key': options.idempotencyKey ?? randomUUID() };
     for (;;) {
       try {
-        return await this.#operation('create', { body, headers, ...(options.signal ? { signal: options.signal } : {}) }, parseInstance);
+        return await this.#operation(
+          'create',
+          { body, headers, ...(options.signal ? { signal: options.signal } : {}), ...progressOf(options) },
+          parseInstance,
+        );
       } catch (error) {
         const place = error instanceof AllocatorApiError && error.status === 409 ? readQueuePosition(error.body) : undefined;
         if (place === undefined) throw error;
@@ -186,17 +201,17 @@ export class AllocatorClient {
 
   /** Scales a suspended instance back and, by default, waits until it is ready. */
   async resume(name: string, options: WaitOptions = {}): Promise<Instance> {
-    return await this.#operation('resume', { body: { name, ...waitBody(options) } }, parseInstance);
+    return await this.#operation('resume', { body: { name, ...waitBody(options) }, ...progressOf(options) }, parseInstance);
   }
 
   /** Restarts the instance's pods on the same disk (reset wipes it) and, unless told not to, waits until it is ready. */
   async restart(name: string, options: WaitOptions = {}): Promise<Instance> {
-    return await this.#operation('restart', { body: { name, ...waitBody(options) } }, parseInstance);
+    return await this.#operation('restart', { body: { name, ...waitBody(options) }, ...progressOf(options) }, parseInstance);
   }
 
   /** Wipes the instance's disk, keeping its name, mount name, owner and expiry; by default waits until it is ready again. */
   async reset(name: string, options: WaitOptions = {}): Promise<Instance> {
-    return await this.#operation('reset', { body: { name, ...waitBody(options) } }, parseInstance);
+    return await this.#operation('reset', { body: { name, ...waitBody(options) }, ...progressOf(options) }, parseInstance);
   }
 
   /** Shares the instance with each email (its owner or an admin only): they see it in their list and may extend, suspend and resume it. */
@@ -266,7 +281,7 @@ export class AllocatorClient {
   /** Makes a destroyed instance again on its kept disk (same name, mount name and owner, a fresh lifetime); by default waits until it is ready. */
   async restore(name: string, options: WaitOptions & { lifetimeSeconds?: number } = {}): Promise<Instance> {
     const lifetime = options.lifetimeSeconds === undefined ? {} : { lifetimeSeconds: options.lifetimeSeconds };
-    return await this.#operation('restore', { body: { name, ...waitBody(options), ...lifetime } }, parseInstance);
+    return await this.#operation('restore', { body: { name, ...waitBody(options), ...lifetime }, ...progressOf(options) }, parseInstance);
   }
 
   /** Your destroyed instances that can still be restored, newest destroy first; `all`: everyone's (admins only). */
@@ -336,7 +351,7 @@ export class AllocatorClient {
     });
     if (!response.ok || !response.body) {
       const text = await response.text();
-      throw apiError(response.status, text, retryAfter(response.headers.get('retry-after')));
+      throw apiError(response.status, text, retryAfter(response.headers.get('retry-after')).retryAfterMs);
     }
     return response.body;
   }
@@ -360,7 +375,7 @@ export class AllocatorClient {
     });
     if (!response.ok || !response.body) {
       const text = await response.text();
-      throw apiError(response.status, text, retryAfter(response.headers.get('retry-after')));
+      throw apiError(response.status, text, retryAfter(response.headers.get('retry-after')).retryAfterMs);
     }
     const until = Date.parse(response.headers.get(FOLLOW_UNTIL_HEADER) ?? '');
     const date = Date.parse(response.headers.get('date') ?? '');
@@ -374,7 +389,7 @@ export class AllocatorClient {
   /** One operation, at the URL and with the method its entry in the table gives. */
   async #operation<T>(
     operation: OperationId,
-    request: { body?: unknown; query?: Record<string, string>; headers?: Record<string, string>; signal?: AbortSignal },
+    request: CallRequest & { query?: Record<string, string> },
     parse: (answer: unknown) => T,
   ): Promise<T> {
     const query = request.query ? `?${new URLSearchParams(request.query)}` : '';
@@ -382,12 +397,7 @@ export class AllocatorClient {
   }
 
   /** One call, retried as documented; the answer is checked by `parse` rather than trusted. */
-  async #call<T>(
-    method: string,
-    url: string,
-    request: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
-    parse: (answer: unknown) => T,
-  ): Promise<T> {
+  async #call<T>(method: string, url: string, request: CallRequest, parse: (answer: unknown) => T): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       let retryAfterMs: number | undefined;
       try {
@@ -399,6 +409,7 @@ export class AllocatorClient {
             authorization: `Bearer ${token}`,
             'x-serverless-authorization': `Bearer ${token}`,
             ...(request.body ? { 'content-type': 'application/json' } : {}),
+            ...(request.onProgress ? { accept: `${PROGRESS_CONTENT_TYPE}, application/json` } : {}),
             ...request.headers,
           },
           ...(request.body ? { body: JSON.stringify(request.body) } : {}),
@@ -406,10 +417,13 @@ export class AllocatorClient {
             ? AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), request.signal])
             : AbortSignal.timeout(this.#timeoutMs),
         });
-        const text = await response.text();
-        if (response.ok) return checked(response.status, text, parse);
-        retryAfterMs = retryAfter(response.headers.get('retry-after'));
-        const error = apiError(response.status, text, retryAfterMs);
+        const answer: StreamedResult =
+          request.onProgress && isProgressStream(response)
+            ? await readProgressStream(response, request.onProgress)
+            : { status: response.status, text: await response.text(), ...retryAfter(response.headers.get('retry-after')) };
+        if (answer.status >= 200 && answer.status < 300) return checked(answer.status, answer.text, parse);
+        retryAfterMs = answer.retryAfterMs;
+        const error = apiError(answer.status, answer.text, retryAfterMs);
         if (!isRetried(error) || attempt >= this.#retry.attempts) throw error;
       } catch (error) {
         if (error instanceof AllocatorApiError) throw error;
@@ -462,15 +476,26 @@ function checked<T>(status: number, text: string, parse: (answer: unknown) => T)
   }
 }
 
-function retryAfter(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const seconds = Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+function retryAfter(header: string | null): { retryAfterMs?: number } {
+  const seconds = header === null ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? { retryAfterMs: seconds * 1000 } : {};
+}
+
+/** One call's request: its body, headers, how to stop it, and who hears its progress (which asks for the stream). */
+interface CallRequest {
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  onProgress?: (line: ProgressLine) => void;
 }
 
 /** fetch reports connection resets, refusals and timeouts as a TypeError or a TimeoutError. */
 function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError || (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
+  return (
+    error instanceof TypeError ||
+    error instanceof ProgressCutError ||
+    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+  );
 }
 
 function describe(error: unknown): string {

@@ -10,6 +10,7 @@ export {
   type InstanceLease,
   type LogOptions,
   type RetryOptions,
+  type ProgressLine,
   type WaitOptions,
   type WatchEvent,
   type WatchOptions,

@@ -2,6 +2,7 @@ import { objectSchema, type FieldSettings, type JsonSchema } from './fields.ts';
 import { COMMON_ERRORS, FUNCTION_NAMES, OPERATIONS, type FunctionName, type OperationId, type OperationSpec } from './operations.ts';
 import type { ParameterDeclaration } from './parameters.ts';
 import { SCHEMAS } from './schemas.ts';
+import { PROGRESS_CONTENT_TYPE } from './progress.ts';
 import { SIGN_IN_EXTENSION, type SignInSettings } from './sign-in.ts';
 
 /** The canonical status name each HTTP status answers with (Google's). */
@@ -139,8 +140,11 @@ function operationObject(
       : {}),
     responses: {
       [spec.answer.status]: {
-        description: spec.answer.description,
-        content: { [spec.answer.contentType ?? 'application/json']: { schema: { $ref: `#/components/schemas/${spec.answer.schema}` } } },
+        description: spec.answer.description + (spec.progress ? PROGRESS_DESCRIPTION : ''),
+        content: {
+          [spec.answer.contentType ?? 'application/json']: { schema: { $ref: `#/components/schemas/${spec.answer.schema}` } },
+          ...(spec.progress ? { [PROGRESS_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProgressLine' } } } : {}),
+        },
         ...(spec.answer.headers
           ? {
               headers: Object.fromEntries(
@@ -156,6 +160,8 @@ function operationObject(
     },
   };
 }
+
+const PROGRESS_DESCRIPTION = ` With \`Accept: ${PROGRESS_CONTENT_TYPE}\`: its steps as they happen, one JSON line each, and last the answer or error that it would otherwise have sent, with its status.`;
 
 const RETRY_AFTER = { description: 'Seconds to wait before a retry.', schema: { type: 'integer' } };
 

@@ -49,6 +49,8 @@ export interface OperationSpec {
   readonly query?: FieldSet;
   /** Takes an `Idempotency-Key` header. */
   readonly idempotent?: boolean;
+  /** Streams its steps as they happen (`shared/api/progress.ts`) when the request's Accept asks for `application/x-ndjson`. */
+  readonly progress?: true;
   /** Takes a `Last-Event-ID` header (what a browser's EventSource sends when it reconnects), read as the query's `since` when that is absent. */
   readonly lastEventId?: boolean;
   readonly answer: {
@@ -109,6 +111,7 @@ export const OPERATIONS = {
       ),
     },
     idempotent: true,
+    progress: true,
     answer: { status: 201, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [409, 429, 500, 503, 504],
   },
@@ -136,6 +139,7 @@ export const OPERATIONS = {
     summary: 'Bring a suspended instance back',
     description: "Scales the instance back to its template's replicas and by default waits until it is ready.",
     body: { name: instanceName('The instance to resume.'), ...waitFields },
+    progress: true,
     answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [...instanceErrors, 504],
   },
@@ -150,6 +154,7 @@ export const OPERATIONS = {
       'Rolls the instance out again, as `kubectl rollout restart` does: its pods are made anew on the same disk (reset, by contrast, ' +
       'wipes the disk). By default it waits until the instance is ready again.',
     body: { name: instanceName('The instance to restart.'), ...waitFields },
+    progress: true,
     answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [400, ...instanceErrors, 504],
   },
@@ -237,6 +242,7 @@ export const OPERATIONS = {
       ...waitFields,
       lifetimeSeconds: seconds("Seconds until the cleanup sweep destroys it; 0: never. Default: the allocator's.", 0),
     },
+    progress: true,
     answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [...instanceErrors, 429, 504],
   },
@@ -263,6 +269,7 @@ export const OPERATIONS = {
       'Scales the instance to 0, deletes its disk once detached, makes a fresh one with the same name, and scales back. ' +
       'Its name, mount name, owner, access list and expiry stay.',
     body: { name: instanceName('The instance to reset.'), ...waitFields },
+    progress: true,
     answer: { status: 200, schema: 'Instance', description: 'The instance, ready unless `wait` was false.' },
     errors: [...instanceErrors, 429, 504],
   },

@@ -1,6 +1,33 @@
 import { OPERATION_KINDS } from '../model/transitions.ts';
 import { INSTANCE_STATES } from '../api-types.ts';
 import type { JsonSchema } from './fields.ts';
+import { PROGRESS_STEPS } from './progress.ts';
+
+/** A Google API error: its status, canonical name, message and details. */
+const GOOGLE_ERROR = {
+  type: 'object',
+  required: ['code', 'status', 'message'],
+  properties: {
+    code: { type: 'integer', description: 'The HTTP status.' },
+    status: { type: 'string', description: 'The canonical status name: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, ...' },
+    message: { type: 'string' },
+    details: {
+      type: 'array',
+      description:
+        "Google's `google.rpc.ErrorInfo` details. A queued create's 409 ABORTED carries one with reason `QUEUED`, domain `allocator.dev`, and metadata `position` (1: next) and `ahead`.",
+      items: {
+        type: 'object',
+        required: ['@type', 'reason', 'domain', 'metadata'],
+        properties: {
+          '@type': { type: 'string', const: 'type.googleapis.com/google.rpc.ErrorInfo' },
+          reason: { type: 'string' },
+          domain: { type: 'string' },
+          metadata: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const satisfies JsonSchema;
 
 /**
  * The JSON Schemas of what the functions answer, as the OpenAPI description
@@ -261,29 +288,41 @@ export const SCHEMAS = {
     description: 'The error shape of Google APIs.',
     required: ['error'],
     properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'status', 'message'],
-        properties: {
-          code: { type: 'integer', description: 'The HTTP status.' },
-          status: { type: 'string', description: 'The canonical status name: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, ...' },
-          message: { type: 'string' },
-          details: {
-            type: 'array',
-            description:
-              "Google's `google.rpc.ErrorInfo` details. A queued create's 409 ABORTED carries one with reason `QUEUED`, domain `allocator.dev`, and metadata `position` (1: next) and `ahead`.",
-            items: {
-              type: 'object',
-              required: ['@type', 'reason', 'domain', 'metadata'],
-              properties: {
-                '@type': { type: 'string', const: 'type.googleapis.com/google.rpc.ErrorInfo' },
-                reason: { type: 'string' },
-                domain: { type: 'string' },
-                metadata: { type: 'object', additionalProperties: { type: 'string' } },
-              },
-            },
-          },
-        },
+      error: GOOGLE_ERROR,
+    },
+  },
+  ProgressLine: {
+    type: 'object',
+    description:
+      'One line of a progress stream (`application/x-ndjson`, asked for with `Accept`): a step as it happens, then, last, the ' +
+      'status and body the answer would have had, `answer` on success or `error` on failure. The stream itself is sent with ' +
+      "the operation's success status, before the outcome is known: the last line's `status` is the one to read.",
+    required: ['at'],
+    properties: {
+      at: { type: 'string', format: 'date-time', description: 'When the allocator saw it.' },
+      step: {
+        type: 'string',
+        enum: Object.keys(PROGRESS_STEPS),
+        description: Object.entries(PROGRESS_STEPS)
+          .map(([step, { meaning }]) => `\`${step}\`: ${meaning}`)
+          .join(' '),
+      },
+      name: { type: 'string', description: 'The instance, once known (a create draws its name first).' },
+      message: { type: 'string', description: 'The step in words, for a person.' },
+      ahead: { type: 'integer', minimum: 0, description: 'With `queued`: how many are in line before it.' },
+      pooled: { type: 'boolean', description: 'With `disk`: it came from the warm pool.' },
+      problems: {
+        type: 'array',
+        items: { $ref: '#/components/schemas/Problem' },
+        description: 'With `problems`: what keeps it from starting.',
+      },
+      status: { type: 'integer', description: 'On the last line: the HTTP status of the answer it carries.' },
+      answer: { $ref: '#/components/schemas/Instance' },
+      error: GOOGLE_ERROR,
+      retryAfterSeconds: {
+        type: 'integer',
+        minimum: 0,
+        description: 'With `error`: when to send the request again, as `Retry-After` says.',
       },
     },
   },

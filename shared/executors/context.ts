@@ -1,3 +1,4 @@
+import type { ProgressSink } from '../api/progress.ts';
 import type { CallerIdentity } from '../auth/identity.ts';
 import type { InstancePolicy } from '../auth/policy.ts';
 import type { Clock } from '../clock.ts';
@@ -12,6 +13,8 @@ export interface ClusterContext {
   /** The instances' Services and ConfigMaps: their endpoints, and what create makes and teardown deletes beside the Deployment. */
   readonly objects: InstanceObjectsClient;
   readonly clock: Clock;
+  /** Told each step as it happens, when the caller asked to see them. */
+  readonly progress?: ProgressSink;
 }
 
 /** An executor acting for a caller: who calls, and who may touch which instance. */

@@ -67,7 +67,9 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
     ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
     : await claimSlots(cluster, plan.slots, undo);
   await record;
+  context.progress?.('slots');
   if (request.claimed === undefined) await createDisk(context, plan, undo);
+  context.progress?.('disk', { pooled: request.claimed !== undefined });
   const created = await undo
     .step(
       `the Deployment ${plan.name}`,
@@ -83,6 +85,7 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
     });
   // The Services and ConfigMaps, owned by the record so that deleting it deletes them; each on the undo stack.
   await createObjects(context, { plan, undo, record: await record });
+  context.progress?.('deployment');
   request.whenCreated?.();
   // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
   const binding = Promise.all([

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { DeadlineExceededError } from '../errors.ts';
 import type { Instance } from '../instances/instance.ts';
-import { LABELS } from '../instances/metadata.ts';
+import { podsSelector } from '../instances/metadata.ts';
 import { NotFoundError } from '../errors.ts';
 import { replicasToRestore, resetDisk, restartPatch, scalePatch } from '../plans/lifecycle.ts';
 import type { CreateConfig } from '../plans/create-plan.ts';
@@ -42,6 +42,7 @@ export async function suspendInstance(context: InstanceContext, request: { reado
 export async function resumeInstance(context: InstanceContext, request: WaitingRequest): Promise<Instance> {
   return await runTransition(context, { name: request.name, kind: 'resume' }, async (held) => {
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deploymentOf(held))));
+    context.progress?.('deployment');
     return { result: await answer(context, patched, request) };
   });
 }
@@ -55,6 +56,7 @@ export async function restartInstance(context: InstanceContext, request: Waiting
   return await runTransition(context, { name: request.name, kind: 'restart' }, async (held) => {
     deploymentOf(held);
     const patched = await context.cluster.patchDeployment(request.name, restartPatch(context.clock.now()));
+    context.progress?.('deployment');
     return { result: await answer(context, patched, request) };
   });
 }
@@ -71,13 +73,16 @@ export async function resetInstance(context: ResetContext, request: WaitingReque
     const deployment = deploymentOf(held);
     await context.cluster.patchDeployment(request.name, scalePatch(0));
     await waitUntilPodsGone(context, request.name);
+    context.progress?.('stopped');
     await deleteInstanceDisk(context, request.name);
     const disk = resetDisk(deployment, { serverName: context.serverName, disk: context.disk });
     await context.disks.createDisk(disk).catch((error: unknown) => {
       throw blameDiskSource(error, disk.source);
     });
     context.report(`reset the disk of ${request.name}`);
+    context.progress?.('disk', { pooled: false });
     const patched = await context.cluster.patchDeployment(request.name, scalePatch(replicasToRestore(deployment)));
+    context.progress?.('deployment');
     return { result: await answer(context, patched, request) };
   });
 }
@@ -91,10 +96,7 @@ async function answer(context: InstanceContext, deployment: V1Deployment, reques
 async function waitUntilPodsGone(context: InstanceContext, name: string): Promise<void> {
   const deadline = context.clock.now() + context.timeouts.deleteMs;
   const delays = pollDelays();
-  while (
-    (await context.cluster.listPods({ labelSelector: `${LABELS.allocator}=${context.serverName},${LABELS.instance}=${name}` })).items
-      .length > 0
-  ) {
+  while ((await context.cluster.listPods({ labelSelector: podsSelector(context.serverName, name) })).items.length > 0) {
     if (context.clock.now() > deadline)
       throw new DeadlineExceededError(
         `the pods of ${name} were still running after ${Math.round(context.timeouts.deleteMs / 1000)} s; the instance is left suspended, reset it again`,

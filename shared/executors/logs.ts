@@ -2,7 +2,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { needsBoundToken } from '../auth/policy.ts';
 import { BadRequestError, FailedPreconditionError, NotFoundError } from '../errors.ts';
-import { LABELS } from '../instances/metadata.ts';
+import { LABELS, podsSelector } from '../instances/metadata.ts';
 import type { PodLogsClient } from '../kube/pod-logs.ts';
 import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
 import type { Role, Standing } from '../model/transitions.ts';
@@ -57,7 +57,7 @@ export async function readLogs(context: LogsContext, request: LogsRequest): Prom
   checkMayReadLogs(name, standingOf(context, found.record));
   const phase = effectivePhase(found.record, context.clock.now(), found.deployment);
   if (phase === 'destroyed' || phase === 'gone') throw new NotFoundError(`instance ${name} not found`);
-  const pod = newestPod(await context.cluster.listPods({ labelSelector: podSelector(context.serverName, name) }).then((p) => p.items));
+  const pod = newestPod(await context.cluster.listPods({ labelSelector: podsSelector(context.serverName, name) }).then((p) => p.items));
   if (!pod)
     throw new FailedPreconditionError(
       `instance ${name} has no pod${phase === 'suspended' ? ' while suspended; resume it to read its logs' : ' yet; try again once it is scheduled'}`,
@@ -99,10 +99,6 @@ async function readRecord(
   const ours = deployment?.metadata?.labels?.[LABELS.allocator] === serverName ? deployment : undefined;
   if (record) return record.metadata.labels[LABELS.allocator] === serverName ? { record, deployment: ours } : undefined;
   return ours ? { record: recordFromDeployment(ours, serverName), deployment: ours } : undefined;
-}
-
-function podSelector(serverName: string, name: string): string {
-  return `${LABELS.allocator}=${serverName},${LABELS.instance}=${name}`;
 }
 
 /** The pod to read: the newest not being deleted, else the newest (a rollout's new pod is the one the instance now is). */

@@ -64,6 +64,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
   // A ticket found again was handed over unrenewed: its first renewal waits for the first look, which checks the
   // signal first, so a caller that hung up never renews it.
   let renewedMs = fresh ? startedMs : Number.NEGATIVE_INFINITY;
+  let toldAhead: number | undefined;
   for (;;) {
     if (context.signal?.aborted) throw new AbortedError('the caller went away while it waited in the queue', { retryAfterSeconds: 0 });
     const [tickets, slots] = await Promise.all([listTickets(context), listLeases(context.cluster, slotSelector(context.serverName))]);
@@ -75,6 +76,7 @@ export async function claimSlotsInTurn(context: QueueContext, plan: QueuedClaim,
     }
     if (mine.holder !== holder) throw replaced();
     const turn = turnOf(tickets, mine.name, roomOf(plan.slots, slots), clock.now());
+    if (!turn.mayClaim && turn.ahead !== toldAhead) context.progress?.('queued', { ahead: (toldAhead = turn.ahead) });
     if (turn.mayClaim) {
       // A try of its own: a claim refused at either limit gives back what it took at once, not at the end of the request.
       const attempt = new UndoStack(context.report);

@@ -58,6 +58,8 @@ export async function restoreInstance(
       const undo = new UndoStack(context.report);
       try {
         const slots = await claimSlots(cluster, plan.slots, undo);
+        context.progress?.('slots');
+        context.progress?.('disk', { pooled: false });
         const created = await undo
           .step(
             `the Deployment ${name}`,
@@ -72,6 +74,7 @@ export async function restoreInstance(
           });
         // The teardown deleted the Services and ConfigMaps: they are made again, owned by the record kept.
         await createObjects(context, { plan, undo, record });
+        context.progress?.('deployment');
         const binding = bindSlots(cluster, slots, created);
         binding.catch(() => undefined); // awaited below; a failure then undoes the restore
         const answer = plan.wait

@@ -1,4 +1,7 @@
 import type { Problem } from '../api-types.ts';
+import type { ProgressSink } from '../api/progress.ts';
+import { podsSelector } from '../instances/metadata.ts';
+import { podStepReached, POD_STEPS, type PodStep } from '../instances/pod-steps.ts';
 import type { Instance } from '../instances/instance.ts';
 import { DeadlineExceededError, FailedPreconditionError } from '../errors.ts';
 import type { DeploymentState } from '../kube/deployment-watch.ts';
@@ -23,9 +26,14 @@ const PROBLEM_CHECK_DELAYS = { quickMs: 1_000, quickForMs: 1_000, maxMs: 5_000 }
  * (`then`: "; it was removed").
  */
 export async function waitUntilReady(context: ClusterContext, request: WaitRequest & { readonly then?: string }): Promise<Instance> {
+  const steps = context.progress ? followPodSteps(context, request.name, context.progress) : undefined;
   try {
-    return await instanceView(context, await waitUntilAvailable(context, request, permanentProblemCheck(context, request)));
+    const available = await waitUntilAvailable(context, request, permanentProblemCheck(context, request));
+    await steps?.finish();
+    context.progress?.('ready');
+    return await instanceView(context, available);
   } catch (error) {
+    steps?.stop();
     if (!(error instanceof DeadlineExceededError)) throw error;
     const current = await context.cluster.readDeployment(request.name).catch(() => undefined);
     const problems = current ? ((await instanceView(context, current).catch(() => undefined))?.problems ?? []) : [];
@@ -36,7 +44,42 @@ export async function waitUntilReady(context: ClusterContext, request: WaitReque
   }
 }
 
+/** How often a wait that streams its progress looks at the pods, for the steps the Deployment's state does not show. */
+const POD_STEP_POLL_MS = 500;
+
+/**
+ * Tells each pod step (scheduled, pulled, started) once, in order, as the
+ * instance's new pods reach it, looking every `POD_STEP_POLL_MS` until
+ * stopped; `finish` looks once more, so that a quick start shows its steps
+ * before ready.
+ */
+function followPodSteps(context: ClusterContext, name: string, progress: ProgressSink): { finish(): Promise<void>; stop(): void } {
+  const since = context.clock.now();
+  let told = -1;
+  let stopped = false;
+  const look = async (last: boolean): Promise<void> => {
+    const pods = await context.cluster.listPods({ labelSelector: podsSelector(context.serverName, name) }).catch(() => undefined);
+    if (stopped && !last) return; // the last look tells what is left, before ready
+    const reached = pods ? POD_STEPS.indexOf(podStepReached(pods.items, since) as PodStep) : -1;
+    while (told < reached) progress(POD_STEPS[(told += 1)] as PodStep);
+  };
+  void (async () => {
+    while (!stopped) {
+      await look(false);
+      if (!stopped) await context.clock.sleep(POD_STEP_POLL_MS);
+    }
+  })();
+  return {
+    finish: async () => {
+      stopped = true;
+      await look(true);
+    },
+    stop: () => void (stopped = true),
+  };
+}
+
 function permanentProblemCheck(context: ClusterContext, request: WaitRequest & { readonly then?: string }): WaitCheck {
+  let told = '';
   return {
     delays: pollDelays(PROBLEM_CHECK_DELAYS),
     run: async (state: DeploymentState) => {
@@ -45,6 +88,9 @@ function permanentProblemCheck(context: ClusterContext, request: WaitRequest & {
       const permanent = problems.filter((problem) => problem.permanent);
       if (permanent.length > 0)
         throw new FailedPreconditionError(`instance ${request.name} cannot start${why(permanent)}${request.then ?? ''}`);
+      // Told when what keeps it waiting changes, not at each look.
+      if (problems.length > 0 && why(problems) !== told) context.progress?.('problems', { problems });
+      told = why(problems);
     },
   };
 }

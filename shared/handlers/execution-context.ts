@@ -15,10 +15,18 @@ import type { DestroyRuntime, ListRuntime } from '../runtime/runtimes.ts';
 export const SWEEPER: CallerIdentity = { email: 'sweeper@allocator.invalid', subject: 'sweeper', kind: 'serviceAccount' };
 
 /** What list's executor reads with: the cluster, the clock, and who calls. */
-export async function callerContext(runtime: ListRuntime, call: Pick<CallContext, 'caller'>): Promise<CallerContext> {
+export async function callerContext(runtime: ListRuntime, call: Pick<CallContext, 'caller' | 'progress'>): Promise<CallerContext> {
   const { config } = runtime;
   const [cluster, objects] = await Promise.all([runtime.cluster(), runtime.instanceObjects()]);
-  return { serverName: config.serverName, cluster, objects, clock: runtime.clock, caller: call.caller, policy: config };
+  return {
+    serverName: config.serverName,
+    cluster,
+    objects,
+    clock: runtime.clock,
+    caller: call.caller,
+    policy: config,
+    ...(call.progress ? { progress: call.progress } : {}),
+  };
 }
 
 /** Everything an executor of create or destroy may read: the runtime's clients and settings, who calls, and the request's log. */
@@ -30,7 +38,10 @@ export type FullContext = CreateContext &
   RestoreContext & { readonly lifetime: LifetimeLimits };
 
 /** The context of one request to create or destroy. */
-export async function executionContext(runtime: DestroyRuntime, call: Pick<CallContext, 'caller' | 'report'>): Promise<FullContext> {
+export async function executionContext(
+  runtime: DestroyRuntime,
+  call: Pick<CallContext, 'caller' | 'report' | 'progress'>,
+): Promise<FullContext> {
   const { config } = runtime;
   return {
     ...(await callerContext(runtime, call)),

@@ -9,6 +9,7 @@ import { authorize, checkMayChangeAccess, type AccessPolicy } from '../auth/poli
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, toHttpError } from '../errors.ts';
 import { FOLLOW_UNTIL_HEADER } from '../api/log-fields.ts';
+import { asksForProgress, PROGRESS_CONTENT_TYPE, progressLine, type ProgressSink } from '../api/progress.ts';
 import { parseBody } from './body.ts';
 import { MAX_BODY_BYTES } from './framework-errors.ts';
 import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
@@ -24,6 +25,8 @@ export interface CallContext {
   detail(values: Readonly<Record<string, number>>): void;
   /** Aborted when the caller closes the connection before the answer: a queued create stops waiting. */
   readonly signal: AbortSignal;
+  /** Present when the caller asked for the progress stream: each step goes out as a line as it happens. */
+  readonly progress?: ProgressSink;
 }
 
 /**
@@ -115,18 +118,27 @@ export function makeHttpFunction<F extends FunctionName>(options: {
       const request = parseRequest(operation, { body: parseBody(req.rawBody), query: url.searchParams, headers: req.headers }, settings);
       if ('name' in request && typeof request.name === 'string') instance = request.name;
       const handler = options.handlers[operation as OperationOf<F>] as OperationHandler<typeof operation>;
-      const answer = await handler(
-        {
-          caller: identity,
-          noteInstance: (noted) => {
-            instance = noted;
-          },
-          report: (event) => void events.push(event),
-          detail: (values) => void Object.assign(details, values),
-          signal: gone.signal,
+      const call: CallContext = {
+        caller: identity,
+        noteInstance: (noted) => {
+          instance = noted;
         },
-        request,
-      );
+        report: (event) => void events.push(event),
+        detail: (values) => void Object.assign(details, values),
+        signal: gone.signal,
+      };
+      if ('progress' in spec && spec.progress && asksForProgress(req.headers.accept)) {
+        status = await sendProgress(res, {
+          run: (progress) => handler({ ...call, progress }, request),
+          answerStatus: spec.answer.status,
+          instance: () => instance,
+          failed: (error) => {
+            failure = error;
+          },
+        });
+        return;
+      }
+      const answer = await handler(call, request);
       status = spec.answer.status;
       if (answer instanceof StreamedAnswer) {
         const contentType: string = ('contentType' in spec.answer ? spec.answer.contentType : undefined) ?? 'application/octet-stream';
@@ -164,6 +176,49 @@ export function makeHttpFunction<F extends FunctionName>(options: {
       );
     }
   };
+}
+
+/**
+ * Runs an operation that streams its steps: the answer's headers go out at
+ * once (the operation's own success status, NDJSON), then one line per step
+ * as `run` reports it, then one line with the status and body the answer
+ * would have had, error or not. Answers that status, for the request's log.
+ */
+async function sendProgress(
+  res: Response,
+  operation: {
+    run: (progress: ProgressSink) => Promise<unknown>;
+    answerStatus: number;
+    /** The instance's name once known: each line carries it. */
+    instance: () => string | undefined;
+    failed: (error: unknown) => void;
+  },
+): Promise<number> {
+  res
+    .status(operation.answerStatus)
+    .set({ 'Content-Type': PROGRESS_CONTENT_TYPE, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.flushHeaders();
+  const send = (line: object): void => {
+    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(line)}\n`);
+  };
+  let last: { status: number; body: object };
+  try {
+    const answer = await operation.run((step, detail = {}) =>
+      send(progressLine(step, detail, { at: new Date(), name: operation.instance() })),
+    );
+    last = { status: operation.answerStatus, body: { answer } };
+  } catch (error) {
+    operation.failed(error);
+    const mapped = toHttpError(error);
+    const retryAfter = mapped.headers['Retry-After'];
+    last = {
+      status: mapped.status,
+      body: { ...mapped.body, ...(retryAfter === undefined ? {} : { retryAfterSeconds: Number(retryAfter) }) },
+    };
+  }
+  send({ at: new Date().toISOString(), status: last.status, ...last.body });
+  res.end();
+  return last.status;
 }
 
 /**

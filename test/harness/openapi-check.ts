@@ -7,11 +7,13 @@ export interface Answer {
   readonly method: string;
   readonly status: number;
   readonly body: unknown;
+  /** A progress stream's lines, parsed: each is checked, and the last one's answer as the answer of its status. */
+  readonly lines?: readonly unknown[];
 }
 
 interface OperationObject {
   readonly 'x-allocator-operation'?: string;
-  readonly responses?: Readonly<Record<string, { content?: { 'application/json'?: { schema?: unknown } } }>>;
+  readonly responses?: Readonly<Record<string, { content?: Readonly<Record<string, { schema?: unknown }>> }>>;
 }
 
 /**
@@ -33,16 +35,24 @@ export function makeAnswerChecker(document: Record<string, unknown>): (answer: A
       operations.set(key, { path, method, operation });
     }
   }
-  return (answer) => {
+  /** Checks `body` against the schema the description gives `status` with `contentType`; what is wrong, or undefined. */
+  const checkBody = (
+    answer: Pick<Answer, 'operation' | 'method'>,
+    status: number,
+    contentType: string,
+    body: unknown,
+  ): string | undefined => {
     const found = operations.get(`${answer.operation} ${answer.method}`);
     if (!found) return `${answer.method} of operation ${answer.operation} is not in the description`;
-    const response = found.operation.responses?.[String(answer.status)];
+    const response = found.operation.responses?.[String(status)];
     if (!response) {
       const declared = Object.keys(found.operation.responses ?? {}).join(', ');
-      return `${answer.operation} answered ${answer.status}, which its description does not declare (it declares ${declared})`;
+      return `${answer.operation} answered ${status}, which its description does not declare (it declares ${declared})`;
     }
-    if (!response.content?.['application/json']?.schema) return undefined;
-    const pointer = ['paths', found.path, found.method, 'responses', String(answer.status), 'content', 'application/json', 'schema']
+    if (!response.content?.[contentType]?.schema) {
+      return contentType === 'application/json' ? undefined : `${answer.operation} ${status} declares no ${contentType} answer`;
+    }
+    const pointer = ['paths', found.path, found.method, 'responses', String(status), 'content', contentType, 'schema']
       .map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1'))
       .join('/');
     const ref = `${id}#/${pointer}`;
@@ -51,7 +61,15 @@ export function makeAnswerChecker(document: Record<string, unknown>): (answer: A
       validate = ajv.compile({ $ref: ref });
       validators.set(ref, validate);
     }
-    if (validate(answer.body)) return undefined;
-    return `${answer.operation} ${answer.status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(answer.body).slice(0, 300)}`;
+    if (validate(body)) return undefined;
+    return `${answer.operation} ${status}: ${ajv.errorsText(validate.errors)} in ${String(JSON.stringify(body)).slice(0, 300)}`;
+  };
+  return (answer) => {
+    if (answer.lines === undefined) return checkBody(answer, answer.status, 'application/json', answer.body);
+    const problems = answer.lines.map((line) => checkBody(answer, answer.status, 'application/x-ndjson', line));
+    const last = answer.lines.at(-1) as { status?: number; answer?: unknown; error?: unknown } | undefined;
+    if (typeof last?.status !== 'number') problems.push(`${answer.operation}'s progress stream ended without its answer`);
+    else problems.push(checkBody(answer, last.status, 'application/json', 'answer' in last ? last.answer : { error: last.error }));
+    return problems.filter((problem) => problem !== undefined).join('; ') || undefined;
   };
 }

@@ -7,6 +7,7 @@ import { makeCreateHandler } from '../../shared/handlers/create-handler.ts';
 import { makeDestroyHandler } from '../../shared/handlers/destroy-handler.ts';
 import { makeListHandler, OPENAPI_PATH } from '../../shared/handlers/list-handler.ts';
 import { OPERATIONS, operationsOf, type FunctionName, type OperationSpec } from '../../shared/api/operations.ts';
+import { PROGRESS_CONTENT_TYPE } from '../../shared/api/progress.ts';
 import { installJsonFrameworkErrors } from '../../shared/http/framework-errors.ts';
 import type { CreateRuntime } from '../../shared/runtime/runtimes.ts';
 import { closeServer, listenOnLoopback } from './http.ts';
@@ -73,7 +74,23 @@ function checkedAgainstDescription(fn: FunctionName, handler: HttpFunction, reco
         body = value;
         return json(value);
       };
-      res.once('finish', () => record({ operation, method: req.method, status: res.statusCode, body }));
+      // A progress stream's lines, as written.
+      let written = '';
+      const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+      res.write = ((chunk: unknown, ...rest: unknown[]) => {
+        if (String(res.getHeader('content-type')).startsWith(PROGRESS_CONTENT_TYPE)) written += String(chunk);
+        return write(chunk, ...rest);
+      }) as typeof res.write;
+      res.once('finish', () => {
+        const streamed = String(res.getHeader('content-type')).startsWith(PROGRESS_CONTENT_TYPE);
+        const lines = streamed
+          ? written
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as unknown)
+          : undefined;
+        record({ operation, method: req.method, status: res.statusCode, body, ...(lines ? { lines } : {}) });
+      });
     }
     return handler(req, res);
   };

@@ -58,7 +58,23 @@ describe('the allocator CLI against a local allocator', () => {
     expect(created).toMatchObject({ code: 0 });
     const name = created.stdout.trim();
     expect(name).toMatch(/^syncbased-[0-9a-f]{8}$/);
-    expect(created.stderr).toMatch(new RegExp(`${name}: ready`));
+    // Each step the allocator streamed, in order, with how long it took.
+    const step = (words: string) => `${name}: ${words} \\(\\d+\\.\\d+s\\)\\n`;
+    expect(created.stderr).toMatch(
+      new RegExp(
+        [
+          'slot taken',
+          'disk ready',
+          'Deployment sent to Kubernetes',
+          'pod scheduled on a node',
+          'image pulled',
+          'containers started',
+          'ready',
+        ]
+          .map(step)
+          .join(''),
+      ),
+    );
 
     expect((await allocatorCli(['list'], as('kim@example.com'))).stdout).toBe(`${name}\n`);
     const long = await allocatorCli(['list', '-l'], as('kim@example.com'));
@@ -263,7 +279,7 @@ describe('the allocator CLI against a local allocator', () => {
       expect(created.stderr).toMatch(
         /allocator: create failed: instance syncbased-[0-9a-f]{8} cannot start: ErrImagePull: syncbased: rpc error: code = NotFound .*: not found/,
       );
-      expect(created.stderr).toMatch(/syncbased-[0-9a-f]{8}: destroying it/);
+      expect(created.stderr).toMatch(/cannot start: .*; it was removed \(400 FAILED_PRECONDITION\)/);
       expect((await allocatorCli(['list'], as('vic@example.com'))).stdout).toBe('');
       expect(served.violations).toEqual([]);
     } finally {
@@ -277,9 +293,10 @@ describe('the allocator CLI against a local allocator', () => {
     expect(await allocatorCli(['suspend', name], as('lou@example.com'))).toMatchObject({ code: 0, stdout: `${name}: suspended\n` });
     const resumed = await allocatorCli(['resume', name], as('lou@example.com'));
     expect(resumed).toMatchObject({ code: 0, stdout: `${name}\n` });
-    expect(resumed.stderr).toMatch(new RegExp(`${name}: ready`));
+    expect(resumed.stderr).toMatch(new RegExp(`${name}: Deployment sent to Kubernetes .*\\n(.*\\n)*${name}: ready \\(`));
     const reset = await allocatorCli(['reset', name, '--json'], as('lou@example.com'));
     expect(reset.code).toBe(0);
+    expect(reset.stderr).toMatch(new RegExp(`${name}: pods stopped .*\\n${name}: disk ready .*\\n${name}: Deployment sent to Kubernetes`));
     expect(JSON.parse(reset.stdout)).toMatchObject({ name, state: 'ready' });
     expect(await allocatorCli(['suspend', 'syncbased-00000000'], as('lou@example.com'))).toMatchObject({
       code: 1,

@@ -61,3 +61,36 @@ describe('the answer checker the integration tests run on every answer', () => {
     expect(check({ operation, method, status, body })).toMatch(message);
   });
 });
+
+describe('the answer checker on a progress stream', () => {
+  const at = '2026-12-02T05:00:00.000Z';
+  const step = { at, step: 'slots', name: instance.name, message: 'slot taken' };
+  const stream = (lines: readonly unknown[]) => check({ operation: 'create', method: 'POST', status: 201, body: undefined, lines });
+
+  it('passes steps that end with the answer or an error of a status the operation declares', () => {
+    expect(
+      stream([step, { at, step: 'disk', pooled: true, message: 'disk taken from the warm pool' }, { at, status: 201, answer: instance }]),
+    ).toBeUndefined();
+    expect(
+      stream([
+        { at, step: 'queued', ahead: 2, message: 'waiting in line, 2 ahead' },
+        { at, status: 409, ...error(409, 'ABORTED'), retryAfterSeconds: 1 },
+      ]),
+    ).toBeUndefined();
+  });
+
+  it('catches a step that is not one, a stream without its answer, and an answer unlike its status', () => {
+    expect(
+      stream([
+        { ...step, step: 'warming' },
+        { at, status: 201, answer: instance },
+      ]),
+    ).toMatch(/must be equal to one of the allowed values/);
+    expect(stream([step])).toMatch(/ended without its answer/);
+    expect(stream([step, { at, status: 201, answer: { ...instance, state: undefined } }])).toMatch(/must have required property 'state'/);
+    expect(stream([step, { at, status: 418, ...error(418, 'TEAPOT') }])).toMatch(/does not declare/);
+    expect(
+      check({ operation: 'suspend', method: 'POST', status: 200, body: undefined, lines: [step, { at, status: 200, answer: instance }] }),
+    ).toMatch(/declares no application\/x-ndjson answer/);
+  });
+});

@@ -48,8 +48,13 @@ beforeAll(async () => {
           call.report(`could not undo the disk ${request.name}: boom`);
           return { ok: true };
         },
-        suspend: async () => ({}),
-        reset: async () => ({}),
+        suspend: async (call) => ({ progress: call.progress !== undefined }),
+        reset: async (call, request) => {
+          call.progress?.('stopped');
+          call.progress?.('disk', { pooled: false });
+          if (request.name === 's-0000dead') throw new Error('a bug with internals in its message');
+          return { name: request.name, progress: call.progress !== undefined };
+        },
         sweep: async () => {
           handled.push('/sweep');
           return {};
@@ -308,5 +313,57 @@ describe('a streamed answer', () => {
     const line = logs.at(-1);
     expect(line).toMatchObject({ httpRequest: { status: 200 }, events: ['the caller closed the stream'] });
     expect(line).not.toHaveProperty('error');
+  });
+});
+
+describe('a progress stream', () => {
+  const ask = async (path: string, body: object, accept: string) =>
+    await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ada@example.com', 'content-type': 'application/json', accept },
+      body: JSON.stringify(body),
+    });
+  const linesOf = async (response: Response) =>
+    (await response.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('sends each step as a line with its time, then the answer with its status', async () => {
+    const response = await ask('/reset', { name: 's-1a2b3c4d' }, 'application/json, application/x-ndjson');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson');
+    const lines = await linesOf(response);
+    expect(lines.map(({ at: _at, ...line }) => line)).toEqual([
+      { step: 'stopped', name: 's-1a2b3c4d', message: 'pods stopped' },
+      { step: 'disk', name: 's-1a2b3c4d', pooled: false, message: 'disk ready' },
+      { status: 200, answer: { name: 's-1a2b3c4d', progress: true } },
+    ]);
+    for (const line of lines) expect(Date.parse(String(line.at))).toBeGreaterThan(Date.now() - 60_000);
+    expect(logs.at(-1)).toMatchObject({ message: 'destroy 200 s-1a2b3c4d', httpRequest: { status: 200 } });
+  });
+
+  it("ends with the error the answer would have had, as Google's JSON, and the log has its status and cause", async () => {
+    const lines = await linesOf(await ask('/reset', { name: 's-0000dead' }, 'application/x-ndjson'));
+    expect(lines.at(-1)).toMatchObject({ status: 500, error: { code: 500, status: 'INTERNAL' } });
+    expect(JSON.stringify(lines.at(-1))).not.toContain('internals');
+    expect(logs.at(-1)).toMatchObject({ httpRequest: { status: 500 }, error: 'Error: a bug with internals in its message' });
+  });
+
+  it('is sent only when asked, and only by operations that have one', async () => {
+    const plain = await ask('/reset', { name: 's-1a2b3c4d' }, 'application/json');
+    expect(plain.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await plain.json()).toEqual({ name: 's-1a2b3c4d', progress: false });
+    const refused = await ask('/reset', { name: 's-1a2b3c4d' }, 'application/x-ndjson;q=0, application/json');
+    expect(await refused.json()).toEqual({ name: 's-1a2b3c4d', progress: false });
+    const suspend = await ask('/suspend', { name: 's-1a2b3c4d' }, 'application/x-ndjson');
+    expect(await suspend.json()).toEqual({ progress: false });
+  });
+
+  it('answers bad input as plain JSON with its 4xx, before any line', async () => {
+    const response = await ask('/reset', { name: 'NOT A NAME' }, 'application/x-ndjson');
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await response.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
   });
 });
