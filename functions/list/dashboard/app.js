@@ -4,6 +4,7 @@
 
 import { makeDestroyedList } from './destroyed.js';
 import { makeLogsView } from './logs.js';
+import { makeProgressView, readProgress } from './progress.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,7 +13,7 @@ let config;
 let instances = [];
 /** What create takes: [{name, description, default, enum | pattern and maxLength}], from /openapi.json. */
 let parameters = [];
-/** Names of instances that a create, resume or reset is bringing up: followed until ready. */
+/** Names of restored instances, followed until ready (restore does not stream its steps here). */
 const following = new Map();
 /** The open watch of the person's instances: what it shows (all, for an admin) and how to stop it. */
 let watcher;
@@ -20,6 +21,8 @@ let watcher;
 let destroyedList;
 /** One instance's logs, followed live (logs.js). */
 let logsView;
+/** The steps of the create, resume, restart or reset under way (progress.js). */
+let progressView;
 
 async function main() {
   config = await (await fetch('config.json')).json();
@@ -45,6 +48,7 @@ async function main() {
     },
   });
   logsView = makeLogsView({ open: openLogs, showError });
+  progressView = makeProgressView();
   setInterval(updateCountdowns, 1000);
   // Without the description the page still works: a create then gets every parameter's default.
   const described = loadParameters().catch(
@@ -112,14 +116,50 @@ async function api(operation, { body, query } = {}) {
     headers: { authorization: `Bearer ${session.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  const answer = await response.json().catch(() => ({}));
-  if (response.status === 401) {
+  return answerOf(response.status, await response.json().catch(() => ({})));
+}
+
+/** An answer's body, or its error thrown in words (a refused sign-in asks for another). */
+function answerOf(status, answer) {
+  if (status === 401) {
     showSignIn('Your sign-in was not accepted; sign in again.');
     throw new ApiError('');
   }
-  if (!response.ok) throw new ApiError(describeError(response.status, answer.error));
+  if (status < 200 || status >= 300) throw new ApiError(describeError(status, answer.error));
   return answer;
 }
+
+/**
+ * Runs an operation that brings an instance up (create, resume, restart,
+ * reset) with its progress stream: each step shows as it happens, under
+ * `title`, and the answer is the stream's last line.
+ */
+async function withProgress(operation, body, title) {
+  const { url, method } = config.operations[operation];
+  if (!session.token || Date.now() > session.expiresAt - 30_000) {
+    showSignIn('Your sign-in has expired; sign in again to go on.');
+    throw new ApiError('');
+  }
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json', accept: PROGRESS_TYPE },
+    body: JSON.stringify(body),
+  });
+  // Refused before it began (a bad request, a sign-in): a plain JSON error.
+  if (!response.headers.get('content-type')?.startsWith(PROGRESS_TYPE)) {
+    return answerOf(response.status, await response.json().catch(() => ({})));
+  }
+  progressView.start(title);
+  const last = await readProgress(response.body, (line) => progressView.step(line));
+  if (!last) {
+    progressView.finish(`${title}: the connection ended before the allocator answered`);
+    throw new ApiError('The connection to the allocator ended before it answered; the list shows where things stand.');
+  }
+  progressView.finish(last.answer ? `${title}: done` : `${title}: failed`);
+  return answerOf(last.status, last.answer ?? { error: last.error });
+}
+
+const PROGRESS_TYPE = 'application/x-ndjson';
 
 /** Opens the logs operation's stream; its errors are read as any operation's. */
 async function openLogs(query, signal) {
@@ -194,7 +234,7 @@ async function refresh() {
   watch(all);
 }
 
-/** What the instances being followed (a create, resume, restart, reset) have come to: the status line says. */
+/** What the instances being followed (a restore) have come to: the status line says. */
 function followStatus() {
   for (const [name, what] of following) {
     const instance = instances.find((candidate) => candidate.name === name);
@@ -323,12 +363,10 @@ function parameterField(parameter) {
 }
 
 async function createInstance() {
-  setStatus('Creating an instance…');
+  setStatus('');
   const chosen = Object.fromEntries(parameters.map(({ name }) => [name, $(`parameter-${name}`).value]));
-  const instance = await api('create', { body: { wait: false, ...(parameters.length > 0 ? { parameters: chosen } : {}) } });
-  following.set(instance.name, 'created');
-  setStatus(`Created ${instance.name}; starting…`);
-  await refresh();
+  const instance = await withProgress('create', parameters.length > 0 ? { parameters: chosen } : {}, 'Creating an instance');
+  setStatus(`${instance.name} is ready.`);
 }
 
 const ACTIONS = {
@@ -347,21 +385,21 @@ const ACTIONS = {
   resume: {
     label: 'Resume',
     doing: 'Resuming',
-    run: (name) => api('resume', { body: { name, wait: false } }),
-    follow: 'resumed',
+    run: (name) => withProgress('resume', { name }, `Resuming ${name}`),
+    done: (i) => `${i.name} is ready.`,
   },
   restart: {
     label: 'Restart',
     doing: 'Restarting',
-    run: (name) => api('restart', { body: { name, wait: false } }),
-    follow: 'restarted',
+    run: (name) => withProgress('restart', { name }, `Restarting ${name}`),
+    done: (i) => `${i.name} is ready.`,
   },
   reset: {
     label: 'Reset',
     doing: 'Resetting',
     confirm: 'Reset wipes the instance\u2019s disk and starts it again. Its name and mount name stay.',
-    run: (name) => api('reset', { body: { name, wait: false } }),
-    follow: 'reset',
+    run: (name) => withProgress('reset', { name }, `Resetting ${name}`),
+    done: (i) => `${i.name} is ready.`,
   },
   destroy: {
     label: 'Destroy',
@@ -381,8 +419,7 @@ async function runAction(kind, name, button) {
   await act(async () => {
     setStatus(`${action.doing} ${name}…`);
     const answer = await action.run(name);
-    if (action.follow) following.set(name, action.follow);
-    setStatus(action.done ? action.done({ name, ...answer }) : `${name}: ${action.follow}; starting…`);
+    setStatus(action.done({ name, ...answer }));
     await refresh();
   }, button);
 }

@@ -110,14 +110,21 @@ describe('the dashboard in a real browser', () => {
     await page.getByRole('button', { name: `Resume ${name}` }).click();
     await waitForState(page, name, 'ready');
     await page.getByRole('button', { name: `Restart ${name}` }).click();
-    await expectVisible(page.getByRole('status').getByText(`${name} is ready (restarted)`), 60_000);
+    await expectVisible(page.getByRole('heading', { name: `Restarting ${name}: done` }), 60_000);
+    await expectVisible(page.getByRole('status').getByText(`${name} is ready.`));
 
     await page.getByRole('button', { name: `Reset ${name}` }).click();
     const dialog = page.getByRole('dialog', { name: `Reset ${name}?` });
     await dialog.waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/confirm-reset.png` });
     await dialog.getByRole('button', { name: 'Reset' }).click();
-    await expectVisible(page.getByRole('status').getByText(`${name} is ready (reset)`), 60_000);
+    await expectVisible(page.getByRole('heading', { name: `Resetting ${name}: done` }), 60_000);
+    // Reset's own steps: its pods go first, then its disk is made anew.
+    const steps = page.getByRole('region', { name: `Resetting ${name}: done` }).getByRole('listitem');
+    expect((await steps.allTextContents()).slice(0, 2)).toEqual([
+      expect.stringMatching(new RegExp(`^${name}: pods stopped\\d+\\.\\d s$`)),
+      expect.stringMatching(new RegExp(`^${name}: disk ready\\d+\\.\\d s$`)),
+    ]);
     expect(await stateOf(page, name)).toBe('ready');
 
     await page.getByRole('button', { name: `Extend ${name}` }).click();

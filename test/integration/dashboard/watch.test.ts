@@ -70,4 +70,38 @@ describe('the dashboard, following the watch', () => {
     expect((await call(stack.urls.destroy, { token: stack.tokenFor(email), body: { name } })).status).toBe(200);
     await page.getByRole('article', { name }).waitFor({ state: 'detached', timeout: 5_000 });
   });
+
+  it("shows a create's steps as they happen, each with its time, while the create is still under way", async () => {
+    const { page } = await signedIn('xena@example.com');
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    // Live, not at the end: a step of the Deployment is on the page while the create's button is still held down.
+    const seenMidway = await page.waitForFunction(
+      () => {
+        type Node = { textContent: string | null; disabled?: boolean } | null;
+        const page = globalThis as unknown as { document: { getElementById(id: string): Node } };
+        const steps = page.document.getElementById('progress-steps')?.textContent ?? '';
+        return steps.includes('Deployment sent to Kubernetes') && page.document.getElementById('create')?.disabled === true;
+      },
+      undefined,
+      { timeout: 30_000, polling: 10 },
+    );
+    expect(await seenMidway.jsonValue()).toBe(true);
+    const region = page.getByRole('region', { name: 'Creating an instance: done' });
+    await region.waitFor({ timeout: 30_000 });
+    const steps = await region.getByRole('listitem').allTextContents();
+    const name = /^(syncbased-[0-9a-f]{8}): /.exec(steps[0] ?? '')?.[1] ?? '';
+    expect(steps.map((step) => step.replace(/\d+\.\d s$/, ''))).toEqual(
+      [
+        'slot taken',
+        'disk ready',
+        'Deployment sent to Kubernetes',
+        'pod scheduled on a node',
+        'image pulled',
+        'containers started',
+        'ready',
+      ].map((words) => `${name}: ${words}`),
+    );
+    await page.getByRole('status').getByText(`${name} is ready.`).waitFor();
+    expect((await call(stack.urls.destroy, { token: stack.tokenFor('xena@example.com'), body: { name } })).status).toBe(200);
+  });
 });
