@@ -44,10 +44,10 @@ export function makeProgressView() {
       $('progress-title').textContent = title;
       $('progress-steps').replaceChildren();
       $('progress').hidden = false;
-      began = last = performance.now();
+      began = last = Date.now();
     },
     step(line) {
-      const now = performance.now();
+      const now = Date.now();
       const name = line.name ? `${line.name}: ` : '';
       if (line.step === 'ready') row(`${name}ready`, now - began);
       else row(`${name}${line.message}`, now - last);
