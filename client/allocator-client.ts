@@ -10,6 +10,8 @@ import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operat
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
   InvalidAnswerError,
+  parseClusterEvents,
+  type ClusterEvent,
   parseDestroyedAnswer,
   parseDestroyedList,
   type DestroyedList,
@@ -25,7 +27,7 @@ import {
   type SweepReport,
 } from '../shared/api-types.ts';
 
-export type { DestroyedInstance, DestroyResult, Instance, QueuePosition, SweepReport, WatchEvent };
+export type { ClusterEvent, DestroyedInstance, DestroyResult, Instance, QueuePosition, SweepReport, WatchEvent };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */
@@ -305,6 +307,14 @@ export class AllocatorClient {
       open: (resumeAt) => this.#openLog(name, options, resumeAt),
       retryable: (error) => (error instanceof AllocatorApiError ? isRetried(error) : isNetworkError(error)),
     });
+  }
+
+  /**
+   * What Kubernetes reported about an instance in the last hour or so, in
+   * plain words, oldest first, each repeat folded into its `count`.
+   */
+  async events(name: string): Promise<ClusterEvent[]> {
+    return await this.#operation('events', { query: { name } }, parseClusterEvents);
   }
 
   /**
