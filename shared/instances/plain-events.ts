@@ -218,7 +218,9 @@ const isoOf = (...times: Time[]): string | undefined => {
  * an old-style event, the series of a new-style one, and equal sentences of
  * several events), oldest last occurrence first. Events about its
  * Deployment and ReplicaSets are about the instance; its pods' and
- * Services' are about those.
+ * Services' are about those. Give them in the order in which one object's
+ * lead to the next's (the Deployment's, its ReplicaSets', its pods'): that
+ * order stays among events of the same second.
  */
 export function plainEvents(events: readonly CoreV1Event[], instance: string): ClusterEvent[] {
   const folded = new Map<string, ClusterEvent>();
@@ -247,10 +249,8 @@ export function plainEvents(events: readonly CoreV1Event[], instance: string): C
     const seen = folded.get(key);
     folded.set(key, seen ? fold(seen, entry) : entry);
   }
-  return [...folded.values()].sort(
-    (a, b) =>
-      a.time.localeCompare(b.time) || (a.firstTime ?? a.time).localeCompare(b.firstTime ?? b.time) || a.message.localeCompare(b.message),
-  );
+  // Old-style events have whole seconds: a tie keeps the order listed, in which one object's events lead to the next's.
+  return [...folded.values()].sort((a, b) => a.time.localeCompare(b.time));
 }
 
 /** Two entries of one sentence as one: counts added, from the earliest time to the latest. */
