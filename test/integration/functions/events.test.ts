@@ -3,25 +3,19 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterEvent } from '../../../shared/api-types.ts';
-import { loadConfig } from '../../../shared/config/load-config.ts';
 import { LABELS } from '../../../shared/instances/metadata.ts';
-import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
-import { ADMIN, call, serveInProcess, startTestStack, type FunctionUrls, type TestStack } from '../stack.ts';
+import { ADMIN, call, startTestStack, type FunctionUrls, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/templates/${name}`, import.meta.url));
 
 let stack: TestStack;
-const stops: (() => Promise<void>)[] = [];
 const OWNER = 'eda@example.com';
 
 beforeAll(async () => {
   stack = await startTestStack({ prefix: 'events', overrides: { ALLOCATOR_MAX_INSTANCES_PER_USER: '5' } });
 });
-afterAll(async () => {
-  for (const stop of stops) await stop();
-  await stack?.stop();
-});
+afterAll(async () => stack?.stop());
 
 type Events = { events: ClusterEvent[]; error?: { code: number; status: string; message: string } };
 
@@ -156,18 +150,6 @@ describe("an instance's events, from the real control plane through the list fun
   });
 });
 
-/** The allocator with a template whose pods fail: through the real scheduler, or through kwok's stages (test/harness/kwok-stages). */
-async function failingAllocator(template: string, version = 'v1'): Promise<FunctionUrls> {
-  const runtime = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: fixture(template), ALLOCATOR_VERSION: version }));
-  const served = await serveInProcess(runtime);
-  stops.push(async () => {
-    await served.stop();
-    await runtime.disks().close();
-    expect(served.violations, 'answers that /openapi.json does not describe').toEqual([]);
-  });
-  return served.urls;
-}
-
 describe('why an instance does not start, in plain words', () => {
   it.each([
     [
@@ -183,7 +165,8 @@ describe('why an instance does not start, in plain words', () => {
       'Its disk data-disk could not be attached: The disk resource is already being used by another instance',
     ],
   ])('%s: a warning about its pod', async (_case, template, version, message) => {
-    const urls = await failingAllocator(template, version);
+    // Pods that fail through the real scheduler, or through kwok's stages keyed on the version (test/harness/kwok-stages).
+    const urls = await stack.variant({ ALLOCATOR_TEMPLATE: fixture(template), ALLOCATOR_VERSION: version });
     const created = await call<{ name: string }>(urls.create, { token: stack.tokenFor(OWNER), body: { wait: false } });
     expect(created.status).toBe(201);
     const events = await eventsOnce(created.body.name, (all) => says(all, 'pod', message), urls);
