@@ -3,6 +3,7 @@
 // memory only: no cookie, no storage, no server session.
 
 import { makeDestroyedList } from './destroyed.js';
+import { makeEventsView } from './events.js';
 import { makeLogsView } from './logs.js';
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +21,8 @@ let watcher;
 let destroyedList;
 /** One instance's logs, followed live (logs.js). */
 let logsView;
+/** One instance's events, in plain words (events.js). */
+let eventsView;
 
 async function main() {
   config = await (await fetch('config.json')).json();
@@ -45,6 +48,7 @@ async function main() {
     },
   });
   logsView = makeLogsView({ open: openLogs, showError });
+  eventsView = makeEventsView({ api, el, showError });
   setInterval(updateCountdowns, 1000);
   // Without the description the page still works: a create then gets every parameter's default.
   const described = loadParameters().catch(
@@ -519,7 +523,14 @@ function renderInstance(instance) {
       el('header', {}, el('h3', { id, text: instance.name }), el('span', { class: `state state-${instance.state}`, text: instance.state })),
       details,
       ...(instance.problems.length > 0 ? [problems] : []),
-      el('div', { class: 'actions' }, ...buttons, ...(may(instance, 'transfer') ? [transferButton(instance)] : []), logsButton(instance)),
+      el(
+        'div',
+        { class: 'actions' },
+        ...buttons,
+        ...(may(instance, 'transfer') ? [transferButton(instance)] : []),
+        logsButton(instance),
+        eventsButton(instance),
+      ),
     ),
   );
 }
@@ -531,6 +542,17 @@ function logsButton(instance) {
     showError('');
     void logsView.follow(instance.name);
     $('logs').scrollIntoView({ block: 'nearest' });
+  });
+  return button;
+}
+
+/** Everyone who sees an instance may read its events: the view below the list shows them. */
+function eventsButton(instance) {
+  const button = el('button', { type: 'button', 'aria-label': `Events of ${instance.name}`, text: 'Events' });
+  button.addEventListener('click', () => {
+    showError('');
+    void eventsView.show(instance.name);
+    $('events').scrollIntoView({ block: 'nearest' });
   });
   return button;
 }
