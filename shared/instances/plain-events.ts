@@ -207,8 +207,9 @@ export function sentenceOf(event: Pick<CoreV1Event, 'reason' | 'message'>, insta
 const SUBJECTS: Readonly<Record<string, EventSubject>> = { Pod: 'pod', Service: 'service' };
 
 type Time = Date | string | undefined | null;
+/** The first of `times` that is set: a time of none (null, or Go's zero time, year 1) is passed over. */
 const isoOf = (...times: Time[]): string | undefined => {
-  const time = times.find((candidate) => candidate !== undefined && candidate !== null && !Number.isNaN(new Date(candidate).getTime()));
+  const time = times.find((candidate) => candidate != null && new Date(candidate).getTime() > 0);
   return time == null ? undefined : new Date(time).toISOString();
 };
 

@@ -395,16 +395,25 @@ describe('plainEvents', () => {
     ]);
   });
 
-  it('orders by when each last happened, whatever order they are listed in, and takes the creation time when no other is set', () => {
+  it('orders by when each last happened, whatever order they are listed in, from the times that are set (the creation time if none is)', () => {
     const listed = [
       event({ reason: 'Started', message: 'Started container syncbased', first: '2026-01-02T15:04:09Z', last: '2026-01-02T15:04:09Z' }),
       event({ reason: 'Pulling', message: `Pulling image "${IMAGE}"`, first: '2026-01-02T15:04:07Z' }),
       event({ reason: 'Created', message: 'Created container: syncbased' }),
+      // A new-style event read as core/v1: its old fields at Go's zero time.
+      event({
+        reason: 'Killing',
+        message: 'Stopping container syncbased',
+        first: '0001-01-01T00:00:00Z',
+        last: '0001-01-01T00:00:00Z',
+        eventTime: '2026-01-02T15:04:11.5Z',
+      }),
     ];
     expect(plainEvents(listed, INSTANCE).map((entry) => [entry.time, entry.message])).toEqual([
       ['2026-01-02T15:04:05.000Z', 'Made its container syncbased'],
       ['2026-01-02T15:04:07.000Z', `Downloading the image ${IMAGE}`],
       ['2026-01-02T15:04:09.000Z', 'Started its container syncbased'],
+      ['2026-01-02T15:04:11.500Z', 'Stopping its container syncbased'],
     ]);
   });
 });
