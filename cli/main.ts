@@ -11,6 +11,7 @@ import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
 import { LOGIN_COMMANDS } from './login.ts';
+import { EVENTS_COMMANDS } from './events-command.ts';
 import { LOGS_COMMANDS } from './logs-command.ts';
 import { WATCH_COMMANDS } from './watch-command.ts';
 import { PARAM_USAGE, paramOption, PARAMETERS_COMMANDS, paramsOf } from './parameters.ts';
@@ -135,6 +136,7 @@ instance back; --now deletes the disk at once.`,
   ...LIFECYCLE_COMMANDS,
   ...SHARING_COMMANDS,
   ...LOGS_COMMANDS,
+  ...EVENTS_COMMANDS,
   ...WATCH_COMMANDS,
   list: {
     operation: 'list',

@@ -12,6 +12,8 @@ import { OPERATIONS, operationUrl, type OperationId } from '../shared/api/operat
 import { readQueuePosition, type QueuePosition } from '../shared/api/queue-position.ts';
 import {
   InvalidAnswerError,
+  parseClusterEvents,
+  type ClusterEvent,
   parseDestroyedAnswer,
   parseDestroyedList,
   type DestroyedList,
@@ -27,7 +29,7 @@ import {
   type SweepReport,
 } from '../shared/api-types.ts';
 
-export type { DestroyedInstance, DestroyResult, Instance, ProgressLine, QueuePosition, SweepReport, WatchEvent };
+export type { ClusterEvent, DestroyedInstance, DestroyResult, Instance, ProgressLine, QueuePosition, SweepReport, WatchEvent };
 
 export interface RetryOptions {
   /** Tries in all, the first included; default 4. */
@@ -320,6 +322,14 @@ export class AllocatorClient {
       open: (resumeAt) => this.#openLog(name, options, resumeAt),
       retryable: (error) => (error instanceof AllocatorApiError ? isRetried(error) : isNetworkError(error)),
     });
+  }
+
+  /**
+   * What Kubernetes reported about an instance in the last hour or so, in
+   * plain words, oldest first, each repeat folded into its `count`.
+   */
+  async events(name: string): Promise<ClusterEvent[]> {
+    return await this.#operation('events', { query: { name } }, parseClusterEvents);
   }
 
   /**

@@ -2,6 +2,7 @@ export {
   AllocatorClient,
   DEFAULT_LEASE_SECONDS,
   type AllocatorClientOptions,
+  type ClusterEvent,
   type CreateOptions,
   type DestroyedInstance,
   type DestroyResult,

@@ -242,3 +242,43 @@ export function parseSweepReport(value: unknown): SweepReport {
   if (!Number.isInteger(value.deferred)) throw new InvalidAnswerError("the sweep report's deferred is not a whole number");
   return value as unknown as SweepReport;
 }
+
+/** What an event is about, in the words `allocator events` uses: the instance as a whole, its pod, or one of its Services. */
+export const EVENT_SUBJECTS = ['instance', 'pod', 'service'] as const;
+export type EventSubject = (typeof EVENT_SUBJECTS)[number];
+
+/** One thing Kubernetes reported about an instance, in plain words, as the events operation answers it. */
+export interface ClusterEvent {
+  /** When it last happened (ISO time). */
+  readonly time: string;
+  /** When it first happened, if it happened more than once. */
+  readonly firstTime?: string;
+  readonly about: EventSubject;
+  /** With `about: service`: the Service's name. */
+  readonly service?: string;
+  /** Something went wrong (Kubernetes' Warning), rather than the normal course of things. */
+  readonly warning: boolean;
+  /** How many times it happened. */
+  readonly count: number;
+  /** Kubernetes' own reason (`BackOff`, `FailedScheduling`, ...), for scripts; people read `message`. */
+  readonly reason: string;
+  /** What happened, in plain words. */
+  readonly message: string;
+}
+
+/** Checks the events operation's answer, `{"events": [...]}`, naming the first entry that is not a ClusterEvent. */
+export function parseClusterEvents(value: unknown): ClusterEvent[] {
+  if (!isRecord(value) || !Array.isArray(value.events)) throw new InvalidAnswerError('the answer has no "events" list');
+  return value.events.map((entry, index) => {
+    const where = `events[${index}]`;
+    if (!isRecord(entry)) throw new InvalidAnswerError(`${where} is not an object`);
+    for (const field of ['time', 'reason', 'message'] as const)
+      if (typeof entry[field] !== 'string') throw new InvalidAnswerError(`${where}.${field} is not a string`);
+    if (!(EVENT_SUBJECTS as readonly unknown[]).includes(entry.about))
+      throw new InvalidAnswerError(`${where}.about is not one of ${EVENT_SUBJECTS.join(', ')}`);
+    if (typeof entry.warning !== 'boolean') throw new InvalidAnswerError(`${where}.warning is not true or false`);
+    if (!Number.isInteger(entry.count) || (entry.count as number) < 1)
+      throw new InvalidAnswerError(`${where}.count is not a positive whole number`);
+    return entry as unknown as ClusterEvent;
+  });
+}

@@ -349,6 +349,21 @@ export const OPERATIONS = {
     },
     errors: [404, 500, 503],
   },
+  events: {
+    function: 'list',
+    path: '/events',
+    methods: ['GET'],
+    requires: 'caller',
+    adminAction: "read other people's instances' events",
+    summary: 'Show what happened to an instance',
+    description:
+      'What Kubernetes reported about the instance (the events of its Deployment, its pods and its Services, kept by Kubernetes for ' +
+      "about an hour), in plain words rather than Kubernetes' own, oldest first, each repeat folded into a count. " +
+      'Its owner, its collaborators and admins may read them; to anyone else it is not found (404).',
+    query: { name: instanceName('The instance whose events to show.') },
+    answer: { status: 200, schema: 'ClusterEventList', description: 'The events, oldest first.' },
+    errors: [404, 500, 503],
+  },
   watch: {
     function: 'list',
     path: '/watch',

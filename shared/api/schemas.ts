@@ -1,5 +1,5 @@
 import { OPERATION_KINDS } from '../model/transitions.ts';
-import { INSTANCE_STATES } from '../api-types.ts';
+import { EVENT_SUBJECTS, INSTANCE_STATES } from '../api-types.ts';
 import type { JsonSchema } from './fields.ts';
 import { PROGRESS_STEPS } from './progress.ts';
 
@@ -332,6 +332,46 @@ export const SCHEMAS = {
       "An instance's log lines as text, one a line, each `<RFC 3339 time with nanoseconds> <text>`, as the Kubernetes log API gives them " +
       'with `timestamps=true`; sent as they come (chunked), so a client reads each line when it arrives.',
     examples: ['2026-01-02T15:04:05.123456789Z listening on :8101\n'],
+  },
+  ClusterEvent: {
+    type: 'object',
+    description: 'One thing Kubernetes reported about an instance, in plain words; its repeats folded into `count`.',
+    required: ['time', 'about', 'warning', 'count', 'reason', 'message'],
+    additionalProperties: false,
+    properties: {
+      time: { type: 'string', format: 'date-time', description: 'When it last happened.' },
+      firstTime: { type: 'string', format: 'date-time', description: 'When it first happened, if it happened more than once.' },
+      about: {
+        enum: [...EVENT_SUBJECTS],
+        description: 'What it is about: the instance as a whole (its Deployment and ReplicaSets), its pod, or one of its Services.',
+      },
+      service: { type: 'string', description: "With `about: service`: the Service's name." },
+      warning: { type: 'boolean', description: 'Something went wrong (a Kubernetes Warning), rather than the normal course of things.' },
+      count: { type: 'integer', minimum: 1, description: 'How many times it happened.' },
+      reason: {
+        type: 'string',
+        description: "Kubernetes' own reason (BackOff, FailedScheduling, Pulled, ...), for scripts; `message` says it for people.",
+      },
+      message: {
+        type: 'string',
+        description: "What happened, in plain words, without Kubernetes' internal names.",
+        examples: [
+          'Its container syncbased keeps crashing; waiting before starting it again',
+          'No node could run it: 2 of 2 have too little CPU free',
+        ],
+      },
+    },
+  },
+  ClusterEventList: {
+    type: 'object',
+    required: ['events'],
+    properties: {
+      events: {
+        type: 'array',
+        items: { $ref: '#/components/schemas/ClusterEvent' },
+        description: 'Oldest first, by when each last happened; Kubernetes keeps events for about an hour.',
+      },
+    },
   },
   InstanceEvents: {
     type: 'string',

@@ -3,7 +3,7 @@ import type { Endpoint, Problem } from '../api-types.ts';
 import { endpointsByInstance } from '../instances/endpoints.ts';
 import { objectsSelector } from '../plans/instance-objects.ts';
 import { instanceFromDeployment, stateOf, type Instance } from '../instances/instance.ts';
-import { instanceSelector, LABELS, podsSelector } from '../instances/metadata.ts';
+import { LABELS } from '../instances/metadata.ts';
 import { problemsOf } from '../instances/problems.ts';
 import type { ClusterContext } from './context.ts';
 
@@ -19,7 +19,7 @@ export async function diagnose(context: ClusterContext, deployments: readonly V1
     .map((deployment) => deployment.metadata?.name ?? '');
   const problems = new Map<string, Problem[]>();
   if (starting.length === 0) return problems;
-  const selector = starting.length === 1 ? podsSelector(serverName, starting[0] ?? '') : instanceSelector(serverName);
+  const selector = objectsSelector(serverName, starting);
   const [pods, events] = await Promise.all([
     cluster.listPods({ labelSelector: selector }),
     cluster.listEvents({ fieldSelector: 'type=Warning,involvedObject.kind=Pod' }),

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { DeadlineExceededError } from '../errors.ts';
 import type { Instance } from '../instances/instance.ts';
-import { podsSelector } from '../instances/metadata.ts';
+import { objectsSelector } from '../plans/instance-objects.ts';
 import { NotFoundError } from '../errors.ts';
 import { replicasToRestore, resetDisk, restartPatch, scalePatch } from '../plans/lifecycle.ts';
 import type { CreateConfig } from '../plans/create-plan.ts';
@@ -96,7 +96,7 @@ async function answer(context: InstanceContext, deployment: V1Deployment, reques
 async function waitUntilPodsGone(context: InstanceContext, name: string): Promise<void> {
   const deadline = context.clock.now() + context.timeouts.deleteMs;
   const delays = pollDelays();
-  while ((await context.cluster.listPods({ labelSelector: podsSelector(context.serverName, name) })).items.length > 0) {
+  while ((await context.cluster.listPods({ labelSelector: objectsSelector(context.serverName, [name]) })).items.length > 0) {
     if (context.clock.now() > deadline)
       throw new DeadlineExceededError(
         `the pods of ${name} were still running after ${Math.round(context.timeouts.deleteMs / 1000)} s; the instance is left suspended, reset it again`,

@@ -1,14 +1,11 @@
 import { Transform, type Readable } from 'node:stream';
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { needsBoundToken } from '../auth/policy.ts';
-import { BadRequestError, FailedPreconditionError, NotFoundError } from '../errors.ts';
-import { LABELS, podsSelector } from '../instances/metadata.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+import { BadRequestError, FailedPreconditionError } from '../errors.ts';
 import type { PodLogsClient } from '../kube/pod-logs.ts';
-import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
-import type { Role, Standing } from '../model/transitions.ts';
+import { objectsSelector } from '../plans/instance-objects.ts';
 import { logApiParams, type LogQuery } from '../plans/log-query.ts';
 import type { CallerContext } from './context.ts';
-import { effectivePhase, standingOf } from './transition.ts';
+import { findReadable } from './read-access.ts';
 
 /** What reading logs needs besides the caller's context: the log API, and how long a followed stream may run. */
 export interface LogsContext extends CallerContext {
@@ -28,23 +25,6 @@ export interface LogsRequest {
 }
 
 /**
- * Who may read an instance's logs, the one place that says so: its owner,
- * its collaborators and admins, whatever its phase, reading needs no hold.
- * Reading changes nothing, so it is no row of TRANSITIONS; the caller's
- * standing comes from the instance's record as for every operation
- * (`standingOf`). A stranger, and a collaborator once the instance is
- * destroyed, get the 404 of an instance that does not exist; an admin acting
- * on someone else's needs a token bound to this allocator, as every admin
- * action does.
- */
-export const LOG_READERS: readonly Role[] = ['owner', 'collaborator', 'admin'];
-
-export function checkMayReadLogs(name: string, standing: Standing | undefined): void {
-  if (standing === undefined || !LOG_READERS.includes(standing.role)) throw new NotFoundError(`instance ${name} not found`);
-  if (standing.role === 'admin' && !standing.boundToken) throw needsBoundToken("read other people's instances' logs");
-}
-
-/**
  * The logs of instance `name`'s pod, as a stream to send on unbuffered: the
  * API server's body itself, piped through one small buffer that ends it
  * cleanly after `followLimitMs` when following.
@@ -52,12 +32,10 @@ export function checkMayReadLogs(name: string, standing: Standing | undefined): 
 export async function readLogs(context: LogsContext, request: LogsRequest): Promise<{ stream: Readable; followUntil?: string }> {
   const { name } = request;
   if (request.since !== undefined && request.sinceTime !== undefined) throw new BadRequestError('give "since" or "sinceTime", not both');
-  const found = await readRecord(context, name);
-  if (!found) throw new NotFoundError(`instance ${name} not found`);
-  checkMayReadLogs(name, standingOf(context, found.record));
-  const phase = effectivePhase(found.record, context.clock.now(), found.deployment);
-  if (phase === 'destroyed' || phase === 'gone') throw new NotFoundError(`instance ${name} not found`);
-  const pod = newestPod(await context.cluster.listPods({ labelSelector: podsSelector(context.serverName, name) }).then((p) => p.items));
+  const { phase } = await findReadable(context, name, "read other people's instances' logs");
+  const pod = newestPod(
+    await context.cluster.listPods({ labelSelector: objectsSelector(context.serverName, [name]) }).then((p) => p.items),
+  );
   if (!pod)
     throw new FailedPreconditionError(
       `instance ${name} has no pod${phase === 'suspended' ? ' while suspended; resume it to read its logs' : ' yet; try again once it is scheduled'}`,
@@ -87,18 +65,6 @@ export async function readLogs(context: LogsContext, request: LogsRequest): Prom
     stream: endingAfter(body, context.followLimitMs, stop),
     followUntil: new Date(context.clock.now() + context.followLimitMs).toISOString(),
   };
-}
-
-/** The record (or, for an instance made before records, one read from its Deployment, not written: reading changes nothing) and Deployment. */
-async function readRecord(
-  context: CallerContext,
-  name: string,
-): Promise<{ record: InstanceRecord; deployment: V1Deployment | undefined } | undefined> {
-  const { cluster, serverName } = context;
-  const [record, deployment] = await Promise.all([cluster.readRecord(name), cluster.readDeployment(name)]);
-  const ours = deployment?.metadata?.labels?.[LABELS.allocator] === serverName ? deployment : undefined;
-  if (record) return record.metadata.labels[LABELS.allocator] === serverName ? { record, deployment: ours } : undefined;
-  return ours ? { record: recordFromDeployment(ours, serverName), deployment: ours } : undefined;
 }
 
 /** The pod to read: the newest not being deleted, else the newest (a rollout's new pod is the one the instance now is). */

@@ -1,6 +1,6 @@
 import type { Problem } from '../api-types.ts';
 import type { ProgressSink } from '../api/progress.ts';
-import { podsSelector } from '../instances/metadata.ts';
+import { objectsSelector } from '../plans/instance-objects.ts';
 import { podStepReached, POD_STEPS, type PodStep } from '../instances/pod-steps.ts';
 import type { Instance } from '../instances/instance.ts';
 import { DeadlineExceededError, FailedPreconditionError } from '../errors.ts';
@@ -58,7 +58,7 @@ function followPodSteps(context: ClusterContext, name: string, progress: Progres
   let told = -1;
   let stopped = false;
   const look = async (last: boolean): Promise<void> => {
-    const pods = await context.cluster.listPods({ labelSelector: podsSelector(context.serverName, name) }).catch(() => undefined);
+    const pods = await context.cluster.listPods({ labelSelector: objectsSelector(context.serverName, [name]) }).catch(() => undefined);
     if (stopped && !last) return; // the last look tells what is left, before ready
     const reached = pods ? POD_STEPS.indexOf(podStepReached(pods.items, since) as PodStep) : -1;
     while (told < reached) progress(POD_STEPS[(told += 1)] as PodStep);

@@ -14,6 +14,7 @@ const FILES: Readonly<Record<string, { file: string; type: string; cache: string
   '/dashboard/destroyed.js': { file: 'destroyed.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
   '/dashboard/logs.js': { file: 'logs.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
   '/dashboard/progress.js': { file: 'progress.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
+  '/dashboard/events.js': { file: 'events.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
   '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
 };
 
@@ -47,6 +48,7 @@ export const DASHBOARD_OPERATIONS = [
   'destroyed',
   'restore',
   'logs',
+  'events',
   'watch',
 ] as const satisfies readonly OperationId[];
 

@@ -2,6 +2,7 @@ import type { HttpFunction, Request, Response } from '@google-cloud/functions-fr
 import { openApiDocument } from '../api/openapi.ts';
 import { listInstances } from '../executors/list.ts';
 import { listDestroyed } from '../executors/list-destroyed.ts';
+import { readEvents } from '../executors/events.ts';
 import { readLogs } from '../executors/logs.ts';
 import { WATCH_RECHECK_MS, watchInstances } from '../executors/watch.ts';
 import { makeHttpFunction, StreamedAnswer } from '../http/http-function.ts';
@@ -17,7 +18,7 @@ import { callerContext } from './execution-context.ts';
 export const OPENAPI_PATH = '/openapi.json';
 
 /**
- * The list function: the list, destroyed-list, logs and watch operations; `/openapi.json`; and, when the
+ * The list function: the list, destroyed-list, logs, events and watch operations; `/openapi.json`; and, when the
  * dashboard is configured, its page at `/dashboard/` from `dashboardDir`.
  */
 export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; dashboardDir?: string }): HttpFunction {
@@ -51,6 +52,7 @@ export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; 
         );
         return new StreamedAnswer(stream, followUntil ? { [FOLLOW_UNTIL_HEADER]: followUntil } : {});
       },
+      events: async (call, request) => ({ events: await readEvents(await callerContext(runtime, call), request) }),
       watch: async (call, request) => {
         const { stream, until } = await watchInstances(
           {

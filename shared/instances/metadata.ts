@@ -205,11 +205,6 @@ export function instanceSelector(serverName: string, ownerHash?: string): string
     : `${LABELS.allocator}=${serverName},${LABELS.ownerHash}=${ownerHash}`;
 }
 
-/** The label selector of one instance's pods (its Deployment's template carries both labels). */
-export function podsSelector(serverName: string, name: string): string {
-  return `${LABELS.allocator}=${serverName},${LABELS.instance}=${name}`;
-}
-
 export function diskLabels(meta: Pick<InstanceMetadata, 'serverName' | 'ownerHash' | 'name'>): Record<string, string> {
   return { [DISK_LABELS.allocator]: meta.serverName, [DISK_LABELS.ownerHash]: meta.ownerHash, [DISK_LABELS.instance]: meta.name };
 }

@@ -11,6 +11,7 @@ import {
   type V1Deployment,
   type V1Lease,
   type V1Pod,
+  type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.ts';
 import { parseRecord, RECORD_RESOURCE, type InstanceRecord } from '../model/record.ts';
@@ -88,7 +89,16 @@ export interface ClusterClient {
   deleteRecord(name: string, preconditions?: { uid: string }): Promise<boolean>;
   /** Pods by label, to tell why an instance is not ready. */
   listPods(options: { labelSelector: string }): Promise<Page<V1Pod>>;
-  /** Events by field selector (`type=Warning`), for the same. */
+  /** ReplicaSets by label: those of an instance carry its pods' labels, and their events say whether its pods could be made. */
+  listReplicaSets(options: { labelSelector: string }): Promise<Page<V1ReplicaSet>>;
+  /**
+   * Events by field selector (`type=Warning`, `involvedObject.uid=...`): why
+   * an instance is not ready, and what happened to it. Read as core/v1
+   * Events rather than events.k8s.io/v1: the API server serves the same
+   * objects through both (the scheduler's new-style events too), core/v1 is
+   * the group infra/k8s/rbac.yaml already grants, and its `involvedObject`
+   * field selectors pick one object's events on the server.
+   */
   listEvents(options: { fieldSelector: string }): Promise<Page<CoreV1Event>>;
 }
 
@@ -161,6 +171,8 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
           objects.list<V1Pod>('v1', 'Pod', namespace, undefined, undefined, undefined, undefined, o.labelSelector),
         ),
       ),
+    listReplicaSets: async (o) =>
+      page(await call('list ReplicaSets', () => apps.listNamespacedReplicaSet({ namespace, labelSelector: o.labelSelector }, timed()))),
     listEvents: async (o) =>
       page(
         await call('list Events', () =>

@@ -59,6 +59,8 @@ export interface TestStack {
   /** Answers that do not match the OpenAPI description the list function serves; stop() fails on any. */
   readonly violations: readonly string[];
   tokenFor(email: string): string;
+  /** The same allocator with other settings (a fixture's template, say), served beside it; stopped, and its answers checked, with it. */
+  variant(overrides: Record<string, string>): Promise<FunctionUrls>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startTestStack(options: {
   const runtime = makeCreateRuntime(loadConfig(env));
   const logs: string[] = [];
   const served = await serveInProcess(runtime, (line) => logs.push(line));
+  const variants: { runtime: CreateRuntime; served: Awaited<ReturnType<typeof serveInProcess>> }[] = [];
   return {
     namespace,
     kubeConfig,
@@ -86,14 +89,25 @@ export async function startTestStack(options: {
     logs,
     violations: served.violations,
     tokenFor: (email) => issuer.issueIdToken({ email, audience: AUDIENCE }),
+    variant: async (settings) => {
+      const variantRuntime = makeCreateRuntime(loadConfig({ ...env, ...settings }));
+      const variantServed = await serveInProcess(variantRuntime);
+      variants.push({ runtime: variantRuntime, served: variantServed });
+      return variantServed.urls;
+    },
     stop: async () => {
+      for (const variant of variants) {
+        await variant.served.stop();
+        await variant.runtime.disks().close();
+      }
       await served.stop();
       await runtime.background.settled();
       await runtime.disks().close();
       await Promise.all([issuer.stop(), emulator.stop()]);
       await remove();
-      if (served.violations.length > 0) {
-        throw new Error(`answers that /openapi.json does not describe:\n${[...new Set(served.violations)].join('\n')}`);
+      const violations = [...served.violations, ...variants.flatMap((variant) => variant.served.violations)];
+      if (violations.length > 0) {
+        throw new Error(`answers that /openapi.json does not describe:\n${[...new Set(violations)].join('\n')}`);
       }
     },
   };

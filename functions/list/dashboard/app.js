@@ -3,6 +3,7 @@
 // memory only: no cookie, no storage, no server session.
 
 import { makeDestroyedList } from './destroyed.js';
+import { makeEventsView } from './events.js';
 import { makeLogsView } from './logs.js';
 import { makeProgressView, readProgress } from './progress.js';
 
@@ -23,6 +24,8 @@ let destroyedList;
 let logsView;
 /** The steps of the create, resume, restart or reset under way (progress.js). */
 let progressView;
+/** One instance's events, in plain words (events.js). */
+let eventsView;
 
 async function main() {
   config = await (await fetch('config.json')).json();
@@ -49,6 +52,7 @@ async function main() {
   });
   logsView = makeLogsView({ open: openLogs, showError });
   progressView = makeProgressView();
+  eventsView = makeEventsView({ api, el, showError });
   setInterval(updateCountdowns, 1000);
   // Without the description the page still works: a create then gets every parameter's default.
   const described = loadParameters().catch(
@@ -556,7 +560,14 @@ function renderInstance(instance) {
       el('header', {}, el('h3', { id, text: instance.name }), el('span', { class: `state state-${instance.state}`, text: instance.state })),
       details,
       ...(instance.problems.length > 0 ? [problems] : []),
-      el('div', { class: 'actions' }, ...buttons, ...(may(instance, 'transfer') ? [transferButton(instance)] : []), logsButton(instance)),
+      el(
+        'div',
+        { class: 'actions' },
+        ...buttons,
+        ...(may(instance, 'transfer') ? [transferButton(instance)] : []),
+        logsButton(instance),
+        eventsButton(instance),
+      ),
     ),
   );
 }
@@ -568,6 +579,17 @@ function logsButton(instance) {
     showError('');
     void logsView.follow(instance.name);
     $('logs').scrollIntoView({ block: 'nearest' });
+  });
+  return button;
+}
+
+/** Everyone who sees an instance may read its events: the view below the list shows them. */
+function eventsButton(instance) {
+  const button = el('button', { type: 'button', 'aria-label': `Events of ${instance.name}`, text: 'Events' });
+  button.addEventListener('click', () => {
+    showError('');
+    void eventsView.show(instance.name);
+    $('events').scrollIntoView({ block: 'nearest' });
   });
   return button;
 }

@@ -325,6 +325,34 @@ describe('the allocator CLI against a local allocator', () => {
   });
 });
 
+describe('allocator events', () => {
+  it("prints what happened to the instance in plain lines, or with --json the allocator's answer; a stranger's is not found, exit 1", async () => {
+    const created = await allocatorCli(['create'], as('oda@example.com'));
+    expect(created.code).toBe(0);
+    const name = created.stdout.trim();
+    const printed = await eventually(async () => {
+      const run = await allocatorCli(['events', name], as('oda@example.com'));
+      return run.stdout.includes('Placed on node') ? run : undefined;
+    });
+    expect(printed.code).toBe(0);
+    const lines = printed.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}instance {2}Scaled up to 1 pod$/),
+      expect.stringMatching(/^\S+Z {2}instance {2}Made a new pod$/),
+      expect.stringMatching(/^\S+Z {2}pod {7}Placed on node kwok-node-\d$/),
+    ]);
+    const json = JSON.parse((await allocatorCli(['events', name, '--json'], as('oda@example.com'))).stdout) as { reason: string }[];
+    expect(json.map((event) => event.reason).slice(0, 3)).toEqual(['ScalingReplicaSet', 'SuccessfulCreate', 'Scheduled']);
+    const stranger = await allocatorCli(['events', name], as('eve@example.com'));
+    expect(stranger).toMatchObject({ code: 1, stderr: `allocator: events failed: instance ${name} not found (404 NOT_FOUND)\n` });
+    expect(await allocatorCli(['events'], as('oda@example.com'))).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^allocator: events takes one instance name\n/),
+    });
+    expect((await allocatorCli(['destroy', name], as('oda@example.com'))).code).toBe(0);
+  });
+});
+
 describe('share, unshare and transfer from the CLI', () => {
   it('shares, lists as shared with the other person, unshares and transfers, with --json and a 400 as one line', async () => {
     const name = (await allocatorCli(['create', '--no-wait'], as('noa@example.com'))).stdout.trim();

@@ -132,3 +132,67 @@ describe("the dashboard's logs view", () => {
     await page.context().close();
   });
 });
+
+describe("the dashboard's events view", () => {
+  it('shows what Kubernetes reported about an instance in plain words, a warning marked and counted once Refresh reads it', async () => {
+    const page = await signedIn('ivo@example.com');
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const article = page.getByRole('article').first();
+    await article.waitFor();
+    const name = (await article.getByRole('heading').textContent()) ?? '';
+    await article.locator('.state-ready').waitFor({ timeout: 60_000 });
+
+    await page.getByRole('button', { name: `Events of ${name}` }).click();
+    const view = page.getByRole('region', { name: `Events of ${name}` });
+    const events = view.getByRole('list', { name: 'Events' });
+    await events.getByText(/^Placed on node kwok-node-\d$/).waitFor({ timeout: 10_000 });
+    expect((await events.getByRole('listitem').allTextContents()).slice(0, 3)).toEqual([
+      expect.stringMatching(/instanceScaled up to 1 pod$/),
+      expect.stringMatching(/instanceMade a new pod$/),
+      expect.stringMatching(/podPlaced on node kwok-node-\d$/),
+    ]);
+
+    // A kubelet's report about the pod, as it writes one; Refresh reads it.
+    const core = stack.kubeConfig.makeApiClient(CoreV1Api);
+    const pod = await eventually(
+      async () => (await core.listNamespacedPod({ namespace: stack.namespace, labelSelector: `${LABELS.instance}=${name}` })).items[0],
+    );
+    await core.createNamespacedEvent({
+      namespace: stack.namespace,
+      body: {
+        metadata: { name: `${pod.metadata?.name}.backoff`, namespace: stack.namespace },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          name: pod.metadata?.name ?? '',
+          namespace: stack.namespace,
+          uid: pod.metadata?.uid ?? '',
+        },
+        reason: 'BackOff',
+        type: 'Warning',
+        message: `Back-off restarting failed container syncbased in pod ${pod.metadata?.name}_${stack.namespace}(${pod.metadata?.uid})`,
+        count: 5,
+        firstTimestamp: new Date(Date.now() - 60_000),
+        lastTimestamp: new Date(),
+        source: { component: 'kubelet', host: pod.spec?.nodeName ?? '' },
+      },
+    });
+    await view.getByRole('button', { name: 'Refresh' }).click();
+    const warning = events.getByRole('listitem').filter({ hasText: 'keeps crashing' });
+    await warning.waitFor({ timeout: 10_000 });
+    expect(await warning.textContent()).toMatch(
+      /podWarning: Its container syncbased keeps crashing; waiting before starting it again5 times since /,
+    );
+    await page.screenshot({ path: `${ARTIFACTS}/events.png`, fullPage: true });
+    await page.evaluate(readFileSync(AXE, 'utf8'));
+    const results = (await page.evaluate('axe.run()')) as { violations: { id: string; impact: string }[] };
+    expect(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+
+    await view.getByRole('button', { name: 'Close' }).click();
+    expect(await view.isVisible()).toBe(false);
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await page.getByText('No instances yet.').waitFor();
+    await page.context().close();
+  });
+});

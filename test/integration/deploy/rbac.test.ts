@@ -72,6 +72,14 @@ describe('the allocator with exactly the RBAC of infra/k8s/rbac.yaml', () => {
     });
     expect({ status: logs.status, type: logs.headers.get('content-type') }).toEqual({ status: 200, type: 'text/plain; charset=utf-8' });
     await logs.text();
+    // Its events, from its Deployment's, ReplicaSets', pods' and Services' (a list of each, then of each one's events).
+    const events = await call<{ events: { reason: string }[] }>(`${stack.urls.list}/events`, {
+      ...as('rob@example.com'),
+      method: 'GET',
+      query: `?name=${name}`,
+    });
+    expect(events.status).toBe(200);
+    expect(events.body.events.map((event) => event.reason)).toContain('SuccessfulCreate');
     for (const [url, body] of [
       [`${stack.urls.destroy}/suspend`, { name }],
       [`${stack.urls.create}/resume`, { name }],

@@ -1,24 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../shared/config/load-config.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
-import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { LABELS } from '../../../shared/instances/metadata.ts';
-import { call, diskNames, serveInProcess, startTestStack, type FunctionUrls, type TestStack } from '../stack.ts';
+import { call, diskNames, startTestStack, type FunctionUrls, type TestStack } from '../stack.ts';
 import { eventually } from '../support.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/templates/${name}`, import.meta.url));
 
 let stack: TestStack;
-const stops: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   stack = await startTestStack({ prefix: 'problems', overrides: { ALLOCATOR_MAX_INSTANCES_PER_USER: '5' } });
 });
-afterAll(async () => {
-  for (const stop of stops) await stop();
-  await stack?.stop();
-});
+afterAll(async () => stack?.stop());
 
 /**
  * The allocator with a template whose pods fail: through the real scheduler
@@ -26,14 +20,7 @@ afterAll(async () => {
  * `allocator.test/fails-with` annotation, which the fixture sets to the version.
  */
 async function failingAllocator(template: string, version = 'v1'): Promise<FunctionUrls> {
-  const runtime = makeCreateRuntime(loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: fixture(template), ALLOCATOR_VERSION: version }));
-  const served = await serveInProcess(runtime);
-  stops.push(async () => {
-    await served.stop();
-    await runtime.disks().close();
-    expect(served.violations, 'answers that /openapi.json does not describe').toEqual([]);
-  });
-  return served.urls;
+  return await stack.variant({ ALLOCATOR_TEMPLATE: fixture(template), ALLOCATOR_VERSION: version });
 }
 
 type Answer = Instance & { error?: { code: number; status: string; message: string } };

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AllocatorClient } from '../../../client/allocator-client.ts';
 import { AllocatorApiError } from '../../../client/errors.ts';
-import { parseInstance } from '../../../shared/api-types.ts';
+import { parseClusterEvents, parseInstance } from '../../../shared/api-types.ts';
 
 /** Our own API's answers, scripted: each request takes the next one. */
 let script: { status: number; body: unknown; headers?: Record<string, string> }[] = [];
@@ -142,6 +142,35 @@ describe('AllocatorClient', () => {
       code: 'INVALID_ANSWER',
       message: expect.stringMatching(message),
     });
+  });
+});
+
+describe('events', () => {
+  const backOff = {
+    time: '2026-01-02T15:09:00.000Z',
+    firstTime: '2026-01-02T15:05:00.000Z',
+    about: 'pod',
+    warning: true,
+    count: 5,
+    reason: 'BackOff',
+    message: 'Its container syncbased keeps crashing; waiting before starting it again',
+  };
+
+  it("GETs the list function's /events with the name, and gives the events as answered", async () => {
+    seen.length = 0;
+    script = [{ status: 200, body: { events: [backOff] } }];
+    expect(await client().events('s-1a2b3c4d')).toEqual([backOff]);
+    expect(seen.map(({ method, url }) => ({ method, url }))).toEqual([{ method: 'GET', url: '/list/events?name=s-1a2b3c4d' }]);
+  });
+
+  it.each([
+    [{ items: [] }, /no "events" list/],
+    [{ events: [{ ...backOff, about: 'ReplicaSet' }] }, /events\[0\]\.about is not one of instance, pod, service/],
+    [{ events: [backOff, { ...backOff, count: 0 }] }, /events\[1\]\.count is not a positive whole number/],
+    [{ events: [{ ...backOff, message: undefined }] }, /events\[0\]\.message is not a string/],
+    [{ events: [{ ...backOff, warning: 'yes' }] }, /events\[0\]\.warning is not true or false/],
+  ])('refuses %j, naming what is wrong', (value, message) => {
+    expect(() => parseClusterEvents(value)).toThrow(message);
   });
 });
 

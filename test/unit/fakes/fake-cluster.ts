@@ -1,4 +1,4 @@
-import type { CoreV1Event, V1Deployment, V1Lease, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Deployment, V1Lease, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../../shared/errors.ts';
 import type { ClusterClient, Page } from '../../../shared/kube/cluster.ts';
 import type { InstanceRecord } from '../../../shared/model/record.ts';
@@ -19,8 +19,9 @@ export class FakeCluster implements ClusterClient {
   /** Instance records, as the API server keeps them: a resourceVersion each, spec and status written apart. */
   readonly records = new Map<string, InstanceRecord>();
   #resourceVersion = 0;
-  /** Pods and events as a test sets them up: the fake runs no controllers. */
+  /** Pods, ReplicaSets and events as a test sets them up: the fake runs no controllers. */
   pods: V1Pod[] = [];
+  replicaSets: V1ReplicaSet[] = [];
   events: CoreV1Event[] = [];
   readonly faults = new Faults();
   readyAfterReads = 0;
@@ -223,19 +224,24 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('listPods', () => this.#page(this.pods, options));
   }
 
+  listReplicaSets(options: { labelSelector: string }) {
+    return this.faults.run('listReplicaSets', () => this.#page(this.replicaSets, options));
+  }
+
   listEvents(options: { fieldSelector: string }) {
     return this.faults.run('listEvents', () => {
       const wanted = Object.fromEntries(options.fieldSelector.split(',').map((term) => term.split('=') as [string, string]));
       const items = this.events.filter(
         (event) =>
           (!wanted.type || event.type === wanted.type) &&
-          (!wanted['involvedObject.kind'] || event.involvedObject.kind === wanted['involvedObject.kind']),
+          (!wanted['involvedObject.kind'] || event.involvedObject.kind === wanted['involvedObject.kind']) &&
+          (!wanted['involvedObject.uid'] || event.involvedObject.uid === wanted['involvedObject.uid']),
       );
       return { items: structuredClone(items) };
     });
   }
 
-  #page<T extends V1Deployment | V1Lease | V1Pod | InstanceRecord>(
+  #page<T extends V1Deployment | V1Lease | V1Pod | V1ReplicaSet | InstanceRecord>(
     all: readonly T[],
     options: { labelSelector: string; limit?: number; continueToken?: string },
   ): Page<T> {

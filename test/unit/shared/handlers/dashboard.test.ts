@@ -66,6 +66,7 @@ describe("the dashboard's files", () => {
         destroyed: { url: `${dashboard.allocator}-list/destroyed`, method: 'GET' },
         restore: { url: `${dashboard.allocator}-create/restore`, method: 'POST' },
         logs: { url: `${dashboard.allocator}-list/logs`, method: 'GET' },
+        events: { url: `${dashboard.allocator}-list/events`, method: 'GET' },
         watch: { url: `${dashboard.allocator}-list/watch`, method: 'GET' },
       },
     });

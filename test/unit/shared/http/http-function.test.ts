@@ -71,6 +71,7 @@ beforeAll(async () => {
         list: async () => ({ instances: [] }),
         destroyed: async () => ({ destroyed: [] }),
         watch: async () => ({}),
+        events: async () => ({ events: [] }),
         logs: async (_call, request) =>
           request.container === 'endless'
             ? new StreamedAnswer(
