@@ -189,3 +189,39 @@ describe('parseInstance', () => {
     expect(() => parseInstance(value)).toThrow(message);
   });
 });
+
+describe("AllocatorClient's progress streams", () => {
+  const ndjson = (...lines: object[]) => ({
+    status: 201,
+    body: lines.map((line) => `${JSON.stringify(line)}\n`).join(''),
+    headers: { 'content-type': 'application/x-ndjson' },
+  });
+  const at = '2026-11-25T00:00:00.000Z';
+  const step = { at, step: 'slots', name: 's-1a2b3c4d', message: 'slot taken' };
+
+  it("hands each step on, skips one it does not know, and answers the last line's instance", async () => {
+    script = [ndjson(step, { at, step: 'warming', message: 'a newer step' }, { at, status: 201, answer: instance })];
+    const steps: string[] = [];
+    expect(await client().create({ onProgress: (line) => void steps.push(line.step) })).toEqual(instance);
+    expect(steps).toEqual(['slots']);
+  });
+
+  it("throws the last line's error as the answer's own, with its Retry-After", async () => {
+    script = [
+      ndjson(step, { at, status: 400, error: { code: 400, status: 'FAILED_PRECONDITION', message: 'cannot start' }, retryAfterSeconds: 2 }),
+    ];
+    const failed = await client()
+      .create({ onProgress: () => undefined })
+      .catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(AllocatorApiError);
+    expect(failed).toMatchObject({ status: 400, code: 'FAILED_PRECONDITION', message: 'cannot start', retryAfterMs: 2000 });
+  });
+
+  it('sends the create again, same key, when the stream breaks off before its answer', async () => {
+    seen.length = 0;
+    script = [ndjson(step), ndjson(step, { at, status: 201, answer: instance })];
+    expect(await client().create({ onProgress: () => undefined })).toEqual(instance);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]?.key).toBe(seen[0]?.key);
+  });
+});
