@@ -5,6 +5,7 @@ import type { TransferAnswer } from '../api-types.ts';
 import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { accessPatch, collaboratorsAfterTransfer } from '../plans/access-plan.ts';
+import { objectsSelector } from '../plans/instance-objects.ts';
 import { SLOT_LABEL, slotPools, type SlotPool } from '../plans/slots.ts';
 import { bindSlots, claimOne, didNotHappen } from './claim-slots.ts';
 import { instanceView } from './instance-view.ts';
@@ -47,6 +48,7 @@ export async function transferInstance(context: AccessContext, request: Transfer
       if (from === to && context.caller.email === to) throw new BadRequestError(`you already own ${request.name}`);
       const slots = await instanceSlots(context, request.name);
       const handed = from === to ? current : await handOver(context, current, to, slots);
+      await objectsFollow(context, handed);
       // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too; one that stays is the sweep's.
       await Promise.all(
         userSlots(slots)
@@ -71,7 +73,10 @@ export async function transferInstance(context: AccessContext, request: Transfer
   } catch (error) {
     const done = error instanceof NotFoundError ? await transferredBy(context, request.name, to) : undefined;
     // The previous owner's retry of a transfer that happened (a lost answer): they no longer see the instance, so only that it is done.
-    if (done) return { name: request.name, owner: to, transferred: true };
+    if (done) {
+      await objectsFollow(context, done);
+      return { name: request.name, owner: to, transferred: true };
+    }
     throw error;
   }
 }
@@ -108,6 +113,30 @@ async function handOver(context: AccessContext, current: V1Deployment, to: strin
     else await undo.unwind();
     throw error;
   }
+}
+
+/**
+ * The template's Services and ConfigMaps carry their owner's hash, as the
+ * Deployment does (list reads an owner's Services by it, beside the
+ * Deployments): after a transfer they take the Deployment's. Setting a label
+ * to what the Deployment says is safe to repeat, so a retry finishes it.
+ */
+async function objectsFollow(context: AccessContext, deployment: V1Deployment): Promise<void> {
+  const name = deployment.metadata?.name ?? '';
+  const ownerHash = deployment.metadata?.labels?.[LABELS.ownerHash];
+  if (ownerHash === undefined) return;
+  const labelSelector = objectsSelector(context.serverName, [name]);
+  const [services, configMaps] = await Promise.all([
+    context.objects.list('Service', { labelSelector }),
+    context.objects.list('ConfigMap', { labelSelector }),
+  ]);
+  const stale = [
+    ...services.map((object) => ({ kind: 'Service' as const, object })),
+    ...configMaps.map((object) => ({ kind: 'ConfigMap' as const, object })),
+  ].filter(({ object }) => object.metadata?.labels?.[LABELS.ownerHash] !== ownerHash);
+  await Promise.all(
+    stale.map(({ kind, object }) => context.objects.relabel(kind, object.metadata?.name ?? '', { [LABELS.ownerHash]: ownerHash })),
+  );
 }
 
 function newOwnerPool(context: AccessContext, instance: string, to: string): SlotPool {

@@ -1,6 +1,7 @@
 import {
   createConfiguration,
   KubernetesObjectApi,
+  PatchStrategy,
   ServerConfiguration,
   type KubeConfig,
   type V1ConfigMap,
@@ -29,6 +30,8 @@ export interface InstanceObjectsClient {
   create(object: InstanceObject): Promise<boolean>;
   delete(kind: ObjectKind, name: string): Promise<boolean>;
   list<K extends ObjectKind>(kind: K, options: { labelSelector: string }): Promise<readonly ObjectsOfKind[K][]>;
+  /** Sets these labels on the object (a merge patch: others stay); false if it is gone. */
+  relabel(kind: ObjectKind, name: string, labels: Readonly<Record<string, string>>): Promise<boolean>;
 }
 
 /** The client over client-node's generic object API: CoreV1Api would add all of the core API to every bundle. */
@@ -69,6 +72,24 @@ export function makeInstanceObjectsClient(options: {
     delete: async (kind, name) => {
       try {
         await call(`delete ${kind} ${name}`, () => objects.delete({ apiVersion: 'v1', kind, metadata: { name, namespace } }));
+        return true;
+      } catch (error) {
+        if (error instanceof NotFoundError) return false;
+        throw error;
+      }
+    },
+    relabel: async (kind, name, labels) => {
+      try {
+        await call(`relabel ${kind} ${name}`, () =>
+          objects.patch(
+            { apiVersion: 'v1', kind, metadata: { name, namespace, labels: { ...labels } } },
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            PatchStrategy.MergePatch,
+          ),
+        );
         return true;
       } catch (error) {
         if (error instanceof NotFoundError) return false;

@@ -224,7 +224,7 @@ describe("the runtime account's rights on Instance records under infra/k8s/rbac.
 describe("the runtime account's rights on the instances' Services and ConfigMaps under infra/k8s/rbac.yaml", () => {
   beforeAll(applyRbac);
 
-  it('are exactly list, create and delete', async () => {
+  it('are exactly list, create, patch and delete', async () => {
     const runtime = new KubeConfig();
     runtime.loadFromFile(inject('runtimeKubeconfigPath'));
     const review = await runtime.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
@@ -233,10 +233,10 @@ describe("the runtime account's rights on the instances' Services and ConfigMaps
     const rules = (review.status?.resourceRules ?? [])
       .filter((rule) => rule.resources?.some((resource) => resource === 'services' || resource === 'configmaps'))
       .map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs }));
-    expect(rules).toEqual([{ apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'create', 'delete'] }]);
+    expect(rules).toEqual([{ apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'create', 'patch', 'delete'] }]);
   });
 
-  it('are enough for the PostgreSQL sample: create with its endpoint, list, destroy', async () => {
+  it('are enough for the PostgreSQL sample: create with its endpoint, list, transfer (which relabels them), destroy', async () => {
     const runtime = makeCreateRuntime(
       loadConfig({ ...stack.env, ALLOCATOR_TEMPLATE: POSTGRES, ALLOCATOR_PARAMETERS: POSTGRES_PARAMETERS }),
     );
@@ -253,7 +253,11 @@ describe("the runtime account's rights on the instances' Services and ConfigMaps
       expect(created.body.endpoints).toHaveLength(1);
       const listed = await call<{ instances: Answer[] }>(served.urls.list, { ...as('pam@example.com'), method: 'GET' });
       expect(listed.body.instances.find((i) => i.name === created.body.name)?.endpoints).toEqual(created.body.endpoints);
-      expect((await call(served.urls.destroy, { ...as('pam@example.com'), body: { name: created.body.name } })).status).toBe(200);
+      const transfer = { ...as('pam@example.com'), body: { name: created.body.name, to: 'pia@example.com' } };
+      expect((await call(`${served.urls.create}/transfer`, transfer)).status).toBe(200);
+      const theirs = await call<{ instances: Answer[] }>(served.urls.list, { ...as('pia@example.com'), method: 'GET' });
+      expect(theirs.body.instances.find((i) => i.name === created.body.name)?.endpoints).toEqual(created.body.endpoints);
+      expect((await call(served.urls.destroy, { ...as('pia@example.com'), body: { name: created.body.name } })).status).toBe(200);
     } finally {
       await served.stop();
       await runtime.disks().close();

@@ -7,6 +7,7 @@ import { CoreV1Api, CustomObjectsApi, type V1ConfigMap, type V1Service } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config/load-config.ts';
 import type { Instance } from '../../../shared/instances/instance.ts';
+import { ownerHashOf } from '../../../shared/instances/naming.ts';
 import { makeCreateRuntime } from '../../../shared/runtime/create-runtime.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { call, startTestStack, type TestStack } from '../stack.ts';
@@ -103,7 +104,16 @@ describe('the PostgreSQL sample against the real API server', () => {
     const long = await allocatorCli(['list', '-l']);
     expect(long.stdout).toContain(`Endpoint:   postgres/TCP ${host}:5432`);
 
-    const destroyed = await call(stack.urls.destroy, { token: token(), method: 'DELETE', body: { name } });
+    // Given to another: the Service and ConfigMap take her label with the Deployment, and her list has the endpoint.
+    const other = 'quy@example.com';
+    const transferred = await call(`${stack.urls.create}/transfer`, { token: token(), body: { name, to: other } });
+    expect(transferred.status).toBe(200);
+    for (const object of Object.values(await objectsOf(name)).flat())
+      expect(object.metadata?.labels?.['allocator.dev/owner-hash']).toBe(ownerHashOf(other));
+    const theirs = await call<{ instances: Instance[] }>(stack.urls.list, { token: stack.tokenFor(other), method: 'GET' });
+    expect(theirs.body.instances.map((instance) => [instance.name, instance.endpoints])).toEqual([[name, created.body.endpoints]]);
+
+    const destroyed = await call(stack.urls.destroy, { token: stack.tokenFor(other), method: 'DELETE', body: { name } });
     expect(destroyed.status).toBe(200);
     expect(namesOf(await objectsOf(name))).toEqual({ services: [], configMaps: [] });
   });

@@ -37,6 +37,15 @@ export class FakeInstanceObjects implements InstanceObjectsClient {
     });
   }
 
+  relabel(kind: ObjectKind, name: string, labels: Readonly<Record<string, string>>): Promise<boolean> {
+    return this.faults.run('relabel', () => {
+      const object = this.objects.get(`${kind}/${name}`);
+      if (object === undefined) return false;
+      object.metadata.labels = { ...object.metadata.labels, ...labels };
+      return true;
+    });
+  }
+
   /** The (kind/name) of every object held, sorted. */
   names(): string[] {
     return [...this.objects.keys()].sort();

@@ -6,10 +6,14 @@ import { destroyInstance } from '../../../../shared/executors/destroy.ts';
 import { extendInstance } from '../../../../shared/executors/extend.ts';
 import { resetInstance, suspendInstance } from '../../../../shared/executors/lifecycle.ts';
 import { listInstances } from '../../../../shared/executors/list.ts';
+import { shareInstance } from '../../../../shared/executors/share.ts';
+import { transferInstance } from '../../../../shared/executors/transfer.ts';
+import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 import { restoreInstance } from '../../../../shared/executors/restore.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
 import { planRestore } from '../../../../shared/plans/restore.ts';
 import { compileDeploymentTemplate } from '../../../../shared/template/deployment-template.ts';
+import { accessAs } from '../../fakes/access.ts';
 import { caller, config, leftovers, NOTHING, world } from '../../fakes/world.ts';
 
 const PATH = 'templates/postgres.yaml.hbs';
@@ -107,19 +111,42 @@ describe("an instance's Services and ConfigMaps", () => {
     expect(w.objects.objects.get(`Service/${name}`)?.metadata.ownerReferences?.[0]?.uid).toBe(uid);
   });
 
-  it('are read for a whole list in one label-selected call, whatever the number of instances', async () => {
+  it("are read for a whole list in one label-selected call beside the Deployments', whatever the number of instances", async () => {
     const w = world();
     const context = { ...w.context, caller: caller() };
     for (const email of ['ada@example.com', 'bea@example.com', 'cy@example.com']) await executeCreate(context, plan(w, false, email));
     w.objects.lists.length = 0;
     const listed = await listInstances({ ...context, caller: caller('root@example.com') }, { all: true });
     expect(listed).toHaveLength(3);
-    expect(w.objects.lists).toHaveLength(1);
-    expect(w.objects.lists[0]).toMatch(/^Service:allocator.dev\/allocator=syncbased,allocator.dev\/instance in \(/);
+    expect(w.objects.lists).toEqual(['Service:allocator.dev/allocator=syncbased']);
     for (const instance of listed) expect(instance.endpoints).toEqual([ENDPOINT(instance.name)]);
-    // No instance, no call.
+    // A person's own: by the owner's label, the same list whether they have instances or not.
     w.objects.lists.length = 0;
+    const [own] = await listInstances({ ...context, caller: caller('bea@example.com') }, { all: false });
+    expect(own?.endpoints).toEqual([ENDPOINT(own?.name ?? '')]);
     expect(await listInstances({ ...context, caller: caller('nobody@example.com') }, { all: false })).toEqual([]);
-    expect(w.objects.lists).toEqual([]);
+    expect(w.objects.lists).toEqual([
+      `Service:allocator.dev/allocator=syncbased,allocator.dev/owner-hash=${ownerHashOf('bea@example.com')}`,
+      `Service:allocator.dev/allocator=syncbased,allocator.dev/owner-hash=${ownerHashOf('nobody@example.com')}`,
+    ]);
+  });
+
+  it("follow a transfer to the new owner's label, so the new owner's list has their endpoints; one shared is read by name", async () => {
+    const w = world();
+    const { name } = await executeCreate(w.context, plan(w, false, 'ada@example.com'));
+    await transferInstance({ ...accessAs(w, caller('ada@example.com')), template: postgres }, { name, to: 'bea@example.com' });
+    for (const object of w.objects.objects.values())
+      expect(object.metadata.labels?.['allocator.dev/owner-hash']).toBe(ownerHashOf('bea@example.com'));
+    const [listed] = await listInstances({ ...w.context, caller: caller('bea@example.com') }, { all: false });
+    expect(listed?.endpoints).toEqual([ENDPOINT(name)]);
+
+    await shareInstance({ ...accessAs(w, caller('bea@example.com')), template: postgres }, { name, emails: ['cy@example.com'] });
+    w.objects.lists.length = 0;
+    const [shared] = await listInstances({ ...w.context, caller: caller('cy@example.com') }, { all: false });
+    expect(shared).toMatchObject({ sharedWithMe: true, endpoints: [ENDPOINT(name)] });
+    expect(w.objects.lists).toEqual([
+      `Service:allocator.dev/allocator=syncbased,allocator.dev/owner-hash=${ownerHashOf('cy@example.com')}`,
+      `Service:allocator.dev/allocator=syncbased,allocator.dev/instance=${name}`,
+    ]);
   });
 });
