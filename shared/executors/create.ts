@@ -70,33 +70,66 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
   context.progress?.('slots');
   if (request.claimed === undefined) await createDisk(context, plan, undo);
   context.progress?.('disk', { pooled: request.claimed !== undefined });
+  const binding = (created: V1Deployment) =>
+    Promise.all([
+      bindSlots(cluster, [...slots, ...(request.keyRecord ? [request.keyRecord] : [])], created),
+      record.then((made) => cluster.replaceRecord({ ...made, status: { phase: 'running' } }, 'status')),
+      request.claimed?.done,
+    ]);
+  return await startInstance(context, {
+    plan,
+    undo,
+    record: await record,
+    taken: (error) =>
+      plan.idempotencyKeyHash === undefined
+        ? new NameTakenError(`a Deployment named ${plan.name} exists already`, { cause: error })
+        : error,
+    binding,
+    ...(request.whenCreated ? { whenCreated: request.whenCreated } : {}),
+  });
+}
+
+/**
+ * What create and restore share once the slots and the disk are there: the
+ * Deployment (a 409 is `taken`'s to word), the template's other objects,
+ * `binding` (the slots to the Deployment, and whatever else the operation
+ * finishes with) under the wait for ready, or the answer at once without it.
+ * Each step is on `undo`, which the caller unwinds on failure.
+ */
+export async function startInstance(
+  context: ExecutionContext,
+  request: {
+    readonly plan: Pick<CreatePlan, 'name' | 'createdAt' | 'deployment' | 'objects' | 'wait' | 'waitMs'>;
+    readonly undo: UndoStack;
+    readonly record: InstanceRecord;
+    readonly taken: (error: AlreadyExistsError) => Error;
+    readonly binding: (created: V1Deployment) => Promise<unknown>;
+    /** Runs once the Deployment exists (the pool's refill), so that its work overlaps the wait rather than the steps. */
+    readonly whenCreated?: () => void;
+  },
+): Promise<Instance> {
+  const { plan, undo } = request;
   const created = await undo
     .step(
       `the Deployment ${plan.name}`,
       () => deleteOwnDeployment(context, plan),
-      () => cluster.createDeployment(plan.deployment),
+      () => context.cluster.createDeployment(plan.deployment),
       didNotHappen,
     )
     .catch((error: unknown) => {
-      if (error instanceof AlreadyExistsError && plan.idempotencyKeyHash === undefined) {
-        throw new NameTakenError(`a Deployment named ${plan.name} exists already`, { cause: error });
-      }
-      throw error;
+      throw error instanceof AlreadyExistsError ? request.taken(error) : error;
     });
   // The Services and ConfigMaps, owned by the record so that deleting it deletes them; each on the undo stack.
-  await createObjects(context, { plan, undo, record: await record });
+  await createObjects(context, { plan, undo, record: request.record });
   context.progress?.('deployment');
   request.whenCreated?.();
-  // The slots' binding and the wait for ready are independent: the binding's round trip runs under the wait.
-  const binding = Promise.all([
-    bindSlots(cluster, [...slots, ...(request.keyRecord ? [request.keyRecord] : [])], created),
-    record.then((made) => cluster.replaceRecord({ ...made, status: { phase: 'running' } }, 'status')),
-  ]);
-  binding.catch(() => undefined); // awaited below; a failure then undoes the create
+  // The binding and the wait for ready are independent: the binding's round trips run under the wait.
+  const binding = request.binding(created);
+  binding.catch(() => undefined); // awaited below; a failure then undoes it all
   const answer = plan.wait
     ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
     : instanceFromDeployment(created, [], endpointsOf(plan.objects.filter(isService), context.objects.namespace));
-  await Promise.all([binding, request.claimed?.done]);
+  await binding;
   return answer;
 }
 

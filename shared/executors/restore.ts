@@ -1,7 +1,5 @@
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errors.ts';
-import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
-import { endpointsOf } from '../instances/endpoints.ts';
-import type { InstanceService } from '../template/validate-objects.ts';
+import type { Instance } from '../instances/instance.ts';
 import type { InstanceRecord } from '../model/record.ts';
 import {
   destroyedAtOf,
@@ -12,14 +10,13 @@ import {
   restoredDiskLabels,
 } from '../plans/restore-record.ts';
 import type { RestorePlan } from '../plans/restore.ts';
-import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
+import { bindSlots, claimSlots } from './claim-slots.ts';
 import type { InstanceContext } from './context.ts';
-import { createObjects, deleteOwnDeployment } from './create.ts';
+import { startInstance } from './create.ts';
 import { adoptDestroyed } from './sweep-records.ts';
 import { deleteLease, isInstanceDisk } from './teardown.ts';
 import { runTransition } from './transition.ts';
 import { UndoStack } from './undo.ts';
-import { waitUntilReady } from './wait-ready.ts';
 
 /** Restore's context: the restore window, read when the restore runs. */
 export type RestoreContext = InstanceContext & { readonly restoreWindowMs: number };
@@ -60,34 +57,14 @@ export async function restoreInstance(
         const slots = await claimSlots(cluster, plan.slots, undo);
         context.progress?.('slots');
         context.progress?.('disk', { pooled: false });
-        const created = await undo
-          .step(
-            `the Deployment ${name}`,
-            () => deleteOwnDeployment(context, plan),
-            () => cluster.createDeployment(plan.deployment),
-            didNotHappen,
-          )
-          .catch((error: unknown) => {
-            if (error instanceof AlreadyExistsError)
-              throw new AlreadyExistsError(`an instance named ${name} exists already`, { cause: error });
-            throw error;
-          });
         // The teardown deleted the Services and ConfigMaps: they are made again, owned by the record kept.
-        await createObjects(context, { plan, undo, record });
-        context.progress?.('deployment');
-        const binding = bindSlots(cluster, slots, created);
-        binding.catch(() => undefined); // awaited below; a failure then undoes the restore
-        const answer = plan.wait
-          ? await waitUntilReady(context, { name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
-          : instanceFromDeployment(
-              created,
-              [],
-              endpointsOf(
-                plan.objects.filter((object): object is InstanceService => object.kind === 'Service'),
-                context.objects.namespace,
-              ),
-            );
-        await binding;
+        const answer = await startInstance(context, {
+          plan,
+          undo,
+          record,
+          taken: (error) => new AlreadyExistsError(`an instance named ${name} exists already`, { cause: error }),
+          binding: (created) => bindSlots(cluster, slots, created),
+        });
         // The disk is the instance's again. A label left behind would be harmless: the sweep never deletes
         // a disk whose Deployment exists, and the next destroy writes its own time.
         await disks
