@@ -14,15 +14,13 @@ let config;
 let instances = [];
 /** What create takes: [{name, description, default, enum | pattern and maxLength}], from /openapi.json. */
 let parameters = [];
-/** Names of restored instances, followed until ready (restore does not stream its steps here). */
-const following = new Map();
 /** The open watch of the person's instances: what it shows (all, for an admin) and how to stop it. */
 let watcher;
 /** Recently destroyed instances, with Restore (destroyed.js). */
 let destroyedList;
 /** One instance's logs, followed live (logs.js). */
 let logsView;
-/** The steps of the create, resume, restart or reset under way (progress.js). */
+/** The steps of the create, resume, restart, reset or restore under way (progress.js). */
 let progressView;
 /** One instance's events, in plain words (events.js). */
 let eventsView;
@@ -38,18 +36,7 @@ async function main() {
     void act(createInstance, $('create'));
   });
   $('show-all').addEventListener('change', () => void refresh());
-  destroyedList = makeDestroyedList({
-    api,
-    act,
-    el,
-    setStatus,
-    session,
-    formatDuration,
-    onRestored: async (name) => {
-      following.set(name, 'restored');
-      await refresh();
-    },
-  });
+  destroyedList = makeDestroyedList({ api, withProgress, act, el, setStatus, session, formatDuration, onRestored: refresh });
   logsView = makeLogsView({ open: openLogs, showError });
   progressView = makeProgressView();
   eventsView = makeEventsView({ api, el, showError });
@@ -135,7 +122,7 @@ function answerOf(status, answer) {
 
 /**
  * Runs an operation that brings an instance up (create, resume, restart,
- * reset) with its progress stream: each step shows as it happens, under
+ * reset, restore) with its progress stream: each step shows as it happens, under
  * `title`, and the answer is the stream's last line.
  */
 async function withProgress(operation, body, title) {
@@ -234,23 +221,7 @@ async function refresh() {
   }
   $('instances-title').textContent = all ? 'All instances' : 'Your instances';
   render();
-  followStatus();
   watch(all);
-}
-
-/** What the instances being followed (a restore) have come to: the status line says. */
-function followStatus() {
-  for (const [name, what] of following) {
-    const instance = instances.find((candidate) => candidate.name === name);
-    if (!instance) following.delete(name);
-    else if (instance.state === 'ready') {
-      following.delete(name);
-      setStatus(`${name} is ready (${what}).`);
-    } else
-      setStatus(
-        `${what} ${name}: ${instance.state}${instance.problems.length ? `: ${instance.problems.map((p) => p.reason).join(', ')}` : ''}…`,
-      );
-  }
 }
 
 /**
@@ -324,7 +295,6 @@ function applyEvent(event) {
   } else return;
   if (JSON.stringify(instances) === before) return;
   render();
-  followStatus();
 }
 
 /**

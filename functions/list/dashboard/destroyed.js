@@ -1,11 +1,11 @@
 // The "Recently destroyed" list: instances whose disks a destroy kept, within
 // the allocator's restore window, each with a Restore button. It calls the
-// destroyed list and restore operations through the page's `api`.
+// destroyed list through the page's `api`, and restore with its progress.
 
 /**
- * Makes the list. `page` gives what app.js shares: `api`, `act`, `el`,
- * `setStatus`, `session`, and `onRestored(name)` to follow the instance as it
- * starts again.
+ * Makes the list. `page` gives what app.js shares: `api`, `withProgress`,
+ * `act`, `el`, `setStatus`, `session`, and `onRestored(name)`, told once the
+ * instance is back.
  */
 export function makeDestroyedList(page) {
   const section = document.getElementById('destroyed-section');
@@ -22,9 +22,9 @@ export function makeDestroyedList(page) {
 
   async function restore(name, button) {
     await page.act(async () => {
-      page.setStatus(`Restoring ${name}…`);
-      await page.api('restore', { body: { name, wait: false } });
-      page.setStatus(`Restored ${name}; starting…`);
+      page.setStatus('');
+      const instance = await page.withProgress('restore', { name }, `Restoring ${name}`);
+      page.setStatus(`${instance.name} is ready.`);
       await page.onRestored(name);
     }, button);
   }

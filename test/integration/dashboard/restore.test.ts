@@ -95,7 +95,21 @@ describe('the dashboard, with a restore window, in a real browser', () => {
     await bob.context().close();
 
     await page.getByRole('button', { name: `Restore ${name}` }).click();
-    await page.getByRole('status').getByText(`${name} is ready (restored)`).waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: `Restoring ${name}: done` }).waitFor({ timeout: 60_000 });
+    await page.getByRole('status').getByText(`${name} is ready.`).waitFor();
+    // Restore's steps: its slots again, its kept disk, then the Deployment.
+    expect(
+      (
+        await page
+          .getByRole('region', { name: `Restoring ${name}: done` })
+          .getByRole('listitem')
+          .allTextContents()
+      ).slice(0, 3),
+    ).toEqual([
+      expect.stringMatching(new RegExp(`^${name}: slot taken`)),
+      expect.stringMatching(new RegExp(`^${name}: disk ready`)),
+      expect.stringMatching(new RegExp(`^${name}: Deployment sent to Kubernetes`)),
+    ]);
     await waitForState(page, name, 'ready');
     expect(await page.getByRole('list', { name: 'Recently destroyed' }).isVisible()).toBe(false);
     const restored = stack.emulator.disks({ project: PROJECT, zone: ZONE }).find((d) => d.name === name);
