@@ -25,7 +25,7 @@ export const config: CreateConfig = {
   disk: { sizeGb: 10, type: 'pd-standard' },
   lifetime: { defaultSeconds: 3600, maxSeconds: 86_400 },
   waitTimeoutMs: 60_000,
-  queue: { ticketMs: 20_000, requestBoundMs: 220_000, pollMs: 1_000 },
+  queue: { leaseMs: 20_000, requestBoundMs: 220_000, pollMs: 1_000 },
   compute: { zone: 'us-central1-c' },
 };
 
