@@ -80,6 +80,11 @@ export interface Model {
   readonly names: string[];
   /** For each user and key that waited in line: its record and the place it took. */
   readonly places: Map<string, { readonly record: string; readonly since: string }>;
+  /**
+   * Operations run at once (interleaved): a queued create's place is then not
+   * checked, as another's calls between its looks before and after change the line.
+   */
+  readonly concurrent?: boolean;
 }
 
 export const newModel = (): Model => ({ names: [], places: new Map() });
@@ -223,7 +228,7 @@ async function create(w: ModelWorld, model: Model, op: Extract<Operation, { kind
     ...(queue ? { queue: true } : {}),
   };
   const placeKey = `${who}/${key}`;
-  const before = queue ? queueView(w, who) : undefined;
+  const before = queue && model.concurrent !== true ? queueView(w, who) : undefined;
   const known = queue ? model.places.get(placeKey) : undefined;
   const heldPlace = known && before?.livePlaces.some((place) => place.name === known.record && place.since === known.since);
   for (let attempt = 1; ; attempt += 1) {
