@@ -8,24 +8,16 @@ import { transferInstance } from '../../../../shared/executors/transfer.ts';
 import { UndoStack } from '../../../../shared/executors/undo.ts';
 import { DISK_LABELS, LABELS, QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
-import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
+import type { CreateRequest } from '../../../../shared/plans/create-plan.ts';
 import { isLive, placeOf } from '../../../../shared/plans/queue.ts';
 import { accessAs } from '../../fakes/access.ts';
-import { caller, config, template, world } from '../../fakes/world.ts';
+import { caller, planOf, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
 const limits = { perUser: 2, global: 2 };
 
 const plan = (w: World, email: string, request: Partial<CreateRequest> = {}, name?: string) =>
-  planCreate({
-    config: { ...config, limits },
-    template,
-    caller: caller(email),
-    request: { wait: false, waitMs: config.waitTimeoutMs, ...request },
-    nowMs: w.clock.now(),
-    random: w.context.random,
-    ...(name === undefined ? {} : { name }),
-  });
+  planOf(w, { email, limits, request, ...(name === undefined ? {} : { name }) });
 
 /** A queued plan, as the queue takes it. */
 const inLine = (queued: ReturnType<typeof plan>) => ({ ...queued, queue: queued.queue! });

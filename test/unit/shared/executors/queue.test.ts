@@ -2,22 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { AbortedError, DeadlineExceededError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
-import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
+import type { CreateRequest } from '../../../../shared/plans/create-plan.ts';
 import { isLive, placeOf } from '../../../../shared/plans/queue.ts';
-import { caller, config, template, world } from '../../fakes/world.ts';
+import { planOf, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
 const limits = { perUser: 2, global: 2 };
 
-const plan = (w: World, email: string, request: Partial<CreateRequest> = {}) =>
-  planCreate({
-    config: { ...config, limits },
-    template,
-    caller: caller(email),
-    request: { wait: false, waitMs: config.waitTimeoutMs, ...request },
-    nowMs: w.clock.now(),
-    random: w.context.random,
-  });
+const plan = (w: World, email: string, request: Partial<CreateRequest> = {}) => planOf(w, { email, limits, request });
 
 /** A queued create of `email` with `key`, as its handler runs it: the error it answers, or its instance's name. */
 async function queued(w: World, email: string, key: string, request: Partial<CreateRequest> = {}): Promise<string | Error> {
