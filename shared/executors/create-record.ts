@@ -1,9 +1,8 @@
-import { AlreadyExistsError } from '../errors.ts';
+import { AllocatorError, AlreadyExistsError } from '../errors.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import type { InstanceRecord } from '../model/record.ts';
 import { recordOfPlan, type CreatePlan } from '../plans/create-plan.ts';
 import { judgeLeftovers, stillInProgress } from '../plans/replay.ts';
-import { AllocatorError } from '../errors.ts';
 import { didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
 import type { UndoStack } from './undo.ts';

@@ -63,7 +63,9 @@ export interface CreateSteps {
 export async function createSteps(context: CreateContext, request: CreateSteps): Promise<Instance> {
   const { plan, undo } = request;
   const { cluster } = context;
-  const { slots, record } = plan.queue ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo) : await claim(context, request);
+  const { slots, record } = plan.queue
+    ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
+    : await claim(context, request);
   if (request.claimed === undefined) await createDisk(context, plan, undo);
   const created = await undo
     .step(

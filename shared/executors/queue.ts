@@ -262,14 +262,19 @@ async function removeDead(context: QueueContext, queued: readonly InstanceRecord
     queued
       .filter((record) => dead.has(record.metadata.name))
       .map(async (record) => {
-        if (await removeQueued(context, record).catch(() => false)) context.report(`removed the dead queued create ${record.metadata.name}`);
+        if (await removeQueued(context, record).catch(() => false))
+          context.report(`removed the dead queued create ${record.metadata.name}`);
       }),
   );
 }
 
 async function listQueued(context: QueueContext): Promise<InstanceRecord[]> {
   return await allItems((continueToken) =>
-    context.cluster.listRecords({ labelSelector: queuedSelector(context.serverName), limit: 500, ...(continueToken ? { continueToken } : {}) }),
+    context.cluster.listRecords({
+      labelSelector: queuedSelector(context.serverName),
+      limit: 500,
+      ...(continueToken ? { continueToken } : {}),
+    }),
   );
 }
 

@@ -56,7 +56,8 @@ export async function reconcileRecords(
     const name = found.metadata.name;
     // In line, it has no Deployment yet and needs none: only its waiter's hold counts. No grace: it holds nothing.
     if (found.status.phase === 'queued') {
-      if (!isLive(placeOf(found), now)) await act(`remove the queued create ${name}, whose waiter went away`, () => removeQueued(context, found));
+      if (!isLive(placeOf(found), now))
+        await act(`remove the queued create ${name}, whose waiter went away`, () => removeQueued(context, found));
       continue;
     }
     const held = found.status.operation;
@@ -164,13 +165,18 @@ async function dropLegacyLocks(context: RecordsContext, act: (line: string, work
  * claims its slots as before, so the limits stay exact. Its caller's next
  * re-send reaches this release and waits in line as a record.
  */
-async function dropLegacyTickets(context: RecordsContext, act: (line: string, work: () => Promise<unknown>) => Promise<void>): Promise<void> {
+async function dropLegacyTickets(
+  context: RecordsContext,
+  act: (line: string, work: () => Promise<unknown>) => Promise<void>,
+): Promise<void> {
   const selector = `${LABELS.allocator}=${context.serverName},${LEGACY_TICKET_LABEL}`;
   for (const lease of (await context.cluster.listLeases({ labelSelector: selector })).items) {
     const renewed = Date.parse(String(lease.spec?.renewTime ?? ''));
     const until = renewed + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
     if (Number.isFinite(until) && until >= context.clock.now()) continue;
-    await act(`delete the queue ticket ${lease.metadata?.name ?? ''} of a release before queued records`, () => deleteLease(context, lease));
+    await act(`delete the queue ticket ${lease.metadata?.name ?? ''} of a release before queued records`, () =>
+      deleteLease(context, lease),
+    );
   }
 }
 

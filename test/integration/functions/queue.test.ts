@@ -199,7 +199,10 @@ describe('a queued create', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const gaveUp = await rawCreate('cat@example.com', { wait: false, queue: true, queueTimeoutSeconds: 1 }, 'impatient');
     expect(gaveUp.status).toBe(504);
-    expect(gaveUp.body.error).toMatchObject({ status: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/its place in line was given up/) });
+    expect(gaveUp.body.error).toMatchObject({
+      status: 'DEADLINE_EXCEEDED',
+      message: expect.stringMatching(/its place in line was given up/),
+    });
     expect(await inLine()).toEqual([]);
   });
 

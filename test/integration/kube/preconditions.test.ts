@@ -67,13 +67,18 @@ describe('ClusterClient uid preconditions, against the API server', () => {
     const made = await cluster.createRecord(newRecord({ serverName: 'sb', name: 'in-line', spec, phase: 'queued' }));
     expect(made.status.phase).toBe('queued'); // no status written yet: in line, by its spec
     const renewed = await cluster.replaceRecord(
-      { ...made, status: { phase: 'queued', operation: { kind: 'create', holder: 'w', deadline: '2030-01-01T00:00:20.000Z', from: 'queued' } } },
+      {
+        ...made,
+        status: { phase: 'queued', operation: { kind: 'create', holder: 'w', deadline: '2030-01-01T00:00:20.000Z', from: 'queued' } },
+      },
       'status',
     );
     const asRead = { uid: made.metadata.uid!, resourceVersion: made.metadata.resourceVersion! };
     await expect(cluster.deleteRecord('in-line', asRead)).rejects.toThrow(ConflictError);
     expect((await cluster.readRecord('in-line'))?.status.operation?.holder).toBe('w');
-    expect(await cluster.deleteRecord('in-line', { uid: renewed.metadata.uid!, resourceVersion: renewed.metadata.resourceVersion! })).toBe(true);
+    expect(await cluster.deleteRecord('in-line', { uid: renewed.metadata.uid!, resourceVersion: renewed.metadata.resourceVersion! })).toBe(
+      true,
+    );
     expect(await cluster.readRecord('in-line')).toBeUndefined();
   });
 });

@@ -551,7 +551,9 @@ export function checkSettled(s: Snapshot, nowMs: number): void {
 export function checkEmpty(s: Snapshot, nowMs: number): void {
   const left = {
     deployments: s.deployments.map(nameOf),
-    leases: s.leases.map((l) => `${nameOf(l)}${l.metadata?.labels?.[SLOT_LABEL] !== undefined ? ` (${l.metadata.labels[SLOT_LABEL]})` : ''}`),
+    leases: s.leases.map(
+      (l) => `${nameOf(l)}${l.metadata?.labels?.[SLOT_LABEL] !== undefined ? ` (${l.metadata.labels[SLOT_LABEL]})` : ''}`,
+    ),
     records: s.records.map((r) => `${r.metadata.name} (${r.status?.phase})`),
     disks: s.disks.filter((disk) => disk.labels?.[DISK_LABELS.pool] === undefined).map((disk) => disk.name),
   };

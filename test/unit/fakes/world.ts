@@ -100,7 +100,12 @@ export const NOTHING = { deployments: [], leases: [], disks: [] };
 /** A create plan of `email`, on the world's clock and randomness, as the handler makes one: a test sets the limits, the request and the name. */
 export function planOf(
   w: { readonly clock: FakeClock; readonly context: Pick<FullContext, 'random'> },
-  input: { readonly email: string; readonly limits?: CreateConfig['limits']; readonly request?: Partial<CreateRequest>; readonly name?: string },
+  input: {
+    readonly email: string;
+    readonly limits?: CreateConfig['limits'];
+    readonly request?: Partial<CreateRequest>;
+    readonly name?: string;
+  },
 ): CreatePlan {
   return planCreate({
     config: { ...config, ...(input.limits ? { limits: input.limits } : {}) },

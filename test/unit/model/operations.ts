@@ -253,12 +253,7 @@ async function create(w: ModelWorld, model: Model, op: Extract<Operation, { kind
       if (queue && error instanceof AllocatorError && error.status === 409 && /^queued for a slot/.test(error.message)) {
         const after = queueView(w, who);
         const mine = after.livePlaces.filter((place) => !before?.livePlaces.some((seen) => seen.name === place.name));
-        if (
-          heldPlace &&
-          known &&
-          !tolerated('place') &&
-          !after.livePlaces.some((t) => t.name === known.record && t.since === known.since)
-        )
+        if (heldPlace && known && !tolerated('place') && !after.livePlaces.some((t) => t.name === known.record && t.since === known.since))
           throw new InvariantError(
             `a re-sent queued create of ${who} (${request.idempotencyKey}) lost its place: its record ${known.record} in line since ${known.since} is gone; now ${JSON.stringify(after.livePlaces)}`,
           );

@@ -84,7 +84,9 @@ describe('the queue, against the collisions of issue 29', () => {
     const adas = plan(w, 'ada@example.com', { queue: true, idempotencyKey: 'k' });
     await expect(claimSlotsInTurn(w.context, inLine(adas), new UndoStack(() => undefined))).rejects.toThrow(/queued/);
     const eves = plan(w, 'eve@example.com', { queue: true, idempotencyKey: 'k' }, adas.name);
-    await expect(claimSlotsInTurn(w.context, inLine(eves), new UndoStack(() => undefined))).rejects.toThrow(/another caller's queued create/);
+    await expect(claimSlotsInTurn(w.context, inLine(eves), new UndoStack(() => undefined))).rejects.toThrow(
+      /another caller's queued create/,
+    );
     expect(inLineNow(w).map((record) => record.metadata.labels[LABELS.ownerHash])).toEqual([ownerHashOf('ada@example.com')]);
     expect(inLineNow(w).map((record) => record.spec.owner.email)).toEqual(['ada@example.com']);
   });

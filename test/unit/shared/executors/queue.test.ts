@@ -21,7 +21,10 @@ async function queued(w: World, email: string, key: string, request: Partial<Cre
 
 /** Two instances of people not in line: the global limit is reached. */
 async function full(w: World): Promise<string[]> {
-  return [(await executeCreate(w.context, plan(w, 'bob@example.com'))).name, (await executeCreate(w.context, plan(w, 'cy@example.com'))).name];
+  return [
+    (await executeCreate(w.context, plan(w, 'bob@example.com'))).name,
+    (await executeCreate(w.context, plan(w, 'cy@example.com'))).name,
+  ];
 }
 
 const line = (w: World) => [...w.cluster.records.values()].filter((record) => record.status.phase === 'queued');

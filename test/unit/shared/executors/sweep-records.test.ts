@@ -213,7 +213,9 @@ describe('reconcileRecords', () => {
       await setStatus(w, made.metadata.name, queuedStatus({ holder: 'back', nowMs: w.clock.now(), leaseMs: 20_000 }));
       return page;
     };
-    expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`remove the queued create ${made.metadata.name}, whose waiter went away`]);
+    expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([
+      `remove the queued create ${made.metadata.name}, whose waiter went away`,
+    ]);
     expect(w.cluster.records.get(made.metadata.name)?.status.operation?.holder).toBe('back');
   });
 

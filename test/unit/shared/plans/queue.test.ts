@@ -112,7 +112,7 @@ describe('queued creates as records', () => {
   const stored = (record: InstanceRecord, status?: InstanceRecord['status']): InstanceRecord =>
     parseRecord({ ...record, metadata: { ...record.metadata, uid: 'u1', resourceVersion: '7' }, status });
 
-  it('are the planned record, labelled as in line, with their place, their lease time and their caller\'s timeout', () => {
+  it("are the planned record, labelled as in line, with their place, their lease time and their caller's timeout", () => {
     const record = queuedRecord({ record: planned, nowMs: NOW + 5, leaseMs: 20_000, timeoutMs: 60_000 });
     expect(record).toEqual({
       ...planned,
