@@ -8,6 +8,8 @@ import { recordOfPlan, type CreatePlan } from '../plans/create-plan.ts';
 import {
   handedOverStatus,
   isLive,
+  legacyTicketName,
+  legacyTicketOf,
   lineOf,
   placeOf,
   queuedRecord,
@@ -24,6 +26,7 @@ import { SLOT_LABEL } from '../plans/slots.ts';
 import { claimSlots } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
 import { clearInterrupted, deleteOwnRecord, type RecordContext } from './create-record.ts';
+import { deleteLease } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 
 /** A queued create's context: besides the cluster, whether its caller is still there. */
@@ -201,15 +204,23 @@ async function takePlace(context: QueueContext & RecordContext, plan: QueuedClai
   const leaseMs = plan.queue.leaseMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
+      const legacy = attempt === 1 ? await legacyPlace(context, plan, ownerHash) : undefined;
       const nowMs = clock.now();
       const record = queuedRecord({
         record: recordOfPlan(plan, { serverName: context.serverName, pooled: false }),
         nowMs,
+        ...(legacy ? { sinceMs: legacy.sinceMs } : {}),
         leaseMs,
         ...(plan.queue.timeoutMs === undefined ? {} : { timeoutMs: plan.queue.timeoutMs }),
       });
       const created = await cluster.createRecord(record);
       await cluster.replaceRecord({ ...created, status: queuedStatus({ holder, nowMs, leaseMs }) }, 'status');
+      if (legacy) {
+        context.report(`carried the place of the queue ticket ${legacy.name} over to the record of ${plan.name}`);
+        await deleteLease(context, legacy.lease).catch((error: unknown) =>
+          context.report(`could not remove the queue ticket ${legacy.name}: ${(error as Error).message}; the sweep removes it once dead`),
+        );
+      }
       return true;
     } catch (error) {
       if (!(error instanceof AlreadyExistsError) || attempt >= 3) throw error;
@@ -236,6 +247,24 @@ async function takePlace(context: QueueContext & RecordContext, plan: QueuedClai
       if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error; // renewed, replaced or gone meanwhile
     }
   }
+}
+
+/**
+ * The place of a live ticket that a release before queued records took for
+ * this create, which its re-send, reaching this release, keeps. Its waiter
+ * there is done: the caller re-sends once a request has answered.
+ */
+async function legacyPlace(
+  context: QueueContext,
+  plan: QueuedClaim,
+  ownerHash: string,
+): Promise<{ name: string; lease: V1Lease; sinceMs: number } | undefined> {
+  const name = legacyTicketName(plan.name);
+  const lease = await context.cluster.readLease(name);
+  const ticket = lease && legacyTicketOf(lease);
+  if (!lease || !ticket || ticket.ownerHash !== ownerHash || ticket.deadlineMs < context.clock.now()) return undefined;
+  if (!Number.isFinite(ticket.sinceMs)) return undefined;
+  return { name, lease, sinceMs: ticket.sinceMs };
 }
 
 /** Deletes a queued record as read: one renewed or handed over since stays (false). */

@@ -6,7 +6,7 @@ import { AlreadyExistsError, ConflictError } from '../errors.ts';
 import { followingDeployment, type InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
 import { dropKept, tearDown } from './destroy.ts';
-import { isLive, placeOf } from '../plans/queue.ts';
+import { isLive, legacyTicketOf, placeOf } from '../plans/queue.ts';
 import { removeQueued } from './queue.ts';
 import { deleteLease } from './teardown.ts';
 import { effectivePhase, loadInstance, type TransitionContext } from './transition.ts';
@@ -171,9 +171,8 @@ async function dropLegacyTickets(
 ): Promise<void> {
   const selector = `${LABELS.allocator}=${context.serverName},${LEGACY_TICKET_LABEL}`;
   for (const lease of (await context.cluster.listLeases({ labelSelector: selector })).items) {
-    const renewed = Date.parse(String(lease.spec?.renewTime ?? ''));
-    const until = renewed + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
-    if (Number.isFinite(until) && until >= context.clock.now()) continue;
+    const ticket = legacyTicketOf(lease);
+    if (ticket && ticket.deadlineMs >= context.clock.now()) continue;
     await act(`delete the queue ticket ${lease.metadata?.name ?? ''} of a release before queued records`, () =>
       deleteLease(context, lease),
     );

@@ -1,4 +1,5 @@
-import { LABELS, QUEUED_LABEL } from '../instances/metadata.ts';
+import type { V1Lease } from '@kubernetes/client-node';
+import { LABELS, LEGACY_TICKET_LABEL, QUEUED_LABEL } from '../instances/metadata.ts';
 import type { InstanceRecord, InstanceStatus } from '../model/record.ts';
 
 /**
@@ -77,22 +78,60 @@ function waiting(holder: string, deadlineMs: number): NonNullable<InstanceStatus
 
 /**
  * A create's planned record as it joins the line: labelled as queued, with
- * its place (now), how long it stays unrenewed, and when its caller gives up.
+ * its place (now, or `sinceMs`: a place carried over), how long it stays
+ * unrenewed, and when its caller gives up (counted from its place).
  */
-export function queuedRecord(input: { record: InstanceRecord; nowMs: number; leaseMs: number; timeoutMs?: number }): InstanceRecord {
-  const { record, nowMs } = input;
+export function queuedRecord(input: {
+  record: InstanceRecord;
+  nowMs: number;
+  sinceMs?: number;
+  leaseMs: number;
+  timeoutMs?: number;
+}): InstanceRecord {
+  const { record } = input;
+  const since = input.sinceMs ?? input.nowMs;
   return {
     ...record,
     metadata: { ...record.metadata, labels: { ...record.metadata.labels, [QUEUED_LABEL]: 'create' } },
     spec: {
       ...record.spec,
       queue: {
-        since: new Date(nowMs).toISOString(),
+        since: new Date(since).toISOString(),
         leaseSeconds: Math.ceil(input.leaseMs / 1000),
-        ...(input.timeoutMs === undefined ? {} : { timeoutAt: new Date(nowMs + input.timeoutMs).toISOString() }),
+        ...(input.timeoutMs === undefined ? {} : { timeoutAt: new Date(since + input.timeoutMs).toISOString() }),
       },
     },
   };
+}
+
+/** The name of the ticket Lease that a release before queued records took for `instance`. */
+export function legacyTicketName(instance: string): string {
+  return `${instance}-ticket`;
+}
+
+/** A ticket of a release before queued records, as the upgrade reads it: whose, its place, and until when its waiter held it. */
+export interface LegacyTicket {
+  readonly ownerHash: string;
+  readonly sinceMs: number;
+  readonly deadlineMs: number;
+}
+
+/** Reads a ticket Lease; undefined for a Lease that is none. Times it cannot read make it dead, and its place last. */
+export function legacyTicketOf(lease: V1Lease): LegacyTicket | undefined {
+  const labels = lease.metadata?.labels ?? {};
+  if (labels[LEGACY_TICKET_LABEL] === undefined) return undefined;
+  const since = microTimeMs(lease.spec?.acquireTime);
+  const renewed = microTimeMs(lease.spec?.renewTime);
+  return {
+    ownerHash: labels[LABELS.ownerHash] ?? '',
+    sinceMs: Number.isNaN(since) ? Number.POSITIVE_INFINITY : since,
+    deadlineMs: Number.isNaN(renewed) ? Number.NEGATIVE_INFINITY : renewed + (lease.spec?.leaseDurationSeconds ?? 0) * 1000,
+  };
+}
+
+/** A Lease's MicroTime, as client-node reads it (a Date) or as it is written (RFC 3339 text). */
+function microTimeMs(value: unknown): number {
+  return value instanceof Date ? value.getTime() : Date.parse(String(value ?? ''));
 }
 
 /** The status a waiter writes: in line, held by it until a lease time from now. */

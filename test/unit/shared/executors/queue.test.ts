@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, DeadlineExceededError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
-import { QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
+import type { V1Lease } from '@kubernetes/client-node';
+import { LABELS, LEGACY_TICKET_LABEL, QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
+import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 import type { CreateRequest } from '../../../../shared/plans/create-plan.ts';
 import { isLive, placeOf } from '../../../../shared/plans/queue.ts';
 import { planOf, world } from '../../fakes/world.ts';
@@ -103,5 +105,48 @@ describe('a queued create', () => {
     const again = line(w).find((record) => record.spec.owner.email === 'ada@example.com');
     expect(again?.metadata.uid).not.toBe(first.metadata.uid);
     expect(again?.spec.queue?.since).toBe(new Date(w.clock.now()).toISOString());
+  });
+
+  it("keeps, for a re-send that reaches this release, the place of the live ticket a release before queued records took; not a dead one's", async () => {
+    const w = world();
+    await full(w);
+    const now = w.clock.now();
+    /** A ticket Lease as that release wrote it, for `email`'s create with `key`. */
+    const ticket = async (email: string, key: string, takenAgoMs: number, renewedAgoMs: number): Promise<string> => {
+      const instance = plan(w, email, { queue: true, idempotencyKey: key }).name;
+      const micro = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z') as unknown as Date;
+      const lease: V1Lease = {
+        metadata: {
+          name: `${instance}-ticket`,
+          labels: {
+            [LABELS.allocator]: 'syncbased',
+            [LEGACY_TICKET_LABEL]: 'create',
+            [LABELS.ownerHash]: ownerHashOf(email),
+            [LABELS.instance]: instance,
+          },
+        },
+        spec: {
+          holderIdentity: `${instance}/ab`,
+          acquireTime: micro(now - takenAgoMs),
+          renewTime: micro(now - renewedAgoMs),
+          leaseDurationSeconds: 20,
+        },
+      };
+      await w.cluster.createLease(lease);
+      return instance;
+    };
+    const adas = await ticket('ada@example.com', 'k', 5_000, 1_000);
+    const dans = await ticket('dan@example.com', 'd', 9_000, 21_000);
+    expect(await queued(w, 'bea@example.com', 'b')).toMatchObject({ message: expect.stringMatching(/0 ahead/) });
+    // Ada's ticket is live and older than Bea's place: her re-send keeps its place, ahead of Bea, and the ticket goes.
+    expect(await queued(w, 'ada@example.com', 'k')).toMatchObject({ message: expect.stringMatching(/0 ahead/) });
+    expect(w.cluster.records.get(adas)?.spec.queue?.since).toBe(new Date(now - 5_000).toISOString());
+    expect(w.cluster.leases.has(`${adas}-ticket`)).toBe(false);
+    // Dan's ticket died: his re-send joins at the back; the sweep deletes the ticket.
+    expect(await queued(w, 'dan@example.com', 'd')).toMatchObject({ message: expect.stringMatching(/2 ahead/) });
+    expect(w.cluster.records.get(dans)?.spec.queue?.since).toBe(new Date(w.clock.now()).toISOString());
+    expect(w.cluster.leases.has(`${dans}-ticket`)).toBe(true);
+    const order = line(w).sort((a, b) => Date.parse(a.spec.queue!.since) - Date.parse(b.spec.queue!.since));
+    expect(order.map((record) => record.spec.owner.email)).toEqual(['ada@example.com', 'bea@example.com', 'dan@example.com']);
   });
 });
