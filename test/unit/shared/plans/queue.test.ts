@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { describePosition, queuedInfo, readQueuePosition } from '../../../../shared/api/queue-position.ts';
 import { toHttpError, AbortedError } from '../../../../shared/errors.ts';
-import { LABELS, QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
+import { LABELS, LEGACY_TICKET_LABEL, QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
 import { newRecord, parseRecord, type InstanceRecord } from '../../../../shared/model/record.ts';
 import {
   handedOverStatus,
   isLive,
+  legacyTicketName,
+  legacyTicketOf,
   lineOf,
   placeOf,
   queuedRecord,
@@ -166,6 +168,30 @@ describe('queued creates as records', () => {
     const unreadable = placeOf(stored({ ...planned, spec: { ...planned.spec, queue: { since: 'soon', leaseSeconds: 20 } } }));
     expect(unreadable.sinceMs).toBe(Number.POSITIVE_INFINITY);
     expect(isLive(unreadable, NOW)).toBe(false);
+  });
+});
+
+describe('the ticket Leases of a release before queued records', () => {
+  const lease = (acquireTime: unknown, renewTime: unknown, labels: Record<string, string> = { [LEGACY_TICKET_LABEL]: 'create' }) => ({
+    metadata: { name: legacyTicketName('sb-1234'), labels: { [LABELS.ownerHash]: 'o1', ...labels } },
+    spec: { acquireTime: acquireTime as Date, renewTime: renewTime as Date, leaseDurationSeconds: 20 },
+  });
+
+  it.each([
+    ['as written (MicroTime text)', '2026-12-02T08:00:00.005000Z', '2026-12-02T08:00:10.000000Z'],
+    ['as client-node reads them (Dates)', new Date(NOW + 5), new Date(NOW + 10_000)],
+  ])('read their owner, place and deadline, %s', (_how, acquireTime, renewTime) => {
+    expect(legacyTicketName('sb-1234')).toBe('sb-1234-ticket');
+    expect(legacyTicketOf(lease(acquireTime, renewTime))).toEqual({ ownerHash: 'o1', sinceMs: NOW + 5, deadlineMs: NOW + 30_000 });
+  });
+
+  it('read a Lease without the ticket label as none, and one without times as dead and last', () => {
+    expect(legacyTicketOf(lease(undefined, undefined, { 'allocator.dev/slot': 'key' }))).toBeUndefined();
+    expect(legacyTicketOf(lease(undefined, undefined))).toEqual({
+      ownerHash: 'o1',
+      sinceMs: Number.POSITIVE_INFINITY,
+      deadlineMs: Number.NEGATIVE_INFINITY,
+    });
   });
 });
 
