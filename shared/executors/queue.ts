@@ -214,7 +214,10 @@ async function takePlace(context: QueueContext & RecordContext, plan: QueuedClai
         ...(plan.queue.timeoutMs === undefined ? {} : { timeoutMs: plan.queue.timeoutMs }),
       });
       const created = await cluster.createRecord(record);
-      await cluster.replaceRecord({ ...created, status: queuedStatus({ holder, nowMs, leaseMs }) }, 'status');
+      await cluster.replaceRecord({ ...created, status: queuedStatus({ holder, nowMs, leaseMs }) }, 'status').catch((error: unknown) => {
+        // Before its first status write, a re-sent request took the place over (or the line's look removed it).
+        throw error instanceof ConflictError || error instanceof NotFoundError ? replaced() : error;
+      });
       if (legacy) {
         context.report(`carried the place of the queue ticket ${legacy.name} over to the record of ${plan.name}`);
         await deleteLease(context, legacy.lease).catch((error: unknown) =>
