@@ -1,6 +1,5 @@
 import { AllocatorError, AlreadyExistsError } from '../errors.ts';
-import { timeOf } from '../instances/timestamps.ts';
-import type { InstanceRecord } from '../model/record.ts';
+import { startedAtMs, type InstanceRecord } from '../model/record.ts';
 import { recordOfPlan, type CreatePlan } from '../plans/create-plan.ts';
 import { judgeLeftovers, stillInProgress } from '../plans/replay.ts';
 import { didNotHappen } from './claim-slots.ts';
@@ -62,7 +61,7 @@ export async function clearInterrupted(context: RecordContext, plan: CreatePlan,
     throw new AlreadyExistsError(
       `instance ${plan.name} was destroyed and its disk is kept for a restore; restore it, or create with another Idempotency-Key`,
     );
-  const times = [timeOf(existing.metadata.creationTimestamp)];
+  const times = [startedAtMs(existing)];
   // Only a create's own leftover is cleared: a record that a destroy holds or left is that destroy's to finish.
   const interrupted =
     existing.status.phase === 'provisioning' &&

@@ -3,7 +3,7 @@ import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT, LEGACY_TICKET_LABEL } from
 import { allItems } from '../kube/cluster.ts';
 import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
 import { AlreadyExistsError, ConflictError } from '../errors.ts';
-import { followingDeployment, type InstanceRecord } from '../model/record.ts';
+import { followingDeployment, startedAtMs, type InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
 import { dropKept, tearDown } from './destroy.ts';
 import { isLive, legacyTicketOf, placeOf } from '../plans/queue.ts';
@@ -80,7 +80,7 @@ export async function reconcileRecords(
       continue;
     }
     const deployment = deploymentOf.get(name);
-    const age = now - Date.parse(record.metadata.creationTimestamp ?? '');
+    const age = now - startedAtMs(record);
     // Gone since the scan, or by its list: read once more before tearing anything down.
     if (deployment === undefined && (await context.cluster.readDeployment(name)) === undefined) {
       if (age > context.graceMs)

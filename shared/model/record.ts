@@ -3,6 +3,7 @@ import { phaseOfDeployment } from '../instances/instance.ts';
 import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
+import { timeOf } from '../instances/timestamps.ts';
 import { instanceParameters } from '../instances/metadata.ts';
 import { isPhase, type OperationKind, type Phase } from './transitions.ts';
 
@@ -135,6 +136,18 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
       disk: { name: annotations[ANNOTATIONS.disk] ?? name, zone },
     },
   });
+}
+
+/**
+ * When the record's create began, for telling a running create from an
+ * interrupted one: its creation, or later its plan's creation time, which a
+ * queued create's claim writes after its wait in line (however long that was).
+ * Unreadable: never old.
+ */
+export function startedAtMs(record: InstanceRecord): number {
+  const created = timeOf(record.metadata.creationTimestamp);
+  const planned = timeOf(record.spec.createdAt);
+  return Number.isFinite(planned) ? Math.max(created, planned) : created;
 }
 
 /** `spec` with the owner and collaborators its Deployment says, where they differ: the Deployment is what lets people in. */

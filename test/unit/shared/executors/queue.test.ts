@@ -6,7 +6,8 @@ import { LABELS, LEGACY_TICKET_LABEL, QUEUED_LABEL } from '../../../../shared/in
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
 import type { CreateRequest } from '../../../../shared/plans/create-plan.ts';
 import { isLive, placeOf } from '../../../../shared/plans/queue.ts';
-import { planOf, world } from '../../fakes/world.ts';
+import { reconcileRecords } from '../../../../shared/executors/sweep-records.ts';
+import { GRACE_MS, planOf, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
 const limits = { perUser: 2, global: 2 };
@@ -148,5 +149,27 @@ describe('a queued create', () => {
     expect(w.cluster.leases.has(`${dans}-ticket`)).toBe(true);
     const order = line(w).sort((a, b) => Date.parse(a.spec.queue!.since) - Date.parse(b.spec.queue!.since));
     expect(order.map((record) => record.spec.owner.email)).toEqual(['ada@example.com', 'bea@example.com', 'dan@example.com']);
+  });
+
+  it('is no interrupted create to a sweep that runs between its claim and its Deployment, however long it waited in line', async () => {
+    const w = world();
+    const [bobs] = await full(w);
+    const startedAt = w.clock.now();
+    expect(await queued(w, 'ada@example.com', 'k')).toBeInstanceOf(AbortedError);
+    // Re-sent again and again, each request waiting its bound: in line for longer than the sweep's grace period.
+    while (w.clock.now() - startedAt <= GRACE_MS) expect(await queued(w, 'ada@example.com', 'k')).toBeInstanceOf(AbortedError);
+    await w.cluster.deleteDeployment(bobs!); // its slots go with it
+    w.cluster.records.delete(bobs!); // destroyed: nothing of it left for the sweep
+    const swept: string[] = [];
+    const createDeployment = w.cluster.createDeployment.bind(w.cluster);
+    w.cluster.createDeployment = async (deployment) => {
+      swept.push(...(await reconcileRecords({ ...w.context, restoreWindowMs: 0, keptPerUser: 2, graceMs: GRACE_MS }, { dryRun: false })));
+      return await createDeployment(deployment);
+    };
+    const name = await queued(w, 'ada@example.com', 'k');
+    expect(swept).toEqual([]);
+    expect(typeof name).toBe('string');
+    expect(w.cluster.records.get(name as string)?.status).toEqual({ phase: 'running' });
+    expect(w.cluster.deployments.has(name as string)).toBe(true);
   });
 });
