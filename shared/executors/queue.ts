@@ -8,8 +8,8 @@ import { recordOfPlan, type CreatePlan } from '../plans/create-plan.ts';
 import {
   handedOverStatus,
   isLive,
+  legacyPlaceOf,
   legacyTicketName,
-  legacyTicketOf,
   lineOf,
   placeOf,
   queuedRecord,
@@ -252,11 +252,7 @@ async function takePlace(context: QueueContext & RecordContext, plan: QueuedClai
   }
 }
 
-/**
- * The place of a live ticket that a release before queued records took for
- * this create, which its re-send, reaching this release, keeps. Its waiter
- * there is done: the caller re-sends once a request has answered.
- */
+/** The place of a live ticket that a release before queued records took for this create, which its re-send keeps. */
 async function legacyPlace(
   context: QueueContext,
   plan: QueuedClaim,
@@ -264,10 +260,8 @@ async function legacyPlace(
 ): Promise<{ name: string; lease: V1Lease; sinceMs: number } | undefined> {
   const name = legacyTicketName(plan.name);
   const lease = await context.cluster.readLease(name);
-  const ticket = lease && legacyTicketOf(lease);
-  if (!lease || !ticket || ticket.ownerHash !== ownerHash || ticket.deadlineMs < context.clock.now()) return undefined;
-  if (!Number.isFinite(ticket.sinceMs)) return undefined;
-  return { name, lease, sinceMs: ticket.sinceMs };
+  const sinceMs = legacyPlaceOf(lease, { ownerHash, nowMs: context.clock.now() });
+  return lease && sinceMs !== undefined ? { name, lease, sinceMs } : undefined;
 }
 
 /** Deletes a queued record as read: one renewed or handed over since stays (false). */

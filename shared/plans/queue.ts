@@ -129,6 +129,17 @@ export function legacyTicketOf(lease: V1Lease): LegacyTicket | undefined {
   };
 }
 
+/**
+ * The place a re-send keeps from the ticket its create took under a release
+ * before queued records: the ticket's, if it is that caller's and still live
+ * (its waiter there is done: a caller re-sends once a request has answered).
+ */
+export function legacyPlaceOf(lease: V1Lease | undefined, input: { ownerHash: string; nowMs: number }): number | undefined {
+  const ticket = lease && legacyTicketOf(lease);
+  if (!ticket || ticket.ownerHash !== input.ownerHash || ticket.deadlineMs < input.nowMs) return undefined;
+  return Number.isFinite(ticket.sinceMs) ? ticket.sinceMs : undefined;
+}
+
 /** A Lease's MicroTime, as client-node reads it (a Date) or as it is written (RFC 3339 text). */
 function microTimeMs(value: unknown): number {
   return value instanceof Date ? value.getTime() : Date.parse(String(value ?? ''));

@@ -6,6 +6,7 @@ import { newRecord, parseRecord, type InstanceRecord } from '../../../../shared/
 import {
   handedOverStatus,
   isLive,
+  legacyPlaceOf,
   legacyTicketName,
   legacyTicketOf,
   lineOf,
@@ -183,6 +184,17 @@ describe('the ticket Leases of a release before queued records', () => {
   ])('read their owner, place and deadline, %s', (_how, acquireTime, renewTime) => {
     expect(legacyTicketName('sb-1234')).toBe('sb-1234-ticket');
     expect(legacyTicketOf(lease(acquireTime, renewTime))).toEqual({ ownerHash: 'o1', sinceMs: NOW + 5, deadlineMs: NOW + 30_000 });
+  });
+
+  it.each([
+    ['its own live ticket: its place', 'o1', 10_000, NOW + 5],
+    ["another caller's", 'o2', 10_000, undefined],
+    ['a dead one', 'o1', 30_001, undefined],
+  ])('give a re-send the place of %s', (_what, ownerHash, laterMs, kept) => {
+    const ticket = lease('2026-12-02T08:00:00.005000Z', '2026-12-02T08:00:10.000000Z');
+    expect(legacyPlaceOf(ticket, { ownerHash, nowMs: NOW + laterMs })).toBe(kept);
+    expect(legacyPlaceOf(undefined, { ownerHash, nowMs: NOW })).toBeUndefined();
+    expect(legacyPlaceOf(lease(undefined, '2026-12-02T08:00:10.000000Z'), { ownerHash: 'o1', nowMs: NOW })).toBeUndefined();
   });
 
   it('read a Lease without the ticket label as none, and one without times as dead and last', () => {
