@@ -30,7 +30,11 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
       context.report(line);
     return report;
   };
-  const [report, pool] = await Promise.all([instances(), sweepPool(context, request)]);
+  // Both halves end before the sweep answers, whichever fails: a half left running would act after the answer, unseen.
+  const [instancesDone, poolDone] = await Promise.allSettled([instances(), sweepPool(context, request)]);
+  if (instancesDone.status === 'rejected') throw instancesDone.reason;
+  if (poolDone.status === 'rejected') throw poolDone.reason;
+  const [report, pool] = [instancesDone.value, poolDone.value];
   return {
     ...report,
     pool: pool.pool,

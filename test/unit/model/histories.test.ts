@@ -27,9 +27,14 @@ const RUNS_PER_SEED = 25;
  * its seed that failed (`path`, the first number of the path fast-check
  * prints), replayed as generated, before shrinking (a shrunk path replays only
  * while it still fails). 1183428814: a restore whose Deployment's answer was
- * lost, and whose undo could not remove it, gave its slots back.
+ * lost, and whose undo could not remove it, gave its slots back. 1184081658: a
+ * sweep whose pool half failed answered while its record walk went on, and
+ * tore an instance down after the answer.
  */
-const COUNTEREXAMPLES = [{ seed: 1183428814, path: '305' }];
+const COUNTEREXAMPLES = [
+  { seed: 1183428814, path: '305' },
+  { seed: 1184081658, path: '3783' },
+];
 
 const property = fc.asyncProperty(settings, history, async (chosen, commands) => {
   const w = modelWorld(chosen);
