@@ -3,7 +3,7 @@ import type { ErrorInfo } from '../errors.ts';
 /**
  * A queued create's place, as its 409 ABORTED carries it: a
  * `google.rpc.ErrorInfo` with reason `QUEUED` whose metadata holds
- * `position` (1 is next) and `ahead` (live tickets before it), as strings,
+ * `position` (1 is next) and `ahead` (live places in line before it), as strings,
  * since ErrorInfo's metadata is a map of strings.
  */
 export const QUEUED_REASON = 'QUEUED';

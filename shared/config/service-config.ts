@@ -147,7 +147,7 @@ export function parseServiceConfig(env: Env): ServiceConfig {
     );
   }
   const waitTimeoutMs = read(SETTINGS.waitTimeout);
-  const queue = queueSettings({ createTimeoutMs: read(SETTINGS.createTimeout), waitTimeoutMs, ticketMs: read(SETTINGS.queueTicket) });
+  const queue = queueSettings({ createTimeoutMs: read(SETTINGS.createTimeout), waitTimeoutMs, leaseMs: read(SETTINGS.queueTicket) });
   if (queue.requestBoundMs < 1000) {
     throw new ConfigError(
       `ALLOCATOR_CREATE_TIMEOUT_SECONDS must exceed ALLOCATOR_WAIT_TIMEOUT_SECONDS (${waitTimeoutMs / 1000}) by more than ${QUEUE_MARGIN_SECONDS} s, so that a queued create can wait and still finish within it`,

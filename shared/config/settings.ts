@@ -402,7 +402,7 @@ export const SETTINGS = {
   queueTicket: seconds({
     env: 'ALLOCATOR_QUEUE_TICKET_SECONDS',
     meaning:
-      "how long a queued create's ticket stays in line without a renewal: a waiter that went away holds up the line at most this long; at least 3",
+      "how long a queued create's record stays in line without a renewal by its waiter: a waiter that went away holds up the line at most this long; at least 3",
     default: 20,
     min: 3,
   }),

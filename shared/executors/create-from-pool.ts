@@ -32,7 +32,7 @@ export async function executePooledCreate(context: CreateContext & PoolContext, 
   const { cluster } = context;
   const unpooled = request.planFor();
   // A create that may wait in line makes its own disk, named after its key: a waiter holds no pool disk (which the
-  // sweep would take for an orphan, and which would drain the pool), and a re-sent request finds the same ticket.
+  // sweep would take for an orphan, and which would drain the pool), and a re-sent request finds the same record in line.
   if (unpooled.queue) return await executeCreate(context, unpooled);
   const keyHash = unpooled.idempotencyKeyHash;
   const recordName = keyHash === undefined ? undefined : keyRecordName(context.serverName, keyHash);

@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
-import { AllocatorError, AlreadyExistsError } from '../errors.ts';
-import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
+import { AlreadyExistsError } from '../errors.ts';
+import type { InstanceRecord } from '../model/record.ts';
+import { createRecord, NameTakenError } from './create-record.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
 import { endpointsOf } from '../instances/endpoints.ts';
 import { ownedByRecord } from '../plans/instance-objects.ts';
@@ -20,6 +21,8 @@ import { UndoStack } from './undo.ts';
 import { instanceView } from './instance-view.ts';
 import { waitUntilReady } from './wait-ready.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
+
+export { NameTakenError };
 
 /** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's. */
 export type CreateContext = QueueContext & { readonly graceMs: number };
@@ -60,26 +63,22 @@ export interface CreateSteps {
 export async function createSteps(context: CreateContext, request: CreateSteps): Promise<Instance> {
   const { plan, undo } = request;
   const { cluster } = context;
-  // The record goes beside the slots' claim: it needs only the name, and its 409 is the name's.
-  const record = createRecord(context, plan, undo, request.claimed !== undefined);
-  record.catch(() => undefined); // awaited below
-  const slots = plan.queue
+  const { slots, record } = plan.queue
     ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
-    : await claimSlots(cluster, plan.slots, undo);
-  await record;
+    : await claim(context, request);
   context.progress?.('slots');
   if (request.claimed === undefined) await createDisk(context, plan, undo);
   context.progress?.('disk', { pooled: request.claimed !== undefined });
   const binding = (created: V1Deployment) =>
     Promise.all([
       bindSlots(cluster, [...slots, ...(request.keyRecord ? [request.keyRecord] : [])], created),
-      record.then((made) => cluster.replaceRecord({ ...made, status: { phase: 'running' } }, 'status')),
+      cluster.replaceRecord({ ...record, status: { phase: 'running' } }, 'status'),
       request.claimed?.done,
     ]);
   return await startInstance(context, {
     plan,
     undo,
-    record: await record,
+    record,
     taken: (error) =>
       plan.idempotencyKeyHash === undefined
         ? new NameTakenError(`a Deployment named ${plan.name} exists already`, { cause: error })
@@ -133,6 +132,16 @@ export async function startInstance(
   return answer;
 }
 
+/** The record and the slots of a create that does not wait in line. */
+async function claim(context: CreateContext, request: CreateSteps): Promise<{ slots: string[]; record: InstanceRecord }> {
+  const { plan, undo } = request;
+  // The record goes beside the slots' claim: it needs only the name, and its 409 is the name's.
+  const record = createRecord(context, plan, undo, request.claimed !== undefined);
+  record.catch(() => undefined); // awaited below
+  const slots = await claimSlots(context.cluster, plan.slots, undo);
+  return { slots, record: await record };
+}
+
 /**
  * Creates the template's Services and ConfigMaps after the Deployment, each
  * owned by the record. One that exists already (409) is left as it is: only
@@ -157,58 +166,7 @@ export async function createObjects(
   );
 }
 
-/** Creates the instance's record, in phase provisioning until its Deployment exists; its undo deletes it if it is this try's. */
-async function createRecord(context: CreateContext, plan: CreatePlan, undo: UndoStack, pooled: boolean): Promise<InstanceRecord> {
-  const fromDeployment = recordFromDeployment(plan.deployment, context.serverName);
-  const record: InstanceRecord = {
-    ...fromDeployment,
-    spec: {
-      ...fromDeployment.spec,
-      disk: { ...fromDeployment.spec.disk, ...(plan.disk.source ? { source: diskSourceName(plan.disk.source) } : {}), pooled },
-    },
-  };
-  const make = (): Promise<InstanceRecord> =>
-    undo.step(
-      `the record of ${plan.name}`,
-      async () => {
-        const current = await context.cluster.readRecord(plan.name);
-        if (current?.spec.createdAt === plan.createdAt)
-          await context.cluster.deleteRecord(plan.name, current.metadata.uid ? { uid: current.metadata.uid } : undefined);
-      },
-      () => context.cluster.createRecord(record),
-      didNotHappen,
-    );
-  try {
-    return await make();
-  } catch (error) {
-    if (!(error instanceof AlreadyExistsError)) throw error;
-    if (plan.idempotencyKeyHash === undefined) throw new NameTakenError(`an instance named ${plan.name} exists already`, { cause: error });
-  }
-  // The key's name is taken by a record of an earlier try: a kept instance, a create still running, or one interrupted.
-  const [existing, deployment] = await Promise.all([context.cluster.readRecord(plan.name), context.cluster.readDeployment(plan.name)]);
-  if (existing === undefined) return await make(); // deleted meanwhile
-  if (existing.status.phase === 'destroyed')
-    throw new AlreadyExistsError(
-      `instance ${plan.name} was destroyed and its disk is kept for a restore; restore it, or create with another Idempotency-Key`,
-    );
-  const times = [timeOf(existing.metadata.creationTimestamp)];
-  // Only a create's own leftover is cleared: a record that a destroy holds or left is that destroy's to finish.
-  const interrupted =
-    existing.status.phase === 'provisioning' &&
-    deployment === undefined &&
-    existing.spec.keyHash === plan.idempotencyKeyHash &&
-    judgeLeftovers(times, context.clock.now(), context.graceMs) === 'interrupted';
-  if (!interrupted) throw stillInProgress(`another create of ${plan.name}`, times, context.clock.now(), context.graceMs);
-  context.report(`clearing the record left by an interrupted create of ${plan.name}`);
-  await context.cluster.deleteRecord(plan.name, existing.metadata.uid ? { uid: existing.metadata.uid } : undefined);
-  return await make();
-}
-
 const isService = (object: InstanceObject): object is InstanceService => object.kind === 'Service';
-
-function diskSourceName(source: NonNullable<CreatePlan['disk']['source']>): string {
-  return Object.values(source).find((value): value is string => typeof value === 'string') ?? '';
-}
 
 /** What a keyed create reads of a name before it goes on: its Deployment, and any slots held for it. */
 export interface ReplaySeen {
@@ -245,18 +203,6 @@ export async function replayOrClear(
     await Promise.all(leftovers.map((lease) => deleteLease(context, lease)));
   }
   return undefined;
-}
-
-/**
- * A create without a key drew a name that an instance, or its disk, already
- * has (a suspended instance's, a restorable one's, a leftover): that name is
- * never cleared, and the create tries another.
- */
-export class NameTakenError extends AllocatorError {
-  override readonly name = 'NameTakenError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(409, 'ALREADY_EXISTS', message, options);
-  }
 }
 
 /**

@@ -2,7 +2,6 @@ import { planSweep } from '../plans/sweep-plan.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { ExecutionContext } from './context.ts';
 import { sweepPool } from './sweep-pool.ts';
-import { removeDeadTickets } from './queue.ts';
 import { executeSweep, type SweepReport } from './sweep.ts';
 import { scanForSweep } from './sweep-scan.ts';
 import { reconcileRecords } from './sweep-records.ts';
@@ -25,17 +24,17 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
   const instances = async (): Promise<Omit<SweepReport, 'pool'>> => {
     const { snapshot, deployments } = await scanForSweep(context);
     const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep, restoreWindowMs: context.restoreWindowMs });
-    // Dead tickets hold nothing (no slot, no disk) and hold up no one (the queue passes them over): removed with no grace period.
-    const tickets = await removeDeadTickets(context, request);
-    if (tickets.length > 0)
-      context.report(`${request.dryRun ? 'would remove' : 'removed'} ${tickets.length} dead queue ticket(s): ${tickets.join(', ')}`);
     const report = await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
     // The records last: the instances destroyed above are gone or kept by now, and this walk sees them so.
     for (const line of await reconcileRecords({ ...context, graceMs: context.sweep.graceMs }, { ...request, deployments }))
       context.report(line);
     return report;
   };
-  const [report, pool] = await Promise.all([instances(), sweepPool(context, request)]);
+  // Both halves end before the sweep answers, whichever fails: a half left running would act after the answer, unseen.
+  const [instancesDone, poolDone] = await Promise.allSettled([instances(), sweepPool(context, request)]);
+  if (instancesDone.status === 'rejected') throw instancesDone.reason;
+  if (poolDone.status === 'rejected') throw poolDone.reason;
+  const [report, pool] = [instancesDone.value, poolDone.value];
   return {
     ...report,
     pool: pool.pool,

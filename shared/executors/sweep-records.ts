@@ -1,11 +1,13 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT } from '../instances/metadata.ts';
+import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT, LEGACY_TICKET_LABEL } from '../instances/metadata.ts';
 import { allItems } from '../kube/cluster.ts';
 import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
 import { AlreadyExistsError, ConflictError } from '../errors.ts';
-import { followingDeployment, type InstanceRecord } from '../model/record.ts';
+import { followingDeployment, startedAtMs, type InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
 import { dropKept, tearDown } from './destroy.ts';
+import { isLive, legacyTicketOf, placeOf } from '../plans/queue.ts';
+import { removeQueued } from './queue.ts';
 import { deleteLease } from './teardown.ts';
 import { effectivePhase, loadInstance, type TransitionContext } from './transition.ts';
 
@@ -17,7 +19,9 @@ export type RecordsContext = TransitionContext & KeepContext & { readonly graceM
  * failure would have left the instance; a destroyed instance past its window
  * is gone (its disk, then its record); a record whose Deployment is gone,
  * with nothing in progress past the grace period, is an orphan torn down for
- * good; and a restore Lease left by a release before records becomes a record.
+ * good; a queued create whose waiter stopped holding it leaves the line; a
+ * restore Lease left by a release before records becomes a record, and its
+ * lock and ticket Leases go once nobody can hold them any more.
  */
 export async function reconcileRecords(
   context: RecordsContext,
@@ -34,6 +38,7 @@ export async function reconcileRecords(
   };
   await carryOverRestoreLeases(context, act);
   await dropLegacyLocks(context, act);
+  await dropLegacyTickets(context, act);
   const selector = `${LABELS.allocator}=${context.serverName}`;
   const page = (continueToken: string | undefined) => ({
     labelSelector: selector,
@@ -49,6 +54,12 @@ export async function reconcileRecords(
   const now = context.clock.now();
   for (const found of records) {
     const name = found.metadata.name;
+    // In line, it has no Deployment yet and needs none: only its waiter's hold counts. No grace: it holds nothing.
+    if (found.status.phase === 'queued') {
+      if (!isLive(placeOf(found), now))
+        await act(`remove the queued create ${name}, whose waiter went away`, () => removeQueued(context, found));
+      continue;
+    }
     const held = found.status.operation;
     const dead = held !== undefined && Date.parse(held.deadline) < now;
     if (held && !dead) continue;
@@ -69,7 +80,7 @@ export async function reconcileRecords(
       continue;
     }
     const deployment = deploymentOf.get(name);
-    const age = now - Date.parse(record.metadata.creationTimestamp ?? '');
+    const age = now - startedAtMs(record);
     // Gone since the scan, or by its list: read once more before tearing anything down.
     if (deployment === undefined && (await context.cluster.readDeployment(name)) === undefined) {
       if (age > context.graceMs)
@@ -144,6 +155,27 @@ async function dropLegacyLocks(context: RecordsContext, act: (line: string, work
     const until = lockedAt + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
     if (Number.isFinite(until) && until >= context.clock.now()) continue;
     await act(`delete the lock Lease ${lease.metadata?.name ?? ''} of a release before records`, () => deleteLease(context, lease));
+  }
+}
+
+/**
+ * Deletes the queue tickets of a release before queued records once their
+ * waiter stopped renewing them. A live one is left: its waiter, a process of
+ * that release still running, renews it and would only take another; it
+ * claims its slots as before, so the limits stay exact. Its caller's next
+ * re-send reaches this release and waits in line as a record.
+ */
+async function dropLegacyTickets(
+  context: RecordsContext,
+  act: (line: string, work: () => Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  const selector = `${LABELS.allocator}=${context.serverName},${LEGACY_TICKET_LABEL}`;
+  for (const lease of (await context.cluster.listLeases({ labelSelector: selector })).items) {
+    const ticket = legacyTicketOf(lease);
+    if (ticket && ticket.deadlineMs >= context.clock.now()) continue;
+    await act(`delete the queue ticket ${lease.metadata?.name ?? ''} of a release before queued records`, () =>
+      deleteLease(context, lease),
+    );
   }
 }
 

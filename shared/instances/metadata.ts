@@ -53,8 +53,19 @@ export const RESTORE_RECORD_LABEL = 'allocator.dev/restore-record';
  */
 export const SLOT_LABEL = 'allocator.dev/slot';
 
-/** On a queue ticket (a Lease): a create waiting in line. Not the slots' label, so that tickets count toward no limit. */
-export const TICKET_LABEL = 'allocator.dev/ticket';
+/**
+ * On the record of a create waiting in line (phase queued): the one selector
+ * that lists the line. Its claim of the slots takes the label off, in the
+ * same write that moves the record on to provisioning's spec.
+ */
+export const QUEUED_LABEL = 'allocator.dev/queued';
+
+/**
+ * On the queue ticket (a Lease) of a release before queued records: nothing
+ * takes one now, and the sweep deletes those left once their waiter stopped
+ * renewing them.
+ */
+export const LEGACY_TICKET_LABEL = 'allocator.dev/ticket';
 
 /** On the lock Lease of a release before the Instance record: nothing takes one now, and the sweep deletes those left. */
 export const LEGACY_LOCK_LABEL = 'allocator.dev/lock';

@@ -85,8 +85,12 @@ export interface ClusterClient {
    * (ConflictError) if it changed since, a 404 if it is gone.
    */
   replaceRecord(record: InstanceRecord, part: 'spec' | 'status'): Promise<InstanceRecord>;
-  /** Deletes the record if it is still the object read (its uid): false if already gone, a 409 (ConflictError) if replaced. */
-  deleteRecord(name: string, preconditions?: { uid: string }): Promise<boolean>;
+  /**
+   * Deletes the record if it is still the object read (its uid; with
+   * `resourceVersion`, unchanged since): false if already gone, a 409
+   * (ConflictError) if replaced or changed.
+   */
+  deleteRecord(name: string, preconditions?: { uid: string; resourceVersion?: string }): Promise<boolean>;
   /** Pods by label, to tell why an instance is not ready. */
   listPods(options: { labelSelector: string }): Promise<Page<V1Pod>>;
   /** ReplicaSets by label: those of an instance carry its pods' labels, and their events say whether its pods could be made. */

@@ -3,6 +3,7 @@ import { phaseOfDeployment } from '../instances/instance.ts';
 import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
+import { timeOf } from '../instances/timestamps.ts';
 import { instanceParameters } from '../instances/metadata.ts';
 import { isPhase, type OperationKind, type Phase } from './transitions.ts';
 
@@ -27,6 +28,18 @@ export interface InstanceSpec {
   /** The template's replica count, which resume and reset scale back to. */
   readonly replicas?: number;
   readonly disk: { readonly name: string; readonly zone: string; readonly source?: string; readonly pooled?: boolean };
+  /** While the create waits in line at a limit (phase queued); its claim of the slots removes it. */
+  readonly queue?: QueueSpec;
+}
+
+/** A queued create's place in line, as asked: when it joined, how long it stays unrenewed, and when its caller gives up. */
+export interface QueueSpec {
+  /** Millisecond ISO time: its place in line (then its name). A re-sent request keeps it. */
+  readonly since: string;
+  /** How long it stays in line without a renewal, until its waiter's first status write. */
+  readonly leaseSeconds: number;
+  /** When its caller gives up waiting (the 504), if they set a queue timeout. */
+  readonly timeoutAt?: string;
 }
 
 /** The operation that holds an instance: its kind, who runs it, and until when (past it, the sweep or another operation takes over). */
@@ -68,6 +81,15 @@ export interface InstanceRecord {
 /** The labels of a record: the same three as its Deployment, so that one selector lists an owner's. */
 export function recordLabels(serverName: string, name: string, ownerEmail: string): Record<string, string> {
   return { [LABELS.allocator]: serverName, [LABELS.ownerHash]: ownerHashOf(ownerEmail), [LABELS.instance]: name };
+}
+
+/**
+ * The phase of a record whose status was never written: the API server drops
+ * a status sent with the create (a subresource), so a record is read so until
+ * its first status write.
+ */
+export function initialPhase(spec: Pick<InstanceSpec, 'queue'>): Phase {
+  return spec.queue ? 'queued' : 'provisioning';
 }
 
 export function newRecord(input: { serverName: string; name: string; spec: InstanceSpec; phase: Phase }): InstanceRecord {
@@ -116,6 +138,18 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
   });
 }
 
+/**
+ * When the record's create began, for telling a running create from an
+ * interrupted one: its creation, or later its plan's creation time, which a
+ * queued create's claim writes after its wait in line (however long that was).
+ * Unreadable: never old.
+ */
+export function startedAtMs(record: InstanceRecord): number {
+  const created = timeOf(record.metadata.creationTimestamp);
+  const planned = timeOf(record.spec.createdAt);
+  return Number.isFinite(planned) ? Math.max(created, planned) : created;
+}
+
 /** `spec` with the owner and collaborators its Deployment says, where they differ: the Deployment is what lets people in. */
 export function followingDeployment(spec: InstanceSpec, deployment: V1Deployment): InstanceSpec {
   const annotations = deployment.metadata?.annotations ?? {};
@@ -150,6 +184,16 @@ export function parseRecord(value: unknown): InstanceRecord {
   const owner = isObject(spec.owner) ? spec.owner : {};
   const disk = isObject(spec.disk) ? spec.disk : {};
   const operation = isObject(status.operation) ? status.operation : undefined;
+  const queue =
+    isObject(spec.queue) && typeof spec.queue.since === 'string' && typeof spec.queue.leaseSeconds === 'number'
+      ? {
+          queue: {
+            since: spec.queue.since,
+            leaseSeconds: spec.queue.leaseSeconds,
+            ...(typeof spec.queue.timeoutAt === 'string' ? { timeoutAt: spec.queue.timeoutAt } : {}),
+          },
+        }
+      : {};
   const stringMap = (map: unknown): Record<string, string> =>
     isObject(map) ? Object.fromEntries(Object.entries(map).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {};
   const optional = <K extends string>(key: K, v: unknown): Partial<Record<K, string>> =>
@@ -184,10 +228,10 @@ export function parseRecord(value: unknown): InstanceRecord {
         ...optional('source', disk.source),
         ...(typeof disk.pooled === 'boolean' ? { pooled: disk.pooled } : {}),
       },
+      ...queue,
     },
     status: {
-      // A record just created has no status yet: the API server drops it on create (it is a subresource).
-      phase: isPhase(status.phase) ? status.phase : 'provisioning',
+      phase: isPhase(status.phase) ? status.phase : initialPhase(queue),
       ...(operation && typeof operation.kind === 'string' && typeof operation.holder === 'string' && typeof operation.deadline === 'string'
         ? {
             operation: {

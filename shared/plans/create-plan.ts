@@ -9,6 +9,7 @@ import { idempotencyKeyHash, idempotentInstanceName, newInstanceName, ownerHashO
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { buildInstance } from './deployment.ts';
 import type { InstanceObject } from './instance-objects.ts';
+import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
 import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
 import type { QueuePlan } from './queue.ts';
 import { slotPools, type SlotPool } from './slots.ts';
@@ -140,5 +141,21 @@ export function planCreate(inputs: CreateInputs): CreatePlan {
           },
         }
       : {}),
+  };
+}
+
+/**
+ * The record a create writes: what its Deployment says, named as the plan
+ * names it, with the disk's source and whether the disk came from the pool.
+ */
+export function recordOfPlan(plan: CreatePlan, input: { serverName: string; pooled: boolean }): InstanceRecord {
+  const fromDeployment = recordFromDeployment(plan.deployment, input.serverName);
+  const source = plan.disk.source ? Object.values(plan.disk.source).find((value): value is string => typeof value === 'string') : undefined;
+  return {
+    ...fromDeployment,
+    spec: {
+      ...fromDeployment.spec,
+      disk: { ...fromDeployment.spec.disk, ...(plan.disk.source ? { source: source ?? '' } : {}), pooled: input.pooled },
+    },
   };
 }

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CoordinationV1Api, Watch, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, CustomObjectsApi, Watch, type V1Lease } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AllocatorClient, type Instance, type QueuePosition } from '../../../client/index.ts';
-import { LABELS } from '../../../shared/instances/metadata.ts';
-import { ticketFromLease, TICKET_LABEL } from '../../../shared/plans/queue.ts';
+import { LABELS, QUEUED_LABEL } from '../../../shared/instances/metadata.ts';
+import { parseRecord, RECORD_RESOURCE, type InstanceRecord } from '../../../shared/model/record.ts';
+import { placeOf } from '../../../shared/plans/queue.ts';
 import { SLOT_LABEL } from '../../../shared/plans/slots.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { ADMIN, call, startTestStack, type TestStack } from '../stack.ts';
@@ -37,14 +38,23 @@ afterAll(async () => {
 afterEach(async () => {
   await destroyAll();
   await Promise.all(
-    (await tickets()).map((lease) => leases().deleteNamespacedLease({ name: lease.metadata?.name ?? '', namespace: stack.namespace })),
+    (await inLine()).map((record) =>
+      records().deleteNamespacedCustomObject({ ...RECORD_RESOURCE, namespace: stack.namespace, name: record.metadata.name }),
+    ),
   );
 });
 
 const leases = (): CoordinationV1Api => stack.kubeConfig.makeApiClient(CoordinationV1Api);
+const records = (): CustomObjectsApi => stack.kubeConfig.makeApiClient(CustomObjectsApi);
 
-async function tickets(): Promise<V1Lease[]> {
-  return (await leases().listNamespacedLease({ namespace: stack.namespace, labelSelector: TICKET_LABEL })).items;
+/** The line: the records in phase queued, as the API server has them. */
+async function inLine(): Promise<InstanceRecord[]> {
+  const list = (await records().listNamespacedCustomObject({
+    ...RECORD_RESOURCE,
+    namespace: stack.namespace,
+    labelSelector: QUEUED_LABEL,
+  })) as { items: unknown[] };
+  return list.items.map(parseRecord).filter((record) => record.status.phase === 'queued');
 }
 
 async function globalSlots(): Promise<V1Lease[]> {
@@ -133,12 +143,12 @@ function followSlots(): {
 }
 
 describe('a create that does not queue', () => {
-  it('answers 429 at the limit as before, and takes no ticket', async () => {
+  it('answers 429 at the limit as before, and takes no place in line', async () => {
     await fill();
     const answer = await rawCreate('late@example.com', { wait: false }, 'no-queue-1');
     expect(answer.status).toBe(429);
     expect(answer.body.error.status).toBe('RESOURCE_EXHAUSTED');
-    expect(await tickets()).toEqual([]);
+    expect(await inLine()).toEqual([]);
   });
 
   it('may not queue without an Idempotency-Key, which keeps its place', async () => {
@@ -149,7 +159,7 @@ describe('a create that does not queue', () => {
 });
 
 describe('a queued create', () => {
-  it('answers its place with 409 ABORTED, Retry-After and an ErrorInfo; a re-send keeps the place; tickets count toward no limit', async () => {
+  it('answers its place with 409 ABORTED, Retry-After and an ErrorInfo; a re-send keeps the place; places in line count toward no limit', async () => {
     const full = await fill();
     const first = await rawCreate('ann@example.com', { wait: false, queue: true }, 'place-a');
     expect(first).toMatchObject({ status: 409, retryAfter: '1' });
@@ -167,33 +177,36 @@ describe('a queued create', () => {
     });
     const second = await rawCreate('bob@example.com', { wait: false, queue: true }, 'place-b');
     expect(second.body.error.details[0]?.metadata).toEqual({ position: '2', ahead: '1' });
-    // Sent again, the first waits its bound and answers the same place: its ticket is the one it took.
+    // Sent again, the first waits its bound and answers the same place: its record is the one it made.
     const again = await rawCreate('ann@example.com', { wait: false, queue: true }, 'place-a');
     expect(again.body.error.details[0]?.metadata).toEqual({ position: '1', ahead: '0' });
-    expect((await tickets()).map((t) => t.metadata?.labels?.[LABELS.instance]).sort()).toHaveLength(2);
+    expect((await inLine()).map((r) => r.spec.owner.email).sort()).toEqual(['ann@example.com', 'bob@example.com']);
     expect((await globalSlots()).map((s) => s.metadata?.labels?.[LABELS.instance]).sort()).toEqual(full.map((i) => i.name).sort());
 
-    // A slot frees: the first in line gets it, and its ticket goes.
+    // A slot frees: the first in line gets it, and its record leaves the line (it is the instance's now).
     await clientFor('full@example.com').destroy(full[0]!.name);
     const served = await rawCreate('ann@example.com', { wait: false, queue: true }, 'place-a');
     expect(served.status).toBe(201);
     expect(served.body.owner).toBe('ann@example.com');
-    expect((await tickets()).map((t) => ticketFromLease(t).ownerHash)).toHaveLength(1);
+    expect((await inLine()).map((r) => r.spec.owner.email)).toEqual(['bob@example.com']);
   });
 
-  it('gives up past its queue timeout: a 504, and its ticket goes', async () => {
+  it('gives up past its queue timeout: a 504, and its record goes', async () => {
     await fill();
     const queued = await rawCreate('cat@example.com', { wait: false, queue: true, queueTimeoutSeconds: 1 }, 'impatient');
     expect(queued.status).toBe(409);
-    expect(await tickets()).toHaveLength(1);
+    expect(await inLine()).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const gaveUp = await rawCreate('cat@example.com', { wait: false, queue: true, queueTimeoutSeconds: 1 }, 'impatient');
     expect(gaveUp.status).toBe(504);
-    expect(gaveUp.body.error).toMatchObject({ status: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/its ticket was removed/) });
-    expect(await tickets()).toEqual([]);
+    expect(gaveUp.body.error).toMatchObject({
+      status: 'DEADLINE_EXCEEDED',
+      message: expect.stringMatching(/its place in line was given up/),
+    });
+    expect(await inLine()).toEqual([]);
   });
 
-  it('hands its ticket to a request re-sent while it still waits: the older one stops, the place stays', async () => {
+  it('hands its record to a request re-sent while it still waits: the older one stops, the place stays', async () => {
     await fill();
     expect((await rawCreate('eve@example.com', { wait: false, queue: true }, 'twice')).status).toBe(409);
     const older = rawCreate('eve@example.com', { wait: false, queue: true }, 'twice');
@@ -207,10 +220,10 @@ describe('a queued create', () => {
     });
     expect(replaced.body.error).not.toHaveProperty('details');
     expect(newer.body.error.details[0]?.metadata).toEqual({ position: '1', ahead: '0' });
-    expect(await tickets()).toHaveLength(1);
+    expect(await inLine()).toHaveLength(1);
   });
 
-  it('stops renewing its ticket when its caller hangs up mid-wait', async () => {
+  it('stops renewing its record when its caller hangs up mid-wait', async () => {
     await fill();
     expect((await rawCreate('dan@example.com', { wait: false, queue: true }, 'hang-up')).status).toBe(409);
     const hangUp = new AbortController();
@@ -227,9 +240,9 @@ describe('a queued create', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     hangUp.abort();
     await waiting;
-    const renewed = async (): Promise<number> => ticketFromLease((await tickets())[0]!).renewedAtMs;
+    const renewed = async (): Promise<number> => placeOf((await inLine())[0]!).deadlineMs;
     const before = await renewed();
-    // Left waiting, the request would renew every third of the ticket's 4 s, within its 3 s bound.
+    // Left waiting, the request would renew every third of the record's 4 s, within its 3 s bound.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await renewed()).toBe(before);
   });
@@ -273,7 +286,7 @@ describe('a queued create', () => {
     expect(answered).toEqual(Array.from({ length: 12 }, (_, i) => i));
     expect(slots.max()).toBe(2);
     expect(places.size).toBeGreaterThanOrEqual(10); // all but the first two waited in line, and were told their place
-    expect(await tickets()).toEqual([]);
+    expect(await inLine()).toEqual([]);
   }, 180_000);
 });
 
@@ -312,23 +325,23 @@ describe('the CLI in line', () => {
     await clientFor('full@example.com').destroy(full[0]!.name);
     expect(await run.exit).toBe(0);
     expect(run.stdout()).toMatch(/^ran on syncbased-[0-9a-f]+$/m);
-    expect(await tickets()).toEqual([]);
+    expect(await inLine()).toEqual([]);
   }, 60_000);
 
-  it("'run --no-queue' fails at the limit as before, taking no ticket", async () => {
+  it("'run --no-queue' fails at the limit as before, taking no place in line", async () => {
     await fill();
     const run = cliWaiter('runner@example.com', ['run', '--no-queue', '--', 'true']);
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toMatch(/the most allowed|its limit/);
-    expect(await tickets()).toEqual([]);
+    expect(await inLine()).toEqual([]);
   }, 30_000);
 
-  it("'create --queue --queue-timeout' gives up, and its ticket goes", async () => {
+  it("'create --queue --queue-timeout' gives up, and its record goes", async () => {
     await fill();
     const create = cliWaiter('runner@example.com', ['create', '--queue', '--queue-timeout', '1']);
     expect(await create.exit).toBe(1);
     expect(create.stderr()).toMatch(/queued: 1st in line[\s\S]*no slot came free within 1 s in the queue/);
-    expect(await tickets()).toEqual([]);
+    expect(await inLine()).toEqual([]);
   }, 30_000);
 
   it.each([
@@ -343,33 +356,36 @@ describe('the CLI in line', () => {
 });
 
 describe('a waiter killed with SIGKILL', () => {
-  it('holds up the queue only until its ticket, no longer renewed, dies; the sweep then removes it', async () => {
+  it('holds up the queue only until its record, no longer renewed, dies; the next waiter then removes it', async () => {
     const full = await fill();
     const killed = cliWaiter('killed@example.com');
     await eventually(async () => killed.stderr().includes('queued: 1st in line (0 ahead of you)'), 20_000, 'the CLI queued');
     const slots = followSlots();
     const next = clientFor('next@example.com').create({ queue: true, idempotencyKey: 'after-the-killed', wait: false });
-    await eventually(async () => (await tickets()).length === 2, 20_000, 'the second ticket');
+    await eventually(async () => (await inLine()).length === 2, 20_000, 'the second place in line');
     killed.child.kill('SIGKILL');
     await new Promise((resolve) => killed.child.once('exit', resolve));
+    // Its hang-up reaches the function: its waiter stops renewing, so the deadline it has now is its last.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const dead = (await inLine()).find((record) => record.spec.owner.email === 'killed@example.com');
+    expect(dead).toBeDefined();
+    const diedAt = placeOf(dead!).deadlineMs;
     await clientFor('full@example.com').destroy(full[0]!.name);
     const served = await next;
     slots.stop();
 
     const freedAt = slots.freed.find((f) => f.instance === full[0]!.name)?.atMs ?? Number.NaN;
     const claimedAt = slots.claims.find((c) => c.instance === served.name)?.atMs ?? Number.NaN;
-    const dead = (await tickets()).map(ticketFromLease);
-    expect(dead).toHaveLength(1); // the killed waiter's: passed over, not removed
-    const diedAt = dead[0]!.renewedAtMs + dead[0]!.leaseMs;
     console.log(
-      `killed waiter: slot freed ${freedAt - diedAt} ms relative to its ticket's death; the next waiter claimed ${claimedAt - freedAt} ms after the slot freed (ticket lease ${TICKET_SECONDS * 1000} ms)`,
+      `killed waiter: slot freed ${freedAt - diedAt} ms relative to its record's death; the next waiter claimed ${claimedAt - freedAt} ms after the slot freed (lease ${TICKET_SECONDS * 1000} ms)`,
     );
     expect(claimedAt).toBeGreaterThanOrEqual(diedAt); // it held its place while live...
     expect(served.owner).toBe('next@example.com'); // ...and then the next in line got the slot
     expect(await clientFor('killed@example.com').list()).toEqual([]);
-
+    // The waiter that passed it over removed it: nothing is left in line, and the sweep finds nothing of it.
+    expect(await inLine()).toEqual([]);
     const sweep = await call(`${stack.urls.destroy}/sweep`, { token: stack.tokenFor(ADMIN), body: {} });
     expect(sweep.status).toBe(200);
-    expect(await tickets()).toEqual([]);
+    expect(await inLine()).toEqual([]);
   }, 60_000);
 });

@@ -354,6 +354,11 @@ describe('upgrade in place from cc24c0b, on the captured objects of that release
     expect(leases).not.toContain(`${swept}-restore`);
     expect(leases).not.toContain(`${suspended}-lock`);
     expect(leases.filter((name) => name?.endsWith('-ticket'))).toEqual([]);
+    const oldTickets = oldLeases
+      .filter((lease) => lease.metadata?.labels?.['allocator.dev/ticket'] !== undefined)
+      .map((l) => l.metadata?.name);
+    expect(oldTickets).toHaveLength(1);
+    expect(lines).toContain(`delete the queue ticket ${oldTickets[0]} of a release before queued records`);
     expect(await record(swept)).toMatchObject({
       spec: { owner: { email: erin }, mountName: restoreLeaseOf(swept)['allocator.dev/mount-name'] },
       status: { phase: 'destroyed', destroyedAt: restoreLeaseOf(swept)['allocator.dev/destroyed-at'] },

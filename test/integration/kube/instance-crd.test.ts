@@ -113,6 +113,13 @@ describe('the Instance custom resource on the API server', () => {
     expect(await refusal(create(made))).toEqual({ code: 422, message: expect.stringMatching(message) });
   });
 
+  it("keeps a queued create's place in spec.queue, and refuses one without its lease time (422)", async () => {
+    const queue = { since: '2030-01-01T00:00:00.123Z', leaseSeconds: 20, timeoutAt: '2030-01-01T00:10:00.123Z' };
+    expect((await create(instance('queued', { queue }))).spec.queue).toEqual(queue);
+    const noLease = await refusal(create(instance('queued-bad', { queue: { since: queue.since } })));
+    expect(noLease).toEqual({ code: 422, message: expect.stringMatching(/spec.queue.leaseSeconds: Required value/) });
+  });
+
   it('refuses a phase it does not know, or an operation without its holder (422)', async () => {
     const made = await create(instance('bad-status'));
     const badPhase = await refusal(replaceStatus({ ...made, status: { phase: 'sleeping' } }));

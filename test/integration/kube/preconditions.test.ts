@@ -2,6 +2,7 @@ import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
 import { makeClusterClient, type ClusterClient } from '../../../shared/kube/cluster.ts';
+import { newRecord } from '../../../shared/model/record.ts';
 import { createTestNamespace, testKubeConfig } from '../support.ts';
 
 let kubeConfig: KubeConfig;
@@ -50,5 +51,34 @@ describe('ClusterClient uid preconditions, against the API server', () => {
     expect((await cluster.readDeployment('named'))?.metadata?.uid).toBe(second.metadata?.uid);
     // Still in the foreground: the Deployment stays, with the garbage collector's finalizer, until its dependents go.
     expect(await cluster.deleteDeployment('named', { uid: second.metadata!.uid! })).toMatchObject({ metadata: { name: 'named' } });
+  });
+
+  it('deletes a record only as read when given its resourceVersion: a 409 once it was written since (a waiter renewed it)', async () => {
+    const spec = {
+      owner: { email: 'ada@example.com' },
+      collaborators: [],
+      parameters: {},
+      mountName: '/m',
+      version: '1',
+      createdAt: '2030-01-01T00:00:00.000Z',
+      queue: { since: '2030-01-01T00:00:00.000Z', leaseSeconds: 20 },
+      disk: { name: 'in-line', zone: 'us-central1-c' },
+    };
+    const made = await cluster.createRecord(newRecord({ serverName: 'sb', name: 'in-line', spec, phase: 'queued' }));
+    expect(made.status.phase).toBe('queued'); // no status written yet: in line, by its spec
+    const renewed = await cluster.replaceRecord(
+      {
+        ...made,
+        status: { phase: 'queued', operation: { kind: 'create', holder: 'w', deadline: '2030-01-01T00:00:20.000Z', from: 'queued' } },
+      },
+      'status',
+    );
+    const asRead = { uid: made.metadata.uid!, resourceVersion: made.metadata.resourceVersion! };
+    await expect(cluster.deleteRecord('in-line', asRead)).rejects.toThrow(ConflictError);
+    expect((await cluster.readRecord('in-line'))?.status.operation?.holder).toBe('w');
+    expect(await cluster.deleteRecord('in-line', { uid: renewed.metadata.uid!, resourceVersion: renewed.metadata.resourceVersion! })).toBe(
+      true,
+    );
+    expect(await cluster.readRecord('in-line')).toBeUndefined();
   });
 });

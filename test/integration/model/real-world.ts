@@ -28,7 +28,7 @@ import { OPERATIONS, operationUrl, type OperationId } from '../../../shared/api/
 import { loadConfig } from '../../../shared/config/load-config.ts';
 import { runSweep } from '../../../shared/executors/run-sweep.ts';
 import { executionContext, SWEEPER } from '../../../shared/handlers/execution-context.ts';
-import { ANNOTATIONS, DISK_LABELS, LABELS, SLOT_LABEL, TICKET_LABEL } from '../../../shared/instances/metadata.ts';
+import { ANNOTATIONS, DISK_LABELS, LABELS, SLOT_LABEL } from '../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../shared/instances/naming.ts';
 import { collaboratorsOf } from '../../../shared/instances/sharing.ts';
 import type { InstanceRecord } from '../../../shared/model/record.ts';
@@ -551,7 +551,9 @@ export function checkSettled(s: Snapshot, nowMs: number): void {
 export function checkEmpty(s: Snapshot, nowMs: number): void {
   const left = {
     deployments: s.deployments.map(nameOf),
-    leases: s.leases.map((l) => `${nameOf(l)}${l.metadata?.labels?.[TICKET_LABEL] !== undefined ? ' (ticket)' : ''}`),
+    leases: s.leases.map(
+      (l) => `${nameOf(l)}${l.metadata?.labels?.[SLOT_LABEL] !== undefined ? ` (${l.metadata.labels[SLOT_LABEL]})` : ''}`,
+    ),
     records: s.records.map((r) => `${r.metadata.name} (${r.status?.phase})`),
     disks: s.disks.filter((disk) => disk.labels?.[DISK_LABELS.pool] === undefined).map((disk) => disk.name),
   };

@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1Deployment, V1Lease, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../../shared/errors.ts';
 import type { ClusterClient, Page } from '../../../shared/kube/cluster.ts';
-import type { InstanceRecord } from '../../../shared/model/record.ts';
+import { initialPhase, type InstanceRecord } from '../../../shared/model/record.ts';
 import type { FakeClock } from './fake-clock.ts';
 import { Faults, matchesSelector, pageOf } from './faults.ts';
 
@@ -173,7 +173,7 @@ export class FakeCluster implements ClusterClient {
           resourceVersion: this.#nextVersion(),
           creationTimestamp: new Date(this.#clock.now()).toISOString(),
         },
-        status: { phase: 'provisioning' },
+        status: { phase: initialPhase(record.spec) },
       };
       this.records.set(name, stored);
       return structuredClone(stored);
@@ -205,12 +205,14 @@ export class FakeCluster implements ClusterClient {
     });
   }
 
-  deleteRecord(name: string, preconditions?: { uid: string }) {
+  deleteRecord(name: string, preconditions?: { uid: string; resourceVersion?: string }) {
     return this.faults.run('deleteRecord', () => {
       const found = this.records.get(name);
       if (!found) return false;
       if (preconditions && found.metadata.uid !== preconditions.uid)
         throw new ConflictError(`Precondition failed: UID in precondition: ${preconditions.uid}`);
+      if (preconditions?.resourceVersion !== undefined && found.metadata.resourceVersion !== preconditions.resourceVersion)
+        throw new ConflictError(`Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}`);
       this.records.delete(name);
       return true;
     });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CallerIdentity } from '../../../shared/auth/identity.ts';
 import type { FullContext } from '../../../shared/handlers/execution-context.ts';
-import type { CreateConfig } from '../../../shared/plans/create-plan.ts';
+import { planCreate, type CreateConfig, type CreatePlan, type CreateRequest } from '../../../shared/plans/create-plan.ts';
 import { makeBackground } from '../../../shared/runtime/background.ts';
 import { compileDeploymentTemplate } from '../../../shared/template/deployment-template.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -25,7 +25,7 @@ export const config: CreateConfig = {
   disk: { sizeGb: 10, type: 'pd-standard' },
   lifetime: { defaultSeconds: 3600, maxSeconds: 86_400 },
   waitTimeoutMs: 60_000,
-  queue: { ticketMs: 20_000, requestBoundMs: 220_000, pollMs: 1_000 },
+  queue: { leaseMs: 20_000, requestBoundMs: 220_000, pollMs: 1_000 },
   compute: { zone: 'us-central1-c' },
 };
 
@@ -96,3 +96,24 @@ export function leftovers(w: { cluster: FakeCluster; disks: FakeDisks }): { depl
 }
 
 export const NOTHING = { deployments: [], leases: [], disks: [] };
+
+/** A create plan of `email`, on the world's clock and randomness, as the handler makes one: a test sets the limits, the request and the name. */
+export function planOf(
+  w: { readonly clock: FakeClock; readonly context: Pick<FullContext, 'random'> },
+  input: {
+    readonly email: string;
+    readonly limits?: CreateConfig['limits'];
+    readonly request?: Partial<CreateRequest>;
+    readonly name?: string;
+  },
+): CreatePlan {
+  return planCreate({
+    config: { ...config, ...(input.limits ? { limits: input.limits } : {}) },
+    template,
+    caller: caller(input.email),
+    request: { wait: false, waitMs: config.waitTimeoutMs, ...input.request },
+    nowMs: w.clock.now(),
+    random: w.context.random,
+    ...(input.name === undefined ? {} : { name: input.name }),
+  });
+}

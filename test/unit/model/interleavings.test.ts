@@ -41,6 +41,16 @@ const PAIRS: readonly (readonly [Operation, Operation])[] = [
     { kind: 'create', who: 0, key: 0 },
     { kind: 'create', who: 0, key: 0 },
   ],
+  // A queued create and its re-send: a hand-over against a claim; two queued creates for the owner's last slot.
+  [
+    { kind: 'create', who: 0, key: 1, queue: true },
+    { kind: 'create', who: 0, key: 1, queue: true },
+  ],
+  [
+    { kind: 'create', who: 0, key: 1, queue: true },
+    { kind: 'create', who: 0, key: 2, queue: true },
+  ],
+  [{ kind: 'create', who: 0, key: 1, queue: true }, { kind: 'sweep' }],
 ];
 
 const property = fc.asyncProperty(
@@ -50,7 +60,7 @@ const property = fc.asyncProperty(
   async (s, [first, second], settings) => {
     const w = modelWorld(settings);
     await startWorld(w);
-    const model = newModel();
+    const model = { ...newModel(), concurrent: true };
     await perform(w, model, { kind: 'create', who: 0, lifetime: 3600 });
     const go = async (method: string): Promise<void> => void (await s.schedule(Promise.resolve(method), method));
     w.cluster.faults.beforeCall = go;

@@ -46,7 +46,7 @@ export class ModelFaults extends Faults {
 
 /**
  * The fake cluster with clearable faults, merge patches of a Lease's spec
- * (a queue ticket's renewal and hand-over: FakeCluster applies only
+ * (a pooled create's key record moved to another name: FakeCluster applies only
  * ownerReferences), and the garbage collector's part for Leases owned by a
  * Lease (a restore's lock, owned by its record), as the API server does.
  */

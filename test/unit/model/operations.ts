@@ -11,7 +11,7 @@ import { transferInstance } from '../../../shared/executors/transfer.ts';
 import { describeErrorChain } from '../../../shared/http/request-log.ts';
 import { ANNOTATIONS, LABELS } from '../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../shared/instances/naming.ts';
-import { TICKET_LABEL } from '../../../shared/plans/queue.ts';
+import { isLive, lineOf } from '../../../shared/plans/queue.ts';
 import { SLOT_LABEL } from '../../../shared/plans/slots.ts';
 import { planCreate } from '../../../shared/plans/create-plan.ts';
 import { planRestore, type RestorePlan } from '../../../shared/plans/restore.ts';
@@ -78,8 +78,13 @@ export type Operation =
 /** What a history knows between its commands: the instances' names as they were made, and the queue's places. */
 export interface Model {
   readonly names: string[];
-  /** For each user and key that waited in line: its ticket and the place it took. */
-  readonly places: Map<string, { readonly ticket: string; readonly acquireTime: string }>;
+  /** For each user and key that waited in line: its record and the place it took. */
+  readonly places: Map<string, { readonly record: string; readonly since: string }>;
+  /**
+   * Operations run at once (interleaved): a queued create's place is then not
+   * checked, as another's calls between its looks before and after change the line.
+   */
+  readonly concurrent?: boolean;
 }
 
 export const newModel = (): Model => ({ names: [], places: new Map() });
@@ -204,7 +209,7 @@ async function act(w: ModelWorld, model: Model, op: Operation): Promise<void> {
 /**
  * A create as the create handler runs it: a new name after a name taken,
  * the pool when it is on. A queued create's place is checked: a re-sent one
- * keeps the place its ticket took, and one that nobody with room is ahead
+ * keeps the place its record took, and one that nobody with room is ahead
  * of is not told to wait.
  */
 async function create(w: ModelWorld, model: Model, op: Extract<Operation, { kind: 'create' }>): Promise<void> {
@@ -223,9 +228,9 @@ async function create(w: ModelWorld, model: Model, op: Extract<Operation, { kind
     ...(queue ? { queue: true } : {}),
   };
   const placeKey = `${who}/${key}`;
-  const before = queue ? queueView(w, who) : undefined;
+  const before = queue && model.concurrent !== true ? queueView(w, who) : undefined;
   const known = queue ? model.places.get(placeKey) : undefined;
-  const heldPlace = known && before?.liveTickets.some((ticket) => ticket.name === known.ticket && ticket.acquireTime === known.acquireTime);
+  const heldPlace = known && before?.livePlaces.some((place) => place.name === known.record && place.since === known.since);
   for (let attempt = 1; ; attempt += 1) {
     const nowMs = w.clock.now();
     const planFor = (name?: string) =>
@@ -247,28 +252,23 @@ async function create(w: ModelWorld, model: Model, op: Extract<Operation, { kind
       if (error instanceof NameTakenError && attempt < 3) continue;
       if (queue && error instanceof AllocatorError && error.status === 409 && /^queued for a slot/.test(error.message)) {
         const after = queueView(w, who);
-        const mine = after.liveTickets.filter((ticket) => !before?.liveTickets.some((seen) => seen.name === ticket.name));
-        if (
-          heldPlace &&
-          known &&
-          !tolerated('place') &&
-          !after.liveTickets.some((t) => t.name === known.ticket && t.acquireTime === known.acquireTime)
-        )
+        const mine = after.livePlaces.filter((place) => !before?.livePlaces.some((seen) => seen.name === place.name));
+        if (heldPlace && known && !tolerated('place') && !after.livePlaces.some((t) => t.name === known.record && t.since === known.since))
           throw new InvariantError(
-            `a re-sent queued create of ${who} (${request.idempotencyKey}) lost its place: its ticket ${known.ticket} taken at ${known.acquireTime} is gone; now ${JSON.stringify(after.liveTickets)}`,
+            `a re-sent queued create of ${who} (${request.idempotencyKey}) lost its place: its record ${known.record} in line since ${known.since} is gone; now ${JSON.stringify(after.livePlaces)}`,
           );
-        // Ahead of it may be only live tickets whose owner has room (the caller's own older ones too), never one at its own limit.
-        const ahead = before?.liveTickets.filter((t) => t.ownerHasRoom && t.name !== known?.ticket) ?? [];
+        // Ahead of it may be only live places whose owner has room (the caller's own older ones too), never one at its own limit.
+        const ahead = before?.livePlaces.filter((t) => t.ownerHasRoom && t.name !== known?.record) ?? [];
         if (before && before.ownRoom && before.globalRoom && ahead.length === 0 && !tolerated('queue'))
           throw new InvariantError(
             `a queued create of ${who} was told to wait though it had room, there was a global slot, and nobody with room was in line: ${JSON.stringify(before)}`,
           );
-        const taken = heldPlace ? known : mine[0] && { ticket: mine[0].name, acquireTime: mine[0].acquireTime };
+        const taken = heldPlace ? known : mine[0] && { record: mine[0].name, since: mine[0].since };
         if (taken) model.places.set(placeKey, taken);
       } else if (op.abandon && error instanceof AllocatorError && /went away/.test(error.message)) {
         const after = queueView(w, who);
-        const mine = after.liveTickets.find((ticket) => !before?.liveTickets.some((seen) => seen.name === ticket.name));
-        if (mine) model.places.set(placeKey, { ticket: mine.name, acquireTime: mine.acquireTime });
+        const mine = after.livePlaces.find((place) => !before?.livePlaces.some((seen) => seen.name === place.name));
+        if (mine) model.places.set(placeKey, { record: mine.name, since: mine.since });
       }
       throw error;
     }
@@ -279,10 +279,10 @@ interface QueueView {
   readonly ownHash: string;
   readonly ownRoom: boolean;
   readonly globalRoom: boolean;
-  readonly liveTickets: readonly { name: string; owner: string; acquireTime: string; ownerHasRoom: boolean }[];
+  readonly livePlaces: readonly { name: string; owner: string; since: string; ownerHasRoom: boolean }[];
 }
 
-/** The queue as the truth has it: room by the per-user slots themselves (not by the global slots' labels), and the live tickets. */
+/** The queue as the truth has it: room by the per-user slots themselves (not by the global slots' labels), and the live places. */
 function queueView(w: ModelWorld, who: Who): QueueView {
   const leases = [...w.cluster.leases.values()];
   const userSlots = new Map<string, number>();
@@ -295,14 +295,10 @@ function queueView(w: ModelWorld, who: Who): QueueView {
   }
   const room = (hash: string): boolean => (userSlots.get(hash) ?? 0) < MODEL_CONFIG.limits.perUser;
   const ownHash = ownerHashOf(who);
-  const liveTickets = leases
-    .filter((lease) => lease.metadata?.labels?.[TICKET_LABEL] !== undefined)
-    .filter((lease) => Date.parse(String(lease.spec?.renewTime)) + (lease.spec?.leaseDurationSeconds ?? 0) * 1000 >= w.clock.now())
-    .map((lease) => {
-      const owner = lease.metadata?.labels?.[LABELS.ownerHash] ?? '';
-      return { name: lease.metadata?.name ?? '', owner, acquireTime: String(lease.spec?.acquireTime), ownerHasRoom: room(owner) };
-    });
-  return { ownHash, ownRoom: room(ownHash), globalRoom: global < MODEL_CONFIG.limits.global, liveTickets };
+  const livePlaces = lineOf([...w.cluster.records.values()])
+    .filter((place) => isLive(place, w.clock.now()))
+    .map((place) => ({ name: place.name, owner: place.ownerHash, since: String(place.sinceMs), ownerHasRoom: room(place.ownerHash) }));
+  return { ownHash, ownRoom: room(ownHash), globalRoom: global < MODEL_CONFIG.limits.global, livePlaces };
 }
 
 /** An operation as a reproducer's line. */

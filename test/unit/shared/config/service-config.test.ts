@@ -32,7 +32,7 @@ describe('parseServiceConfig', () => {
         gcloudTokens: 'own-instances',
       },
       waitTimeoutMs: 240_000,
-      queue: { ticketMs: 20_000, requestBoundMs: 40_000, pollMs: 1_000 },
+      queue: { leaseMs: 20_000, requestBoundMs: 40_000, pollMs: 1_000 },
       deleteTimeoutMs: 120_000,
       diskReleaseTimeoutMs: 300_000,
       callTimeoutMs: 30_000,
@@ -89,7 +89,7 @@ describe('parseServiceConfig', () => {
       ALLOCATOR_WAIT_TIMEOUT_SECONDS: '120',
       ALLOCATOR_QUEUE_TICKET_SECONDS: '30',
     });
-    expect(config.queue).toEqual({ ticketMs: 30_000, requestBoundMs: 400_000, pollMs: 1_000 });
+    expect(config.queue).toEqual({ leaseMs: 30_000, requestBoundMs: 400_000, pollMs: 1_000 });
   });
 
   it('reads lists and numbers', () => {

@@ -6,31 +6,24 @@ import { makePoolDisk } from '../../../../shared/executors/disk-pool.ts';
 import { claimSlotsInTurn, roomOf } from '../../../../shared/executors/queue.ts';
 import { transferInstance } from '../../../../shared/executors/transfer.ts';
 import { UndoStack } from '../../../../shared/executors/undo.ts';
-import { DISK_LABELS, LABELS } from '../../../../shared/instances/metadata.ts';
+import { DISK_LABELS, LABELS, QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
-import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
-import { ticketName, TICKET_LABEL } from '../../../../shared/plans/queue.ts';
+import type { CreateRequest } from '../../../../shared/plans/create-plan.ts';
+import { isLive, placeOf } from '../../../../shared/plans/queue.ts';
 import { accessAs } from '../../fakes/access.ts';
-import { caller, config, template, world } from '../../fakes/world.ts';
+import { caller, planOf, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
 const limits = { perUser: 2, global: 2 };
 
 const plan = (w: World, email: string, request: Partial<CreateRequest> = {}, name?: string) =>
-  planCreate({
-    config: { ...config, limits },
-    template,
-    caller: caller(email),
-    request: { wait: false, waitMs: config.waitTimeoutMs, ...request },
-    nowMs: w.clock.now(),
-    random: w.context.random,
-    ...(name === undefined ? {} : { name }),
-  });
+  planOf(w, { email, limits, request, ...(name === undefined ? {} : { name }) });
 
 /** A queued plan, as the queue takes it. */
 const inLine = (queued: ReturnType<typeof plan>) => ({ ...queued, queue: queued.queue! });
 
-const tickets = (w: World) => [...w.cluster.leases.values()].filter((lease) => lease.metadata?.labels?.[TICKET_LABEL] !== undefined);
+/** The line: the records in phase queued. */
+const inLineNow = (w: World) => [...w.cluster.records.values()].filter((record) => record.status.phase === 'queued');
 const freePoolDisks = (w: World) =>
   [...w.disks.disks.values()].filter((disk) => disk.labels[DISK_LABELS.poolState] === 'free').map((disk) => disk.name);
 
@@ -64,31 +57,38 @@ describe('the queue, against the collisions of issue 29', () => {
     await undo.unwind();
   });
 
-  it('lets a re-sent request that hangs up at once leave its ticket unrenewed, so it dies (collision 2)', async () => {
+  it('lets a re-sent request that hangs up at once leave its place unrenewed, so it dies (collision 2)', async () => {
     const w = world();
     await executeCreate(w.context, plan(w, 'bob@example.com'));
     await executeCreate(w.context, plan(w, 'cy@example.com'));
     const queued = plan(w, 'ada@example.com', { queue: true, idempotencyKey: 'k' });
     await expect(claimSlotsInTurn(w.context, inLine(queued), new UndoStack(() => undefined))).rejects.toThrow(/queued for a slot: 0 ahead/);
-    const taken = structuredClone(w.cluster.leases.get(ticketName(queued.name)));
+    const taken = structuredClone(w.cluster.records.get(queued.name));
+    expect(taken?.status.phase).toBe('queued');
     w.clock.advance(10_000);
     const hungUp = AbortSignal.abort();
     await expect(claimSlotsInTurn({ ...w.context, signal: hungUp }, inLine(queued), new UndoStack(() => undefined))).rejects.toThrow(
       /went away/,
     );
-    expect(w.cluster.leases.get(ticketName(queued.name))?.spec?.renewTime).toEqual(taken?.spec?.renewTime);
+    // Handed over to the re-sent request, but not renewed: its deadline is the one it had.
+    const after = w.cluster.records.get(queued.name);
+    expect(after?.status.operation?.deadline).toEqual(taken?.status.operation?.deadline);
+    w.clock.advance(10_001);
+    expect(isLive(placeOf(after!), w.clock.now())).toBe(false);
   });
 
-  it("never adopts another caller's ticket of the same name", async () => {
+  it("never adopts another caller's queued record of the same name", async () => {
     const w = world();
     await executeCreate(w.context, plan(w, 'bob@example.com'));
     await executeCreate(w.context, plan(w, 'cy@example.com'));
     const adas = plan(w, 'ada@example.com', { queue: true, idempotencyKey: 'k' });
     await expect(claimSlotsInTurn(w.context, inLine(adas), new UndoStack(() => undefined))).rejects.toThrow(/queued/);
-    const eves = plan(w, 'eve@example.com', { queue: true, idempotencyKey: 'k' });
-    const sameName = { ...inLine(eves), name: adas.name };
-    await expect(claimSlotsInTurn(w.context, sameName, new UndoStack(() => undefined))).rejects.toThrow(/another caller's ticket/);
-    expect(tickets(w).map((lease) => lease.metadata?.labels?.[LABELS.ownerHash])).toEqual([ownerHashOf('ada@example.com')]);
+    const eves = plan(w, 'eve@example.com', { queue: true, idempotencyKey: 'k' }, adas.name);
+    await expect(claimSlotsInTurn(w.context, inLine(eves), new UndoStack(() => undefined))).rejects.toThrow(
+      /another caller's queued create/,
+    );
+    expect(inLineNow(w).map((record) => record.metadata.labels[LABELS.ownerHash])).toEqual([ownerHashOf('ada@example.com')]);
+    expect(inLineNow(w).map((record) => record.spec.owner.email)).toEqual(['ada@example.com']);
   });
 
   it('with the pool on, a queued create claims no pool disk while it waits, and its re-sent request keeps its place (collisions 3 and 10)', async () => {
@@ -107,7 +107,12 @@ describe('the queue, against the collisions of issue 29', () => {
     expect(freePoolDisks(w)).toEqual(pool);
     const again = await executePooledCreate(context, { planFor }).catch((error: unknown) => error);
     expect((again as AbortedError).message).toMatch(/0 ahead/);
-    expect(tickets(w)).toHaveLength(1);
+    // One place, its own disk's name planned (no pool disk's), not pooled.
+    const line = inLineNow(w);
+    expect(line.map((record) => [record.metadata.labels[QUEUED_LABEL], record.spec.disk.name, record.spec.disk.pooled])).toEqual([
+      ['create', line[0]?.metadata.name, false],
+    ]);
+    expect(pool).not.toContain(line[0]?.metadata.name);
     expect(freePoolDisks(w)).toEqual(pool);
   });
 });

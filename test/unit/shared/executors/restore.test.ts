@@ -347,6 +347,25 @@ describe('restore', () => {
     expect(w.cluster.records.get(name)?.status).toEqual({ phase: 'running' });
   });
 
+  it("keeps the slots when the Deployment's answer is lost and its undo cannot remove it: the instance that stands holds them", async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    w.cluster.faults.inject({ method: 'createDeployment', when: 'after', error: () => new UnavailableError('injected') });
+    // The first read is the transition's; the second, the Deployment's undo.
+    w.cluster.faults.inject({ method: 'readDeployment', when: 'before', nth: 2, error: () => new UnavailableError('injected') });
+    await expect(restore(w, name)).rejects.toThrow(UnavailableError);
+    expect(w.events).toContainEqual(expect.stringMatching(new RegExp(`^could not undo the Deployment ${name}`)));
+    expect(w.events).toContainEqual(`kept the slots of ${name}: its Deployment could not be removed`);
+    expect(w.cluster.deployments.has(name)).toBe(true);
+    const kinds = [...w.cluster.leases.values()]
+      .filter((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === name)
+      .map((lease) => lease.metadata?.labels?.['allocator.dev/slot'])
+      .sort();
+    expect(kinds).toEqual(['global', 'user']);
+    expect(w.cluster.records.get(name)?.status.phase).toBe('running');
+  });
+
   it.each([
     ['the new spec', 2],
     ['the running status', 3],

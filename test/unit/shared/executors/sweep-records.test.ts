@@ -4,7 +4,8 @@ import { executeCreate } from '../../../../shared/executors/create.ts';
 import { destroyInstance } from '../../../../shared/executors/destroy.ts';
 import { reconcileRecords, type RecordsContext } from '../../../../shared/executors/sweep-records.ts';
 import type { InstanceRecord } from '../../../../shared/model/record.ts';
-import { planCreate } from '../../../../shared/plans/create-plan.ts';
+import { planCreate, recordOfPlan } from '../../../../shared/plans/create-plan.ts';
+import { queuedRecord, queuedStatus } from '../../../../shared/plans/queue.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
 const WINDOW_MS = 86_400_000;
@@ -160,6 +161,96 @@ describe('reconcileRecords', () => {
     expect(state(w)).toEqual(before);
     expect(w.cluster.records.get('syncbased-0000cafe')?.status).toEqual({ phase: 'provisioning' });
     expect(w.cluster.records.get(running)?.status).toEqual({ phase: 'running' });
+  });
+
+  it('removes a queued record whose waiter stopped holding it, with no grace period, and leaves one still held in line however old', async () => {
+    const w = world();
+    const queued = async (key: string): Promise<string> => {
+      const plan = planCreate({
+        config,
+        template,
+        caller: caller(ADA),
+        request: { wait: false, waitMs: 60_000, idempotencyKey: key, queue: true },
+        nowMs: w.clock.now(),
+        random: w.random,
+      });
+      const made = await w.cluster.createRecord(
+        queuedRecord({ record: recordOfPlan(plan, { serverName: 'syncbased', pooled: false }), nowMs: w.clock.now(), leaseMs: 20_000 }),
+      );
+      await w.cluster.replaceRecord({ ...made, status: queuedStatus({ holder: key, nowMs: w.clock.now(), leaseMs: 20_000 }) }, 'status');
+      return made.metadata.name;
+    };
+    const gone = await queued('gone');
+    const waiting = await queued('waiting');
+    w.clock.advance(GRACE_MS + 1);
+    // Its waiter renewed it just now: a conditional status write, as the queue makes it.
+    await setStatus(w, waiting, queuedStatus({ holder: 'waiting', nowMs: w.clock.now(), leaseMs: 20_000 }));
+    const before = structuredClone(w.cluster.records.get(waiting));
+    expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`remove the queued create ${gone}, whose waiter went away`]);
+    expect([...w.cluster.records.keys()]).toEqual([waiting]);
+    expect(w.cluster.records.get(waiting)).toEqual(before);
+    expect(leftovers(w)).toEqual(NOTHING);
+  });
+
+  it('removes a dead queued record only as it read it: one renewed since stays', async () => {
+    const w = world();
+    const plan = planCreate({
+      config,
+      template,
+      caller: caller(ADA),
+      request: { wait: false, waitMs: 60_000, idempotencyKey: 'k', queue: true },
+      nowMs: w.clock.now(),
+      random: w.random,
+    });
+    const made = await w.cluster.createRecord(
+      queuedRecord({ record: recordOfPlan(plan, { serverName: 'syncbased', pooled: false }), nowMs: w.clock.now(), leaseMs: 20_000 }),
+    );
+    w.clock.advance(20_001);
+    // The sweep lists it dead; its waiter, back from a stall, renews it before the sweep's delete.
+    const list = w.cluster.listRecords.bind(w.cluster);
+    w.cluster.listRecords = async (options) => {
+      const page = await list(options);
+      await setStatus(w, made.metadata.name, queuedStatus({ holder: 'back', nowMs: w.clock.now(), leaseMs: 20_000 }));
+      return page;
+    };
+    expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([
+      `remove the queued create ${made.metadata.name}, whose waiter went away`,
+    ]);
+    expect(w.cluster.records.get(made.metadata.name)?.status.operation?.holder).toBe('back');
+  });
+
+  it('deletes a queue ticket Lease of the release before queued records once its waiter stopped renewing it, and leaves a live one', async () => {
+    const w = world();
+    const ticket = (name: string, renewedAgoMs: number): V1Lease => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: `${name}-ticket`,
+        labels: {
+          'allocator.dev/allocator': 'syncbased',
+          'allocator.dev/ticket': 'create',
+          'allocator.dev/owner-hash': ADA_HASH,
+          'allocator.dev/instance': name,
+        },
+      },
+      spec: {
+        holderIdentity: `${name}/ab`,
+        acquireTime: new Date(w.clock.now() - 60_000).toISOString().replace('Z', '000Z') as unknown as Date,
+        renewTime: new Date(w.clock.now() - renewedAgoMs).toISOString().replace('Z', '000Z') as unknown as Date,
+        leaseDurationSeconds: 20,
+      },
+    });
+    await w.cluster.createLease(ticket('syncbased-dead', 20_001));
+    await w.cluster.createLease(ticket('syncbased-live', 19_000));
+    expect(await reconcileRecords(sweeping(w), { dryRun: true })).toEqual([
+      'would delete the queue ticket syncbased-dead-ticket of a release before queued records',
+    ]);
+    expect([...w.cluster.leases.keys()]).toEqual(['syncbased-dead-ticket', 'syncbased-live-ticket']);
+    await reconcileRecords(sweeping(w), { dryRun: false });
+    expect([...w.cluster.leases.keys()]).toEqual(['syncbased-live-ticket']);
+    w.clock.advance(1_001);
+    await reconcileRecords(sweeping(w), { dryRun: false });
+    expect([...w.cluster.leases.keys()]).toEqual([]);
   });
 
   it('carries a restore Lease of the release before records over to a destroyed record, and drops one past its window', async () => {

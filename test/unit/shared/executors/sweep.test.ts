@@ -194,4 +194,20 @@ describe('runSweep', () => {
       clearInterval(watchCalls);
     }
   });
+
+  it('answers only once both halves have ended when the pool fails: no teardown goes on after the answer', async () => {
+    const w = world();
+    const name = await instance(w, 'a@x.test');
+    w.cluster.deployments.delete(name); // by hand: the record's walk tears it down past the grace period
+    w.clock.advance(GRACE_MS + 1);
+    const context = { ...w.context, diskPool: { size: 2 } };
+    // The scan's disk list first, then the pool's: the pool fails at once, while the record's walk has work to do.
+    w.disks.faults.inject({ method: 'listDisks', when: 'before', nth: 2, error: () => new Error('Compute Engine is down') });
+    await expect(runSweep(context, { dryRun: false })).rejects.toThrow('Compute Engine is down');
+    const calls = w.cluster.faults.calls.length + w.disks.faults.calls.length;
+    expect(w.events).toContain(`tear down ${name}, whose Deployment is gone`);
+    expect([...w.cluster.records.keys()]).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(w.cluster.faults.calls.length + w.disks.faults.calls.length).toBe(calls);
+  });
 });

@@ -1,36 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { describePosition, queuedInfo, readQueuePosition } from '../../../../shared/api/queue-position.ts';
 import { toHttpError, AbortedError } from '../../../../shared/errors.ts';
-import { LABELS } from '../../../../shared/instances/metadata.ts';
+import { LABELS, LEGACY_TICKET_LABEL, QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
+import { newRecord, parseRecord, type InstanceRecord } from '../../../../shared/model/record.ts';
 import {
+  handedOverStatus,
   isLive,
-  microTime,
+  legacyPlaceOf,
+  legacyTicketName,
+  legacyTicketOf,
+  lineOf,
+  placeOf,
+  queuedRecord,
+  queuedSelector,
+  queuedStatus,
   queueOrder,
   queueSettings,
-  ticketFromLease,
-  ticketLease,
-  ticketHandover,
-  ticketRenewal,
-  TICKET_LABEL,
+  renewedStatus,
   turnOf,
+  type Place,
   type Room,
-  type Ticket,
 } from '../../../../shared/plans/queue.ts';
 
 const NOW = Date.parse('2026-12-02T08:00:00.000Z');
 const LEASE_MS = 20_000;
 
-/** A live ticket of `owner`, taken `ageMs` ago. */
-function ticket(name: string, owner: string, ageMs: number, renewedAgoMs = 0): Ticket {
-  return { name, ownerHash: owner, takenAtMs: NOW - ageMs, renewedAtMs: NOW - renewedAgoMs, leaseMs: LEASE_MS, holder: `${name}/h` };
+/** A live place of `owner`, taken `ageMs` ago and renewed `renewedAgoMs` ago. */
+function ticket(name: string, owner: string, ageMs: number, renewedAgoMs = 0): Place {
+  return { name, ownerHash: owner, sinceMs: NOW - ageMs, deadlineMs: NOW - renewedAgoMs + LEASE_MS, holder: `${name}/h` };
 }
 
 function room(globalFree: number, userFree: Record<string, number> = {}, perUserDefault = 5): Room {
   return { globalFree, userFree: (owner) => userFree[owner] ?? perUserDefault };
 }
 
-/** Which tickets may claim, of `tickets`, each asking for itself. */
-function claimers(tickets: Ticket[], r: Room): string[] {
+/** Which places may claim, of `tickets`, each asking for itself. */
+function claimers(tickets: Place[], r: Room): string[] {
   return tickets.filter((t) => turnOf(tickets, t.name, r, NOW).mayClaim).map((t) => t.name);
 }
 
@@ -90,57 +95,122 @@ describe('turnOf: who may claim a freed slot', () => {
   });
 });
 
-describe('tickets as Leases', () => {
-  it('are not slots, carry their owner, and keep their place in microseconds', () => {
-    const lease = ticketLease({
-      serverName: 'sb',
-      instance: 'sb-1234',
-      ownerHash: 'o1',
-      holder: 'sb-1234/ab',
-      nowMs: NOW + 5,
-      ticketMs: 20_000,
-    });
-    expect(lease).toEqual({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        name: 'sb-1234-ticket',
-        labels: { [LABELS.allocator]: 'sb', [TICKET_LABEL]: 'create', [LABELS.ownerHash]: 'o1', [LABELS.instance]: 'sb-1234' },
-      },
+describe('queued creates as records', () => {
+  const planned = newRecord({
+    serverName: 'sb',
+    name: 'sb-1234',
+    phase: 'provisioning',
+    spec: {
+      owner: { email: 'ada@example.com' },
+      collaborators: [],
+      parameters: {},
+      mountName: '/m',
+      version: 'v1',
+      createdAt: new Date(NOW).toISOString(),
+      keyHash: 'k1',
+      disk: { name: 'sb-1234', zone: 'z', pooled: false },
+    },
+  });
+  /** As the API server answers it: with its own metadata, and no status until one is written. */
+  const stored = (record: InstanceRecord, status?: InstanceRecord['status']): InstanceRecord =>
+    parseRecord({ ...record, metadata: { ...record.metadata, uid: 'u1', resourceVersion: '7' }, status });
+
+  it("are the planned record, labelled as in line, with their place, their lease time and their caller's timeout", () => {
+    const record = queuedRecord({ record: planned, nowMs: NOW + 5, leaseMs: 20_000, timeoutMs: 60_000 });
+    expect(record).toEqual({
+      ...planned,
+      metadata: { ...planned.metadata, labels: { ...planned.metadata.labels, [QUEUED_LABEL]: 'create' } },
       spec: {
-        holderIdentity: 'sb-1234/ab',
-        acquireTime: '2026-12-02T08:00:00.005000Z',
-        renewTime: '2026-12-02T08:00:00.005000Z',
-        leaseDurationSeconds: 20,
+        ...planned.spec,
+        queue: { since: '2026-12-02T08:00:00.005Z', leaseSeconds: 20, timeoutAt: '2026-12-02T08:01:00.005Z' },
       },
     });
-    expect(lease.metadata?.labels).not.toHaveProperty('allocator.dev/slot');
-    expect(ticketFromLease({ ...lease, metadata: { ...lease.metadata, creationTimestamp: new Date(NOW) } })).toEqual({
-      name: 'sb-1234-ticket',
-      ownerHash: 'o1',
-      takenAtMs: NOW + 5,
-      renewedAtMs: NOW + 5,
-      leaseMs: 20_000,
-      holder: 'sb-1234/ab',
+    expect(record.metadata.labels).not.toHaveProperty('allocator.dev/slot');
+    expect(queuedSelector('sb')).toBe(`${LABELS.allocator}=sb,${QUEUED_LABEL}`);
+    // Read back before its first status write, it is in line, held for its lease time from its place.
+    const read = stored(record);
+    expect(read.status).toEqual({ phase: 'queued' });
+    expect(placeOf(read)).toEqual({
+      name: 'sb-1234',
+      ownerHash: planned.metadata.labels[LABELS.ownerHash],
+      sinceMs: NOW + 5,
+      deadlineMs: NOW + 5 + 20_000,
+      holder: '',
     });
   });
 
-  it('renew keeping the place: a waiter its time only; a re-sent request takes the holder without renewing', () => {
-    expect(ticketRenewal(NOW)).toEqual({ spec: { renewTime: microTime(NOW) } });
-    expect(ticketHandover('sb-1234/cd')).toEqual({ spec: { holderIdentity: 'sb-1234/cd' } });
+  it("are held by their waiter as create's hold from queued; a renewal moves the deadline, a hand-over the holder alone", () => {
+    const record = queuedRecord({ record: planned, nowMs: NOW, leaseMs: 20_000 });
+    const status = queuedStatus({ holder: 'w1', nowMs: NOW, leaseMs: 20_000 });
+    expect(status).toEqual({
+      phase: 'queued',
+      operation: { kind: 'create', holder: 'w1', deadline: '2026-12-02T08:00:20.000Z', from: 'queued' },
+    });
+    const place = placeOf(stored(record, status));
+    expect(place).toMatchObject({ sinceMs: NOW, deadlineMs: NOW + 20_000, holder: 'w1' });
+    expect(renewedStatus(place, { nowMs: NOW + 7_000, leaseMs: 20_000 }).operation).toEqual({
+      kind: 'create',
+      holder: 'w1',
+      deadline: '2026-12-02T08:00:27.000Z',
+      from: 'queued',
+    });
+    expect(handedOverStatus(place, 'w2').operation).toEqual({
+      kind: 'create',
+      holder: 'w2',
+      deadline: '2026-12-02T08:00:20.000Z',
+      from: 'queued',
+    });
   });
 
-  it('read a Lease without a renewal as dead and without a place as last', () => {
-    const read = ticketFromLease({ metadata: { name: 't' }, spec: {} });
-    expect(read.takenAtMs).toBe(Number.POSITIVE_INFINITY);
-    expect(isLive(read, NOW)).toBe(false);
+  it('make the line of the records still in phase queued; one without a readable place sorts last and is dead', () => {
+    const inLine = stored(queuedRecord({ record: planned, nowMs: NOW, leaseMs: 20_000 }));
+    const claimed = stored(planned, { phase: 'provisioning' });
+    expect(lineOf([inLine, claimed]).map((place) => place.name)).toEqual(['sb-1234']);
+    const unreadable = placeOf(stored({ ...planned, spec: { ...planned.spec, queue: { since: 'soon', leaseSeconds: 20 } } }));
+    expect(unreadable.sinceMs).toBe(Number.POSITIVE_INFINITY);
+    expect(isLive(unreadable, NOW)).toBe(false);
+  });
+});
+
+describe('the ticket Leases of a release before queued records', () => {
+  const lease = (acquireTime: unknown, renewTime: unknown, labels: Record<string, string> = { [LEGACY_TICKET_LABEL]: 'create' }) => ({
+    metadata: { name: legacyTicketName('sb-1234'), labels: { [LABELS.ownerHash]: 'o1', ...labels } },
+    spec: { acquireTime: acquireTime as Date, renewTime: renewTime as Date, leaseDurationSeconds: 20 },
+  });
+
+  it.each([
+    ['as written (MicroTime text)', '2026-12-02T08:00:00.005000Z', '2026-12-02T08:00:10.000000Z'],
+    ['as client-node reads them (Dates)', new Date(NOW + 5), new Date(NOW + 10_000)],
+  ])('read their owner, place and deadline, %s', (_how, acquireTime, renewTime) => {
+    expect(legacyTicketName('sb-1234')).toBe('sb-1234-ticket');
+    expect(legacyTicketOf(lease(acquireTime, renewTime))).toEqual({ ownerHash: 'o1', sinceMs: NOW + 5, deadlineMs: NOW + 30_000 });
+  });
+
+  it.each([
+    ['its own live ticket: its place', 'o1', 10_000, NOW + 5],
+    ["another caller's", 'o2', 10_000, undefined],
+    ['a dead one', 'o1', 30_001, undefined],
+  ])('give a re-send the place of %s', (_what, ownerHash, laterMs, kept) => {
+    const ticket = lease('2026-12-02T08:00:00.005000Z', '2026-12-02T08:00:10.000000Z');
+    expect(legacyPlaceOf(ticket, { ownerHash, nowMs: NOW + laterMs })).toBe(kept);
+    expect(legacyPlaceOf(undefined, { ownerHash, nowMs: NOW })).toBeUndefined();
+    expect(legacyPlaceOf(lease(undefined, '2026-12-02T08:00:10.000000Z'), { ownerHash: 'o1', nowMs: NOW })).toBeUndefined();
+  });
+
+  it('read a Lease without the ticket label as none, and one without times as dead and last', () => {
+    expect(legacyTicketOf(lease(undefined, undefined, { 'allocator.dev/slot': 'key' }))).toBeUndefined();
+    expect(legacyTicketOf(lease(undefined, undefined))).toEqual({
+      ownerHash: 'o1',
+      sinceMs: Number.POSITIVE_INFINITY,
+      deadlineMs: Number.NEGATIVE_INFINITY,
+    });
   });
 });
 
 describe('queueSettings', () => {
   it("derives one request's wait from the function's timeout, less the readiness wait and the margin", () => {
-    expect(queueSettings({ createTimeoutMs: 300_000, waitTimeoutMs: 240_000, ticketMs: 20_000 })).toEqual({
-      ticketMs: 20_000,
+    expect(queueSettings({ createTimeoutMs: 300_000, waitTimeoutMs: 240_000, leaseMs: 20_000 })).toEqual({
+      leaseMs: 20_000,
       requestBoundMs: 40_000,
       pollMs: 1_000,
     });
