@@ -178,6 +178,33 @@ describe('the allocator CLI against a local allocator', () => {
     expect((await allocatorCli(['list'], as('pia@example.com'))).stdout).toBe('');
   });
 
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'destroys the instance a create was waiting for when it gets %s, once a step has named it',
+    async (signal) => {
+      // Pods that never become ready: the create is still waiting on the allocator when the signal comes.
+      const urls = await stack.variant({
+        ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../fixtures/templates/never-ready.json.hbs', import.meta.url)),
+      });
+      const prefix = `never-ready-${signal.toLowerCase()}`;
+      for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/${prefix}-${name}`, urls[name]);
+      const env = { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ...as('ned@example.com') };
+      const child = spawn(process.execPath, ['cli/bin.ts', 'create', '--allocator', gateway.allocatorFor(prefix)], { cwd: ROOT, env });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const name = await eventually(
+        async () => /(syncbased-[0-9a-f]{8}): Deployment sent to Kubernetes/.exec(stderr)?.[1],
+        30_000,
+        'the Deployment step',
+      );
+      child.kill(signal);
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+      expect(code).not.toBe(0);
+      expect(stderr).toContain(`${name}: destroying it`);
+      const listed = await call<{ instances: { name: string }[] }>(urls.list, { token: stack.tokenFor('ned@example.com'), method: 'GET' });
+      expect(listed.body.instances).toEqual([]);
+    },
+  );
+
   it("holds run's instance on a lease it renews while the command runs; once run is SIGKILLed, the next sweep after the lease destroys it", async () => {
     const child = spawn(
       process.execPath,
