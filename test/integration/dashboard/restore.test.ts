@@ -125,6 +125,8 @@ describe('the dashboard, with a restore window, in a real browser', () => {
     await theirs.getByText('ada@example.com').waitFor();
     await admin.getByRole('button', { name: `Restore ${name}` }).click();
     await admin.getByRole('list', { name: 'All instances' }).getByRole('article', { name }).getByText('ada@example.com').waitFor();
+    // The restore holds the instance until it is ready: its steps say when it is done.
+    await admin.getByRole('heading', { name: `Restoring ${name}: done` }).waitFor({ timeout: 60_000 });
     await admin.context().close();
 
     // Destroyed for good, with `now`: nothing is left.
