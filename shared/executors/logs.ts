@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { BadRequestError, FailedPreconditionError } from '../errors.ts';
 import type { PodLogsClient } from '../kube/pod-logs.ts';
@@ -26,8 +26,8 @@ export interface LogsRequest {
 
 /**
  * The logs of instance `name`'s pod, as a stream to send on unbuffered: the
- * API server's body itself, piped through one small buffer that ends it
- * cleanly after `followLimitMs` when following.
+ * API server's body itself, or when following that body passed on through a
+ * stage that ends it cleanly after `followLimitMs`.
  */
 export async function readLogs(context: LogsContext, request: LogsRequest): Promise<{ stream: Readable; followUntil?: string }> {
   const { name } = request;
@@ -60,7 +60,7 @@ export async function readLogs(context: LogsContext, request: LogsRequest): Prom
     params: logApiParams(query, container),
     signal: AbortSignal.any([upstream.signal, context.signal]),
   });
-  if (!request.follow) return { stream: passedOn(body, coalescing()) };
+  if (!request.follow) return { stream: body };
   return {
     stream: endingAfter(body, context.followLimitMs, stop),
     followUntil: new Date(context.clock.now() + context.followLimitMs).toISOString(),
@@ -75,12 +75,12 @@ export function newestPod(pods: readonly V1Pod[]): V1Pod | undefined {
 }
 
 /**
- * `body` passed on through `coalescing()`, ended cleanly after `ms`: the
- * reader gets a whole stream rather than one Cloud Run cuts at its timeout,
- * and resumes from its last line.
+ * `body` passed on, ended cleanly after `ms`: the reader gets a whole stream
+ * rather than one Cloud Run cuts at its timeout, and resumes from its last
+ * line. The stage holds no more than its high-water mark.
  */
 function endingAfter(body: Readable, ms: number, stop: () => void): Readable {
-  const out = passedOn(body, coalescing());
+  const out = passedOn(body, new PassThrough());
   const timer = setTimeout(() => {
     body.unpipe(out);
     out.end();
@@ -92,51 +92,9 @@ function endingAfter(body: Readable, ms: number, stop: () => void): Readable {
 }
 
 /** `body` piped into `out`, each ending the other: a failure of the source fails `out`, and `out` closed closes the source. */
-function passedOn(body: Readable, out: Transform): Transform {
+function passedOn(body: Readable, out: PassThrough): PassThrough {
   body.on('error', (error) => out.destroy(error));
   out.on('close', () => body.destroy());
   body.pipe(out);
   return out;
-}
-
-/** The most bytes held before they are passed on at once. */
-const COALESCE_BYTES = 64 * 1024;
-
-/**
- * Joins the small pieces the log API sends (its kubelet flushes each line
- * as an HTTP chunk of its own) into one write per turn of the event loop,
- * at most COALESCE_BYTES: a line written alone still goes at once, while a
- * burst is sent in a few large chunks instead of one per line, which is
- * what the list function's memory would otherwise spend on. Backpressure
- * holds: a Transform takes no more while what it passed on is unread.
- */
-export function coalescing(): Transform {
-  let pending: Buffer[] = [];
-  let size = 0;
-  let scheduled: NodeJS.Immediate | undefined;
-  const flush = (stream: Transform): void => {
-    if (scheduled) clearImmediate(scheduled);
-    scheduled = undefined;
-    if (size === 0) return;
-    stream.push(pending.length === 1 ? pending[0] : Buffer.concat(pending, size));
-    pending = [];
-    size = 0;
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      pending.push(chunk);
-      size += chunk.length;
-      if (size >= COALESCE_BYTES) flush(this);
-      else scheduled ??= setImmediate(() => flush(this));
-      callback();
-    },
-    flush(callback) {
-      flush(this);
-      callback();
-    },
-    destroy(error, callback) {
-      if (scheduled) clearImmediate(scheduled);
-      callback(error);
-    },
-  });
 }

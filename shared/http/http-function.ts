@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import type { CallerIdentity } from '../auth/identity.ts';
@@ -11,6 +10,7 @@ import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, PermissionD
 import { FOLLOW_UNTIL_HEADER } from '../api/log-fields.ts';
 import { asksForProgress, PROGRESS_CONTENT_TYPE, progressLine, type ProgressSink } from '../api/progress.ts';
 import { parseBody } from './body.ts';
+import { sendStream } from './send-stream.ts';
 import { MAX_BODY_BYTES } from './framework-errors.ts';
 import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
 
@@ -151,7 +151,7 @@ export function makeHttpFunction<F extends FunctionName>(options: {
     } catch (error) {
       failure = error;
       const mapped = toHttpError(error);
-      // A stream that fails once its headers are out is cut short (pipeline destroyed the response): the log says why.
+      // A stream that fails once its headers are out is cut short (sendStream destroyed the response): the log says why.
       if (!res.headersSent) {
         status = mapped.status;
         res.status(status).set(mapped.headers).json(mapped.body);
@@ -219,27 +219,6 @@ async function sendProgress(
   send({ at: new Date().toISOString(), status: last.status, ...last.body });
   res.end();
   return last.status;
-}
-
-/**
- * Pipes `stream` to the response with backpressure: a caller that goes away
- * ends it (the source is destroyed, which closes its connection upstream),
- * and that is reported, not failed.
- */
-async function sendStream(stream: Readable, res: Response, report: (event: string) => void): Promise<void> {
-  // Which ended it first: the caller's connection closing, or the source failing (which then closes the response).
-  let first: 'caller' | 'source' | undefined;
-  res.once('close', () => (first ??= res.writableFinished ? undefined : 'caller'));
-  stream.once('error', () => (first ??= 'source'));
-  try {
-    await pipeline(stream, res);
-  } catch (error) {
-    if (first === 'caller') {
-      report('the caller closed the stream');
-      return;
-    }
-    throw error;
-  }
 }
 
 /** The function's operations by path, then by method. */

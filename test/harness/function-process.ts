@@ -1,6 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { load } from 'js-yaml';
 import { getFreePort } from './ports.ts';
 import { startProcess, waitUntil, type ManagedProcess } from './processes.ts';
 
@@ -19,9 +21,24 @@ export interface FunctionProcess {
 }
 
 /**
+ * What the deploy gives function `name` besides the environment all three
+ * share: `infra/function-env/<name>.yaml`, which cloudbuild.yaml adds to it
+ * (list's V8 setting), or nothing for a function without one.
+ */
+export function deployedEnv(name: FunctionName): Record<string, string> {
+  const file = join(REPO_ROOT, 'infra', 'function-env', `${name}.yaml`);
+  if (!existsSync(file)) return {};
+  const parsed: unknown = load(readFileSync(file, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Object.values(parsed).some((value) => typeof value !== 'string'))
+    throw new Error(`${file} must map each variable to a quoted string, as gcloud's --env-vars-file takes it`);
+  return parsed as Record<string, string>;
+}
+
+/**
  * Runs one function the way Cloud Run does: the functions-framework CLI with
  * `--target` and `--source`, as its own Node process (Node 22 strips the
- * TypeScript types), configured by `env`.
+ * TypeScript types), with the environment the deploy gives it
+ * (`deployedEnv`) and `env`, which wins.
  */
 export async function startFunctionProcess(options: {
   name: FunctionName;
@@ -40,7 +57,7 @@ export async function startFunctionProcess(options: {
       `--port=${port}`,
     ],
     logFile: options.logFile,
-    env: { ...process.env, ...options.env, NODE_ENV: 'production' },
+    env: { ...process.env, ...deployedEnv(options.name), ...options.env, NODE_ENV: 'production' },
   });
   const url = `http://127.0.0.1:${port}`;
   let exited = false;

@@ -150,6 +150,8 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
       '--trigger-http': false,
       '--env-vars-file': true,
       '--set-env-vars': true,
+      '--build-env-vars-file': true,
+      '--set-build-env-vars': true,
       '--memory': true,
       '--max-instances': true,
       '--min-instances': true,
@@ -162,6 +164,7 @@ export const GCLOUD: Readonly<Record<string, CommandSpec>> = {
     exclusive: [
       ['--allow-unauthenticated', '--no-allow-unauthenticated'],
       ['--env-vars-file', '--set-env-vars'],
+      ['--build-env-vars-file', '--set-build-env-vars'],
     ],
   },
   'functions add-invoker-policy-binding': {

@@ -13,7 +13,7 @@ export interface StandInState {
   serviceAccounts: string[];
   roles: Record<string, string[]>;
   bindings: string[];
-  functions: Record<string, { revisions: number; traffic: 'latest' | number; env: string; audiences: string[] }>;
+  functions: Record<string, { revisions: number; traffic: 'latest' | number; env: string; buildEnv: string; audiences: string[] }>;
   jobs: Record<string, Record<string, string>>;
   namespaces: string[];
   objects: string[];
@@ -208,9 +208,10 @@ export function run(tool: 'gcloud' | 'kubectl', argv: string[], state: StandInSt
         ? `projects/${project}/serviceAccounts/${state.projectNumber}-compute@developer.gserviceaccount.com\n`
         : '';
     case 'gcloud functions deploy': {
-      const fn = (state.functions[located(first)] ??= { revisions: 0, traffic: 'latest', env: '', audiences: [] });
+      const fn = (state.functions[located(first)] ??= { revisions: 0, traffic: 'latest', env: '', buildEnv: '', audiences: [] });
       fn.revisions += 1;
       fn.env = value(flags, '--env-vars-file');
+      fn.buildEnv = value(flags, '--build-env-vars-file');
       // A pinned service keeps its pinned revision unless told otherwise, as Cloud Run does.
       if (flags.has('--serve-all-traffic-latest-revision')) fn.traffic = 'latest';
       return `Deploying function (may take a while)...done.\n`;

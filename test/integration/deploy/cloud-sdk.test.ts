@@ -209,6 +209,16 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     for (const fn of ['create', 'destroy', 'list'])
       expect(after.functions[`us-central1/syncbase-allocator-${fn}`]).toMatchObject({ revisions: 2, traffic: 'latest' });
     expect(after.functions['us-central1/syncbase-allocator-create']?.env).toBe('dist/functions/create-env.yaml');
+    expect(after.functions['us-central1/syncbase-allocator-list']).toMatchObject({
+      env: 'dist/functions/list-env.yaml',
+      buildEnv: 'infra/function-env/list.yaml',
+    });
+    // list's file is the shared one and its own, each key once.
+    const listEnv = load(readFileSync(join(cwd, 'dist/functions/list-env.yaml'), 'utf8')) as Record<string, string>;
+    expect(listEnv).toEqual({
+      ...(load(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')) as Record<string, string>),
+      ...(load(readFileSync(join(ROOT, 'infra/function-env/list.yaml'), 'utf8')) as Record<string, string>),
+    });
     expect(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')).toMatch(
       /ALLOCATOR_DASHBOARD_CLIENT_ID: "123-abc.apps.googleusercontent.com"/,
     );
@@ -283,7 +293,7 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
   ])('gives all three functions the access-list format of %s, which their config takes', (_label, format, accessList) => {
     const cwd = buildDirectory(`access-list-${Object.keys(format).length}`);
     bash(buildScript('environment', { _ALLOWED_CALLERS: '*@example.com', ...format }), { state: join(work, 'access-list.json'), cwd });
-    for (const file of ['env.yaml', 'create-env.yaml']) {
+    for (const file of ['env.yaml', 'create-env.yaml', 'list-env.yaml']) {
       // As Cloud Run sets them: each key of the env-vars file an environment variable.
       const env = load(readFileSync(join(cwd, 'dist/functions', file), 'utf8')) as Record<string, string>;
       const config = loadConfig({ ...env, ALLOCATOR_VKUBE_CFG: join(ROOT, 'infra/vkube.cfg.example') }, cwd);

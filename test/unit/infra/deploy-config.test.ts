@@ -37,8 +37,11 @@ describe('cloudbuild.yaml', () => {
     expect(deploy).toContain(`gcloud functions deploy \${_ALLOCATOR}-${fn} --gen2 --runtime=nodejs22`);
     expect(deploy).toContain(`--source=dist/functions/${fn} --entry-point=${fn} --trigger-http`);
     expect(deploy).toContain('--service-account=${_RUNTIME_SA}@${PROJECT_ID}.iam.gserviceaccount.com');
-    // Only create gets the template setting; destroy and list start without one.
-    expect(deploy).toContain(`--env-vars-file=dist/functions/${fn === 'create' ? 'create-env' : 'env'}.yaml`);
+    // Only create gets the template setting; list gets its own V8 setting, at run time and at build time alike.
+    const envFile = ({ create: 'create-env', destroy: 'env', list: 'list-env' } as Record<string, string>)[fn];
+    expect(deploy).toContain(`--env-vars-file=dist/functions/${envFile}.yaml`);
+    if (fn === 'list') expect(deploy).toContain('--build-env-vars-file=infra/function-env/list.yaml');
+    else expect(deploy).not.toContain('--build-env-vars');
     // The build never sets who may invoke (it has no setIamPolicy): infra/grant-invokers.sh does, once.
     expect(deploy).not.toMatch(/allow-unauthenticated/);
     expect(deploy).toMatch(/--serve-all-traffic-latest-revision --quiet$/m); // a new function starts closed, without a prompt
