@@ -68,7 +68,8 @@ export class StepLines {
     this.#name = line.name ?? this.#name;
     const who = this.#name ?? this.#label;
     const now = this.#now();
-    if (line.step === 'queued') return this.#progress.update(`${who}: ${line.message}`);
+    // As the queue's own answer words it (queue-options.ts), so a plain log shows a place once, not twice.
+    if (line.step === 'queued') return this.#progress.update(`queued: ${line.message}`);
     const took = line.step === 'ready' ? now - this.#started : now - this.#last;
     this.#last = now;
     this.#progress.done(`${who}: ${line.message} (${(took / 1000).toFixed(1)}s)`);

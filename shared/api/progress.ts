@@ -5,6 +5,7 @@
  */
 
 import type { Problem } from '../api-types.ts';
+import { describePosition } from './queue-position.ts';
 
 export const PROGRESS_CONTENT_TYPE = 'application/x-ndjson';
 
@@ -12,7 +13,7 @@ export const PROGRESS_CONTENT_TYPE = 'application/x-ndjson';
 export const PROGRESS_STEPS = {
   queued: {
     meaning: 'Waiting in line for a slot; `ahead` says how many are before it.',
-    says: (line: StepDetail) => `waiting in line, ${line.ahead ?? 0} ahead`,
+    says: (line: StepDetail) => describePosition({ position: (line.ahead ?? 0) + 1, ahead: line.ahead ?? 0 }),
   },
   slots: { meaning: 'Its place in the limits is taken.', says: () => 'slot taken' },
   disk: {

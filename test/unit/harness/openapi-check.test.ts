@@ -73,7 +73,7 @@ describe('the answer checker on a progress stream', () => {
     ).toBeUndefined();
     expect(
       stream([
-        { at, step: 'queued', ahead: 2, message: 'waiting in line, 2 ahead' },
+        { at, step: 'queued', ahead: 2, message: '3rd in line (2 ahead of you)' },
         { at, status: 409, ...error(409, 'ABORTED'), retryAfterSeconds: 1 },
       ]),
     ).toBeUndefined();
