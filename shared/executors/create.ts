@@ -63,11 +63,15 @@ export interface CreateSteps {
 export async function createSteps(context: CreateContext, request: CreateSteps): Promise<Instance> {
   const { plan, undo } = request;
   const { cluster } = context;
+  // What the Deployment needs (its record, slots and disk) is undone only once the Deployment is gone: one that
+  // could not be removed stands as an instance within the limits, for a retry to answer or its owner to destroy.
+  const needs = new UndoStack(context.report);
+  undo.push(`what the Deployment ${plan.name} needs`, () => undoUnlessStanding(context, plan, needs));
   const { slots, record } = plan.queue
-    ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, undo)
-    : await claim(context, request);
+    ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, needs)
+    : await claim(context, { ...request, undo: needs });
   context.progress?.('slots');
-  if (request.claimed === undefined) await createDisk(context, plan, undo);
+  if (request.claimed === undefined) await createDisk(context, plan, needs);
   context.progress?.('disk', { pooled: request.claimed !== undefined });
   const binding = (created: V1Deployment) =>
     Promise.all([
@@ -130,6 +134,19 @@ export async function startInstance(
     : instanceFromDeployment(created, [], endpointsOf(plan.objects.filter(isService), context.objects.namespace));
   await binding;
   return answer;
+}
+
+/** Unwinds `needs` unless this try's Deployment still stands (or whether it does cannot be read). */
+async function undoUnlessStanding(context: ExecutionContext, plan: Pick<CreatePlan, 'name' | 'createdAt'>, needs: UndoStack): Promise<void> {
+  const standing = await context.cluster.readDeployment(plan.name).then(
+    (deployment) => deployment?.metadata?.annotations?.[ANNOTATIONS.createdAt] === plan.createdAt,
+    () => true,
+  );
+  if (standing) {
+    context.report(`kept the record, slots and disk of ${plan.name}: its Deployment could not be removed`);
+    return;
+  }
+  await needs.unwind();
 }
 
 /** The record and the slots of a create that does not wait in line. */

@@ -400,3 +400,26 @@ describe('create never deletes a disk it cannot prove its own', () => {
     expect(leftovers(w)).toEqual({ ...NOTHING, disks: [p.name] });
   });
 });
+
+describe('a Deployment that could not be removed', () => {
+  it('keeps what it needs when its answer is lost and its undo fails: its record, slots and disk, within the limits', async () => {
+    const w = world();
+    const p = plan(w);
+    w.cluster.faults.inject({ method: 'createDeployment', when: 'after', error: () => new UnavailableError('injected') });
+    // The undo's read of the Deployment fails, and so does the guard's: whether it stands cannot be known.
+    w.cluster.faults.inject({ method: 'readDeployment', when: 'before', error: () => new UnavailableError('injected') });
+    await expect(executeCreate(w.context, p)).rejects.toThrow(UnavailableError);
+    expect(w.events).toContainEqual(expect.stringMatching(new RegExp(`^could not undo the Deployment ${p.name}`)));
+    expect(w.events).toContainEqual(`kept the record, slots and disk of ${p.name}: its Deployment could not be removed`);
+    expect(w.cluster.deployments.has(p.name)).toBe(true);
+    const slots = [...w.cluster.leases.values()]
+      .filter((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === p.name)
+      .map((lease) => lease.metadata?.labels?.['allocator.dev/slot'])
+      .sort();
+    expect(slots).toEqual(['global', 'user']);
+    expect(w.cluster.records.has(p.name)).toBe(true);
+    expect(w.disks.disks.has(p.name)).toBe(true);
+    // The limit holds: the same caller's next create is refused rather than let past an instance that stands.
+    await expect(executeCreate(w.context, plan(w))).rejects.toThrow(QuotaExceededError);
+  });
+});
