@@ -137,7 +137,11 @@ export async function startInstance(
 }
 
 /** Unwinds `needs` unless this try's Deployment still stands (or whether it does cannot be read). */
-async function undoUnlessStanding(context: ExecutionContext, plan: Pick<CreatePlan, 'name' | 'createdAt'>, needs: UndoStack): Promise<void> {
+async function undoUnlessStanding(
+  context: ExecutionContext,
+  plan: Pick<CreatePlan, 'name' | 'createdAt'>,
+  needs: UndoStack,
+): Promise<void> {
   const standing = await context.cluster.readDeployment(plan.name).then(
     (deployment) => deployment?.metadata?.annotations?.[ANNOTATIONS.createdAt] === plan.createdAt,
     () => true,
