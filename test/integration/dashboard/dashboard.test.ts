@@ -5,12 +5,12 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../harness/browser.ts';
+import { dashboardSettings, signIn } from './sign-in.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { ADMIN, startTestStack, type TestStack } from '../stack.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url));
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const CLIENT_ID = 'test-dashboard.apps.googleusercontent.com';
 
 let stack: TestStack;
 let browser: Browser;
@@ -31,10 +31,11 @@ beforeAll(async () => {
       ALLOCATOR_MAX_INSTANCES_PER_USER: '1',
       ALLOCATOR_DEFAULT_LIFETIME_SECONDS: '3600',
       ALLOCATOR_MAX_LIFETIME_SECONDS: '86400',
-      ALLOCATOR_DASHBOARD_CLIENT_ID: CLIENT_ID,
-      ALLOCATOR_DASHBOARD_ALLOCATOR: apiGateway.allocatorFor('syncbase'),
-      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
-      ALLOCATOR_DASHBOARD_ORIGINS: new URL(pageGateway.allocatorFor('syncbase')).origin,
+      ...dashboardSettings({
+        issuerUrl: issuer.url,
+        allocator: apiGateway.allocatorFor('syncbase'),
+        pageOrigin: new URL(pageGateway.allocatorFor('syncbase')).origin,
+      }),
     }),
   });
   for (const name of ['create', 'destroy', 'list'] as const) {
@@ -51,13 +52,7 @@ afterAll(async () => {
 });
 
 async function signedIn(email: string, viewport = { width: 1100, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(dashboardUrl).origin });
-  const page = await context.newPage();
-  await page.goto(dashboardUrl);
-  await page.getByLabel('Sign in as (local)').fill(email);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expectVisible(page.getByRole('heading', { name: 'Your instances' }));
+  const page = await signIn(browser, dashboardUrl, email, { viewport, clipboard: true });
   await expectVisible(page.getByText(email));
   return page;
 }

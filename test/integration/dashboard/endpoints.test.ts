@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../harness/browser.ts';
+import { dashboardSettings, signIn } from './sign-in.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { startTestStack, type TestStack } from '../stack.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url));
-const CLIENT_ID = 'test-dashboard.apps.googleusercontent.com';
 
 let stack: TestStack;
 let browser: Browser;
@@ -24,31 +24,20 @@ beforeAll(async () => {
       ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../../templates/postgres.yaml.hbs', import.meta.url)),
       ALLOCATOR_PARAMETERS: fileURLToPath(new URL('../../../templates/postgres-parameters.yaml', import.meta.url)),
       ALLOCATOR_SERVER_NAME: 'postgres',
-      ALLOCATOR_DASHBOARD_CLIENT_ID: CLIENT_ID,
-      ALLOCATOR_DASHBOARD_ALLOCATOR: gateway.allocatorFor('pg'),
-      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+      ...dashboardSettings({ issuerUrl: issuer.url, allocator: gateway.allocatorFor('pg') }),
     }),
   });
   for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/pg-${name}`, stack.urls[name]);
   dashboardUrl = `${gateway.allocatorFor('pg')}-list/dashboard/`;
   browser = await launchChromium();
 });
+const signedIn = (email: string): Promise<Page> => signIn(browser, dashboardUrl, email, { clipboard: true });
+
 afterAll(async () => {
   await browser?.close();
   await gateway?.stop();
   await stack?.stop();
 });
-
-async function signedIn(email: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(dashboardUrl).origin });
-  const page = await context.newPage();
-  await page.goto(dashboardUrl);
-  await page.getByLabel('Sign in as (local)').fill(email);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your instances' }).waitFor({ timeout: 30_000 });
-  return page;
-}
 
 describe("the dashboard's card", () => {
   it('shows the endpoints of an instance, each with a copy button', async () => {

@@ -13,6 +13,7 @@ import { makeListHandler } from '../../../shared/handlers/list-handler.ts';
 import { LABELS } from '../../../shared/instances/metadata.ts';
 import { closeServer, listenOnLoopback } from '../../harness/http.ts';
 import { launchChromium } from '../../harness/browser.ts';
+import { dashboardSettings, signIn } from './sign-in.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { attachPodLog, criLogLine, writePodLog } from '../../harness/pod-logs.ts';
 import { eventually } from '../support.ts';
@@ -36,10 +37,11 @@ beforeAll(async () => {
   stack = await startTestStack({
     prefix: 'dashboard-logs',
     overrides: ({ issuer }) => ({
-      ALLOCATOR_DASHBOARD_CLIENT_ID: 'test-dashboard.apps.googleusercontent.com',
-      ALLOCATOR_DASHBOARD_ALLOCATOR: apiGateway.allocatorFor('syncbase'),
-      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
-      ALLOCATOR_DASHBOARD_ORIGINS: new URL(pageGateway.allocatorFor('syncbase')).origin,
+      ...dashboardSettings({
+        issuerUrl: issuer.url,
+        allocator: apiGateway.allocatorFor('syncbase'),
+        pageOrigin: new URL(pageGateway.allocatorFor('syncbase')).origin,
+      }),
     }),
   });
   // The page's calls reach a list function whose follows end after 1.5 s: the view resumes several times in a test.
@@ -53,6 +55,8 @@ beforeAll(async () => {
   dashboardUrl = `${pageGateway.allocatorFor('syncbase')}-list/dashboard/`;
   browser = await launchChromium();
 });
+const signedIn = (email: string): Promise<Page> => signIn(browser, dashboardUrl, email);
+
 afterAll(async () => {
   await browser?.close();
   await Promise.all([pageGateway?.stop(), apiGateway?.stop()]);
@@ -60,15 +64,6 @@ afterAll(async () => {
   await stack?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function signedIn(email: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-  await page.goto(dashboardUrl);
-  await page.getByLabel('Sign in as (local)').fill(email);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your instances' }).waitFor();
-  return page;
-}
 
 describe("the dashboard's logs view", () => {
   it("follows an instance's logs live, across the list's refreshes and the stream's ends, each line once", async () => {

@@ -5,6 +5,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../harness/browser.ts';
+import { dashboardSettings, signIn } from './sign-in.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { ADMIN, call, diskNames, PROJECT, startTestStack, ZONE, type TestStack } from '../stack.ts';
 
@@ -12,7 +13,6 @@ import { ADMIN, call, diskNames, PROJECT, startTestStack, ZONE, type TestStack }
 // dashboard.test.ts's flows expect a destroy to leave nothing on the page.
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url));
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const CLIENT_ID = 'test-dashboard.apps.googleusercontent.com';
 
 let stack: TestStack;
 let browser: Browser;
@@ -27,29 +27,20 @@ beforeAll(async () => {
     overrides: ({ issuer }) => ({
       ALLOCATOR_MAX_INSTANCES_PER_USER: '1',
       ALLOCATOR_RESTORE_WINDOW_SECONDS: '86400',
-      ALLOCATOR_DASHBOARD_CLIENT_ID: CLIENT_ID,
-      ALLOCATOR_DASHBOARD_ALLOCATOR: gateway.allocatorFor('syncbase'),
-      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+      ...dashboardSettings({ issuerUrl: issuer.url, allocator: gateway.allocatorFor('syncbase') }),
     }),
   });
   for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/syncbase-${name}`, stack.urls[name]);
   dashboardUrl = `${gateway.allocatorFor('syncbase')}-list/dashboard/`;
   browser = await launchChromium();
 });
+const signedIn = (email: string): Promise<Page> => signIn(browser, dashboardUrl, email);
+
 afterAll(async () => {
   await browser?.close();
   await gateway?.stop();
   await stack?.stop();
 });
-
-async function signedIn(email: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-  await page.goto(dashboardUrl);
-  await page.getByLabel('Sign in as (local)').fill(email);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your instances' }).waitFor({ timeout: 30_000 });
-  return page;
-}
 
 async function waitForState(page: Page, name: string, state: string): Promise<void> {
   await page

@@ -2,10 +2,9 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../harness/browser.ts';
+import { dashboardSettings, signIn } from './sign-in.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
 import { call, startTestStack, type TestStack } from '../stack.ts';
-
-const CLIENT_ID = 'test-dashboard.apps.googleusercontent.com';
 
 let stack: TestStack;
 let browser: Browser;
@@ -18,32 +17,27 @@ beforeAll(async () => {
     prefix: 'dashboard-watch',
     overrides: ({ issuer }) => ({
       ALLOCATOR_TEMPLATE: fileURLToPath(new URL('../../../templates/syncbased-deployment.json.hbs', import.meta.url)),
-      ALLOCATOR_DASHBOARD_CLIENT_ID: CLIENT_ID,
-      ALLOCATOR_DASHBOARD_ALLOCATOR: gateway.allocatorFor('sb'),
-      ALLOCATOR_DASHBOARD_SIGN_IN_SCRIPT: `${issuer.url}/gsi/client`,
+      ...dashboardSettings({ issuerUrl: issuer.url, allocator: gateway.allocatorFor('sb') }),
     }),
   });
   for (const name of ['create', 'destroy', 'list'] as const) gateway.route(`/sb-${name}`, stack.urls[name]);
   dashboardUrl = `${gateway.allocatorFor('sb')}-list/dashboard/`;
   browser = await launchChromium();
 });
+/** Signed in, with every request the page sends from its first. */
+async function signedIn(email: string): Promise<{ page: Page; requests: Request[] }> {
+  const requests: Request[] = [];
+  const page = await signIn(browser, dashboardUrl, email, {
+    beforeLoad: (opened) => opened.on('request', (request) => void requests.push(request)),
+  });
+  return { page, requests };
+}
+
 afterAll(async () => {
   await browser?.close();
   await gateway?.stop();
   await stack?.stop();
 });
-
-async function signedIn(email: string): Promise<{ page: Page; requests: Request[] }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  const page = await context.newPage();
-  const requests: Request[] = [];
-  page.on('request', (request) => void requests.push(request));
-  await page.goto(dashboardUrl);
-  await page.getByLabel('Sign in as (local)').fill(email);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your instances' }).waitFor({ timeout: 30_000 });
-  return { page, requests };
-}
 
 const state = (page: Page, name: string, value: string) => page.getByRole('article', { name }).locator(`.state-${value}`);
 
