@@ -66,7 +66,7 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
   // What the Deployment needs (its record, slots and disk) is undone only once the Deployment is gone: one that
   // could not be removed stands as an instance within the limits, for a retry to answer or its owner to destroy.
   const needs = new UndoStack(context.report);
-  undo.push(`what the Deployment ${plan.name} needs`, () => undoUnlessStanding(context, plan, needs));
+  undo.push(`what the Deployment ${plan.name} needs`, () => undoUnlessStanding(context, { plan, needs, kept: 'record, slots and disk' }));
   const { slots, record } = plan.queue
     ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, needs)
     : await claim(context, { ...request, undo: needs });
@@ -136,21 +136,25 @@ export async function startInstance(
   return answer;
 }
 
-/** Unwinds `needs` unless this try's Deployment still stands (or whether it does cannot be read). */
-async function undoUnlessStanding(
+/**
+ * Unwinds `needs` (what `plan`'s Deployment runs on: its slots, and for a
+ * create its record and disk) unless that Deployment still stands, or
+ * whether it does cannot be read: then it keeps them, saying so as `kept`.
+ */
+export async function undoUnlessStanding(
   context: ExecutionContext,
-  plan: Pick<CreatePlan, 'name' | 'createdAt'>,
-  needs: UndoStack,
+  request: { readonly plan: Pick<CreatePlan, 'name' | 'createdAt'>; readonly needs: UndoStack; readonly kept: string },
 ): Promise<void> {
+  const { plan } = request;
   const standing = await context.cluster.readDeployment(plan.name).then(
     (deployment) => deployment?.metadata?.annotations?.[ANNOTATIONS.createdAt] === plan.createdAt,
     () => true,
   );
   if (standing) {
-    context.report(`kept the record, slots and disk of ${plan.name}: its Deployment could not be removed`);
+    context.report(`kept the ${request.kept} of ${plan.name}: its Deployment could not be removed`);
     return;
   }
-  await needs.unwind();
+  await request.needs.unwind();
 }
 
 /** The record and the slots of a create that does not wait in line. */

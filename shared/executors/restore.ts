@@ -1,6 +1,5 @@
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errors.ts';
 import type { Instance } from '../instances/instance.ts';
-import { ANNOTATIONS } from '../instances/metadata.ts';
 import type { InstanceRecord } from '../model/record.ts';
 import {
   destroyedAtOf,
@@ -13,7 +12,7 @@ import {
 import type { RestorePlan } from '../plans/restore.ts';
 import { bindSlots, claimSlots } from './claim-slots.ts';
 import type { InstanceContext } from './context.ts';
-import { startInstance } from './create.ts';
+import { startInstance, undoUnlessStanding } from './create.ts';
 import { adoptDestroyed } from './sweep-records.ts';
 import { deleteLease, isInstanceDisk } from './teardown.ts';
 import { runTransition } from './transition.ts';
@@ -58,7 +57,7 @@ export async function restoreInstance(
         // The slots are given back only once the Deployment is gone: one whose undo failed keeps them, or it would run
         // outside the limits (no sweep takes a restored instance's Deployment, on its kept disk, for an orphan).
         const slotsUndo = new UndoStack(context.report);
-        undo.push(`the slots of ${name}`, () => releaseUnlessStanding(context, { plan, slotsUndo }));
+        undo.push(`the slots of ${name}`, () => undoUnlessStanding(context, { plan, needs: slotsUndo, kept: 'slots' }));
         const slots = await claimSlots(cluster, plan.slots, slotsUndo);
         context.progress?.('slots');
         context.progress?.('disk', { pooled: false });
@@ -95,20 +94,6 @@ export async function restoreInstance(
       throw new AlreadyExistsError(`instance ${name} exists (restored already?); there is nothing to restore`, { cause: error });
     throw error;
   }
-}
-
-/** Gives the slots back, unless this restore's Deployment still stands (or whether it does cannot be read). */
-async function releaseUnlessStanding(context: RestoreContext, input: { plan: RestorePlan; slotsUndo: UndoStack }): Promise<void> {
-  const { plan } = input;
-  const standing = await context.cluster.readDeployment(plan.name).then(
-    (deployment) => deployment?.metadata?.annotations?.[ANNOTATIONS.createdAt] === plan.createdAt,
-    () => true,
-  );
-  if (standing) {
-    context.report(`kept the slots of ${plan.name}: its Deployment could not be removed`);
-    return;
-  }
-  await input.slotsUndo.unwind();
 }
 
 function expiryOf(plan: RestorePlan): { expiresAt?: string } {

@@ -92,21 +92,31 @@ function showSignIn(why) {
 class ApiError extends Error {}
 
 /**
- * One operation, by its id in the allocator's table of operations: config.json
- * gives each one's URL and method. Sent with the signed-in person's token; an
- * expired token asks them to sign in again.
+ * Sends one operation, by its id in the allocator's table of operations:
+ * config.json gives each one's URL and method. Sent with the signed-in
+ * person's token; an expired token asks them to sign in again.
  */
-async function api(operation, { body, query } = {}) {
+async function send(operation, { body, query, accept, signal } = {}) {
   const { url, method } = config.operations[operation];
   if (!session.token || Date.now() > session.expiresAt - 30_000) {
     showSignIn('Your sign-in has expired; sign in again to go on.');
     throw new ApiError('');
   }
-  const response = await fetch(`${url}${query ? `?${new URLSearchParams(query)}` : ''}`, {
+  return await fetch(`${url}${query ? `?${new URLSearchParams(query)}` : ''}`, {
     method,
-    headers: { authorization: `Bearer ${session.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${session.token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(accept ? { accept } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
+    ...(signal ? { signal } : {}),
   });
+}
+
+/** One operation's JSON answer, or its error thrown in words. */
+async function api(operation, options) {
+  const response = await send(operation, options);
   return answerOf(response.status, await response.json().catch(() => ({})));
 }
 
@@ -126,16 +136,7 @@ function answerOf(status, answer) {
  * `title`, and the answer is the stream's last line.
  */
 async function withProgress(operation, body, title) {
-  const { url, method } = config.operations[operation];
-  if (!session.token || Date.now() > session.expiresAt - 30_000) {
-    showSignIn('Your sign-in has expired; sign in again to go on.');
-    throw new ApiError('');
-  }
-  const response = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json', accept: PROGRESS_TYPE },
-    body: JSON.stringify(body),
-  });
+  const response = await send(operation, { body, accept: PROGRESS_TYPE });
   // Refused before it began (a bad request, a sign-in): a plain JSON error.
   if (!response.headers.get('content-type')?.startsWith(PROGRESS_TYPE)) {
     return answerOf(response.status, await response.json().catch(() => ({})));
@@ -159,23 +160,9 @@ async function openLogs(query, signal) {
 
 /** Opens a streamed operation (logs, watch): its answer's body, or its error read as any operation's. */
 async function openStream(operation, query, signal) {
-  const { url, method } = config.operations[operation];
-  if (!session.token || Date.now() > session.expiresAt - 30_000) {
-    showSignIn('Your sign-in has expired; sign in again to go on.');
-    throw new ApiError('');
-  }
-  const response = await fetch(`${url}?${new URLSearchParams(query)}`, {
-    method,
-    headers: { authorization: `Bearer ${session.token}` },
-    signal,
-  });
-  if (response.ok) return response;
-  const answer = await response.json().catch(() => ({}));
-  if (response.status === 401) {
-    showSignIn('Your sign-in was not accepted; sign in again.');
-    throw new ApiError('');
-  }
-  throw new ApiError(describeError(response.status, answer.error));
+  const response = await send(operation, { query, signal });
+  if (!response.ok) answerOf(response.status, await response.json().catch(() => ({})));
+  return response;
 }
 
 function describeError(status, error) {
