@@ -7,7 +7,7 @@ import { ANNOTATIONS } from '../instances/metadata.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
 import { accessPatch, type AccessConfig } from '../plans/access-plan.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
-import type { InstanceSpec } from '../model/record.ts';
+import { creatorOf, type InstanceSpec } from '../model/record.ts';
 import type { InstanceContext } from './context.ts';
 import { instanceView } from './instance-view.ts';
 import { deploymentOf } from './lifecycle.ts';
@@ -68,7 +68,7 @@ async function changeCollaborators(
       return { result: await instanceView(context, current), spec };
     const patched = await context.cluster.patchDeployment(
       name,
-      accessPatch(context.template, context.access, current, { collaborators: after }),
+      accessPatch(context.template, context.access, current, { collaborators: after, creator: creatorOf(held.record) }),
     );
     context.report(`${kind}: ${name} is shared with ${after.length === 0 ? 'nobody' : after.join(', ')}`);
     return { result: await instanceView(context, patched), spec };

@@ -3,7 +3,7 @@ import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT, LEGACY_TICKET_LABEL } from
 import { allItems } from '../kube/cluster.ts';
 import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
 import { AlreadyExistsError, ConflictError } from '../errors.ts';
-import { followingDeployment, startedAtMs, type InstanceRecord } from '../model/record.ts';
+import { followingDeployment, ownerBeforeDeployment, startedAtMs, type InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
 import { dropKept, tearDown } from './destroy.ts';
 import { isLive, legacyTicketOf, placeOf } from '../plans/queue.ts';
@@ -95,11 +95,15 @@ export async function reconcileRecords(
     const followed = fresh ? followingDeployment(record.spec, fresh) : record.spec;
     if (JSON.stringify(followed) === JSON.stringify(record.spec)) continue;
     const current = record;
-    await act(`record who may reach ${name}, as its Deployment says`, () =>
-      context.cluster.replaceRecord({ ...current, spec: followed }, 'spec').catch((error: unknown) => {
+    const before = fresh ? ownerBeforeDeployment(record.spec, fresh) : undefined;
+    await act(`record who may reach ${name}, as its Deployment says`, async () => {
+      try {
+        const written = await context.cluster.replaceRecord({ ...current, spec: followed }, 'spec');
+        if (before) await context.cluster.replaceRecord({ ...written, status: { ...written.status, previousOwner: before } }, 'status');
+      } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-      }),
-    );
+      }
+    });
   }
   return done;
 }

@@ -12,6 +12,7 @@ import { instanceView } from './instance-view.ts';
 import { deploymentOf } from './lifecycle.ts';
 import { normalized, type AccessContext } from './share.ts';
 import { runTransition } from './transition.ts';
+import { creatorOf, type InstanceRecord } from '../model/record.ts';
 import { deleteLease, instanceSlots } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 
@@ -34,7 +35,7 @@ export interface TransferRequest {
  * transfer's own steps take seconds), and a retry finishes the job. The new
  * owner's account id is not known until they call: the owner-sub annotation
  * is removed, and pinned at their first operation on it (`findInstance`).
- * The creator stays recorded (`allocator.dev/creator`, CreatorInfo).
+ * The creator stays recorded (the record's `spec.creator`, CreatorInfo).
  */
 export async function transferInstance(context: AccessContext, request: TransferRequest): Promise<TransferAnswer> {
   const [to] = normalized([request.to]);
@@ -47,7 +48,7 @@ export async function transferInstance(context: AccessContext, request: Transfer
       const from = ownerOf(current);
       if (from === to && context.caller.email === to) throw new BadRequestError(`you already own ${request.name}`);
       const slots = await instanceSlots(context, request.name);
-      const handed = from === to ? current : await handOver(context, current, to, slots);
+      const handed = from === to ? current : await handOver(context, { current, record: held.record, to, slots });
       await objectsFollow(context, handed);
       // Done now, or by an earlier try: the old owner's slot, if a crash left it, goes too; one that stays is the sweep's.
       await Promise.all(
@@ -64,7 +65,7 @@ export async function transferInstance(context: AccessContext, request: Transfer
         spec: (spec) => ({
           ...spec,
           owner: { email: to },
-          creator: spec.creator ?? spec.owner.email,
+          creator: creatorOf(held.record),
           collaborators: collaboratorsAfterTransfer(current, to),
         }),
         ...(from !== to ? { status: { previousOwner: from } } : {}),
@@ -82,7 +83,11 @@ export async function transferInstance(context: AccessContext, request: Transfer
 }
 
 /** Steps 1 and 2: the new owner's slot (one an interrupted try took is theirs already), then the Deployment. */
-async function handOver(context: AccessContext, current: V1Deployment, to: string, slots: readonly V1Lease[]): Promise<V1Deployment> {
+async function handOver(
+  context: AccessContext,
+  request: { current: V1Deployment; record: InstanceRecord; to: string; slots: readonly V1Lease[] },
+): Promise<V1Deployment> {
+  const { current, record, to, slots } = request;
   const name = current.metadata?.name ?? '';
   const undo = new UndoStack(context.report);
   let mayHaveHappened = false;
@@ -94,6 +99,7 @@ async function handOver(context: AccessContext, current: V1Deployment, to: strin
     const patch = accessPatch(context.template, context.access, current, {
       owner: { email: to },
       collaborators: collaboratorsAfterTransfer(current, to),
+      creator: creatorOf(record),
     });
     const patched = await context.cluster.patchDeployment(name, patch).catch((error: unknown) => {
       mayHaveHappened = !didNotHappen(error);
@@ -155,12 +161,11 @@ function newOwnerPool(context: AccessContext, instance: string, to: string): Slo
   };
 }
 
-/** The instance, if its last transfer was the caller's, to `to`: their retry (a lost answer) is answered as done. */
+/** The instance, if its record says its last transfer was the caller's, to `to`: their retry (a lost answer) is answered as done. */
 async function transferredBy(context: AccessContext, name: string, to: string): Promise<V1Deployment | undefined> {
-  const deployment = await context.cluster.readDeployment(name);
-  const annotations = deployment?.metadata?.annotations ?? {};
-  const ours = deployment?.metadata?.labels?.[LABELS.allocator] === context.serverName;
-  return ours && annotations[ANNOTATIONS.owner] === to && annotations[ANNOTATIONS.previousOwner] === context.caller.email
+  const [record, deployment] = await Promise.all([context.cluster.readRecord(name), context.cluster.readDeployment(name)]);
+  const ours = record?.metadata.labels[LABELS.allocator] === context.serverName && deployment !== undefined;
+  return ours && record.spec.owner.email === to && record.status.previousOwner === context.caller.email && ownerOf(deployment) === to
     ? deployment
     : undefined;
 }

@@ -14,8 +14,14 @@ import { phaseOfDeployment } from '../instances/instance.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { pinnedOwnerPatch } from '../plans/access-plan.ts';
-import { followingDeployment } from '../model/record.ts';
-import { recordFromDeployment, type InstanceRecord, type InstanceSpec, type InstanceStatus } from '../model/record.ts';
+import {
+  followingDeployment,
+  ownerBeforeDeployment,
+  recordFromDeployment,
+  type InstanceRecord,
+  type InstanceSpec,
+  type InstanceStatus,
+} from '../model/record.ts';
 import {
   endPhase,
   failurePhase,
@@ -194,7 +200,9 @@ export async function runTransition<T>(
     // Who may reach it is what its Deployment says, whatever step failed: the record follows a share or transfer that landed.
     const seen = deployment?.read;
     const spec = seen ? (current: InstanceSpec) => followingDeployment(current, seen) : undefined;
-    await leave(context, entered.record, holder, (status) => ({ ...status, phase }), spec).catch((cause: unknown) =>
+    const before = seen ? ownerBeforeDeployment(entered.record.spec, seen) : undefined;
+    const ended = (status: InstanceStatus): InstanceStatus => ({ ...status, phase, ...(before ? { previousOwner: before } : {}) });
+    await leave(context, entered.record, holder, ended, spec).catch((cause: unknown) =>
       context.report(`could not leave ${kind} of ${name} after its failure: ${(cause as Error).message}`),
     );
     throw error;

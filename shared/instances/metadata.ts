@@ -29,14 +29,22 @@ export const ANNOTATIONS = {
   replicas: 'allocator.dev/replicas',
   /** Who the owner shares the instance with: a JSON list of emails (`shared/instances/sharing.ts`). */
   collaborators: 'allocator.dev/collaborators',
-  /** Who created the instance, once it has been transferred; absent: its owner did. */
-  creator: 'allocator.dev/creator',
-  /** Who had it before its last transfer: their retry of that transfer is answered, not a 404. */
-  previousOwner: 'allocator.dev/previous-owner',
   /** The parameters the instance was made with, every declared one, as a JSON object; absent when none were declared. */
   parameters: 'allocator.dev/parameters',
   /** On a restore record: when its instance was destroyed (ISO time). */
   destroyedAt: 'allocator.dev/destroyed-at',
+} as const;
+
+/**
+ * Annotations an earlier release kept on the Deployment, which the record now
+ * holds: read once, into the record of an instance made before records
+ * (`recordFromDeployment`), and removed by its next share or transfer.
+ */
+export const LEGACY_ANNOTATIONS = {
+  /** Who created the instance, once it had been transferred (now `spec.creator`). */
+  creator: 'allocator.dev/creator',
+  /** Who had it before its last transfer (now `status.previousOwner`). */
+  previousOwner: 'allocator.dev/previous-owner',
 } as const;
 
 /**

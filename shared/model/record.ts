@@ -1,10 +1,9 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { phaseOfDeployment } from '../instances/instance.ts';
-import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
+import { ANNOTATIONS, instanceParameters, LABELS, LEGACY_ANNOTATIONS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
 import { timeOf } from '../instances/timestamps.ts';
-import { instanceParameters } from '../instances/metadata.ts';
 import { isPhase, type OperationKind, type Phase } from './transitions.ts';
 
 /** The custom resource of an instance's record (infra/k8s/instance-crd.yaml). */
@@ -124,7 +123,7 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
     phase,
     spec: {
       owner: { email: owner, ...(subject ? { subject } : {}) },
-      ...(annotations[ANNOTATIONS.creator] ? { creator: annotations[ANNOTATIONS.creator] } : {}),
+      ...(annotations[LEGACY_ANNOTATIONS.creator] ? { creator: annotations[LEGACY_ANNOTATIONS.creator] } : {}),
       collaborators: collaboratorsOf(deployment),
       parameters: instanceParameters(annotations),
       mountName: annotations[ANNOTATIONS.mountName] ?? '',
@@ -150,17 +149,29 @@ export function startedAtMs(record: InstanceRecord): number {
   return Number.isFinite(planned) ? Math.max(created, planned) : created;
 }
 
-/** `spec` with the owner and collaborators its Deployment says, where they differ: the Deployment is what lets people in. */
+/** Who made the instance: the creator its record keeps once it has changed hands, its owner until then. */
+export function creatorOf(record: InstanceRecord): string {
+  return record.spec.creator ?? record.spec.owner.email;
+}
+
+/**
+ * `spec` with the owner and collaborators its Deployment says, where they
+ * differ (the Deployment is what lets people in): a transfer whose patch
+ * landed keeps its creator, as the transfer would have written it.
+ */
 export function followingDeployment(spec: InstanceSpec, deployment: V1Deployment): InstanceSpec {
   const annotations = deployment.metadata?.annotations ?? {};
-  const owner = annotations[ANNOTATIONS.owner];
   const subject = annotations[ANNOTATIONS.ownerSubject];
-  const sameOwner = owner === undefined || owner === spec.owner.email;
-  return {
-    ...spec,
-    ...(sameOwner ? {} : { owner: { email: owner, ...(subject ? { subject } : {}) } }),
-    collaborators: collaboratorsOf(deployment),
-  };
+  const collaborators = collaboratorsOf(deployment);
+  const owner = ownerBeforeDeployment(spec, deployment) && annotations[ANNOTATIONS.owner];
+  if (!owner) return { ...spec, collaborators };
+  return { ...spec, owner: { email: owner, ...(subject ? { subject } : {}) }, creator: spec.creator ?? spec.owner.email, collaborators };
+}
+
+/** The owner `spec` names, if its Deployment has passed to another since: the previous owner of a transfer whose record write was lost. */
+export function ownerBeforeDeployment(spec: InstanceSpec, deployment: V1Deployment): string | undefined {
+  const owner = deployment.metadata?.annotations?.[ANNOTATIONS.owner];
+  return owner === undefined || owner === spec.owner.email ? undefined : spec.owner.email;
 }
 
 function isoOf(value: Date | string | undefined): string {

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { ParameterDeclaration } from '../api/parameters.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
-import { ANNOTATIONS, ZONE_LABEL } from '../instances/metadata.ts';
+import { ANNOTATIONS, LEGACY_ANNOTATIONS, ZONE_LABEL } from '../instances/metadata.ts';
 import { collaboratorsOf, collaboratorsPatch } from '../instances/sharing.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { buildInstanceDeployment, parametersToRenderAgain } from './deployment.ts';
@@ -18,28 +18,25 @@ export interface AccessChange {
   /** A new owner: the email, and the account id if known (unknown until their first call: see `pinnedOwnerPatch`). */
   readonly owner?: { readonly email: string; readonly subject?: string };
   readonly collaborators: readonly string[];
-}
-
-/** The creator of an instance: recorded once it has changed hands, its owner until then. */
-export function creatorOf(deployment: V1Deployment): string {
-  const annotations = deployment.metadata?.annotations ?? {};
-  return annotations[ANNOTATIONS.creator] ?? annotations[ANNOTATIONS.owner] ?? '';
+  /** Who made the instance: its record's creator, or its owner until it changes hands (the template's CreatorInfo). */
+  readonly creator: string;
 }
 
 /**
  * The merge patch that gives an instance a new owner or new collaborators:
  * its template rendered again with the new access list (and owner hash), and
  * Allocator's labels and annotations to match. Everything else is the
- * instance's own (name, zone, mount name, version, creation time, creator,
- * expiry, replicas, parameters), so a suspended instance stays suspended; a running one
- * restarts its pod, since its template changed, and keeps its disk. Pure.
+ * instance's own (name, zone, mount name, version, creation time, expiry,
+ * replicas, parameters), so a suspended instance stays suspended; a running one
+ * restarts its pod, since its template changed, and keeps its disk. Who made
+ * it and who had it before are the record's alone: the annotations an
+ * earlier release kept of them are removed. Pure.
  */
 export function accessPatch(template: DeploymentTemplate, config: AccessConfig, deployment: V1Deployment, change: AccessChange): object {
   const annotations = deployment.metadata?.annotations ?? {};
   const name = deployment.metadata?.name ?? '';
   const ownerEmail = change.owner?.email ?? annotations[ANNOTATIONS.owner] ?? '';
   const ownerSubject = change.owner ? change.owner.subject : annotations[ANNOTATIONS.ownerSubject];
-  const creator = creatorOf(deployment);
   const mountName = annotations[ANNOTATIONS.mountName] ?? name;
   const expiresAt = annotations[ANNOTATIONS.expiresAt];
   // A transfer drops the old owner's Idempotency-Key: their create retried with it must not answer someone else's instance.
@@ -50,7 +47,7 @@ export function accessPatch(template: DeploymentTemplate, config: AccessConfig, 
     diskZone: zoneOf(deployment) ?? config.compute.zone,
     ownerEmail,
     ownerSubject: ownerSubject ?? '',
-    creatorEmail: creator,
+    creatorEmail: change.creator,
     admins: config.admins,
     collaborators: change.collaborators,
     accessListFormat: config.accessListFormat,
@@ -70,11 +67,9 @@ export function accessPatch(template: DeploymentTemplate, config: AccessConfig, 
         ...shared.annotations,
         [ANNOTATIONS.ownerSubject]: ownerSubject ?? null,
         [ANNOTATIONS.replicas]: annotations[ANNOTATIONS.replicas] ?? rendered.metadata?.annotations?.[ANNOTATIONS.replicas] ?? null,
-        [ANNOTATIONS.creator]: change.owner && creator !== ownerEmail ? creator : (annotations[ANNOTATIONS.creator] ?? null),
+        [LEGACY_ANNOTATIONS.creator]: null,
+        [LEGACY_ANNOTATIONS.previousOwner]: null,
         ...(change.owner ? { [ANNOTATIONS.idempotencyKey]: null } : {}),
-        [ANNOTATIONS.previousOwner]: change.owner
-          ? (annotations[ANNOTATIONS.owner] ?? null)
-          : (annotations[ANNOTATIONS.previousOwner] ?? null),
       },
     },
     spec: { ...rendered.spec, replicas: deployment.spec?.replicas ?? rendered.spec?.replicas },

@@ -1,8 +1,7 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import type { DestroyedInstance } from '../api-types.ts';
-import { ANNOTATIONS, DISK_LABELS, LABELS, RESTORE_RECORD_LABEL } from '../instances/metadata.ts';
+import { ANNOTATIONS, DISK_LABELS, instanceParameters, LABELS, LEGACY_ANNOTATIONS, RESTORE_RECORD_LABEL } from '../instances/metadata.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
-import { instanceParameters } from '../instances/metadata.ts';
 import { newRecord, type InstanceRecord } from '../model/record.ts';
 
 /**
@@ -104,7 +103,7 @@ export function recordFromLegacyRestoreLease(lease: V1Lease, serverName: string)
     phase: 'destroyed',
     spec: {
       owner: { email: owner, ...(subject ? { subject } : {}) },
-      ...(annotations[ANNOTATIONS.creator] ? { creator: annotations[ANNOTATIONS.creator] } : {}),
+      ...(annotations[LEGACY_ANNOTATIONS.creator] ? { creator: annotations[LEGACY_ANNOTATIONS.creator] } : {}),
       collaborators: collaboratorsOf({ metadata: { annotations } }),
       parameters: instanceParameters(annotations),
       mountName: annotations[ANNOTATIONS.mountName] ?? '',

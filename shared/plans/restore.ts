@@ -61,11 +61,10 @@ export function planRestore(inputs: {
     createdAt,
     ...(expiresAt ? { expiresAt } : {}),
   });
-  // Who it is shared with, and who made it once it changed hands, as share and transfer write them.
+  // Who it is shared with, as share writes it.
   const annotations: Record<string, string> = {
     ...built.metadata?.annotations,
     ...(spec.collaborators.length > 0 ? { [ANNOTATIONS.collaborators]: JSON.stringify(spec.collaborators) } : {}),
-    ...(spec.creator ? { [ANNOTATIONS.creator]: spec.creator } : {}),
   };
   if (ownerSubject === undefined) delete annotations[ANNOTATIONS.ownerSubject];
   // The collaborators' labels, which list the instance for them, as a share writes them.

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../../shared/instances/instance.ts';
 import { ownerHashOf } from '../../../shared/instances/naming.ts';
@@ -35,6 +35,13 @@ const list = async (email: string) =>
   (await call<{ instances: Answer[] }>(stack.urls.list, { token: stack.tokenFor(email), method: 'GET' })).body.instances;
 const apps = () => stack.kubeConfig.makeApiClient(AppsV1Api);
 const deployment = (name: string) => apps().readNamespacedDeployment({ name, namespace: stack.namespace });
+const record = async (name: string) =>
+  (await stack.kubeConfig
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({ group: 'allocator.dev', version: 'v1', plural: 'instances', namespace: stack.namespace, name })) as {
+    spec: { creator?: string; owner: { email: string } };
+    status: { previousOwner?: string };
+  };
 const userSlots = async (name?: string) =>
   (await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items.filter(
     (lease) =>
@@ -129,7 +136,9 @@ describe('transfer against the local control plane', () => {
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ name, owner: bea, accessList: { In: [bea, ADMIN] } });
     const annotations = (await deployment(name)).metadata?.annotations ?? {};
-    expect(annotations['allocator.dev/creator']).toBe(ada);
+    // Who made it and who had it are the record's; the Deployment keeps neither.
+    expect(await record(name)).toMatchObject({ spec: { creator: ada, owner: { email: bea } }, status: { previousOwner: ada } });
+    expect(Object.keys(annotations).filter((key) => /creator|previous-owner/.test(key))).toEqual(['v.io/creator-info']);
     expect(JSON.parse(annotations['v.io/creator-info'] ?? '{}')).toMatchObject({ email: ada });
     expect((await userSlots(name)).map((lease) => lease.metadata?.labels?.['allocator.dev/owner-hash'])).toEqual([ownerHashOf(bea)]);
     expect((await list(ada)).map((i) => i.name)).toEqual([]);

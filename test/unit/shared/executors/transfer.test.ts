@@ -56,7 +56,11 @@ describe('transferInstance', () => {
     expect(ownerOf(deployment)).toEqual({ email: 'bea@example.com', hash: ownerHashOf('bea@example.com') });
     const annotations = deployment?.metadata?.annotations ?? {};
     expect(annotations[ANNOTATIONS.ownerSubject]).toBeUndefined(); // pinned at bea's first call
-    expect(annotations[ANNOTATIONS.creator]).toBe('ada@example.com');
+    expect(w.cluster.records.get(name)).toMatchObject({
+      spec: { creator: 'ada@example.com' },
+      status: { previousOwner: 'ada@example.com' },
+    });
+    expect(Object.keys(annotations).filter((key) => /creator|previous-owner/.test(key))).toEqual(['v.io/creator-info']);
     expect(JSON.parse(annotations['v.io/creator-info'] ?? '')).toMatchObject({ email: 'ada@example.com' });
     expect(deployment?.metadata?.labels?.ownerHash).toBe(ownerHashOf('bea@example.com')); // the template's own label, rendered again
     expect(userSlotOwners(w, name)).toEqual([ownerHashOf('bea@example.com')]);
@@ -135,6 +139,24 @@ describe('transferInstance', () => {
     await expect(transferInstance(accessAs(w, ADA), { name, to: 'cy@example.com' })).rejects.toThrow(NotFoundError);
   });
 
+  it("records a transfer whose Deployment passed though a later step failed: the old owner's retry is answered as done", async () => {
+    const w = world();
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    // The Services and ConfigMaps follow the Deployment's owner after its patch: that list fails.
+    w.objects.faults.inject({ method: 'list', nth: 1, when: 'before', error: () => new UnavailableError('list: connection reset') });
+    await expect(transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' })).rejects.toThrow(/connection reset/);
+    expect(ownerOf(w.cluster.deployments.get(name)).email).toBe('bea@example.com');
+    expect(w.cluster.records.get(name)).toMatchObject({
+      spec: { owner: { email: 'bea@example.com' }, creator: 'ada@example.com' },
+      status: { phase: 'running', previousOwner: 'ada@example.com' },
+    });
+    await expect(transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' })).resolves.toEqual({
+      name,
+      owner: 'bea@example.com',
+      transferred: true,
+    });
+  });
+
   it("pins the new owner's account id at their first call, and an account with the same email that calls later owns nothing", async () => {
     const w = world();
     const name = await instanceOwnedBy(w, 'ada@example.com');
@@ -181,6 +203,11 @@ describe('a failure at any step of a transfer leaves one owner, and the sweep or
       const report = await runSweep(w.context, { dryRun: false });
       expect(report.failed).toEqual([]);
       expect(userSlotOwners(w, name)).toEqual([owner.hash]);
+      // Where the Deployment passed to bea, the record says so too: the old owner's retry (a lost answer) is answered as done.
+      if (owner.email === 'bea@example.com') {
+        expect(w.cluster.records.get(name)).toMatchObject({ spec: { creator: 'ada@example.com' }, status: { previousOwner: 'ada@example.com' } });
+        await expect(transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' })).resolves.toMatchObject({ transferred: true });
+      }
 
       // A retry (past any lock left behind) finishes the transfer, and holds the new owner's one slot.
       await transferInstance(accessAs(w, ROOT), { name, to: 'bea@example.com' });

@@ -312,8 +312,8 @@ describe('planRestore', () => {
       expectedDeployment({
         accessList,
         creator: 'cy@example.com',
-        // As a share and a transfer write them: what list, share, unshare and transfer read back from the Deployment.
-        annotations: { 'allocator.dev/collaborators': '["bob@example.com"]', 'allocator.dev/creator': 'cy@example.com' },
+        // As a share writes them: what list, share, unshare and transfer read back from the Deployment. The creator is the record's.
+        annotations: { 'allocator.dev/collaborators': '["bob@example.com"]' },
         labels: { [BOB_LABEL]: 'true' },
       }),
     );

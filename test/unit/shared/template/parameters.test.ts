@@ -142,7 +142,7 @@ describe('rendering an instance again (a share, a transfer, a restore)', () => {
   const config = { ...inputs, compute: { zone: 'us-central1-c' }, parameters: DECLARATIONS };
 
   it('keeps the parameters the instance was made with', () => {
-    const patch = accessPatch(templates.JSON, config, made, { collaborators: ['bob@example.com'] }) as {
+    const patch = accessPatch(templates.JSON, config, made, { collaborators: ['bob@example.com'], creator: 'ada@example.com' }) as {
       spec: { template: { spec: { containers: { image: string; env: unknown }[] } } };
     };
     expect(patch.spec.template.spec.containers[0]?.image).toBe('us-docker.pkg.dev/YOUR-PROJECT/YOUR-REPOSITORY/syncbased:pr-9');
