@@ -205,7 +205,10 @@ describe('a failure at any step of a transfer leaves one owner, and the sweep or
       expect(userSlotOwners(w, name)).toEqual([owner.hash]);
       // Where the Deployment passed to bea, the record says so too: the old owner's retry (a lost answer) is answered as done.
       if (owner.email === 'bea@example.com') {
-        expect(w.cluster.records.get(name)).toMatchObject({ spec: { creator: 'ada@example.com' }, status: { previousOwner: 'ada@example.com' } });
+        expect(w.cluster.records.get(name)).toMatchObject({
+          spec: { creator: 'ada@example.com' },
+          status: { previousOwner: 'ada@example.com' },
+        });
         await expect(transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' })).resolves.toMatchObject({ transferred: true });
       }
 
