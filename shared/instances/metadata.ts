@@ -227,3 +227,11 @@ export function instanceSelector(serverName: string, ownerHash?: string): string
 export function diskLabels(meta: Pick<InstanceMetadata, 'serverName' | 'ownerHash' | 'name'>): Record<string, string> {
   return { [DISK_LABELS.allocator]: meta.serverName, [DISK_LABELS.ownerHash]: meta.ownerHash, [DISK_LABELS.instance]: meta.name };
 }
+
+/** The zone an instance's pods are pinned to, as create wrote it. */
+export function zoneOf(deployment: V1Deployment): string | undefined {
+  const terms = deployment.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  for (const term of terms ?? [])
+    for (const expression of term.matchExpressions ?? []) if (expression.key === ZONE_LABEL) return expression.values?.[0];
+  return undefined;
+}

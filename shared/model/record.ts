@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { phaseOfDeployment } from '../instances/instance.ts';
-import { ANNOTATIONS, instanceParameters, LABELS, LEGACY_ANNOTATIONS } from '../instances/metadata.ts';
+import { ANNOTATIONS, instanceParameters, LABELS, LEGACY_ANNOTATIONS, zoneOf } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { collaboratorsOf } from '../instances/sharing.ts';
 import { timeOf } from '../instances/timestamps.ts';
@@ -112,10 +112,7 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
   const subject = annotations[ANNOTATIONS.ownerSubject];
   const replicas = Number(annotations[ANNOTATIONS.replicas]);
   const phase = phaseOfDeployment(deployment);
-  const zone =
-    deployment.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find(
-      (expression) => expression.key === 'topology.kubernetes.io/zone',
-    )?.values?.[0] ?? '';
+  const zone = zoneOf(deployment) ?? '';
   const createdAt = annotations[ANNOTATIONS.createdAt] ?? isoOf(deployment.metadata?.creationTimestamp);
   return newRecord({
     serverName,

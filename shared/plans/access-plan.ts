@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { ParameterDeclaration } from '../api/parameters.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
-import { ANNOTATIONS, LEGACY_ANNOTATIONS, ZONE_LABEL } from '../instances/metadata.ts';
+import { ANNOTATIONS, LEGACY_ANNOTATIONS, zoneOf } from '../instances/metadata.ts';
 import { collaboratorsOf, collaboratorsPatch } from '../instances/sharing.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { buildInstanceDeployment, parametersToRenderAgain } from './deployment.ts';
@@ -79,14 +79,6 @@ export function accessPatch(template: DeploymentTemplate, config: AccessConfig, 
 /** The collaborators an instance keeps when it passes to `owner`: no one is their own collaborator. */
 export function collaboratorsAfterTransfer(deployment: V1Deployment, owner: string): string[] {
   return collaboratorsOf(deployment).filter((email) => email !== owner);
-}
-
-/** The zone an instance's pods are pinned to, as create wrote it. */
-function zoneOf(deployment: V1Deployment): string | undefined {
-  const terms = deployment.spec?.template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  for (const term of terms ?? [])
-    for (const expression of term.matchExpressions ?? []) if (expression.key === ZONE_LABEL) return expression.values?.[0];
-  return undefined;
 }
 
 /**
