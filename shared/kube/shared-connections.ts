@@ -1,5 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 
+const pooled = new WeakSet<KubeConfig>();
+
 /**
  * Makes every call through `kubeConfig` share one connection pool.
  * client-node builds a new undici Agent for each request (in
@@ -10,6 +12,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
  * material (CA, client certificate) is the cluster's, fixed for its life.
  */
 export function shareConnections(kubeConfig: KubeConfig): KubeConfig {
+  // The clients of one runtime share its KubeConfig: the first of them to be built sets the pool up for all.
+  if (pooled.has(kubeConfig)) return kubeConfig;
+  pooled.add(kubeConfig);
   const authenticate = kubeConfig.applySecurityAuthentication.bind(kubeConfig);
   let dispatcher: ReturnType<Parameters<KubeConfig['applySecurityAuthentication']>[0]['getDispatcher']>;
   kubeConfig.applySecurityAuthentication = async (context) => {

@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import { makeTokenVerifier, type TokenVerifier } from '../auth/token-verifier.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -23,26 +24,32 @@ export function verifierFor(config: AllocatorConfig): TokenVerifier {
   return makeTokenVerifier({ audiences: config.auth.audiences, mode: config.auth.mode, certsUrl: config.auth.certsUrl });
 }
 
-/** The cluster, connected on first use and then kept. */
-export function clusterFor(config: AllocatorConfig): () => Promise<ClusterClient> {
-  return retryingOnce(async () => {
-    const kubeConfig = await connectToCluster(config.cluster, {
+/**
+ * The connection to the cluster, made on first use and then kept: for GKE,
+ * one read of the cluster's endpoint and one source of access tokens for
+ * every client of a runtime, rather than one each.
+ */
+export function connectionFor(config: AllocatorConfig): () => Promise<KubeConfig> {
+  return retryingOnce(() =>
+    connectToCluster(config.cluster, {
       googleAuthClient: async () => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient(),
       timeoutMs: config.callTimeoutMs,
-    });
-    return makeClusterClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs });
-  });
+    }),
+  );
 }
 
-/** The instances' Services and ConfigMaps, connected on first use and then kept, as the cluster is. */
-export function instanceObjectsFor(config: AllocatorConfig): () => Promise<InstanceObjectsClient> {
-  return retryingOnce(async () => {
-    const kubeConfig = await connectToCluster(config.cluster, {
-      googleAuthClient: async () => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient(),
-      timeoutMs: config.callTimeoutMs,
-    });
-    return makeInstanceObjectsClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs });
-  });
+/** The cluster's client, built on `connection` at first use and then kept. */
+export function clusterFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<ClusterClient> {
+  return retryingOnce(async () =>
+    makeClusterClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
+  );
+}
+
+/** The instances' Services and ConfigMaps, built on `connection` at first use and then kept, as the cluster's client is. */
+export function instanceObjectsFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<InstanceObjectsClient> {
+  return retryingOnce(async () =>
+    makeInstanceObjectsClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
+  );
 }
 
 /** The disks API, built on first use (loading the compute client is the costly part of a cold start). */

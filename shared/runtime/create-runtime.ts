@@ -14,7 +14,7 @@ import {
   type DeploymentTemplate,
   type PrecompiledTemplate,
 } from '../template/deployment-template.ts';
-import { clusterFor, disksFor, instanceObjectsFor, verifierFor } from './clients.ts';
+import { clusterFor, connectionFor, disksFor, instanceObjectsFor, verifierFor } from './clients.ts';
 import type { CreateRuntime } from './runtimes.ts';
 
 /** Reads and compiles the template, and renders it once, so that a broken one fails at cold start. */
@@ -58,11 +58,12 @@ function precompiledBeside(path: string): PrecompiledTemplate | undefined {
 }
 
 export function makeCreateRuntime(config: AllocatorConfig): CreateRuntime {
+  const connection = connectionFor(config);
   return {
     config,
     verifier: verifierFor(config),
-    cluster: clusterFor(config),
-    instanceObjects: instanceObjectsFor(config),
+    cluster: clusterFor(config, connection),
+    instanceObjects: instanceObjectsFor(config, connection),
     disks: disksFor(config),
     clock: systemClock,
     template: loadTemplate(config),

@@ -1,21 +1,20 @@
-import { GoogleAuth } from 'google-auth-library';
 import { systemClock } from '../clock.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
-import { connectToCluster } from '../kube/connect.ts';
 import { makeDeploymentEventsClient, type DeploymentEventsClient } from '../kube/deployment-events.ts';
 import { makePodLogsClient, type PodLogsClient } from '../kube/pod-logs.ts';
-import { clusterFor, instanceObjectsFor, retryingOnce, verifierFor } from './clients.ts';
+import { clusterFor, connectionFor, instanceObjectsFor, retryingOnce, verifierFor } from './clients.ts';
 import type { ListRuntime } from './runtimes.ts';
 
 export function makeListRuntime(config: AllocatorConfig): ListRuntime {
+  const connection = connectionFor(config);
   return {
     config,
     verifier: verifierFor(config),
-    cluster: clusterFor(config),
-    instanceObjects: instanceObjectsFor(config),
+    cluster: clusterFor(config, connection),
+    instanceObjects: instanceObjectsFor(config, connection),
     clock: systemClock,
-    podLogs: podLogsFor(config),
-    deploymentEvents: deploymentEventsFor(config),
+    podLogs: podLogsFor(config, connection),
+    deploymentEvents: deploymentEventsFor(config, connection),
   };
 }
 
@@ -24,27 +23,16 @@ export function loadListRuntime(env: NodeJS.ProcessEnv = process.env): ListRunti
   return makeListRuntime(loadConfig(env));
 }
 
-/**
- * The log API's client, connected on first use and then kept (its own
- * connection: only a request for logs pays for it, not a cold start).
- */
-export function podLogsFor(config: AllocatorConfig): () => Promise<PodLogsClient> {
-  return retryingOnce(async () => {
-    const kubeConfig = await connectToCluster(config.cluster, {
-      googleAuthClient: async () => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient(),
-      timeoutMs: config.callTimeoutMs,
-    });
-    return makePodLogsClient({ kubeConfig, namespace: config.cluster.namespace, connectTimeoutMs: config.callTimeoutMs });
-  });
+/** The log API's client, built on `connection` at first use and then kept: only a request for logs pays for it, not a cold start. */
+export function podLogsFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<PodLogsClient> {
+  return retryingOnce(async () =>
+    makePodLogsClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, connectTimeoutMs: config.callTimeoutMs }),
+  );
 }
 
-/** The Deployments' list-and-watch client, connected on first use and then kept: only a watch pays for it. */
-export function deploymentEventsFor(config: AllocatorConfig): () => Promise<DeploymentEventsClient> {
-  return retryingOnce(async () => {
-    const kubeConfig = await connectToCluster(config.cluster, {
-      googleAuthClient: async () => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }).getClient(),
-      timeoutMs: config.callTimeoutMs,
-    });
-    return makeDeploymentEventsClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs });
-  });
+/** The Deployments' list-and-watch client, built on `connection` at first use and then kept: only a watch pays for it. */
+export function deploymentEventsFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<DeploymentEventsClient> {
+  return retryingOnce(async () =>
+    makeDeploymentEventsClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
+  );
 }
