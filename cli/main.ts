@@ -156,6 +156,9 @@ Lists your instances, newest first: names, or with -l one block each.
       if (values.destroyed) return await printDestroyed(() => client().destroyedList({ all: values.all === true }), values);
       const instances = await client().list({ all: values.all === true });
       if (values.json) console.log(JSON.stringify(instances, null, 2));
+      // Said on stderr, as kubectl says "No resources found": stdout stays a list a script can read.
+      else if (instances.length === 0)
+        console.error(values.all ? 'allocator: no instances' : "allocator: you have no instances; 'allocator create' makes one");
       else if (values.long) console.log(instances.map((instance) => formatInstanceBlock(instance)).join('\n\n'));
       else for (const instance of instances) console.log(instance.name);
       return 0;

@@ -88,7 +88,14 @@ describe('the allocator CLI against a local allocator', () => {
 
     const destroyed = await allocatorCli(['destroy', name], as('kim@example.com'));
     expect(destroyed).toMatchObject({ code: 0, stdout: `destroyed ${name}\n` });
-    expect((await allocatorCli(['list'], as('kim@example.com'))).stdout).toBe('');
+    // Nothing on stdout for a script; a person is told why, on stderr.
+    expect(await allocatorCli(['list'], as('kim@example.com'))).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: expect.stringMatching(/you have no instances/),
+    });
+    expect(await allocatorCli(['list', '-l'], as('kim@example.com'))).toMatchObject({ stdout: '' });
+    expect(JSON.parse((await allocatorCli(['list', '--json'], as('kim@example.com'))).stdout)).toEqual([]);
   });
 
   it('creates without waiting and prints the instance as JSON', async () => {
