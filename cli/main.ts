@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { AllocatorClient, DEFAULT_LEASE_SECONDS, type CreateOptions, type Instance } from '../client/allocator-client.ts';
 import type { Heartbeat, HeartbeatHandlers } from '../client/heartbeat.ts';
 import { OPERATIONS } from '../shared/api/operations.ts';
-import { endpointEnvironment, formatError, formatInstanceBlock } from './format.ts';
+import { endpointEnvironment, formatError, formatInstanceBlock, printable } from './format.ts';
 import { makeProgress, StepLines, type Progress } from './progress.ts';
 import { queueCreateOptions, queueOptions } from './queue-options.ts';
 import { interruptSignal, seconds, UsageError, waitTimeout, waitTimeoutOption, type Command, type OptionValues } from './command.ts';
@@ -180,6 +180,8 @@ without their instance (admins only; the scheduled cleanup does the same).
         console.log(
           `${verb}: ${report.expired.length} expired, ${report.orphanDisks.length} orphan disks, ${report.orphanDeployments.length} orphan Deployments, ${report.orphanSlots.length} orphan slots; ${report.failed.length} failed, ${report.deferred} left for the next sweep`,
         );
+        // What the walk of the records did, in its own words (already "would ..." in a dry run).
+        for (const line of report.reconciled ?? []) console.log(`  ${printable(line)}`);
       }
       return report.failed.length === 0 ? 0 : 1;
     },

@@ -221,6 +221,12 @@ export interface SweepReport {
   /** Limit slots held for instances that do not exist, or (with `ownerHash`) for an owner the instance no longer has, left by a transfer. */
   readonly orphanSlots: readonly { name: string; instance: string; ownerHash?: string }[];
   readonly failed: readonly { kind: string; name: string; error: string }[];
+  /**
+   * What the walk of the records did (in a dry run, would do), one line each: an operation past its deadline ended,
+   * an instance whose Deployment is gone torn down (a create killed before it), a destroyed one past its window
+   * dropped, a place in line whose waiter went away removed.
+   */
+  readonly reconciled: readonly string[];
   /** Destroys left for the next sweep by the per-run bound. */
   readonly deferred: number;
   readonly scanned: { readonly deployments: number; readonly disks: number; readonly slots: number };

@@ -213,6 +213,7 @@ export const SCHEMAS = {
       'orphanDeployments',
       'orphanSlots',
       'failed',
+      'reconciled',
       'deferred',
       'scanned',
       'pool',
@@ -248,6 +249,12 @@ export const SCHEMAS = {
           required: ['kind', 'name', 'error'],
           properties: { kind: { type: 'string' }, name: { type: 'string' }, error: { type: 'string' } },
         },
+      },
+      reconciled: {
+        type: 'array',
+        description:
+          "What the walk of the records did (in a dry run, would do), one line each: an operation past its deadline ended, an instance whose Deployment is gone torn down (a create killed before it), a destroyed one past its window dropped, a place in line whose waiter went away removed. A disk or slot that a record needs is its instance's, never an orphan.",
+        items: { type: 'string' },
       },
       deferred: { type: 'integer', minimum: 0, description: 'Destroys left for the next sweep by the per-run bound.' },
       scanned: {

@@ -2,24 +2,25 @@ import { allDisks, type DisksApi } from '../gce/disks.ts';
 import { ANNOTATIONS, DISK_LABELS, LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
-import { diskDestroyedAt } from '../plans/restore-record.ts';
+import { destroyedAtOf, diskDestroyedAt } from '../plans/restore-record.ts';
 import { SLOT_LABEL } from '../plans/slots.ts';
-import type { SweepSnapshot } from '../plans/sweep-plan.ts';
+import type { SweepSnapshot, SweptRecord } from '../plans/sweep-plan.ts';
+import type { InstanceRecord } from '../model/record.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { ExecutionContext } from './context.ts';
 
 const PAGE = 500;
 
 /**
- * Reads every Deployment, disk and slot of this allocator, page by page, the
- * three at once: they are independent, and each action is checked against a
- * fresh read before it is taken.
+ * Reads every Deployment, disk, slot and record of this allocator, page by
+ * page, all at once: they are independent, and each action is checked
+ * against a fresh read before it is taken.
  */
 export async function scanForSweep(
   context: Pick<ExecutionContext, 'cluster' | 'disks' | 'serverName'>,
 ): Promise<{ readonly snapshot: SweepSnapshot; readonly deployments: readonly V1Deployment[] }> {
   const { cluster, disks, serverName } = context;
-  const [listed, diskList, slots] = await Promise.all([
+  const [listed, diskList, slots, records] = await Promise.all([
     allItems((continueToken) =>
       cluster.listDeployments({
         labelSelector: `${LABELS.allocator}=${serverName}`,
@@ -29,9 +30,13 @@ export async function scanForSweep(
     ),
     scanDisks(disks, serverName),
     scanSlots(cluster, serverName),
+    allItems((continueToken) =>
+      cluster.listRecords({ labelSelector: `${LABELS.allocator}=${serverName}`, limit: PAGE, ...(continueToken ? { continueToken } : {}) }),
+    ),
   ]);
+  const needs = records.map((record) => sweptRecord(record));
   // The Deployments as listed go to the records' reconciling too: one list for both.
-  return { snapshot: { deployments: summarized(listed), disks: diskList, slots }, deployments: listed };
+  return { snapshot: { deployments: summarized(listed), disks: diskList, slots, records: needs }, deployments: listed };
 }
 
 function summarized(listed: readonly V1Deployment[]): SweepSnapshot['deployments'][number][] {
@@ -95,4 +100,15 @@ async function scanSlots(cluster: ClusterClient, serverName: string): Promise<Sw
         ]
       : [];
   });
+}
+
+/** A record as the sweep's plan reads it. */
+export function sweptRecord(record: InstanceRecord): SweptRecord {
+  const destroyedAtMs = destroyedAtOf(record);
+  return {
+    name: record.metadata.name,
+    diskName: record.spec.disk.name,
+    phase: record.status.phase,
+    ...(Number.isFinite(destroyedAtMs) ? { destroyedAtMs } : {}),
+  };
 }

@@ -4,12 +4,22 @@ import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { diskDestroyedAt } from '../plans/restore-record.ts';
-import { isKeptForRestore, stillAgrees, type SweepAction, type SweepActionKind, type SweepPlan } from '../plans/sweep-plan.ts';
+import type { InstanceRecord } from '../model/record.ts';
+import { HOLDS_SLOTS } from '../model/transitions.ts';
+import {
+  isKeptForRestore,
+  needsItsDisk,
+  stillAgrees,
+  type SweepAction,
+  type SweepActionKind,
+  type SweepPlan,
+} from '../plans/sweep-plan.ts';
 
 export type { SweepReport };
 import type { ExecutionContext } from './context.ts';
 import { tearDown, type KeepContext } from './destroy.ts';
 import { deleteInstanceDisk, deleteLease } from './teardown.ts';
+import { sweptRecord } from './sweep-scan.ts';
 
 const PARALLEL = 4;
 
@@ -24,7 +34,7 @@ type SweepActContext = ExecutionContext & { readonly lockMs: number } & KeepCont
 export async function executeSweep(
   context: SweepActContext,
   request: { readonly plan: SweepPlan; readonly dryRun: boolean; readonly startedAt: string },
-): Promise<Omit<SweepReport, 'pool'>> {
+): Promise<Omit<SweepReport, 'pool' | 'reconciled'>> {
   const { plan } = request;
   const done: SweepAction[] = [];
   const failed: SweepReport['failed'][number][] = [];
@@ -75,6 +85,10 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
       { serverName, nowMs: clock.now() },
     );
   };
+  const ourRecord = async (name: string): Promise<InstanceRecord | undefined> => {
+    const record = await cluster.readRecord(name);
+    return record?.metadata.labels[LABELS.allocator] === serverName ? record : undefined;
+  };
   // An instance in the middle of another operation (a reset, say) waits for the next sweep.
   // An expired instance is destroyed as a destroy would: within a restore window, its disk is kept.
   const destroy = async (keep: boolean): Promise<boolean> => {
@@ -97,14 +111,21 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
       // Kept for a restore since the scan (restored and destroyed again): its window starts over.
       if (disk && isKeptForRestore(diskDestroyedAt(disk.labels), { nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs }))
         return false;
+      // A record that needs it (made or restored since the scan): its instance's, which the records' reconciling ends if it must.
+      const record = await ourRecord(action.name);
+      const window = { nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs };
+      if (record?.spec.disk.name === action.name && needsItsDisk(sweptRecord(record), window)) return false;
       // First: a record never outlives its disk, so a restore is never promised for a disk that is going.
-      const record = await cluster.readRecord(action.name);
       if (record?.status.phase === 'destroyed')
         await cluster.deleteRecord(action.name, record.metadata.uid ? { uid: record.metadata.uid } : undefined).catch(() => false);
       return (await deleteInstanceDisk(context, action.name, Promise.resolve(disk))) === 'deleted';
     }
     case 'orphan-slot': {
       if (!(await agrees())) return false;
+      // Without a Deployment, a slot is still its instance's while the record holds slots; beside one, the plan's reason stands.
+      const plain = action.ownerHash === undefined && action.unboundFrom === undefined;
+      const record = plain ? await ourRecord(action.instance) : undefined;
+      if (record !== undefined && HOLDS_SLOTS.has(record.status.phase)) return false;
       const lease = await cluster.readLease(action.name);
       // Still held for that instance (and that owner): not a slot taken since under the same name.
       const labels = lease?.metadata?.labels;

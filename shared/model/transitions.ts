@@ -26,6 +26,20 @@ export function isPhase(value: unknown): value is Phase {
   return typeof value === 'string' && (PHASES as readonly string[]).includes(value);
 }
 
+/** The phases in which an instance holds its limit slots: from its claim until its teardown lets them go. */
+export const HOLDS_SLOTS: ReadonlySet<Phase> = new Set<Phase>([
+  'provisioning',
+  'running',
+  'suspended',
+  'resetting',
+  'restarting',
+  'destroying',
+  'restoring',
+]);
+
+/** The phases in which an instance needs its disk: every one but queued (none yet) and gone; destroyed keeps it for a restore. */
+export const NEEDS_DISK: ReadonlySet<Phase> = new Set<Phase>(PHASES.filter((phase) => phase !== 'queued' && phase !== 'gone'));
+
 /** Who the caller is to an instance. */
 export const ROLES = ['owner', 'collaborator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

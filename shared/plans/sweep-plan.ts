@@ -1,5 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS } from '../instances/metadata.ts';
+import { HOLDS_SLOTS, NEEDS_DISK, type Phase } from '../model/transitions.ts';
 import { isExpired } from './lifetime.ts';
 
 /** What one scan saw of this allocator's objects (times in ms; Infinity when unknown, which never counts as old). */
@@ -14,6 +15,8 @@ export interface SweepSnapshot {
     /** Its uid: a slot of its name that it does not own was left by a try whose undo failed. */
     readonly uid?: string;
   }[];
+  /** The records: a disk or slot one of them needs is its instance's, whatever its age, and the records' reconciling sees to it. */
+  readonly records: readonly SweptRecord[];
   /** `destroyedAtMs`: a disk kept for a restore, labelled with the time of its destroy. */
   readonly disks: readonly { readonly name: string; readonly createdAtMs: number; readonly destroyedAtMs?: number }[];
   readonly slots: readonly {
@@ -27,6 +30,27 @@ export interface SweepSnapshot {
     /** Which limit it counts toward. */
     readonly kind?: 'user' | 'global';
   }[];
+}
+
+/** What the sweep's plan reads of a record. */
+export interface SweptRecord {
+  readonly name: string;
+  readonly diskName: string;
+  readonly phase: Phase;
+  /** When it was destroyed, if it was (kept for a restore). */
+  readonly destroyedAtMs?: number;
+}
+
+/**
+ * Whether a record needs its disk: in every phase but queued (none yet) and
+ * gone, and once destroyed only within its restore window. Past it, the disk
+ * is an orphan, which takes its record with it.
+ */
+export function needsItsDisk(
+  record: Pick<SweptRecord, 'phase' | 'destroyedAtMs'>,
+  options: { nowMs: number; restoreWindowMs: number },
+): boolean {
+  return NEEDS_DISK.has(record.phase) && (record.phase !== 'destroyed' || isKeptForRestore(record.destroyedAtMs, options));
 }
 
 export type SweepAction =
@@ -56,7 +80,9 @@ export interface SweepPlan {
  * Decides what a sweep does: destroy expired instances, and remove what
  * failed creates and hand edits left, never anything younger than the grace
  * period (a create in flight), nor a destroyed instance's disk within its
- * restore window (past it, the disk is an orphan like any other). Destroys are bounded per run; the cheap slot
+ * restore window (past it, the disk is an orphan like any other), nor a disk
+ * or slot that a record says its instance needs: the records' reconciling
+ * ends those instances itself. Destroys are bounded per run; the cheap slot
  * deletions are not.
  */
 export function planSweep(
@@ -69,6 +95,8 @@ export function planSweep(
   const old = (createdAtMs: number): boolean => createdAtMs < nowMs - options.graceMs;
   const deploymentNames = new Set(snapshot.deployments.map((d) => d.name));
   const diskNames = new Set(snapshot.disks.map((d) => d.name));
+  const disksNeeded = new Set(snapshot.records.filter((r) => needsItsDisk(r, options)).map((r) => r.diskName));
+  const slotsHeld = new Set(snapshot.records.filter((r) => HOLDS_SLOTS.has(r.phase)).map((r) => r.name));
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   const destroys: SweepAction[] = [
@@ -79,7 +107,7 @@ export function planSweep(
       .filter((d) => !diskNames.has(d.name) && old(d.createdAtMs) && !isExpired(d.expiresAt, nowMs))
       .map((d): SweepAction => ({ kind: 'orphan-deployment', name: d.name, createdAt: iso(d.createdAtMs) })),
     ...snapshot.disks
-      .filter((d) => !deploymentNames.has(d.name) && old(d.createdAtMs) && !kept(d))
+      .filter((d) => !deploymentNames.has(d.name) && !disksNeeded.has(d.name) && old(d.createdAtMs) && !kept(d))
       .map((d): SweepAction => ({ kind: 'orphan-disk', name: d.name, createdAt: iso(d.createdAtMs) })),
   ];
   const ownerHashes = new Map(snapshot.deployments.map((d) => [d.name, d.ownerHash]));
@@ -102,7 +130,10 @@ export function planSweep(
       : undefined;
   };
   const slots = snapshot.slots
-    .filter((s) => (!deploymentNames.has(s.instance) || strays(s) || unbound(s) !== undefined) && old(s.createdAtMs))
+    .filter(
+      (s) =>
+        ((!deploymentNames.has(s.instance) && !slotsHeld.has(s.instance)) || strays(s) || unbound(s) !== undefined) && old(s.createdAtMs),
+    )
     .map((s): SweepAction => {
       const unboundFrom = strays(s) ? undefined : unbound(s);
       return {

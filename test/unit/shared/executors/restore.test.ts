@@ -592,6 +592,23 @@ describe('the sweep', () => {
     await expect(restore(w, name)).resolves.toMatchObject({ name, state: 'ready' });
   });
 
+  it('leaves the disk of a restore in progress alone though the window ended meanwhile: its record needs it', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    w.clock.advance(WINDOW_MS - 1_000);
+    // A restore checked the window just in time and holds the record; its Deployment is still to come.
+    const record = w.cluster.records.get(name)!;
+    const deadline = new Date(w.clock.now() + LOCK_MS).toISOString();
+    const operation = { kind: 'restore' as const, holder: 'restore/1', deadline, from: 'destroyed' as const };
+    await w.cluster.replaceRecord({ ...record, status: { ...record.status, phase: 'restoring', operation } }, 'status');
+    w.clock.advance(2_000);
+    const swept = await runSweep(as(w), { dryRun: false });
+    expect(swept.orphanDisks).toEqual([]);
+    expect(leftovers(w).disks).toEqual([name]);
+    expect(w.cluster.records.get(name)?.status.phase).toBe('restoring');
+  });
+
   it('leaves a kept disk and its record alone within the window', async () => {
     const w = world();
     const name = await create(w);

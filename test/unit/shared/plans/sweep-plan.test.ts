@@ -10,13 +10,14 @@ const WINDOW = 86_400_000;
 const PAST = '2026-11-25T11:00:00.000Z';
 const FUTURE = '2026-11-25T13:00:00.000Z';
 const iso = (ms: number) => new Date(ms).toISOString();
-const empty: SweepSnapshot = { deployments: [], disks: [], slots: [] };
+const empty: SweepSnapshot = { deployments: [], disks: [], slots: [], records: [] };
 
 describe('planSweep', () => {
   it.each<[string, SweepSnapshot, SweepAction[]]>([
     [
       'nothing to do for a healthy instance',
       {
+        ...empty,
         deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', expiresAt: FUTURE }],
         disks: [{ name: 'a', createdAtMs: OLD }],
         slots: [{ name: 's', instance: 'a', createdAtMs: OLD }],
@@ -35,6 +36,7 @@ describe('planSweep', () => {
     [
       "an old per-user slot of an owner the instance no longer has (a transfer's), and not a young one or the owner's",
       {
+        ...empty,
         deployments: [{ name: 'a', createdAtMs: OLD, owner: 'o', ownerHash: 'new' }],
         disks: [{ name: 'a', createdAtMs: OLD }],
         slots: [
@@ -74,6 +76,52 @@ describe('planSweep', () => {
       [{ kind: 'orphan-slot', name: 's', instance: 'gone' }],
     ],
     ['a young slot of a missing instance', { ...empty, slots: [{ name: 's', instance: 'gone', createdAtMs: YOUNG }] }, []],
+    [
+      "an old disk without its Deployment that a record needs (a restore's, whose Deployment is still to come), and its slots",
+      {
+        ...empty,
+        disks: [{ name: 'a', createdAtMs: OLD }],
+        slots: [{ name: 's', instance: 'a', createdAtMs: OLD }],
+        records: [{ name: 'a', diskName: 'a', phase: 'restoring', destroyedAtMs: NOW - WINDOW }],
+      },
+      [],
+    ],
+    [
+      "a destroyed instance's disk that lost its label: its record still promises a restore, within its window",
+      {
+        ...empty,
+        disks: [{ name: 'a', createdAtMs: OLD }],
+        records: [{ name: 'a', diskName: 'a', phase: 'destroyed', destroyedAtMs: NOW - WINDOW + 1 }],
+      },
+      [],
+    ],
+    [
+      "a destroyed instance's disk past its record's window",
+      {
+        ...empty,
+        disks: [{ name: 'a', createdAtMs: OLD }],
+        records: [{ name: 'a', diskName: 'a', phase: 'destroyed', destroyedAtMs: NOW - WINDOW }],
+      },
+      [{ kind: 'orphan-disk', name: 'a', createdAt: iso(OLD) }],
+    ],
+    [
+      'an old slot of a record that holds none (queued: a claim that never moved its record on), and of one destroyed',
+      {
+        ...empty,
+        slots: [
+          { name: 'q', instance: 'a', createdAtMs: OLD },
+          { name: 'd', instance: 'b', createdAtMs: OLD },
+        ],
+        records: [
+          { name: 'a', diskName: 'a', phase: 'queued' },
+          { name: 'b', diskName: 'b', phase: 'destroyed' },
+        ],
+      },
+      [
+        { kind: 'orphan-slot', name: 'q', instance: 'a' },
+        { kind: 'orphan-slot', name: 'd', instance: 'b' },
+      ],
+    ],
     [
       'a disk kept for a restore, within its window',
       { ...empty, disks: [{ name: 'a', createdAtMs: OLD, destroyedAtMs: NOW - WINDOW + 1 }] },
@@ -117,6 +165,7 @@ describe('planSweep', () => {
 
   it('bounds the destroys, expired first, and never the slot deletions', () => {
     const snapshot: SweepSnapshot = {
+      ...empty,
       deployments: [
         { name: 'e1', createdAtMs: OLD, owner: 'o', expiresAt: PAST },
         { name: 'e2', createdAtMs: OLD, owner: 'o', expiresAt: PAST },
