@@ -1,6 +1,7 @@
 import { type AuthMode } from '../auth/token-verifier.ts';
 import { SHARED_AUDIENCES } from '../auth/identity.ts';
 import { QUEUE_MARGIN_SECONDS, queueSettings, type QueueSettings } from '../plans/queue.ts';
+import type { DiskSource } from '../gce/disks.ts';
 import { ConfigError } from './config-error.ts';
 import { originOf, readSetting, SETTINGS, settingText, type Env, type GcloudTokens, type Setting, type SettingValues } from './settings.ts';
 
@@ -91,13 +92,6 @@ export interface DashboardConfig {
  * A golden disk: the snapshot or image every instance's disk is made from, as
  * Compute Engine takes it in a disk's `sourceSnapshot` or `sourceImage`.
  */
-export type DiskSource = { readonly snapshot: string } | { readonly image: string };
-
-/** The setting behind each kind of disk source, named by the errors a missing or refused source gives. */
-export const DISK_SOURCE_SETTINGS = {
-  snapshot: SETTINGS.diskSourceSnapshot.env,
-  image: SETTINGS.diskSourceImage.env,
-} as const;
 
 /** The source of `disk`, if one is set: at most one of the two settings. */
 function parseDiskSource(env: Env): DiskSource | undefined {
@@ -105,9 +99,9 @@ function parseDiskSource(env: Env): DiskSource | undefined {
   if (settingText(env, snapshot) !== undefined && settingText(env, image) !== undefined)
     throw new ConfigError(`set at most one of ${snapshot.env} and ${image.env}: a disk is made from one source`);
   const fromSnapshot = readSetting(env, snapshot);
-  if (fromSnapshot !== undefined) return { snapshot: fromSnapshot };
+  if (fromSnapshot !== undefined) return { snapshot: fromSnapshot, setting: snapshot.env };
   const fromImage = readSetting(env, image);
-  return fromImage === undefined ? undefined : { image: fromImage };
+  return fromImage === undefined ? undefined : { image: fromImage, setting: image.env };
 }
 
 /** The configuration, from the settings in `env`; the first bad one throws a `ConfigError` that names it and the fix. */

@@ -1,6 +1,6 @@
-import { DISK_SOURCE_SETTINGS, type DiskSource } from '../config/service-config.ts';
 import { InternalError, NotFoundError } from '../errors.ts';
 import { ComputeRejectedError } from '../gce/compute-errors.ts';
+import type { DiskSource } from '../gce/disks.ts';
 
 /**
  * The configured disk source cannot be used: a snapshot or image that does
@@ -24,7 +24,7 @@ export class DiskSourceError extends InternalError {
 export function blameDiskSource(error: unknown, source: DiskSource | undefined): unknown {
   if (source === undefined || !(error instanceof NotFoundError || error instanceof ComputeRejectedError)) return error;
   const [kind, value] = 'snapshot' in source ? (['snapshot', source.snapshot] as const) : (['image', source.image] as const);
-  const setting = DISK_SOURCE_SETTINGS[kind];
+  const setting = source.setting ?? `the disk's ${kind}`;
   const field = kind === 'snapshot' ? 'sourceSnapshot' : 'sourceImage';
   // Compute names the source by its path from `global/`, after its project (the disk's own for a partial path).
   const path = value.slice(value.indexOf('global/'));

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { DisksClient, ZoneOperationsClient } from '@google-cloud/compute';
 import type { AuthClient } from 'google-auth-library';
 import { systemClock, type Clock } from '../clock.ts';
-import type { DiskSource } from '../config/service-config.ts';
 import { DeadlineExceededError, NotFoundError, UnavailableError } from '../errors.ts';
 import { computeError, operationError } from './compute-errors.ts';
 
@@ -24,6 +23,12 @@ export interface DiskInfo {
 export interface LabelsChange {
   readonly done: Promise<void>;
 }
+
+/**
+ * What a disk is made from: a snapshot or an image, as a path Compute Engine
+ * resolves, and the setting that named it, which the errors about it name.
+ */
+export type DiskSource = ({ readonly snapshot: string } | { readonly image: string }) & { readonly setting?: string };
 
 /** A disk to make: what create and reset plan, and the adapter sends. */
 export interface DiskSpec {

@@ -1,4 +1,4 @@
-import type { DiskSource } from '../../../shared/config/service-config.ts';
+import type { DiskSource } from '../../../shared/gce/disks.ts';
 import { AlreadyExistsError, NotFoundError } from '../../../shared/errors.ts';
 import { DiskInUseError, StaleFingerprintError, type DiskInfo, type DisksApi, type DiskSpec } from '../../../shared/gce/disks.ts';
 import type { FakeClock } from './fake-clock.ts';

@@ -170,7 +170,9 @@ describe('parseServiceConfig: golden disks', () => {
     [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'projects/p/global/images/family/f' }, { image: 'projects/p/global/images/family/f' }],
     [{ ALLOCATOR_DISK_SOURCE_IMAGE: 'global/images/i' }, { image: 'global/images/i' }],
   ])('makes disks from %j', (override, source) => {
-    expect(parseServiceConfig({ ...base, ...override }).disk).toEqual({ sizeGb: 10, type: 'pd-standard', source });
+    // Each source names the setting it came from, for the errors about it.
+    const setting = Object.keys(override)[0];
+    expect(parseServiceConfig({ ...base, ...override }).disk).toEqual({ sizeGb: 10, type: 'pd-standard', source: { ...source, setting } });
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseServiceConfig } from '../../../../shared/config/service-config.ts';
 import { NotFoundError, UnavailableError } from '../../../../shared/errors.ts';
 import { blameDiskSource, DiskSourceError } from '../../../../shared/executors/disk-source.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
@@ -7,8 +8,10 @@ import { ComputeRejectedError } from '../../../../shared/gce/compute-errors.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
 import { caller, config, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
-const snapshot = { snapshot: 'global/snapshots/golden' };
-const image = { image: 'projects/p/global/images/family/golden' };
+const ENV = { ALLOCATOR_SERVER_NAME: 'syncbased', ALLOCATOR_TEMPLATE: 't.json.hbs', ALLOCATOR_AUDIENCES: 'https://a.test' };
+// As the settings give them: each source names the setting it came from.
+const snapshot = parseServiceConfig({ ...ENV, ALLOCATOR_DISK_SOURCE_SNAPSHOT: 'global/snapshots/golden' }).disk.source!;
+const image = parseServiceConfig({ ...ENV, ALLOCATOR_DISK_SOURCE_IMAGE: 'projects/p/global/images/family/golden' }).disk.source!;
 const notFound = (path: string) => new NotFoundError(`create disk d: The resource '${path}' was not found`);
 const rejected = (message: string) =>
   new ComputeRejectedError(`create disk d: ${message}`, { upstreamCode: 'INVALID_ARGUMENT', upstreamStatus: 400 });
