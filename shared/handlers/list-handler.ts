@@ -6,6 +6,7 @@ import { readEvents } from '../executors/events.ts';
 import { readLogs } from '../executors/logs.ts';
 import { WATCH_RECHECK_MS, watchInstances } from '../executors/watch.ts';
 import { makeHttpFunction, StreamedAnswer } from '../http/http-function.ts';
+import { outsideDomain } from '../http/outside-domain.ts';
 import { FOLLOW_UNTIL_HEADER } from '../api/log-fields.ts';
 import { FOLLOW_LIMIT_MS } from '../plans/log-query.ts';
 import { deploymentEventsFor, podLogsFor } from '../runtime/list-runtime.ts';
@@ -41,15 +42,15 @@ export function makeListHandler(options: { runtime: ListRuntime; log?: LogSink; 
         restoreWindowSeconds: Math.round(runtime.config.restoreWindowMs / 1000),
       }),
       logs: async (call, request) => {
-        const { stream, followUntil } = await readLogs(
-          {
-            ...(await callerContext(runtime, call)),
-            podLogs: await podLogs(),
-            followLimitMs: runtime.followLimitMs ?? FOLLOW_LIMIT_MS,
-            signal: call.signal,
-          },
-          request,
-        );
+        const context = {
+          ...(await callerContext(runtime, call)),
+          podLogs: await podLogs(),
+          followLimitMs: runtime.followLimitMs ?? FOLLOW_LIMIT_MS,
+          signal: call.signal,
+        };
+        // The log stream, its connection to the API server included, is set up outside the request's domain, so that
+        // passing on each chunk makes no domain bookkeeping (outsideDomain).
+        const { stream, followUntil } = await outsideDomain(() => readLogs(context, request));
         return new StreamedAnswer(stream, followUntil ? { [FOLLOW_UNTIL_HEADER]: followUntil } : {});
       },
       events: async (call, request) => ({ events: await readEvents(await callerContext(runtime, call), request) }),

@@ -11,6 +11,7 @@ import { FOLLOW_UNTIL_HEADER } from '../api/log-fields.ts';
 import { asksForProgress, PROGRESS_CONTENT_TYPE, progressLine, type ProgressSink } from '../api/progress.ts';
 import { parseBody } from './body.ts';
 import { sendStream } from './send-stream.ts';
+import { outsideDomain } from './outside-domain.ts';
 import { MAX_BODY_BYTES } from './framework-errors.ts';
 import { describeErrorChain, formatRequestLog, stdoutLog, type LogSink } from './request-log.ts';
 
@@ -146,7 +147,8 @@ export function makeHttpFunction<F extends FunctionName>(options: {
           .status(status)
           .set({ ...answer.headers, 'Content-Type': contentType, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
         res.flushHeaders();
-        await sendStream(answer.stream, res, (event) => void events.push(event));
+        // Outside the request's domain, as the stream is set up, so that nothing sent re-enters it (outsideDomain).
+        await outsideDomain(() => sendStream(answer.stream, res, (event) => void events.push(event)));
       } else res.status(status).json(answer);
     } catch (error) {
       failure = error;

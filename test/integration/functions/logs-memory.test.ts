@@ -56,8 +56,8 @@ const SIZE_MB = Number(process.env.LOGS_RSS_MB ?? 51);
 
 describe("the list function's memory while it streams logs", () => {
   // What grows is garbage awaiting V8: each socket read's buffer until the next young-generation collection, and what
-  // those collections promote (the functions-framework's per-request domain bookkeeping, per read) until the next full
-  // one. A function that buffered the stream would hold what the pod wrote while the reader stopped, 46 MB. The goal is
+  // those collections promote until the next full one (little since the stream runs outside the functions-framework's
+  // per-request domain, see shared/http/outside-domain.ts). A function that buffered the stream would hold what the pod wrote while the reader stopped, 46 MB. The goal is
   // under 10 MB, which most runs meet; the bound leaves room for those where many small reads promote more
   // (docs/benchmarks.md).
   it('grows by under 25 MB while following a pod that writes 50 MB, with the reader stopped until it is all written', async () => {
