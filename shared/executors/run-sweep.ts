@@ -26,9 +26,10 @@ export async function runSweep(context: SweepContext, request: { readonly dryRun
     const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep, restoreWindowMs: context.restoreWindowMs });
     const report = await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
     // The records last: the instances destroyed above are gone or kept by now, and this walk sees them so.
-    const reconciled = await reconcileRecords({ ...context, graceMs: context.sweep.graceMs }, { ...request, deployments });
+    const failed: SweepReport['failed'][number][] = [];
+    const reconciled = await reconcileRecords({ ...context, graceMs: context.sweep.graceMs }, { ...request, deployments, failed });
     for (const line of reconciled) context.report(line);
-    return { ...report, reconciled };
+    return { ...report, reconciled, failed: [...report.failed, ...failed] };
   };
   // Both halves end before the sweep answers, whichever fails: a half left running would act after the answer, unseen.
   const [instancesDone, poolDone] = await Promise.allSettled([instances(), sweepPool(context, request)]);

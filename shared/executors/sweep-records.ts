@@ -2,7 +2,9 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { LABELS, LEGACY_LOCK_LABEL, LEGACY_LOCKED_AT, LEGACY_TICKET_LABEL } from '../instances/metadata.ts';
 import { allItems } from '../kube/cluster.ts';
 import { recordFromLegacyRestoreLease, isRestorable, legacyRestoreLeaseSelector } from '../plans/restore-record.ts';
-import { AlreadyExistsError, ConflictError } from '../errors.ts';
+import type { SweepReport } from '../api-types.ts';
+import { AbortedError, AlreadyExistsError, ConflictError } from '../errors.ts';
+import { describeErrorChain } from '../http/request-log.ts';
 import { followingDeployment, ownerBeforeDeployment, startedAtMs, type InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
 import { dropKept, tearDown } from './destroy.ts';
@@ -10,6 +12,9 @@ import { isLive, legacyTicketOf, placeOf } from '../plans/queue.ts';
 import { removeQueued } from './queue.ts';
 import { deleteLease } from './teardown.ts';
 import { effectivePhase, loadInstance, type TransitionContext } from './transition.ts';
+
+/** One step of the walk: what it does to the object `name`, in words for the report, and the work. */
+type Act = (name: string, line: string, work: () => Promise<unknown>) => Promise<void>;
 
 /** The sweep's part that walks the records: what it did, one line each, for the sweep's report. */
 export type RecordsContext = TransitionContext & KeepContext & { readonly graceMs: number };
@@ -29,12 +34,23 @@ export async function reconcileRecords(
     readonly dryRun: boolean;
     /** This allocator's Deployments, as the sweep's scan listed them; listed here when not given. */
     readonly deployments?: readonly V1Deployment[];
+    /** Where a failed step goes: one instance's failure is reported, and the walk goes on to the next. */
+    readonly failed?: SweepReport['failed'][number][];
   },
 ): Promise<string[]> {
   const done: string[] = [];
-  const act = async (line: string, work: () => Promise<unknown>): Promise<void> => {
-    done.push(`${request.dryRun ? 'would ' : ''}${line}`);
-    if (!request.dryRun) await work();
+  const act: Act = async (name, line, work) => {
+    if (request.dryRun) return void done.push(`would ${line}`);
+    try {
+      await work();
+      done.push(line);
+    } catch (error) {
+      // Held by an operation since the walk read it: that operation's to finish, and the next sweep looks again.
+      if (error instanceof AbortedError) return context.report(`${line}: left for the next sweep (${error.message})`);
+      const failure = { kind: 'record', name, error: describeErrorChain(error) };
+      request.failed?.push(failure);
+      context.report(`could not ${line}: ${failure.error}`);
+    }
   };
   await carryOverRestoreLeases(context, act);
   await dropLegacyLocks(context, act);
@@ -57,7 +73,7 @@ export async function reconcileRecords(
     // In line, it has no Deployment yet and needs none: only its waiter's hold counts. No grace: it holds nothing.
     if (found.status.phase === 'queued') {
       if (!isLive(placeOf(found), now))
-        await act(`remove the queued create ${name}, whose waiter went away`, () => removeQueued(context, found));
+        await act(name, `remove the queued create ${name}, whose waiter went away`, () => removeQueued(context, found));
       continue;
     }
     const held = found.status.operation;
@@ -68,7 +84,7 @@ export async function reconcileRecords(
     let record = found;
     if (held && dead) {
       let ended: InstanceRecord | undefined;
-      await act(`end the ${held.kind} of ${name}, past its deadline, in ${phase}`, async () => {
+      await act(name, `end the ${held.kind} of ${name}, past its deadline, in ${phase}`, async () => {
         ended = await endHold(context, found, phase);
       });
       if (ended === undefined) continue; // a dry run, or a live operation took it meanwhile
@@ -76,7 +92,7 @@ export async function reconcileRecords(
     }
     if (phase === 'destroyed') {
       if (!isRestorable(record, now, context.restoreWindowMs))
-        await act(`drop ${name}, past its restore window`, () => dropKept(context, record));
+        await act(name, `drop ${name}, past its restore window`, () => dropKept(context, record));
       continue;
     }
     const deployment = deploymentOf.get(name);
@@ -84,7 +100,7 @@ export async function reconcileRecords(
     // Gone since the scan, or by its list: read once more before tearing anything down.
     if (deployment === undefined && (await context.cluster.readDeployment(name)) === undefined) {
       if (age > context.graceMs)
-        await act(`tear down ${name}, whose Deployment is gone`, () => tearDown(context, { name, now: true, bySweep: true }));
+        await act(name, `tear down ${name}, whose Deployment is gone`, () => tearDown(context, { name, now: true, bySweep: true }));
       continue;
     }
     if (deployment === undefined) continue;
@@ -96,7 +112,7 @@ export async function reconcileRecords(
     if (JSON.stringify(followed) === JSON.stringify(record.spec)) continue;
     const current = record;
     const before = fresh ? ownerBeforeDeployment(record.spec, fresh) : undefined;
-    await act(`record who may reach ${name}, as its Deployment says`, async () => {
+    await act(name, `record who may reach ${name}, as its Deployment says`, async () => {
       try {
         const written = await context.cluster.replaceRecord({ ...current, spec: followed }, 'spec');
         if (before) await context.cluster.replaceRecord({ ...written, status: { ...written.status, previousOwner: before } }, 'status');
@@ -121,15 +137,12 @@ async function endHold(
   });
 }
 
-async function carryOverRestoreLeases(
-  context: RecordsContext,
-  act: (line: string, work: () => Promise<unknown>) => Promise<void>,
-): Promise<void> {
+async function carryOverRestoreLeases(context: RecordsContext, act: Act): Promise<void> {
   const leases = (await context.cluster.listLeases({ labelSelector: legacyRestoreLeaseSelector(context.serverName) })).items;
   for (const lease of leases) {
     const record = recordFromLegacyRestoreLease(lease, context.serverName);
     const name = lease.metadata?.name ?? '';
-    await act(`carry the restore Lease ${name} over to a record`, async () => {
+    await act(name, `carry the restore Lease ${name} over to a record`, async () => {
       if (record) await adoptDestroyed(context, record);
       await deleteLease(context, lease);
     });
@@ -139,7 +152,7 @@ async function carryOverRestoreLeases(
 /** Writes the record of each instance of a release before records that no operation has touched yet, from its Deployment. */
 async function adoptUnrecorded(
   context: RecordsContext,
-  act: (line: string, work: () => Promise<unknown>) => Promise<void>,
+  act: Act,
   deployments: readonly V1Deployment[],
   records: readonly InstanceRecord[],
 ): Promise<void> {
@@ -147,18 +160,20 @@ async function adoptUnrecorded(
   for (const deployment of deployments) {
     const name = deployment.metadata?.name ?? '';
     if (recorded.has(name) || deployment.metadata?.deletionTimestamp) continue;
-    await act(`write the record of ${name}, made before records`, () => loadInstance(context, name));
+    await act(name, `write the record of ${name}, made before records`, () => loadInstance(context, name));
   }
 }
 
 /** Deletes the lock Leases of a release before records once their duration has passed: one may still hold them until then. */
-async function dropLegacyLocks(context: RecordsContext, act: (line: string, work: () => Promise<unknown>) => Promise<void>): Promise<void> {
+async function dropLegacyLocks(context: RecordsContext, act: Act): Promise<void> {
   const selector = `${LABELS.allocator}=${context.serverName},${LEGACY_LOCK_LABEL}`;
   for (const lease of (await context.cluster.listLeases({ labelSelector: selector })).items) {
     const lockedAt = Date.parse(lease.metadata?.annotations?.[LEGACY_LOCKED_AT] ?? '');
     const until = lockedAt + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
     if (Number.isFinite(until) && until >= context.clock.now()) continue;
-    await act(`delete the lock Lease ${lease.metadata?.name ?? ''} of a release before records`, () => deleteLease(context, lease));
+    await act(lease.metadata?.name ?? '', `delete the lock Lease ${lease.metadata?.name ?? ''} of a release before records`, () =>
+      deleteLease(context, lease),
+    );
   }
 }
 
@@ -169,15 +184,12 @@ async function dropLegacyLocks(context: RecordsContext, act: (line: string, work
  * claims its slots as before, so the limits stay exact. Its caller's next
  * re-send reaches this release and waits in line as a record.
  */
-async function dropLegacyTickets(
-  context: RecordsContext,
-  act: (line: string, work: () => Promise<unknown>) => Promise<void>,
-): Promise<void> {
+async function dropLegacyTickets(context: RecordsContext, act: Act): Promise<void> {
   const selector = `${LABELS.allocator}=${context.serverName},${LEGACY_TICKET_LABEL}`;
   for (const lease of (await context.cluster.listLeases({ labelSelector: selector })).items) {
     const ticket = legacyTicketOf(lease);
     if (ticket && ticket.deadlineMs >= context.clock.now()) continue;
-    await act(`delete the queue ticket ${lease.metadata?.name ?? ''} of a release before queued records`, () =>
+    await act(lease.metadata?.name ?? '', `delete the queue ticket ${lease.metadata?.name ?? ''} of a release before queued records`, () =>
       deleteLease(context, lease),
     );
   }

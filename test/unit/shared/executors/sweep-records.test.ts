@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { destroyInstance } from '../../../../shared/executors/destroy.ts';
 import { reconcileRecords, type RecordsContext } from '../../../../shared/executors/sweep-records.ts';
+import { QuotaExceededError } from '../../../../shared/errors.ts';
 import type { InstanceRecord } from '../../../../shared/model/record.ts';
 import { planCreate, recordOfPlan } from '../../../../shared/plans/create-plan.ts';
 import { queuedRecord, queuedStatus } from '../../../../shared/plans/queue.ts';
@@ -128,6 +129,24 @@ describe('reconcileRecords', () => {
     expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`tear down ${name}, whose Deployment is gone`]);
     expect(leftovers(w)).toEqual(NOTHING);
     expect([...w.cluster.records.keys()]).toEqual([]);
+  });
+
+  it("reports one record's failed teardown and goes on to the next, rather than failing the whole walk", async () => {
+    const w = world();
+    const [first, second] = [await create(w), await create(w)];
+    w.cluster.deployments.delete(first);
+    w.cluster.deployments.delete(second);
+    w.clock.advance(GRACE_MS + 1);
+    // Compute Engine refuses the first disk's delete, as at a quota.
+    w.disks.faults.inject({ method: 'deleteDisk', nth: 1, when: 'before', error: () => new QuotaExceededError('Quota exceeded') });
+    const failed: { kind: string; name: string; error: string }[] = [];
+    const done = await reconcileRecords(sweeping(w), { dryRun: false, failed });
+    expect(failed).toEqual([{ kind: 'record', name: expect.any(String), error: expect.stringContaining('Quota exceeded') }]);
+    const tornDown = done.map((line) => /^tear down (\S+), whose Deployment is gone$/.exec(line)?.[1]);
+    expect([failed[0]?.name, ...tornDown].sort()).toEqual([first, second].sort());
+    // The next walk finishes the one that failed.
+    expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`tear down ${failed[0]!.name}, whose Deployment is gone`]);
+    expect(leftovers(w)).toEqual(NOTHING);
   });
 
   it('leaves a young record alone, provisioning with no Deployment yet, and a running one with its Deployment', async () => {
