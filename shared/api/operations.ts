@@ -283,7 +283,8 @@ export const OPERATIONS = {
     description: 'Destroys expired instances and removes disks, Deployments and slots left without their instance.',
     body: { dryRun: flag('Report what would be removed, and remove nothing.', false) },
     answer: { status: 200, schema: 'SweepReport', description: 'What the sweep did, or would do.' },
-    errors: [409, 500, 503],
+    // 429: its scan of the disks met a Compute Engine 429 that names no rate limit, a quota (as for destroy).
+    errors: [409, 429, 500, 503],
   },
   list: {
     function: 'list',

@@ -13,6 +13,15 @@ import { cleanUp, history, runHistory, startRealStack, type RealStack } from './
  */
 const SEEDS = [1, 2, 3];
 const STEPS = 6;
+/**
+ * Histories that `bench/histories.ts` found breaking the contract or an
+ * invariant, as it numbers them: its seed, the history's index in that run,
+ * and the run's steps per history (`HISTORIES_STEPS`, 10 by default).
+ */
+const FOUND = [
+  // The sweep answered a Compute Engine 429 on its scan of the disks, which its description did not declare.
+  { seed: 167743, index: 165, steps: 10 },
+];
 
 let stack: RealStack;
 beforeAll(async () => {
@@ -21,15 +30,19 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 describe('histories against two sets of function processes, the API server and the disks emulator', () => {
-  it.each(SEEDS)('keep the invariants for seed %i', { timeout: 90_000 }, async (seed) => {
-    const [steps] = fc.sample(history(STEPS), { seed, numRuns: 1 });
-    try {
-      const { outcomes, contract } = await runHistory(stack, steps!);
-      expect(outcomes.length).toBeGreaterThan(0);
-      expect(contract).toEqual([]);
-    } catch (error) {
-      await cleanUp(stack);
-      throw error;
-    }
-  });
+  it.each([...SEEDS.map((seed) => ({ seed, index: 0, steps: STEPS })), ...FOUND])(
+    'keep the invariants for seed $seed, history $index',
+    { timeout: 90_000 },
+    async ({ seed, index, steps: length }) => {
+      const steps = fc.sample(history(length), { seed, numRuns: index + 1 })[index];
+      try {
+        const { outcomes, contract } = await runHistory(stack, steps!);
+        expect(outcomes.length).toBeGreaterThan(0);
+        expect(contract).toEqual([]);
+      } catch (error) {
+        await cleanUp(stack);
+        throw error;
+      }
+    },
+  );
 });
