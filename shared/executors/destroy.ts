@@ -1,4 +1,5 @@
 import type { DestroyResult } from '../api-types.ts';
+import { ConflictError } from '../errors.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { allItems } from '../kube/cluster.ts';
@@ -81,10 +82,24 @@ async function dropOldestKept(context: ExecutionContext & KeepContext, record: I
   }
 }
 
-/** Deletes a kept instance's disk, then its record (only the one read): it can no longer be restored. */
+/**
+ * Drops a kept instance for good: its record first, only as it was read (a
+ * restore that has taken it since changed it, and keeps it, disk and all),
+ * then its disk. A record so never promises a disk that is going; a disk
+ * whose delete fails is then no record's, and the sweep takes it for an
+ * orphan.
+ */
 export async function dropKept(context: ExecutionContext, record: InstanceRecord): Promise<void> {
+  const { uid, resourceVersion } = record.metadata;
+  const dropped = await context.cluster
+    .deleteRecord(record.metadata.name, uid ? { uid, ...(resourceVersion ? { resourceVersion } : {}) } : undefined)
+    .catch((error: unknown) => {
+      if (error instanceof ConflictError) return 'changed' as const;
+      throw error;
+    });
+  if (dropped === 'changed') {
+    context.report(`kept ${record.metadata.name}: its record changed since it was read (a restore?)`);
+    return;
+  }
   await deleteInstanceDisk(context, record.spec.disk.name);
-  await context.cluster
-    .deleteRecord(record.metadata.name, record.metadata.uid ? { uid: record.metadata.uid } : undefined)
-    .catch(() => false);
 }

@@ -75,6 +75,8 @@ describe('the dashboard, with a restore window, in a real browser', () => {
     const destroyed = page.getByRole('list', { name: 'Recently destroyed' }).getByRole('article', { name });
     await destroyed.waitFor();
     await destroyed.getByText(/^for 23h 59m|^for 1d 0h/).waitFor();
+    // Its card goes when the watch says the Deployment is gone, which may come after the destroy's answer.
+    await mine.getByRole('article', { name }).waitFor({ state: 'detached', timeout: 5_000 });
     await expect(mine.getByRole('article').count()).resolves.toBe(0);
     expect(await seriousAccessibilityFindings(page)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}/recently-destroyed.png`, fullPage: true });

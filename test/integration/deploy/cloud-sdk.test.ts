@@ -265,7 +265,9 @@ describe('the deploy files against a checked stand-in for gcloud and kubectl', (
     const env = load(readFileSync(join(cwd, 'dist/functions/env.yaml'), 'utf8')) as Record<string, string>;
     const config = loadConfig({ ...env, ALLOCATOR_VKUBE_CFG: join(ROOT, 'infra/vkube.cfg.example') }, cwd);
     expect(config.disk.source).toEqual(
-      '_DISK_SOURCE_SNAPSHOT' in source ? { snapshot: source._DISK_SOURCE_SNAPSHOT } : { image: source._DISK_SOURCE_IMAGE },
+      '_DISK_SOURCE_SNAPSHOT' in source
+        ? { snapshot: source._DISK_SOURCE_SNAPSHOT, setting: 'ALLOCATOR_DISK_SOURCE_SNAPSHOT' }
+        : { image: source._DISK_SOURCE_IMAGE, setting: 'ALLOCATOR_DISK_SOURCE_IMAGE' },
     );
   });
 

@@ -9,7 +9,7 @@ import {
   UnavailableError,
 } from '../../../../shared/errors.ts';
 import { executeCreate, NameTakenError } from '../../../../shared/executors/create.ts';
-import { destroyInstance } from '../../../../shared/executors/destroy.ts';
+import { destroyInstance, dropKept } from '../../../../shared/executors/destroy.ts';
 import { listDestroyed } from '../../../../shared/executors/list-destroyed.ts';
 import { restoreInstance, type RestoreContext } from '../../../../shared/executors/restore.ts';
 import { runSweep } from '../../../../shared/executors/run-sweep.ts';
@@ -607,6 +607,17 @@ describe('the sweep', () => {
     expect(swept.orphanDisks).toEqual([]);
     expect(leftovers(w).disks).toEqual([name]);
     expect(w.cluster.records.get(name)?.status.phase).toBe('restoring');
+  });
+
+  it('drops a kept instance only as it was read: one restored since keeps its record and its disk', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    const read = w.cluster.records.get(name)!; // as the walk of the records listed it, past its window say
+    await restore(w, name);
+    await dropKept(as(w), read);
+    expect(w.cluster.records.get(name)?.status.phase).toBe('running');
+    expect(leftovers(w).disks).toEqual([name]);
   });
 
   it('leaves a kept disk and its record alone within the window', async () => {
