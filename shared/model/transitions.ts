@@ -27,15 +27,7 @@ export function isPhase(value: unknown): value is Phase {
 }
 
 /** The phases in which an instance holds its limit slots: from its claim until its teardown lets them go. */
-export const HOLDS_SLOTS: ReadonlySet<Phase> = new Set<Phase>([
-  'provisioning',
-  'running',
-  'suspended',
-  'resetting',
-  'restarting',
-  'destroying',
-  'restoring',
-]);
+export const HOLDS_SLOTS: ReadonlySet<Phase> = new Set<Phase>(PHASES.filter((phase) => !['queued', 'destroyed', 'gone'].includes(phase)));
 
 /** The phases in which an instance needs its disk: every one but queued (none yet) and gone; destroyed keeps it for a restore. */
 export const NEEDS_DISK: ReadonlySet<Phase> = new Set<Phase>(PHASES.filter((phase) => phase !== 'queued' && phase !== 'gone'));

@@ -38,17 +38,22 @@ export function connectionFor(config: AllocatorConfig): () => Promise<KubeConfig
   );
 }
 
-/** The cluster's client, built on `connection` at first use and then kept. */
+/** A client built on `connection` at its first use and then kept (a failure is tried again at the next). */
+export function onConnection<T>(connection: () => Promise<KubeConfig>, make: (kubeConfig: KubeConfig) => T): () => Promise<T> {
+  return retryingOnce(async () => make(await connection()));
+}
+
+/** The cluster's client. */
 export function clusterFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<ClusterClient> {
-  return retryingOnce(async () =>
-    makeClusterClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
+  return onConnection(connection, (kubeConfig) =>
+    makeClusterClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
   );
 }
 
-/** The instances' Services and ConfigMaps, built on `connection` at first use and then kept, as the cluster's client is. */
+/** The instances' Services and ConfigMaps. */
 export function instanceObjectsFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<InstanceObjectsClient> {
-  return retryingOnce(async () =>
-    makeInstanceObjectsClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
+  return onConnection(connection, (kubeConfig) =>
+    makeInstanceObjectsClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
   );
 }
 

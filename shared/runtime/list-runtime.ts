@@ -2,7 +2,7 @@ import { systemClock } from '../clock.ts';
 import { loadConfig, type AllocatorConfig } from '../config/load-config.ts';
 import { makeDeploymentEventsClient, type DeploymentEventsClient } from '../kube/deployment-events.ts';
 import { makePodLogsClient, type PodLogsClient } from '../kube/pod-logs.ts';
-import { clusterFor, connectionFor, instanceObjectsFor, retryingOnce, verifierFor } from './clients.ts';
+import { clusterFor, connectionFor, instanceObjectsFor, onConnection, verifierFor } from './clients.ts';
 import type { ListRuntime } from './runtimes.ts';
 
 export function makeListRuntime(config: AllocatorConfig): ListRuntime {
@@ -23,16 +23,16 @@ export function loadListRuntime(env: NodeJS.ProcessEnv = process.env): ListRunti
   return makeListRuntime(loadConfig(env));
 }
 
-/** The log API's client, built on `connection` at first use and then kept: only a request for logs pays for it, not a cold start. */
+/** The log API's client: only a request for logs builds it, not a cold start. */
 export function podLogsFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<PodLogsClient> {
-  return retryingOnce(async () =>
-    makePodLogsClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, connectTimeoutMs: config.callTimeoutMs }),
+  return onConnection(connection, (kubeConfig) =>
+    makePodLogsClient({ kubeConfig, namespace: config.cluster.namespace, connectTimeoutMs: config.callTimeoutMs }),
   );
 }
 
-/** The Deployments' list-and-watch client, built on `connection` at first use and then kept: only a watch pays for it. */
+/** The Deployments' list-and-watch client: only a watch builds it. */
 export function deploymentEventsFor(config: AllocatorConfig, connection = connectionFor(config)): () => Promise<DeploymentEventsClient> {
-  return retryingOnce(async () =>
-    makeDeploymentEventsClient({ kubeConfig: await connection(), namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
+  return onConnection(connection, (kubeConfig) =>
+    makeDeploymentEventsClient({ kubeConfig, namespace: config.cluster.namespace, timeoutMs: config.callTimeoutMs }),
   );
 }
