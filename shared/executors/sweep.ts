@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { SweepReport } from '../api-types.ts';
-import { AbortedError } from '../errors.ts';
+import { AbortedError, ConflictError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { diskDestroyedAt } from '../plans/restore-record.ts';
@@ -115,9 +115,21 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
       const record = await ourRecord(action.name);
       const window = { nowMs: clock.now(), restoreWindowMs: context.restoreWindowMs };
       if (record?.spec.disk.name === action.name && needsItsDisk(sweptRecord(record), window)) return false;
-      // First: a record never outlives its disk, so a restore is never promised for a disk that is going.
-      if (record?.status.phase === 'destroyed')
-        await cluster.deleteRecord(action.name, record.metadata.uid ? { uid: record.metadata.uid } : undefined).catch(() => false);
+      // First: a record never outlives its disk, so a restore is never promised for a disk that is going. Only the record
+      // as read: one a restore has taken since keeps its disk.
+      if (record?.status.phase === 'destroyed') {
+        const { uid, resourceVersion } = record.metadata;
+        const changed = await cluster
+          .deleteRecord(action.name, uid ? { uid, ...(resourceVersion ? { resourceVersion } : {}) } : undefined)
+          .then(
+            () => false,
+            (error: unknown) => {
+              if (error instanceof ConflictError) return true;
+              throw error;
+            },
+          );
+        if (changed) return false;
+      }
       return (await deleteInstanceDisk(context, action.name, Promise.resolve(disk))) === 'deleted';
     }
     case 'orphan-slot': {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AbortedError,
   AlreadyExistsError,
+  ConflictError,
   DeadlineExceededError,
   NotFoundError,
   QuotaExceededError,
@@ -618,6 +619,25 @@ describe('the sweep', () => {
     await dropKept(as(w), read);
     expect(w.cluster.records.get(name)?.status.phase).toBe('running');
     expect(leftovers(w).disks).toEqual([name]);
+  });
+
+  it('past the window, keeps both disk and record when the record changed since it was read (its delete is refused)', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    w.clock.advance(WINDOW_MS);
+    // As the API server answers a delete whose resourceVersion is no longer the record's: the orphan's, then the walk's.
+    const changed = () => new ConflictError('Precondition failed: ResourceVersion in precondition: 7');
+    w.cluster.faults.inject({ method: 'deleteRecord', nth: 1, when: 'before', error: changed });
+    w.cluster.faults.inject({ method: 'deleteRecord', nth: 1, when: 'before', error: changed });
+    const swept = await runSweep(as(w), { dryRun: false });
+    expect(swept.orphanDisks).toEqual([]);
+    expect(leftovers(w).disks).toEqual([name]);
+    expect(w.cluster.records.get(name)?.status.phase).toBe('destroyed');
+    // Read again by the next sweep, both go.
+    await runSweep(as(w), { dryRun: false });
+    expect(leftovers(w)).toEqual(NOTHING);
+    expect(w.cluster.records.get(name)).toBeUndefined();
   });
 
   it('leaves a kept disk and its record alone within the window', async () => {
