@@ -34,7 +34,7 @@ export interface TransferRequest {
  * have, which the sweep removes once older than its grace period (a
  * transfer's own steps take seconds), and a retry finishes the job. The new
  * owner's account id is not known until they call: the owner-sub annotation
- * is removed, and pinned at their first operation on it (`findInstance`).
+ * is removed, and pinned at their first operation on it (`runTransition`).
  * The creator stays recorded (the record's `spec.creator`, CreatorInfo).
  */
 export async function transferInstance(context: AccessContext, request: TransferRequest): Promise<TransferAnswer> {

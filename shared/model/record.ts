@@ -114,7 +114,8 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
   const phase = phaseOfDeployment(deployment);
   const zone = zoneOf(deployment) ?? '';
   const createdAt = annotations[ANNOTATIONS.createdAt] ?? isoOf(deployment.metadata?.creationTimestamp);
-  return newRecord({
+  const previousOwner = annotations[LEGACY_ANNOTATIONS.previousOwner];
+  const record = newRecord({
     serverName,
     name,
     phase,
@@ -132,6 +133,7 @@ export function recordFromDeployment(deployment: V1Deployment, serverName: strin
       disk: { name: annotations[ANNOTATIONS.disk] ?? name, zone },
     },
   });
+  return previousOwner ? { ...record, status: { ...record.status, previousOwner } } : record;
 }
 
 /**

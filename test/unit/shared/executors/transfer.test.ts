@@ -157,6 +157,26 @@ describe('transferInstance', () => {
     });
   });
 
+  it("answers the old owner's retry of a transfer an earlier release made, from what that release wrote on the Deployment", async () => {
+    const w = world();
+    const name = await instanceOwnedBy(w, 'ada@example.com');
+    await transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' });
+    // As that release left it: the creator and the previous owner as annotations, and no record yet.
+    const deployment = w.cluster.deployments.get(name)!;
+    deployment.metadata!.annotations = {
+      ...deployment.metadata!.annotations,
+      'allocator.dev/creator': 'ada@example.com',
+      'allocator.dev/previous-owner': 'ada@example.com',
+    };
+    w.cluster.records.delete(name);
+    // Its first touch, this retry, writes its record from the Deployment, and answers from it.
+    await expect(transferInstance(accessAs(w, ADA), { name, to: 'bea@example.com' })).resolves.toMatchObject({ transferred: true });
+    expect(w.cluster.records.get(name)).toMatchObject({
+      spec: { creator: 'ada@example.com' },
+      status: { previousOwner: 'ada@example.com' },
+    });
+  });
+
   it("pins the new owner's account id at their first call, and an account with the same email that calls later owns nothing", async () => {
     const w = world();
     const name = await instanceOwnedBy(w, 'ada@example.com');
