@@ -1,12 +1,11 @@
 import type { DestroyResult } from '../api-types.ts';
-import { ConflictError } from '../errors.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { allItems } from '../kube/cluster.ts';
 import type { InstanceRecord } from '../model/record.ts';
 import { keptAt, keptToDrop, restorableUntil } from '../plans/restore-record.ts';
 import type { ExecutionContext, InstanceContext } from './context.ts';
-import { deleteInstanceDisk, instanceSlots, teardownInstance } from './teardown.ts';
+import { deleteInstanceDisk, deleteRecordAsRead, instanceSlots, teardownInstance } from './teardown.ts';
 import { ALLOCATOR_ITSELF, runTransition, type TransitionContext } from './transition.ts';
 
 /**
@@ -90,14 +89,7 @@ async function dropOldestKept(context: ExecutionContext & KeepContext, record: I
  * orphan.
  */
 export async function dropKept(context: ExecutionContext, record: InstanceRecord): Promise<void> {
-  const { uid, resourceVersion } = record.metadata;
-  const dropped = await context.cluster
-    .deleteRecord(record.metadata.name, uid ? { uid, ...(resourceVersion ? { resourceVersion } : {}) } : undefined)
-    .catch((error: unknown) => {
-      if (error instanceof ConflictError) return 'changed' as const;
-      throw error;
-    });
-  if (dropped === 'changed') {
+  if (!(await deleteRecordAsRead(context, record))) {
     context.report(`kept ${record.metadata.name}: its record changed since it was read (a restore?)`);
     return;
   }

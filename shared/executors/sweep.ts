@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { SweepReport } from '../api-types.ts';
-import { AbortedError, ConflictError } from '../errors.ts';
+import { AbortedError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { LABELS } from '../instances/metadata.ts';
 import { diskDestroyedAt } from '../plans/restore-record.ts';
@@ -18,7 +18,7 @@ import {
 export type { SweepReport };
 import type { ExecutionContext } from './context.ts';
 import { tearDown, type KeepContext } from './destroy.ts';
-import { deleteInstanceDisk, deleteLease } from './teardown.ts';
+import { deleteInstanceDisk, deleteLease, deleteRecordAsRead } from './teardown.ts';
 import { sweptRecord } from './sweep-scan.ts';
 
 const PARALLEL = 4;
@@ -117,19 +117,7 @@ async function act(action: SweepAction, context: SweepActContext): Promise<boole
       if (record?.spec.disk.name === action.name && needsItsDisk(sweptRecord(record), window)) return false;
       // First: a record never outlives its disk, so a restore is never promised for a disk that is going. Only the record
       // as read: one a restore has taken since keeps its disk.
-      if (record?.status.phase === 'destroyed') {
-        const { uid, resourceVersion } = record.metadata;
-        const changed = await cluster
-          .deleteRecord(action.name, uid ? { uid, ...(resourceVersion ? { resourceVersion } : {}) } : undefined)
-          .then(
-            () => false,
-            (error: unknown) => {
-              if (error instanceof ConflictError) return true;
-              throw error;
-            },
-          );
-        if (changed) return false;
-      }
+      if (record?.status.phase === 'destroyed' && !(await deleteRecordAsRead(context, record))) return false;
       return (await deleteInstanceDisk(context, action.name, Promise.resolve(disk))) === 'deleted';
     }
     case 'orphan-slot': {

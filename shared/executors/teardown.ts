@@ -5,6 +5,7 @@ import { DISK_LABELS } from '../instances/metadata.ts';
 import { instanceSlotSelector } from '../plans/slots.ts';
 import { objectsSelector } from '../plans/instance-objects.ts';
 import { OBJECT_KINDS } from '../template/validate-objects.ts';
+import type { InstanceRecord } from '../model/record.ts';
 import type { ExecutionContext } from './context.ts';
 import { keptDiskLabels } from '../plans/restore-record.ts';
 import { waitUntilDeploymentGone } from './wait.ts';
@@ -61,6 +62,22 @@ export async function deleteLease(context: Pick<Context, 'cluster'>, lease: V1Le
     return await context.cluster.deleteLease(name, uid ? { uid } : undefined);
   } catch (error) {
     if (error instanceof ConflictError) return false; // replaced: somebody else's slot now
+    throw error;
+  }
+}
+
+/**
+ * Deletes a record only as it was read (its uid and resourceVersion): false
+ * when it changed since (a restore took it), and it stays. One gone already
+ * counts as deleted.
+ */
+export async function deleteRecordAsRead(context: Pick<Context, 'cluster'>, record: InstanceRecord): Promise<boolean> {
+  const { uid, resourceVersion } = record.metadata;
+  try {
+    await context.cluster.deleteRecord(record.metadata.name, uid ? { uid, ...(resourceVersion ? { resourceVersion } : {}) } : undefined);
+    return true;
+  } catch (error) {
+    if (error instanceof ConflictError) return false;
     throw error;
   }
 }
