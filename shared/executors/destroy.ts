@@ -38,13 +38,19 @@ export async function destroyInstance(
   return await tearDown(context, { name, ...(request.now ? { now: true } : {}), slots });
 }
 
-/** Destroy's steps inside its transition, for a caller (standing from the record) or the sweep (the allocator itself). */
+/**
+ * Destroy's steps inside its transition, for a caller (standing from the
+ * record) or the sweep (the allocator itself). A destroy that keeps the disk
+ * makes room for it once its record is in phase destroyed, so destroys of
+ * one owner at once each see the others' and keep no more than the count.
+ */
 export async function tearDown(
   context: TransitionContext & KeepContext,
   request: { readonly name: string; readonly now?: boolean; readonly slots?: ReturnType<typeof instanceSlots>; readonly bySweep?: boolean },
 ): Promise<DestroyResult> {
   const { name } = request;
-  return await runTransition<DestroyResult>(
+  let owner = '';
+  const result = await runTransition<DestroyResult>(
     context,
     { name, kind: 'destroy', ...(request.bySweep ? { standing: ALLOCATOR_ITSELF } : {}) },
     async ({ record, deployment }) => {
@@ -58,7 +64,7 @@ export async function tearDown(
         ...(keptAtMs !== undefined ? { keptAtMs } : {}),
       });
       if (!diskKept || keptAtMs === undefined) return { result: { name, destroyed: true }, to: 'gone' };
-      await dropOldestKept(context, record);
+      owner = record.spec.owner.email;
       return {
         result: { name, destroyed: true, restorableUntil: new Date(restorableUntil(keptAtMs, context.restoreWindowMs)).toISOString() },
         to: 'destroyed',
@@ -66,20 +72,24 @@ export async function tearDown(
       };
     },
   );
+  if (result.restorableUntil !== undefined && owner !== '') await dropOverCount(context, owner);
+  return result;
 }
 
-/** Makes room for one more kept disk of the record's owner: their oldest kept instances go for good. */
-async function dropOldestKept(context: ExecutionContext & KeepContext, record: InstanceRecord): Promise<void> {
-  const selector = `${LABELS.allocator}=${context.serverName},${LABELS.ownerHash}=${ownerHashOf(record.spec.owner.email)}`;
+/** Drops an owner's oldest kept instances beyond their count, as the records say now; each only as it was read. */
+export async function dropOverCount(context: ExecutionContext & KeepContext, owner: string): Promise<void> {
+  const selector = `${LABELS.allocator}=${context.serverName},${LABELS.ownerHash}=${ownerHashOf(owner)}`;
   const owned = await allItems((continueToken) =>
     context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
   );
-  const kept = owned.filter((other) => other.status.phase === 'destroyed' && other.metadata.name !== record.metadata.name);
-  for (const old of keptToDrop(kept, context.keptPerUser)) {
+  for (const old of keptToDrop(owned.filter(isKept), context.keptPerUser)) {
     context.report(`dropping ${old.metadata.name}, kept for a restore: its owner keeps at most ${context.keptPerUser}`);
     await dropKept(context, old);
   }
 }
+
+/** A record of an instance destroyed with its disk kept, that no operation (a restore) holds. */
+export const isKept = (record: InstanceRecord): boolean => record.status.phase === 'destroyed' && record.status.operation === undefined;
 
 /**
  * Drops a kept instance for good: its record first, only as it was read (a

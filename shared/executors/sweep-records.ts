@@ -7,7 +7,7 @@ import { AbortedError, AlreadyExistsError, ConflictError } from '../errors.ts';
 import { describeErrorChain } from '../http/request-log.ts';
 import { followingDeployment, ownerBeforeDeployment, startedAtMs, type InstanceRecord } from '../model/record.ts';
 import type { KeepContext } from './destroy.ts';
-import { dropKept, tearDown } from './destroy.ts';
+import { dropKept, dropOverCount, isKept, tearDown } from './destroy.ts';
 import { isLive, legacyTicketOf, placeOf } from '../plans/queue.ts';
 import { removeQueued } from './queue.ts';
 import { deleteLease } from './teardown.ts';
@@ -24,7 +24,9 @@ export type RecordsContext = TransitionContext & KeepContext & { readonly graceM
  * failure would have left the instance; a destroyed instance past its window
  * is gone (its disk, then its record); a record whose Deployment is gone,
  * with nothing in progress past the grace period, is an orphan torn down for
- * good; a queued create whose waiter stopped holding it leaves the line; a
+ * good; an owner's kept instances beyond their count go, oldest first (a
+ * destroy interrupted before it made room); a queued create whose waiter
+ * stopped holding it leaves the line; a
  * restore Lease left by a release before records becomes a record, and its
  * lock and ticket Leases go once nobody can hold them any more.
  */
@@ -121,7 +123,21 @@ export async function reconcileRecords(
       }
     });
   }
+  for (const owner of ownersOverCount(records, context, now))
+    await act(owner, `drop the oldest kept instances of ${owner} beyond their count of ${context.keptPerUser}`, () =>
+      dropOverCount(context, owner),
+    );
   return done;
+}
+
+/** The owners with more kept instances, still restorable, than their count. */
+function ownersOverCount(records: readonly InstanceRecord[], context: RecordsContext, now: number): string[] {
+  const kept = new Map<string, number>();
+  for (const record of records) {
+    if (!isKept(record) || !isRestorable(record, now, context.restoreWindowMs)) continue;
+    kept.set(record.spec.owner.email, (kept.get(record.spec.owner.email) ?? 0) + 1);
+  }
+  return [...kept].filter(([, count]) => count > context.keptPerUser).map(([owner]) => owner);
 }
 
 /** Ends a dead hold: the phase its failure leaves, conditional on the record read, so a live operation that took it since keeps it. */

@@ -70,13 +70,13 @@ export function keptAt(nowMs: number, restoreWindowMs: number): number | undefin
 }
 
 /**
- * Which of an owner's kept instances go so that one more fits: kept disks
- * count toward a limit of their own, as many as the owner may run, and the
- * oldest destroy goes first.
+ * Which of an owner's kept instances go so that no more than `limit` stay:
+ * kept disks count toward a limit of their own, as many as the owner may
+ * run, and the oldest destroy goes first.
  */
 export function keptToDrop(kept: readonly InstanceRecord[], limit: number): InstanceRecord[] {
   const oldestFirst = [...kept].sort((a, b) => destroyedAtOf(a) - destroyedAtOf(b) || a.metadata.name.localeCompare(b.metadata.name));
-  return oldestFirst.slice(0, Math.max(0, oldestFirst.length - Math.max(0, limit - 1)));
+  return oldestFirst.slice(0, Math.max(0, oldestFirst.length - Math.max(0, limit)));
 }
 
 /** The name of a restore record as releases before the Instance record wrote it: a Lease. */

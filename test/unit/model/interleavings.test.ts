@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { newModel, settleAndExpire, startWorld } from './commands.ts';
-import { checkAlways } from './invariants.ts';
-import { modelWorld } from './model-world.ts';
+import { checkAlways, checkKeptCount } from './invariants.ts';
+import { LIMITS, modelWorld } from './model-world.ts';
 import { OWNER, perform, type Operation } from './operations.ts';
 
 /**
@@ -80,5 +80,39 @@ describe('two operations on one instance, interleaved at every adapter call, kee
   const many = Number(process.env.INTERLEAVINGS ?? 0);
   it.each(many > 0 ? [Date.now()] : [1, 2, 3])('holds for seed %i', { timeout: 0 }, async (seed) => {
     await fc.assert(property, { seed, numRuns: many > 0 ? many : 40 });
+  });
+});
+
+/**
+ * Destroys of one owner's instances at once, with a restore window: each
+ * keeps its disk, and together they keep no more than the owner's count.
+ */
+const keptTogether = fc.asyncProperty(fc.scheduler(), async (s) => {
+  const w = modelWorld({ restoreWindowMs: 86_400_000, poolSize: 0 });
+  await startWorld(w);
+  const model = { ...newModel(), concurrent: true };
+  // One kept already, then as many running as the owner may run, all destroyed at once.
+  await perform(w, model, { kind: 'create', who: 0, lifetime: 3600 });
+  await perform(w, model, { kind: 'destroy', who: OWNER, target: 0 });
+  for (let i = 0; i < LIMITS.perUser; i += 1) await perform(w, model, { kind: 'create', who: 0, lifetime: 3600 });
+  const go = async (method: string): Promise<void> => void (await s.schedule(Promise.resolve(method), method));
+  w.cluster.faults.beforeCall = go;
+  w.disks.faults.beforeCall = go;
+  const all = Promise.all(
+    Array.from({ length: LIMITS.perUser }, (_, i) => perform(w, model, { kind: 'destroy', who: OWNER, target: i + 1 })),
+  );
+  await s.waitFor(all);
+  w.cluster.faults.beforeCall = undefined;
+  w.disks.faults.beforeCall = undefined;
+  await s.waitIdle();
+  checkAlways(w);
+  checkKeptCount(w);
+  await settleAndExpire(w);
+});
+
+describe('destroys of one owner at once keep no more instances than their count', () => {
+  const many = Number(process.env.INTERLEAVINGS ?? 0);
+  it.each(many > 0 ? [Date.now()] : [1, 2, 3])('holds for seed %i', { timeout: 0 }, async (seed) => {
+    await fc.assert(keptTogether, { seed, numRuns: many > 0 ? many : 40 });
   });
 });

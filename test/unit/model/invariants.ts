@@ -107,10 +107,26 @@ export function checkSettled(w: ModelWorld): void {
     if (w.cluster.records.get(name)?.status.phase === 'destroyed') continue;
     fail(`disk ${name} is no instance's, kept for no restore, and not the pool's`);
   }
+  checkKeptCount(w);
   if (w.settings.poolSize > 0) {
     const free = [...w.disks.disks.values()].filter((disk) => disk.labels[DISK_LABELS.poolState] === 'free').length;
     if (free !== w.settings.poolSize) fail(`the pool has ${free} free disks after a sweep, not its size ${w.settings.poolSize}`);
   }
+}
+
+/**
+ * Kept instances count toward a limit of their own, as many as an owner may
+ * run: once no destroy is in flight, no owner has more records in phase
+ * destroyed (disks kept for a restore) than that.
+ */
+export function checkKeptCount(w: ModelWorld): void {
+  const keptPerOwner = new Map<string, number>();
+  for (const record of w.cluster.records.values()) {
+    if (record.status.phase !== 'destroyed' || heldNow(w, record)) continue;
+    keptPerOwner.set(record.spec.owner.email, (keptPerOwner.get(record.spec.owner.email) ?? 0) + 1);
+  }
+  for (const [owner, count] of keptPerOwner)
+    if (count > LIMITS.perUser) fail(`${owner} has ${count} instances kept for a restore, over their count of ${LIMITS.perUser}`);
 }
 
 /** Once everything has expired and been swept: nothing but the pool's free disks. */

@@ -121,6 +121,25 @@ describe('reconcileRecords', () => {
     expect([...w.cluster.records.values()]).toEqual([youngRecord]);
   });
 
+  it("drops an owner's oldest kept instances beyond their count, which a destroy interrupted before making room left", async () => {
+    const w = world();
+    const names: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      names.push(await create(w));
+      await destroyInstance(sweeping(w), { name: names[i]! });
+      w.clock.advance(60_000);
+    }
+    const [oldest, middle, newest] = names as [string, string, string];
+    const counted = { ...sweeping(w), keptPerUser: 1 }; // lowered since: as if the destroys had not made room
+    const line = `drop the oldest kept instances of ${ADA} beyond their count of 1`;
+    expect(await reconcileRecords(counted, { dryRun: true })).toEqual([`would ${line}`]);
+    expect([...w.cluster.records.keys()].sort()).toEqual([oldest, middle, newest].sort());
+    expect(await reconcileRecords(counted, { dryRun: false })).toEqual([line]);
+    expect([...w.cluster.records.keys()]).toEqual([newest]);
+    expect(leftovers(w)).toEqual({ deployments: [], leases: [], disks: [newest] });
+    expect(await reconcileRecords(counted, { dryRun: false })).toEqual([]);
+  });
+
   it('tears down, for good, a record whose Deployment is gone past the grace period: its disk and slots go too', async () => {
     const w = world();
     const name = await create(w);

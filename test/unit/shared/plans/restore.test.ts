@@ -84,14 +84,14 @@ describe('a destroyed record', () => {
     expect(isRestorable(record({}, status), DESTROYED + 1, WINDOW)).toBe(false);
   });
 
-  it("drops an owner's oldest kept instances first, so that one more fits under the limit", () => {
+  it("drops an owner's oldest kept instances first, down to the limit", () => {
     const kept = [3, 1, 2].map((i) => ({
       ...record({}, destroyedStatus(DESTROYED + i * 1000)),
       metadata: { ...record().metadata, name: `kept-${i}` },
     }));
-    expect(keptToDrop(kept, 1).map((r) => r.metadata.name)).toEqual(['kept-1', 'kept-2', 'kept-3']);
-    expect(keptToDrop(kept, 2).map((r) => r.metadata.name)).toEqual(['kept-1', 'kept-2']);
-    expect(keptToDrop(kept, 4)).toEqual([]);
+    expect(keptToDrop(kept, 0).map((r) => r.metadata.name)).toEqual(['kept-1', 'kept-2', 'kept-3']);
+    expect(keptToDrop(kept, 1).map((r) => r.metadata.name)).toEqual(['kept-1', 'kept-2']);
+    expect(keptToDrop(kept, 3)).toEqual([]);
   });
 });
 
