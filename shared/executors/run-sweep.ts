@@ -22,12 +22,17 @@ export type SweepContext = ExecutionContext & {
 export async function runSweep(context: SweepContext, request: { readonly dryRun: boolean }): Promise<SweepReport> {
   const startedAt = new Date(context.clock.now()).toISOString();
   const instances = async (): Promise<Omit<SweepReport, 'pool'>> => {
-    const { snapshot, deployments } = await scanForSweep(context);
+    const { snapshot, deployments, records } = await scanForSweep(context);
     const plan = planSweep(snapshot, { nowMs: context.clock.now(), ...context.sweep, restoreWindowMs: context.restoreWindowMs });
     const report = await executeSweep(context, { plan, dryRun: request.dryRun, startedAt });
-    // The records last: the instances destroyed above are gone or kept by now, and this walk sees them so.
+    // The records last: the instances destroyed above are gone or kept by now, and this walk lists them again to see
+    // them so; when nothing was done, the scan's list is still what there is.
+    const unchanged = request.dryRun || plan.actions.length === 0;
     const failed: SweepReport['failed'][number][] = [];
-    const reconciled = await reconcileRecords({ ...context, graceMs: context.sweep.graceMs }, { ...request, deployments, failed });
+    const reconciled = await reconcileRecords(
+      { ...context, graceMs: context.sweep.graceMs },
+      { ...request, deployments, failed, ...(unchanged ? { records } : {}) },
+    );
     for (const line of reconciled) context.report(line);
     return { ...report, reconciled, failed: [...report.failed, ...failed] };
   };

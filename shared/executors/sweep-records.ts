@@ -36,6 +36,8 @@ export async function reconcileRecords(
     readonly dryRun: boolean;
     /** This allocator's Deployments, as the sweep's scan listed them; listed here when not given. */
     readonly deployments?: readonly V1Deployment[];
+    /** Its records, as the sweep's scan listed them when nothing changed since; listed here when not given. */
+    readonly records?: readonly InstanceRecord[];
     /** Where a failed step goes: one instance's failure is reported, and the walk goes on to the next. */
     readonly failed?: SweepReport['failed'][number][];
   },
@@ -65,7 +67,7 @@ export async function reconcileRecords(
   });
   const [deployments, records] = await Promise.all([
     request.deployments ?? allItems((token) => context.cluster.listDeployments(page(token))),
-    allItems((token) => context.cluster.listRecords(page(token))),
+    request.records ?? allItems((token) => context.cluster.listRecords(page(token))),
   ]);
   const deploymentOf = new Map(deployments.map((deployment) => [deployment.metadata?.name ?? '', deployment]));
   await adoptUnrecorded(context, act, deployments, records);

@@ -16,9 +16,11 @@ const PAGE = 500;
  * page, all at once: they are independent, and each action is checked
  * against a fresh read before it is taken.
  */
-export async function scanForSweep(
-  context: Pick<ExecutionContext, 'cluster' | 'disks' | 'serverName'>,
-): Promise<{ readonly snapshot: SweepSnapshot; readonly deployments: readonly V1Deployment[] }> {
+export async function scanForSweep(context: Pick<ExecutionContext, 'cluster' | 'disks' | 'serverName'>): Promise<{
+  readonly snapshot: SweepSnapshot;
+  readonly deployments: readonly V1Deployment[];
+  readonly records: readonly InstanceRecord[];
+}> {
   const { cluster, disks, serverName } = context;
   const [listed, diskList, slots, records] = await Promise.all([
     allItems((continueToken) =>
@@ -35,8 +37,8 @@ export async function scanForSweep(
     ),
   ]);
   const needs = records.map((record) => sweptRecord(record));
-  // The Deployments as listed go to the records' reconciling too: one list for both.
-  return { snapshot: { deployments: summarized(listed), disks: diskList, slots, records: needs }, deployments: listed };
+  // The Deployments and records as listed go to the records' reconciling too: one list of each for both.
+  return { snapshot: { deployments: summarized(listed), disks: diskList, slots, records: needs }, deployments: listed, records };
 }
 
 function summarized(listed: readonly V1Deployment[]): SweepSnapshot['deployments'][number][] {

@@ -195,6 +195,20 @@ describe('runSweep', () => {
     }
   });
 
+  it('lists the records once when the scan leads to nothing, and again for the walk after it acted', async () => {
+    const w = world();
+    await instance(w, 'a@x.test', 1);
+    const listsOfRecords = async (dryRun: boolean): Promise<number> => {
+      const before = w.cluster.faults.calls.length;
+      await runSweep(w.context, { dryRun });
+      return w.cluster.faults.calls.slice(before).filter((call) => call === 'listRecords').length;
+    };
+    expect(await listsOfRecords(false)).toBe(1); // nothing expired yet
+    w.clock.advance(2_000);
+    expect(await listsOfRecords(true)).toBe(1); // a dry run changes nothing
+    expect(await listsOfRecords(false)).toBe(2); // it destroyed the expired instance: the walk sees what that left
+  });
+
   it('answers only once both halves have ended when the pool fails: no teardown goes on after the answer', async () => {
     const w = world();
     const name = await instance(w, 'a@x.test');
