@@ -1,7 +1,6 @@
 import { AllocatorError, AlreadyExistsError } from '../errors.ts';
 import { startedAtMs, type InstanceRecord } from '../model/record.ts';
-import { recordOfPlan, type CreatePlan } from '../plans/create-plan.ts';
-import { judgeLeftovers, stillInProgress } from '../plans/replay.ts';
+import { judgeLeftovers, recordOfPlan, stillInProgress, type CreatePlan } from '../plans/create-plan.ts';
 import { didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
 import type { UndoStack } from './undo.ts';

@@ -8,12 +8,21 @@ import { ownedByRecord } from '../plans/instance-objects.ts';
 import type { InstanceObject, InstanceService } from '../template/validate-objects.ts';
 import { ANNOTATIONS, DISK_LABELS } from '../instances/metadata.ts';
 import { timeOf } from '../instances/timestamps.ts';
-import type { CreatePlan } from '../plans/create-plan.ts';
-import { checkReplay, judgeLeftovers, stillInProgress } from '../plans/replay.ts';
+import {
+  checkReplay,
+  judgeLeftovers,
+  keyRecordLabels,
+  keyRecordLease,
+  keyRecordName,
+  stillInProgress,
+  type CreatePlan,
+} from '../plans/create-plan.ts';
 import { diskDestroyedAt } from '../plans/restore-record.ts';
 import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
-import type { LabelsChange } from '../gce/disks.ts';
+import { StaleFingerprintError, type DiskInfo, type LabelsChange } from '../gce/disks.ts';
+import { claimedLabels } from '../plans/disk-pool.ts';
+import { freeDisksToTry, giveBackPoolDisk, refillInBackground, type PoolContext } from './disk-pool.ts';
 import { blameDiskSource } from './disk-source.ts';
 import { claimSlotsInTurn, type QueueContext } from './queue.ts';
 import { deleteInstanceDisk, deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
@@ -24,24 +33,135 @@ import { waitUntilDeploymentGone } from './wait.ts';
 
 export { NameTakenError };
 
-/** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's. */
-export type CreateContext = QueueContext & { readonly graceMs: number };
+/** Create's context: the sweep's grace period also tells an interrupted create's parts from a running one's; and the pool. */
+export type CreateContext = QueueContext & PoolContext & { readonly graceMs: number };
 
 /**
- * Runs a create plan: claims the slots, creates the disk, then the
- * Deployment, and (if asked) waits until it is available. Any failure undoes
- * every step that was sent, answered or not, before it is thrown.
+ * What a create is given: its plan, for a name it keeps; or a planner, for
+ * the name it ends up with, which the warm pool decides (none: the name it
+ * has without the pool).
  */
-export async function executeCreate(context: CreateContext, plan: CreatePlan): Promise<Instance> {
-  if (plan.idempotencyKeyHash !== undefined) {
-    const replayed = await replayOrClear(context, plan, plan.idempotencyKeyHash);
+export type CreateOrder = CreatePlan | { readonly planFor: (name?: string) => CreatePlan };
+
+/**
+ * Runs a create: the key's replay, then its steps: the record, the slots,
+ * the disk (a free pool disk's claim, or one made), the Deployment, and (if
+ * asked) the wait until it is available. Any failure undoes every step that
+ * was sent, answered or not, before it is thrown.
+ *
+ * A pool disk is claimed by replacing its labels on the fingerprint listed
+ * (Compute Engine refuses a stale one, so no two creates get one disk; the
+ * loser tries the next); the instance is named after it, and a replacement's
+ * insert is fired. A create given its plan, or one that may wait in line,
+ * makes its own disk: a waiter holds no pool disk, which would drain the
+ * pool, and a re-sent request finds the same record in line. A keyed create
+ * named after a pool disk first records which name it makes
+ * (`keyRecordLease`), so that a retry finds it.
+ */
+export async function executeCreate(context: CreateContext, order: CreateOrder): Promise<Instance> {
+  const { cluster } = context;
+  const planFor = 'planFor' in order ? order.planFor : () => order;
+  const unpooled = planFor();
+  const pooled = 'planFor' in order && context.diskPool.size > 0 && unpooled.queue === undefined;
+  const keyHash = unpooled.idempotencyKeyHash;
+  const recordName = pooled && keyHash !== undefined ? keyRecordName(context.serverName, keyHash) : undefined;
+  // A keyed create's reads all at once: its record, the free pool disks, and what it has made under its own name.
+  const [record, free, unpooledSeen] = await Promise.all([
+    recordName === undefined ? undefined : cluster.readLease(recordName),
+    pooled ? freeDisksToTry(context) : [],
+    keyHash === undefined ? undefined : readReplaySeen(context, unpooled.name),
+  ]);
+  if (keyHash !== undefined) {
+    const recorded = record?.spec?.holderIdentity;
+    const replayed = recorded
+      ? await replayOrClear(context, planFor(recorded), keyHash)
+      : await replayOrClear(context, unpooled, keyHash, unpooledSeen);
     if (replayed) return replayed;
   }
   const undo = new UndoStack(context.report);
   try {
-    return await createSteps(context, { plan, undo });
+    let held: V1Lease | undefined;
+    /** Records (or moves) the key's instance to `plan`'s name, before its disk is claimed or made. */
+    const recordKey = async (plan: CreatePlan): Promise<void> => {
+      if (recordName === undefined || keyHash === undefined) return;
+      const ownerHash = plan.disk.labels[DISK_LABELS.ownerHash] ?? '';
+      if (held) {
+        held = await cluster.patchLease(
+          recordName,
+          {
+            metadata: { labels: keyRecordLabels({ serverName: context.serverName, ownerHash, instance: plan.name }) },
+            spec: { holderIdentity: plan.name },
+          },
+          held.metadata?.uid ? { uid: held.metadata.uid } : undefined,
+        );
+        return;
+      }
+      held = await undo
+        .step(
+          `the record of the key's instance`,
+          () => forgetKey(context, held),
+          () => cluster.createLease(keyRecordLease({ serverName: context.serverName, keyHash, ownerHash, instance: plan.name })),
+          didNotHappen,
+        )
+        .catch(async (error: unknown) => {
+          if (!(error instanceof AlreadyExistsError)) throw error;
+          const other = await cluster.readLease(recordName);
+          const times = [timeOf(other?.metadata?.creationTimestamp)];
+          throw stillInProgress('a create with this Idempotency-Key', times, context.clock.now(), context.graceMs);
+        });
+    };
+    const steps = { undo, ...(recordName === undefined ? {} : { keyRecord: recordName }) };
+    for (const disk of free) {
+      const plan = planFor(disk.name);
+      await recordKey(plan);
+      const claimed = await claimPoolDisk(context, { disk, plan, undo });
+      if (claimed === undefined) continue;
+      context.report(`claimed the pool disk ${disk.name}`);
+      return await createSteps(context, { ...steps, plan, claimed, whenCreated: () => refillInBackground(context, 1) });
+    }
+    if (pooled)
+      context.report(free.length === 0 ? 'the disk pool is empty: making a disk' : 'every free pool disk was claimed first: making a disk');
+    await recordKey(unpooled);
+    return await createSteps(context, { ...steps, plan: unpooled });
   } catch (error) {
     await undo.unwind();
+    throw error;
+  }
+}
+
+/** Deletes the key's record after a failed try, unless the instance it names could not be undone: a retry then answers with it. */
+async function forgetKey(context: CreateContext, record: V1Lease | undefined): Promise<void> {
+  const name = record?.spec?.holderIdentity;
+  if (record === undefined || name === undefined || name === null) return;
+  if (await context.cluster.readDeployment(name)) {
+    context.report(`kept the record of the key's instance: ${name} could not be removed`);
+    return;
+  }
+  await deleteLease(context, record);
+}
+
+/** Claims `disk` for `plan`'s instance, on the fingerprint listed; undefined if another create claimed it first. */
+async function claimPoolDisk(
+  context: CreateContext,
+  request: { disk: DiskInfo; plan: CreatePlan; undo: UndoStack },
+): Promise<LabelsChange | undefined> {
+  const { disk, plan } = request;
+  let change: LabelsChange | undefined;
+  try {
+    change = await request.undo.step(
+      `the pool disk ${disk.name}`,
+      () => giveBackPoolDisk(context, disk.name, change),
+      () =>
+        context.disks.setLabels({
+          name: disk.name,
+          labels: claimedLabels(plan.disk.labels, disk),
+          labelFingerprint: disk.labelFingerprint,
+        }),
+      didNotHappen,
+    );
+    return change;
+  } catch (error) {
+    if (error instanceof StaleFingerprintError) return undefined;
     throw error;
   }
 }

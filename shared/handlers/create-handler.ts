@@ -2,7 +2,6 @@ import type { HttpFunction } from '@google-cloud/functions-framework';
 import { waitMsFor } from '../api/requests.ts';
 import { BadRequestError } from '../errors.ts';
 import { executeCreate, NameTakenError } from '../executors/create.ts';
-import { executePooledCreate } from '../executors/create-from-pool.ts';
 import { extendInstance } from '../executors/extend.ts';
 import { restartInstance, resumeInstance } from '../executors/lifecycle.ts';
 import { shareInstance, unshareInstance, type AccessContext } from '../executors/share.ts';
@@ -53,7 +52,7 @@ export function makeCreateHandler(options: { runtime: CreateRuntime; log?: LogSi
           return plan;
         };
         try {
-          return config.diskPool.size > 0 ? await executePooledCreate(context, { planFor }) : await executeCreate(context, planFor());
+          return await executeCreate(context, { planFor });
         } catch (error) {
           if (!(error instanceof NameTakenError) || attempt >= NAME_TRIES) throw error;
           call.report(`${planned} is taken (${error.message}); trying another name`);

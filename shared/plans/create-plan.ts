@@ -1,10 +1,11 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
+import { AbortedError, AlreadyExistsError } from '../errors.ts';
 import type { CallerIdentity } from '../auth/identity.ts';
 import { parameterDefaults, type ParameterDeclaration } from '../api/parameters.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import type { DiskSpec } from '../gce/disks.ts';
 import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
-import { diskLabels } from '../instances/metadata.ts';
+import { ANNOTATIONS, diskLabels, instanceParameters, LABELS } from '../instances/metadata.ts';
 import { idempotencyKeyHash, idempotentInstanceName, newInstanceName, ownerHashOf } from '../instances/naming.ts';
 import type { DeploymentTemplate } from '../template/deployment-template.ts';
 import { buildInstance } from './deployment.ts';
@@ -12,7 +13,7 @@ import type { InstanceObject } from './instance-objects.ts';
 import { recordFromDeployment, type InstanceRecord } from '../model/record.ts';
 import { expiryFor, resolveLifetimeSeconds } from './lifetime.ts';
 import type { QueuePlan } from './queue.ts';
-import { slotPools, type SlotPool } from './slots.ts';
+import { SLOT_LABEL, slotPools, type SlotPool } from './slots.ts';
 
 /** What a caller asks of create, parsed. */
 export interface CreateRequest {
@@ -157,5 +158,91 @@ export function recordOfPlan(plan: CreatePlan, input: { serverName: string; pool
       ...fromDeployment.spec,
       disk: { ...fromDeployment.spec.disk, ...(plan.disk.source ? { source: source ?? '' } : {}), pooled: input.pooled },
     },
+  };
+}
+
+// A create sent again with its Idempotency-Key: what answers it, and what an earlier try left.
+
+/** How long an Idempotency-Key keeps answering with the instance it made. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+/**
+ * An existing instance answers a retried create only if that create made it,
+ * recently, with the same parameters (defaults filled in); otherwise a 409
+ * that no retry fixes.
+ */
+export function checkReplay(
+  existing: V1Deployment,
+  retry: { keyHash: string; nowMs: number; parameters?: Readonly<Record<string, string>> },
+): void {
+  const annotations = existing.metadata?.annotations ?? {};
+  if (annotations[ANNOTATIONS.idempotencyKey] !== retry.keyHash)
+    throw new AlreadyExistsError('this Idempotency-Key was already used for another instance; use a new key');
+  const createdAt = Date.parse(annotations[ANNOTATIONS.createdAt] ?? '');
+  if (!(retry.nowMs - createdAt < IDEMPOTENCY_WINDOW_MS)) throw new AlreadyExistsError('this Idempotency-Key has expired; use a new key');
+  const differing = differentParameters(instanceParameters(annotations), retry.parameters ?? {});
+  if (differing.length > 0)
+    throw new AlreadyExistsError(
+      `this Idempotency-Key made ${existing.metadata?.name ?? 'an instance'} with other parameters (${differing.join(', ')}): a different request; use a new key`,
+    );
+}
+
+/** The names whose values differ between two sets of parameters, sorted. */
+function differentParameters(made: Readonly<Record<string, string>>, asked: Readonly<Record<string, string>>): string[] {
+  const names = new Set([...Object.keys(made), ...Object.keys(asked)]);
+  return [...names].filter((name) => made[name] !== asked[name]).sort();
+}
+
+/**
+ * What the parts of an instance found before its Deployment exists mean:
+ * made by a create still running (`in-progress`), or left by one that was
+ * interrupted (`interrupted`: older than the sweep's grace period, the same
+ * rule the sweep uses to call them orphans).
+ */
+export function judgeLeftovers(createdAtMs: readonly number[], nowMs: number, graceMs: number): 'none' | 'in-progress' | 'interrupted' {
+  if (createdAtMs.length === 0) return 'none';
+  return createdAtMs.some((at) => !(at < nowMs - graceMs)) ? 'in-progress' : 'interrupted';
+}
+
+/** The 409 a retry should wait out: until the parts found are either finished or old enough to be called leftovers. */
+export function stillInProgress(what: string, createdAtMs: readonly number[], nowMs: number, graceMs: number): AbortedError {
+  const known = createdAtMs.filter(Number.isFinite);
+  const youngest = known.length > 0 ? Math.max(...known) : nowMs;
+  const leftoverInSeconds = Math.max(1, Math.ceil((youngest + graceMs - nowMs) / 1000));
+  return new AbortedError(
+    `${what} is still in progress; retry shortly (if it was interrupted, its parts are cleared by a retry after ${leftoverInSeconds} s)`,
+    { retryAfterSeconds: Math.min(5, leftoverInSeconds) },
+  );
+}
+
+/**
+ * The record of which instance a keyed create makes, when the name comes
+ * from the disk pool rather than from the key: a Lease named after the key's
+ * hash, made before the claim, so that a retry finds the name and only one
+ * try's create of the record succeeds. It is labelled as one of the
+ * instance's slots (kind `key`, which no limit counts), so the instance's
+ * Deployment owns it, its destroy deletes it, and the sweep removes one left
+ * by an interrupted create.
+ */
+export function keyRecordName(serverName: string, keyHash: string): string {
+  return `${serverName}-k-${keyHash.slice(0, 40)}`;
+}
+
+export function keyRecordLease(options: { serverName: string; keyHash: string; ownerHash: string; instance: string }): V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: keyRecordName(options.serverName, options.keyHash), labels: keyRecordLabels(options) },
+    spec: { holderIdentity: options.instance },
+  };
+}
+
+/** A record's labels: those of a slot of kind `key`, for `instance`. */
+export function keyRecordLabels(options: { serverName: string; ownerHash: string; instance: string }): Record<string, string> {
+  return {
+    [LABELS.allocator]: options.serverName,
+    [SLOT_LABEL]: 'key',
+    [LABELS.ownerHash]: options.ownerHash,
+    [LABELS.instance]: options.instance,
   };
 }

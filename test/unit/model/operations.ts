@@ -1,6 +1,5 @@
 import { AllocatorError, ConflictError, UnavailableError } from '../../../shared/errors.ts';
 import { executeCreate, NameTakenError } from '../../../shared/executors/create.ts';
-import { executePooledCreate } from '../../../shared/executors/create-from-pool.ts';
 import { destroyInstance } from '../../../shared/executors/destroy.ts';
 import { extendInstance } from '../../../shared/executors/extend.ts';
 import { resetInstance, restartInstance, resumeInstance, suspendInstance } from '../../../shared/executors/lifecycle.ts';
@@ -244,7 +243,7 @@ async function create(w: ModelWorld, model: Model, op: Extract<Operation, { kind
         ...(name === undefined ? {} : { name }),
       });
     try {
-      const instance = w.settings.poolSize > 0 ? await executePooledCreate(context, { planFor }) : await executeCreate(context, planFor());
+      const instance = await executeCreate(context, { planFor });
       if (!model.names.includes(instance.name)) model.names.push(instance.name);
       model.places.delete(placeKey);
       return;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError } from '../../../../shared/errors.ts';
-import { executePooledCreate } from '../../../../shared/executors/create-from-pool.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { makePoolDisk } from '../../../../shared/executors/disk-pool.ts';
 import { claimSlotsInTurn, roomOf } from '../../../../shared/executors/queue.ts';
@@ -101,11 +100,11 @@ describe('the queue, against the collisions of issue 29', () => {
     const pool = freePoolDisks(w);
     const request = { queue: true, idempotencyKey: 'stay-in-line' };
     const planFor = (name?: string) => plan(w, 'ada@example.com', request, name);
-    const first = await executePooledCreate(context, { planFor }).catch((error: unknown) => error);
+    const first = await executeCreate(context, { planFor }).catch((error: unknown) => error);
     expect(first).toBeInstanceOf(AbortedError);
     expect((first as AbortedError).message).toMatch(/0 ahead/);
     expect(freePoolDisks(w)).toEqual(pool);
-    const again = await executePooledCreate(context, { planFor }).catch((error: unknown) => error);
+    const again = await executeCreate(context, { planFor }).catch((error: unknown) => error);
     expect((again as AbortedError).message).toMatch(/0 ahead/);
     // One place, its own disk's name planned (no pool disk's), not pooled.
     const line = inLineNow(w);

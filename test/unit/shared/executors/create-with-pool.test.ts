@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, QuotaExceededError } from '../../../../shared/errors.ts';
-import { executePooledCreate } from '../../../../shared/executors/create-from-pool.ts';
+import { executeCreate } from '../../../../shared/executors/create.ts';
 import { makePoolDisk } from '../../../../shared/executors/disk-pool.ts';
 import { runSweep } from '../../../../shared/executors/run-sweep.ts';
 import { StaleFingerprintError } from '../../../../shared/gce/disks.ts';
 import { DISK_LABELS } from '../../../../shared/instances/metadata.ts';
-import { planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
-import { keyRecordLease, keyRecordName } from '../../../../shared/plans/replay.ts';
+import { keyRecordLease, keyRecordName, planCreate, type CreateRequest } from '../../../../shared/plans/create-plan.ts';
 import { caller, config, GRACE_MS, template, world } from '../../fakes/world.ts';
 
 type World = ReturnType<typeof world>;
@@ -35,11 +34,11 @@ const planFor =
 const free = (w: World): string[] =>
   [...w.disks.disks.values()].filter((disk) => disk.labels[DISK_LABELS.poolState] === 'free').map((disk) => disk.name);
 
-describe('executePooledCreate', () => {
+describe('executeCreate with the pool on', () => {
   it('claims a free pool disk, names the instance after it, and refills the pool without waiting', async () => {
     const w = await pooled(1);
     const [disk] = free(w);
-    const instance = await executePooledCreate(w.context, { planFor: planFor(w) });
+    const instance = await executeCreate(w.context, { planFor: planFor(w) });
     expect(instance.name).toBe(disk);
     expect(w.disks.disks.get(disk!)?.labels).toMatchObject({ [DISK_LABELS.instance]: disk, [DISK_LABELS.allocator]: 'syncbased' });
     expect(w.disks.faults.calls).toContain('setLabels');
@@ -55,7 +54,7 @@ describe('executePooledCreate', () => {
       when: 'before',
       error: () => new StaleFingerprintError('Labels fingerprint either invalid'),
     });
-    const instance = await executePooledCreate(w.context, { planFor: planFor(w) });
+    const instance = await executeCreate(w.context, { planFor: planFor(w) });
     expect(free(w)).toHaveLength(1); // untouched: it lost the race for it
     expect(w.disks.disks.get(instance.name)?.labels[DISK_LABELS.pool]).toBeUndefined();
     expect(w.events).toContain('every free pool disk was claimed first: making a disk');
@@ -63,7 +62,7 @@ describe('executePooledCreate', () => {
 
   it('says so when the pool is empty, and makes its own disk as without the pool', async () => {
     const w = await pooled(0);
-    const instance = await executePooledCreate(w.context, { planFor: planFor(w) });
+    const instance = await executeCreate(w.context, { planFor: planFor(w) });
     expect(w.disks.disks.has(instance.name)).toBe(true);
     expect(w.events).toContain('the disk pool is empty: making a disk');
     expect(w.disks.faults.calls).not.toContain('setLabels');
@@ -73,7 +72,7 @@ describe('executePooledCreate', () => {
     const w = await pooled(1);
     const before = free(w);
     w.cluster.faults.inject({ method: 'createDeployment', when: 'before', error: () => new QuotaExceededError('no room') });
-    await expect(executePooledCreate(w.context, { planFor: planFor(w) })).rejects.toThrow(QuotaExceededError);
+    await expect(executeCreate(w.context, { planFor: planFor(w) })).rejects.toThrow(QuotaExceededError);
     await w.context.background.settled();
     expect(free(w)).toEqual(expect.arrayContaining(before));
     expect([...w.cluster.deployments.keys()]).toEqual([]);
@@ -85,19 +84,19 @@ describe('executePooledCreate', () => {
     const [disk] = free(w);
     w.cluster.faults.inject({ method: 'createDeployment', when: 'before', error: () => new QuotaExceededError('no room') });
     w.disks.faults.inject({ method: 'setLabels', nth: 2, when: 'before', error: () => new Error('Compute Engine is down') });
-    await expect(executePooledCreate(w.context, { planFor: planFor(w) })).rejects.toThrow(QuotaExceededError);
+    await expect(executeCreate(w.context, { planFor: planFor(w) })).rejects.toThrow(QuotaExceededError);
     expect(w.disks.disks.has(disk!)).toBe(false);
   });
 
   it('records a keyed create’s name before the claim, and answers its retry with the same instance', async () => {
     const w = await pooled(2);
     const request = { idempotencyKey: 'k1' };
-    const first = await executePooledCreate(w.context, { planFor: planFor(w, request) });
+    const first = await executeCreate(w.context, { planFor: planFor(w, request) });
     const keyHash = planFor(w, request)().idempotencyKeyHash!;
     const record = w.cluster.leases.get(keyRecordName('syncbased', keyHash));
     expect(record?.spec?.holderIdentity).toBe(first.name);
     expect(record?.metadata?.ownerReferences?.[0]?.name).toBe(first.name); // it goes with the Deployment
-    const again = await executePooledCreate(w.context, { planFor: planFor(w, request) });
+    const again = await executeCreate(w.context, { planFor: planFor(w, request) });
     expect(again.name).toBe(first.name);
     expect([...w.cluster.deployments.keys()]).toEqual([first.name]);
   });
@@ -107,11 +106,11 @@ describe('executePooledCreate', () => {
     const request = { idempotencyKey: 'k2' };
     w.cluster.faults.inject({ method: 'createDeployment', when: 'after', error: () => new Error('connection reset') });
     w.cluster.faults.inject({ method: 'deleteDeployment', when: 'before', error: () => new Error('connection reset') });
-    await expect(executePooledCreate(w.context, { planFor: planFor(w, request) })).rejects.toThrow('connection reset');
+    await expect(executeCreate(w.context, { planFor: planFor(w, request) })).rejects.toThrow('connection reset');
     // The Deployment it could not undo stands; a retry answers with it.
     const names = [...w.cluster.deployments.keys()];
     expect(names).toHaveLength(1);
-    expect((await executePooledCreate(w.context, { planFor: planFor(w, request) })).name).toBe(names[0]);
+    expect((await executeCreate(w.context, { planFor: planFor(w, request) })).name).toBe(names[0]);
   });
   it('answers a keyed retry 409 while another try holds the record, and clears the record once it is left past the grace period', async () => {
     const w = await pooled(2);
@@ -124,10 +123,10 @@ describe('executePooledCreate', () => {
       instance: 'syncbased-0f0f0f0f',
     });
     await w.cluster.createLease(record);
-    await expect(executePooledCreate(w.context, { planFor: planFor(w, request) })).rejects.toThrow(AbortedError);
+    await expect(executeCreate(w.context, { planFor: planFor(w, request) })).rejects.toThrow(AbortedError);
     expect([...w.cluster.deployments.keys()]).toEqual([]);
     w.clock.advance(GRACE_MS + 1_000);
-    const made = await executePooledCreate(w.context, { planFor: planFor(w, request) });
+    const made = await executeCreate(w.context, { planFor: planFor(w, request) });
     expect(w.cluster.leases.get(keyRecordName('syncbased', plan.idempotencyKeyHash!))?.spec?.holderIdentity).toBe(made.name);
   });
 });

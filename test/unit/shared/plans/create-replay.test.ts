@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkReplay, IDEMPOTENCY_WINDOW_MS, judgeLeftovers, stillInProgress } from '../../../../shared/plans/replay.ts';
+import { checkReplay, IDEMPOTENCY_WINDOW_MS, judgeLeftovers, stillInProgress } from '../../../../shared/plans/create-plan.ts';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const made = (keyHash: string | undefined, createdAtMs: number, parameters?: Record<string, string>) => ({
