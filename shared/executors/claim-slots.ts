@@ -1,4 +1,3 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import { AllocatorError, AlreadyExistsError, QuotaExceededError } from '../errors.ts';
 import { allItems, type ClusterClient } from '../kube/cluster.ts';
 import { slotLease, slotName, type SlotPool } from '../plans/slots.ts';
@@ -94,18 +93,4 @@ export async function claimSlots(cluster: ClusterClient, pools: { user: SlotPool
   if (user.status === 'rejected') throw user.reason;
   if (global.status === 'rejected') throw global.reason;
   return [user.value, global.value];
-}
-
-/** Makes the Deployment the owner of its slots, so that they go when it goes. */
-export async function bindSlots(cluster: ClusterClient, slots: readonly string[], deployment: V1Deployment): Promise<void> {
-  const ownerReferences = [
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      name: deployment.metadata?.name ?? '',
-      uid: deployment.metadata?.uid ?? '',
-      blockOwnerDeletion: true,
-    },
-  ];
-  await Promise.all(slots.map((slot) => cluster.patchLease(slot, { metadata: { ownerReferences } })));
 }

@@ -18,7 +18,7 @@ import {
   type CreatePlan,
 } from '../plans/create-plan.ts';
 import { diskDestroyedAt } from '../plans/restore-record.ts';
-import { bindSlots, claimSlots, didNotHappen } from './claim-slots.ts';
+import { claimSlots, didNotHappen } from './claim-slots.ts';
 import type { ExecutionContext } from './context.ts';
 import { StaleFingerprintError, type DiskInfo, type LabelsChange } from '../gce/disks.ts';
 import { claimedLabels } from '../plans/disk-pool.ts';
@@ -110,19 +110,18 @@ export async function executeCreate(context: CreateContext, order: CreateOrder):
           throw stillInProgress('a create with this Idempotency-Key', times, context.clock.now(), context.graceMs);
         });
     };
-    const steps = { undo, ...(recordName === undefined ? {} : { keyRecord: recordName }) };
     for (const disk of free) {
       const plan = planFor(disk.name);
       await recordKey(plan);
       const claimed = await claimPoolDisk(context, { disk, plan, undo });
       if (claimed === undefined) continue;
       context.report(`claimed the pool disk ${disk.name}`);
-      return await createSteps(context, { ...steps, plan, claimed, whenCreated: () => refillInBackground(context, 1) });
+      return await createSteps(context, { undo, plan, claimed, whenCreated: () => refillInBackground(context, 1) });
     }
     if (pooled)
       context.report(free.length === 0 ? 'the disk pool is empty: making a disk' : 'every free pool disk was claimed first: making a disk');
     await recordKey(unpooled);
-    return await createSteps(context, { ...steps, plan: unpooled });
+    return await createSteps(context, { undo, plan: unpooled });
   } catch (error) {
     await undo.unwind();
     throw error;
@@ -166,15 +165,13 @@ async function claimPoolDisk(
   }
 }
 
-/** What `createSteps` is given beyond the plan: a pool disk already claimed for it, and a key record its Deployment should own. */
+/** What `createSteps` is given beyond the plan: a pool disk already claimed for it. */
 export interface CreateSteps {
   readonly plan: CreatePlan;
   /** Where each step's undo goes; the caller unwinds it on failure. */
   readonly undo: UndoStack;
   /** The instance's disk, claimed from the pool: its labels' operation, awaited before the answer. */
   readonly claimed?: LabelsChange;
-  /** The Lease recording the key's instance, to be owned by the Deployment like the slots. */
-  readonly keyRecord?: string;
   /** Runs once the Deployment exists (the pool's refill), so that its work overlaps the wait rather than the steps. */
   readonly whenCreated?: () => void;
 }
@@ -186,28 +183,28 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
   // What the Deployment needs (its record, slots and disk) is undone only once the Deployment is gone: one that
   // could not be removed stands as an instance within the limits, for a retry to answer or its owner to destroy.
   const needs = new UndoStack(context.report);
-  undo.push(`what the Deployment ${plan.name} needs`, () => undoUnlessStanding(context, { plan, needs, kept: 'record, slots and disk' }));
-  const { slots, record } = plan.queue
+  const sent: DeploymentSent = { mayHaveMade: false };
+  undo.push(`what the Deployment ${plan.name} needs`, () =>
+    undoUnlessStanding(context, { plan, needs, sent, kept: 'record, slots and disk' }),
+  );
+  const { record } = plan.queue
     ? await claimSlotsInTurn(context, { ...plan, queue: plan.queue }, needs)
     : await claim(context, { ...request, undo: needs });
   context.progress?.('slots');
   if (request.claimed === undefined) await createDisk(context, plan, needs);
   context.progress?.('disk', { pooled: request.claimed !== undefined });
-  const binding = (created: V1Deployment) =>
-    Promise.all([
-      bindSlots(cluster, [...slots, ...(request.keyRecord ? [request.keyRecord] : [])], created),
-      cluster.replaceRecord({ ...record, status: { phase: 'running' } }, 'status'),
-      request.claimed?.done,
-    ]);
+  // The slots need no owner: the record holds them, and its destroy (or the sweep's) deletes them by their label.
+  const finish = () => Promise.all([cluster.replaceRecord({ ...record, status: { phase: 'running' } }, 'status'), request.claimed?.done]);
   return await startInstance(context, {
     plan,
     undo,
+    sent,
     record,
     taken: (error) =>
       plan.idempotencyKeyHash === undefined
         ? new NameTakenError(`a Deployment named ${plan.name} exists already`, { cause: error })
         : error,
-    binding,
+    finish,
     ...(request.whenCreated ? { whenCreated: request.whenCreated } : {}),
   });
 }
@@ -215,8 +212,8 @@ export async function createSteps(context: CreateContext, request: CreateSteps):
 /**
  * What create and restore share once the slots and the disk are there: the
  * Deployment (a 409 is `taken`'s to word), the template's other objects,
- * `binding` (the slots to the Deployment, and whatever else the operation
- * finishes with) under the wait for ready, or the answer at once without it.
+ * `finish` (whatever else the operation finishes with) under the wait for
+ * ready, or the answer at once without it.
  * Each step is on `undo`, which the caller unwinds on failure.
  */
 export async function startInstance(
@@ -224,52 +221,75 @@ export async function startInstance(
   request: {
     readonly plan: Pick<CreatePlan, 'name' | 'createdAt' | 'deployment' | 'objects' | 'wait' | 'waitMs'>;
     readonly undo: UndoStack;
+    /** Filled in as the Deployment is sent, for `undoUnlessStanding`. */
+    readonly sent: DeploymentSent;
     readonly record: InstanceRecord;
     readonly taken: (error: AlreadyExistsError) => Error;
-    readonly binding: (created: V1Deployment) => Promise<unknown>;
+    readonly finish?: () => Promise<unknown>;
     /** Runs once the Deployment exists (the pool's refill), so that its work overlaps the wait rather than the steps. */
     readonly whenCreated?: () => void;
   },
 ): Promise<Instance> {
-  const { plan, undo } = request;
+  const { plan, undo, sent } = request;
   const created = await undo
     .step(
       `the Deployment ${plan.name}`,
       () => deleteOwnDeployment(context, plan),
-      () => context.cluster.createDeployment(plan.deployment),
+      async () => {
+        sent.mayHaveMade = true;
+        const made = await context.cluster.createDeployment(plan.deployment);
+        sent.uid = made.metadata?.uid;
+        return made;
+      },
       didNotHappen,
     )
     .catch((error: unknown) => {
+      if (didNotHappen(error)) sent.mayHaveMade = false;
       throw error instanceof AlreadyExistsError ? request.taken(error) : error;
     });
   // The Services and ConfigMaps, owned by the record so that deleting it deletes them; each on the undo stack.
   await createObjects(context, { plan, undo, record: request.record });
   context.progress?.('deployment');
   request.whenCreated?.();
-  // The binding and the wait for ready are independent: the binding's round trips run under the wait.
-  const binding = request.binding(created);
-  binding.catch(() => undefined); // awaited below; a failure then undoes it all
+  // The finish and the wait for ready are independent: the finish's round trips run under the wait.
+  const finish = request.finish?.();
+  finish?.catch(() => undefined); // awaited below; a failure then undoes it all
   const answer = plan.wait
     ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
     : instanceFromDeployment(created, [], endpointsOf(plan.objects.filter(isService), context.objects.namespace));
-  await binding;
+  await finish;
   return answer;
+}
+
+/** What a try knows of the Deployment it sent: whether it may have made it (sent, and not refused), and its uid once answered. */
+export interface DeploymentSent {
+  mayHaveMade: boolean;
+  uid?: string | undefined;
 }
 
 /**
  * Unwinds `needs` (what `plan`'s Deployment runs on: its slots, and for a
- * create its record and disk) unless that Deployment still stands, or
+ * create its record and disk) unless this try's Deployment still stands, or
  * whether it does cannot be read: then it keeps them, saying so as `kept`.
+ * A Deployment of the name that this try never made (another try's of the
+ * same key, planned in the same millisecond) is not its own.
  */
 export async function undoUnlessStanding(
   context: ExecutionContext,
-  request: { readonly plan: Pick<CreatePlan, 'name' | 'createdAt'>; readonly needs: UndoStack; readonly kept: string },
+  request: {
+    readonly plan: Pick<CreatePlan, 'name' | 'createdAt'>;
+    readonly needs: UndoStack;
+    readonly sent: DeploymentSent;
+    readonly kept: string;
+  },
 ): Promise<void> {
-  const { plan } = request;
-  const standing = await context.cluster.readDeployment(plan.name).then(
-    (deployment) => deployment?.metadata?.annotations?.[ANNOTATIONS.createdAt] === plan.createdAt,
-    () => true,
-  );
+  const { plan, sent } = request;
+  const own = (deployment: V1Deployment | undefined): boolean =>
+    deployment !== undefined &&
+    (sent.uid !== undefined
+      ? deployment.metadata?.uid === sent.uid
+      : deployment.metadata?.annotations?.[ANNOTATIONS.createdAt] === plan.createdAt);
+  const standing = sent.mayHaveMade && (await context.cluster.readDeployment(plan.name).then(own, () => true));
   if (standing) {
     context.report(`kept the ${request.kept} of ${plan.name}: its Deployment could not be removed`);
     return;

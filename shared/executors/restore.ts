@@ -10,11 +10,11 @@ import {
   restoredDiskLabels,
 } from '../plans/restore-record.ts';
 import type { RestorePlan } from '../plans/restore.ts';
-import { bindSlots, claimSlots } from './claim-slots.ts';
+import { claimSlots } from './claim-slots.ts';
 import type { InstanceContext } from './context.ts';
-import { startInstance, undoUnlessStanding } from './create.ts';
+import { startInstance, undoUnlessStanding, type DeploymentSent } from './create.ts';
 import { adoptDestroyed } from './sweep-records.ts';
-import { deleteLease, isInstanceDisk } from './teardown.ts';
+import { deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
 import { runTransition } from './transition.ts';
 import { UndoStack } from './undo.ts';
 
@@ -24,8 +24,8 @@ export type RestoreContext = InstanceContext & { readonly restoreWindowMs: numbe
 /**
  * Makes a destroyed instance again on its kept disk, as a transition of its
  * record from destroyed through restoring to running: checks the window
- * again once it holds the record, claims the slots, creates the Deployment
- * that `plan` renders from the record, binds the slots, waits if asked, and
+ * again once it holds the record, clears slots its destroy left, claims the
+ * slots, creates the Deployment that `plan` renders from the record, waits if asked, and
  * clears the destroy's time from the disk. Any failure undoes every step sent
  * and leaves the record destroyed, so the instance can still be restored.
  */
@@ -45,7 +45,13 @@ export async function restoreInstance(
         const until = new Date(restorableUntil(destroyedAtOf(record), context.restoreWindowMs)).toISOString();
         throw new NotFoundError(`instance ${name} could be restored until ${until}; its disk is deleted`);
       }
-      const disk = await disks.getDisk(record.spec.disk.name);
+      // Slots still held under its name are its destroy's, whose delete failed: no other instance has this name while
+      // the record does. They go before the restore claims its own, or the owner would hold two for one instance.
+      const [disk, leftovers] = await Promise.all([disks.getDisk(record.spec.disk.name), instanceSlots(context, name)]);
+      if (leftovers.length > 0) {
+        context.report(`clearing ${leftovers.length} slot(s) left by the destroy of ${name}`);
+        await Promise.all(leftovers.map((lease) => deleteLease(context, lease)));
+      }
       if (disk === undefined || !isInstanceDisk(disk, serverName)) {
         // Deleted by hand, or by a sweep that did not get to the record: the record restores nothing.
         await cluster.deleteRecord(name, record.metadata.uid ? { uid: record.metadata.uid } : undefined).catch(() => false);
@@ -57,17 +63,18 @@ export async function restoreInstance(
         // The slots are given back only once the Deployment is gone: one whose undo failed keeps them, or it would run
         // outside the limits (no sweep takes a restored instance's Deployment, on its kept disk, for an orphan).
         const slotsUndo = new UndoStack(context.report);
-        undo.push(`the slots of ${name}`, () => undoUnlessStanding(context, { plan, needs: slotsUndo, kept: 'slots' }));
-        const slots = await claimSlots(cluster, plan.slots, slotsUndo);
+        const sent: DeploymentSent = { mayHaveMade: false };
+        undo.push(`the slots of ${name}`, () => undoUnlessStanding(context, { plan, needs: slotsUndo, sent, kept: 'slots' }));
+        await claimSlots(cluster, plan.slots, slotsUndo);
         context.progress?.('slots');
         context.progress?.('disk', { pooled: false });
         // The teardown deleted the Services and ConfigMaps: they are made again, owned by the record kept.
         const answer = await startInstance(context, {
           plan,
           undo,
+          sent,
           record,
           taken: (error) => new AlreadyExistsError(`an instance named ${name} exists already`, { cause: error }),
-          binding: (created) => bindSlots(cluster, slots, created),
         });
         // The disk is the instance's again. A label left behind would be harmless: the sweep never deletes
         // a disk whose Deployment exists, and the next destroy writes its own time.

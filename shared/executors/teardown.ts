@@ -88,13 +88,20 @@ export async function instanceSlots(context: Pick<Context, 'cluster' | 'serverNa
 }
 
 /**
- * Lets a slot go of its owner; one deleted meanwhile needs nothing. With
- * `owner`, only a slot that Deployment owns, and only the object listed: one
- * made since under the same name is another instance's.
+ * Lets a slot go of the Deployment that owns it: a release before this one
+ * made each Deployment the owner of its slots, which as its dependents would
+ * make the foreground deletion wait for the garbage collector to remove them
+ * too, and free the limit before the disk is gone. A slot no Deployment owns
+ * (every slot since) needs nothing, nor one deleted meanwhile. With `owner`,
+ * only a slot that Deployment owns, and only the object listed: one made
+ * since under the same name is another instance's.
  */
 async function detachSlot(context: Pick<Context, 'cluster'>, lease: V1Lease, owner: string | undefined): Promise<void> {
   const uid = lease.metadata?.uid;
-  if (owner !== undefined && !lease.metadata?.ownerReferences?.some((reference) => reference.uid === owner)) return;
+  const owned = (lease.metadata?.ownerReferences ?? []).some(
+    (reference) => reference.kind === 'Deployment' && (owner === undefined || reference.uid === owner),
+  );
+  if (!owned) return;
   try {
     await context.cluster.patchLease(
       lease.metadata?.name ?? '',
@@ -125,9 +132,7 @@ export interface TeardownStart {
 /**
  * Removes everything of one instance: Deployment (and so its pods), then its
  * disk (or, with `start.keep`, keeps it for a restore) and its Services and
- * ConfigMaps, then its slots. The slots are let go of by the Deployment first: as its
- * dependents they would make the foreground deletion wait for the garbage
- * collector to remove them too. They stay held, so the limit stays exact, until they are deleted last;
+ * ConfigMaps, then its slots. The slots stay held, so the limit stays exact, until they are deleted last;
  * those deleted are the ones listed at the start, by uid, never slots a new
  * create of the same name has taken since the Deployment went. With
  * `start.uid`, a delete of the Deployment that succeeds proves the instance

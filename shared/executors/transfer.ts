@@ -7,7 +7,7 @@ import { ownerHashOf } from '../instances/naming.ts';
 import { accessPatch, collaboratorsAfterTransfer } from '../plans/access-plan.ts';
 import { objectsSelector } from '../plans/instance-objects.ts';
 import { SLOT_LABEL, slotPools, type SlotPool } from '../plans/slots.ts';
-import { bindSlots, claimOne, didNotHappen } from './claim-slots.ts';
+import { claimOne, didNotHappen } from './claim-slots.ts';
 import { instanceView } from './instance-view.ts';
 import { deploymentOf } from './lifecycle.ts';
 import { normalized, type AccessContext } from './share.ts';
@@ -93,8 +93,7 @@ async function handOver(
   let mayHaveHappened = false;
   try {
     if (!userSlots(slots).some((lease) => ownerHashLabel(lease) === ownerHashOf(to))) {
-      const slot = await claimOne(context.cluster, newOwnerPool(context, name, to), undo);
-      await bindSlots(context.cluster, [slot], current);
+      await claimOne(context.cluster, newOwnerPool(context, name, to), undo);
     }
     const patch = accessPatch(context.template, context.access, current, {
       owner: { email: to },

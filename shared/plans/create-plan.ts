@@ -220,9 +220,8 @@ export function stillInProgress(what: string, createdAtMs: readonly number[], no
  * from the disk pool rather than from the key: a Lease named after the key's
  * hash, made before the claim, so that a retry finds the name and only one
  * try's create of the record succeeds. It is labelled as one of the
- * instance's slots (kind `key`, which no limit counts), so the instance's
- * Deployment owns it, its destroy deletes it, and the sweep removes one left
- * by an interrupted create.
+ * instance's slots (kind `key`, which no limit counts), so its destroy
+ * deletes it, and the sweep removes one left by an interrupted create.
  */
 export function keyRecordName(serverName: string, keyHash: string): string {
   return `${serverName}-k-${keyHash.slice(0, 40)}`;

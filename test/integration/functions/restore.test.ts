@@ -107,9 +107,8 @@ describe('restore after a destroy, against the local control plane and the disks
       creationTimestamp: before?.creationTimestamp,
     });
     expect(after?.labels).toEqual(before?.labels); // the destroy's time is cleared
-    const uid = (await deployments()).find((d) => d.metadata?.name === name)?.metadata?.uid;
     const held = await leases();
-    expect(held.map((lease) => lease.metadata?.ownerReferences?.[0]?.uid)).toEqual([uid, uid]); // two slots, bound to it
+    expect(held.map((lease) => lease.metadata?.labels?.['allocator.dev/instance'])).toEqual([name, name]); // two slots, held for it
     expect((await destroyed(ada)).body.destroyed).toEqual([]);
     expect((await restore(ada, name)).status).toBe(409); // it exists: nothing to restore
 

@@ -29,11 +29,14 @@ const RUNS_PER_SEED = 25;
  * while it still fails). 1183428814: a restore whose Deployment's answer was
  * lost, and whose undo could not remove it, gave its slots back. 1184081658: a
  * sweep whose pool half failed answered while its record walk went on, and
- * tore an instance down after the answer.
+ * tore an instance down after the answer. 1199829261: a destroy whose slot's
+ * delete was refused (read as a slot taken since) left it, and a restore then
+ * held two per-user slots for one instance.
  */
 const COUNTEREXAMPLES = [
   { seed: 1183428814, path: '305' },
   { seed: 1184081658, path: '3783' },
+  { seed: 1199829261, path: '149' },
 ];
 
 const property = fc.asyncProperty(settings, history, async (chosen, commands) => {

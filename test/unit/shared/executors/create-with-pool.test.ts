@@ -95,7 +95,7 @@ describe('executeCreate with the pool on', () => {
     const keyHash = planFor(w, request)().idempotencyKeyHash!;
     const record = w.cluster.leases.get(keyRecordName('syncbased', keyHash));
     expect(record?.spec?.holderIdentity).toBe(first.name);
-    expect(record?.metadata?.ownerReferences?.[0]?.name).toBe(first.name); // it goes with the Deployment
+    expect(record?.metadata?.labels?.['allocator.dev/instance']).toBe(first.name); // its destroy deletes it
     const again = await executeCreate(w.context, { planFor: planFor(w, request) });
     expect(again.name).toBe(first.name);
     expect([...w.cluster.deployments.keys()]).toEqual([first.name]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, DeadlineExceededError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
+import { tearDown } from '../../../../shared/executors/destroy.ts';
 import type { V1Lease } from '@kubernetes/client-node';
 import { LABELS, LEGACY_TICKET_LABEL, QUEUED_LABEL } from '../../../../shared/instances/metadata.ts';
 import { ownerHashOf } from '../../../../shared/instances/naming.ts';
@@ -58,7 +59,7 @@ describe('a queued create', () => {
     expect(await queued(w, 'ada@example.com', 'k')).toBeInstanceOf(AbortedError);
     const since = line(w)[0]?.spec.queue?.since;
     w.clock.advance(5_000);
-    await w.cluster.deleteDeployment(bobs!); // its slots go with it
+    await tearDown({ ...w.context, restoreWindowMs: 0, keptPerUser: 2 }, { name: bobs!, bySweep: true }); // its slots go with it
     const resent = plan(w, 'ada@example.com', { queue: true, idempotencyKey: 'k' });
     const made = await executeCreate(w.context, resent);
     expect(line(w)).toEqual([]);
@@ -158,8 +159,7 @@ describe('a queued create', () => {
     expect(await queued(w, 'ada@example.com', 'k')).toBeInstanceOf(AbortedError);
     // Re-sent again and again, each request waiting its bound: in line for longer than the sweep's grace period.
     while (w.clock.now() - startedAt <= GRACE_MS) expect(await queued(w, 'ada@example.com', 'k')).toBeInstanceOf(AbortedError);
-    await w.cluster.deleteDeployment(bobs!); // its slots go with it
-    w.cluster.records.delete(bobs!); // destroyed: nothing of it left for the sweep
+    await tearDown({ ...w.context, restoreWindowMs: 0, keptPerUser: 2 }, { name: bobs!, bySweep: true }); // nothing of it left for the sweep
     const swept: string[] = [];
     const createDeployment = w.cluster.createDeployment.bind(w.cluster);
     w.cluster.createDeployment = async (deployment) => {

@@ -4,6 +4,7 @@ import { executeSweep } from '../../../../shared/executors/sweep.ts';
 import { planCreate } from '../../../../shared/plans/create-plan.ts';
 import type { SweepAction, SweepPlan } from '../../../../shared/plans/sweep-plan.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
+import { tearDown } from '../../../../shared/executors/destroy.ts';
 import type { DisksApi } from '../../../../shared/gce/disks.ts';
 import { caller, config, GRACE_MS, leftovers, NOTHING, template, world } from '../../fakes/world.ts';
 
@@ -162,8 +163,7 @@ describe('runSweep', () => {
       scanned: { deployments: 1, disks: 2, slots: 2 },
     });
     expect(leftovers(w)).toEqual({ deployments: [live], leases: expect.any(Array), disks: [live] });
-    await w.cluster.deleteDeployment(live);
-    await w.disks.deleteDisk(live);
+    await tearDown({ ...w.context, restoreWindowMs: 0 }, { name: live, bySweep: true });
     expect(leftovers(w)).toEqual(NOTHING);
   });
 
