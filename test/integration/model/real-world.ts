@@ -496,7 +496,8 @@ export function checkAlways(s: Snapshot): void {
  * owner's per-user slot and a global one, runs on a disk that exists, agrees
  * with its record unless an operation holds it; every slot is a live
  * instance's; every record without a Deployment is destroyed; every disk is a
- * Deployment's, kept for a restore, or the pool's; the pool is full.
+ * Deployment's, kept for a restore, or the pool's; no owner has more kept
+ * than their count; the pool is full.
  */
 export function checkSettled(s: Snapshot, nowMs: number): void {
   checkAlways(s);
@@ -543,6 +544,13 @@ export function checkSettled(s: Snapshot, nowMs: number): void {
     if (records.get(disk.name)?.status?.phase === 'destroyed') continue;
     fail(`disk ${disk.name} is no instance's, kept for no restore, and not the pool's`);
   }
+  const kept = new Map<string, number>();
+  for (const record of records.values()) {
+    if (record.status?.phase !== 'destroyed' || heldNow(record)) continue;
+    kept.set(record.spec.owner.email, (kept.get(record.spec.owner.email) ?? 0) + 1);
+  }
+  for (const [owner, count] of kept)
+    if (count > LIMITS.perUser) fail(`${owner} has ${count} instances kept for a restore, over their count of ${LIMITS.perUser}`);
   const free = s.disks.filter((disk) => disk.labels?.[DISK_LABELS.poolState] === 'free').length;
   if (free !== POOL_SIZE) fail(`the pool has ${free} free disks after a sweep, not its size ${POOL_SIZE}`);
 }
