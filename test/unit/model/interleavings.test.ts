@@ -116,3 +116,91 @@ describe('destroys of one owner at once keep no more instances than their count'
     await fc.assert(keptTogether, { seed, numRuns: many > 0 ? many : 40 });
   });
 });
+
+/** More pairs on one running instance: each operation against one it was never paired with before. */
+const MORE_PAIRS: readonly (readonly [Operation, Operation])[] = [
+  [
+    { kind: 'suspend', who: OWNER, target: 0 },
+    { kind: 'destroy', who: OWNER, target: 0 },
+  ],
+  [
+    { kind: 'resume', who: OWNER, target: 0 },
+    { kind: 'suspend', who: OWNER, target: 0 },
+  ],
+  [
+    { kind: 'reset', who: OWNER, target: 0 },
+    { kind: 'restart', who: OWNER, target: 0 },
+  ],
+  [
+    { kind: 'extend', who: OWNER, target: 0, lifetime: 60 },
+    { kind: 'transfer', who: OWNER, target: 0, to: 1 },
+  ],
+  [
+    { kind: 'unshare', who: OWNER, target: 0, with: 2 },
+    { kind: 'share', who: OWNER, target: 0, with: 2 },
+  ],
+  [
+    { kind: 'share', who: OWNER, target: 0, with: 2 },
+    { kind: 'destroy', who: OWNER, target: 0 },
+  ],
+  [{ kind: 'reset', who: OWNER, target: 0 }, { kind: 'sweep' }],
+  [
+    { kind: 'create', who: 0, key: 2 },
+    { kind: 'destroy', who: OWNER, target: 0, now: true },
+  ],
+];
+
+/** Pairs on a destroyed instance, its disk kept: two restores, or a restore against a destroy, a transfer or the sweep. */
+const KEPT_PAIRS: readonly (readonly [Operation, Operation])[] = [
+  [
+    { kind: 'restore', who: OWNER, target: 0 },
+    { kind: 'restore', who: OWNER, target: 0 },
+  ],
+  [{ kind: 'restore', who: OWNER, target: 0 }, { kind: 'sweep' }],
+  [
+    { kind: 'restore', who: OWNER, target: 0 },
+    { kind: 'destroy', who: OWNER, target: 0, now: true },
+  ],
+  [
+    { kind: 'restore', who: OWNER, target: 0 },
+    { kind: 'transfer', who: 4, target: 0, to: 1 },
+  ],
+  [
+    { kind: 'restore', who: OWNER, target: 0 },
+    { kind: 'create', who: 0, key: 1 },
+  ],
+];
+
+const paired = (pairs: readonly (readonly [Operation, Operation])[], kept: boolean) =>
+  fc.asyncProperty(
+    fc.scheduler(),
+    fc.constantFrom(...pairs),
+    fc.record({ restoreWindowMs: fc.constantFrom(...(kept ? [86_400_000] : [0, 86_400_000])), poolSize: fc.constantFrom(0, 2) }),
+    async (s, [first, second], settings) => {
+      const w = modelWorld(settings);
+      await startWorld(w);
+      const model = { ...newModel(), concurrent: true };
+      await perform(w, model, { kind: 'create', who: 0, lifetime: 3600 });
+      if (kept) await perform(w, model, { kind: 'destroy', who: OWNER, target: 0 });
+      const go = async (method: string): Promise<void> => void (await s.schedule(Promise.resolve(method), method));
+      w.cluster.faults.beforeCall = go;
+      w.disks.faults.beforeCall = go;
+      await s.waitFor(Promise.all([perform(w, model, first), perform(w, model, second)]));
+      w.cluster.faults.beforeCall = undefined;
+      w.disks.faults.beforeCall = undefined;
+      await s.waitIdle();
+      await w.background.settled();
+      checkAlways(w);
+      await settleAndExpire(w);
+    },
+  );
+
+describe('more pairs of operations on one instance, interleaved at every adapter call, keep the invariants', () => {
+  const many = Number(process.env.INTERLEAVINGS ?? 0);
+  it.each(many > 0 ? [Date.now()] : [1, 2, 3])('on a running instance, for seed %i', { timeout: 0 }, async (seed) => {
+    await fc.assert(paired(MORE_PAIRS, false), { seed, numRuns: many > 0 ? many : 40 });
+  });
+  it.each(many > 0 ? [Date.now()] : [1, 2, 3])('on a destroyed instance kept for a restore, for seed %i', { timeout: 0 }, async (seed) => {
+    await fc.assert(paired(KEPT_PAIRS, true), { seed, numRuns: many > 0 ? many : 40 });
+  });
+});
