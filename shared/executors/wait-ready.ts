@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Problem } from '../api-types.ts';
 import type { ProgressSink } from '../api/progress.ts';
 import { objectsSelector } from '../plans/instance-objects.ts';
@@ -44,37 +45,63 @@ export async function waitUntilReady(context: ClusterContext, request: WaitReque
   }
 }
 
-/** How often a wait that streams its progress looks at the pods, for the steps the Deployment's state does not show. */
-const POD_STEP_POLL_MS = 500;
+/** How long a wait that streams its progress pauses before it lists the pods again, after their watch failed. */
+const POD_WATCH_RETRY_MS = 1_000;
 
 /**
  * Tells each pod step (scheduled, pulled, started) once, in order, as the
- * instance's new pods reach it, looking every `POD_STEP_POLL_MS` until
- * stopped; `finish` looks once more, so that a quick start shows its steps
- * before ready.
+ * instance's new pods reach it: it lists them, then watches them from that
+ * list until stopped, listing again whenever a watch ends (the server closes
+ * one now and then). `finish` lists once more, so that a quick start shows
+ * its steps before ready even if its pods' events came after the
+ * Deployment's.
  */
 function followPodSteps(context: ClusterContext, name: string, progress: ProgressSink): { finish(): Promise<void>; stop(): void } {
   const since = context.clock.now();
+  const labelSelector = objectsSelector(context.serverName, [name]);
+  const stopping = new AbortController();
+  const pods = new Map<string, V1Pod>();
   let told = -1;
-  let stopped = false;
-  const look = async (last: boolean): Promise<void> => {
-    const pods = await context.cluster.listPods({ labelSelector: objectsSelector(context.serverName, [name]) }).catch(() => undefined);
-    if (stopped && !last) return; // the last look tells what is left, before ready
-    const reached = pods ? POD_STEPS.indexOf(podStepReached(pods.items, since) as PodStep) : -1;
+  const tell = (): void => {
+    const reached = POD_STEPS.indexOf(podStepReached([...pods.values()], since) as PodStep);
     while (told < reached) progress(POD_STEPS[(told += 1)] as PodStep);
   };
-  void (async () => {
-    while (!stopped) {
-      await look(false);
-      if (!stopped) await context.clock.sleep(POD_STEP_POLL_MS);
+  const list = async (): Promise<string | undefined> => {
+    const page = await context.cluster.listPods({ labelSelector });
+    pods.clear();
+    for (const pod of page.items) pods.set(pod.metadata?.uid ?? pod.metadata?.name ?? '', pod);
+    tell();
+    return page.resourceVersion;
+  };
+  const following = (async () => {
+    while (!stopping.signal.aborted) {
+      try {
+        const resourceVersion = await list();
+        if (stopping.signal.aborted) return;
+        await context.cluster.watchPods({
+          labelSelector,
+          ...(resourceVersion ? { resourceVersion } : {}),
+          signal: stopping.signal,
+          onEvent: ({ type, pod }) => {
+            const key = pod.metadata?.uid ?? pod.metadata?.name ?? '';
+            if (type === 'DELETED') pods.delete(key);
+            else pods.set(key, pod);
+            tell();
+          },
+        });
+      } catch {
+        // The steps are a courtesy: a failed list or watch is tried again after a pause, and the wait goes on regardless.
+        if (!stopping.signal.aborted) await context.clock.sleep(POD_WATCH_RETRY_MS);
+      }
     }
   })();
   return {
     finish: async () => {
-      stopped = true;
-      await look(true);
+      stopping.abort();
+      await following;
+      await list().catch(() => undefined);
     },
-    stop: () => void (stopped = true),
+    stop: () => stopping.abort(),
   };
 }
 

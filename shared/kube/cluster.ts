@@ -17,6 +17,7 @@ import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.ts';
 import { parseRecord, RECORD_RESOURCE, type InstanceRecord } from '../model/record.ts';
 import { callOptions } from './call-options.ts';
 import { watchDeployment, type DeploymentState } from './deployment-watch.ts';
+import { watchPods, type PodEvent } from './pod-watch.ts';
 import { shareConnections } from './shared-connections.ts';
 import { ClusterRejectedError, kubeError } from './kube-errors.ts';
 
@@ -24,6 +25,8 @@ import { ClusterRejectedError, kubeError } from './kube-errors.ts';
 export interface Page<T> {
   readonly items: readonly T[];
   readonly continueToken?: string;
+  /** The list's resourceVersion: a watch from it misses nothing after the list. */
+  readonly resourceVersion?: string;
 }
 
 /** Every item of a paged list, asking for one page after another. */
@@ -93,6 +96,13 @@ export interface ClusterClient {
   deleteRecord(name: string, preconditions?: { uid: string; resourceVersion?: string }): Promise<boolean>;
   /** Pods by label, to tell why an instance is not ready. */
   listPods(options: { labelSelector: string }): Promise<Page<V1Pod>>;
+  /** Pods by label, each change from a list's `resourceVersion` on, until `signal` aborts or the watch ends (`pod-watch.ts`). */
+  watchPods(options: {
+    labelSelector: string;
+    resourceVersion?: string;
+    signal: AbortSignal;
+    onEvent: (event: PodEvent) => void;
+  }): Promise<void>;
   /** ReplicaSets by label: those of an instance carry its pods' labels, and their events say whether its pods could be made. */
   listReplicaSets(options: { labelSelector: string }): Promise<Page<V1ReplicaSet>>;
   /**
@@ -150,9 +160,10 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
       throw error;
     }
   }
-  const page = <T>(list: { items: T[]; metadata?: { _continue?: string } }): Page<T> => ({
+  const page = <T>(list: { items: T[]; metadata?: { _continue?: string; resourceVersion?: string } }): Page<T> => ({
     items: list.items,
     ...(list.metadata?._continue ? { continueToken: list.metadata._continue } : {}),
+    ...(list.metadata?.resourceVersion ? { resourceVersion: list.metadata.resourceVersion } : {}),
   });
   const listParams = (o: { labelSelector: string; limit?: number; continueToken?: string }) => ({
     namespace,
@@ -213,6 +224,7 @@ export function makeClusterClient(options: { kubeConfig: KubeConfig; namespace: 
         ? { metadata: { name, ...(answer.metadata?.resourceVersion ? { resourceVersion: answer.metadata.resourceVersion } : {}) } }
         : undefined;
     },
+    watchPods: (o) => watchPods({ kubeConfig: options.kubeConfig, namespace, ...o }),
     watchDeployment: (name, seen, maxMs, done) =>
       watchDeployment({ kubeConfig: options.kubeConfig, namespace, name, seen, maxMs, done, read: () => readDeployment(name) }),
     createLease: (lease) =>

@@ -226,6 +226,15 @@ export class FakeCluster implements ClusterClient {
     return this.faults.run('listPods', () => this.#page(this.pods, options));
   }
 
+  /** No pod changes here (the fake's pods are set by hand): the watch only ends when aborted. */
+  async watchPods(options: { labelSelector: string; signal: AbortSignal }): Promise<void> {
+    await this.faults.run('watchPods', () => undefined);
+    await new Promise<void>((resolve) => {
+      if (options.signal.aborted) return resolve();
+      options.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
   listReplicaSets(options: { labelSelector: string }) {
     return this.faults.run('listReplicaSets', () => this.#page(this.replicaSets, options));
   }
