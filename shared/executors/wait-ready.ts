@@ -45,7 +45,7 @@ export async function waitUntilReady(context: ClusterContext, request: WaitReque
   }
 }
 
-/** How long a wait that streams its progress pauses before it lists the pods again, after their watch failed. */
+/** How long a wait that streams its progress pauses before it lists the pods again, once their watch ended. */
 const POD_WATCH_RETRY_MS = 1_000;
 
 /**
@@ -90,9 +90,10 @@ function followPodSteps(context: ClusterContext, name: string, progress: Progres
           },
         });
       } catch {
-        // The steps are a courtesy: a failed list or watch is tried again after a pause, and the wait goes on regardless.
-        if (!stopping.signal.aborted) await context.clock.sleep(POD_WATCH_RETRY_MS);
+        // The steps are a courtesy: a failed list or watch is tried again, and the wait goes on regardless.
       }
+      // A watch the server ended (or refused) is followed again only after a pause, so that one ending at once cannot spin.
+      if (!stopping.signal.aborted) await context.clock.sleep(POD_WATCH_RETRY_MS);
     }
   })();
   return {
