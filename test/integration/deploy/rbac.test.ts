@@ -221,6 +221,22 @@ describe("the runtime account's rights on Instance records under infra/k8s/rbac.
   });
 });
 
+describe("the runtime account's rights on the instances' pods under infra/k8s/rbac.yaml", () => {
+  beforeAll(applyRbac);
+
+  it("are list and watch (a streamed wait watches its pods' steps), and no more", async () => {
+    const runtime = new KubeConfig();
+    runtime.loadFromFile(inject('runtimeKubeconfigPath'));
+    const review = await runtime.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
+      body: { spec: { namespace: stack.namespace } },
+    });
+    const rules = (review.status?.resourceRules ?? [])
+      .filter((rule) => rule.resources?.includes('pods'))
+      .map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs }));
+    expect(rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }]);
+  });
+});
+
 describe("the runtime account's rights on the instances' Services and ConfigMaps under infra/k8s/rbac.yaml", () => {
   beforeAll(applyRbac);
 
