@@ -52,9 +52,9 @@ const POD_WATCH_RETRY_MS = 1_000;
  * Tells each pod step (scheduled, pulled, started) once, in order, as the
  * instance's new pods reach it: it lists them, then watches them from that
  * list until stopped, listing again whenever a watch ends (the server closes
- * one now and then). `finish` lists once more, so that a quick start shows
- * its steps before ready even if its pods' events came after the
- * Deployment's.
+ * one now and then). `finish`, once the instance is ready, tells the steps
+ * not told yet: ready implies them, and a quick start's pod events may come
+ * after the Deployment's.
  */
 function followPodSteps(context: ClusterContext, name: string, progress: ProgressSink): { finish(): Promise<void>; stop(): void } {
   const since = context.clock.now();
@@ -100,7 +100,8 @@ function followPodSteps(context: ClusterContext, name: string, progress: Progres
     finish: async () => {
       stopping.abort();
       await following;
-      await list().catch(() => undefined);
+      // Ready implies every step before it: those the watch had not told yet (its events may trail the Deployment's).
+      while (told < POD_STEPS.length - 1) progress(POD_STEPS[(told += 1)] as PodStep);
     },
     stop: () => stopping.abort(),
   };

@@ -42,9 +42,22 @@ describe('waitUntilReady with a progress sink', () => {
         };
       },
     });
-    const steps: ProgressStep[] = [];
-    const ready = await waitUntilReady({ ...w.context, cluster, progress: (step) => void steps.push(step) }, { name, timeoutMs: 60_000 });
+    const told: { step: ProgressStep; at: number }[] = [];
+    const progress = (step: ProgressStep) => void told.push({ step, at: w.clock.now() });
+    const ready = await waitUntilReady({ ...w.context, cluster, progress }, { name, timeoutMs: 60_000 });
     expect(ready.state).toBe('ready');
+    expect(told.map(({ step }) => step)).toEqual(['scheduled', 'pulled', 'started', 'ready']);
+    // Told as the watch reported them, before the Deployment was available: not filled in at ready.
+    const readyAt = told.at(-1)!.at;
+    expect(told.slice(0, 3).every(({ at }) => at < readyAt)).toBe(true);
+  });
+
+  it('tells the steps its pods were not seen to reach once the instance is ready, since ready implies them', async () => {
+    const w = world();
+    const { name } = await executeCreate(w.context, planOf(w, { email: 'ada@example.com' }));
+    w.cluster.readyAfterReads = 2;
+    const steps: ProgressStep[] = [];
+    await waitUntilReady({ ...w.context, progress: (step) => void steps.push(step) }, { name, timeoutMs: 60_000 });
     expect(steps).toEqual(['scheduled', 'pulled', 'started', 'ready']);
   });
 });
