@@ -221,19 +221,25 @@ describe("the runtime account's rights on Instance records under infra/k8s/rbac.
   });
 });
 
+/** The rules the runtime account holds in the namespace on resources `matching` picks, as the API server reviews them. */
+async function runtimeRules(matching: (resource: string) => boolean) {
+  const runtime = new KubeConfig();
+  runtime.loadFromFile(inject('runtimeKubeconfigPath'));
+  const review = await runtime.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
+    body: { spec: { namespace: stack.namespace } },
+  });
+  return (review.status?.resourceRules ?? [])
+    .filter((rule) => rule.resources?.some(matching))
+    .map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs }));
+}
+
 describe("the runtime account's rights on the instances' pods under infra/k8s/rbac.yaml", () => {
   beforeAll(applyRbac);
 
   it("are list and watch (a streamed wait watches its pods' steps), and no more", async () => {
-    const runtime = new KubeConfig();
-    runtime.loadFromFile(inject('runtimeKubeconfigPath'));
-    const review = await runtime.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
-      body: { spec: { namespace: stack.namespace } },
-    });
-    const rules = (review.status?.resourceRules ?? [])
-      .filter((rule) => rule.resources?.includes('pods'))
-      .map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs }));
-    expect(rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }]);
+    expect(await runtimeRules((resource) => resource === 'pods')).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    ]);
   });
 });
 
@@ -241,15 +247,9 @@ describe("the runtime account's rights on the instances' Services and ConfigMaps
   beforeAll(applyRbac);
 
   it('are exactly list, create, patch and delete', async () => {
-    const runtime = new KubeConfig();
-    runtime.loadFromFile(inject('runtimeKubeconfigPath'));
-    const review = await runtime.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
-      body: { spec: { namespace: stack.namespace } },
-    });
-    const rules = (review.status?.resourceRules ?? [])
-      .filter((rule) => rule.resources?.some((resource) => resource === 'services' || resource === 'configmaps'))
-      .map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs }));
-    expect(rules).toEqual([{ apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'create', 'patch', 'delete'] }]);
+    expect(await runtimeRules((resource) => resource === 'services' || resource === 'configmaps')).toEqual([
+      { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['list', 'create', 'patch', 'delete'] },
+    ]);
   });
 
   it('are enough for the PostgreSQL sample: create with its endpoint, list, transfer (which relabels them), destroy', async () => {
