@@ -23,8 +23,9 @@ export type RecordsContext = TransitionContext & KeepContext & { readonly graceM
  * Reconciles the records: a hold past its deadline is ended where its
  * failure would have left the instance; a destroyed instance past its window
  * is gone (its disk, then its record); a record whose Deployment is gone,
- * with nothing in progress past the grace period, is an orphan torn down for
- * good; an owner's kept instances beyond their count go, oldest first (a
+ * with nothing in progress past the grace period, is torn down (its disk
+ * kept within a restore window, unless its create never made the
+ * Deployment); an owner's kept instances beyond their count go, oldest first (a
  * destroy interrupted before it made room); a queued create whose waiter
  * stopped holding it leaves the line; a
  * restore Lease left by a release before records becomes a record, and its
@@ -103,8 +104,13 @@ export async function reconcileRecords(
     const age = now - startedAtMs(record);
     // Gone since the scan, or by its list: read once more before tearing anything down.
     if (deployment === undefined && (await context.cluster.readDeployment(name)) === undefined) {
+      // A create that never made its Deployment leaves nothing worth keeping; an instance that ran (its Deployment deleted
+      // by hand, or a destroy that failed after it) keeps its disk within a restore window, as a destroy would.
+      const ran = phase !== 'provisioning';
       if (age > context.graceMs)
-        await act(name, `tear down ${name}, whose Deployment is gone`, () => tearDown(context, { name, now: true, bySweep: true }));
+        await act(name, `tear down ${name}, whose Deployment is gone`, () =>
+          tearDown(context, { name, ...(ran ? {} : { now: true }), bySweep: true }),
+        );
       continue;
     }
     if (deployment === undefined) continue;

@@ -140,14 +140,33 @@ describe('reconcileRecords', () => {
     expect(await reconcileRecords(counted, { dryRun: false })).toEqual([]);
   });
 
-  it('tears down, for good, a record whose Deployment is gone past the grace period: its disk and slots go too', async () => {
+  it('tears down a record whose Deployment is gone past the grace period, keeping the disk of one that ran within the window', async () => {
     const w = world();
     const name = await create(w);
-    w.cluster.deployments.delete(name); // by hand: no garbage collector took the slots
+    w.cluster.deployments.delete(name); // by hand
     w.clock.advance(GRACE_MS + 1);
     expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`tear down ${name}, whose Deployment is gone`]);
-    expect(leftovers(w)).toEqual(NOTHING);
-    expect([...w.cluster.records.keys()]).toEqual([]);
+    // Kept for a restore, as a destroy would: the slots go, the disk and the record stay, destroyed.
+    expect(leftovers(w)).toEqual({ deployments: [], leases: [], disks: [name] });
+    expect(w.cluster.records.get(name)?.status.phase).toBe('destroyed');
+  });
+
+  it('tears down for good a record whose Deployment is gone when there is no restore window, or its create never made one', async () => {
+    for (const [label, windowMs, phase] of [
+      ['no window', 0, 'running'],
+      ['an interrupted create', WINDOW_MS, 'provisioning'],
+    ] as const) {
+      const w = world();
+      const name = await create(w);
+      w.cluster.deployments.delete(name);
+      await setStatus(w, name, { phase });
+      w.clock.advance(GRACE_MS + 1);
+      expect(await reconcileRecords({ ...sweeping(w), restoreWindowMs: windowMs }, { dryRun: false }), label).toEqual([
+        `tear down ${name}, whose Deployment is gone`,
+      ]);
+      expect(leftovers(w), label).toEqual(NOTHING);
+      expect([...w.cluster.records.keys()], label).toEqual([]);
+    }
   });
 
   it("reports one record's failed teardown and goes on to the next, rather than failing the whole walk", async () => {
@@ -159,12 +178,13 @@ describe('reconcileRecords', () => {
     // Compute Engine refuses the first disk's delete, as at a quota.
     w.disks.faults.inject({ method: 'deleteDisk', nth: 1, when: 'before', error: () => new QuotaExceededError('Quota exceeded') });
     const failed: { kind: string; name: string; error: string }[] = [];
-    const done = await reconcileRecords(sweeping(w), { dryRun: false, failed });
+    const forGood = { ...sweeping(w), restoreWindowMs: 0 }; // no window: the disks are deleted
+    const done = await reconcileRecords(forGood, { dryRun: false, failed });
     expect(failed).toEqual([{ kind: 'record', name: expect.any(String), error: expect.stringContaining('Quota exceeded') }]);
     const tornDown = done.map((line) => /^tear down (\S+), whose Deployment is gone$/.exec(line)?.[1]);
     expect([failed[0]?.name, ...tornDown].sort()).toEqual([first, second].sort());
     // The next walk finishes the one that failed.
-    expect(await reconcileRecords(sweeping(w), { dryRun: false })).toEqual([`tear down ${failed[0]!.name}, whose Deployment is gone`]);
+    expect(await reconcileRecords(forGood, { dryRun: false })).toEqual([`tear down ${failed[0]!.name}, whose Deployment is gone`]);
     expect(leftovers(w)).toEqual(NOTHING);
   });
 
