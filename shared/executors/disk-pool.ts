@@ -5,7 +5,7 @@ import { newInstanceName } from '../instances/naming.ts';
 import { freePoolDisks, givenBackLabels, poolDiskLabels, poolDiskSpec, poolFilter, poolSpecHash } from '../plans/disk-pool.ts';
 import type { Background } from '../runtime/background.ts';
 import type { ExecutionContext } from './context.ts';
-import { deleteInstanceDisk, isInstanceDisk } from './teardown.ts';
+import { deleteInstanceDisk, deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
 
 /** What the pool is worked with: the disk settings it makes disks to, its size, and where a refill runs. */
 export interface PoolContext extends ExecutionContext {
@@ -48,17 +48,24 @@ export function refillInBackground(context: PoolContext, count: number): void {
 
 /**
  * Gives a claimed pool disk back, free, after a failed create: relabelled with
- * the fingerprint read now. As create's own disk would be, it is deleted
- * instead if the Deployment could not be removed, if it is still attached (a
- * pod may have used it), or if the relabelling fails. A disk that is no longer
- * this instance's is left alone.
+ * the fingerprint read now, once any slot still held under its name is gone.
+ * As create's own disk would be, it is deleted instead if the Deployment
+ * could not be removed, if it is still attached (a pod may have used it), or
+ * if those slots' delete or the relabelling fails: its name is then never
+ * given again. A disk that is no longer this instance's is left alone.
  */
 export async function giveBackPoolDisk(context: PoolContext, name: string, claim?: LabelsChange): Promise<void> {
   await claim?.done.catch(() => undefined); // the labels to replace are the claim's, once it has finished
-  const [disk, deployment] = await Promise.all([context.disks.getDisk(name), context.cluster.readDeployment(name)]);
+  const [disk, deployment, leftovers] = await Promise.all([
+    context.disks.getDisk(name),
+    context.cluster.readDeployment(name),
+    instanceSlots(context, name),
+  ]);
   if (disk === undefined || !isInstanceDisk(disk, context.serverName)) return;
   if (disk.users.length === 0 && deployment === undefined) {
     try {
+      // Slots the failed create could not give back hold the disk's name: the next create of this disk would hold two.
+      await Promise.all(leftovers.map((lease) => deleteLease(context, lease)));
       const change = await context.disks.setLabels({
         name,
         labels: givenBackLabels(context.serverName, disk),

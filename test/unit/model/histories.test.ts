@@ -31,12 +31,15 @@ const RUNS_PER_SEED = 25;
  * sweep whose pool half failed answered while its record walk went on, and
  * tore an instance down after the answer. 1199829261: a destroy whose slot's
  * delete was refused (read as a slot taken since) left it, and a restore then
- * held two per-user slots for one instance.
+ * held two per-user slots for one instance. 1203501177: a pooled create whose
+ * slot's undo failed gave its disk back, and the next create of that disk
+ * held the leftover slot and its own.
  */
 const COUNTEREXAMPLES = [
   { seed: 1183428814, path: '305' },
   { seed: 1184081658, path: '3783' },
   { seed: 1199829261, path: '149' },
+  { seed: 1203501177, path: '2861' },
 ];
 
 const property = fc.asyncProperty(settings, history, async (chosen, commands) => {

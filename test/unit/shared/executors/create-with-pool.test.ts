@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError, QuotaExceededError } from '../../../../shared/errors.ts';
+import { AbortedError, QuotaExceededError, UnavailableError } from '../../../../shared/errors.ts';
 import { executeCreate } from '../../../../shared/executors/create.ts';
 import { makePoolDisk } from '../../../../shared/executors/disk-pool.ts';
 import { runSweep } from '../../../../shared/executors/run-sweep.ts';
@@ -45,6 +45,22 @@ describe('executeCreate with the pool on', () => {
     await w.context.background.settled();
     expect(free(w)).toHaveLength(1); // the replacement
     expect(w.events).toContain(`claimed the pool disk ${disk}`);
+  });
+
+  it('gives its disk back only once a slot its undo could not give back is gone: the next create of that disk holds its own alone', async () => {
+    const w = await pooled(1);
+    const [disk] = free(w);
+    w.cluster.faults.inject({ method: 'createDeployment', when: 'before', error: () => new UnavailableError('down') });
+    // The undo of the first slot reads it before deleting it: that answer is lost, and the slot stays.
+    w.cluster.faults.inject({ method: 'readLease', when: 'after', error: () => new UnavailableError('lost') });
+    await expect(executeCreate(w.context, { planFor: planFor(w) })).rejects.toThrow(UnavailableError);
+    await w.context.background.settled();
+    expect(free(w)).toContain(disk);
+    expect([...w.cluster.leases.values()].filter((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === disk)).toEqual([]);
+    const again = await executeCreate(w.context, { planFor: planFor(w) });
+    expect(again.name).toBe(disk);
+    const held = [...w.cluster.leases.values()].filter((lease) => lease.metadata?.labels?.['allocator.dev/instance'] === disk);
+    expect(held.map((lease) => lease.metadata?.labels?.['allocator.dev/slot']).sort()).toEqual(['global', 'user']);
   });
 
   it('tries the next free disk when another create claimed one first, and makes its own when none is left', async () => {
