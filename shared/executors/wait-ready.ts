@@ -30,7 +30,7 @@ export async function waitUntilReady(context: ClusterContext, request: WaitReque
   const steps = context.progress ? followPodSteps(context, request.name, context.progress) : undefined;
   try {
     const available = await waitUntilAvailable(context, request, permanentProblemCheck(context, request));
-    await steps?.finish();
+    steps?.finish();
     context.progress?.('ready');
     return await instanceView(context, available);
   } catch (error) {
@@ -56,13 +56,15 @@ const POD_WATCH_RETRY_MS = 1_000;
  * not told yet: ready implies them, and a quick start's pod events may come
  * after the Deployment's.
  */
-function followPodSteps(context: ClusterContext, name: string, progress: ProgressSink): { finish(): Promise<void>; stop(): void } {
+function followPodSteps(context: ClusterContext, name: string, progress: ProgressSink): { finish(): void; stop(): void } {
   const since = context.clock.now();
   const labelSelector = objectsSelector(context.serverName, [name]);
   const stopping = new AbortController();
+  const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
   const pods = new Map<string, V1Pod>();
   let told = -1;
   const tell = (): void => {
+    if (stopping.signal.aborted) return; // a late list or event: nothing is told after ready, or after a failed wait
     const reached = POD_STEPS.indexOf(podStepReached([...pods.values()], since) as PodStep);
     while (told < reached) progress(POD_STEPS[(told += 1)] as PodStep);
   };
@@ -73,7 +75,8 @@ function followPodSteps(context: ClusterContext, name: string, progress: Progres
     tell();
     return page.resourceVersion;
   };
-  const following = (async () => {
+  // Runs on its own: neither the wait nor its answer waits for it, and stopping ends it.
+  void (async () => {
     while (!stopping.signal.aborted) {
       try {
         const resourceVersion = await list();
@@ -93,15 +96,15 @@ function followPodSteps(context: ClusterContext, name: string, progress: Progres
         // The steps are a courtesy: a failed list or watch is tried again, and the wait goes on regardless.
       }
       // A watch the server ended (or refused) is followed again only after a pause, so that one ending at once cannot spin.
-      if (!stopping.signal.aborted) await context.clock.sleep(POD_WATCH_RETRY_MS);
+      await Promise.race([context.clock.sleep(POD_WATCH_RETRY_MS), stopped]);
     }
   })();
   return {
-    finish: async () => {
+    finish: () => {
+      const last = told;
       stopping.abort();
-      await following;
       // Ready implies every step before it: those the watch had not told yet (its events may trail the Deployment's).
-      while (told < POD_STEPS.length - 1) progress(POD_STEPS[(told += 1)] as PodStep);
+      for (let step = last + 1; step < POD_STEPS.length; step += 1) progress(POD_STEPS[step] as PodStep);
     },
     stop: () => stopping.abort(),
   };

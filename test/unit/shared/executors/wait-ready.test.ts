@@ -60,4 +60,21 @@ describe('waitUntilReady with a progress sink', () => {
     await waitUntilReady({ ...w.context, progress: (step) => void steps.push(step) }, { name, timeoutMs: 60_000 });
     expect(steps).toEqual(['scheduled', 'pulled', 'started', 'ready']);
   });
+
+  it('answers ready without waiting on its pods: a list of them that never answers holds up nothing', async () => {
+    const w = world();
+    const { name } = await executeCreate(w.context, planOf(w, { email: 'ada@example.com' }));
+    w.cluster.readyAfterReads = 2;
+    const cluster = new Proxy(w.cluster, {
+      get(target, property) {
+        if (property === 'listPods') return () => new Promise(() => undefined);
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const steps: ProgressStep[] = [];
+    const ready = await waitUntilReady({ ...w.context, cluster, progress: (step) => void steps.push(step) }, { name, timeoutMs: 60_000 });
+    expect(ready.state).toBe('ready');
+    expect(steps).toEqual(['scheduled', 'pulled', 'started', 'ready']);
+  });
 });
