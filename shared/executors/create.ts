@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
-import { AlreadyExistsError } from '../errors.ts';
+import { AlreadyExistsError, NotFoundError } from '../errors.ts';
 import type { InstanceRecord } from '../model/record.ts';
 import { createRecord, NameTakenError } from './create-record.ts';
 import { instanceFromDeployment, isAvailable, type Instance } from '../instances/instance.ts';
@@ -139,7 +139,7 @@ async function forgetKey(context: CreateContext, record: V1Lease | undefined): P
   await deleteLease(context, record);
 }
 
-/** Claims `disk` for `plan`'s instance, on the fingerprint listed; undefined if another create claimed it first. */
+/** Claims `disk` for `plan`'s instance, on the fingerprint listed; undefined if another create claimed it first, or it is gone. */
 async function claimPoolDisk(
   context: CreateContext,
   request: { disk: DiskInfo; plan: CreatePlan; undo: UndoStack },
@@ -160,7 +160,8 @@ async function claimPoolDisk(
     );
     return change;
   } catch (error) {
-    if (error instanceof StaleFingerprintError) return undefined;
+    // Claimed by another create first, or deleted since the list (the sweep retires spare pool disks): the next one.
+    if (error instanceof StaleFingerprintError || error instanceof NotFoundError) return undefined;
     throw error;
   }
 }

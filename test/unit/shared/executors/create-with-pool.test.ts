@@ -76,6 +76,20 @@ describe('executeCreate with the pool on', () => {
     expect(w.events).toContain('every free pool disk was claimed first: making a disk');
   });
 
+  it('tries the next free disk when one it listed is gone by its claim (the sweep retired it)', async () => {
+    const w = await pooled(1);
+    const [listed] = free(w);
+    const setLabels = w.disks.setLabels.bind(w.disks);
+    w.disks.setLabels = async (request) => {
+      if (request.name === listed) await w.disks.deleteDisk(listed); // between the create's list and its claim
+      return await setLabels(request);
+    };
+    const instance = await executeCreate(w.context, { planFor: planFor(w) });
+    expect(instance.name).not.toBe(listed);
+    expect(w.disks.disks.has(instance.name)).toBe(true);
+    expect(w.events).toContain('every free pool disk was claimed first: making a disk');
+  });
+
   it('says so when the pool is empty, and makes its own disk as without the pool', async () => {
     const w = await pooled(0);
     const instance = await executeCreate(w.context, { planFor: planFor(w) });
