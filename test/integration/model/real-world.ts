@@ -101,6 +101,9 @@ export async function startRealStack(options: { kubeconfigPath: string; namespac
     ALLOCATOR_WAIT_TIMEOUT_SECONDS: '20',
     ALLOCATOR_DISK_RELEASE_TIMEOUT_SECONDS: '10',
     ALLOCATOR_QUEUE_TICKET_SECONDS: '30',
+    // A re-sent queued create waits in line up to this less the wait timeout and 20 s (50 s here), inside the
+    // 120 s each request of a history is given; at the deployed 300 s it would wait 260 s, and count as no answer.
+    ALLOCATOR_CREATE_TIMEOUT_SECONDS: '90',
   };
   const processes: FunctionProcess[] = [];
   const sets: Record<'create' | 'destroy' | 'list', string>[] = [];
