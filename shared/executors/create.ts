@@ -25,7 +25,7 @@ import { claimedLabels } from '../plans/disk-pool.ts';
 import { freeDisksToTry, giveBackPoolDisk, refillInBackground, type PoolContext } from './disk-pool.ts';
 import { blameDiskSource } from './disk-source.ts';
 import { claimSlotsInTurn, type QueueContext } from './queue.ts';
-import { deleteInstanceDisk, deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
+import { deleteInstanceDisk, deleteLease, deleteLeases, instanceSlots, isInstanceDisk } from './teardown.ts';
 import { UndoStack } from './undo.ts';
 import { instanceView } from './instance-view.ts';
 import { waitUntilReady } from './wait-ready.ts';
@@ -366,7 +366,7 @@ export async function replayOrClear(
   if (verdict === 'in-progress') throw stillInProgress('a create with this Idempotency-Key', times, clock.now(), context.graceMs);
   if (verdict === 'interrupted') {
     context.report(`clearing ${leftovers.length} slot(s) left by an interrupted create of ${plan.name}`);
-    await Promise.all(leftovers.map((lease) => deleteLease(context, lease)));
+    await deleteLeases(context, leftovers);
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type { DestroyResult } from '../api-types.ts';
-import { LABELS } from '../instances/metadata.ts';
+import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { allItems } from '../kube/cluster.ts';
 import type { InstanceRecord } from '../model/record.ts';
@@ -78,7 +78,7 @@ export async function tearDown(
 
 /** Drops an owner's oldest kept instances beyond their count, as the records say now; each only as it was read. */
 export async function dropOverCount(context: ExecutionContext & KeepContext, owner: string): Promise<void> {
-  const selector = `${LABELS.allocator}=${context.serverName},${LABELS.ownerHash}=${ownerHashOf(owner)}`;
+  const selector = instanceSelector(context.serverName, ownerHashOf(owner));
   const owned = await allItems((continueToken) =>
     context.cluster.listRecords({ labelSelector: selector, limit: 500, ...(continueToken ? { continueToken } : {}) }),
   );

@@ -5,7 +5,7 @@ import { newInstanceName } from '../instances/naming.ts';
 import { freePoolDisks, givenBackLabels, poolDiskLabels, poolDiskSpec, poolFilter, poolSpecHash } from '../plans/disk-pool.ts';
 import type { Background } from '../runtime/background.ts';
 import type { ExecutionContext } from './context.ts';
-import { deleteInstanceDisk, deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
+import { deleteInstanceDisk, deleteLeases, instanceSlots, isInstanceDisk } from './teardown.ts';
 
 /** What the pool is worked with: the disk settings it makes disks to, its size, and where a refill runs. */
 export interface PoolContext extends ExecutionContext {
@@ -65,7 +65,7 @@ export async function giveBackPoolDisk(context: PoolContext, name: string, claim
   if (disk.users.length === 0 && deployment === undefined) {
     try {
       // Slots the failed create could not give back hold the disk's name: the next create of this disk would hold two.
-      await Promise.all(leftovers.map((lease) => deleteLease(context, lease)));
+      await deleteLeases(context, leftovers);
       const change = await context.disks.setLabels({
         name,
         labels: givenBackLabels(context.serverName, disk),

@@ -14,7 +14,7 @@ import { claimSlots } from './claim-slots.ts';
 import type { InstanceContext } from './context.ts';
 import { startInstance, undoUnlessStanding, type DeploymentSent } from './create.ts';
 import { adoptDestroyed } from './sweep-records.ts';
-import { deleteLease, instanceSlots, isInstanceDisk } from './teardown.ts';
+import { deleteLease, deleteLeases, instanceSlots, isInstanceDisk } from './teardown.ts';
 import { runTransition } from './transition.ts';
 import { UndoStack } from './undo.ts';
 
@@ -50,7 +50,7 @@ export async function restoreInstance(
       const [disk, leftovers] = await Promise.all([disks.getDisk(record.spec.disk.name), instanceSlots(context, name)]);
       if (leftovers.length > 0) {
         context.report(`clearing ${leftovers.length} slot(s) left by the destroy of ${name}`);
-        await Promise.all(leftovers.map((lease) => deleteLease(context, lease)));
+        await deleteLeases(context, leftovers);
       }
       if (disk === undefined || !isInstanceDisk(disk, serverName)) {
         // Deleted by hand, or by a sweep that did not get to the record: the record restores nothing.

@@ -66,6 +66,11 @@ export async function deleteLease(context: Pick<Context, 'cluster'>, lease: V1Le
   }
 }
 
+/** Deletes each of `leases` as it was listed (by uid): one replaced since is somebody else's and stays. */
+export async function deleteLeases(context: Pick<Context, 'cluster'>, leases: readonly V1Lease[]): Promise<void> {
+  await Promise.all(leases.map((lease) => deleteLease(context, lease)));
+}
+
 /**
  * Deletes a record only as it was read (its uid and resourceVersion): false
  * when it changed since (a restore took it), and it stays. One gone already
@@ -159,7 +164,7 @@ export async function teardownInstance(context: Context, name: string, start: Te
       : deleteInstanceDisk(context, name, read).then(() => false),
     deleteInstanceObjects(context, name),
   ]);
-  await Promise.all(slots.map((lease) => deleteLease(context, lease)));
+  await deleteLeases(context, slots);
   return { diskKept };
 }
 
