@@ -89,7 +89,37 @@ function showSignIn(why) {
   google.accounts.id.prompt();
 }
 
-class ApiError extends Error {}
+/** An answer's error in words, with what decides whether to send again: its status, code and Retry-After. */
+class ApiError extends Error {
+  constructor(message, { status, code, retryAfterSeconds } = {}) {
+    super(message);
+    Object.assign(this, { status, code, retryAfterSeconds });
+  }
+}
+
+/**
+ * How long an action waits out another operation on its instance (a 409
+ * ABORTED with Retry-After, such as a suspend still writing its end) before
+ * it shows the 409, as the typed client does: the list may show an
+ * instance's new state a moment before the operation that made it is over.
+ */
+const BUSY_WAIT_MS = 60_000;
+
+/** Runs `call` again, after the wait its answer asks for, while the allocator says another operation holds the instance. */
+async function waitingOutBusy(call) {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const waitMs = (error.retryAfterSeconds ?? Number.NaN) * 1000;
+      const busy = error instanceof ApiError && error.status === 409 && error.code === 'ABORTED';
+      if (!busy || !(waitMs >= 0) || Date.now() + waitMs > deadline) throw error;
+      setStatus(`${error.message} Trying again in ${error.retryAfterSeconds} s…`);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
 
 /**
  * Sends one operation, by its id in the allocator's table of operations:
@@ -116,17 +146,25 @@ async function send(operation, { body, query, accept, signal } = {}) {
 
 /** One operation's JSON answer, or its error thrown in words. */
 async function api(operation, options) {
-  const response = await send(operation, options);
-  return answerOf(response.status, await response.json().catch(() => ({})));
+  return await waitingOutBusy(async () => {
+    const response = await send(operation, options);
+    return answerOf(response.status, await response.json().catch(() => ({})), retryAfterOf(response));
+  });
+}
+
+function retryAfterOf(response) {
+  const seconds = Number(response.headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(seconds) ? seconds : undefined;
 }
 
 /** An answer's body, or its error thrown in words (a refused sign-in asks for another). */
-function answerOf(status, answer) {
+function answerOf(status, answer, retryAfterSeconds) {
   if (status === 401) {
     showSignIn('Your sign-in was not accepted; sign in again.');
     throw new ApiError('');
   }
-  if (status < 200 || status >= 300) throw new ApiError(describeError(status, answer.error));
+  if (status < 200 || status >= 300)
+    throw new ApiError(describeError(status, answer.error), { status, code: answer.error?.status, retryAfterSeconds });
   return answer;
 }
 
@@ -136,19 +174,21 @@ function answerOf(status, answer) {
  * `title`, and the answer is the stream's last line.
  */
 async function withProgress(operation, body, title) {
-  const response = await send(operation, { body, accept: PROGRESS_TYPE });
-  // Refused before it began (a bad request, a sign-in): a plain JSON error.
-  if (!response.headers.get('content-type')?.startsWith(PROGRESS_TYPE)) {
-    return answerOf(response.status, await response.json().catch(() => ({})));
-  }
-  progressView.start(title);
-  const last = await readProgress(response.body, (line) => progressView.step(line));
-  if (!last) {
-    progressView.finish(`${title}: the connection ended before the allocator answered`);
-    throw new ApiError('The connection to the allocator ended before it answered; the list shows where things stand.');
-  }
-  progressView.finish(last.answer ? `${title}: done` : `${title}: failed`);
-  return answerOf(last.status, last.answer ?? { error: last.error });
+  return await waitingOutBusy(async () => {
+    const response = await send(operation, { body, accept: PROGRESS_TYPE });
+    // Refused before it began (a bad request, a sign-in): a plain JSON error.
+    if (!response.headers.get('content-type')?.startsWith(PROGRESS_TYPE)) {
+      return answerOf(response.status, await response.json().catch(() => ({})), retryAfterOf(response));
+    }
+    progressView.start(title);
+    const last = await readProgress(response.body, (line) => progressView.step(line));
+    if (!last) {
+      progressView.finish(`${title}: the connection ended before the allocator answered`);
+      throw new ApiError('The connection to the allocator ended before it answered; the list shows where things stand.');
+    }
+    progressView.finish(last.answer ? `${title}: done` : `${title}: failed`);
+    return answerOf(last.status, last.answer ?? { error: last.error }, last.retryAfterSeconds);
+  });
 }
 
 const PROGRESS_TYPE = 'application/x-ndjson';

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { AppsV1Api } from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClusterClient } from '../../../shared/kube/cluster.ts';
+import { holdingPhase } from '../../../shared/model/transitions.ts';
 import { launchChromium } from '../../harness/browser.ts';
 import { dashboardSettings, signIn } from './sign-in.ts';
 import { startGateway, type Gateway } from '../../harness/gateway.ts';
@@ -65,8 +67,22 @@ async function stateOf(page: Page, name: string): Promise<string> {
   return (await page.getByRole('article', { name }).locator('.state').textContent()) ?? '';
 }
 
+/** Waits for the card of `name` to show `state`; a timeout says what the card, the page's alerts and the functions' last log lines said. */
 async function waitForState(page: Page, name: string, state: string): Promise<void> {
-  await page.getByRole('article', { name }).locator(`.state-${state}`).waitFor({ timeout: 60_000 });
+  const card = page.getByRole('article', { name });
+  try {
+    await card.locator(`.state-${state}`).waitFor({ timeout: 60_000 });
+  } catch (error) {
+    const shown = await card.textContent({ timeout: 1_000 }).catch(() => '(no card)');
+    const alerts = await page
+      .getByRole('alert')
+      .allTextContents()
+      .catch(() => []);
+    const logs = stack.logs.filter((line) => line.includes(name)).slice(-30);
+    throw new Error(`${name} did not show ${state}. Card: ${shown}\nAlerts: ${alerts.join(' | ')}\nLogs:\n${logs.join('\n')}`, {
+      cause: error,
+    });
+  }
 }
 
 /**
@@ -225,6 +241,38 @@ describe('the dashboard in a real browser', () => {
     ]);
     await page.screenshot({ path: `${ARTIFACTS}/parameters-instance.png`, fullPage: true });
 
+    await page.getByRole('button', { name: `Destroy ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
+    await expectVisible(page.getByText('No instances yet.'));
+    await page.context().close();
+  });
+
+  it("waits out another operation's hold on the instance, then runs the person's", async () => {
+    const page = await signedIn('lee@example.com');
+    await page.getByRole('button', { name: 'Create an instance' }).click();
+    const name = (await page.getByRole('article').first().getByRole('heading').textContent()) ?? '';
+    await waitForState(page, name, 'ready');
+    // Another operation holds it for 3 s more, as a suspend still writing its end does: the allocator answers 409 with Retry-After.
+    const cluster = makeClusterClient({ kubeConfig: stack.kubeConfig, namespace: stack.namespace, timeoutMs: 10_000 });
+    const record = await cluster.readRecord(name);
+    if (!record) throw new Error(`no record of ${name}`);
+    const deadline = new Date(Date.now() + 3_000).toISOString();
+    await cluster.replaceRecord(
+      {
+        ...record,
+        status: {
+          ...record.status,
+          phase: holdingPhase('restart', 'running'),
+          operation: { kind: 'restart', holder: 'restart/another', deadline, from: 'running' },
+        },
+      },
+      'status',
+    );
+    await page.getByRole('button', { name: `Suspend ${name}` }).click();
+    await expectVisible(page.getByRole('status').getByText(/^Busy: a restart of .* is in progress.* Trying again in 5 s/));
+    await waitForState(page, name, 'suspended');
+    await expectVisible(page.getByRole('status').getByText(`${name} is suspended.`));
+    expect(await page.getByRole('alert').isVisible()).toBe(false);
     await page.getByRole('button', { name: `Destroy ${name}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Destroy' }).click();
     await expectVisible(page.getByText('No instances yet.'));
