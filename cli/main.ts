@@ -114,7 +114,8 @@ lifetime), up to the allocator's maximum, and prints the new expiry.`,
 
 Destroys each named instance with its disk. If the allocator has a restore
 window, the disk is kept until it ends and 'allocator restore' can bring the
-instance back; --now deletes the disk at once.`,
+instance back; --now deletes the disk at once, and on an instance destroyed
+already, deletes its kept disk for good.`,
     options: { now: { type: 'boolean' }, json: { type: 'boolean' } },
     run: async ({ client, values, positionals }) => {
       if (positionals.length === 0) throw new UsageError('destroy needs at least one instance name');

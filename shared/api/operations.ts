@@ -217,7 +217,8 @@ export const OPERATIONS = {
     summary: 'Destroy an instance',
     description:
       'Deletes the Deployment (its pods first), then its disk, then lets its slots go. With a restore window, ' +
-      'the disk is kept until the window ends, and `restore` can bring the instance back; `now` skips the window.',
+      'the disk is kept until the window ends, and `restore` can bring the instance back; `now` skips the window. ' +
+      'A destroy of an instance destroyed already answers as the first did; with `now`, it deletes the kept disk for good.',
     body: {
       name: instanceName('The instance to destroy.'),
       now: flag('Delete the disk now, even with a restore window: the destroy is final.', false),

@@ -3,7 +3,7 @@ import { instanceSelector } from '../instances/metadata.ts';
 import { ownerHashOf } from '../instances/naming.ts';
 import { allItems } from '../kube/cluster.ts';
 import type { InstanceRecord } from '../model/record.ts';
-import { keptAt, keptToDrop, restorableUntil } from '../plans/restore-record.ts';
+import { destroyedAtOf, isRestorable, keptAt, keptToDrop, restorableUntil } from '../plans/restore-record.ts';
 import type { ExecutionContext, InstanceContext } from './context.ts';
 import { deleteInstanceDisk, deleteRecordAsRead, instanceSlots, teardownInstance } from './teardown.ts';
 import { ALLOCATOR_ITSELF, runTransition, type TransitionContext } from './transition.ts';
@@ -25,7 +25,8 @@ export interface KeepContext {
  * its pods go first), then its disk, then its slots. Within a restore window,
  * unless asked for `now`, the disk is kept and the record stays, in phase
  * destroyed, to restore it from; past the owner's count of kept disks, their
- * oldest kept one goes.
+ * oldest kept one goes. A destroy of an instance destroyed already answers
+ * as the first did, or with `now` deletes its kept disk for good.
  */
 export async function destroyInstance(
   context: DestroyContext,
@@ -53,9 +54,14 @@ export async function tearDown(
   const result = await runTransition<DestroyResult>(
     context,
     { name, kind: 'destroy', ...(request.bySweep ? { standing: ALLOCATOR_ITSELF } : {}) },
-    async ({ record, deployment }) => {
-      // A destroy retried after its Deployment went still keeps the disk: the record holds all a restore needs.
-      const keptAtMs = request.now === true ? undefined : keptAt(context.clock.now(), context.restoreWindowMs);
+    async ({ record, deployment, from }) => {
+      // Destroyed already, its disk kept: the same answer again, or with `now` the disk goes for good.
+      if (from === 'destroyed' && request.now !== true && isRestorable(record, context.clock.now(), context.restoreWindowMs)) {
+        const until = restorableUntil(destroyedAtOf(record), context.restoreWindowMs);
+        return { result: { name, destroyed: true, restorableUntil: new Date(until).toISOString() }, to: 'destroyed' };
+      }
+      // A destroy retried after its Deployment went still keeps the disk: the record holds all a restore needs. One kept already is never kept anew.
+      const keptAtMs = request.now === true || from === 'destroyed' ? undefined : keptAt(context.clock.now(), context.restoreWindowMs);
       // Every write of the teardown is conditional on the uid read: a create of the same name since leaves the new instance alone.
       const uid = deployment?.metadata?.uid;
       const { diskKept } = await teardownInstance(context, name, {

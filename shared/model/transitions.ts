@@ -97,7 +97,7 @@ export const TRANSITIONS = {
   unshare: { from: live, through: 'same', to: ['same'], onFailure: 'same', who: ownerOrAdmin, tokens: 'bound', verb: 'unshared' },
   transfer: { from: live, through: 'same', to: ['same'], onFailure: 'same', who: ownerOrAdmin, tokens: 'bound', verb: 'transferred' },
   destroy: {
-    from: ['provisioning', ...live, 'resetting', 'restarting', 'destroying'],
+    from: ['provisioning', ...live, 'resetting', 'restarting', 'destroying', 'destroyed'],
     through: 'destroying',
     to: ['gone', 'destroyed'],
     onFailure: 'destroying',

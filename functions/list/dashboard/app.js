@@ -36,7 +36,7 @@ async function main() {
     void act(createInstance, $('create'));
   });
   $('show-all').addEventListener('change', () => void refresh());
-  destroyedList = makeDestroyedList({ api, withProgress, act, el, setStatus, session, formatDuration, onRestored: refresh });
+  destroyedList = makeDestroyedList({ api, withProgress, act, confirmAction, el, setStatus, session, formatDuration, onChanged: refresh });
   logsView = makeLogsView({ open: openLogs, showError });
   progressView = makeProgressView();
   eventsView = makeEventsView({ api, el, showError });

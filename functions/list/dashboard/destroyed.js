@@ -1,11 +1,12 @@
 // The "Recently destroyed" list: instances whose disks a destroy kept, within
-// the allocator's restore window, each with a Restore button. It calls the
-// destroyed list through the page's `api`, and restore with its progress.
+// the allocator's restore window, each with a Restore button and a Delete now
+// one. It calls the destroyed list through the page's `api`, restore with its
+// progress, and destroy with `now` once confirmed.
 
 /**
  * Makes the list. `page` gives what app.js shares: `api`, `withProgress`,
- * `act`, `el`, `setStatus`, `session`, and `onRestored(name)`, told once the
- * instance is back.
+ * `act`, `confirmAction`, `el`, `setStatus`, `session`, and `onChanged()`,
+ * told once an instance is back or gone for good.
  */
 export function makeDestroyedList(page) {
   const section = document.getElementById('destroyed-section');
@@ -25,7 +26,22 @@ export function makeDestroyedList(page) {
       page.setStatus('');
       const instance = await page.withProgress('restore', { name }, `Restoring ${name}`);
       page.setStatus(`${instance.name} is ready.`);
-      await page.onRestored(name);
+      await page.onChanged();
+    }, button);
+  }
+
+  async function deleteNow(name, button) {
+    const sure = await page.confirmAction(
+      `Delete ${name} now?`,
+      'Delete now deletes the kept disk for good: the instance can no longer be restored.',
+      'Delete now',
+    );
+    if (!sure) return;
+    await page.act(async () => {
+      page.setStatus(`Deleting ${name}…`);
+      await page.api('destroy', { body: { name, now: true } });
+      page.setStatus(`${name} is deleted for good.`);
+      await page.onChanged();
     }, button);
   }
 
@@ -33,6 +49,8 @@ export function makeDestroyedList(page) {
     const id = `destroyed-${entry.name}`;
     const button = page.el('button', { type: 'button', 'aria-label': `Restore ${entry.name}`, text: 'Restore' });
     button.addEventListener('click', () => void restore(entry.name, button));
+    const deleteButton = page.el('button', { type: 'button', 'aria-label': `Delete now (${entry.name})`, text: 'Delete now' });
+    deleteButton.addEventListener('click', () => void deleteNow(entry.name, deleteButton));
     const { el } = page;
     return el(
       'li',
@@ -52,7 +70,7 @@ export function makeDestroyedList(page) {
           el('dd', { 'data-restorable-until': entry.restorableUntil }),
           ...(entry.owner !== page.session.email ? [el('dt', { text: 'Owner' }), el('dd', { text: entry.owner })] : []),
         ),
-        el('div', { class: 'actions' }, button),
+        el('div', { class: 'actions' }, button, deleteButton),
       ),
     );
   }

@@ -122,10 +122,23 @@ describe('the dashboard, with a restore window, in a real browser', () => {
     await admin.getByRole('heading', { name: `Restoring ${name}: done` }).waitFor({ timeout: 60_000 });
     await admin.context().close();
 
-    // Destroyed for good, with `now`: nothing is left.
-    const final = await call(stack.urls.destroy, { token: stack.tokenFor(ADMIN), body: { name, now: true } });
-    expect(final.body).toEqual({ name, destroyed: true });
+    // Destroyed again, its disk kept; then deleted for good from "Recently destroyed", once confirmed: nothing is left.
+    const again = await call(stack.urls.destroy, { token: stack.tokenFor('ada@example.com'), body: { name } });
+    expect(again.body).toEqual({ name, destroyed: true, restorableUntil: expect.any(String) });
+    const owner = await signedIn('ada@example.com');
+    const kept = owner.getByRole('list', { name: 'Recently destroyed' }).getByRole('article', { name });
+    await owner.getByRole('button', { name: `Delete now (${name})` }).click();
+    const confirm = owner.getByRole('dialog', { name: `Delete ${name} now?` });
+    await confirm.getByText('the instance can no longer be restored').waitFor();
+    await confirm.getByRole('button', { name: 'Delete now' }).click();
+    await owner.getByRole('status').getByText(`${name} is deleted for good.`).waitFor();
+    await kept.waitFor({ state: 'detached' });
+    expect(await owner.getByRole('list', { name: 'Recently destroyed' }).isVisible()).toBe(false);
+    expect(await seriousAccessibilityFindings(owner)).toEqual([]);
+    await owner.context().close();
     expect((await stack.kubeConfig.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: stack.namespace })).items).toEqual([]);
     expect(diskNames(stack.emulator)).toEqual([]);
+    const restoreAfter = await call(`${stack.urls.create}/restore`, { token: stack.tokenFor('ada@example.com'), body: { name } });
+    expect(restoreAfter.status).toBe(404);
   });
 });

@@ -147,6 +147,46 @@ describe('destroy within the restore window', () => {
     expect([...w.cluster.records.keys()]).toEqual([]);
   });
 
+  it('answers a destroy of a kept instance as the first did, keeping its disk as it was labelled and its window', async () => {
+    const w = world();
+    const name = await create(w);
+    const first = await destroyInstance(as(w), { name });
+    const kept = { disk: w.disks.disks.get(name), record: w.cluster.records.get(name)?.status };
+    w.clock.advance(60_000);
+    expect(await destroyInstance(as(w), { name })).toEqual(first);
+    expect({ disk: w.disks.disks.get(name), record: w.cluster.records.get(name)?.status }).toEqual(kept);
+    expect((await listDestroyed(as(w), { all: false })).map((d) => d.name)).toEqual([name]);
+  });
+
+  it('deletes a kept instance for good with `now`: its disk and its record, for its owner or an admin, never a collaborator', async () => {
+    const w = world();
+    const name = await create(w);
+    await shareInstance(accessAs(w, caller(ADA)), { name, emails: [BOB] });
+    await destroyInstance(as(w), { name });
+    await expect(destroyInstance(as(w, BOB, '2'), { name, now: true })).rejects.toThrow(NotFoundError);
+    expect(w.disks.disks.has(name)).toBe(true);
+    expect(await destroyInstance(as(w), { name, now: true })).toEqual({ name, destroyed: true });
+    expect(leftovers(w)).toEqual(NOTHING);
+    expect([...w.cluster.records.keys()]).toEqual([]);
+    await expect(restore(w, name)).rejects.toThrow(`no destroyed instance ${name} can be restored`);
+    await expect(destroyInstance(as(w), { name, now: true })).rejects.toThrow(NotFoundError);
+
+    const other = await create(w);
+    await destroyInstance(as(w), { name: other });
+    expect(await destroyInstance(as(w, ADMIN, '9'), { name: other, now: true })).toEqual({ name: other, destroyed: true });
+    expect(leftovers(w)).toEqual(NOTHING);
+  });
+
+  it('deletes a kept instance past its window, not yet swept, for good rather than keep it anew', async () => {
+    const w = world();
+    const name = await create(w);
+    await destroyInstance(as(w), { name });
+    w.clock.advance(WINDOW_MS);
+    expect(await destroyInstance(as(w), { name })).toEqual({ name, destroyed: true });
+    expect(leftovers(w)).toEqual(NOTHING);
+    expect([...w.cluster.records.keys()]).toEqual([]);
+  });
+
   it('labels the disk again when its labels changed since the read (a stale fingerprint)', async () => {
     const w = world();
     const name = await create(w);

@@ -16,8 +16,9 @@ describe('the table of transitions', () => {
     ['running', ownerByGcloud, ['extend', 'suspend', 'resume', 'restart', 'reset', 'destroy']],
     ['running', collaborator, ['extend', 'suspend', 'resume', 'restart']],
     ['destroying', owner, ['destroy']],
-    ['destroyed', owner, ['restore']],
-    ['destroyed', ownerByGcloud, []],
+    // Destroyed with its disk kept: restored, or destroyed now for good.
+    ['destroyed', owner, ['destroy', 'restore']],
+    ['destroyed', ownerByGcloud, ['destroy']],
     ['destroyed', collaborator, []],
     ['resetting', admin, ['destroy']],
     ['gone', admin, []],
