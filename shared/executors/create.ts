@@ -256,7 +256,13 @@ export async function startInstance(
   const finish = request.finish?.();
   finish?.catch(() => undefined); // awaited below; a failure then undoes it all
   const answer = plan.wait
-    ? await waitUntilReady(context, { name: plan.name, timeoutMs: plan.waitMs, then: '; it was removed', seen: created })
+    ? await waitUntilReady(context, {
+        name: plan.name,
+        timeoutMs: plan.waitMs,
+        then: '; it was removed',
+        seen: created,
+        noServices: !plan.objects.some(isService),
+      })
     : instanceFromDeployment(created, [], endpointsOf(plan.objects.filter(isService), context.objects.namespace));
   await finish;
   return answer;

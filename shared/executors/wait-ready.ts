@@ -3,7 +3,7 @@ import type { Problem } from '../api-types.ts';
 import type { ProgressSink } from '../api/progress.ts';
 import { objectsSelector } from '../plans/instance-objects.ts';
 import { podStepReached, POD_STEPS, type PodStep } from '../instances/pod-steps.ts';
-import type { Instance } from '../instances/instance.ts';
+import { instanceFromDeployment, type Instance } from '../instances/instance.ts';
 import { DeadlineExceededError, FailedPreconditionError } from '../errors.ts';
 import type { DeploymentState } from '../kube/deployment-watch.ts';
 import type { ClusterContext } from './context.ts';
@@ -26,13 +26,21 @@ const PROBLEM_CHECK_DELAYS = { quickMs: 1_000, quickForMs: 1_000, maxMs: 5_000 }
  * (`ImagePullBackOff: ...`). Either says what became of the instance
  * (`then`: "; it was removed").
  */
-export async function waitUntilReady(context: ClusterContext, request: WaitRequest & { readonly then?: string }): Promise<Instance> {
+export async function waitUntilReady(
+  context: ClusterContext,
+  request: WaitRequest & {
+    readonly then?: string;
+    /** None, when the caller knows the instance has no Service (its plan made none): the answer then reads none. */
+    readonly noServices?: boolean;
+  },
+): Promise<Instance> {
   const steps = context.progress ? followPodSteps(context, request.name, context.progress) : undefined;
   try {
     const available = await waitUntilAvailable(context, request, permanentProblemCheck(context, request));
     steps?.finish();
     context.progress?.('ready');
-    return await instanceView(context, available);
+    // An available instance has no problems to diagnose, so one without Services needs nothing more read.
+    return request.noServices === true ? instanceFromDeployment(available, [], []) : await instanceView(context, available);
   } catch (error) {
     steps?.stop();
     if (!(error instanceof DeadlineExceededError)) throw error;

@@ -14,7 +14,7 @@ import { planCreate } from '../../../../shared/plans/create-plan.ts';
 import { planRestore } from '../../../../shared/plans/restore.ts';
 import { compileDeploymentTemplate } from '../../../../shared/template/deployment-template.ts';
 import { accessAs } from '../../fakes/access.ts';
-import { caller, config, leftovers, NOTHING, world } from '../../fakes/world.ts';
+import { caller, config, leftovers, NOTHING, template as syncbased, world } from '../../fakes/world.ts';
 
 const PATH = 'templates/postgres.yaml.hbs';
 const postgres = compileDeploymentTemplate(readFileSync(PATH, 'utf8'), { format: 'yaml', source: PATH });
@@ -61,6 +61,24 @@ describe("an instance's Services and ConfigMaps", () => {
     const quick = world();
     expect((await executeCreate(quick.context, plan(quick, false))).endpoints).toEqual([ENDPOINT(plan(world(), false).name)]);
     expect(quick.objects.lists).toEqual([]);
+  });
+
+  it("are read for a waited create's answer only when its plan made a Service", async () => {
+    const withServices = world();
+    const made = plan(withServices);
+    await executeCreate(withServices.context, made);
+    expect(withServices.objects.lists).toEqual([`Service:allocator.dev/allocator=syncbased,allocator.dev/instance=${made.name}`]);
+    const without = world();
+    const bare = planCreate({
+      config,
+      template: syncbased,
+      caller: caller('ada@example.com'),
+      request: { wait: true, waitMs: config.waitTimeoutMs },
+      nowMs: without.clock.now(),
+      random: without.random,
+    });
+    expect((await executeCreate(without.context, bare)).endpoints).toEqual([]);
+    expect(without.objects.lists).toEqual([]);
   });
 
   it('are undone with everything else when one cannot be made', async () => {
