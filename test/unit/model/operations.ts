@@ -113,12 +113,21 @@ export class UnexpectedError extends Error {
   override readonly name = 'UnexpectedError';
 }
 
+/**
+ * The calls the API server may refuse with a 409 Conflict while nothing they
+ * name has changed: an update on a resourceVersion that another write (even
+ * one changing nothing) has moved on. A read never gets one, and a patch or
+ * delete on a uid only once the object was replaced, which a history
+ * arranges by itself: an injected conflict anywhere else is a lost answer.
+ */
+const CONFLICT_METHODS: ReadonlySet<string> = new Set(['replaceRecord']);
+
 export function injectFaults(w: ModelWorld, faults: readonly FaultSpec[]): void {
   for (const fault of faults) {
-    const error =
-      fault.error === 'unavailable'
-        ? () => new UnavailableError(`injected: ${fault.method} unavailable`)
-        : () => new ConflictError(`injected: ${fault.method} conflict`);
+    const conflict = fault.error === 'conflict' && fault.on === 'cluster' && CONFLICT_METHODS.has(fault.method);
+    const error = conflict
+      ? () => new ConflictError(`injected: ${fault.method} conflict`)
+      : () => new UnavailableError(`injected: ${fault.method} unavailable`);
     (fault.on === 'cluster' ? w.cluster : w.disks).faults.inject({ method: fault.method, when: fault.when, nth: fault.nth, error });
   }
 }
