@@ -76,7 +76,8 @@ removed again, and can still be restored.`,
 
 Lists your destroyed instances that 'allocator restore' can still bring back,
 newest destroy first: names, or with -l until when each can be restored.
-The same as 'allocator list --destroyed'. --all lists everyone's (admins only).`,
+The same as 'allocator list --destroyed'. --all lists everyone's (admins only).
+'allocator destroy --now <name>' deletes one's kept disk for good.`,
     options: { long: { type: 'boolean', short: 'l' }, json: { type: 'boolean' }, all: { type: 'boolean' } },
     run: async ({ client, values }) => await printDestroyed(() => client().destroyedList({ all: values.all === true }), values),
   },
