@@ -53,13 +53,18 @@ export async function tearDown(
   let owner = '';
   const result = await runTransition<DestroyResult>(
     context,
-    { name, kind: 'destroy', ...(request.bySweep ? { standing: ALLOCATOR_ITSELF } : {}) },
-    async ({ record, deployment, from }) => {
-      // Destroyed already, its disk kept: the same answer again, or with `now` the disk goes for good.
-      if (from === 'destroyed' && request.now !== true && isRestorable(record, context.clock.now(), context.restoreWindowMs)) {
+    {
+      name,
+      kind: 'destroy',
+      ...(request.bySweep ? { standing: ALLOCATOR_ITSELF } : {}),
+      // Destroyed already, its disk kept: the same answer again, with nothing held or written (with `now` the disk goes for good).
+      asIs: ({ record, from }) => {
+        if (from !== 'destroyed' || request.now === true || !isRestorable(record, context.clock.now(), context.restoreWindowMs)) return;
         const until = restorableUntil(destroyedAtOf(record), context.restoreWindowMs);
-        return { result: { name, destroyed: true, restorableUntil: new Date(until).toISOString() }, to: 'destroyed' };
-      }
+        return { result: { name, destroyed: true, restorableUntil: new Date(until).toISOString() } };
+      },
+    },
+    async ({ record, deployment, from }) => {
       // A destroy retried after its Deployment went still keeps the disk: the record holds all a restore needs. One kept already is never kept anew.
       const keptAtMs = request.now === true || from === 'destroyed' ? undefined : keptAt(context.clock.now(), context.restoreWindowMs);
       // Every write of the teardown is conditional on the uid read: a create of the same name since leaves the new instance alone.

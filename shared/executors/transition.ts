@@ -182,12 +182,26 @@ export const ALLOCATOR_ITSELF: Standing = { role: 'admin', boundToken: true };
 
 export async function runTransition<T>(
   context: TransitionContext,
-  request: { readonly name: string; readonly kind: OperationKind; readonly standing?: Standing },
+  request: {
+    readonly name: string;
+    readonly kind: OperationKind;
+    readonly standing?: Standing;
+    /** An answer from the instance as read, once the caller may run `kind`, when there is nothing to do: then nothing is held or written. */
+    readonly asIs?: (found: Held) => { readonly result: T } | undefined;
+  },
   work: (held: Held) => Promise<Outcome<T>>,
 ): Promise<T> {
   const { name, kind } = request;
   const holder = `${kind}/${context.clock.now().toString(36)}${context.random(4).toString('hex')}`;
-  const entered = await enter(context, { name, kind, holder, ...(request.standing ? { standing: request.standing } : {}) });
+  const entry = await enter(context, {
+    name,
+    kind,
+    holder,
+    ...(request.standing ? { standing: request.standing } : {}),
+    ...(request.asIs ? { asIs: request.asIs } : {}),
+  });
+  if ('asIs' in entry) return entry.asIs.result;
+  const entered = entry.held;
   let outcome: Outcome<T>;
   try {
     outcome = await work(entered);
@@ -228,11 +242,17 @@ export async function runTransition<T>(
   return outcome.result;
 }
 
-/** Reads the record and enters `kind`'s holding phase on it, re-reading after a lost race. */
-async function enter(
+/** Reads the record and enters `kind`'s holding phase on it, re-reading after a lost race; or answers as it is, with nothing to do. */
+async function enter<T>(
   context: TransitionContext,
-  input: { name: string; kind: OperationKind; holder: string; standing?: Standing },
-): Promise<Held> {
+  input: {
+    name: string;
+    kind: OperationKind;
+    holder: string;
+    standing?: Standing;
+    asIs?: (found: Held) => { readonly result: T } | undefined;
+  },
+): Promise<{ readonly held: Held } | { readonly asIs: { readonly result: T } }> {
   let first: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
     const found = await loadInstance(context, input.name);
@@ -243,6 +263,8 @@ async function enter(
     checkMayStart(context, input.kind, found, standing);
     const now = context.clock.now();
     const from = effectivePhase(found.record, now, found.deployment);
+    const asIs = input.asIs?.({ ...found, from });
+    if (asIs) return { asIs };
     const stale = found.record.status.operation;
     if (stale && Date.parse(stale.deadline) < now) context.report(`taking over ${input.name} from an interrupted ${stale.kind}`);
     const status: InstanceStatus = {
@@ -254,7 +276,7 @@ async function enter(
       const subject = unpinnedOwner(context, found.record, standing);
       const pinned = subject ? await writePin(context, found, subject) : found.record;
       const record = await context.cluster.replaceRecord({ ...pinned, status }, 'status');
-      return { record, deployment: found.deployment, from };
+      return { held: { record, deployment: found.deployment, from } };
     } catch (error) {
       if (error instanceof NotFoundError) throw new NotFoundError(`instance ${input.name} not found`, { cause: error });
       if (!(error instanceof ConflictError) || attempt >= CONFLICT_RETRIES) throw error;
