@@ -193,13 +193,7 @@ export async function runTransition<T>(
 ): Promise<T> {
   const { name, kind } = request;
   const holder = `${kind}/${context.clock.now().toString(36)}${context.random(4).toString('hex')}`;
-  const entry = await enter(context, {
-    name,
-    kind,
-    holder,
-    ...(request.standing ? { standing: request.standing } : {}),
-    ...(request.asIs ? { asIs: request.asIs } : {}),
-  });
+  const entry = await enter(context, { ...request, holder });
   if ('asIs' in entry) return entry.asIs.result;
   const entered = entry.held;
   let outcome: Outcome<T>;
@@ -246,11 +240,11 @@ export async function runTransition<T>(
 async function enter<T>(
   context: TransitionContext,
   input: {
-    name: string;
-    kind: OperationKind;
-    holder: string;
-    standing?: Standing;
-    asIs?: (found: Held) => { readonly result: T } | undefined;
+    readonly name: string;
+    readonly kind: OperationKind;
+    readonly holder: string;
+    readonly standing?: Standing;
+    readonly asIs?: (found: Held) => { readonly result: T } | undefined;
   },
 ): Promise<{ readonly held: Held } | { readonly asIs: { readonly result: T } }> {
   let first: string | undefined;
