@@ -26,7 +26,9 @@ const OWNER = 'lou@example.com';
 
 /** The short-follow list function's requests that resumed a follow, logged as each ended. */
 const resumes = (): string[] =>
-  shortLogs.filter((line) => /sinceTime=/.test(String((JSON.parse(line) as { httpRequest: { requestUrl: string } }).httpRequest.requestUrl)));
+  shortLogs.filter((line) =>
+    /sinceTime=/.test(String((JSON.parse(line) as { httpRequest: { requestUrl: string } }).httpRequest.requestUrl)),
+  );
 
 beforeAll(async () => {
   stack = await startTestStack({ prefix: 'logs' });
