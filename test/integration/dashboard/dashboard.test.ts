@@ -250,11 +250,11 @@ describe('the dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'Create an instance' }).click();
     const name = (await page.getByRole('article').first().getByRole('heading').textContent()) ?? '';
     await waitForState(page, name, 'ready');
-    // Another operation holds it for 3 s more, as a suspend still writing its end does: the allocator answers 409 with Retry-After.
+    // Another operation holds it, as a suspend still writing its end does: the allocator answers 409 with Retry-After.
     const cluster = makeClusterClient({ kubeConfig: stack.kubeConfig, namespace: stack.namespace, timeoutMs: 10_000 });
     const record = await cluster.readRecord(name);
     if (!record) throw new Error(`no record of ${name}`);
-    const deadline = new Date(Date.now() + 3_000).toISOString();
+    const deadline = new Date(Date.now() + 60_000).toISOString();
     await cluster.replaceRecord(
       {
         ...record,
@@ -268,6 +268,10 @@ describe('the dashboard in a real browser', () => {
     );
     await page.getByRole('button', { name: `Suspend ${name}` }).click();
     await expectVisible(page.getByRole('status').getByText(/^Busy: a restart of .* is in progress.* Trying again in 5 s/));
+    // The other operation ends: the page's next try runs the suspend.
+    const held = await cluster.readRecord(name);
+    if (!held) throw new Error(`no record of ${name}`);
+    await cluster.replaceRecord({ ...held, status: record.status }, 'status');
     await waitForState(page, name, 'suspended');
     await expectVisible(page.getByRole('status').getByText(`${name} is suspended.`));
     expect(await page.getByRole('alert').isVisible()).toBe(false);

@@ -136,6 +136,17 @@ describe("the dashboard's events view", () => {
     await article.waitFor();
     const name = (await article.getByRole('heading').textContent()) ?? '';
     await article.locator('.state-ready').waitFor({ timeout: 60_000 });
+    // The view reads the events once, when opened: the scheduler's may come a moment after the pod is ready.
+    const token = stack.tokenFor('ivo@example.com');
+    await eventually(
+      async () => {
+        const response = await fetch(`${stack.urls.list}/events?name=${name}`, { headers: { authorization: `Bearer ${token}` } });
+        const { events } = (await response.json()) as { events: { reason: string }[] };
+        return events.some((event) => event.reason === 'Scheduled');
+      },
+      30_000,
+      "the scheduler's event",
+    );
 
     await page.getByRole('button', { name: `Events of ${name}` }).click();
     const view = page.getByRole('region', { name: `Events of ${name}` });

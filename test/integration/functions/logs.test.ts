@@ -119,10 +119,18 @@ describe('logs, read through the API server from kwok', () => {
     expect(
       (await call(`${stack.urls.create}/share`, { token: stack.tokenFor(OWNER), body: { name, emails: ['bo@example.com'] } })).status,
     ).toBe(200);
-    // Sharing renders the template again: a new pod, with kwok's default log until given its own.
-    const response = await fetch(`${stack.urls.list}/logs?name=${name}`, {
-      headers: { authorization: `Bearer ${stack.tokenFor('bo@example.com')}` },
-    });
+    // Sharing renders the template again: a new pod, with kwok's default log until given its own. Until the
+    // scheduler places it, its log answers 400; a refusal of the collaborator (403, 404) fails at once.
+    const response = await eventually(
+      async () => {
+        const answer = await fetch(`${stack.urls.list}/logs?name=${name}`, {
+          headers: { authorization: `Bearer ${stack.tokenFor('bo@example.com')}` },
+        });
+        return answer.status === 400 ? void (await answer.body?.cancel()) : answer;
+      },
+      30_000,
+      'the new pod to be placed',
+    );
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(/^\S+ /);
   });

@@ -66,10 +66,10 @@ describe('an instance that does not become ready says why, and a transient probl
     });
     expect((await call(urls.destroy, { token, body: { name: created.body.name } })).status).toBe(200);
 
-    const waited = await call<Answer>(urls.create, { token, body: { waitTimeoutSeconds: 4 } });
+    const waited = await call<Answer>(urls.create, { token, body: { waitTimeoutSeconds: 10 } });
     expect(waited.status).toBe(504);
     expect(waited.body.error?.message).toMatch(
-      new RegExp(`^instance syncbased-[0-9a-f]{8} was not ready within 4 s: .*${reason}: .*; it was removed$`),
+      new RegExp(`^instance syncbased-[0-9a-f]{8} was not ready within 10 s: .*${reason}: .*; it was removed$`),
     );
   });
 });

@@ -98,7 +98,8 @@ describe('progress streamed by the operations that bring an instance up, read th
     route('unschedulable', urls);
     const { lines, onProgress } = recorder();
     const failed = await clientFor('tam@example.com', 'unschedulable')
-      .create({ waitTimeoutSeconds: 4, onProgress })
+      // Long enough for the problem checks (at about 1, 2.5, 4.75 and 8 s) to catch the pod unscheduled under load.
+      .create({ waitTimeoutSeconds: 12, onProgress })
       .catch((error: unknown) => error);
     expect(failed).toMatchObject({ status: 504, code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/it was removed/) });
     expect(lines.map((line) => line.step)).toEqual(['slots', 'disk', 'deployment', 'problems']);
