@@ -215,7 +215,7 @@ describe('the allocator CLI against a local allocator', () => {
   it("holds run's instance on a lease it renews while the command runs; once run is SIGKILLed, the next sweep after the lease destroys it", async () => {
     const child = spawn(
       process.execPath,
-      ['cli/bin.ts', 'run', '--lease', '3', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME $$"; exec sleep 60'],
+      ['cli/bin.ts', 'run', '--lease', '6', '--', 'sh', '-c', 'echo "started $ALLOCATOR_INSTANCE_NAME $$"; exec sleep 60'],
       {
         cwd: ROOT,
         env: { PATH: '/usr/bin:/bin', HOME: home, METADATA_SERVER_DETECTION: 'none', ALLOCATOR: allocator, ...as('kai@example.com') },
@@ -230,14 +230,14 @@ describe('the allocator CLI against a local allocator', () => {
     );
     const sweep = async () =>
       (await call<{ expired: { name: string }[] }>(`${stack.urls.destroy}/sweep`, { token: stack.tokenFor(ADMIN), body: {} })).body;
-    // Alive for longer than the lease: renewed, so not expired.
-    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    // Alive for longer than the lease: renewed, so not expired. (A 6 s lease: renewals keep up even when a round trip takes seconds.)
+    await new Promise((resolve) => setTimeout(resolve, 7_500));
     expect((await sweep()).expired.map((e) => e.name)).not.toContain(name);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     process.kill(Number(shellPid), 'SIGKILL'); // the command outlives a SIGKILLed run, as in CI
     expect((await allocatorCli(['list'], as('kai@example.com'))).stdout).toBe(`${name}\n`);
-    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    await new Promise((resolve) => setTimeout(resolve, 6_500));
     expect((await sweep()).expired.map((e) => e.name)).toEqual([name]);
     expect((await allocatorCli(['list'], as('kai@example.com'))).stdout).toBe('');
   });
@@ -253,7 +253,7 @@ describe('the allocator CLI against a local allocator', () => {
           'cli/bin.ts',
           'run',
           '--lease',
-          '3',
+          '6',
           '--',
           'sh',
           '-c',
@@ -278,7 +278,7 @@ describe('the allocator CLI against a local allocator', () => {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const name = await eventually(async () => /started (syncbased-[0-9a-f]{8})/.exec(stdout)?.[1], 30_000, 'the command to start');
       // Longer than the lease, renewed all along: the command is still running.
-      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
       expect(stdout).not.toContain('got SIGTERM');
       own.route('/syncbase-create', 'http://127.0.0.1:1'); // nothing listens there: every renewal gets the gateway's 502
       expect(await exited).toBe(75);
@@ -286,7 +286,7 @@ describe('the allocator CLI against a local allocator', () => {
       expect(stderr).toMatch(new RegExp(`could not renew the lease of ${name} \\(\\d+ s left\\): gateway: connect ECONNREFUSED`));
       expect(stderr).toMatch(
         new RegExp(
-          `lost the lease of ${name}: no renewal succeeded for 3 s \\(the last: gateway: connect ECONNREFUSED .*\\), so the cleanup sweep may destroy it; stopping the command, exit status 75`,
+          `lost the lease of ${name}: no renewal succeeded for 6 s \\(the last: gateway: connect ECONNREFUSED .*\\), so the cleanup sweep may destroy it; stopping the command, exit status 75`,
         ),
       );
       expect(stderr).toContain(`destroying ${name}`);
