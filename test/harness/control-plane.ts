@@ -396,26 +396,47 @@ async function registerFakeNode(kubeconfigPath: string, node: (typeof NODES)[num
 /** Stages in which the tests' pods fail, keyed on their `allocator.test/fails-with` annotation. */
 const FAILURE_STAGES_DIR = fileURLToPath(new URL('./kwok-stages/', import.meta.url));
 export const FAILS_WITH = 'allocator.test/fails-with';
+/** On a pod that a test asks to become ready only after SLOW_READY_MS, so that the steps before its ready are far apart. */
+export const SLOW_READY = 'allocator.test/slow-ready';
+const SLOW_READY_MS = 1_000;
 
 /**
  * kwok's own stages, with pod-ready told to leave alone the pods that a test
- * asks to fail and, if given, to wait `readyDelay` (written to `dir`), plus
- * the failure stages.
+ * asks to fail or to be slow and, if given, to wait `readyDelay` (written to
+ * `dir`); a copy of pod-ready for the slow pods; and the failure stages.
  */
 function kwokStages(cachedDir: string, dir: string, readyDelay?: { readonly min: number; readonly max: number }): string[] {
   const cached = readdirSync(cachedDir).filter((file) => file.endsWith('.yaml'));
-  const files = cached.map((file) => {
-    if (file !== 'pod-ready.yaml') return join(cachedDir, file);
+  const files = cached.flatMap((file) => {
+    if (file !== 'pod-ready.yaml') return [join(cachedDir, file)];
     const source = readFileSync(join(cachedDir, file), 'utf8');
-    const guard = `    matchExpressions:\n    - key: '.metadata.annotations["${FAILS_WITH}"]'\n      operator: 'DoesNotExist'\n`;
     if (!source.includes('    matchExpressions:\n')) throw new Error(`kwok's ${file} has no matchExpressions to guard`);
-    const guarded = join(dir, 'pod-ready.yaml');
-    const delay = readyDelay
-      ? `  delay:\n    durationMilliseconds: ${readyDelay.min}\n    jitterDurationMilliseconds: ${readyDelay.max}\n`
-      : '';
-    if (delay && !source.includes('\n  next:\n')) throw new Error(`kwok's ${file} has no next to delay`);
-    writeFileSync(guarded, source.replace('    matchExpressions:\n', guard).replace('\n  next:\n', `\n${delay}  next:\n`));
-    return guarded;
+    if (!source.includes('\n  next:\n')) throw new Error(`kwok's ${file} has no next to delay`);
+    if (!source.includes('\n  name: pod-ready\n')) throw new Error(`kwok's ${file} is not named pod-ready`);
+    const guarded = (slow: 'Exists' | 'DoesNotExist'): string =>
+      source.replace(
+        '    matchExpressions:\n',
+        `    matchExpressions:\n    - key: '.metadata.annotations["${FAILS_WITH}"]'\n      operator: 'DoesNotExist'\n` +
+          `    - key: '.metadata.annotations["${SLOW_READY}"]'\n      operator: '${slow}'\n`,
+      );
+    const delayed = (text: string, delay: { readonly min: number; readonly max: number } | undefined): string =>
+      delay
+        ? text.replace(
+            '\n  next:\n',
+            `\n  delay:\n    durationMilliseconds: ${delay.min}\n    jitterDurationMilliseconds: ${delay.max}\n  next:\n`,
+          )
+        : text;
+    const ready = join(dir, 'pod-ready.yaml');
+    writeFileSync(ready, delayed(guarded('DoesNotExist'), readyDelay));
+    const slow = join(dir, 'pod-ready-slow.yaml');
+    writeFileSync(
+      slow,
+      delayed(guarded('Exists'), { min: SLOW_READY_MS, max: SLOW_READY_MS }).replace(
+        '\n  name: pod-ready\n',
+        '\n  name: allocator-test-pod-ready-slow\n',
+      ),
+    );
+    return [ready, slow];
   });
   const failures = readdirSync(FAILURE_STAGES_DIR)
     .filter((file) => file.endsWith('.yaml'))
