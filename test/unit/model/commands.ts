@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { GRACE_MS } from '../fakes/world.ts';
-import { checkAlways, checkEmpty, checkSettled, InvariantError } from './invariants.ts';
+import { checkAlways, checkEmpty, checkLists, checkSettled, InvariantError } from './invariants.ts';
 import { LOCK_MS, MODEL_CONFIG, type ModelWorld, type Settings } from './model-world.ts';
 import {
   CLUSTER_METHODS,
@@ -39,6 +39,7 @@ export class Step implements fc.AsyncCommand<Model, ModelWorld> {
     }
     await w.background.settled();
     checkAlways(w);
+    await checkLists(w);
   }
 
   toString(): string {

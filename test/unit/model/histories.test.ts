@@ -7,14 +7,15 @@ import { modelWorld } from './model-world.ts';
  * Issue 29's model-based test: random histories of every operation, by four
  * users and an admin, against the in-memory fakes, with failures injected at
  * the adapters' calls. After every command the safety invariants hold
- * (`checkAlways`); after the history, a sweep past the grace period settles
+ * (`checkAlways`) and each person's list shows what they may see
+ * (`checkLists`); after the history, a sweep past the grace period settles
  * what failures left (`checkSettled`), and once everything has expired two
  * more leave nothing but the pool (`checkEmpty`).
  *
  * `npm test` runs a few fixed seeds. A long run, with a new seed each time:
  * `HISTORIES=5000 npx vitest run --project unit test/unit/model/histories.test.ts`
  * (`HISTORIES_SEED=<n>` replays one; fast-check prints the seed and the
- * shrunk history of any failure). `MODEL_TOLERATE=record,queue,slots,agree`
+ * shrunk history of any failure). `MODEL_TOLERATE=record,queue,slots,agree,list`
  * passes over those invariants, to look past a known finding.
  */
 // The second row: seeds that found violations (transfer vs record, the queue after a transfer, the pool and the queue,

@@ -3,7 +3,8 @@ import { ANNOTATIONS, DISK_LABELS, LABELS } from '../../../shared/instances/meta
 import { ownerHashOf } from '../../../shared/instances/naming.ts';
 import { collaboratorsOf } from '../../../shared/instances/sharing.ts';
 import { SLOT_LABEL } from '../../../shared/plans/slots.ts';
-import { LIMITS, type ModelWorld } from './model-world.ts';
+import { listInstances } from '../../../shared/executors/list.ts';
+import { ADMIN, EVERYONE, LIMITS, type ModelWorld, type Who } from './model-world.ts';
 
 /** One broken invariant, in words that name the objects. */
 export class InvariantError extends Error {
@@ -52,6 +53,25 @@ export function checkAlways(w: ModelWorld): void {
     const other = served.get(disk);
     if (other !== undefined) fail(`disk ${disk} serves both ${other} and ${name}`);
     served.set(disk, name);
+  }
+}
+
+/**
+ * What each person's list shows between commands, whatever failed before:
+ * exactly the instances whose Deployments name them as owner or collaborator
+ * (an admin's `all`: every one). List selects by labels; this holds them to
+ * the annotations that say who may see, through transfers, shares, restores
+ * and their failures.
+ */
+export async function checkLists(w: ModelWorld): Promise<void> {
+  const deployments = [...w.cluster.deployments.values()];
+  const namesOf = (of: readonly { metadata?: { name?: string } }[]): string[] => of.map((o) => o.metadata?.name ?? '').sort();
+  const views: { person: Who; all: boolean }[] = [...EVERYONE.map((person) => ({ person, all: false })), { person: ADMIN, all: true }];
+  for (const { person, all } of views) {
+    const expected = namesOf(deployments.filter((d) => all || ownerOf(d) === person || collaboratorsOf(d).includes(person)));
+    const listed = (await listInstances(w.as(person), { all })).map((instance) => instance.name).sort();
+    if (JSON.stringify(listed) !== JSON.stringify(expected) && !tolerated('list'))
+      fail(`list by ${person}${all ? ' (all)' : ''} shows ${JSON.stringify(listed)}, not ${JSON.stringify(expected)}`);
   }
 }
 
