@@ -4,7 +4,7 @@
  * that serve one namespace of the local control plane, with the disks
  * emulator's faults injected at random and pairs of operations sent at once.
  * After each step the safety invariants are read from the API server and the
- * emulator; after the history, sweeps run in this process on a clock moved
+ * emulator, and each person's list is held to them; after the history, sweeps run in this process on a clock moved
  * past the grace period, every lock and every lifetime and restore window
  * settle what failures left and then leave nothing but the pool.
  *
@@ -572,6 +572,42 @@ export function checkEmpty(s: Snapshot, nowMs: number): void {
   checkSettled(s, nowMs);
 }
 
+/** Who may see a Deployment in their list: its owner and its collaborators (an admin's `all`: everyone). */
+const visibleTo = (s: Snapshot, person: string, all: boolean): string[] =>
+  s.deployments
+    .filter((d) => all || ownerOf(d) === person || collaboratorsOf(d).includes(person))
+    .map(nameOf)
+    .sort();
+
+/**
+ * Each person's list through the list function (and the admin's `all`)
+ * shows exactly the instances whose Deployments name them as owner or
+ * collaborator: the real API server's label selection held to who may see.
+ * Work still finishing in the functions may change the Deployments while the
+ * lists are read, so a list may match the snapshot before them or the one after.
+ */
+async function checkLists(stack: RealStack, before: Snapshot): Promise<void> {
+  const views = [...EVERYONE.map((person) => ({ person, all: false })), { person: ADMIN, all: true }];
+  const listed = await Promise.all(
+    views.map(async ({ person, all }) => {
+      const token = stack.tokenFor(person);
+      const response = await fetch(`${operationUrl(stack.sets[0]!, 'list')}${all ? '?all=true' : ''}`, {
+        headers: { authorization: `Bearer ${token}`, 'x-serverless-authorization': `Bearer ${token}` },
+        signal: AbortSignal.timeout(60_000),
+      });
+      if (!response.ok) fail(`list by ${person}${all ? ' (all)' : ''} answered ${response.status}: ${await response.text()}`);
+      return ((await response.json()) as { instances: { name: string }[] }).instances.map((instance) => instance.name).sort();
+    }),
+  );
+  const after = await snapshot(stack);
+  views.forEach(({ person, all }, i) => {
+    const shown = JSON.stringify(listed[i]);
+    const [then, now] = [before, after].map((s) => JSON.stringify(visibleTo(s, person, all)));
+    if (shown !== then && shown !== now)
+      fail(`list by ${person}${all ? ' (all)' : ''} shows ${shown}, not ${then} (before) or ${now} (after)`);
+  });
+}
+
 /** Waits until the emulator has no disk being made or deleted and no call arrives for a while: the functions' background work is done. */
 async function quiesce(stack: RealStack): Promise<void> {
   let last = '';
@@ -617,7 +653,9 @@ export async function runHistory(stack: RealStack, steps: readonly Step[]): Prom
       } finally {
         stack.emulator.clearFaults();
       }
-      checkAlways(await snapshot(stack));
+      const seen = await snapshot(stack);
+      checkAlways(seen);
+      await checkLists(stack, seen);
     }
     done.push('-- settle');
     await quiesce(stack);
