@@ -104,6 +104,20 @@ const isInstance =
   (event: WatchEvent): boolean =>
     event.type === 'instance' && event.instance.name === name && when(event);
 
+/** Extends `name` as `owner` (which rolls its Deployment) and waits until `stream` shows it ready with the new expiry; that expiry. */
+async function extendAndSeeReady(stream: Stream, owner: string, name: string, lifetimeSeconds: number): Promise<string> {
+  const extended = await call<{ expiresAt: string }>(`${stack.urls.create}/extend`, {
+    token: stack.tokenFor(owner),
+    body: { name, lifetimeSeconds },
+  });
+  expect(extended.status).toBe(200);
+  await next(
+    stream,
+    isInstance(name, (event) => event.instance.expiresAt === extended.body.expiresAt && event.instance.state === 'ready'),
+  );
+  return extended.body.expiresAt;
+}
+
 async function createReady(owner: string): Promise<string> {
   const created = await call<{ name: string }>(stack.urls.create, { token: stack.tokenFor(owner), body: {} });
   expect(created.status).toBe(201);
@@ -138,15 +152,7 @@ describe('watch', () => {
       });
       expect(extended.status).toBe(200);
       // Then a change to the owner's: its events come after any the stranger's change made, on the same watch of the API server.
-      const mine = await call<{ expiresAt: string }>(`${stack.urls.create}/extend`, {
-        token: stack.tokenFor(OWNER),
-        body: { name, lifetimeSeconds: 3600 },
-      });
-      expect(mine.status).toBe(200);
-      await next(
-        stream,
-        isInstance(name, (event) => event.instance.expiresAt === mine.body.expiresAt && event.instance.state === 'ready'),
-      );
+      await extendAndSeeReady(stream, OWNER, name, 3600);
       expect(stream.events.filter((event) => event.type === 'instance' && event.instance.name !== name)).toEqual([]);
       expect(stream.text).not.toContain(strangers);
     } finally {
@@ -198,18 +204,10 @@ describe('watch', () => {
       expect(first.events.map((event) => event.type)).toEqual(['instance', 'synced']);
       const lastId = first.ids.at(-1)!;
       // A change while no stream is open: extend rolls the Deployment, so it is starting, then ready again.
-      const extended = await call<{ expiresAt: string }>(`${stack.urls.create}/extend`, {
-        token: stack.tokenFor(OWNER),
-        body: { name, lifetimeSeconds: 7200 },
-      });
-      expect(extended.status).toBe(200);
-      await next(
-        along,
-        isInstance(name, (event) => event.instance.expiresAt === extended.body.expiresAt && event.instance.state === 'ready'),
-      );
+      const expiresAt = await extendAndSeeReady(along, OWNER, name, 7200);
       const resumed = await openWatch(short.url, OWNER, { query: `?since=${lastId}` });
       await resumed.ended;
-      expect(resumed.events.at(-1)).toMatchObject({ instance: { name, state: 'ready', expiresAt: extended.body.expiresAt } });
+      expect(resumed.events.at(-1)).toMatchObject({ instance: { name, state: 'ready', expiresAt } });
       // Again from there, by Last-Event-ID as a browser's EventSource sends it.
       const again = await openWatch(short.url, OWNER, { headers: { 'last-event-id': resumed.ids.at(-1)! } });
       await again.ended;
